@@ -1,0 +1,189 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defaultDataDir, isLoopbackHost, loadConfig } from '../../../src/main/auth/config.ts';
+import { AuthError } from '../../../src/main/auth/errors.ts';
+
+let dataDir: string;
+beforeEach(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'latchkey-config-'));
+});
+afterEach(() => {
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function load(env: Record<string, string>) {
+  return loadConfig({ env, dataDir });
+}
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    load(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(AuthError);
+    expect((error as AuthError).code).toBe('config_invalid');
+    return (error as AuthError).message.split('\n');
+  }
+  throw new Error('expected loadConfig to throw');
+}
+
+describe('loadConfig', () => {
+  it('uses the demo provider when no issuer is configured', () => {
+    const config = load({});
+    expect(config).toMatchObject({
+      issuer: 'http://127.0.0.1:4400/',
+      clientId: 'latchkey-desktop',
+      audience: 'urn:latchkey:demo-api',
+      apiBaseUrl: 'http://127.0.0.1:4401',
+      scope: 'openid profile email offline_access',
+      redirectPort: 0,
+      keychainService: 'dev.latchkey.desktop',
+      dataDir,
+      usesDemoProvider: true,
+    });
+  });
+
+  it('follows DEMO_IDP_PORT and DEMO_API_PORT for the demo provider', () => {
+    const config = load({ DEMO_IDP_PORT: '5500', DEMO_API_PORT: '5501' });
+    expect(config.issuer).toBe('http://127.0.0.1:5500/');
+    expect(config.apiBaseUrl).toBe('http://127.0.0.1:5501');
+  });
+
+  it('turns an Auth0 domain into its issuer URL', () => {
+    const config = load({ AUTH0_DOMAIN: 'tenant.eu.auth0.com', AUTH_CLIENT_ID: 'abc', AUTH_AUDIENCE: 'https://api.example.com' });
+    expect(config.issuer).toBe('https://tenant.eu.auth0.com/');
+    expect(config.clientId).toBe('abc');
+    expect(config.audience).toBe('https://api.example.com');
+    expect(config.usesDemoProvider).toBe(false);
+    expect(config.apiBaseUrl).toBe('');
+  });
+
+  it('reads every environment setting', () => {
+    const config = load({
+      AUTH_ISSUER: 'https://idp.example.com/realms/x',
+      AUTH_CLIENT_ID: 'desktop',
+      AUTH_RESOURCE: 'https://api.example.com/',
+      AUTH_SCOPE: 'profile read:things offline_access',
+      AUTH_REDIRECT_PORT: '53682',
+      API_BASE_URL: 'https://api.example.com',
+      AUTH_KEYCHAIN_SERVICE: 'test.service',
+    });
+    expect(config).toMatchObject({
+      issuer: 'https://idp.example.com/realms/x',
+      resource: 'https://api.example.com/',
+      scope: 'openid profile read:things offline_access',
+      redirectPort: 53682,
+      apiBaseUrl: 'https://api.example.com/',
+      keychainService: 'test.service',
+    });
+    expect(config.audience).toBeUndefined();
+  });
+
+  it('always requests openid and offline_access, once each', () => {
+    expect(load({ AUTH_SCOPE: 'email openid email' }).scope).toBe('openid email offline_access');
+  });
+
+  it('reads the config file in the data folder, and the environment wins over it', () => {
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ issuer: 'https://file.example.com', clientId: 'from-file', redirectPort: 8123, scope: 'profile' }));
+    expect(load({})).toMatchObject({ issuer: 'https://file.example.com/', clientId: 'from-file', redirectPort: 8123, scope: 'openid profile offline_access' });
+    expect(load({ AUTH_CLIENT_ID: 'from-env', AUTH0_DOMAIN: 'env.auth0.com' })).toMatchObject({ issuer: 'https://env.auth0.com/', clientId: 'from-env' });
+  });
+
+  it('reads the file named by AUTH_CONFIG', () => {
+    const path = join(dataDir, 'elsewhere.json');
+    writeFileSync(path, JSON.stringify({ auth0Domain: 'x.auth0.com', clientId: 'c' }));
+    expect(load({ AUTH_CONFIG: path }).issuer).toBe('https://x.auth0.com/');
+  });
+
+  it('AUTH_DATA_DIR overrides the data folder', () => {
+    expect(load({ AUTH_DATA_DIR: join(dataDir, 'sub') }).dataDir).toBe(join(dataDir, 'sub'));
+  });
+
+  it('accepts plain http only on loopback', () => {
+    expect(load({ AUTH_ISSUER: 'http://localhost:8080', AUTH_CLIENT_ID: 'c' }).issuer).toBe('http://localhost:8080/');
+    expect(load({ AUTH_ISSUER: 'http://[::1]:8080/', AUTH_CLIENT_ID: 'c' }).issuer).toBe('http://[::1]:8080/');
+    const [problem] = problemsOf({ AUTH_ISSUER: 'http://idp.example.com', AUTH_CLIENT_ID: 'c' });
+    expect(problem).toMatch(/^AUTH_ISSUER: plain http is only allowed on this machine.*https/);
+    expect(problemsOf({ API_BASE_URL: 'http://api.example.com' })[0]).toMatch(/^API_BASE_URL: plain http/);
+  });
+
+  it('refuses a client secret, explaining why a desktop app has none', () => {
+    const [problem] = problemsOf({ AUTH_ISSUER: 'https://idp.example.com', AUTH_CLIENT_ID: 'c', AUTH_CLIENT_SECRET: 's3cret' });
+    expect(problem).toMatch(/^AUTH_CLIENT_SECRET: .*public client.*extracted.*RFC 8252 §8\.5/);
+    expect(problem).not.toContain('s3cret');
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ issuer: 'https://idp.example.com', clientId: 'c', clientSecret: 'x' }));
+    expect(problemsOf({})[0]).toMatch(/^"clientSecret" in .*config\.json: .*public client/);
+  });
+
+  it('requires a client id when an issuer is configured', () => {
+    expect(problemsOf({ AUTH_ISSUER: 'https://idp.example.com' })[0]).toMatch(/^AUTH_CLIENT_ID: missing.*Set AUTH_CLIENT_ID/);
+  });
+
+  it('refuses a client id without an issuer instead of sending it to the demo provider', () => {
+    expect(problemsOf({ AUTH_CLIENT_ID: 'c' })[0]).toMatch(/^AUTH_CLIENT_ID: is set but no issuer is configured/);
+  });
+
+  it.each(['0x10', '65536', '-1', '80.5', 'http'])('refuses redirect port %s', (port) => {
+    expect(problemsOf({ AUTH_REDIRECT_PORT: port })[0]).toMatch(/^AUTH_REDIRECT_PORT: .* is not a port number/);
+  });
+
+  it('accepts redirect port 0 and 65535', () => {
+    expect(load({ AUTH_REDIRECT_PORT: '0' }).redirectPort).toBe(0);
+    expect(load({ AUTH_REDIRECT_PORT: '65535' }).redirectPort).toBe(65535);
+  });
+
+  it('names the file when it is not valid JSON', () => {
+    const path = join(dataDir, 'config.json');
+    writeFileSync(path, '{ "issuer": ');
+    const [problem] = problemsOf({});
+    expect(problem).toContain(path);
+    expect(problem).toMatch(/not valid JSON/);
+  });
+
+  it('reports a missing AUTH_CONFIG file', () => {
+    expect(problemsOf({ AUTH_CONFIG: join(dataDir, 'nope.json') })[0]).toMatch(/^AUTH_CONFIG .*nope\.json.*does not exist/);
+  });
+
+  it('reports unknown keys and wrongly typed values in the file', () => {
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ issuer: 'https://idp.example.com', client_id: 'c', clientId: 7 }));
+    const problems = problemsOf({});
+    expect(problems.some((p) => /^"client_id" in .*not a known setting/.test(p))).toBe(true);
+    expect(problems.some((p) => /^"clientId" in .*must be a non-empty string/.test(p))).toBe(true);
+  });
+
+  it('refuses an invalid scope, issuer and resource', () => {
+    expect(problemsOf({ AUTH_SCOPE: 'openid "profile"' })[0]).toMatch(/^AUTH_SCOPE: .*not a valid scope/);
+    expect(problemsOf({ AUTH_ISSUER: 'idp.example.com', AUTH_CLIENT_ID: 'c' })[0]).toMatch(/^AUTH_ISSUER: .*not an absolute URL/);
+    expect(problemsOf({ AUTH_ISSUER: 'https://idp.example.com/?x=1', AUTH_CLIENT_ID: 'c' })[0]).toMatch(/^AUTH_ISSUER: .*query or fragment/);
+    expect(problemsOf({ AUTH_ISSUER: 'https://idp.example.com', AUTH_CLIENT_ID: 'c', AUTH_RESOURCE: 'api' })[0]).toMatch(/^AUTH_RESOURCE: /);
+    expect(problemsOf({ AUTH0_DOMAIN: 'tenant.auth0.com/path', AUTH_CLIENT_ID: 'c' })[0]).toMatch(/^AUTH0_DOMAIN: .*not a domain name/);
+  });
+
+  it('refuses an issuer and an Auth0 domain that disagree', () => {
+    expect(problemsOf({ AUTH_ISSUER: 'https://a.example.com', AUTH0_DOMAIN: 'b.example.com', AUTH_CLIENT_ID: 'c' })[0]).toMatch(/^AUTH_ISSUER: conflicts with AUTH0_DOMAIN/);
+  });
+
+  it('reports every problem at once, one line each', () => {
+    const problems = problemsOf({ AUTH_ISSUER: 'http://idp.example.com', AUTH_CLIENT_SECRET: 'x', AUTH_REDIRECT_PORT: 'abc', AUTH_SCOPE: 'a\\b' });
+    expect(problems.map((p) => p.split(':')[0])).toEqual(
+      expect.arrayContaining(['AUTH_CLIENT_SECRET', 'AUTH_ISSUER', 'AUTH_CLIENT_ID', 'AUTH_REDIRECT_PORT', 'AUTH_SCOPE']),
+    );
+    expect(problems).toHaveLength(5);
+  });
+});
+
+describe('defaultDataDir', () => {
+  it('is the OS application-data folder plus Latchkey', () => {
+    expect(defaultDataDir({ HOME: '/home/u' }, 'linux')).toBe('/home/u/.config/Latchkey');
+    expect(defaultDataDir({ HOME: '/home/u', XDG_CONFIG_HOME: '/x' }, 'linux')).toBe('/x/Latchkey');
+    expect(defaultDataDir({ HOME: '/Users/u' }, 'darwin')).toBe('/Users/u/Library/Application Support/Latchkey');
+  });
+});
+
+describe('isLoopbackHost', () => {
+  it('knows loopback from the rest', () => {
+    expect(['127.0.0.1', '127.1.2.3', 'localhost', '[::1]'].every(isLoopbackHost)).toBe(true);
+    expect(['10.0.0.1', 'localhost.example.com', '128.0.0.1', '[::2]'].some(isLoopbackHost)).toBe(false);
+  });
+});
