@@ -1,0 +1,188 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { AuthError } from './errors.ts';
+import type { Logger } from './log.ts';
+
+export interface RefreshLockOptions {
+  /** A lock older than this is taken over even if its holder still runs (a hung process must not block refreshes forever). */
+  staleAfterMs?: number;
+  /** Give up waiting after this long. */
+  timeoutMs?: number;
+  logger?: Logger;
+}
+
+/** What a lock file holds: who took it and when. Never anything secret. */
+interface LockOwner {
+  pid: number;
+  hostname: string;
+  createdAt: number;
+  nonce: string;
+}
+
+interface ObservedLock {
+  raw: string;
+  ino: number;
+  mtimeMs: number;
+  owner?: LockOwner;
+}
+
+const DEFAULT_STALE_AFTER_MS = 30_000;
+const DEFAULT_TIMEOUT_MS = 45_000;
+const BREAKER_STALE_AFTER_MS = 5_000;
+
+/** The lock file that serializes refreshes of one keychain entry across every process sharing `dataDir`. */
+export function refreshLockPath(dataDir: string, account: string): string {
+  const id = createHash('sha256').update(account).digest('hex').slice(0, 16);
+  return join(dataDir, `refresh-${id}.lock`);
+}
+
+/**
+ * Runs `critical` while holding the lock file at `path`, so that of all the
+ * processes sharing a keychain entry (the app, any number of CLIs) only one
+ * redeems its refresh token at a time — under rotation, redeeming the same
+ * token twice revokes the whole family (RFC 9700 §4.14.2).
+ *
+ * The lock is a file created with O_EXCL holding its holder's pid and start
+ * time. It is taken over when the holder is gone (pid dead) or the lock is
+ * older than `staleAfterMs`. Waiters poll with a short, jittered delay. The
+ * lock is always released, also when `critical` throws.
+ */
+export async function withRefreshLock<T>(path: string, critical: () => Promise<T>, options: RefreshLockOptions = {}): Promise<T> {
+  const release = await acquireRefreshLock(path, options);
+  try {
+    return await critical();
+  } finally {
+    await release();
+  }
+}
+
+/** Takes the lock at `path` (see `withRefreshLock`) and returns the function that releases it. */
+export async function acquireRefreshLock(path: string, options: RefreshLockOptions = {}): Promise<() => Promise<void>> {
+  const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+  const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const owner: LockOwner = { pid: process.pid, hostname: hostname(), createdAt: Date.now(), nonce: randomUUID() };
+  await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
+
+  for (let attempt = 0; ; attempt++) {
+    owner.createdAt = Date.now();
+    if (await tryCreate(path, owner)) {
+      return () => release(path, owner, options.logger);
+    }
+    const observed = await observe(path);
+    if (observed && isStale(observed, staleAfterMs)) {
+      options.logger?.warn('taking over a stale refresh lock', { holderPid: observed.owner?.pid, ageMs: Date.now() - ageBase(observed) });
+      await breakLock(path, observed);
+      continue;
+    }
+    if (Date.now() >= deadline) {
+      throw new AuthError(
+        'provider_unreachable',
+        'Another Latchkey process has been refreshing this session for too long; try again in a moment.',
+      );
+    }
+    await delay(Math.min(5 * 1.5 ** attempt, 50) * (0.5 + Math.random()));
+  }
+}
+
+async function tryCreate(path: string, owner: LockOwner): Promise<boolean> {
+  let file;
+  try {
+    file = await open(path, 'wx', 0o600);
+  } catch (error) {
+    if (codeOf(error) === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    await file.writeFile(JSON.stringify(owner));
+  } finally {
+    await file.close();
+  }
+  return true;
+}
+
+async function observe(path: string): Promise<ObservedLock | undefined> {
+  try {
+    const [raw, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+    return { raw, ino: info.ino, mtimeMs: info.mtimeMs, owner: parseOwner(raw) };
+  } catch (error) {
+    if (codeOf(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function isStale(lock: ObservedLock, staleAfterMs: number): boolean {
+  if (Date.now() - ageBase(lock) > staleAfterMs) return true;
+  // A lock file without its content yet is being written right now: not stale.
+  const owner = lock.owner;
+  return owner !== undefined && owner.hostname === hostname() && !isAlive(owner.pid);
+}
+
+function ageBase(lock: ObservedLock): number {
+  return lock.owner?.createdAt ?? lock.mtimeMs;
+}
+
+/**
+ * Removes a stale lock without racing other waiters that judged it stale too:
+ * breakers serialize on a second O_EXCL file and delete the lock only if it is
+ * still the very file they judged, never a fresh lock someone took meanwhile.
+ */
+async function breakLock(path: string, judged: ObservedLock): Promise<void> {
+  const breakerPath = `${path}.break`;
+  let breaker;
+  try {
+    breaker = await open(breakerPath, 'wx', 0o600);
+  } catch (error) {
+    if (codeOf(error) !== 'EEXIST') throw error;
+    const info = await stat(breakerPath).catch(() => undefined);
+    if (info && Date.now() - info.mtimeMs > BREAKER_STALE_AFTER_MS) await unlink(breakerPath).catch(() => {});
+    await delay(5);
+    return;
+  }
+  try {
+    const current = await observe(path);
+    if (current && current.ino === judged.ino && current.raw === judged.raw) await unlink(path).catch(() => {});
+  } finally {
+    await breaker.close();
+    await unlink(breakerPath).catch(() => {});
+  }
+}
+
+async function release(path: string, owner: LockOwner, logger?: Logger): Promise<void> {
+  const current = await observe(path).catch(() => undefined);
+  if (current?.owner?.nonce === owner.nonce) {
+    await unlink(path).catch(() => {});
+  } else {
+    logger?.warn('the refresh lock was taken over while held (the refresh took longer than the stale bound)');
+  }
+}
+
+function parseOwner(raw: string): LockOwner | undefined {
+  try {
+    const value = JSON.parse(raw) as Partial<LockOwner>;
+    if (typeof value.pid === 'number' && typeof value.createdAt === 'number' && typeof value.nonce === 'string') {
+      return { pid: value.pid, createdAt: value.createdAt, nonce: value.nonce, hostname: String(value.hostname ?? '') };
+    }
+  } catch {
+    // Empty or partly written: judged by the file's age instead.
+  }
+  return undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return codeOf(error) === 'EPERM';
+  }
+}
+
+function codeOf(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

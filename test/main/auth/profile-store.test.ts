@@ -1,0 +1,38 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openProfileStore } from '../../../src/main/auth/profile-store.ts';
+
+describe('openProfileStore', () => {
+  let dataDir: string;
+  const account = 'latchkey-desktop@http://127.0.0.1:4400/';
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'latchkey-profile-'));
+  });
+  afterEach(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('remembers the profile across store instances (an app restart) under an account with dots in it', () => {
+    const profile = { user: { sub: 'alice', name: 'Alice Liddell', email: 'alice@example.com' }, lastSignInAt: 1234 };
+    openProfileStore(dataDir).set(account, profile);
+    expect(openProfileStore(dataDir).get(account)).toEqual(profile);
+    expect(openProfileStore(dataDir).get('other@issuer')).toBeUndefined();
+  });
+
+  it('keeps only the profile fields, so nothing secret can slip onto disk', async () => {
+    const user = { sub: 'alice', name: 'Alice', refresh_token: 'rt-should-not-be-here' } as { sub: string; name: string };
+    openProfileStore(dataDir).set(account, { user, lastSignInAt: 1 });
+    const file = await readFile(join(dataDir, 'profile.json'), 'utf8');
+    expect(file).not.toContain('rt-should-not-be-here');
+    expect(openProfileStore(dataDir).get(account)?.user).toEqual({ sub: 'alice', name: 'Alice' });
+  });
+
+  it('forgets a deleted profile', () => {
+    const store = openProfileStore(dataDir);
+    store.set(account, { user: { sub: 'bob' }, lastSignInAt: 1 });
+    store.delete(account);
+    expect(openProfileStore(dataDir).get(account)).toBeUndefined();
+  });
+});

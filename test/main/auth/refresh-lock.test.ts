@@ -1,0 +1,89 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { refreshLockPath, withRefreshLock } from '../../../src/main/auth/refresh-lock.ts';
+
+const run = promisify(execFile);
+const lockModule = fileURLToPath(new URL('../../../src/main/auth/refresh-lock.ts', import.meta.url));
+
+describe('withRefreshLock', () => {
+  let dataDir: string;
+  let path: string;
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'latchkey-lock-'));
+    path = refreshLockPath(dataDir, 'latchkey-desktop@http://127.0.0.1:4400/');
+  });
+  afterEach(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('lets one holder in at a time and always removes the lock file', async () => {
+    let inside = 0;
+    let maxInside = 0;
+    const order: number[] = [];
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        withRefreshLock(path, async () => {
+          inside++;
+          maxInside = Math.max(maxInside, inside);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          order.push(i);
+          inside--;
+        }),
+      ),
+    );
+    expect(maxInside).toBe(1);
+    expect(order).toHaveLength(8);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('serializes separate processes', async () => {
+    const journal = join(dataDir, 'journal');
+    const script = `import { withRefreshLock } from ${JSON.stringify(lockModule)};
+      import { appendFileSync } from 'node:fs';
+      for (let i = 0; i < 5; i++) await withRefreshLock(${JSON.stringify(path)}, async () => {
+        appendFileSync(${JSON.stringify(journal)}, 'in ' + process.pid + '\\n');
+        await new Promise((r) => setTimeout(r, 3));
+        appendFileSync(${JSON.stringify(journal)}, 'out ' + process.pid + '\\n');
+      });`;
+    await Promise.all([1, 2, 3].map(() => run(process.execPath, ['--input-type=module', '-e', script])));
+    const lines = (await readFile(journal, 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(30);
+    for (let i = 0; i < lines.length; i += 2) {
+      expect(lines[i]).toMatch(/^in /);
+      expect(lines[i + 1]).toBe(lines[i]!.replace('in', 'out'));
+    }
+  });
+
+  it('takes over a lock whose holder died', async () => {
+    const { stdout } = await run(process.execPath, ['-e', 'console.log(process.pid)']);
+    const deadPid = Number(stdout.trim());
+    await writeFile(path, JSON.stringify({ pid: deadPid, hostname: hostname(), createdAt: Date.now(), nonce: 'dead' }));
+    const started = Date.now();
+    expect(await withRefreshLock(path, async () => 'ran', { timeoutMs: 2_000 })).toBe('ran');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('takes over a lock older than the stale bound even if its holder still runs', async () => {
+    await writeFile(path, JSON.stringify({ pid: process.pid, hostname: hostname(), createdAt: Date.now() - 60_000, nonce: 'old' }));
+    expect(await withRefreshLock(path, async () => 'ran', { staleAfterMs: 30_000, timeoutMs: 2_000 })).toBe('ran');
+  });
+
+  it('waits for a live, fresh lock and gives up after the timeout', async () => {
+    await writeFile(path, JSON.stringify({ pid: process.pid, hostname: hostname(), createdAt: Date.now(), nonce: 'held' }));
+    await expect(withRefreshLock(path, async () => 'ran', { timeoutMs: 150 })).rejects.toMatchObject({ code: 'provider_unreachable' });
+    expect(JSON.parse(await readFile(path, 'utf8')).nonce).toBe('held');
+  });
+
+  it('releases the lock when the critical section throws', async () => {
+    await expect(withRefreshLock(path, async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    expect(existsSync(path)).toBe(false);
+    expect(await withRefreshLock(path, async () => 'again', { timeoutMs: 500 })).toBe('again');
+  });
+});
