@@ -1,0 +1,229 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { outcomePage, refusalPage, type CallbackPage, type SignInOutcome } from './callback-pages.ts';
+import { AuthError } from './errors.ts';
+import type { Logger } from './log.ts';
+
+/** Request line plus headers above this are refused (431/414); a real callback is far smaller. */
+export const MAX_REQUEST_BYTES = 8 * 1024;
+export const DEFAULT_SIGN_IN_TIMEOUT_MS = 300_000;
+
+declare const validated: unique symbol;
+/**
+ * An authorization response whose `state` matched the pending sign-in. Only
+ * this module can make one, and the code exchange takes nothing else, so the
+ * state check cannot be skipped.
+ */
+export interface ValidatedCallback {
+  readonly [validated]: true;
+}
+const callbackUrls = new WeakMap<ValidatedCallback, URL>();
+
+/** The full callback URL (`redirect_uri` plus `code`, `state`, `iss`…) of a validated callback. */
+export function callbackUrlOf(callback: ValidatedCallback): URL {
+  const url = callbackUrls.get(callback);
+  if (!url) throw new AuthError('state_mismatch', 'The authorization response was not validated by the loopback listener.');
+  return new URL(url);
+}
+
+export interface LoopbackServerOptions {
+  /** 0 for an ephemeral port, or the fixed port registered at the provider. */
+  port: number;
+  /** The `state` sent with the authorization request. */
+  expectedState: string;
+  /** How long to wait for the browser to come back (default 5 minutes). */
+  timeoutMs?: number;
+  /** Aborting cancels the sign-in (`login_cancelled`). */
+  signal?: AbortSignal;
+  /** The setting that chose a fixed port, named in the busy-port error. */
+  portSetting?: string;
+  /** How long `close()` waits for the browser to fetch the result page after the redirect. */
+  closeGraceMs?: number;
+  logger?: Logger;
+}
+
+export interface LoopbackServer {
+  readonly port: number;
+  /** `http://127.0.0.1:{port}/callback`, exactly as sent in the authorization request. */
+  readonly redirectUri: string;
+  /**
+   * The first callback carrying the pending `state`. Rejects with `login_denied`
+   * when that callback is the provider's error, `login_timeout` or
+   * `login_cancelled` when the time runs out or the signal aborts, and
+   * `login_cancelled` when the listener is closed first. Forged or malformed
+   * requests never settle it.
+   */
+  waitForCallback(): Promise<ValidatedCallback>;
+  /** Tells the waiting browser tab how the sign-in ended; the first outcome wins. */
+  complete(outcome: SignInOutcome): void;
+  /** Frees the port; lets the browser fetch its result page first (briefly). Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the one-shot loopback listener of a native-app sign-in (RFC 8252
+ * §7.3): bound to 127.0.0.1 only, accepting only `GET /callback` with the
+ * pending `state` and `Host: 127.0.0.1:{port}` (DNS-rebinding defence), and
+ * answering it with a 303 to a clean result page so the code leaves the
+ * address bar. Everything else gets a 4xx and leaves the sign-in pending.
+ */
+export async function startLoopbackServer(options: LoopbackServerOptions): Promise<LoopbackServer> {
+  const { expectedState, logger } = options;
+  const expectedStateBytes = Buffer.from(expectedState);
+  const resultToken = randomBytes(16).toString('base64url');
+  const closeGraceMs = options.closeGraceMs ?? 3_000;
+
+  let phase: 'waiting' | 'redirected' | 'closed' = 'waiting';
+  let outcome: SignInOutcome | undefined;
+  let resultServed = false;
+  const heldResults: ServerResponse[] = [];
+  let onResultServed: () => void = () => {};
+  const resultServedPromise = new Promise<void>((resolve) => (onResultServed = resolve));
+
+  let settleCallback!: { resolve: (callback: ValidatedCallback) => void; reject: (error: AuthError) => void };
+  const callbackPromise = new Promise<ValidatedCallback>((resolve, reject) => (settleCallback = { resolve, reject }));
+  callbackPromise.catch(() => {});
+
+  const server = createServer({ maxHeaderSize: MAX_REQUEST_BYTES, requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => handle(req, res));
+  const port = await listen(server, options.port, options.portSetting ?? 'AUTH_REDIRECT_PORT');
+  const host = `127.0.0.1:${port}`;
+  const redirectUri = `http://${host}/callback`;
+
+  function send(res: ServerResponse, page: CallbackPage): void {
+    res.writeHead(page.status, page.headers);
+    res.end(page.body);
+  }
+
+  function refuse(req: IncomingMessage, res: ServerResponse, status: number, reason: string): void {
+    logger?.warn('loopback listener refused a request', { status, reason, method: req.method, path: (req.url ?? '').split('?')[0]?.slice(0, 100) });
+    send(res, refusalPage(status, reason));
+  }
+
+  function serveResult(res: ServerResponse): void {
+    send(res, outcomePage(outcome));
+    resultServed = true;
+    onResultServed();
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const target = req.url ?? '';
+    if (target.length > MAX_REQUEST_BYTES) return refuse(req, res, 414, 'Request target too long.');
+    if (req.headers.host?.toLowerCase() !== host) return refuse(req, res, 421, 'This listener only answers requests for ' + host + '.');
+    if (req.method !== 'GET') {
+      res.setHeader('Allow', 'GET');
+      return refuse(req, res, 405, 'Only GET is accepted.');
+    }
+    const url = new URL(target, `http://${host}`);
+    if (url.pathname === '/callback') return handleCallback(req, res, url);
+    if (url.pathname === '/done' && phase !== 'waiting' && !resultServed && url.searchParams.get('r') === resultToken) {
+      if (outcome) return serveResult(res);
+      heldResults.push(res);
+      return;
+    }
+    return refuse(req, res, 404, 'Not found.');
+  }
+
+  function handleCallback(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    if (phase !== 'waiting') return refuse(req, res, 409, 'This sign-in callback was already received.');
+    const states = url.searchParams.getAll('state');
+    if (states.length !== 1) return refuse(req, res, 400, 'The callback must carry exactly one state parameter.');
+    const stateBytes = Buffer.from(states[0] as string);
+    if (stateBytes.length !== expectedStateBytes.length || !timingSafeEqual(stateBytes, expectedStateBytes)) {
+      return refuse(req, res, 400, 'The state does not match the pending sign-in.');
+    }
+
+    phase = 'redirected';
+    const error = url.searchParams.get('error');
+    if (error !== null) {
+      const description = url.searchParams.get('error_description');
+      const denied = new AuthError('login_denied', `The provider did not sign you in: ${error}${description ? ` — ${description}` : ''}.`);
+      logger?.info('provider returned an error to the callback', { error });
+      complete({ ok: false, error: denied });
+      settleCallback.reject(denied);
+    } else {
+      const callback = Object.freeze({}) as ValidatedCallback;
+      callbackUrls.set(callback, new URL(redirectUri + url.search));
+      settleCallback.resolve(callback);
+    }
+    res.writeHead(303, { ...refusalPage(303, '').headers, Location: `/done?r=${resultToken}` });
+    res.end();
+  }
+
+  function complete(result: SignInOutcome): void {
+    if (outcome) return;
+    outcome = result;
+    for (const res of heldResults.splice(0)) serveResult(res);
+  }
+
+  let closing: Promise<void> | undefined;
+  function close(): Promise<void> {
+    closing ??= (async () => {
+      settleCallback.reject(new AuthError('login_cancelled', 'The sign-in was stopped before the browser came back.'));
+      if (phase === 'redirected' && !resultServed) {
+        await Promise.race([resultServedPromise, new Promise((resolve) => setTimeout(resolve, closeGraceMs).unref())]);
+      }
+      phase = 'closed';
+      for (const res of heldResults.splice(0)) serveResult(res);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    })();
+    return closing;
+  }
+
+  const timeoutMs = options.timeoutMs ?? DEFAULT_SIGN_IN_TIMEOUT_MS;
+  const endWith = (error: AuthError) => {
+    if (phase !== 'waiting') return;
+    settleCallback.reject(error);
+    complete({ ok: false, error });
+    void close();
+  };
+  const timer = setTimeout(
+    () => endWith(new AuthError('login_timeout', `The sign-in was not completed within ${Math.round(timeoutMs / 1000)} seconds. Sign in again when you are ready.`)),
+    timeoutMs,
+  );
+  const onAbort = () => endWith(new AuthError('login_cancelled', 'The sign-in was cancelled.'));
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  callbackPromise
+    .finally(() => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    })
+    .catch(() => {});
+  if (options.signal?.aborted) onAbort();
+
+  return {
+    port,
+    redirectUri,
+    waitForCallback: () => callbackPromise,
+    complete,
+    close,
+  };
+}
+
+function listen(server: ReturnType<typeof createServer>, port: number, portSetting: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE' || error.code === 'EACCES') {
+        const why = error.code === 'EADDRINUSE' ? 'is already in use by another program' : 'may not be used by this user';
+        reject(
+          new AuthError(
+            'port_in_use',
+            `The sign-in callback port 127.0.0.1:${port} ${why}, so the browser could not return to Latchkey. ` +
+              `Close the program using it, or change ${portSetting} (0 picks a free port; a fixed port must match the callback URL registered at your provider).`,
+            { cause: error },
+          ),
+        );
+      } else {
+        reject(error);
+      }
+    };
+    server.once('error', onError);
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
