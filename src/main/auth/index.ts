@@ -1,0 +1,19 @@
+// The auth core's public API. The Electron shell, the CLI and the tests import from here.
+export { loadConfig, defaultDataDir, isLoopbackHost, type AuthConfig } from './config.ts';
+export { AuthError, toErrorInfo, type AuthErrorCode } from './errors.ts';
+export { createHttpClient, type HttpClient, type HttpClientOptions } from './http.ts';
+export { createLogger, fingerprint, type Logger, type LogLevel } from './log.ts';
+export { createMemoryStore, openKeychain, type SecretStore } from './secret-store.ts';
+export { createMemoryProfileStore, openProfileStore, type CachedProfile, type ProfileStore } from './profile-store.ts';
+export { acquireRefreshLock, refreshLockPath, withRefreshLock, type RefreshLockOptions } from './refresh-lock.ts';
+export {
+  createAuthSession,
+  keychainAccount,
+  parseStoredSession,
+  renewalTimes,
+  retryDelayMs,
+  type AuthSession,
+  type AuthSessionDeps,
+  type StoredSession,
+  type Timers,
+} from './session.ts';

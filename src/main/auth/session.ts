@@ -1,0 +1,587 @@
+import type { AuthState, AuthStatus, ErrorInfo, UserProfile } from '../../shared/ipc.ts';
+import type { AuthConfig } from './config.ts';
+import { AuthError, toErrorInfo } from './errors.ts';
+import type { HttpClient } from './http.ts';
+import { createLogger, fingerprint, type Logger } from './log.ts';
+import { openProfileStore, type ProfileStore } from './profile-store.ts';
+import type { Opener, ProviderClient, TokenResult } from './provider-client.ts';
+import { acquireRefreshLock, refreshLockPath } from './refresh-lock.ts';
+import { openKeychain, type SecretStore } from './secret-store.ts';
+
+/** One signed-in user of one provider: the access token in memory, the refresh token in the keychain. */
+export interface AuthSession {
+  getState(): AuthState;
+  /** Called on every state change; returns the unsubscribe function. */
+  onStateChange(listener: (state: AuthState) => void): () => void;
+  /** Interactive sign-in through the system browser. A new call cancels a pending one (`login_cancelled`). */
+  login(options?: { timeoutMs?: number }): Promise<AuthState>;
+  cancelLogin(): void;
+  /** Revokes at the provider when it can, forgets everything local always. */
+  logout(): Promise<{ endSessionUrl?: string }>;
+  /** A valid access token, refreshed first when it is missing or about to expire. */
+  getAccessToken(): Promise<string>;
+  /** After an API answered 401 for `rejectedToken`: a newer token, with at most one refresh however many callers ask. */
+  refreshAfterUnauthorized(rejectedToken: string): Promise<string>;
+  /** While offline: try to refresh now instead of waiting for the next backoff step (resume, network back). */
+  retryNow(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What the keychain entry holds: the refresh token and only what is needed to use it. */
+export interface StoredSession {
+  v: 1;
+  refresh_token: string;
+  issuer: string;
+  client_id: string;
+  sub: string;
+  scope?: string;
+}
+
+/** Timer functions, injectable so tests can step through backoff without sleeping. */
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface AuthSessionDeps {
+  config: AuthConfig;
+  opener: Opener;
+  secretStore?: SecretStore;
+  profileStore?: ProfileStore;
+  provider?: ProviderClient;
+  http?: HttpClient;
+  clock?: () => number;
+  logger?: Logger;
+  timers?: Timers;
+  random?: () => number;
+}
+
+const SESSION_ENDED_MESSAGE = 'Your session ended — sign in again.';
+const RETRY_BASE_MS = 1_000;
+const RETRY_MAX_MS = 5 * 60_000;
+
+/** The keychain account of a session: one entry per issuer and client. */
+export function keychainAccount(config: Pick<AuthConfig, 'clientId' | 'issuer'>): string {
+  return `${config.clientId}@${config.issuer}`;
+}
+
+/**
+ * When to renew an access token that expires at `expiresAt`, having been
+ * obtained at `refreshedAt`: from `refreshAt` on it is still handed out while
+ * a refresh runs in the background; from `staleAt` on callers wait for a new
+ * one. Both scale with the lifetime, so 5-second tokens work as well as hours.
+ */
+export function renewalTimes(refreshedAt: number, expiresAt: number): { refreshAt: number; staleAt: number } {
+  const lifetime = Math.max(0, expiresAt - refreshedAt);
+  return {
+    refreshAt: expiresAt - Math.min(60_000, lifetime * 0.25),
+    staleAt: expiresAt - Math.min(5_000, lifetime * 0.1),
+  };
+}
+
+/** The backoff before retry number `attempt` (0-based) after the provider could not be reached: 1 s doubling to 5 min, with jitter. */
+export function retryDelayMs(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** attempt);
+  return Math.round(ceiling * (0.5 + random() * 0.5));
+}
+
+interface AccessToken {
+  value: string;
+  refreshedAt: number;
+  expiresAt?: number;
+}
+
+interface Flight {
+  /** Settles with the new access token as soon as the provider answered. */
+  token: Promise<string>;
+  /** Settles when the rotated refresh token is stored and the lock released. */
+  done: Promise<void>;
+  redeemed: boolean;
+}
+
+interface PendingLogin {
+  controller: AbortController;
+  previousStatus: AuthStatus;
+  cancelled: (error: AuthError) => void;
+}
+
+/**
+ * Creates the session for `config` and restores a stored one from the
+ * keychain, without touching the network: with a stored refresh token the
+ * state is 'signed-in' with the cached profile at once, and the first access
+ * token is fetched on first need (RFC 6749 §6). The provider is discovered
+ * lazily, once, so this works offline.
+ *
+ * Refreshes are single-flight within the process and serialized across
+ * processes by a lock file; a rotated refresh token is stored before the next
+ * refresh can start (RFC 9700 §4.14.2). `invalid_grant` ends the session;
+ * unreachable providers leave it intact and retry with backoff.
+ */
+export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSession> {
+  const { config, opener } = deps;
+  const clock = deps.clock ?? Date.now;
+  const logger = deps.logger ?? createLogger();
+  const timers: Timers = deps.timers ?? {
+    setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
+    clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  };
+  const random = deps.random ?? Math.random;
+  const secretStore = deps.secretStore ?? (await openKeychain(config.keychainService, { logger }));
+  const profileStore = deps.profileStore ?? openProfileStore(config.dataDir);
+  const account = keychainAccount(config);
+  const lockPath = refreshLockPath(config.dataDir, account);
+
+  let status: AuthStatus = 'signed-out';
+  let user: UserProfile | undefined;
+  let error: ErrorInfo | undefined;
+  let keychain: 'os' | 'memory-only' = secretStore.kind;
+  let keychainNotice: ErrorInfo | undefined = noticeFor(secretStore);
+  let refreshToken: string | undefined;
+  let scope: string | undefined;
+  let idToken: string | undefined;
+  let access: AccessToken | undefined;
+  let flight: Flight | undefined;
+  let queued: Promise<string> | undefined;
+  let pendingLogin: PendingLogin | undefined;
+  let retryTimer: unknown;
+  let retryAttempt = 0;
+  let provider: Promise<ProviderClient> | undefined = deps.provider ? Promise.resolve(deps.provider) : undefined;
+  let ownHttp: HttpClient | undefined;
+  let closed = false;
+  const listeners = new Set<(state: AuthState) => void>();
+
+  const getState = (): AuthState => {
+    const state: AuthState = { status, keychain };
+    if (user) state.user = { ...user };
+    const shown = error ?? keychainNotice;
+    if (shown) state.error = { ...shown };
+    if (access) state.accessToken = access.expiresAt === undefined ? { refreshedAt: access.refreshedAt } : { refreshedAt: access.refreshedAt, expiresAt: access.expiresAt };
+    return state;
+  };
+
+  const emit = () => {
+    const state = getState();
+    for (const listener of listeners) {
+      try {
+        listener(state);
+      } catch (listenerError) {
+        logger.error('a state listener threw', { error: String(listenerError) });
+      }
+    }
+  };
+
+  const getProvider = (): Promise<ProviderClient> => {
+    if (!provider) {
+      provider = (async () => {
+        const { connectProvider } = await import('./provider-client.ts');
+        let http = deps.http;
+        if (!http) {
+          const { createHttpClient } = await import('./http.ts');
+          http = ownHttp ??= createHttpClient();
+        }
+        return connectProvider(config, { http, clock, logger });
+      })();
+      // A failed discovery is retried on next need rather than remembered.
+      provider.catch(() => {
+        provider = undefined;
+      });
+    }
+    return provider;
+  };
+
+  const serialize = (token: string, sub: string): string => {
+    const entry: StoredSession = { v: 1, refresh_token: token, issuer: config.issuer, client_id: config.clientId, sub };
+    if (scope) entry.scope = scope;
+    return JSON.stringify(entry);
+  };
+
+  /** The stored entry, or null; an entry that is unreadable or for another issuer/client is deleted. */
+  const readStored = async (): Promise<StoredSession | null> => {
+    const raw = await secretStore.get(account);
+    if (raw === null) return null;
+    const entry = parseStoredSession(raw);
+    if (entry && entry.issuer === config.issuer && entry.client_id === config.clientId) return entry;
+    logger.warn('deleting an unusable keychain entry', { account });
+    await secretStore.delete(account);
+    return null;
+  };
+
+  /** Writes the entry; if the keychain fails now, the session carries on in memory and the user is told. */
+  const persist = async (token: string, sub: string): Promise<void> => {
+    if (keychain === 'memory-only' && secretStore.kind === 'os') return;
+    try {
+      await secretStore.set(account, serialize(token, sub));
+    } catch (storeError) {
+      logger.warn('keychain write failed; keeping the session in memory only', { error: String(storeError) });
+      keychain = 'memory-only';
+      keychainNotice = {
+        code: 'keychain_unavailable',
+        message: 'The OS keychain stopped accepting the session, so it is kept in memory only and won’t survive a restart.',
+      };
+      // What is left there may be already redeemed; better gone than reused.
+      await secretStore.delete(account).catch(() => {});
+      emit();
+    }
+  };
+
+  const forgetLocally = async (reason: ErrorInfo | undefined): Promise<void> => {
+    refreshToken = undefined;
+    idToken = undefined;
+    access = undefined;
+    scope = undefined;
+    user = undefined;
+    status = 'signed-out';
+    error = reason;
+    cancelRetry();
+    await secretStore.delete(account).catch((deleteError: unknown) => logger.warn('could not delete the keychain entry', { error: String(deleteError) }));
+    try {
+      profileStore.delete(account);
+    } catch (deleteError) {
+      logger.warn('could not delete the cached profile', { error: String(deleteError) });
+    }
+  };
+
+  const applyTokens = (result: TokenResult) => {
+    access = { value: result.accessToken, refreshedAt: clock() };
+    if (result.expiresAt !== undefined) access.expiresAt = result.expiresAt;
+    if (result.refreshToken) refreshToken = result.refreshToken;
+    if (result.idToken) idToken = result.idToken;
+    if (result.scope) scope = result.scope;
+  };
+
+  const cancelRetry = () => {
+    if (retryTimer !== undefined) timers.clearTimeout(retryTimer);
+    retryTimer = undefined;
+  };
+
+  const scheduleRetry = () => {
+    cancelRetry();
+    if (closed) return;
+    const wait = retryDelayMs(retryAttempt++, random);
+    logger.info('provider unreachable; retrying later', { inMs: wait });
+    retryTimer = timers.setTimeout(() => {
+      retryTimer = undefined;
+      void refresh().catch(() => {});
+    }, wait);
+  };
+
+  /** The critical section: under the lock, re-read the keychain, redeem, store the rotated token, release. */
+  const redeem = async (onRedeemed: (accessToken: string) => void): Promise<void> => {
+    const client = await getProvider();
+    const release = await acquireRefreshLock(lockPath, { logger });
+    try {
+      if (secretStore.kind === 'os' && keychain === 'os') await adoptStoredToken();
+      const token = refreshToken;
+      if (!token) throw new AuthError('signed_out', 'You are not signed in — sign in first.');
+      const result = await client.refresh(token);
+      const rotated = result.refreshToken !== undefined && result.refreshToken !== token;
+      applyTokens(result);
+      if (result.user && user?.sub === result.user.sub) user = { ...user, ...result.user };
+      logger.info('access token refreshed', { access: fingerprint(result.accessToken), refresh: fingerprint(refreshToken ?? token), rotated });
+      // Callers get the token now; the next refresh still waits for this flight, so the rotated token is stored first.
+      onRedeemed(result.accessToken);
+      if (rotated) await persist(refreshToken ?? token, user?.sub ?? '');
+    } finally {
+      await release();
+    }
+  };
+
+  /** Another process (the app, a CLI) may have rotated the token since we read it: the stored one is then the live one. */
+  const adoptStoredToken = async (): Promise<void> => {
+    const stored = await readStored();
+    if (!stored) throw new AuthError('signed_out', 'You were signed out in another Latchkey window — sign in again.');
+    if (stored.refresh_token === refreshToken) return;
+    logger.info('using the refresh token another process stored', { refresh: fingerprint(stored.refresh_token) });
+    refreshToken = stored.refresh_token;
+    if (stored.scope) scope = stored.scope;
+    if (user?.sub !== stored.sub) user = profileStore.get(account)?.user ?? { sub: stored.sub };
+  };
+
+  const refresh = (): Promise<string> => {
+    if (flight && !flight.redeemed) return flight.token;
+    if (flight) {
+      // The last flight already answered and is storing its rotated token: the next one starts after it.
+      queued ??= flight.done.then(() => {
+        queued = undefined;
+        return refresh();
+      });
+      return queued;
+    }
+    if (closed) return Promise.reject(new AuthError('signed_out', 'The session is closed.'));
+    cancelRetry();
+    const token = deferred<string>();
+    token.promise.catch(() => {});
+    const current: Flight = { token: token.promise, done: Promise.resolve(), redeemed: false };
+    const onRedeemed = (accessToken: string) => {
+      current.redeemed = true;
+      status = 'signed-in';
+      error = undefined;
+      retryAttempt = 0;
+      token.resolve(accessToken);
+      emit();
+    };
+    current.done = redeem(onRedeemed)
+      .catch(async (refreshError: unknown) => {
+        if (current.redeemed) {
+          logger.error('after the refresh', { error: String(refreshError) });
+          return;
+        }
+        await classify(refreshError);
+        token.reject(refreshError);
+      })
+      .finally(() => {
+        if (flight === current) flight = undefined;
+      });
+    flight = current;
+    return token.promise;
+  };
+
+  const classify = async (refreshError: unknown): Promise<void> => {
+    const code = refreshError instanceof AuthError ? refreshError.code : undefined;
+    if (code === 'session_ended' || code === 'signed_out') {
+      logger.info('session ended at the provider; signing out', { code });
+      await forgetLocally(code === 'session_ended' ? { code, message: SESSION_ENDED_MESSAGE } : toErrorInfo(refreshError));
+    } else if (code === 'provider_unreachable' || code === 'provider_error') {
+      // The refresh token stays: the provider may be back in a minute.
+      status = 'offline';
+      error = toErrorInfo(refreshError);
+      scheduleRetry();
+    } else {
+      error = toErrorInfo(refreshError);
+    }
+    emit();
+  };
+
+  const requireSession = () => {
+    if (!refreshToken) throw new AuthError('signed_out', 'You are not signed in — sign in first.');
+  };
+
+  const getAccessToken = async (): Promise<string> => {
+    requireSession();
+    const now = clock();
+    if (access && access.expiresAt === undefined) return access.value;
+    if (access && access.expiresAt !== undefined) {
+      const { refreshAt, staleAt } = renewalTimes(access.refreshedAt, access.expiresAt);
+      if (now < refreshAt) return access.value;
+      if (now < staleAt) {
+        // Refresh ahead: hand out the still-valid token, renew it in the background (single-flight).
+        if (status !== 'offline' || retryTimer === undefined) void refresh().catch(() => {});
+        return access.value;
+      }
+    }
+    return refresh();
+  };
+
+  const refreshAfterUnauthorized = async (rejectedToken: string): Promise<string> => {
+    requireSession();
+    if (flight && !flight.redeemed) return flight.token;
+    if (access && access.value !== rejectedToken) return getAccessToken();
+    if (flight) {
+      await flight.done;
+      if (access && access.value !== rejectedToken) return getAccessToken();
+    }
+    return refresh();
+  };
+
+  const cancelLogin = () => {
+    pendingLogin?.cancelled(new AuthError('login_cancelled', 'Sign-in was cancelled.'));
+  };
+
+  const login = async (options: { timeoutMs?: number } = {}): Promise<AuthState> => {
+    if (closed) throw new AuthError('login_cancelled', 'The session is closed.');
+    const previousStatus = pendingLogin ? pendingLogin.previousStatus : status;
+    pendingLogin?.cancelled(new AuthError('login_cancelled', 'A new sign-in was started; this one was cancelled.'));
+
+    const controller = new AbortController();
+    let cancelled!: (reason: AuthError) => void;
+    const cancellation = new Promise<never>((_, reject) => {
+      cancelled = (reason) => {
+        controller.abort(reason);
+        reject(reason);
+      };
+    });
+    cancellation.catch(() => {});
+    const attempt: PendingLogin = { controller, previousStatus, cancelled };
+    pendingLogin = attempt;
+    status = 'signing-in';
+    error = undefined;
+    emit();
+
+    const isCurrent = () => pendingLogin === attempt;
+    try {
+      const result = await Promise.race([
+        (async () => {
+          const client = await getProvider();
+          controller.signal.throwIfAborted();
+          const signInOptions: { opener: Opener; timeoutMs?: number; signal: AbortSignal } = { opener, signal: controller.signal };
+          if (options.timeoutMs !== undefined) signInOptions.timeoutMs = options.timeoutMs;
+          return client.signIn(signInOptions);
+        })(),
+        cancellation,
+      ]);
+      if (!isCurrent()) throw new AuthError('login_cancelled', 'A new sign-in was started; this one was cancelled.');
+      if (!result.refreshToken) {
+        throw new AuthError(
+          'provider_error',
+          'The provider signed you in but issued no refresh token, so the session cannot be kept. Allow offline access for this application at the provider (Auth0: enable "Allow Offline Access" on the API).',
+        );
+      }
+      const signedInUser: UserProfile = result.user ?? { sub: '' };
+      await waitForFlight();
+      cancelRetry();
+      retryAttempt = 0;
+      // Under the lock, so a refresh in another process cannot store its rotated token over this new session.
+      const release = await acquireRefreshLock(lockPath, { logger, timeoutMs: 10_000 }).catch(() => async () => {});
+      try {
+        scope = undefined;
+        idToken = undefined;
+        applyTokens(result);
+        user = signedInUser;
+        await persist(result.refreshToken, signedInUser.sub);
+      } finally {
+        await release();
+      }
+      try {
+        profileStore.set(account, { user: signedInUser, lastSignInAt: clock() });
+      } catch (profileError) {
+        logger.warn('could not cache the profile', { error: String(profileError) });
+      }
+      logger.info('signed in', { sub: signedInUser.sub, refresh: fingerprint(result.refreshToken) });
+      pendingLogin = undefined;
+      status = 'signed-in';
+      error = undefined;
+      emit();
+      return getState();
+    } catch (loginError) {
+      if (isCurrent()) {
+        pendingLogin = undefined;
+        status = previousStatus;
+        const code = loginError instanceof AuthError ? loginError.code : undefined;
+        // Cancelling is the user's own choice, not an error to show.
+        error = code === 'login_cancelled' ? undefined : toErrorInfo(loginError);
+        emit();
+      }
+      throw loginError;
+    }
+  };
+
+  const waitForFlight = async () => {
+    while (flight) await flight.done;
+  };
+
+  const logout = async (): Promise<{ endSessionUrl?: string }> => {
+    cancelLogin();
+    await waitForFlight();
+    const hint = idToken;
+    const tokens = new Set<string>();
+    if (refreshToken) tokens.add(refreshToken);
+    let client: ProviderClient | undefined;
+    const release = await acquireRefreshLock(lockPath, { logger, timeoutMs: 5_000 }).catch(() => undefined);
+    try {
+      const stored = await readStored().catch(() => null);
+      if (stored) tokens.add(stored.refresh_token);
+      client = await getProvider().catch((providerError: unknown) => {
+        logger.warn('provider unreachable at logout; forgetting the session locally only', { error: String(providerError) });
+        return undefined;
+      });
+      if (client) {
+        for (const token of tokens) {
+          await client.revoke(token).catch((revokeError: unknown) => logger.warn('revocation failed', { error: String(revokeError), refresh: fingerprint(token) }));
+        }
+      }
+      await forgetLocally(undefined);
+    } finally {
+      await release?.();
+    }
+    logger.info('signed out');
+    emit();
+    const endSessionUrl = client?.endSessionUrl(hint);
+    return endSessionUrl === undefined ? {} : { endSessionUrl };
+  };
+
+  const retryNow = async (): Promise<void> => {
+    if (!refreshToken || (status !== 'offline' && !flight)) return;
+    cancelRetry();
+    await refresh().catch(() => {});
+  };
+
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    cancelLogin();
+    closed = true;
+    cancelRetry();
+    await waitForFlight();
+    listeners.clear();
+    await ownHttp?.close();
+  };
+
+  // Restore a stored session without any network call.
+  try {
+    const stored = await readStored();
+    if (stored) {
+      refreshToken = stored.refresh_token;
+      if (stored.scope) scope = stored.scope;
+      user = profileStore.get(account)?.user ?? { sub: stored.sub };
+      if (user.sub !== stored.sub) user = { sub: stored.sub };
+      status = 'signed-in';
+    }
+  } catch (readError) {
+    logger.warn('could not read the keychain entry', { error: String(readError) });
+    error = toErrorInfo(readError);
+  }
+
+  return {
+    getState,
+    onStateChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    login,
+    cancelLogin,
+    logout,
+    getAccessToken,
+    refreshAfterUnauthorized,
+    retryNow,
+    close,
+  };
+}
+
+/** The keychain entry parsed and checked, or undefined when it is not one of ours. */
+export function parseStoredSession(raw: string): StoredSession | undefined {
+  try {
+    const value = JSON.parse(raw) as Partial<StoredSession>;
+    if (
+      value.v === 1 &&
+      typeof value.refresh_token === 'string' &&
+      value.refresh_token !== '' &&
+      typeof value.issuer === 'string' &&
+      typeof value.client_id === 'string' &&
+      typeof value.sub === 'string'
+    ) {
+      const entry: StoredSession = { v: 1, refresh_token: value.refresh_token, issuer: value.issuer, client_id: value.client_id, sub: value.sub };
+      if (typeof value.scope === 'string') entry.scope = value.scope;
+      return entry;
+    }
+  } catch {
+    // Not JSON: not ours.
+  }
+  return undefined;
+}
+
+function noticeFor(store: SecretStore): ErrorInfo | undefined {
+  if (store.kind === 'os') return undefined;
+  return {
+    code: 'keychain_unavailable',
+    message: store.reason ?? 'No OS keychain is available, so your session is kept in memory only and won’t survive a restart.',
+  };
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (reason: unknown) => void } {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}

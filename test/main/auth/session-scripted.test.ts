@@ -1,0 +1,350 @@
+// The session's own logic against a scripted ProviderClient, with an injected
+// clock and timers: margins, backoff, error classification, rotation, cross-process
+// adoption. The end-to-end behaviour with the real provider, browser and keychain
+// is in session.test.ts.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AuthConfig } from '../../../src/main/auth/config.ts';
+import { AuthError } from '../../../src/main/auth/errors.ts';
+import { createLogger } from '../../../src/main/auth/log.ts';
+import { createMemoryProfileStore, type ProfileStore } from '../../../src/main/auth/profile-store.ts';
+import type { ProviderClient, TokenResult } from '../../../src/main/auth/provider-client.ts';
+import { createMemoryStore, type SecretStore } from '../../../src/main/auth/secret-store.ts';
+import { createAuthSession, keychainAccount, retryDelayMs, type AuthSession, type Timers } from '../../../src/main/auth/session.ts';
+
+const ISSUER = 'http://127.0.0.1:4400/';
+const CLIENT = 'latchkey-desktop';
+
+function fakeTimers(clock: { now: number }) {
+  let pending: Array<{ at: number; callback: () => void; id: number }> = [];
+  let nextId = 1;
+  const timers: Timers = {
+    setTimeout(callback, ms) {
+      const id = nextId++;
+      pending.push({ at: clock.now + ms, callback, id });
+      return id;
+    },
+    clearTimeout(handle) {
+      pending = pending.filter((timer) => timer.id !== handle);
+    },
+  };
+  return {
+    timers,
+    delays: () => pending.map((timer) => timer.at - clock.now),
+    async advance(ms: number) {
+      clock.now += ms;
+      const due = pending.filter((timer) => timer.at <= clock.now);
+      pending = pending.filter((timer) => timer.at > clock.now);
+      for (const timer of due) timer.callback();
+      await settle();
+    },
+  };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+/** A provider that issues numbered tokens, rotates refresh tokens and remembers what it was asked. */
+function scriptedProvider(clock: { now: number }, lifetimeMs = 5_000) {
+  let issued = 0;
+  const redeemed: string[] = [];
+  const revoked: string[] = [];
+  let failure: AuthError | undefined;
+  let rotate = true;
+  const provider: ProviderClient = {
+    issuer: ISSUER,
+    metadata: {},
+    async signIn() {
+      issued++;
+      return { accessToken: `at-${issued}`, refreshToken: `rt-${issued}`, idToken: `id-${issued}`, expiresAt: clock.now + lifetimeMs, user: { sub: 'alice', name: 'Alice Liddell' } };
+    },
+    async refresh(refreshToken) {
+      redeemed.push(refreshToken);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (failure) throw failure;
+      issued++;
+      const result: TokenResult = { accessToken: `at-${issued}`, expiresAt: clock.now + lifetimeMs };
+      if (rotate) result.refreshToken = `rt-${issued}`;
+      return result;
+    },
+    async revoke(refreshToken) {
+      revoked.push(refreshToken);
+    },
+    endSessionUrl: (hint) => `${ISSUER}session/end${hint ? `?id_token_hint=${hint}` : ''}`,
+    redirectUriFor: (port) => `http://127.0.0.1:${port}/callback`,
+  };
+  return {
+    provider,
+    redeemed,
+    revoked,
+    fail(error: AuthError | undefined) {
+      failure = error;
+    },
+    stopRotating() {
+      rotate = false;
+    },
+  };
+}
+
+describe('auth session (scripted provider, injected clock)', () => {
+  let dataDir: string;
+  let config: AuthConfig;
+  let clock: { now: number };
+  let secretStore: SecretStore;
+  let profileStore: ProfileStore;
+  const sessions: AuthSession[] = [];
+  const account = keychainAccount({ clientId: CLIENT, issuer: ISSUER });
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'latchkey-session-'));
+    config = { issuer: ISSUER, clientId: CLIENT, scope: 'openid offline_access', redirectPort: 0, apiBaseUrl: '', keychainService: 'unused', dataDir, usesDemoProvider: true };
+    clock = { now: 1_000_000 };
+    secretStore = createMemoryStore();
+    (secretStore as { kind: string }).kind = 'os';
+    profileStore = createMemoryProfileStore();
+  });
+  afterEach(async () => {
+    await Promise.all(sessions.splice(0).map((session) => session.close()));
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function start(provider: ProviderClient, timers?: Timers) {
+    const session = await createAuthSession({
+      config,
+      opener: async () => {},
+      secretStore,
+      profileStore,
+      provider,
+      clock: () => clock.now,
+      logger: createLogger({ level: 'silent' }),
+      random: () => 1,
+      ...(timers ? { timers } : {}),
+    });
+    sessions.push(session);
+    return session;
+  }
+
+  async function storeEntry(refreshToken: string, overrides: Record<string, unknown> = {}) {
+    await secretStore.set(account, JSON.stringify({ v: 1, refresh_token: refreshToken, issuer: ISSUER, client_id: CLIENT, sub: 'alice', ...overrides }));
+  }
+
+  it('restores a stored session at once with the cached profile, without calling the provider', async () => {
+    const scripted = scriptedProvider(clock);
+    await storeEntry('rt-stored');
+    profileStore.set(account, { user: { sub: 'alice', name: 'Alice Liddell' }, lastSignInAt: 1 });
+    const session = await start(scripted.provider);
+    expect(session.getState()).toMatchObject({ status: 'signed-in', user: { sub: 'alice', name: 'Alice Liddell' }, keychain: 'os' });
+    expect(scripted.redeemed).toEqual([]);
+    expect(await session.getAccessToken()).toBe('at-1');
+    expect(scripted.redeemed).toEqual(['rt-stored']);
+  });
+
+  it('deletes an entry it cannot parse, or one for another issuer, and starts signed out', async () => {
+    await secretStore.set(account, 'not json');
+    expect((await start(scriptedProvider(clock).provider)).getState().status).toBe('signed-out');
+    expect(await secretStore.get(account)).toBeNull();
+
+    await storeEntry('rt-x', { issuer: 'https://elsewhere.example/' });
+    expect((await start(scriptedProvider(clock).provider)).getState().status).toBe('signed-out');
+    expect(await secretStore.get(account)).toBeNull();
+  });
+
+  it('hands out the current token inside the renewal margin while one background refresh renews it', async () => {
+    const scripted = scriptedProvider(clock, 5_000);
+    await storeEntry('rt-0');
+    const session = await start(scripted.provider);
+    expect(await session.getAccessToken()).toBe('at-1');
+    clock.now += 3_000; // outside the margin (25 % of 5 s = 1.25 s)
+    expect(await session.getAccessToken()).toBe('at-1');
+    expect(scripted.redeemed).toHaveLength(1);
+    clock.now += 1_000; // 1 s before expiry: inside the margin, still valid
+    const during = await Promise.all(Array.from({ length: 10 }, () => session.getAccessToken()));
+    expect(during.every((token) => token === 'at-1')).toBe(true);
+    await settle();
+    expect(scripted.redeemed).toEqual(['rt-0', 'rt-1']);
+    expect(await session.getAccessToken()).toBe('at-2');
+    clock.now += 4_800; // past the stale point of at-2: callers wait for a new one
+    expect(await session.getAccessToken()).toBe('at-3');
+  });
+
+  it('coalesces concurrent callers into one refresh and stores the rotated token before the next', async () => {
+    const scripted = scriptedProvider(clock);
+    await storeEntry('rt-0');
+    const session = await start(scripted.provider);
+    const tokens = await Promise.all([
+      ...Array.from({ length: 50 }, () => session.getAccessToken()),
+      ...Array.from({ length: 50 }, () => session.refreshAfterUnauthorized('at-unknown')),
+    ]);
+    expect(new Set(tokens)).toEqual(new Set(['at-1']));
+    expect(scripted.redeemed).toEqual(['rt-0']);
+    await session.close();
+    expect(JSON.parse((await secretStore.get(account))!)).toMatchObject({ refresh_token: 'rt-1', sub: 'alice', v: 1 });
+  });
+
+  it('refreshes after a 401 only for the current token; a stale rejected token gets the newer one', async () => {
+    const scripted = scriptedProvider(clock);
+    await storeEntry('rt-0');
+    const session = await start(scripted.provider);
+    const first = await session.getAccessToken();
+    const second = await session.refreshAfterUnauthorized(first);
+    expect(second).toBe('at-2');
+    expect(await session.refreshAfterUnauthorized(first)).toBe('at-2');
+    expect(scripted.redeemed).toEqual(['rt-0', 'rt-1']);
+  });
+
+  it('keeps the refresh token when a response carries none', async () => {
+    const scripted = scriptedProvider(clock);
+    scripted.stopRotating();
+    await storeEntry('rt-0');
+    const session = await start(scripted.provider);
+    await session.getAccessToken();
+    await session.refreshAfterUnauthorized('at-1');
+    expect(scripted.redeemed).toEqual(['rt-0', 'rt-0']);
+    expect(JSON.parse((await secretStore.get(account))!).refresh_token).toBe('rt-0');
+  });
+
+  it('redeems the token another process stored instead of the one it already redeemed', async () => {
+    const scripted = scriptedProvider(clock);
+    await storeEntry('rt-0');
+    const session = await start(scripted.provider);
+    await session.getAccessToken();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await storeEntry('rt-from-other-process');
+    await session.refreshAfterUnauthorized('at-1');
+    expect(scripted.redeemed).toEqual(['rt-0', 'rt-from-other-process']);
+  });
+
+  it('signs out when the entry was deleted by another process (logout elsewhere)', async () => {
+    const scripted = scriptedProvider(clock);
+    await storeEntry('rt-0');
+    const session = await start(scripted.provider);
+    await secretStore.delete(account);
+    await expect(session.getAccessToken()).rejects.toMatchObject({ code: 'signed_out' });
+    expect(session.getState().status).toBe('signed-out');
+    expect(scripted.redeemed).toEqual([]);
+  });
+
+  it('ends the session on invalid_grant: entry and cached profile deleted, a plain message', async () => {
+    const scripted = scriptedProvider(clock);
+    await storeEntry('rt-0');
+    profileStore.set(account, { user: { sub: 'alice' }, lastSignInAt: 1 });
+    const session = await start(scripted.provider);
+    scripted.fail(new AuthError('session_ended', 'invalid_grant'));
+    await expect(session.getAccessToken()).rejects.toMatchObject({ code: 'session_ended' });
+    expect(session.getState()).toMatchObject({ status: 'signed-out', error: { code: 'session_ended', message: 'Your session ended — sign in again.' } });
+    expect(session.getState().user).toBeUndefined();
+    expect(await secretStore.get(account)).toBeNull();
+    expect(profileStore.get(account)).toBeUndefined();
+  });
+
+  it.each(['provider_unreachable', 'provider_error'] as const)('keeps the token on %s, goes offline and retries with growing backoff until the provider is back', async (code) => {
+    const scripted = scriptedProvider(clock);
+    const fake = fakeTimers(clock);
+    await storeEntry('rt-0');
+    const session = await start(scripted.provider, fake.timers);
+    scripted.fail(new AuthError(code, 'down'));
+    await expect(session.getAccessToken()).rejects.toMatchObject({ code });
+    expect(session.getState()).toMatchObject({ status: 'offline', error: { code } });
+    expect(JSON.parse((await secretStore.get(account))!).refresh_token).toBe('rt-0');
+    expect(fake.delays()).toEqual([1_000]);
+    await fake.advance(1_000);
+    expect(scripted.redeemed).toHaveLength(2);
+    expect(fake.delays()).toEqual([2_000]);
+    await fake.advance(2_000);
+    expect(fake.delays()).toEqual([4_000]);
+    scripted.fail(undefined);
+    await fake.advance(4_000);
+    expect(session.getState().status).toBe('signed-in');
+    expect(session.getState().error).toBeUndefined();
+    expect(fake.delays()).toEqual([]);
+    expect(await session.getAccessToken()).toBe('at-1');
+  });
+
+  it('retryNow retries at once while offline', async () => {
+    const scripted = scriptedProvider(clock);
+    const fake = fakeTimers(clock);
+    await storeEntry('rt-0');
+    const session = await start(scripted.provider, fake.timers);
+    scripted.fail(new AuthError('provider_unreachable', 'down'));
+    await session.getAccessToken().catch(() => {});
+    scripted.fail(undefined);
+    await session.retryNow();
+    expect(session.getState().status).toBe('signed-in');
+    expect(fake.delays()).toEqual([]);
+  });
+
+  it('caps the backoff at five minutes and jitters it', () => {
+    expect(retryDelayMs(0, () => 1)).toBe(1_000);
+    expect(retryDelayMs(3, () => 1)).toBe(8_000);
+    expect(retryDelayMs(20, () => 1)).toBe(300_000);
+    expect(retryDelayMs(20, () => 0)).toBe(150_000);
+  });
+
+  it('reports a memory-only keychain with a message, and still works', async () => {
+    secretStore = createMemoryStore('The OS keychain is not available, so your session won’t survive a restart.');
+    const session = await start(scriptedProvider(clock).provider);
+    expect(session.getState()).toMatchObject({ status: 'signed-out', keychain: 'memory-only', error: { code: 'keychain_unavailable' } });
+    await session.login();
+    expect(session.getState()).toMatchObject({ status: 'signed-in', keychain: 'memory-only', error: { code: 'keychain_unavailable' } });
+    expect(await session.getAccessToken()).toBe('at-1');
+  });
+
+  it('falls back to memory only when the keychain refuses to store, never to a file', async () => {
+    secretStore = { ...createMemoryStore(), kind: 'os', set: () => Promise.reject(new AuthError('keychain_unavailable', 'locked')) };
+    const session = await start(scriptedProvider(clock).provider);
+    await session.login();
+    expect(session.getState()).toMatchObject({ status: 'signed-in', keychain: 'memory-only', error: { code: 'keychain_unavailable' } });
+    expect(await session.getAccessToken()).toBe('at-1');
+  });
+
+  it('a new login cancels the pending one; cancelLogin returns to the previous status', async () => {
+    const provider: ProviderClient = {
+      ...scriptedProvider(clock).provider,
+      signIn: ({ signal }) =>
+        new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new AuthError('login_cancelled', 'aborted')))),
+    };
+    const session = await start(provider);
+    const states: string[] = [];
+    session.onStateChange((state) => states.push(state.status));
+    const first = session.login();
+    const second = session.login();
+    await expect(first).rejects.toMatchObject({ code: 'login_cancelled' });
+    expect(session.getState().status).toBe('signing-in');
+    session.cancelLogin();
+    await expect(second).rejects.toMatchObject({ code: 'login_cancelled' });
+    expect(session.getState().status).toBe('signed-out');
+    expect(session.getState().error).toBeUndefined();
+    expect(states).toEqual(['signing-in', 'signing-in', 'signed-out']);
+  });
+
+  it('a failed login goes back to the previous status with the error', async () => {
+    const provider: ProviderClient = { ...scriptedProvider(clock).provider, signIn: () => Promise.reject(new AuthError('login_denied', 'You declined.')) };
+    const session = await start(provider);
+    await expect(session.login()).rejects.toMatchObject({ code: 'login_denied' });
+    expect(session.getState()).toMatchObject({ status: 'signed-out', error: { code: 'login_denied', message: 'You declined.' } });
+  });
+
+  it('logout revokes, forgets everything local and returns the end-session URL with the ID token hint', async () => {
+    const scripted = scriptedProvider(clock);
+    const session = await start(scripted.provider);
+    await session.login();
+    expect(profileStore.get(account)?.user.name).toBe('Alice Liddell');
+    const { endSessionUrl } = await session.logout();
+    expect(endSessionUrl).toBe(`${ISSUER}session/end?id_token_hint=id-1`);
+    expect(scripted.revoked).toEqual(['rt-1']);
+    expect(await secretStore.get(account)).toBeNull();
+    expect(profileStore.get(account)).toBeUndefined();
+    expect(session.getState()).toMatchObject({ status: 'signed-out' });
+    await expect(session.getAccessToken()).rejects.toMatchObject({ code: 'signed_out' });
+  });
+
+  it('logout while the provider is unreachable still clears everything local', async () => {
+    const scripted = scriptedProvider(clock);
+    await storeEntry('rt-0');
+    const session = await start({ ...scripted.provider, revoke: () => Promise.reject(new AuthError('provider_unreachable', 'down')) });
+    await session.logout();
+    expect(await secretStore.get(account)).toBeNull();
+    expect(session.getState().status).toBe('signed-out');
+  });
+});
