@@ -1,0 +1,151 @@
+// The Electron shell's entry: lifecycle only. It wires the auth core
+// (src/main/auth) to Electron — the opener, IPC, windows, power and network
+// events — and holds no auth logic of its own.
+import { join } from 'node:path';
+import { BrowserWindow, app, dialog, ipcMain, net, powerMonitor, protocol, screen, session as electronSession, shell } from 'electron';
+import type { AuthSession, Logger } from './auth/index.ts';
+import { createAuthSession, createLogger, loadConfig, toErrorInfo } from './auth/index.ts';
+import type { DemoServers } from '../demo/index.ts';
+import { startDemo } from '../demo/index.ts';
+import { STATE_CHANGED_CHANNEL } from '../shared/ipc.ts';
+import type { AuthState } from '../shared/ipc.ts';
+import { APP_SCHEME, APP_SCHEME_PRIVILEGES, buildContentSecurityPolicy, createAppProtocolHandler } from './app-protocol.ts';
+import { retryWhenReachable } from './connectivity.ts';
+import { ensureDemoProvider } from './demo.ts';
+import { createProviderOpener, isProviderUrl } from './external-links.ts';
+import { registerIpcHandlers } from './ipc-handlers.ts';
+import { denyAllPermissions } from './permissions.ts';
+import { clampToDisplays, openWindowBoundsStore } from './settings.ts';
+import type { WindowBoundsStore } from './settings.ts';
+import { bringToFront, createMainWindow, hardenWebContents } from './window.ts';
+
+const OUT_DIR = join(import.meta.dirname, '..');
+const PRELOAD_PATH = join(OUT_DIR, 'preload', 'index.cjs');
+const RENDERER_DIR = join(OUT_DIR, 'renderer');
+
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }]);
+app.enableSandbox();
+
+const openExternal = (url: string) => shell.openExternal(url);
+app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, openExternal));
+
+if (!app.requestSingleInstanceLock()) {
+  // Another Latchkey is running; it receives 'second-instance' and comes to the front.
+  app.quit();
+} else {
+  const logger = createLogger();
+  app.whenReady().then(() => start(logger)).catch((error: unknown) => fail(logger, error));
+}
+
+interface Running {
+  session: AuthSession;
+  demo?: DemoServers;
+  stop: Array<() => void>;
+}
+
+async function start(logger: Logger): Promise<void> {
+  const config = loadConfig({ dataDir: app.getPath('userData') });
+
+  const demo = config.usesDemoProvider ? await ensureDemoProvider(config, { startDemo, logger, ...(process.env.DEMO_DATA_DIR ? { dataDir: process.env.DEMO_DATA_DIR } : {}) }) : undefined;
+
+  const webSession = electronSession.defaultSession;
+  denyAllPermissions(webSession);
+  webSession.protocol.handle(APP_SCHEME, createAppProtocolHandler({ rootDir: RENDERER_DIR, csp: buildContentSecurityPolicy(config.apiBaseUrl) }));
+
+  const authSession = await createAuthSession({ config, opener: createProviderOpener(config.issuer, openExternal), logger });
+  const running: Running = { session: authSession, stop: [], ...(demo ? { demo } : {}) };
+
+  running.stop.push(
+    registerIpcHandlers(ipcMain, {
+      session: authSession,
+      config,
+      logger,
+      openEndSession: async (url) => {
+        if (isProviderUrl(url, config.issuer)) await openExternal(url);
+        else logger.warn('refused to open an end-session URL outside the provider');
+      },
+    }),
+  );
+
+  let previous: AuthState['status'] = authSession.getState().status;
+  running.stop.push(
+    authSession.onStateChange((state) => {
+      for (const window of BrowserWindow.getAllWindows()) {
+        if (!window.isDestroyed()) window.webContents.send(STATE_CHANGED_CHANNEL, state);
+      }
+      // The user just finished in the browser: bring them back to the app.
+      if (previous === 'signing-in' && state.status === 'signed-in') focusMainWindow();
+      previous = state.status;
+    }),
+  );
+
+  running.stop.push(
+    retryWhenReachable(
+      authSession,
+      {
+        onResume: (listener) => {
+          powerMonitor.on('resume', listener);
+          return () => powerMonitor.off('resume', listener);
+        },
+        isOnline: () => net.isOnline(),
+      },
+      { onError: (error) => logger.warn('retry after resume/network failed', { error: toErrorInfo(error).code }) },
+    ),
+  );
+
+  const boundsStore = openWindowBoundsStore(config.dataDir);
+  openMainWindow(boundsStore);
+
+  app.on('second-instance', () => focusMainWindow());
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) openMainWindow(boundsStore);
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  shutDownOnQuit(running, logger);
+}
+
+function openMainWindow(boundsStore: WindowBoundsStore): BrowserWindow {
+  const saved = boundsStore.load();
+  const bounds = saved ? clampToDisplays(saved, screen.getAllDisplays().map((display) => display.workArea)) : undefined;
+  const window = createMainWindow({ preloadPath: PRELOAD_PATH, ...(bounds ? { bounds } : {}) });
+  window.on('close', () => {
+    if (!window.isMinimized() && !window.isFullScreen()) boundsStore.save(window.getNormalBounds());
+  });
+  return window;
+}
+
+function focusMainWindow(): void {
+  const [window] = BrowserWindow.getAllWindows();
+  if (window) bringToFront(window);
+}
+
+/** On quit: cancel a pending sign-in (closing its loopback listener), close the session, then the demo servers. */
+function shutDownOnQuit(running: Running, logger: Logger): void {
+  let closed = false;
+  app.on('before-quit', (event) => {
+    if (closed) return;
+    event.preventDefault();
+    closed = true;
+    void (async () => {
+      try {
+        for (const stop of running.stop) stop();
+        running.session.cancelLogin();
+        await running.session.close();
+        await running.demo?.close();
+      } catch (error) {
+        logger.warn('shutdown was not clean', { error: toErrorInfo(error).message });
+      } finally {
+        app.quit();
+      }
+    })();
+  });
+}
+
+function fail(logger: Logger, error: unknown): void {
+  const { message } = toErrorInfo(error);
+  logger.error('Latchkey could not start', { error: message });
+  dialog.showErrorBox('Latchkey could not start', message);
+  app.exit(1);
+}

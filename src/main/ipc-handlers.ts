@@ -1,0 +1,138 @@
+import type { AuthConfig, AuthSession, Logger } from './auth/index.ts';
+import { AuthError, toErrorInfo } from './auth/index.ts';
+import { INVOKE_CHANNELS } from '../shared/ipc.ts';
+import type { ErrorInfo, InvokeChannel, InvokeChannels, IpcResult } from '../shared/ipc.ts';
+import { isAppUrl } from './app-protocol.ts';
+
+/** A JWT is a few kilobytes at most; anything far larger is not a token we issued. */
+export const MAX_TOKEN_ARGUMENT_LENGTH = 16 * 1024;
+
+/** The part of Electron's `WebFrameMain` the sender check reads. */
+export interface IpcSenderFrame {
+  readonly url: string;
+  readonly parent: unknown;
+}
+
+/** The part of Electron's `IpcMainInvokeEvent` the handlers read. */
+export interface IpcInvokeEventLike {
+  readonly senderFrame: IpcSenderFrame | null;
+}
+
+/** The part of Electron's `ipcMain` the handlers need; tests pass a plain object. */
+export interface IpcMainLike {
+  handle(channel: string, listener: (event: IpcInvokeEventLike, ...args: unknown[]) => Promise<unknown>): void;
+  removeHandler(channel: string): void;
+}
+
+type Handler<C extends InvokeChannel> = (...args: Parameters<InvokeChannels[C]>) => ReturnType<InvokeChannels[C]>;
+type ArgumentParser<C extends InvokeChannel> = (args: readonly unknown[]) => Parameters<InvokeChannels[C]>;
+
+/** Every channel needs both a handler and an argument parser: a new channel in `InvokeChannels` fails to compile here until it has them. */
+type Handlers = { [C in InvokeChannel]: Handler<C> };
+type ArgumentParsers = { [C in InvokeChannel]: ArgumentParser<C> };
+
+export const SENDER_REFUSED: ErrorInfo = {
+  code: 'sender_refused',
+  message: 'This request did not come from the Latchkey window and was refused.',
+};
+
+const INTERNAL_ERROR: ErrorInfo = {
+  code: 'internal_error',
+  message: 'Something went wrong inside Latchkey. Try again; if it keeps happening, restart the app.',
+};
+
+export interface IpcHandlerDeps {
+  session: AuthSession;
+  config: Pick<AuthConfig, 'apiBaseUrl' | 'issuer'>;
+  /** Opens the provider's end-session page in the system browser (the caller checks its origin). */
+  openEndSession(url: string): Promise<void>;
+  logger?: Logger;
+}
+
+const noArguments = (args: readonly unknown[]): [] => {
+  if (args.length !== 0) throw new AuthError('invalid_argument', 'This call takes no arguments.');
+  return [];
+};
+
+const ARGUMENT_PARSERS: ArgumentParsers = {
+  'auth:get-state': noArguments,
+  'auth:login': noArguments,
+  'auth:cancel-login': noArguments,
+  'auth:logout': noArguments,
+  'auth:get-access-token': noArguments,
+  'auth:refresh-access-token': (args) => {
+    const [rejectedToken] = args;
+    if (args.length !== 1 || typeof rejectedToken !== 'string' || rejectedToken.length === 0 || rejectedToken.length > MAX_TOKEN_ARGUMENT_LENGTH) {
+      throw new AuthError('invalid_argument', 'refreshAccessToken needs the access token the API rejected.');
+    }
+    return [rejectedToken];
+  },
+  'app:get-config': noArguments,
+};
+
+/**
+ * True when the IPC message comes from the app's own page in a top-level
+ * frame — not an iframe, not a page that navigated elsewhere (Electron
+ * security checklist §17, "Validate the sender of all IPC messages").
+ */
+export function isTrustedSender(frame: IpcSenderFrame | null | undefined): boolean {
+  return !!frame && frame.parent === null && isAppUrl(frame.url);
+}
+
+/**
+ * Registers one `ipcMain.handle` per channel of the contract. Each handler
+ * checks the sender, validates the arguments, calls the session and resolves
+ * to an `IpcResult`, so failures cross as `{ code, message }` rather than as
+ * Electron's flattened error strings. Returns a function that removes them.
+ */
+export function registerIpcHandlers(ipcMain: IpcMainLike, deps: IpcHandlerDeps): () => void {
+  const { session, config, logger } = deps;
+  const handlers: Handlers = {
+    'auth:get-state': async () => session.getState(),
+    'auth:login': () => session.login(),
+    'auth:cancel-login': async () => session.cancelLogin(),
+    'auth:logout': async () => {
+      const { endSessionUrl } = await session.logout();
+      if (endSessionUrl) {
+        await deps.openEndSession(endSessionUrl).catch((error: unknown) => {
+          logger?.warn('could not open the provider sign-out page', { error: toErrorInfo(error).message });
+        });
+      }
+      return session.getState();
+    },
+    'auth:get-access-token': () => session.getAccessToken(),
+    'auth:refresh-access-token': (rejectedToken) => session.refreshAfterUnauthorized(rejectedToken),
+    'app:get-config': async () => ({ apiBaseUrl: config.apiBaseUrl, issuer: config.issuer }),
+  };
+
+  for (const channel of INVOKE_CHANNELS) {
+    ipcMain.handle(channel, (event, ...args) => invokeChecked(channel, handlers, event, args, logger));
+  }
+  return () => {
+    for (const channel of INVOKE_CHANNELS) ipcMain.removeHandler(channel);
+  };
+}
+
+async function invokeChecked<C extends InvokeChannel>(
+  channel: C,
+  handlers: Handlers,
+  event: IpcInvokeEventLike,
+  args: readonly unknown[],
+  logger: Logger | undefined,
+): Promise<IpcResult<Awaited<ReturnType<InvokeChannels[C]>>>> {
+  if (!isTrustedSender(event.senderFrame)) {
+    logger?.warn('refused an IPC call from a foreign frame', { channel, url: event.senderFrame?.url ?? null });
+    return { ok: false, error: SENDER_REFUSED };
+  }
+  try {
+    const parsed = ARGUMENT_PARSERS[channel](args);
+    const handler = handlers[channel] as (...a: typeof parsed) => ReturnType<InvokeChannels[C]>;
+    return { ok: true, value: (await handler(...parsed)) as Awaited<ReturnType<InvokeChannels[C]>> };
+  } catch (error) {
+    const info = toErrorInfo(error);
+    if (info.code !== 'internal_error') return { ok: false, error: info };
+    // Unexpected failures may carry paths or internals: the log gets them, the page a plain sentence.
+    logger?.error('IPC handler failed', { channel, error: info.message });
+    return { ok: false, error: INTERNAL_ERROR };
+  }
+}

@@ -1,0 +1,180 @@
+// Turns an AuthState into the page. Text only ever goes in through
+// textContent and attributes, never innerHTML, so nothing from the provider or
+// the API can become markup.
+import type { AuthState, ErrorInfo, UserProfile } from '../shared/ipc.ts';
+
+type ViewName = 'loading' | 'signed-out' | 'signing-in' | 'signed-in';
+
+export interface ApiOutcome {
+  status: number;
+  statusText: string;
+  body: string;
+}
+
+export interface View {
+  render(state: AuthState, localError?: ErrorInfo): void;
+  showApiOutcome(outcome: ApiOutcome): void;
+  showApiError(error: ErrorInfo): void;
+  setBusy(button: HTMLButtonElement, busy: boolean): void;
+  readonly buttons: Record<'signIn' | 'reopen' | 'cancel' | 'callApi' | 'signOut', HTMLButtonElement>;
+}
+
+function element<T extends HTMLElement>(doc: Document, id: string, type: { new (): T }): T {
+  const found = doc.getElementById(id);
+  if (!(found instanceof type)) throw new Error(`The page is missing #${id}.`);
+  return found;
+}
+
+export function createView(doc: Document): View {
+  const get = <T extends HTMLElement>(id: string, type: { new (): T }) => element(doc, id, type);
+  const root = get('app', HTMLElement);
+  const announcer = get('announcer', HTMLElement);
+  const views: Record<ViewName, HTMLElement> = {
+    loading: get('view-loading', HTMLElement),
+    'signed-out': get('view-signed-out', HTMLElement),
+    'signing-in': get('view-signing-in', HTMLElement),
+    'signed-in': get('view-signed-in', HTMLElement),
+  };
+  const headings: Partial<Record<ViewName, HTMLElement>> = {
+    'signed-out': get('signed-out-title', HTMLElement),
+    'signing-in': get('signing-in-title', HTMLElement),
+    'signed-in': get('user-name', HTMLElement),
+  };
+  const offlineBanner = get('offline-banner', HTMLElement);
+  const memoryBanner = get('memory-banner', HTMLElement);
+  const signedOutError = get('signed-out-error', HTMLElement);
+  const avatar = get('avatar', HTMLImageElement);
+  const initials = get('initials', HTMLElement);
+  const userName = get('user-name', HTMLElement);
+  const userEmail = get('user-email', HTMLElement);
+  const tokenLine = get('token-line', HTMLElement);
+  const apiResult = get('api-result', HTMLElement);
+  const apiStatus = get('api-status', HTMLElement);
+  const apiBody = get('api-body', HTMLElement);
+  const buttons = {
+    signIn: get('sign-in', HTMLButtonElement),
+    reopen: get('reopen', HTMLButtonElement),
+    cancel: get('cancel', HTMLButtonElement),
+    callApi: get('call-api', HTMLButtonElement),
+    signOut: get('sign-out', HTMLButtonElement),
+  };
+
+  let current: ViewName = 'loading';
+  let lastAnnouncement = '';
+  let shownUserSub: string | undefined;
+
+  avatar.addEventListener('error', () => {
+    avatar.hidden = true;
+    initials.hidden = false;
+  });
+
+  const announce = (text: string) => {
+    if (text === lastAnnouncement) return;
+    lastAnnouncement = text;
+    announcer.textContent = text;
+  };
+
+  const show = (name: ViewName) => {
+    if (name === current) return;
+    const focusWasInside = views[current].contains(doc.activeElement);
+    for (const [key, section] of Object.entries(views)) section.hidden = key !== name;
+    current = name;
+    // Keep keyboard users oriented: focus follows the content that replaced theirs.
+    if (focusWasInside || doc.activeElement === doc.body) headings[name]?.focus();
+  };
+
+  const showUser = (user: UserProfile) => {
+    userName.textContent = user.name || user.email || 'Signed in';
+    userEmail.textContent = user.name && user.email ? user.email : '';
+    userEmail.hidden = userEmail.textContent === '';
+    initials.textContent = initialsOf(user);
+    const picture = safePictureUrl(user.picture);
+    if (picture) {
+      if (avatar.getAttribute('src') !== picture) avatar.src = picture;
+      avatar.alt = `Picture of ${userName.textContent}`;
+      avatar.hidden = false;
+      initials.hidden = true;
+    } else {
+      avatar.removeAttribute('src');
+      avatar.hidden = true;
+      initials.hidden = false;
+    }
+    if (shownUserSub !== user.sub) apiResult.hidden = true;
+    shownUserSub = user.sub;
+  };
+
+  return {
+    buttons,
+    render(state, localError) {
+      root.setAttribute('aria-busy', 'false');
+      offlineBanner.hidden = state.status !== 'offline';
+      memoryBanner.hidden = state.keychain !== 'memory-only' || state.status === 'signed-out';
+
+      if (state.status === 'signing-in') {
+        show('signing-in');
+        announce('Finish signing in in your browser.');
+      } else if ((state.status === 'signed-in' || state.status === 'offline') && state.user) {
+        showUser(state.user);
+        tokenLine.textContent = describeAccessToken(state.accessToken);
+        show('signed-in');
+        announce(state.status === 'offline' ? 'The sign-in provider cannot be reached. Your session is kept.' : `Signed in as ${userName.textContent}.`);
+      } else {
+        const error = state.error ?? localError;
+        signedOutError.textContent = error ? error.message : '';
+        signedOutError.hidden = !error;
+        apiResult.hidden = true;
+        show('signed-out');
+        announce(error ? `Signed out. ${error.message}` : 'Signed out.');
+      }
+    },
+    showApiOutcome(outcome) {
+      const ok = outcome.status >= 200 && outcome.status < 300;
+      apiStatus.textContent = `${outcome.status} ${outcome.statusText}`.trim();
+      apiStatus.classList.toggle('badge-error', !ok);
+      apiBody.textContent = prettyJson(outcome.body);
+      apiResult.hidden = false;
+      announce(ok ? `The API answered ${outcome.status}.` : `The API answered with an error, ${outcome.status}.`);
+    },
+    showApiError(error) {
+      apiStatus.textContent = 'Error';
+      apiStatus.classList.add('badge-error');
+      apiBody.textContent = error.message;
+      apiResult.hidden = false;
+      announce(`The API call failed. ${error.message}`);
+    },
+    setBusy(button, busy) {
+      button.disabled = busy;
+      button.setAttribute('aria-busy', String(busy));
+    },
+  };
+}
+
+/** "Access token refreshed 14:03:22, expires 14:08:22" — when and until when, never the token. */
+export function describeAccessToken(token: AuthState['accessToken'], locale?: string): string {
+  if (!token) return 'No access token yet; one is fetched when you call the API.';
+  const time = (ms: number) => new Date(ms).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+  const refreshed = `Access token refreshed ${time(token.refreshedAt)}`;
+  return token.expiresAt ? `${refreshed}, expires ${time(token.expiresAt)}` : refreshed;
+}
+
+/** Only pictures the CSP lets through (https, data:) are shown; anything else falls back to initials. */
+export function safePictureUrl(picture: string | undefined): string | undefined {
+  if (!picture || !URL.canParse(picture)) return undefined;
+  const { protocol } = new URL(picture);
+  return protocol === 'https:' || (protocol === 'data:' && /^data:image\/(png|jpeg|gif|webp);/i.test(picture)) ? picture : undefined;
+}
+
+function initialsOf(user: UserProfile): string {
+  const source = (user.name || user.email || user.sub).trim();
+  const words = source.split(/[\s@._-]+/).filter(Boolean);
+  const letters = words.length > 1 ? [words[0], words[1]] : [source];
+  return letters.map((word) => Array.from(word ?? '')[0] ?? '').join('').toUpperCase() || '?';
+}
+
+function prettyJson(body: string): string {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
+}
