@@ -1,0 +1,315 @@
+import * as oidc from 'openid-client';
+import type { UserProfile } from '../../shared/ipc.ts';
+import { isLoopbackHost, type AuthConfig } from './config.ts';
+import { AuthError } from './errors.ts';
+import { createHttpClient, type HttpClient } from './http.ts';
+import { fingerprint, type Logger } from './log.ts';
+import { callbackUrlOf, startLoopbackServer, type ValidatedCallback } from './loopback-server.ts';
+import type { SignInOutcome } from './callback-pages.ts';
+
+/** Opens a URL in the user's browser: `shell.openExternal` in the app, `$BROWSER` in the CLI, Chromium in tests. */
+export type Opener = (url: string) => Promise<void>;
+
+export interface TokenResult {
+  accessToken: string;
+  refreshToken?: string;
+  idToken?: string;
+  /** Epoch ms, from `expires_in` and the injected clock (taken when the request was sent). */
+  expiresAt?: number;
+  scope?: string;
+  /** From the validated ID token's claims. */
+  user?: UserProfile;
+}
+
+export interface SignInOptions {
+  opener: Opener;
+  /** How long the user has to finish in the browser (default 5 minutes). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface ProviderClient {
+  /** The configured issuer identifier (normalized; the key of the keychain entry). */
+  readonly issuer: string;
+  /** The discovered authorization server metadata. */
+  readonly metadata: Record<string, unknown>;
+  signIn(options: SignInOptions): Promise<TokenResult>;
+  refresh(refreshToken: string): Promise<TokenResult>;
+  revoke(refreshToken: string): Promise<void>;
+  endSessionUrl(idTokenHint?: string): string | undefined;
+  redirectUriFor(port: number): string;
+}
+
+export interface ProviderDeps {
+  /** The transport; one is created (and never closed) when none is given. */
+  http?: HttpClient;
+  clock?: () => number;
+  logger?: Logger;
+}
+
+const METADATA_URL_FIELDS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'revocation_endpoint', 'end_session_endpoint', 'userinfo_endpoint'];
+
+/**
+ * Discovers the provider once (OpenID Connect Discovery 1.0 / RFC 8414) and
+ * returns the client of a public native app (RFC 8252: no client secret,
+ * `token_endpoint_auth_method=none`, PKCE). Plain http is allowed only when the
+ * issuer and every endpoint are on loopback. ID token signatures are checked
+ * against the provider's JWKS, not only trusted because they came over TLS.
+ * Throws `provider_unreachable` when discovery fails.
+ */
+export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {}): Promise<ProviderClient> {
+  const clock = deps.clock ?? Date.now;
+  const logger = deps.logger;
+  const http = deps.http ?? createHttpClient();
+  const issuerUrl = new URL(config.issuer);
+  const loopbackHttp = issuerUrl.protocol === 'http:' && isLoopbackHost(issuerUrl.hostname);
+
+  let configuration: oidc.Configuration;
+  try {
+    configuration = await oidc.discovery(issuerUrl, config.clientId, { token_endpoint_auth_method: 'none' }, oidc.None(), {
+      [oidc.customFetch]: http.fetch as oidc.CustomFetch,
+      execute: loopbackHttp ? [oidc.allowInsecureRequests] : [],
+    });
+  } catch (error) {
+    throw discoveryError(config, error);
+  }
+  const metadata = configuration.serverMetadata() as unknown as Record<string, unknown>;
+  if (loopbackHttp) assertEndpointsStayLocal(config, metadata);
+  oidc.enableNonRepudiationChecks(configuration);
+  logger?.debug('provider discovered', { issuer: config.issuer, demo: config.usesDemoProvider });
+
+  const audienceParameters = (): Record<string, string> => ({
+    ...(config.audience !== undefined ? { audience: config.audience } : {}),
+    ...(config.resource !== undefined ? { resource: config.resource } : {}),
+  });
+
+  const toTokenResult = (response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, sentAt: number): TokenResult => {
+    const result: TokenResult = { accessToken: response.access_token };
+    if (response.refresh_token) result.refreshToken = response.refresh_token;
+    if (response.id_token) result.idToken = response.id_token;
+    if (typeof response.expires_in === 'number') result.expiresAt = sentAt + response.expires_in * 1000;
+    if (response.scope) result.scope = response.scope;
+    const claims = response.claims();
+    if (claims) result.user = profileFrom(claims);
+    return result;
+  };
+
+  const exchangeCode = async (callback: ValidatedCallback, checks: { state: string; nonce: string; verifier: string }): Promise<TokenResult> => {
+    const sentAt = clock();
+    const response = await oidc.authorizationCodeGrant(
+      configuration,
+      callbackUrlOf(callback),
+      { pkceCodeVerifier: checks.verifier, expectedState: checks.state, expectedNonce: checks.nonce, idTokenExpected: true },
+      config.resource !== undefined ? { resource: config.resource } : undefined,
+    );
+    return toTokenResult(response, sentAt);
+  };
+
+  const redirectUriFor = (port: number) => `http://127.0.0.1:${port}/callback`;
+
+  return {
+    issuer: config.issuer,
+    metadata,
+    redirectUriFor,
+
+    async signIn({ opener, timeoutMs, signal }: SignInOptions): Promise<TokenResult> {
+      throwIfCancelled(signal);
+      const verifier = oidc.randomPKCECodeVerifier();
+      const state = oidc.randomState();
+      const nonce = oidc.randomNonce();
+      const codeChallenge = await oidc.calculatePKCECodeChallenge(verifier);
+      const server = await startLoopbackServer({
+        port: config.redirectPort,
+        expectedState: state,
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        ...(signal ? { signal } : {}),
+        ...(logger ? { logger } : {}),
+      });
+      let outcome: SignInOutcome | undefined;
+      try {
+        const authorizationUrl = oidc.buildAuthorizationUrl(configuration, {
+          redirect_uri: server.redirectUri,
+          scope: config.scope,
+          code_challenge: codeChallenge,
+          code_challenge_method: 'S256',
+          state,
+          nonce,
+          ...audienceParameters(),
+        });
+        logger?.info('sign-in started', { port: server.port, state: fingerprint(state) });
+        await openBrowser(opener, authorizationUrl.href);
+        const callback = await server.waitForCallback();
+        const tokens = await untilCancelled(
+          exchangeCode(callback, { state, nonce, verifier }).catch((error: unknown) => {
+            throw classifyProviderError(error, { operation: 'sign-in' });
+          }),
+          signal,
+        );
+        logger?.info('sign-in completed', { sub: tokens.user?.sub, accessToken: fingerprint(tokens.accessToken) });
+        outcome = { ok: true };
+        return tokens;
+      } catch (error) {
+        outcome = { ok: false, error };
+        throw error;
+      } finally {
+        if (outcome) server.complete(outcome);
+        await server.close();
+      }
+    },
+
+    async refresh(refreshToken: string): Promise<TokenResult> {
+      const sentAt = clock();
+      try {
+        const response = await oidc.refreshTokenGrant(configuration, refreshToken, audienceParameters());
+        logger?.debug('refreshed', { refreshToken: fingerprint(refreshToken), rotated: response.refresh_token !== undefined && response.refresh_token !== refreshToken });
+        return toTokenResult(response, sentAt);
+      } catch (error) {
+        throw classifyProviderError(error, { operation: 'refresh' });
+      }
+    },
+
+    async revoke(refreshToken: string): Promise<void> {
+      if (typeof metadata.revocation_endpoint !== 'string') return;
+      try {
+        await oidc.tokenRevocation(configuration, refreshToken, { token_type_hint: 'refresh_token' });
+      } catch (error) {
+        throw classifyProviderError(error, { operation: 'revocation' });
+      }
+    },
+
+    endSessionUrl(idTokenHint?: string): string | undefined {
+      if (typeof metadata.end_session_endpoint !== 'string') return undefined;
+      return oidc.buildEndSessionUrl(configuration, { client_id: config.clientId, ...(idTokenHint ? { id_token_hint: idTokenHint } : {}) }).href;
+    },
+  };
+}
+
+/**
+ * Maps what openid-client and the transport throw onto the auth core's codes,
+ * so callers can tell "sign in again" from "try again later" (RFC 6749 §5.2):
+ * `invalid_grant` on refresh → `session_ended`; no answer, a timeout, a 5xx or
+ * an answer that is not an OAuth JSON body → `provider_unreachable` (the refresh
+ * token is still good); an ID token that fails validation → `id_token_invalid`;
+ * any other OAuth error → `provider_error` with the provider's description.
+ */
+export function classifyProviderError(error: unknown, context: { operation: 'sign-in' | 'refresh' | 'revocation' }): AuthError {
+  if (error instanceof AuthError) return error;
+  const { operation } = context;
+
+  if (error instanceof oidc.ResponseBodyError) {
+    const described = `${error.error}${error.error_description ? ` — ${error.error_description}` : ''}`;
+    if (error.error === 'invalid_grant' && operation === 'refresh') {
+      return new AuthError('session_ended', `Your session ended at the provider (${described}). Sign in again.`, { cause: error });
+    }
+    if (error.status >= 500 || error.error === 'temporarily_unavailable' || error.error === 'server_error') {
+      return new AuthError('provider_unreachable', `The provider could not handle the ${operation} right now (HTTP ${error.status}: ${described}). Try again later.`, { cause: error });
+    }
+    const advice = operation === 'sign-in' ? 'Sign in again; if it keeps failing, check the application settings at the provider (`latchkey doctor`).' : 'Check the application settings at the provider (`latchkey doctor`).';
+    return new AuthError('provider_error', `The provider refused the ${operation}: ${described}. ${advice}`, { cause: error });
+  }
+
+  const unreachable = unreachableReason(error);
+  if (unreachable) {
+    return new AuthError('provider_unreachable', `The provider could not be reached for the ${operation} (${unreachable}). Check your network connection and proxy settings; Latchkey will try again.`, { cause: error });
+  }
+
+  const code = codeOf(error);
+  if (code && ID_TOKEN_CODES.has(code)) {
+    return new AuthError('id_token_invalid', `The provider's ID token failed validation (${messageOf(error)}). Check the clock of this computer and the client id, then sign in again.`, { cause: error });
+  }
+  if (error instanceof oidc.AuthorizationResponseError) {
+    return new AuthError('login_denied', `The provider did not sign you in: ${error.error}${error.error_description ? ` — ${error.error_description}` : ''}.`, { cause: error });
+  }
+  return new AuthError('provider_error', `The ${operation} failed: ${messageOf(error)}. Run \`latchkey doctor\` to check the configuration against the provider.`, { cause: error });
+}
+
+const UNREACHABLE_CODES = new Set(['OAUTH_RESPONSE_IS_NOT_JSON', 'OAUTH_RESPONSE_IS_NOT_CONFORM', 'OAUTH_PARSE_ERROR', 'OAUTH_TIMEOUT', 'OAUTH_ABORT']);
+const ID_TOKEN_CODES = new Set(['OAUTH_JWT_CLAIM_COMPARISON_FAILED', 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED', 'OAUTH_KEY_SELECTION_FAILED', 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED', 'OAUTH_JWS_SIGNATURE_VERIFICATION_FAILED']);
+const NETWORK_ERROR_CODES = /^(UND_ERR_|ECONN|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|ECONNRESET)/;
+
+/** A short reason when the error means "no usable answer came back", else undefined. */
+function unreachableReason(error: unknown): string | undefined {
+  for (let current: unknown = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+    const code = codeOf(current);
+    const name = (current as { name?: unknown }).name;
+    if (code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || code === 'OAUTH_RESPONSE_IS_NOT_JSON') {
+      const response = (current as { cause?: unknown }).cause;
+      const status = response instanceof Object && 'status' in response ? ` (HTTP ${String(response.status)})` : '';
+      return `${code === 'OAUTH_RESPONSE_IS_NOT_JSON' ? 'the answer was not JSON' : 'unexpected HTTP status'}${status}`;
+    }
+    if (code && (UNREACHABLE_CODES.has(code) || NETWORK_ERROR_CODES.test(code))) return code === 'OAUTH_TIMEOUT' ? 'timed out' : code;
+    if (name === 'TimeoutError' || name === 'AbortError') return 'timed out';
+    if (current instanceof TypeError && current.message === 'fetch failed') {
+      const cause = (current as { cause?: unknown }).cause;
+      return codeOf(cause) ?? messageOf(cause ?? current);
+    }
+  }
+  return undefined;
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = error instanceof Object && 'code' in error ? error.code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function discoveryError(config: AuthConfig, error: unknown): AuthError {
+  const where = config.usesDemoProvider ? `the demo provider at ${config.issuer}` : `the provider at ${config.issuer}`;
+  const unreachable = unreachableReason(error);
+  const reason = unreachable ?? messageOf(error);
+  const fix = config.usesDemoProvider
+    ? 'Start it with `npm run idp`, or configure your own provider (AUTH_ISSUER or AUTH0_DOMAIN and AUTH_CLIENT_ID).'
+    : unreachable
+      ? 'Check your network connection and proxy settings (HTTPS_PROXY, NO_PROXY), and that the issuer URL is right.'
+      : 'Check that AUTH_ISSUER (or AUTH0_DOMAIN) is exactly the issuer your provider publishes in its /.well-known/openid-configuration.';
+  return new AuthError('provider_unreachable', `Could not load the sign-in configuration of ${where} (${reason}). ${fix}`, { cause: error });
+}
+
+function assertEndpointsStayLocal(config: AuthConfig, metadata: Record<string, unknown>): void {
+  for (const field of METADATA_URL_FIELDS) {
+    const value = metadata[field];
+    if (typeof value !== 'string' || !URL.canParse(value)) continue;
+    const url = new URL(value);
+    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+      throw new AuthError(
+        'provider_unreachable',
+        `The provider at ${config.issuer} advertises ${field} ${value} over plain http on another machine; tokens would cross the network unencrypted. Fix the provider's configuration to use https.`,
+      );
+    }
+  }
+}
+
+function profileFrom(claims: oidc.IDToken): UserProfile {
+  const user: UserProfile = { sub: claims.sub };
+  for (const key of ['name', 'email', 'picture'] as const) {
+    const value = claims[key];
+    if (typeof value === 'string' && value) user[key] = value;
+  }
+  return user;
+}
+
+async function openBrowser(opener: Opener, url: string): Promise<void> {
+  try {
+    await opener(url);
+  } catch (error) {
+    // No better code exists yet: the attempt ends as if the user had cancelled it.
+    throw new AuthError('login_cancelled', `The browser could not be opened (${messageOf(error)}). Set $BROWSER to your browser's command, or open the sign-in page yourself.`, { cause: error });
+  }
+}
+
+function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AuthError('login_cancelled', 'The sign-in was cancelled.');
+}
+
+function untilCancelled<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  throwIfCancelled(signal);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AuthError('login_cancelled', 'The sign-in was cancelled.'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
