@@ -2,6 +2,7 @@
 export { loadConfig, defaultDataDir, isLoopbackHost, type AuthConfig } from './config.ts';
 export { AuthError, toErrorInfo, type AuthErrorCode } from './errors.ts';
 export { createHttpClient, type HttpClient, type HttpClientOptions } from './http.ts';
+export { connectProvider, classifyProviderError, type Opener, type ProviderClient, type ProviderDeps, type SignInOptions, type TokenResult } from './provider-client.ts';
 export { createLogger, fingerprint, type Logger, type LogLevel } from './log.ts';
 export { createMemoryStore, openKeychain, type SecretStore } from './secret-store.ts';
 export { createMemoryProfileStore, openProfileStore, type CachedProfile, type ProfileStore } from './profile-store.ts';

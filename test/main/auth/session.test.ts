@@ -1,0 +1,214 @@
+// The auth session end to end with the real parts: the demo provider on
+// loopback, Chromium completing its sign-in form, gnome-keyring through keytar.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import keytar from 'keytar';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../../src/demo/constants.ts';
+import { loadConfig, type AuthConfig } from '../../../src/main/auth/config.ts';
+import { createHttpClient } from '../../../src/main/auth/http.ts';
+import { createLogger } from '../../../src/main/auth/log.ts';
+import { connectProvider } from '../../../src/main/auth/provider-client.ts';
+import { createAuthSession, keychainAccount, type AuthSession } from '../../../src/main/auth/session.ts';
+import { browserOpener, DEMO_ALICE, launchBrowser, type Browser } from '../../helpers/browser.ts';
+import { startTestDemo } from '../../helpers/demo.ts';
+
+const ACCESS_TOKEN_TTL_S = 2;
+
+describe('auth session with the demo provider, Chromium and the OS keychain', () => {
+  let demo: Awaited<ReturnType<typeof startTestDemo>>;
+  let browser: Browser;
+  let dataDir: string;
+  const services: string[] = [];
+  const logLines: string[] = [];
+  const seenSecrets = new Set<string>();
+  const sessions: AuthSession[] = [];
+  const logger = createLogger({ level: 'debug', sink: (line) => logLines.push(line) });
+
+  beforeAll(async () => {
+    [demo, browser] = await Promise.all([startTestDemo({ accessTokenTtl: ACCESS_TOKEN_TTL_S }), launchBrowser()]);
+    dataDir = await mkdtemp(join(tmpdir(), 'latchkey-session-data-'));
+  });
+
+  afterAll(async () => {
+    await Promise.all(sessions.map((session) => session.close()));
+    for (const service of services) await keytar.deletePassword(service, keychainAccount(configFor(service)));
+    await browser?.close();
+    await demo?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  function configFor(service: string): AuthConfig {
+    return loadConfig({
+      env: {
+        AUTH_ISSUER: demo.issuer,
+        AUTH_CLIENT_ID: DEMO_CLIENT_ID,
+        AUTH_AUDIENCE: DEMO_AUDIENCE,
+        API_BASE_URL: demo.apiUrl,
+        AUTH_KEYCHAIN_SERVICE: service,
+        AUTH_DATA_DIR: join(dataDir, service),
+      },
+    });
+  }
+
+  async function newSession(config: AuthConfig, opener = browserOpener(browser, DEMO_ALICE)) {
+    const session = await createAuthSession({ config, opener, logger });
+    sessions.push(session);
+    return session;
+  }
+
+  async function storedEntry(config: AuthConfig) {
+    const raw = await keytar.getPassword(config.keychainService, keychainAccount(config));
+    if (raw === null) return null;
+    const entry = JSON.parse(raw) as { refresh_token: string };
+    seenSecrets.add(entry.refresh_token);
+    return entry;
+  }
+
+  async function signedInSession() {
+    const service = `latchkey-test-session-${randomUUID()}`;
+    services.push(service);
+    const config = configFor(service);
+    const session = await newSession(config);
+    await session.login({ timeoutMs: 30_000 });
+    return { config, session };
+  }
+
+  async function callApi(token: string) {
+    seenSecrets.add(token);
+    const response = await fetch(`${demo.apiUrl}/me`, { headers: { authorization: `Bearer ${token}` } });
+    return response.status;
+  }
+
+  const expiry = () => new Promise((resolve) => setTimeout(resolve, ACCESS_TOKEN_TTL_S * 1000 + 100));
+
+  let shared: { config: AuthConfig; session: AuthSession };
+
+  it('signs in through the browser and keeps only the refresh token and what it needs in the keychain', async () => {
+    shared = await signedInSession();
+    const { config, session } = shared;
+    expect(session.getState()).toMatchObject({ status: 'signed-in', keychain: 'os', user: { name: 'Alice Liddell', email: 'alice@example.com' } });
+    const entry = await storedEntry(config);
+    expect(entry).toEqual({ v: 1, refresh_token: expect.any(String), issuer: config.issuer, client_id: DEMO_CLIENT_ID, sub: session.getState().user!.sub, scope: expect.stringContaining('offline_access') });
+    expect(await callApi(await session.getAccessToken())).toBe(200);
+  });
+
+  it('restores the session in a new session object (a restart) with the cached profile and no network until needed', async () => {
+    const before = demo.stats.tokenRequests;
+    const restarted = await newSession(shared.config);
+    expect(restarted.getState()).toMatchObject({ status: 'signed-in', user: { name: 'Alice Liddell' } });
+    expect(demo.stats.tokenRequests).toBe(before);
+    expect(await callApi(await restarted.getAccessToken())).toBe(200);
+    expect(demo.stats.tokenRequests).toBe(before + 1);
+    shared.session = restarted;
+  });
+
+  it('refreshes an expired access token and stores the rotated refresh token in the keychain', async () => {
+    const { config, session } = shared;
+    const first = await session.getAccessToken();
+    const storedBefore = (await storedEntry(config))!.refresh_token;
+    await expiry();
+    const second = await session.getAccessToken();
+    expect(second).not.toBe(first);
+    expect(await callApi(second)).toBe(200);
+    await session.refreshAfterUnauthorized(second); // let the flight finish storing
+    const storedAfter = (await storedEntry(config))!.refresh_token;
+    expect(storedAfter).not.toBe(storedBefore);
+    expect(demo.stats.reuseDetected).toBe(0);
+  });
+
+  it('100 concurrent callers after expiry cause exactly one token request', async () => {
+    const { session } = shared;
+    const rejected = await session.getAccessToken();
+    await expiry();
+    const before = demo.stats.tokenRequests;
+    const tokens = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => (i % 2 ? session.getAccessToken() : session.refreshAfterUnauthorized(rejected))),
+    );
+    expect(new Set(tokens).size).toBe(1);
+    expect(demo.stats.tokenRequests).toBe(before + 1);
+    expect(await callApi(tokens[0]!)).toBe(200);
+  });
+
+  it('a 401 for a token that was already replaced does not refresh again', async () => {
+    const { session } = shared;
+    const old = await session.getAccessToken();
+    const fresh = await session.refreshAfterUnauthorized(old);
+    const before = demo.stats.tokenRequests;
+    expect(await session.refreshAfterUnauthorized(old)).toBe(fresh);
+    expect(demo.stats.tokenRequests).toBe(before);
+  });
+
+  it('provider answering 503 or HTML keeps the refresh token, goes offline, and recovers when it is back', async () => {
+    const { config, session } = shared;
+    const stored = (await storedEntry(config))!.refresh_token;
+    for (const mode of ['unavailable', 'html'] as const) {
+      demo.failTokenEndpoint(mode);
+      const current = await session.getAccessToken();
+      await expect(session.refreshAfterUnauthorized(current)).rejects.toMatchObject({ code: 'provider_unreachable' });
+      expect(session.getState()).toMatchObject({ status: 'offline', error: { code: 'provider_unreachable' }, user: { name: 'Alice Liddell' } });
+      expect((await storedEntry(config))!.refresh_token).toBe(stored);
+    }
+    demo.failTokenEndpoint(null);
+    await session.retryNow();
+    expect(session.getState().status).toBe('signed-in');
+    expect(session.getState().error).toBeUndefined();
+    expect(await callApi(await session.getAccessToken())).toBe(200);
+  });
+
+  it('a refresh token revoked behind the session’s back ends the session and deletes the entry', async () => {
+    const { config, session } = await signedInSession();
+    const http = createHttpClient();
+    try {
+      await (await connectProvider(config, { http })).revoke((await storedEntry(config))!.refresh_token);
+    } finally {
+      await http.close();
+    }
+    const current = await session.getAccessToken();
+    await expect(session.refreshAfterUnauthorized(current)).rejects.toMatchObject({ code: 'session_ended' });
+    expect(session.getState()).toMatchObject({ status: 'signed-out', error: { code: 'session_ended', message: 'Your session ended — sign in again.' } });
+    expect(await storedEntry(config)).toBeNull();
+    expect((await newSession(config)).getState().status).toBe('signed-out');
+  });
+
+  it('logout revokes at the provider, which then refuses the old refresh token, and forgets everything local', async () => {
+    const { config, session } = await signedInSession();
+    const refreshToken = (await storedEntry(config))!.refresh_token;
+    const { endSessionUrl } = await session.logout();
+    expect(endSessionUrl).toMatch(/id_token_hint=/);
+    expect(session.getState().status).toBe('signed-out');
+    expect(await storedEntry(config)).toBeNull();
+    const http = createHttpClient();
+    try {
+      const provider = await connectProvider(config, { http });
+      await expect(provider.refresh(refreshToken)).rejects.toMatchObject({ code: 'session_ended' });
+    } finally {
+      await http.close();
+    }
+    expect((await newSession(config)).getState()).toMatchObject({ status: 'signed-out' });
+  });
+
+  it('no token appears in the data folder or in the logs', async () => {
+    for (const session of sessions) {
+      const state = session.getState();
+      if (state.status === 'signed-in') seenSecrets.add(await session.getAccessToken());
+    }
+    expect(seenSecrets.size).toBeGreaterThan(5);
+    const files = await listFiles(dataDir);
+    expect(files.some((file) => file.endsWith('profile.json'))).toBe(true);
+    const contents = await Promise.all(files.map((file) => readFile(file, 'utf8')));
+    const logs = logLines.join('\n');
+    expect(logs).toMatch(/access token refreshed/);
+    for (const secret of seenSecrets) {
+      for (const content of contents) expect(content.includes(secret)).toBe(false);
+      expect(logs.includes(secret)).toBe(false);
+    }
+  });
+});
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+}
