@@ -1,0 +1,126 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+import type { JWTPayload } from 'jose';
+import type { Logger } from '../main/auth/log.ts';
+import { DEMO_AUDIENCE } from './constants.ts';
+
+const REALM = 'latchkey-demo';
+
+/**
+ * The demo API's request handler. `GET /me` answers the bearer token's subject
+ * and claims after checking the JWT access token (RFC 9068) against the
+ * provider's JWKS: signature (RS256 only), issuer, audience and expiry. A missing
+ * or bad token gets 401 with a `WWW-Authenticate` challenge (RFC 6750 §3); the
+ * app's origin gets CORS with `Authorization` allowed and `WWW-Authenticate` exposed.
+ */
+export function createDemoApiHandler(options: {
+  issuer: string;
+  jwksUri: string;
+  allowedOrigins: string[];
+  clockTolerance?: number;
+  logger?: Logger;
+}): (req: IncomingMessage, res: ServerResponse) => void {
+  const { issuer, allowedOrigins, logger } = options;
+  const jwks = createRemoteJWKSet(new URL(options.jwksUri), { cooldownDuration: 1_000 });
+  const allowed = new Set(allowedOrigins);
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const origin = req.headers.origin;
+    res.setHeader('Vary', 'Origin');
+    res.setHeader('Cache-Control', 'no-store');
+    if (origin && allowed.has(origin)) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Access-Control-Expose-Headers', 'WWW-Authenticate');
+    }
+
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+
+    if (req.method === 'OPTIONS') {
+      if (!origin || !allowed.has(origin)) {
+        res.writeHead(403).end();
+        return;
+      }
+      res.setHeader('Access-Control-Allow-Methods', 'GET, OPTIONS');
+      res.setHeader('Access-Control-Allow-Headers', 'Authorization');
+      res.setHeader('Access-Control-Max-Age', '600');
+      res.writeHead(204).end();
+      return;
+    }
+
+    if (path !== '/me') {
+      json(res, 404, { error: 'not_found', error_description: 'No such endpoint. Try GET /me.' });
+      return;
+    }
+    if (req.method !== 'GET') {
+      res.setHeader('Allow', 'GET, OPTIONS');
+      json(res, 405, { error: 'method_not_allowed', error_description: 'Use GET.' });
+      return;
+    }
+
+    const token = bearerToken(req.headers.authorization);
+    if (!token) {
+      res.setHeader('WWW-Authenticate', `Bearer realm="${REALM}"`);
+      json(res, 401, { error: 'unauthorized', error_description: 'An access token is required.' });
+      return;
+    }
+
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, jwks, {
+        issuer,
+        audience: DEMO_AUDIENCE,
+        algorithms: ['RS256'],
+        typ: 'at+jwt',
+        requiredClaims: ['exp', 'sub'],
+        clockTolerance: options.clockTolerance ?? 5,
+      }));
+    } catch (error) {
+      if (error instanceof joseErrors.JWKSTimeout || isNetworkError(error)) {
+        logger?.warn('demo api: the provider\'s JWKS is unreachable', { error: String(error) });
+        json(res, 503, { error: 'temporarily_unavailable', error_description: 'The API cannot reach the identity provider to check tokens.' });
+        return;
+      }
+      const description = describeRejection(error);
+      logger?.info('demo api: rejected an access token', { reason: description });
+      res.setHeader('WWW-Authenticate', `Bearer error="invalid_token", error_description="${description}"`);
+      json(res, 401, { error: 'invalid_token', error_description: description });
+      return;
+    }
+
+    json(res, 200, { sub: payload.sub, claims: payload });
+  }
+
+  return (req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      logger?.error('demo api: request failed', { error: String(error) });
+      if (!res.headersSent) json(res, 500, { error: 'server_error', error_description: 'The demo API failed.' });
+      else res.end();
+    });
+  };
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+/** A short reason, safe to put in a quoted header value (no quotes or backslashes). */
+function describeRejection(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return 'The access token expired';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) return `The access token has an invalid ${error.claim} claim`;
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JWKSNoMatchingKey) {
+    return 'The access token signature is invalid';
+  }
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'The access token is signed with an unexpected algorithm';
+  return 'The access token is malformed';
+}
+
+function isNetworkError(error: unknown): boolean {
+  return error instanceof TypeError && /fetch failed/i.test(error.message);
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,159 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Logger } from '../main/auth/log.ts';
+import { createDemoApiHandler } from './api.ts';
+import { APP_ORIGIN } from './constants.ts';
+import { defaultDemoDataDir } from './data-dir.ts';
+import { FileStore } from './file-adapter.ts';
+import { loadOrCreateKeys } from './keys.ts';
+import { createDemoProvider } from './provider.ts';
+import type { DemoStats, TokenEndpointFailure } from './provider.ts';
+
+export { APP_ORIGIN, DEMO_AUDIENCE, DEMO_CLIENT_ID, DEMO_SCOPES } from './constants.ts';
+export { DEMO_USERS } from './accounts.ts';
+export { defaultDemoDataDir } from './data-dir.ts';
+export type { DemoStats, TokenEndpointFailure } from './provider.ts';
+
+export const DEFAULT_IDP_PORT = 4400;
+export const DEFAULT_API_PORT = 4401;
+
+export interface DemoOptions {
+  /** 0 picks a free port. Default 4400. */
+  idpPort?: number;
+  /** 0 picks a free port. Default 4401. */
+  apiPort?: number;
+  host?: '127.0.0.1';
+  /** Keys, grants, sessions and refresh tokens live here. Default `defaultDemoDataDir()`. */
+  dataDir?: string;
+  /** Access token lifetime in seconds. Default 60. */
+  accessTokenTtl?: number;
+  /** Refresh token (and session, grant) lifetime in seconds. Default 14 days. */
+  refreshTokenTtl?: number;
+  /** Origins the demo API answers CORS for. Default `[APP_ORIGIN]`. */
+  allowedOrigins?: string[];
+  logger?: Logger;
+}
+
+export interface DemoServers {
+  /** e.g. http://127.0.0.1:4400 */
+  issuer: string;
+  /** e.g. http://127.0.0.1:4401 */
+  apiUrl: string;
+  stats: DemoStats;
+  /** Test/demo hook: make the token endpoint fail: 'unavailable' → 503, 'html' → 200 text/html, 'hang' → never answers, null → normal. */
+  failTokenEndpoint(mode: TokenEndpointFailure): void;
+  close(): Promise<void>;
+}
+
+export type DemoService = 'provider' | 'api';
+
+/** Thrown when a port the demo needs is taken; `code` is 'EADDRINUSE' like Node's own error. */
+export class DemoPortInUseError extends Error {
+  override name = 'DemoPortInUseError';
+  readonly code = 'EADDRINUSE';
+  readonly port: number;
+  readonly service: DemoService;
+
+  constructor(port: number, service: DemoService, options?: { cause?: unknown }) {
+    const what = service === 'api' ? 'API' : 'identity provider';
+    super(`Port ${port} on 127.0.0.1 is already in use, so the demo ${what} cannot start (is another demo provider running?).`, options);
+    this.port = port;
+    this.service = service;
+  }
+}
+
+/**
+ * Starts the demo OpenID provider and the demo API on 127.0.0.1. The provider's
+ * port is bound first so its issuer URL is known before it is configured; both
+ * keep their state in `dataDir`, so a restart on the same port keeps sessions.
+ */
+export async function startDemo(options: DemoOptions = {}): Promise<DemoServers> {
+  const host = options.host ?? '127.0.0.1';
+  const dataDir = options.dataDir ?? defaultDemoDataDir();
+  const { logger } = options;
+
+  const idpServer = servingUnavailableUntilReady();
+  const apiServer = servingUnavailableUntilReady();
+  const idpPort = await listen(idpServer.server, options.idpPort ?? DEFAULT_IDP_PORT, host, 'provider');
+  let apiPort: number;
+  try {
+    apiPort = await listen(apiServer.server, options.apiPort ?? DEFAULT_API_PORT, host, 'api');
+  } catch (error) {
+    await closeServer(idpServer.server);
+    throw error;
+  }
+
+  const issuer = `http://${host}:${idpPort}`;
+  const apiUrl = `http://${host}:${apiPort}`;
+
+  try {
+    const keys = await loadOrCreateKeys(dataDir);
+    const store = await FileStore.open(join(dataDir, 'store'), { logger });
+    const demo = createDemoProvider(issuer, {
+      store,
+      keys,
+      accessTokenTtl: options.accessTokenTtl ?? 60,
+      refreshTokenTtl: options.refreshTokenTtl ?? 14 * 24 * 60 * 60,
+      logger,
+    });
+    idpServer.ready(demo.provider.callback());
+    apiServer.ready(createDemoApiHandler({
+      issuer,
+      jwksUri: `${issuer}/jwks`,
+      allowedOrigins: options.allowedOrigins ?? [APP_ORIGIN],
+      logger,
+    }));
+    logger?.info('demo provider started', { issuer, apiUrl, dataDir });
+
+    let closing: Promise<void> | undefined;
+    return {
+      issuer,
+      apiUrl,
+      stats: demo.stats,
+      failTokenEndpoint: (mode) => demo.failTokenEndpoint(mode),
+      close() {
+        closing ??= (async () => {
+          await Promise.all([closeServer(idpServer.server), closeServer(apiServer.server)]);
+          await store.flush();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await Promise.all([closeServer(idpServer.server), closeServer(apiServer.server)]);
+    throw error;
+  }
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+function servingUnavailableUntilReady(): { server: Server; ready(handler: Handler): void } {
+  let handler: Handler = (_req, res) => {
+    res.writeHead(503, { 'Retry-After': '1' }).end();
+  };
+  const server = createServer((req, res) => handler(req, res));
+  return { server, ready: (next) => { handler = next; } };
+}
+
+function listen(server: Server, port: number, host: string, service: DemoService): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'EADDRINUSE' ? new DemoPortInUseError(port, service, { cause: error }) : error);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

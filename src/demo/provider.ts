@@ -1,0 +1,220 @@
+import Provider, { errors } from 'oidc-provider';
+import type { Configuration, KoaContext, Middleware, ResourceServerInfo } from 'oidc-provider';
+import type { Logger } from '../main/auth/log.ts';
+import { demoUserClaims, findDemoUser } from './accounts.ts';
+import { DEMO_AUDIENCE, DEMO_CLIENT_ID, DEMO_SCOPES } from './constants.ts';
+import type { FileStore } from './file-adapter.ts';
+import { readForm } from './form.ts';
+import { interactionRoutes } from './interactions.ts';
+import type { ProviderKeys } from './keys.ts';
+import { renderErrorPage, renderLogoutPage, renderSignedOutPage } from './pages.ts';
+
+export type TokenEndpointFailure = 'unavailable' | 'html' | 'hang' | null;
+
+export interface DemoStats {
+  tokenRequests: number;
+  tokenRequestsByGrant: Record<string, number>;
+  reuseDetected: number;
+}
+
+export interface DemoProvider {
+  provider: Provider;
+  stats: DemoStats;
+  failTokenEndpoint(mode: TokenEndpointFailure): void;
+}
+
+const TOKEN_PATH = '/token';
+const AUTHORIZATION_PATH = '/auth';
+const REFRESH_TOKEN_REUSED = 'refresh token already used';
+
+/**
+ * The demo OpenID provider, set up the way an Auth0 tenant is for a native app:
+ * one public client with PKCE S256, loopback redirects on any port (RFC 8252 §7.3),
+ * rotating refresh tokens whose reuse revokes the grant (RFC 9700 §4.14.2), and
+ * Auth0's `audience` parameter mapped to an RFC 8707 resource indicator so access
+ * tokens are JWTs for the demo API.
+ */
+export function createDemoProvider(issuer: string, options: {
+  store: FileStore;
+  keys: ProviderKeys;
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  logger?: Logger;
+}): DemoProvider {
+  const { store, keys, accessTokenTtl, refreshTokenTtl, logger } = options;
+  const stats: DemoStats = { tokenRequests: 0, tokenRequestsByGrant: {}, reuseDetected: 0 };
+  let failure: TokenEndpointFailure = null;
+
+  const resourceServer: ResourceServerInfo = {
+    scope: DEMO_SCOPES.join(' '),
+    audience: DEMO_AUDIENCE,
+    accessTokenFormat: 'jwt',
+    accessTokenTTL: accessTokenTtl,
+    jwt: { sign: { alg: 'RS256' } },
+  };
+
+  const configuration: Configuration = {
+    adapter: (name) => store.adapterFor(name),
+    clients: [{
+      client_id: DEMO_CLIENT_ID,
+      client_name: 'Latchkey',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: ['http://127.0.0.1/callback'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    }],
+    jwks: keys.jwks,
+    cookies: { keys: keys.cookieKeys },
+    scopes: [...DEMO_SCOPES],
+    claims: { openid: ['sub'], profile: ['name', 'picture'], email: ['email', 'email_verified'] },
+    conformIdTokenClaims: false,
+    clockTolerance: 5,
+    extraParams: ['audience'],
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    rotateRefreshToken: true,
+    issueRefreshToken: (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    async findAccount(_ctx, sub) {
+      const user = findDemoUser(sub);
+      if (!user) return undefined;
+      return { accountId: user.login, claims: () => demoUserClaims(user) };
+    },
+    ttl: {
+      AccessToken: accessTokenTtl,
+      AuthorizationCode: 60,
+      IdToken: 60 * 60,
+      Interaction: 60 * 60,
+      RefreshToken: refreshTokenTtl,
+      Session: refreshTokenTtl,
+      Grant: refreshTokenTtl,
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    features: {
+      devInteractions: { enabled: false },
+      // Auth0 has no pushed authorization requests on ordinary tenants; keeping
+      // every request in the query also lets offlineAccessLikeAuth0 see it.
+      pushedAuthorizationRequests: { enabled: false },
+      revocation: {
+        enabled: true,
+        // RFC 7009 §2.1: a client may revoke only its own tokens.
+        allowedPolicy: (_ctx: KoaContext, client: { clientId: string }, token: { clientId?: string }) => token.clientId === client.clientId,
+      },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource(ctx: KoaContext, form: string) {
+          ctx.type = 'text/html; charset=utf-8';
+          ctx.body = renderLogoutPage(form);
+        },
+        postLogoutSuccessSource(ctx: KoaContext) {
+          ctx.type = 'text/html; charset=utf-8';
+          ctx.body = renderSignedOutPage();
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource(ctx: KoaContext, _client: unknown, oneOf?: string[]) {
+          if (oneOf) return oneOf.includes(DEMO_AUDIENCE) ? DEMO_AUDIENCE : oneOf[0];
+          const audience = ctx.oidc?.params?.audience;
+          return typeof audience === 'string' && audience ? audience : undefined;
+        },
+        useGrantedResource: () => true,
+        getResourceServerInfo(_ctx: KoaContext, indicator: string) {
+          if (indicator !== DEMO_AUDIENCE) throw new errors.InvalidTarget!();
+          return resourceServer;
+        },
+      },
+    },
+    // The app talks to the provider from its main process, never from a page.
+    clientBasedCORS: () => false,
+    renderError(ctx, out) {
+      ctx.type = 'text/html; charset=utf-8';
+      const description = typeof out.error_description === 'string' ? out.error_description : 'The request could not be completed.';
+      ctx.body = renderErrorPage(typeof out.error === 'string' ? out.error : 'Error', description);
+    },
+  };
+
+  const provider = new Provider(issuer, configuration);
+
+  provider.on('grant.error', (ctx: KoaContext, error: Error & { error_detail?: string }) => {
+    if (error.error_detail === REFRESH_TOKEN_REUSED) {
+      stats.reuseDetected += 1;
+      logger?.warn('demo provider: a rotated refresh token was reused; the grant is revoked', { client: ctx.oidc?.client?.clientId });
+    }
+  });
+  provider.on('server_error', (_ctx: KoaContext, error: Error) => {
+    logger?.error('demo provider: server error', { error: String(error) });
+  });
+
+  provider.use(offlineAccessLikeAuth0);
+  provider.use(async (ctx, next) => {
+    if (ctx.path !== TOKEN_PATH || ctx.method !== 'POST') return next();
+    stats.tokenRequests += 1;
+    if (failure) {
+      const mode = failure;
+      count(stats, (await readForm(ctx.req))?.get('grant_type'));
+      await failTokenRequest(ctx, mode);
+      return;
+    }
+    await next();
+    count(stats, ctx.oidc?.params?.grant_type);
+  });
+  provider.use(interactionRoutes(provider, {
+    clientName: (clientId) => (clientId === DEMO_CLIENT_ID ? 'Latchkey' : clientId ?? 'an application'),
+    logger,
+  }));
+
+  return {
+    provider,
+    stats,
+    failTokenEndpoint(mode) {
+      failure = mode;
+    },
+  };
+}
+
+/**
+ * OpenID Connect Core §11 lets a provider drop `offline_access` unless the
+ * request says `prompt=consent`, and oidc-provider does. Auth0 issues the
+ * refresh token without it, and the app is written against Auth0, so an
+ * authorization request asking for `offline_access` gets `consent` added to its
+ * prompt (this client is shown the consent step anyway). `prompt=none` is left
+ * alone: a silent request cannot gain offline access.
+ */
+const offlineAccessLikeAuth0: Middleware = async (ctx, next) => {
+  if (ctx.path === AUTHORIZATION_PATH && ctx.method === 'GET') {
+    const query = new URLSearchParams(ctx.querystring);
+    const scopes = (query.get('scope') ?? '').split(' ');
+    const prompts = (query.get('prompt') ?? '').split(' ').filter(Boolean);
+    if (scopes.includes('offline_access') && !prompts.includes('consent') && !prompts.includes('none')) {
+      query.set('prompt', [...prompts, 'consent'].join(' '));
+      ctx.querystring = query.toString();
+    }
+  }
+  await next();
+};
+
+function count(stats: DemoStats, grantType: unknown): void {
+  const key = typeof grantType === 'string' && grantType ? grantType : 'unknown';
+  stats.tokenRequestsByGrant[key] = (stats.tokenRequestsByGrant[key] ?? 0) + 1;
+}
+
+async function failTokenRequest(ctx: KoaContext, mode: Exclude<TokenEndpointFailure, null>): Promise<void> {
+  switch (mode) {
+    case 'unavailable':
+      ctx.status = 503;
+      ctx.set('Retry-After', '1');
+      ctx.type = 'text/plain; charset=utf-8';
+      ctx.body = 'Service Unavailable';
+      return;
+    case 'html':
+      ctx.status = 200;
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.body = '<!doctype html><html><head><title>Sign in to the network</title></head><body><h1>Wi-Fi sign-in required</h1></body></html>';
+      return;
+    case 'hang':
+      await new Promise<void>((resolve) => ctx.req.socket.once('close', () => resolve()));
+      ctx.respond = false;
+      return;
+  }
+}

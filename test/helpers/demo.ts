@@ -1,0 +1,39 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDemo } from '../../src/demo/index.ts';
+import type { DemoOptions, DemoServers } from '../../src/demo/index.ts';
+
+/**
+ * The real demo provider and API for a test: free ports (0) and, unless
+ * `opts.dataDir` is given, a fresh temp data folder that `close()` removes.
+ * Pass the returned `dataDir` (and the issuer's port) to a second call to
+ * simulate a provider restart.
+ */
+export async function startTestDemo(opts: DemoOptions = {}): Promise<DemoServers & { dataDir: string }> {
+  const ownsDataDir = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? await mkdtemp(join(tmpdir(), 'latchkey-demo-'));
+  let demo: DemoServers;
+  try {
+    demo = await startDemo({ idpPort: 0, apiPort: 0, ...opts, dataDir });
+  } catch (error) {
+    if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    issuer: demo.issuer,
+    apiUrl: demo.apiUrl,
+    stats: demo.stats,
+    dataDir,
+    failTokenEndpoint: (mode) => demo.failTokenEndpoint(mode),
+    async close() {
+      await demo.close();
+      if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The port an `http://127.0.0.1:<port>` URL listens on. */
+export function portOf(url: string): number {
+  return Number(new URL(url).port);
+}
