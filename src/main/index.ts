@@ -15,8 +15,9 @@ import { ensureDemoProvider } from './demo.ts';
 import { createProviderOpener, isProviderUrl } from './external-links.ts';
 import { registerIpcHandlers } from './ipc-handlers.ts';
 import { denyAllPermissions } from './permissions.ts';
-import { clampToDisplays, openWindowBoundsStore } from './settings.ts';
+import { openWindowBoundsStore } from './settings.ts';
 import type { WindowBoundsStore } from './settings.ts';
+import { clampToDisplays } from './window-bounds.ts';
 import { bringToFront, createMainWindow, hardenWebContents } from './window.ts';
 
 const OUT_DIR = join(import.meta.dirname, '..');

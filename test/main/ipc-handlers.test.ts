@@ -1,0 +1,143 @@
+// IPC handler wiring (electron mocked): the handlers are registered through a
+// plain ipcMain-like object, so no Electron is needed; the session is a
+// recording stand-in because what is under test is the shell's checks and
+// envelopes, not the auth core (test/renderer drives the real core).
+import { describe, expect, it, vi } from 'vitest';
+import { AuthError } from '../../src/main/auth/index.ts';
+import type { AuthSession } from '../../src/main/auth/index.ts';
+import { MAX_TOKEN_ARGUMENT_LENGTH, registerIpcHandlers } from '../../src/main/ipc-handlers.ts';
+import type { IpcInvokeEventLike, IpcMainLike } from '../../src/main/ipc-handlers.ts';
+import { INVOKE_CHANNELS } from '../../src/shared/ipc.ts';
+import type { AuthState, InvokeChannel, IpcResult } from '../../src/shared/ipc.ts';
+
+vi.mock('electron', () => ({}));
+
+const APP_FRAME = { url: 'app://latchkey/index.html', parent: null };
+const SIGNED_IN: AuthState = { status: 'signed-in', user: { sub: 'alice', name: 'Alice Liddell' }, keychain: 'os' };
+
+function fakeSession(overrides: Partial<AuthSession> = {}) {
+  const session = {
+    getState: vi.fn(() => SIGNED_IN),
+    onStateChange: vi.fn(() => () => undefined),
+    login: vi.fn(async () => SIGNED_IN),
+    cancelLogin: vi.fn(),
+    logout: vi.fn(async () => ({ endSessionUrl: 'http://127.0.0.1:4400/session/end?client_id=x' })),
+    getAccessToken: vi.fn(async () => 'access-1'),
+    refreshAfterUnauthorized: vi.fn(async () => 'access-2'),
+    retryNow: vi.fn(async () => undefined),
+    close: vi.fn(async () => undefined),
+    ...overrides,
+  };
+  return session satisfies AuthSession;
+}
+
+function fakeIpcMain() {
+  const handlers = new Map<string, (event: IpcInvokeEventLike, ...args: unknown[]) => Promise<unknown>>();
+  const ipcMain: IpcMainLike = {
+    handle: (channel, listener) => {
+      if (handlers.has(channel)) throw new Error(`second handler for ${channel}`);
+      handlers.set(channel, listener);
+    },
+    removeHandler: (channel) => void handlers.delete(channel),
+  };
+  const invoke = async (channel: InvokeChannel, args: unknown[] = [], frame: IpcInvokeEventLike['senderFrame'] = APP_FRAME) => {
+    const handler = handlers.get(channel);
+    if (!handler) throw new Error(`no handler for ${channel}`);
+    return (await handler({ senderFrame: frame }, ...args)) as IpcResult<unknown>;
+  };
+  return { ipcMain, handlers, invoke };
+}
+
+function setUp(sessionOverrides: Partial<AuthSession> = {}) {
+  const session = fakeSession(sessionOverrides);
+  const openEndSession = vi.fn(async () => undefined);
+  const ipc = fakeIpcMain();
+  const unregister = registerIpcHandlers(ipc.ipcMain, {
+    session,
+    config: { apiBaseUrl: 'http://127.0.0.1:4401', issuer: 'http://127.0.0.1:4400/' },
+    openEndSession,
+  });
+  return { session, openEndSession, unregister, ...ipc };
+}
+
+describe('IPC handlers (electron mocked)', () => {
+  it('registers one handler for every channel of the contract and removes them all', () => {
+    const { handlers, unregister } = setUp();
+    expect([...handlers.keys()].sort()).toEqual([...INVOKE_CHANNELS].sort());
+    unregister();
+    expect(handlers.size).toBe(0);
+  });
+
+  it('answers the app page with the session result in an ok envelope', async () => {
+    const { invoke, session } = setUp();
+    expect(await invoke('auth:get-state')).toEqual({ ok: true, value: SIGNED_IN });
+    expect(await invoke('auth:get-access-token')).toEqual({ ok: true, value: 'access-1' });
+    expect(await invoke('auth:refresh-access-token', ['access-1'])).toEqual({ ok: true, value: 'access-2' });
+    expect(session.refreshAfterUnauthorized).toHaveBeenCalledWith('access-1');
+    expect(await invoke('app:get-config')).toEqual({ ok: true, value: { apiBaseUrl: 'http://127.0.0.1:4401', issuer: 'http://127.0.0.1:4400/' } });
+  });
+
+  it.each([
+    ['another origin', { url: 'https://evil.example/', parent: null }],
+    ['an iframe inside the app page', { url: 'app://latchkey/index.html', parent: { url: 'app://latchkey/index.html' } }],
+    ['a look-alike host', { url: 'app://latchkey.evil/index.html', parent: null }],
+    ['a file:// page', { url: 'file:///work/main/out/renderer/index.html', parent: null }],
+    ['no frame at all', null],
+  ])('refuses a call from %s without touching the session', async (_name, frame) => {
+    const { invoke, session } = setUp();
+    for (const channel of INVOKE_CHANNELS) {
+      const result = await invoke(channel, channel === 'auth:refresh-access-token' ? ['token'] : [], frame);
+      expect(result).toEqual({ ok: false, error: { code: 'sender_refused', message: expect.any(String) } });
+    }
+    expect(session.login).not.toHaveBeenCalled();
+    expect(session.getAccessToken).not.toHaveBeenCalled();
+    expect(session.refreshAfterUnauthorized).not.toHaveBeenCalled();
+    expect(session.logout).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['no token', []],
+    ['an empty token', ['']],
+    ['a number', [42]],
+    ['an object', [{ toString: () => 'x' }]],
+    ['an oversized token', ['x'.repeat(MAX_TOKEN_ARGUMENT_LENGTH + 1)]],
+    ['two arguments', ['a', 'b']],
+  ])('refuses refreshAccessToken with %s', async (_name, args) => {
+    const { invoke, session } = setUp();
+    expect(await invoke('auth:refresh-access-token', args)).toEqual({ ok: false, error: { code: 'invalid_argument', message: expect.any(String) } });
+    expect(session.refreshAfterUnauthorized).not.toHaveBeenCalled();
+  });
+
+  it('refuses arguments on calls that take none', async () => {
+    const { invoke, session } = setUp();
+    expect(await invoke('auth:login', [{ prompt: 'none' }])).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
+    expect(session.login).not.toHaveBeenCalled();
+  });
+
+  it('carries an AuthError across as { code, message }', async () => {
+    const { invoke } = setUp({
+      getAccessToken: vi.fn(async () => {
+        throw new AuthError('session_ended', 'Your session ended — sign in again.');
+      }),
+    });
+    expect(await invoke('auth:get-access-token')).toEqual({ ok: false, error: { code: 'session_ended', message: 'Your session ended — sign in again.' } });
+  });
+
+  it('hides the details of an unexpected error behind a plain sentence', async () => {
+    const { invoke } = setUp({
+      login: vi.fn(async () => {
+        throw new Error('ENOENT /home/alice/.config/secret-path');
+      }),
+    });
+    const result = await invoke('auth:login');
+    expect(result).toMatchObject({ ok: false, error: { code: 'internal_error' } });
+    expect(JSON.stringify(result)).not.toContain('secret-path');
+  });
+
+  it('logout opens the end-session page and answers with the new state', async () => {
+    const signedOut: AuthState = { status: 'signed-out' };
+    const { invoke, openEndSession } = setUp({ getState: () => signedOut });
+    expect(await invoke('auth:logout')).toEqual({ ok: true, value: signedOut });
+    expect(openEndSession).toHaveBeenCalledWith('http://127.0.0.1:4400/session/end?client_id=x');
+  });
+});
