@@ -213,18 +213,21 @@ export function classifyProviderError(error: unknown, context: { operation: 'sig
     return new AuthError('provider_unreachable', `The provider could not be reached for the ${operation} (${unreachable}). Check your network connection and proxy settings; Latchkey will try again.`, { cause: error });
   }
 
-  const code = codeOf(error);
-  if (code && ID_TOKEN_CODES.has(code)) {
-    return new AuthError('id_token_invalid', `The provider's ID token failed validation (${messageOf(error)}). Check the clock of this computer and the client id, then sign in again.`, { cause: error });
+  const detail = innermostMessage(error);
+  if (isIdTokenProblem(error, detail)) {
+    return new AuthError('id_token_invalid', `The provider's ID token failed validation (${detail}). Check this computer's clock and the client id, then sign in again.`, { cause: error });
+  }
+  if (/"iss" \(issuer\) (response parameter|missing)|response parameter "iss"/.test(detail)) {
+    return new AuthError('provider_error', `The authorization response did not come from the configured issuer (${detail}; RFC 9207), so it was refused. Sign in again; if it persists, check AUTH_ISSUER.`, { cause: error });
   }
   if (error instanceof oidc.AuthorizationResponseError) {
     return new AuthError('login_denied', `The provider did not sign you in: ${error.error}${error.error_description ? ` — ${error.error_description}` : ''}.`, { cause: error });
   }
-  return new AuthError('provider_error', `The ${operation} failed: ${messageOf(error)}. Run \`latchkey doctor\` to check the configuration against the provider.`, { cause: error });
+  return new AuthError('provider_error', `The ${operation} failed: ${detail}. Run \`latchkey doctor\` to check the configuration against the provider.`, { cause: error });
 }
 
 const UNREACHABLE_CODES = new Set(['OAUTH_RESPONSE_IS_NOT_JSON', 'OAUTH_RESPONSE_IS_NOT_CONFORM', 'OAUTH_PARSE_ERROR', 'OAUTH_TIMEOUT', 'OAUTH_ABORT']);
-const ID_TOKEN_CODES = new Set(['OAUTH_JWT_CLAIM_COMPARISON_FAILED', 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED', 'OAUTH_KEY_SELECTION_FAILED', 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED', 'OAUTH_JWS_SIGNATURE_VERIFICATION_FAILED']);
+const ID_TOKEN_CODES = new Set(['OAUTH_JWT_CLAIM_COMPARISON_FAILED', 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED', 'OAUTH_KEY_SELECTION_FAILED']);
 const NETWORK_ERROR_CODES = /^(UND_ERR_|ECONN|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|ECONNRESET)/;
 
 /** A short reason when the error means "no usable answer came back", else undefined. */
@@ -245,6 +248,22 @@ function unreachableReason(error: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+/** ID token checks (signature, iss, aud, exp, iat, nonce) surface as these codes, or as INVALID_RESPONSE about a JWT. */
+function isIdTokenProblem(error: unknown, detail: string): boolean {
+  const code = codeOf(error);
+  if (code && ID_TOKEN_CODES.has(code)) return true;
+  return code === 'OAUTH_INVALID_RESPONSE' && /\bJWT\b|ID Token|id_token/.test(detail);
+}
+
+/** openid-client wraps oauth4webapi's precise error in a generic one; the precise message is the useful one. */
+function innermostMessage(error: unknown): string {
+  let message = messageOf(error);
+  for (let current = (error as { cause?: unknown })?.cause, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    message = current.message;
+  }
+  return message;
 }
 
 function codeOf(error: unknown): string | undefined {
