@@ -14,6 +14,7 @@ import { browserOpener, DEMO_ALICE, launchBrowser, type Browser } from '../../he
 import { portOf, startTestDemo } from '../../helpers/demo.ts';
 
 const NOW = 1_800_000_000_000;
+type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
 let demo: Awaited<ReturnType<typeof startTestDemo>>;
 let demoClosed = false;
@@ -161,8 +162,8 @@ describe('answers the demo provider never gives', () => {
   let server: Server;
   let issuer: string;
   let tokenAnswer: (body: URLSearchParams) => { status: number; json: unknown };
-  let signingKey: CryptoKey;
-  let otherKey: CryptoKey;
+  let signingKey: SigningKey;
+  let otherKey: SigningKey;
   let stub: ProviderClient;
   let revocations = 0;
 
@@ -204,7 +205,7 @@ describe('answers the demo provider never gives', () => {
     await new Promise((resolve) => server?.close(resolve));
   });
 
-  const idToken = (key: CryptoKey, claims: Record<string, unknown> = {}) =>
+  const idToken = (key: SigningKey, claims: Record<string, unknown> = {}) =>
     new SignJWT({ name: 'Stub User', ...claims })
       .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
       .setIssuer(issuer)
