@@ -30,6 +30,7 @@ const options = {
   idpPort: port('DEMO_IDP_PORT', DEFAULT_IDP_PORT),
   apiPort: port('DEMO_API_PORT', DEFAULT_API_PORT),
   accessTokenTtl: seconds('DEMO_ACCESS_TOKEN_TTL', 60),
+  refreshTokenTtl: seconds('DEMO_REFRESH_TOKEN_TTL', 14 * 24 * 60 * 60),
   dataDir: env.DEMO_DATA_DIR || defaultDemoDataDir(),
   logger: createLogger(),
 };

@@ -65,10 +65,8 @@ ${error}
   <input id="password" name="password" type="password" required${options.login ? ' autofocus' : ''}${describedBy}>
   <div class="actions">
     <button type="submit">Sign in</button>
+    <button type="submit" class="secondary" formaction="${escapeHtml(options.abortAction)}" formnovalidate>Cancel</button>
   </div>
-</form>
-<form method="post" action="${escapeHtml(options.abortAction)}">
-  <div class="actions"><button type="submit" class="secondary" name="abort" value="1">Cancel</button></div>
 </form>
 <table>
   <caption>Demo users</caption>

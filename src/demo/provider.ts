@@ -25,6 +25,8 @@ export interface DemoProvider {
 
 const TOKEN_PATH = '/token';
 const AUTHORIZATION_PATH = '/auth';
+/** Like Auth0's default absolute refresh token lifetime. */
+const MAX_SIGN_IN_AGE = 30 * 24 * 60 * 60;
 const REFRESH_TOKEN_REUSED = 'refresh token already used';
 
 /**
@@ -85,9 +87,11 @@ export function createDemoProvider(issuer: string, options: {
       AuthorizationCode: 60,
       IdToken: 60 * 60,
       Interaction: 60 * 60,
+      // A rotated refresh token gets a fresh lifetime (an idle timeout); the
+      // grant and browser session bound how long a sign-in can be kept alive.
       RefreshToken: refreshTokenTtl,
-      Session: refreshTokenTtl,
-      Grant: refreshTokenTtl,
+      Session: Math.max(refreshTokenTtl, MAX_SIGN_IN_AGE),
+      Grant: Math.max(refreshTokenTtl, MAX_SIGN_IN_AGE),
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {

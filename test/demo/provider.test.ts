@@ -170,6 +170,66 @@ describe('demo provider and API', () => {
     }
   });
 
+  it('the sign-in and consent pages work from the keyboard alone and show request values as text', async () => {
+    const config = await discover(demo);
+    const callback = await startCallbackListener();
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const hinted = (await beginSignIn(config, callback.redirectUri)).url;
+      hinted.searchParams.set('login_hint', '<b id="injected">x');
+      await page.goto(hinted.href);
+      expect(await page.locator('#injected').count()).toBe(0);
+      expect(await page.inputValue('input[name=login]')).toBe('<b id="injected">x');
+
+      const { url, verifier, state } = await beginSignIn(config, callback.redirectUri);
+      await page.goto(url.href);
+      await page.keyboard.type('alice');
+      await page.keyboard.press('Tab');
+      await page.keyboard.type('wonderland');
+      await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+      expect(await page.locator('li', { hasText: 'offline_access' }).count()).toBe(1);
+      expect(await page.locator('li', { hasText: DEMO_AUDIENCE }).count()).toBe(1);
+      await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+      const tokens = await client.authorizationCodeGrant(config, await callback.next, { pkceCodeVerifier: verifier, expectedState: state });
+      expect(tokens.claims()?.sub).toBe('alice');
+    } finally {
+      await context.close();
+      await callback.close();
+    }
+  });
+
+  it('RP-initiated logout ends the browser session at the provider', async () => {
+    const config = await discover(demo);
+    const callback = await startCallbackListener();
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const first = await beginSignIn(config, callback.redirectUri);
+      await page.goto(first.url.href);
+      await page.fill('input[name=login]', 'bob');
+      await page.fill('input[name=password]', 'builder');
+      await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+      await Promise.all([page.waitForNavigation(), page.click('button[name=consent][value=allow]')]);
+      const tokens = await client.authorizationCodeGrant(config, await callback.next, { pkceCodeVerifier: first.verifier, expectedState: first.state });
+
+      // Signed in at the provider: a second request goes straight to consent.
+      await page.goto((await beginSignIn(config, callback.redirectUri)).url.href);
+      expect(await page.locator('button[name=consent]').count()).toBe(2);
+      expect(await page.locator('input[name=password]').count()).toBe(0);
+
+      await page.goto(client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token! }).href);
+      await Promise.all([page.waitForNavigation(), page.click('button[name=logout][value=yes]')]);
+      expect(await page.locator('h1').textContent()).toBe('Signed out');
+
+      await page.goto((await beginSignIn(config, callback.redirectUri)).url.href);
+      expect(await page.locator('input[name=password]').count()).toBe(1);
+    } finally {
+      await context.close();
+      await callback.close();
+    }
+  });
+
   it('the refresh token rotates, and reusing the old one fails and ends the new one too', async () => {
     const { config, tokens } = await signIn(browser, demo);
     const first = tokens.refresh_token!;
@@ -255,6 +315,10 @@ describe('demo provider and API', () => {
       const html = await post();
       expect(html.status).toBe(200);
       expect(html.headers.get('content-type')).toMatch(/^text\/html/);
+      demo.failTokenEndpoint('hang');
+      const hung = await fetch(`${demo.issuer}/token`, { method: 'POST', body, signal: AbortSignal.timeout(400) })
+        .then(() => 'answered', (error: Error) => error.name);
+      expect(hung).toBe('TimeoutError');
     } finally {
       demo.failTokenEndpoint(null);
     }
@@ -262,7 +326,7 @@ describe('demo provider and API', () => {
     expect(healed.status).toBe(400);
     expect(((await healed.json()) as { error: string }).error).toBe('invalid_grant');
     expect(await oauthError(client.refreshTokenGrant(config, 'whatever'))).toBe('invalid_grant');
-    expect(demo.stats.tokenRequests).toBe(before + 4);
+    expect(demo.stats.tokenRequests).toBe(before + 5);
   });
 });
 
