@@ -72,7 +72,7 @@ export async function startLoopbackServer(options: LoopbackServerOptions): Promi
   const { expectedState, logger } = options;
   const expectedStateBytes = Buffer.from(expectedState);
   const resultToken = randomBytes(16).toString('base64url');
-  const closeGraceMs = options.closeGraceMs ?? 3_000;
+  const closeGraceMs = options.closeGraceMs ?? 2_000;
 
   let phase: 'waiting' | 'redirected' | 'closed' = 'waiting';
   let outcome: SignInOutcome | undefined;

@@ -137,8 +137,10 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
           ...audienceParameters(),
         });
         logger?.info('sign-in started', { port: server.port, state: fingerprint(state) });
-        await openBrowser(opener, authorizationUrl.href);
-        const callback = await server.waitForCallback();
+        // The opener may never settle (a launcher that hangs); the callback, timeout and cancel still decide.
+        const callbackArrival = server.waitForCallback();
+        await Promise.race([openBrowser(opener, authorizationUrl.href), callbackArrival]);
+        const callback = await callbackArrival;
         const tokens = await untilCancelled(
           exchangeCode(callback, { state, nonce, verifier }).catch((error: unknown) => {
             throw classifyProviderError(error, { operation: 'sign-in' });

@@ -165,6 +165,18 @@ describe('signIn against the demo provider', () => {
     expect(await canBind(redirectPortOf(opened))).toBe(true);
   });
 
+  it('times out even when the opener never settles', async () => {
+    const error = await errorOf(provider.signIn({ opener: () => new Promise(() => {}), timeoutMs: 300 }));
+    expect(error.code).toBe('login_timeout');
+  });
+
+  it('ends with a clear error when the browser cannot be opened', async () => {
+    let opened = '';
+    const error = await errorOf(provider.signIn({ opener: async (url) => { opened = url; throw new Error('no display'); }, timeoutMs: 30_000 }));
+    expect(error.message).toMatch(/browser could not be opened \(no display\)/);
+    expect(await canBind(redirectPortOf(opened))).toBe(true);
+  });
+
   it('is cancelled by its signal and frees the port', async () => {
     const controller = new AbortController();
     let opened = '';
