@@ -96,7 +96,9 @@ export async function startLoopbackServer(options: LoopbackServerOptions): Promi
   }
 
   function refuse(req: IncomingMessage, res: ServerResponse, status: number, reason: string): void {
-    logger?.warn('loopback listener refused a request', { status, reason, method: req.method, path: (req.url ?? '').split('?')[0]?.slice(0, 100) });
+    // A browser asks for /favicon.ico and the like; only the suspicious refusals are worth a warning.
+    const level = status === 404 ? 'debug' : 'warn';
+    logger?.[level]('loopback listener refused a request', { status, reason, method: req.method, path: (req.url ?? '').split('?')[0]?.slice(0, 100) });
     send(res, refusalPage(status, reason));
   }
 

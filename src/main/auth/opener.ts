@@ -38,8 +38,8 @@ export function browserCommand(url: string, env: NodeJS.ProcessEnv = process.env
 }
 
 /**
- * The CLI's opener (RFC 8252 §7: the authorization request goes to the user's
- * own browser, never an embedded view). Only http(s) URLs are opened. The
+ * The CLI's opener: the authorization request goes to the user's own browser,
+ * never an embedded view (RFC 8252 §4.1, §8.12). Only http(s) URLs are opened. The
  * launcher is spawned detached without a shell; it rejects when the command
  * cannot be started or exits with a failure right away, so the caller can
  * show the URL instead.

@@ -166,6 +166,7 @@ describe('answers the demo provider never gives', () => {
   let otherKey: SigningKey;
   let stub: ProviderClient;
   let revocations = 0;
+  let advertiseRemoteHttp = false;
 
   beforeAll(async () => {
     const pair = await generateKeyPair('ES256');
@@ -174,11 +175,11 @@ describe('answers the demo provider never gives', () => {
     const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
     server = createServer((req, res) => {
       const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      if (req.url === '/.well-known/openid-configuration') {
+      if (req.url?.endsWith('/.well-known/openid-configuration')) {
         return json(200, {
           issuer,
           authorization_endpoint: `${issuer}authorize`,
-          token_endpoint: `${issuer}token`,
+          token_endpoint: advertiseRemoteHttp ? 'http://idp.example.invalid/token' : `${issuer}token`,
           jwks_uri: `${issuer}jwks`,
           response_types_supported: ['code'],
           id_token_signing_alg_values_supported: ['ES256'],
@@ -256,6 +257,24 @@ describe('answers the demo provider never gives', () => {
     expect(error.code).toBe('provider_error');
     expect(error.message).toContain('invalid_scope');
     expect(error.message).toContain('offline_access is not allowed');
+  });
+
+  it('refuses a loopback issuer that sends tokens to plain http elsewhere', async () => {
+    advertiseRemoteHttp = true;
+    try {
+      const error = await errorOf(connectProvider({ ...config, issuer, clientId: 'stub-client', usesDemoProvider: false }, { http }));
+      expect(error.message).toMatch(/token_endpoint http:\/\/idp\.example\.invalid\/token over plain http/);
+    } finally {
+      advertiseRemoteHttp = false;
+    }
+  });
+
+  it('names the issuer and the setting to check when discovery answers for another issuer', async () => {
+    const error = await errorOf(connectProvider({ ...config, issuer: `${issuer}tenant/`, clientId: 'stub-client', usesDemoProvider: false }, { http }));
+    expect(error.code).toBe('provider_unreachable');
+    expect(error.message).toContain(`${issuer}tenant/`);
+    expect(error.message).toMatch(/does not match the expected issuer.*Check that AUTH_ISSUER/);
+    expect(error.message).not.toContain('npm run idp');
   });
 
   it('skips revocation when the provider advertises no revocation endpoint, and has no end-session URL', async () => {
