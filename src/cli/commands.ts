@@ -1,0 +1,126 @@
+import type { AuthState } from '../shared/ipc.ts';
+import type { AuthConfig } from '../main/auth/config.ts';
+import { AuthError } from '../main/auth/errors.ts';
+import type { Logger } from '../main/auth/log.ts';
+import type { Opener } from '../main/auth/provider-client.ts';
+import { openProfileStore } from '../main/auth/profile-store.ts';
+import { createAuthSession, keychainAccount, type AuthSession } from '../main/auth/session.ts';
+import { EXIT, type ExitCode } from './exit-codes.ts';
+import type { CliIo } from './main.ts';
+
+export interface CommandContext {
+  config: AuthConfig;
+  io: CliIo;
+  logger: Logger;
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** Runs `use` with a session over the shared keychain entry, and always closes it so the process can exit. */
+async function withSession<T>(context: CommandContext, use: (session: AuthSession) => Promise<T>, opener?: Opener): Promise<T> {
+  const refuse: Opener = async () => {
+    throw new AuthError('invalid_argument', 'This command does not open a browser.');
+  };
+  const session = await createAuthSession({ config: context.config, opener: opener ?? refuse, logger: context.logger });
+  try {
+    return await use(session);
+  } finally {
+    await session.close();
+  }
+}
+
+function displayName(state: AuthState): string {
+  const user = state.user;
+  return user?.name ?? user?.email ?? user?.sub ?? 'unknown user';
+}
+
+/** `login [--timeout SECONDS]`: the interactive sign-in through the browser. */
+export async function loginCommand(context: CommandContext, values: Values): Promise<ExitCode> {
+  const { io } = context;
+  let timeoutMs: number | undefined;
+  if (values.timeout !== undefined) {
+    const seconds = Number(values.timeout);
+    if (!Number.isFinite(seconds) || seconds <= 0) {
+      io.stderr(`--timeout: "${String(values.timeout)}" is not a positive number of seconds.`);
+      return EXIT.usage;
+    }
+    timeoutMs = Math.round(seconds * 1000);
+  }
+  const { createCliOpener } = await import('./opener.ts');
+  const opener = createCliOpener(io);
+  return withSession(
+    context,
+    async (session) => {
+      const state = session.getState();
+      if (state.keychain === 'memory-only') {
+        // A CLI session in memory would end with this command: say so before sending the user to the browser.
+        io.stderr(state.error?.message ?? 'No OS keychain is available.');
+        io.stderr('A sign-in from the command line needs the OS keychain to be kept; start a Secret Service (e.g. gnome-keyring) or unlock the keychain, then try again.');
+        return EXIT.usage;
+      }
+      const cancel = () => session.cancelLogin();
+      process.once('SIGINT', cancel);
+      try {
+        const signedIn = await session.login(timeoutMs === undefined ? {} : { timeoutMs });
+        io.stdout(`Signed in as ${displayName(signedIn)} (${signedIn.user?.sub ?? ''})\n`);
+        return EXIT.ok;
+      } finally {
+        process.removeListener('SIGINT', cancel);
+      }
+    },
+    opener,
+  );
+}
+
+/** `status [--json]`: whether a session is stored, without any network call. */
+export async function statusCommand(context: CommandContext, values: Values): Promise<ExitCode> {
+  const { io, config } = context;
+  return withSession(context, async (session) => {
+    const state = session.getState();
+    const signedIn = state.status === 'signed-in';
+    const lastSignInAt = signedIn ? openProfileStore(config.dataDir).get(keychainAccount(config))?.lastSignInAt : undefined;
+    if (values.json) {
+      const report: Record<string, unknown> = {
+        signedIn,
+        issuer: config.issuer,
+        clientId: config.clientId,
+        user: signedIn ? state.user : null,
+        keychain: state.keychain,
+      };
+      if (lastSignInAt) report.lastSignInAt = new Date(lastSignInAt).toISOString();
+      if (state.error) report.error = state.error;
+      io.stdout(JSON.stringify(report) + '\n');
+    } else if (signedIn) {
+      io.stdout(`Signed in as ${displayName(state)} (${state.user?.sub ?? ''}) at ${config.issuer}\n`);
+    } else {
+      io.stdout(`Not signed in at ${config.issuer}. Run \`latchkey login\`.\n`);
+    }
+    if (state.error) io.stderr(state.error.message);
+    return signedIn ? EXIT.ok : EXIT.signInNeeded;
+  });
+}
+
+/** `token [--refresh]`: only the access token and a newline on stdout. */
+export async function tokenCommand(context: CommandContext, values: Values): Promise<ExitCode> {
+  return withSession(context, async (session) => {
+    const startedAt = Date.now();
+    let token = await session.getAccessToken();
+    const refreshedAt = session.getState().accessToken?.refreshedAt ?? 0;
+    // An access token never outlives its process, so it is fresh already unless something was cached in memory before this command.
+    if (values.refresh && refreshedAt < startedAt) token = await session.refreshAfterUnauthorized(token);
+    context.io.stdout(token + '\n');
+    return EXIT.ok;
+  });
+}
+
+/** `logout`: revoke at the provider when possible, forget the session here always. */
+export async function logoutCommand(context: CommandContext): Promise<ExitCode> {
+  const { io } = context;
+  return withSession(context, async (session) => {
+    const wasSignedIn = session.getState().status !== 'signed-out';
+    const { endSessionUrl } = await session.logout();
+    io.stdout(wasSignedIn ? 'Signed out.\n' : 'No session was stored; nothing to sign out of.\n');
+    if (wasSignedIn && endSessionUrl) io.stdout(`To also end the provider's browser session, open: ${endSessionUrl}\n`);
+    return EXIT.ok;
+  });
+}

@@ -1,0 +1,168 @@
+import { createServer } from 'node:net';
+import { createHttpClient } from '../main/auth/http.ts';
+import { connectProvider, type ProviderClient } from '../main/auth/provider-client.ts';
+import { openKeychain } from '../main/auth/secret-store.ts';
+import type { CommandContext } from './commands.ts';
+import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
+
+type Outcome = 'pass' | 'warn' | 'fail';
+
+interface Check {
+  name: string;
+  outcome: Outcome;
+  detail: string;
+  fix?: string;
+  /** The exit code a failure of this check leads to. */
+  failsWith?: ExitCode;
+}
+
+const MARK: Record<Outcome, string> = { pass: '✓', warn: '!', fail: '✗' };
+const SUGGESTED_PORT = 53682;
+
+/**
+ * `doctor`: checks the configuration against the provider's discovered
+ * metadata (RFC 8414 / OpenID Connect Discovery) — PKCE S256 (RFC 7636), the
+ * refresh_token grant, a public client, revocation (RFC 7009) — and says which
+ * redirect URI will be used and what to register for it (RFC 8252 §7.3).
+ */
+export async function doctorCommand(context: CommandContext): Promise<ExitCode> {
+  const { config, io, logger } = context;
+  const checks: Check[] = [];
+  checks.push({
+    name: 'Configuration',
+    outcome: 'pass',
+    detail: `issuer ${config.issuer}, client id ${config.clientId}${config.usesDemoProvider ? ' (the bundled demo provider: start it with `npm run idp`)' : ''}`,
+  });
+
+  const http = createHttpClient({ env: io.env });
+  let provider: ProviderClient | undefined;
+  try {
+    provider = await connectProvider(config, { http, logger });
+    checks.push({ name: 'Discovery', outcome: 'pass', detail: `${new URL('.well-known/openid-configuration', withSlash(config.issuer)).href} answered` });
+  } catch (error) {
+    checks.push({
+      name: 'Discovery',
+      outcome: 'fail',
+      detail: (error as Error).message,
+      fix: config.usesDemoProvider
+        ? 'Start the demo provider with `npm run idp`, or configure your provider with AUTH_ISSUER (or AUTH0_DOMAIN) and AUTH_CLIENT_ID.'
+        : 'Check AUTH_ISSUER / AUTH0_DOMAIN, your network connection and proxy settings (HTTPS_PROXY, NO_PROXY).',
+      failsWith: exitCodeFor(error),
+    });
+  } finally {
+    await http.close();
+  }
+
+  if (provider) checks.push(...metadataChecks(provider.metadata));
+  checks.push(await redirectCheck(config.redirectPort, config.issuer, provider));
+
+  const keychain = await openKeychain(config.keychainService, { logger });
+  checks.push(
+    keychain.kind === 'os'
+      ? { name: 'Keychain', outcome: 'pass', detail: `the OS keychain answers (service "${config.keychainService}")` }
+      : {
+          name: 'Keychain',
+          outcome: 'fail',
+          detail: keychain.reason ?? 'no OS keychain',
+          fix: 'On Linux install and start a Secret Service (gnome-keyring or KeePassXC) and unlock it; on macOS/Windows unlock your login keychain.',
+          failsWith: EXIT.usage,
+        },
+  );
+
+  for (const check of checks) {
+    io.stdout(`${MARK[check.outcome]} ${check.name}: ${check.detail}\n`);
+    if (check.fix && check.outcome !== 'pass') io.stdout(`    fix: ${check.fix}\n`);
+  }
+  const failures = checks.filter((check) => check.outcome === 'fail');
+  for (const failure of failures) io.stderr(`${failure.name}: ${failure.detail}`);
+  if (failures.some((check) => check.failsWith === EXIT.providerUnavailable)) return EXIT.providerUnavailable;
+  if (failures.length > 0) return failures[0]?.failsWith ?? EXIT.usage;
+  return EXIT.ok;
+}
+
+function metadataChecks(metadata: Record<string, unknown>): Check[] {
+  const list = (field: string): string[] | undefined => (Array.isArray(metadata[field]) ? (metadata[field] as unknown[]).map(String) : undefined);
+  const checks: Check[] = [];
+
+  const challengeMethods = list('code_challenge_methods_supported');
+  checks.push(
+    challengeMethods?.includes('S256')
+      ? { name: 'PKCE S256', outcome: 'pass', detail: 'supported' }
+      : challengeMethods === undefined
+        ? { name: 'PKCE S256', outcome: 'warn', detail: 'not advertised (code_challenge_methods_supported is missing); sign-in fails if the provider does not support it', fix: 'Check that your provider supports PKCE with S256 for public clients.' }
+        : { name: 'PKCE S256', outcome: 'fail', detail: `not supported (the provider offers: ${challengeMethods.join(', ') || 'none'})`, fix: 'Use a provider that supports PKCE S256 (RFC 7636); a desktop app cannot sign in safely without it.', failsWith: EXIT.providerUnavailable },
+  );
+
+  const grants = list('grant_types_supported');
+  checks.push(
+    grants?.includes('refresh_token')
+      ? { name: 'Refresh token grant', outcome: 'pass', detail: 'supported' }
+      : grants === undefined
+        ? { name: 'Refresh token grant', outcome: 'warn', detail: 'not advertised (grant_types_supported is missing)', fix: 'Enable the Refresh Token grant for the application (Auth0: Application → Advanced Settings → Grant Types) and offline access for the API.' }
+        : { name: 'Refresh token grant', outcome: 'fail', detail: `not supported (grants: ${grants.join(', ')})`, fix: 'Enable the refresh_token grant at the provider; without it the session ends with the first access token.', failsWith: EXIT.providerUnavailable },
+  );
+
+  const authMethods = list('token_endpoint_auth_methods_supported');
+  checks.push(
+    authMethods === undefined || authMethods.includes('none')
+      ? { name: 'Public client', outcome: 'pass', detail: 'the token endpoint accepts clients without a secret (auth method "none")' }
+      : { name: 'Public client', outcome: 'warn', detail: `token endpoint auth methods: ${authMethods.join(', ')}`, fix: 'Register the app as a native/public application (token endpoint auth method "none"); Latchkey never uses a client secret.' },
+  );
+
+  checks.push(
+    typeof metadata.revocation_endpoint === 'string'
+      ? { name: 'Revocation', outcome: 'pass', detail: `available at ${metadata.revocation_endpoint}` }
+      : { name: 'Revocation', outcome: 'warn', detail: 'no revocation_endpoint: `logout` can only forget the session on this computer', fix: 'Enable token revocation at the provider if it offers it.' },
+  );
+  checks.push(
+    typeof metadata.end_session_endpoint === 'string'
+      ? { name: 'End session', outcome: 'pass', detail: `available at ${metadata.end_session_endpoint}` }
+      : { name: 'End session', outcome: 'warn', detail: 'no end_session_endpoint: signing out leaves the provider’s browser session in place', fix: 'Nothing to do in Latchkey; sign out at the provider’s site if needed.' },
+  );
+  return checks;
+}
+
+async function redirectCheck(port: number, issuer: string, provider: ProviderClient | undefined): Promise<Check> {
+  const uriFor = (p: number | string) => provider?.redirectUriFor(p as number) ?? `http://127.0.0.1:${p}/callback`;
+  const auth0 = /(^|\.)auth0\.com$/i.test(new URL(issuer).hostname);
+  if (port === 0) {
+    const detail = `${uriFor('PORT')} with a free PORT picked per sign-in`;
+    if (auth0) {
+      return {
+        name: 'Redirect URI',
+        outcome: 'fail',
+        detail,
+        fix: `Auth0 matches callback URLs exactly, so a fixed AUTH_REDIRECT_PORT is needed: set AUTH_REDIRECT_PORT=${SUGGESTED_PORT} and register Allowed Callback URLs: ${uriFor(SUGGESTED_PORT)}`,
+        failsWith: EXIT.usage,
+      };
+    }
+    return {
+      name: 'Redirect URI',
+      outcome: 'pass',
+      detail: `${detail}. Register http://127.0.0.1/callback at the provider (any port, RFC 8252 §7.3); providers that match exactly (Auth0: "Allowed Callback URLs: ${uriFor('PORT')}") need a fixed AUTH_REDIRECT_PORT.`,
+    };
+  }
+  const register = auth0 ? `Allowed Callback URLs: ${uriFor(port)}` : `the redirect URI ${uriFor(port)}`;
+  if (!(await portIsFree(port))) {
+    return {
+      name: 'Redirect URI',
+      outcome: 'fail',
+      detail: `${uriFor(port)}, but port ${port} on 127.0.0.1 is in use`,
+      fix: `Stop what listens on port ${port}, or choose another AUTH_REDIRECT_PORT and register it at the provider.`,
+      failsWith: EXIT.usage,
+    };
+  }
+  return { name: 'Redirect URI', outcome: 'pass', detail: `${uriFor(port)} — register at the provider: ${register}` };
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+function withSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}

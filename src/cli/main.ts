@@ -1,0 +1,113 @@
+// `latchkey` — the command-line entry over the same auth core as the app.
+// Usage: npm run --silent cli -- <command>   (or the package bin `latchkey`)
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { loadConfig, type AuthConfig } from '../main/auth/config.ts';
+import { toErrorInfo } from '../main/auth/errors.ts';
+import { createLogger } from '../main/auth/log.ts';
+import { loginCommand, logoutCommand, statusCommand, tokenCommand, type CommandContext } from './commands.ts';
+import { doctorCommand } from './doctor.ts';
+import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
+
+export const USAGE = `Usage: latchkey <command> [options]
+
+Signs you in through your browser (OAuth 2.0 + PKCE) and keeps the session in the OS keychain,
+shared with the Latchkey app.
+
+Commands:
+  login [--timeout SECONDS]  Sign in through the browser ($BROWSER, else the system's default)
+  status [--json]            Show whether a session is stored (exit 0) or not (exit 1)
+  token [--refresh]          Print a valid access token (refreshed when near expiry; always with --refresh)
+  logout                     Revoke the session at the provider and forget it here
+  doctor                     Check the configuration against the provider, with fixes
+
+Options:
+  -h, --help                 Show this help
+
+Exit codes: 0 ok · 1 signed out or session ended (run \`latchkey login\`) · 2 usage or configuration error ·
+3 provider unreachable or unusable (the session is kept; try again later)
+
+Configuration (environment, else a JSON file at AUTH_CONFIG, else the demo provider):
+  AUTH_ISSUER or AUTH0_DOMAIN, AUTH_CLIENT_ID, AUTH_AUDIENCE, AUTH_RESOURCE, AUTH_SCOPE,
+  AUTH_REDIRECT_PORT, API_BASE_URL, AUTH_KEYCHAIN_SERVICE, AUTH_DATA_DIR, LATCHKEY_LOG_LEVEL`;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+interface Command {
+  options: Options;
+  run(context: CommandContext, values: Record<string, string | boolean | undefined>): Promise<ExitCode>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  login: { options: { timeout: { type: 'string' } }, run: loginCommand },
+  status: { options: { json: { type: 'boolean' } }, run: statusCommand },
+  token: { options: { refresh: { type: 'boolean' } }, run: tokenCommand },
+  logout: { options: {}, run: logoutCommand },
+  doctor: { options: {}, run: doctorCommand },
+};
+
+export interface CliIo {
+  stdout(text: string): void;
+  /** One plain line per problem. */
+  stderr(line: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Runs one CLI command and returns its exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
+  const [name, ...rest] = argv;
+  if (name === '-h' || name === '--help' || name === 'help') {
+    io.stdout(USAGE + '\n');
+    return EXIT.ok;
+  }
+  const command = name === undefined ? undefined : COMMANDS[name];
+  if (!command) {
+    io.stderr(name === undefined ? 'No command given.' : `Unknown command "${name}".`);
+    io.stderr('Run `latchkey --help` for the commands.');
+    return EXIT.usage;
+  }
+
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+  } catch (error) {
+    io.stderr(`${(error as Error).message.split('\n')[0]}`);
+    io.stderr(`Run \`latchkey --help\` for the options of "${name}".`);
+    return EXIT.usage;
+  }
+  if (values.help) {
+    io.stdout(USAGE + '\n');
+    return EXIT.ok;
+  }
+
+  let config: AuthConfig;
+  try {
+    config = loadConfig({ env: io.env });
+  } catch (error) {
+    for (const line of toErrorInfo(error).message.split('\n')) io.stderr(line);
+    return exitCodeFor(error);
+  }
+
+  // Log lines are for debugging (LATCHKEY_LOG_LEVEL=info|debug); problems are reported as plain lines.
+  const logger = createLogger(io.env.LATCHKEY_LOG_LEVEL ? {} : { level: 'silent' });
+  try {
+    return await command.run({ config, io, logger }, values);
+  } catch (error) {
+    for (const line of toErrorInfo(error).message.split('\n')) io.stderr(line);
+    return exitCodeFor(error);
+  }
+}
+
+/** Runs the CLI on this process's arguments and exits with its code. */
+export async function main(): Promise<never> {
+  const code = await runCli(process.argv.slice(2), {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (line) => process.stderr.write(line + '\n'),
+    env: process.env,
+  });
+  // Exit at once: nothing may keep a finished command alive (sockets, keychain connections, timers).
+  return new Promise<never>(() => process.stdout.write('', () => process.exit(code)));
+}
+
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

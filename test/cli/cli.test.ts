@@ -1,0 +1,257 @@
+// The CLI as a user runs it: real processes over the real demo provider,
+// Chromium (through $BROWSER) and the OS keychain.
+import { execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import keytar from 'keytar';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../src/demo/constants.ts';
+import { loadConfig } from '../../src/main/auth/config.ts';
+import { createHttpClient } from '../../src/main/auth/http.ts';
+import { connectProvider } from '../../src/main/auth/provider-client.ts';
+import { keychainAccount } from '../../src/main/auth/session.ts';
+import { portOf, startTestDemo } from '../helpers/demo.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const cliMain = join(root, 'src/cli/main.ts');
+const fakeBrowser = `${process.execPath} ${join(root, 'test/cli/fixtures/browser.ts')}`;
+const ACCESS_TOKEN_TTL_S = 2;
+const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe('latchkey CLI', () => {
+  let demo: Awaited<ReturnType<typeof startTestDemo>>;
+  let dataDir: string;
+  let demoDataDir: string;
+  const service = `latchkey-test-cli-${randomUUID()}`;
+  const outputs: string[] = [];
+  const secrets = new Set<string>();
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'latchkey-cli-data-'));
+    // Our own folder for the provider's state, so it survives the provider's restart below.
+    demoDataDir = await mkdtemp(join(tmpdir(), 'latchkey-cli-demo-'));
+    demo = await startTestDemo({ accessTokenTtl: ACCESS_TOKEN_TTL_S, dataDir: demoDataDir });
+  });
+
+  afterAll(async () => {
+    await keytar.deletePassword(service, keychainAccount(config()));
+    await demo?.close();
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(demoDataDir, { recursive: true, force: true });
+  });
+
+  function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      AUTH_ISSUER: demo.issuer,
+      AUTH_CLIENT_ID: DEMO_CLIENT_ID,
+      AUTH_AUDIENCE: DEMO_AUDIENCE,
+      API_BASE_URL: demo.apiUrl,
+      AUTH_KEYCHAIN_SERVICE: service,
+      AUTH_DATA_DIR: dataDir,
+      BROWSER: fakeBrowser,
+      ...extra,
+    };
+  }
+
+  function config() {
+    return loadConfig({ env: env() });
+  }
+
+  function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Result> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [cliMain, ...args], { env: env(extraEnv), cwd: root });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => {
+        outputs.push(stdout, stderr);
+        resolve({ code, stdout, stderr });
+      });
+    });
+  }
+
+  async function storedRefreshToken(): Promise<string | null> {
+    const raw = await keytar.getPassword(service, keychainAccount(config()));
+    if (raw === null) return null;
+    const token = (JSON.parse(raw) as { refresh_token: string }).refresh_token;
+    secrets.add(token);
+    return token;
+  }
+
+  async function apiStatus(token: string): Promise<number> {
+    secrets.add(token);
+    return (await fetch(`${demo.apiUrl}/me`, { headers: { authorization: `Bearer ${token}` } })).status;
+  }
+
+  async function withProvider<T>(use: (provider: Awaited<ReturnType<typeof connectProvider>>) => Promise<T>): Promise<T> {
+    const http = createHttpClient();
+    try {
+      return await use(await connectProvider(config(), { http }));
+    } finally {
+      await http.close();
+    }
+  }
+
+  const expiry = () => new Promise((resolve) => setTimeout(resolve, ACCESS_TOKEN_TTL_S * 1000 + 100));
+
+  it('answers --help, and refuses unknown commands, unknown options and bad settings with exit 2', async () => {
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/login \[--timeout SECONDS\]/);
+    expect((await cli(['frobnicate'])).code).toBe(2);
+    const badOption = await cli(['token', '--verbose']);
+    expect(badOption.code).toBe(2);
+    expect(badOption.stderr).toMatch(/--verbose/);
+    const secret = await cli(['status'], { AUTH_CLIENT_SECRET: 'shh' });
+    expect(secret.code).toBe(2);
+    expect(secret.stderr).toMatch(/AUTH_CLIENT_SECRET: a client secret was given/);
+    expect((await cli(['login', '--timeout', 'soon'])).code).toBe(2);
+  });
+
+  it('status exits 1 and token exits 1 before any sign-in', async () => {
+    const status = await cli(['status', '--json']);
+    expect(status.code).toBe(1);
+    expect(JSON.parse(status.stdout)).toMatchObject({ signedIn: false, issuer: config().issuer, user: null, keychain: 'os' });
+    const token = await cli(['token']);
+    expect(token.code).toBe(1);
+    expect(token.stdout).toBe('');
+    expect(token.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('login signs in through $BROWSER; a new process finds the session; token prints only a valid access token', async () => {
+    const login = await cli(['login', '--timeout', '60']);
+    expect(login.code).toBe(0);
+    expect(login.stdout).toMatch(/^Signed in as Alice Liddell \(.+\)\n$/);
+    expect(await storedRefreshToken()).toEqual(expect.any(String));
+
+    const status = await cli(['status', '--json']);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ signedIn: true, issuer: config().issuer, keychain: 'os', user: { name: 'Alice Liddell', email: 'alice@example.com', sub: expect.any(String) } });
+
+    const token = await cli(['token']);
+    expect(token.code).toBe(0);
+    expect(token.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    expect(await apiStatus(token.stdout.trim())).toBe(200);
+  });
+
+  it('parallel `token --refresh` processes after expiry all get tokens, without any refresh token reuse', async () => {
+    await expiry();
+    const before = demo.stats.tokenRequests;
+    // Debug logs on, so the leak check at the end also covers what the refresh path logs.
+    const results = await Promise.all([1, 2, 3, 4].map(() => cli(['token', '--refresh'], { LATCHKEY_LOG_LEVEL: 'debug' })));
+    for (const result of results) {
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout.trim()).toMatch(JWT);
+      expect(await apiStatus(result.stdout.trim())).toBe(200);
+    }
+    expect(demo.stats.tokenRequests - before).toBe(4);
+    expect(demo.stats.reuseDetected).toBe(0);
+    const after = await cli(['token']);
+    expect(after.code).toBe(0);
+    expect(await apiStatus(after.stdout.trim())).toBe(200);
+  });
+
+  it('exits 3 and keeps the refresh token when the provider answers 503 or HTML or is down, then recovers', async () => {
+    const stored = await storedRefreshToken();
+    for (const mode of ['unavailable', 'html'] as const) {
+      demo.failTokenEndpoint(mode);
+      const result = await cli(['token']);
+      expect(result.code, result.stderr).toBe(3);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(await storedRefreshToken()).toBe(stored);
+    }
+    demo.failTokenEndpoint(null);
+
+    const { issuer } = demo;
+    await demo.close();
+    const down = await cli(['token']);
+    expect(down.code).toBe(3);
+    expect(await storedRefreshToken()).toBe(stored);
+    const doctor = await cli(['doctor']);
+    expect(doctor.code).toBe(3);
+    expect(doctor.stdout).toMatch(/✗ Discovery/);
+
+    demo = await startTestDemo({ accessTokenTtl: ACCESS_TOKEN_TTL_S, dataDir: demoDataDir, idpPort: portOf(issuer) });
+    const back = await cli(['token']);
+    expect(back.code, back.stderr).toBe(0);
+    expect(await apiStatus(back.stdout.trim())).toBe(200);
+  });
+
+  it('doctor checks discovery, PKCE S256, the refresh grant, revocation and the redirect URI', async () => {
+    const doctor = await cli(['doctor']);
+    expect(doctor.code, doctor.stdout).toBe(0);
+    expect(doctor.stdout).toMatch(/✓ Discovery/);
+    expect(doctor.stdout).toMatch(/✓ PKCE S256/);
+    expect(doctor.stdout).toMatch(/✓ Refresh token grant/);
+    expect(doctor.stdout).toMatch(/✓ Revocation/);
+    expect(doctor.stdout).toMatch(/✓ Redirect URI: http:\/\/127\.0\.0\.1:PORT\/callback/);
+    const fixed = await cli(['doctor'], { AUTH_REDIRECT_PORT: '53682' });
+    expect(fixed.stdout).toMatch(/Redirect URI: http:\/\/127\.0\.0\.1:53682\/callback/);
+  });
+
+  it('a session revoked at the provider ends: exit 1 and the keychain entry is gone', async () => {
+    const stored = (await storedRefreshToken())!;
+    await withProvider((provider) => provider.revoke(stored));
+    const result = await cli(['token']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/session ended/i);
+    expect(await storedRefreshToken()).toBeNull();
+    expect((await cli(['status'])).code).toBe(1);
+  });
+
+  it('logout revokes at the provider and forgets the session', async () => {
+    expect((await cli(['login'])).code).toBe(0);
+    const stored = (await storedRefreshToken())!;
+    const logout = await cli(['logout']);
+    expect(logout.code).toBe(0);
+    expect(logout.stdout).toMatch(/^Signed out\./);
+    expect(await storedRefreshToken()).toBeNull();
+    expect((await cli(['status'])).code).toBe(1);
+    await withProvider((provider) => expect(provider.refresh(stored)).rejects.toMatchObject({ code: 'session_ended' }));
+  });
+
+  it('without a Secret Service: memory-only with a message, and login refuses before opening a browser', async () => {
+    const noKeychain = { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent', BROWSER: '/bin/false' };
+    const status = await cli(['status', '--json'], noKeychain);
+    expect(status.code).toBe(1);
+    expect(JSON.parse(status.stdout)).toMatchObject({ signedIn: false, keychain: 'memory-only', error: { code: 'keychain_unavailable' } });
+    expect(status.stderr).toMatch(/won’t survive a restart/);
+    const login = await cli(['login'], noKeychain);
+    expect(login.code).toBe(2);
+    expect(login.stderr).toMatch(/keychain/i);
+  });
+
+  it('runs as `npm run --silent cli -- status --json` and through the bin shim', async () => {
+    const { stdout } = await promisify(execFile)('npm', ['run', '--silent', 'cli', '--', 'status', '--json'], { cwd: root, env: env() }).catch(
+      (error: { stdout: string }) => error,
+    );
+    expect(JSON.parse(stdout)).toMatchObject({ signedIn: false, issuer: config().issuer });
+    const bin = await new Promise<number | null>((resolve) => spawn(process.execPath, [join(root, 'bin/latchkey.js'), '--help'], { cwd: root }).on('close', resolve));
+    expect(bin).toBe(0);
+  });
+
+  it('no token appears in the data folder or in any output', async () => {
+    expect(secrets.size).toBeGreaterThan(5);
+    const files = (await readdir(dataDir, { withFileTypes: true, recursive: true })).filter((entry) => entry.isFile());
+    const contents = await Promise.all(files.map((entry) => readFile(join(entry.parentPath, entry.name), 'utf8')));
+    const tokenFreeOutputs = outputs.filter((output) => !JWT.test(output.trim()));
+    expect(outputs.join('\n')).toMatch(/access token refreshed/);
+    for (const secret of secrets) {
+      for (const content of [...contents, ...tokenFreeOutputs]) expect(content.includes(secret)).toBe(false);
+    }
+  });
+});
