@@ -17,6 +17,7 @@ export function createDemoApiHandler(options: {
   issuer: string;
   jwksUri: string;
   allowedOrigins: string[];
+  /** Seconds of leeway on `exp`; default 0 — the API and the provider share one clock. */
   clockTolerance?: number;
   logger?: Logger;
 }): (req: IncomingMessage, res: ServerResponse) => void {
@@ -72,7 +73,7 @@ export function createDemoApiHandler(options: {
         algorithms: ['RS256'],
         typ: 'at+jwt',
         requiredClaims: ['exp', 'sub'],
-        clockTolerance: options.clockTolerance ?? 5,
+        clockTolerance: options.clockTolerance ?? 0,
       }));
     } catch (error) {
       if (error instanceof joseErrors.JWKSTimeout || isNetworkError(error)) {

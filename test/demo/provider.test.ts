@@ -282,6 +282,21 @@ describe('demo provider and API', () => {
     expect((await getMe(demo, wrongAudience)).status).toBe(401);
   });
 
+  it('the API accepts a real access token until it expires, then answers 401 invalid_token', async () => {
+    const shortLived = await startTestDemo({ accessTokenTtl: 3 });
+    try {
+      const { tokens } = await signIn(browser, shortLived);
+      expect((await getMe(shortLived, tokens.access_token)).status).toBe(200);
+      const expiresAt = decodeJwt(tokens.access_token).exp! * 1000;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 100));
+      const expired = await getMe(shortLived, tokens.access_token);
+      expect(expired.status).toBe(401);
+      expect(expired.challenge).toBe('Bearer error="invalid_token", error_description="The access token expired"');
+    } finally {
+      await shortLived.close();
+    }
+  });
+
   it('the API answers CORS preflights for the app origin only', async () => {
     const preflight = (origin: string) => fetch(`${demo.apiUrl}/me`, {
       method: 'OPTIONS',
