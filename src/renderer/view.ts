@@ -51,6 +51,7 @@ export function createView(doc: Document): View {
   const apiResult = get('api-result', HTMLElement);
   const apiStatus = get('api-status', HTMLElement);
   const apiBody = get('api-body', HTMLElement);
+  const apiError = get('api-error', HTMLElement);
   const buttons = {
     signIn: get('sign-in', HTMLButtonElement),
     reopen: get('reopen', HTMLButtonElement),
@@ -132,13 +133,17 @@ export function createView(doc: Document): View {
       apiStatus.textContent = `${outcome.status} ${outcome.statusText}`.trim();
       apiStatus.classList.toggle('badge-error', !ok);
       apiBody.textContent = prettyJson(outcome.body);
+      apiBody.hidden = false;
+      apiError.hidden = true;
       apiResult.hidden = false;
       announce(ok ? `The API answered ${outcome.status}.` : `The API answered with an error, ${outcome.status}.`);
     },
     showApiError(error) {
       apiStatus.textContent = 'Error';
       apiStatus.classList.add('badge-error');
-      apiBody.textContent = error.message;
+      apiError.textContent = error.message;
+      apiError.hidden = false;
+      apiBody.hidden = true;
       apiResult.hidden = false;
       announce(`The API call failed. ${error.message}`);
     },
@@ -157,11 +162,11 @@ export function describeAccessToken(token: AuthState['accessToken'], locale?: st
   return token.expiresAt ? `${refreshed}, expires ${time(token.expiresAt)}` : refreshed;
 }
 
-/** Only pictures the CSP lets through (https, data:) are shown; anything else falls back to initials. */
+/** Only pictures the CSP lets through (https, data: images) are shown — an <img> never runs SVG scripts; anything else falls back to initials. */
 export function safePictureUrl(picture: string | undefined): string | undefined {
   if (!picture || !URL.canParse(picture)) return undefined;
   const { protocol } = new URL(picture);
-  return protocol === 'https:' || (protocol === 'data:' && /^data:image\/(png|jpeg|gif|webp);/i.test(picture)) ? picture : undefined;
+  return protocol === 'https:' || (protocol === 'data:' && /^data:image\/(png|jpeg|gif|webp|svg\+xml);/i.test(picture)) ? picture : undefined;
 }
 
 function initialsOf(user: UserProfile): string {

@@ -1,0 +1,93 @@
+// apiFetch against a real HTTP server on 127.0.0.1 that accepts one token.
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ApiError, apiFetch } from '../../src/renderer/api-fetch.ts';
+
+describe('apiFetch (bearer, one refresh after 401)', () => {
+  let server: Server;
+  let url: string;
+  let seen: string[];
+  let accepted = 'fresh-token';
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      const authorization = request.headers.authorization ?? '';
+      seen.push(authorization);
+      if (request.url === '/broken') {
+        response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"boom"}');
+      } else if (authorization === `Bearer ${accepted}`) {
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{"sub":"alice"}');
+      } else {
+        response.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+  beforeEach(() => {
+    seen = [];
+    accepted = 'fresh-token';
+  });
+
+  const auth = (current: string, renewed: string | Error) => ({
+    getAccessToken: vi.fn(async () => current),
+    refreshAccessToken: vi.fn(async (_rejected: string) => {
+      if (renewed instanceof Error) throw renewed;
+      return renewed;
+    }),
+  });
+
+  it('sends the access token as a Bearer credential and does not refresh when it is accepted', async () => {
+    const api = auth('fresh-token', 'unused');
+    const response = await apiFetch(api, fetch, `${url}/me`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ sub: 'alice' });
+    expect(seen).toEqual(['Bearer fresh-token']);
+    expect(api.refreshAccessToken).not.toHaveBeenCalled();
+  });
+
+  it('after a 401 refreshes once, naming the rejected token, and retries with the new one', async () => {
+    const api = auth('expired-token', 'fresh-token');
+    const response = await apiFetch(api, fetch, `${url}/me`);
+    expect(response.status).toBe(200);
+    expect(api.refreshAccessToken.mock.calls).toEqual([['expired-token']]);
+    expect(seen).toEqual(['Bearer expired-token', 'Bearer fresh-token']);
+  });
+
+  it('a second 401 is an error, not a loop: one refresh, two requests', async () => {
+    accepted = 'nothing-is-accepted';
+    const api = auth('expired-token', 'also-refused');
+    const failure = await apiFetch(api, fetch, `${url}/me`).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ApiError);
+    expect(failure).toMatchObject({ code: 'api_unauthorized', status: 401 });
+    expect(api.refreshAccessToken).toHaveBeenCalledTimes(1);
+    expect(seen).toEqual(['Bearer expired-token', 'Bearer also-refused']);
+  });
+
+  it('passes a failed refresh through (e.g. the session ended) without retrying the request', async () => {
+    const ended = Object.assign(new Error('Your session ended — sign in again.'), { code: 'session_ended' });
+    const api = auth('expired-token', ended);
+    await expect(apiFetch(api, fetch, `${url}/me`)).rejects.toBe(ended);
+    expect(seen).toEqual(['Bearer expired-token']);
+  });
+
+  it('returns other errors as they are, without refreshing', async () => {
+    const api = auth('fresh-token', 'unused');
+    const response = await apiFetch(api, fetch, `${url}/broken`);
+    expect(response.status).toBe(500);
+    expect(api.refreshAccessToken).not.toHaveBeenCalled();
+  });
+
+  it('reports an unreachable API in words', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    await expect(apiFetch(auth('t', 'u'), fetch, `http://127.0.0.1:${port}/me`)).rejects.toMatchObject({ code: 'api_unreachable' });
+  });
+});

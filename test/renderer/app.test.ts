@@ -1,0 +1,291 @@
+// The built renderer in real Chromium, wired to the real main-process IPC
+// handlers and the real auth core, against the demo provider and API.
+//
+// Only Electron itself is replaced: the page is served over http with the same
+// protocol handler and CSP as app://latchkey/, and a test bridge stands in for
+// the preload — built from the preload's own bridge module — forwarding
+// window.auth / window.app calls to `registerIpcHandlers` with a sender frame
+// of the app's URL. The "system browser" is a second Chromium page that fills
+// in the provider's real sign-in form.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build } from 'vite';
+import type { Rolldown } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rendererConfig } from '../../electron.vite.config.ts';
+import { createAuthSession, createLogger, loadConfig } from '../../src/main/auth/index.ts';
+import type { AuthConfig, AuthSession } from '../../src/main/auth/index.ts';
+import { createDemoApiHandler } from '../../src/demo/api.ts';
+import { buildContentSecurityPolicy, createAppProtocolHandler } from '../../src/main/app-protocol.ts';
+import { isProviderUrl } from '../../src/main/external-links.ts';
+import { registerIpcHandlers } from '../../src/main/ipc-handlers.ts';
+import type { IpcInvokeEventLike, IpcMainLike } from '../../src/main/ipc-handlers.ts';
+import type { AuthApi, InvokeChannel } from '../../src/shared/ipc.ts';
+import { browserOpener, DEMO_ALICE, launchBrowser } from '../helpers/browser.ts';
+import type { Browser, Page } from '../helpers/browser.ts';
+import { portOf, startTestDemo } from '../helpers/demo.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const SCREENSHOTS = join(ROOT, 'test-output', 'screenshots');
+const ACCESS_TOKEN_TTL_S = 2;
+const APP_FRAME = { url: 'app://latchkey/index.html', parent: null };
+
+let workDir: string;
+let browser: Browser;
+let page: Page;
+let demo: Awaited<ReturnType<typeof startTestDemo>>;
+let session: AuthSession;
+let config: AuthConfig;
+let pageServer: Server;
+let apiServer: Server;
+let pageUrl: string;
+let bridgeScript: string;
+const endSessionOpened: string[] = [];
+const apiStatuses: number[] = [];
+
+/** The core's clock. From the browser sign-in on it stands still, so the core keeps handing out a token the API already considers expired: the API's 401 is then what triggers the refresh. */
+let frozenAt: number | undefined;
+const clock = () => frozenAt ?? Date.now();
+
+/** What the core's opener does: nothing at first (a sign-in left pending), then the Chromium "system browser". */
+let openWith: (url: string) => Promise<void>;
+const parkedUrls: string[] = [];
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return (server.address() as AddressInfo).port;
+}
+
+async function buildRenderer(outDir: string): Promise<void> {
+  await build({ ...rendererConfig, configFile: false, logLevel: 'warn', build: { ...rendererConfig.build, outDir } });
+}
+
+/** The preload's bridge module as a classic script defining `LatchkeyBridge`, to run where the preload would. */
+async function buildBridge(): Promise<string> {
+  const result = await build({
+    configFile: false,
+    logLevel: 'warn',
+    build: { write: false, minify: false, lib: { entry: join(ROOT, 'src/preload/bridge.ts'), formats: ['iife'], name: 'LatchkeyBridge' } },
+  });
+  const [output] = (Array.isArray(result) ? result : [result]) as Rolldown.RolldownOutput[];
+  const chunk = output?.output.find((item) => item.type === 'chunk');
+  if (!chunk || chunk.type !== 'chunk') throw new Error('the bridge did not build');
+  return `${chunk.code}
+;(() => {
+  const listeners = new Set();
+  const invoke = LatchkeyBridge.createInvoke((channel, ...args) => window.__latchkeyInvoke(channel, args));
+  const subscribe = (listener) => { listeners.add(listener); return () => { listeners.delete(listener); }; };
+  Object.defineProperty(window, '__latchkeyEmit', { value: (state) => { for (const listener of listeners) listener(state); } });
+  Object.defineProperty(window, 'auth', { value: Object.freeze(LatchkeyBridge.createAuthApi(invoke, subscribe)) });
+  Object.defineProperty(window, 'app', { value: Object.freeze(LatchkeyBridge.createAppApi(invoke)) });
+  window.__cspViolations = [];
+  document.addEventListener('securitypolicyviolation', (event) => window.__cspViolations.push(event.violatedDirective + ' ' + event.blockedURI));
+})();`;
+}
+
+function fakeIpcMain() {
+  const handlers = new Map<string, (event: IpcInvokeEventLike, ...args: unknown[]) => Promise<unknown>>();
+  const ipcMain: IpcMainLike = { handle: (channel, listener) => void handlers.set(channel, listener), removeHandler: (channel) => void handlers.delete(channel) };
+  const invoke = (channel: InvokeChannel, args: unknown[]) => {
+    const handler = handlers.get(channel);
+    if (!handler) throw new Error(`no handler for ${channel}`);
+    return handler({ senderFrame: APP_FRAME }, ...args);
+  };
+  return { ipcMain, invoke };
+}
+
+async function screenshot(name: string): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), animations: 'disabled' });
+}
+
+/** The page's globals as the test bridge defines them (this file is typechecked without the DOM library). */
+interface PageGlobals {
+  auth: AuthApi;
+  __latchkeyEmit(state: unknown): void;
+  __cspViolations: string[];
+  ipcRenderer?: unknown;
+}
+
+const visible = (selector: string) => page.locator(selector).waitFor({ state: 'visible', timeout: 20_000 });
+
+beforeAll(async () => {
+  workDir = await mkdtemp(join(tmpdir(), 'latchkey-renderer-'));
+  const outDir = join(workDir, 'renderer');
+  await Promise.all([mkdir(SCREENSHOTS, { recursive: true }), buildRenderer(outDir)]);
+  bridgeScript = await buildBridge();
+
+  // The page's origin must be known before the API is told which origin may call it (CORS).
+  const site: { serve?: (request: Request) => Promise<Response> } = {};
+  pageServer = createServer((req, res) => {
+    void (async () => {
+      const response = site.serve ? await site.serve(new Request(`app://latchkey${req.url ?? '/'}`, { method: req.method ?? 'GET' })) : new Response(null, { status: 503 });
+      res.writeHead(response.status, Object.fromEntries(response.headers));
+      res.end(Buffer.from(await response.arrayBuffer()));
+    })();
+  });
+  pageUrl = `http://127.0.0.1:${await listen(pageServer)}`;
+
+  [demo, browser] = await Promise.all([startTestDemo({ accessTokenTtl: ACCESS_TOKEN_TTL_S, allowedOrigins: [pageUrl] }), launchBrowser()]);
+  // The demo API's own code with no clock leeway, so an expired token is refused the moment it expires.
+  apiServer = createServer(createDemoApiHandler({ issuer: demo.issuer, jwksUri: `${demo.issuer}/jwks`, allowedOrigins: [pageUrl], clockTolerance: 0 }));
+  const apiPort = await listen(apiServer);
+
+  config = loadConfig({
+    env: {
+      DEMO_IDP_PORT: String(portOf(demo.issuer)),
+      DEMO_API_PORT: String(apiPort),
+      AUTH_KEYCHAIN_SERVICE: `dev.latchkey.test.renderer.${process.pid}.${Date.now()}`,
+    },
+    dataDir: join(workDir, 'data'),
+  });
+  site.serve = createAppProtocolHandler({ rootDir: outDir, csp: buildContentSecurityPolicy(config.apiBaseUrl) });
+
+  openWith = async (url) => void parkedUrls.push(url);
+  session = await createAuthSession({ config, opener: (url) => openWith(url), clock, logger: createLogger({ level: 'silent' }) });
+  const ipc = fakeIpcMain();
+  registerIpcHandlers(ipc.ipcMain, {
+    session,
+    config,
+    openEndSession: async (url) => void endSessionOpened.push(url),
+  });
+
+  const context = await browser.newContext({ viewport: { width: 520, height: 640 }, colorScheme: 'light' });
+  page = await context.newPage();
+  await page.exposeFunction('__latchkeyInvoke', (channel: InvokeChannel, args: unknown[]) => ipc.invoke(channel, args));
+  await page.addInitScript({ content: bridgeScript });
+  // main's broadcast of state changes (webContents.send in the app)
+  session.onStateChange((state) => {
+    void page.evaluate((next) => (globalThis as unknown as PageGlobals).__latchkeyEmit(next), state).catch(() => undefined);
+  });
+  page.on('response', (response) => {
+    if (response.url() === `${config.apiBaseUrl.replace(/\/$/, '')}/me` && response.request().method() === 'GET') apiStatuses.push(response.status());
+  });
+});
+
+afterAll(async () => {
+  await session?.close();
+  await browser?.close();
+  await Promise.all([pageServer, apiServer].map((server) => server && new Promise((done) => server.close(done))));
+  await demo?.close();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+describe('the built renderer in Chromium, on the real core and demo provider', () => {
+  it('signs in through the browser, calls the API, recovers from a 401 with one refresh, and signs out', async () => {
+    await page.goto(`${pageUrl}/index.html`);
+    await visible('#view-signed-out');
+    expect(await page.locator('#sign-in').textContent()).toBe('Sign in');
+    await screenshot('signed-out');
+
+    // Sign in, and leave the browser step pending: the page waits for it.
+    await page.click('#sign-in');
+    await visible('#view-signing-in');
+    expect(await page.locator('#signing-in-title').textContent()).toBe('Finish signing in in your browser');
+    expect(await page.locator('#announcer').textContent()).toBe('Finish signing in in your browser.');
+    await expect.poll(() => parkedUrls.length).toBe(1);
+    await screenshot('signing-in');
+
+    // "Open the sign-in page again": the core drops the pending attempt and opens a fresh one, which the browser completes.
+    const opener = browserOpener(browser, DEMO_ALICE);
+    openWith = opener;
+    // From here the core's clock stands still: whatever token it gets, it believes fresh.
+    frozenAt = Date.now();
+    await page.click('#reopen');
+    await visible('#view-signed-in');
+    expect(opener.lastError).toBeUndefined();
+    expect(opener.urls).toHaveLength(1);
+    expect(isProviderUrl(opener.urls[0] as string, config.issuer)).toBe(true);
+    expect(new URL(opener.urls[0] as string).searchParams.get('state')).not.toBe(new URL(parkedUrls[0] as string).searchParams.get('state'));
+    expect(await page.locator('#user-name').textContent()).toBe('Alice Liddell');
+    expect(await page.locator('#user-email').textContent()).toBe('alice@example.com');
+    expect(await page.locator('#avatar').isVisible()).toBe(true);
+    expect(await page.locator('#token-line').textContent()).toMatch(/^Access token refreshed \d\d:\d\d:\d\d, expires \d\d:\d\d:\d\d$/);
+    expect(await page.locator('#announcer').textContent()).toBe('Signed in as Alice Liddell.');
+    await screenshot('signed-in');
+
+    await page.click('#call-api');
+    await expect.poll(() => page.locator('#api-status').textContent()).toBe('200 OK');
+    const body = JSON.parse((await page.locator('#api-body').textContent()) as string) as { sub: string; claims: { exp: number } };
+    expect(body.sub).toBe('alice');
+    await screenshot('api-result');
+    const refreshesBefore = demo.stats.tokenRequestsByGrant.refresh_token ?? 0;
+
+    // Let the access token expire for the API (real time), then call again: 401 → refreshAccessToken → 200.
+    await new Promise((done) => setTimeout(done, Math.max(0, body.claims.exp * 1000 - Date.now()) + 300));
+    await page.click('#call-api');
+    await expect.poll(() => apiStatuses).toEqual([200, 401, 200]);
+    await expect.poll(() => page.locator('#api-status').textContent()).toBe('200 OK');
+    expect(demo.stats.tokenRequestsByGrant.refresh_token ?? 0).toBe(refreshesBefore + 1);
+    expect(JSON.parse((await page.locator('#api-body').textContent()) as string)).toMatchObject({ sub: 'alice' });
+    await screenshot('api-result-after-refresh');
+
+    // The provider goes away: the session is kept and the page says so.
+    frozenAt = undefined;
+    demo.failTokenEndpoint('unavailable');
+    await page.click('#call-api');
+    await visible('#offline-banner');
+    expect(await page.locator('#user-name').textContent()).toBe('Alice Liddell');
+    expect(await page.locator('#api-status').textContent()).toBe('Error');
+    expect(await page.locator('#api-error').textContent()).toMatch(/could not be reached/);
+    expect(session.getState().status).toBe('offline');
+    await screenshot('offline');
+
+    // It comes back; main's resume/network handler calls retryNow().
+    demo.failTokenEndpoint(null);
+    await session.retryNow();
+    await page.locator('#offline-banner').waitFor({ state: 'hidden' });
+    expect(session.getState().status).toBe('signed-in');
+    await page.click('#call-api');
+    await expect.poll(() => page.locator('#api-status').textContent()).toBe('200 OK');
+
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot('signed-in-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    await page.click('#sign-out');
+    await visible('#view-signed-out');
+    expect(await page.locator('#signed-out-error').isHidden()).toBe(true);
+    expect(session.getState().status).toBe('signed-out');
+    expect(endSessionOpened).toHaveLength(1);
+    expect(isProviderUrl(endSessionOpened[0] as string, config.issuer)).toBe(true);
+
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__cspViolations)).toEqual([]);
+    await opener.close();
+  });
+
+  it('tells the user when the session lives in memory only', async () => {
+    // A state as main broadcasts it when the keychain is unavailable (the core's memory-only fallback).
+    const state = { status: 'signed-in', keychain: 'memory-only', user: { sub: 'bob', name: 'Bob Builder', email: 'bob@example.com' } };
+    await page.evaluate((next) => (globalThis as unknown as PageGlobals).__latchkeyEmit(next), state);
+    await visible('#memory-banner');
+    expect(await page.locator('#memory-banner').textContent()).toMatch(/memory only.*sign in again after restarting/s);
+    expect(await page.locator('#user-name').textContent()).toBe('Bob Builder');
+    expect(await page.locator('#initials').textContent()).toBe('BB');
+    expect(await page.locator('#api-result').isHidden()).toBe(true);
+    await screenshot('memory-only');
+    await page.evaluate(async () => {
+      const globals = globalThis as unknown as PageGlobals;
+      globals.__latchkeyEmit(await globals.auth.getState());
+    });
+    await visible('#view-signed-out');
+  });
+
+  it('refuses what the page must not do: ipcRenderer is not there, inline scripts are blocked by the CSP', async () => {
+    expect(await page.evaluate(() => typeof (globalThis as unknown as PageGlobals).ipcRenderer)).toBe('undefined');
+    expect(await page.evaluate(() => Object.keys((globalThis as unknown as PageGlobals).auth).sort())).toEqual(['cancelLogin', 'getAccessToken', 'getState', 'login', 'logout', 'onStateChange', 'refreshAccessToken']);
+    const ran = await page.evaluate(`(async () => {
+      const script = document.createElement('script');
+      script.textContent = 'window.__inlineRan = true';
+      document.body.append(script);
+      await new Promise((done) => setTimeout(done, 50));
+      return window.__inlineRan === true;
+    })()`);
+    expect(ran).toBe(false);
+    const error = await page.evaluate(() => (globalThis as unknown as PageGlobals).auth.refreshAccessToken('').catch((e: { code: string }) => e.code));
+    expect(error).toBe('invalid_argument');
+  });
+});
