@@ -19,7 +19,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rendererConfig } from '../../electron.vite.config.ts';
 import { createAuthSession, createLogger, loadConfig } from '../../src/main/auth/index.ts';
 import type { AuthConfig, AuthSession } from '../../src/main/auth/index.ts';
-import { createDemoApiHandler } from '../../src/demo/api.ts';
 import { buildContentSecurityPolicy, createAppProtocolHandler } from '../../src/main/app-protocol.ts';
 import { isProviderUrl } from '../../src/main/external-links.ts';
 import { registerIpcHandlers } from '../../src/main/ipc-handlers.ts';
@@ -41,7 +40,6 @@ let demo: Awaited<ReturnType<typeof startTestDemo>>;
 let session: AuthSession;
 let config: AuthConfig;
 let pageServer: Server;
-let apiServer: Server;
 let pageUrl: string;
 let bridgeScript: string;
 const endSessionOpened: string[] = [];
@@ -130,14 +128,11 @@ beforeAll(async () => {
   pageUrl = `http://127.0.0.1:${await listen(pageServer)}`;
 
   [demo, browser] = await Promise.all([startTestDemo({ accessTokenTtl: ACCESS_TOKEN_TTL_S, allowedOrigins: [pageUrl] }), launchBrowser()]);
-  // The demo API's own code with no clock leeway, so an expired token is refused the moment it expires.
-  apiServer = createServer(createDemoApiHandler({ issuer: demo.issuer, jwksUri: `${demo.issuer}/jwks`, allowedOrigins: [pageUrl], clockTolerance: 0 }));
-  const apiPort = await listen(apiServer);
 
   config = loadConfig({
     env: {
       DEMO_IDP_PORT: String(portOf(demo.issuer)),
-      DEMO_API_PORT: String(apiPort),
+      DEMO_API_PORT: String(portOf(demo.apiUrl)),
       AUTH_KEYCHAIN_SERVICE: `dev.latchkey.test.renderer.${process.pid}.${Date.now()}`,
     },
     dataDir: join(workDir, 'data'),
@@ -169,7 +164,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await session?.close();
   await browser?.close();
-  await Promise.all([pageServer, apiServer].map((server) => server && new Promise((done) => server.close(done))));
+  if (pageServer) await new Promise((done) => pageServer.close(done));
   await demo?.close();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
