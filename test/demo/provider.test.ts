@@ -147,10 +147,37 @@ describe('demo provider and API', () => {
       expect(await opener.lastPage!.locator('[role=alert]').textContent()).toMatch(/Wrong username or password/);
       expect(new URL(opener.lastPage!.url()).origin).toBe(demo.issuer);
       expect(callback.hits).toEqual([]);
+
+      await opener.lastPage!.click('button:has-text("Cancel")');
+      expect((await callback.next).searchParams.get('error')).toBe('access_denied');
     } finally {
       await opener.close();
       await callback.close();
     }
+  });
+
+  it('the sign-in form only works with its own interaction cookie and from its own origin', async () => {
+    const config = await discover(demo);
+    const { url } = await beginSignIn(config, 'http://127.0.0.1:9/callback');
+    const started = await fetch(url, { redirect: 'manual' });
+    const interaction = new URL(started.headers.get('location')!, demo.issuer);
+    const cookies = started.headers.getSetCookie().map((cookie) => cookie.split(';')[0]).join('; ');
+    expect(interaction.pathname).toMatch(/^\/interaction\/[\w-]+$/);
+    const login = new URLSearchParams({ login: 'alice', password: 'wonderland' });
+    const post = (headers: Record<string, string>) => fetch(`${interaction.href}/login`, {
+      method: 'POST', redirect: 'manual', body: login, headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+    });
+
+    const withoutCookie = await post({ Origin: demo.issuer });
+    expect(withoutCookie.status).toBe(400);
+    expect(withoutCookie.headers.get('location')).toBeNull();
+
+    const crossSite = await post({ Cookie: cookies, Origin: 'https://evil.example' });
+    expect(crossSite.status).toBe(403);
+
+    const genuine = await post({ Cookie: cookies, Origin: demo.issuer });
+    expect(genuine.status).toBe(303);
+    expect(new URL(genuine.headers.get('location')!).pathname).toMatch(/^\/auth\//);
   });
 
   it('denying consent sends access_denied back to the app', async () => {
