@@ -27,6 +27,11 @@ export function callbackUrlOf(callback: ValidatedCallback): URL {
   return new URL(url);
 }
 
+/** The redirect URI for a loopback port, exactly as registered and sent (RFC 8252 §7.3: the IP literal, not `localhost`). */
+export function redirectUriFor(port: number): string {
+  return `http://127.0.0.1:${port}/callback`;
+}
+
 export interface LoopbackServerOptions {
   /** 0 for an ephemeral port, or the fixed port registered at the provider. */
   port: number;
@@ -88,7 +93,7 @@ export async function startLoopbackServer(options: LoopbackServerOptions): Promi
   const server = createServer({ maxHeaderSize: MAX_REQUEST_BYTES, requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => handle(req, res));
   const port = await listen(server, options.port, options.portSetting ?? 'AUTH_REDIRECT_PORT');
   const host = `127.0.0.1:${port}`;
-  const redirectUri = `http://${host}/callback`;
+  const redirectUri = redirectUriFor(port);
 
   function send(res: ServerResponse, page: CallbackPage): void {
     res.writeHead(page.status, page.headers);

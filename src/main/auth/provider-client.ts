@@ -4,7 +4,7 @@ import { isLoopbackHost, type AuthConfig } from './config.ts';
 import { AuthError } from './errors.ts';
 import { createHttpClient, type HttpClient } from './http.ts';
 import { fingerprint, type Logger } from './log.ts';
-import { callbackUrlOf, startLoopbackServer, type ValidatedCallback } from './loopback-server.ts';
+import { callbackUrlOf, redirectUriFor, startLoopbackServer, type ValidatedCallback } from './loopback-server.ts';
 import type { SignInOutcome } from './callback-pages.ts';
 
 /** Opens a URL in the user's browser: `shell.openExternal` in the app, `$BROWSER` in the CLI, Chromium in tests. */
@@ -104,8 +104,6 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
     );
     return toTokenResult(response, sentAt);
   };
-
-  const redirectUriFor = (port: number) => `http://127.0.0.1:${port}/callback`;
 
   return {
     issuer: config.issuer,
