@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AuthError } from './errors.ts';
@@ -38,6 +39,20 @@ export function refreshLockPath(dataDir: string, account: string): string {
   return join(dataDir, `refresh-${id}.lock`);
 }
 
+/** A held lock. The holder may read and announce changes of the keychain entry it guards. */
+export interface RefreshLock {
+  /**
+   * The last change of the keychain entry announced by any process, or
+   * undefined if none was. A holder that saw this same value when it last read
+   * or wrote the entry knows the entry still holds what it has in memory, and
+   * can skip re-reading the keychain.
+   */
+  readGeneration(): string | undefined;
+  /** Announces, before changing the keychain entry, that it is about to change; returns the new generation. */
+  announceChange(): string;
+  release(): Promise<void>;
+}
+
 /**
  * Runs `critical` while holding the lock file at `path`, so that of all the
  * processes sharing a keychain entry (the app, any number of CLIs) only one
@@ -49,27 +64,24 @@ export function refreshLockPath(dataDir: string, account: string): string {
  * older than `staleAfterMs`. Waiters poll with a short, jittered delay. The
  * lock is always released, also when `critical` throws.
  */
-export async function withRefreshLock<T>(path: string, critical: () => Promise<T>, options: RefreshLockOptions = {}): Promise<T> {
-  const release = await acquireRefreshLock(path, options);
+export async function withRefreshLock<T>(path: string, critical: (lock: RefreshLock) => Promise<T>, options: RefreshLockOptions = {}): Promise<T> {
+  const lock = await acquireRefreshLock(path, options);
   try {
-    return await critical();
+    return await critical(lock);
   } finally {
-    await release();
+    await lock.release();
   }
 }
 
-/** Takes the lock at `path` (see `withRefreshLock`) and returns the function that releases it. */
-export async function acquireRefreshLock(path: string, options: RefreshLockOptions = {}): Promise<() => Promise<void>> {
+/** Takes the lock at `path` (see `withRefreshLock`); the caller must `release()` it. */
+export async function acquireRefreshLock(path: string, options: RefreshLockOptions = {}): Promise<RefreshLock> {
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const owner: LockOwner = { pid: process.pid, hostname: hostname(), createdAt: Date.now(), nonce: randomUUID() };
-  await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
 
   for (let attempt = 0; ; attempt++) {
     owner.createdAt = Date.now();
-    if (await tryCreate(path, owner)) {
-      return () => release(path, owner, options.logger);
-    }
+    if (tryCreate(path, owner)) return heldLock(path, owner, options.logger);
     const observed = await observe(path);
     if (observed && isStale(observed, staleAfterMs)) {
       options.logger?.warn('taking over a stale refresh lock', { holderPid: observed.owner?.pid, ageMs: Date.now() - ageBase(observed) });
@@ -86,18 +98,64 @@ export async function acquireRefreshLock(path: string, options: RefreshLockOptio
   }
 }
 
-async function tryCreate(path: string, owner: LockOwner): Promise<boolean> {
-  let file;
+/**
+ * Announces a change of the keychain entry guarded by the lock at `path`
+ * (see `RefreshLock.readGeneration`). Holders call it through their lock; this
+ * form is for the rare change made when the lock could not be had.
+ */
+export function announceEntryChange(path: string): string {
+  const generation = randomUUID();
+  const target = generationPathOf(path);
+  // Written whole then renamed, so a reader never sees half a value.
+  const temporary = `${target}.${generation}`;
+  mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+  writeFileSync(temporary, generation, { mode: 0o600 });
+  renameSync(temporary, target);
+  return generation;
+}
+
+function generationPathOf(path: string): string {
+  return path.replace(/\.lock$/, '') + '.generation';
+}
+
+function heldLock(path: string, owner: LockOwner, logger?: Logger): RefreshLock {
+  const generationPath = generationPathOf(path);
+  let released = false;
+  return {
+    readGeneration() {
+      try {
+        return readFileSync(generationPath, 'utf8') || undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    announceChange: () => announceEntryChange(path),
+    async release() {
+      if (released) return;
+      released = true;
+      release(path, owner, logger);
+    },
+  };
+}
+
+// The uncontended path is synchronous on purpose: a few microseconds of local
+// file work, instead of a thread-pool round trip per call on every refresh.
+function tryCreate(path: string, owner: LockOwner): boolean {
+  let fd: number;
   try {
-    file = await open(path, 'wx', 0o600);
+    fd = openSync(path, 'wx', 0o600);
   } catch (error) {
+    if (codeOf(error) === 'ENOENT') {
+      mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+      return tryCreate(path, owner);
+    }
     if (codeOf(error) === 'EEXIST') return false;
     throw error;
   }
   try {
-    await file.writeFile(JSON.stringify(owner));
+    writeSync(fd, JSON.stringify(owner));
   } finally {
-    await file.close();
+    closeSync(fd);
   }
   return true;
 }
@@ -149,10 +207,19 @@ async function breakLock(path: string, judged: ObservedLock): Promise<void> {
   }
 }
 
-async function release(path: string, owner: LockOwner, logger?: Logger): Promise<void> {
-  const current = await observe(path).catch(() => undefined);
-  if (current?.owner?.nonce === owner.nonce) {
-    await unlink(path).catch(() => {});
+function release(path: string, owner: LockOwner, logger?: Logger): void {
+  let raw: string | undefined;
+  try {
+    raw = readFileSync(path, 'utf8');
+  } catch {
+    raw = undefined;
+  }
+  if (raw !== undefined && parseOwner(raw)?.nonce === owner.nonce) {
+    try {
+      unlinkSync(path);
+    } catch {
+      // Already gone.
+    }
   } else {
     logger?.warn('the refresh lock was taken over while held (the refresh took longer than the stale bound)');
   }

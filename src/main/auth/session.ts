@@ -5,7 +5,7 @@ import type { HttpClient } from './http.ts';
 import { createLogger, fingerprint, type Logger } from './log.ts';
 import { openProfileStore, type ProfileStore } from './profile-store.ts';
 import type { Opener, ProviderClient, TokenResult } from './provider-client.ts';
-import { acquireRefreshLock, refreshLockPath } from './refresh-lock.ts';
+import { acquireRefreshLock, announceEntryChange, refreshLockPath } from './refresh-lock.ts';
 import { openKeychain, type SecretStore } from './secret-store.ts';
 
 /** One signed-in user of one provider: the access token in memory, the refresh token in the keychain. */
@@ -67,16 +67,17 @@ export function keychainAccount(config: Pick<AuthConfig, 'clientId' | 'issuer'>)
 
 /**
  * When to renew an access token that expires at `expiresAt`, having been
- * obtained at `refreshedAt`: from `refreshAt` on it is still handed out while
- * a refresh runs in the background; from `staleAt` on callers wait for a new
- * one. Both scale with the lifetime, so 5-second tokens work as well as hours.
+ * obtained at `refreshedAt`. It is usable until a second (at most a fifth of
+ * its lifetime) before `expiresAt`: JWT `exp` counts whole seconds, so the
+ * token may really expire up to a second before our estimate. From
+ * `refreshAt` on it is still handed out while a refresh runs in the
+ * background; from `staleAt` on callers wait for a new one. Both scale with
+ * the lifetime, so 5-second tokens work as well as hours.
  */
 export function renewalTimes(refreshedAt: number, expiresAt: number): { refreshAt: number; staleAt: number } {
   const lifetime = Math.max(0, expiresAt - refreshedAt);
-  return {
-    refreshAt: expiresAt - Math.min(60_000, lifetime * 0.25),
-    staleAt: expiresAt - Math.min(5_000, lifetime * 0.1),
-  };
+  const staleAt = expiresAt - Math.min(1_000, lifetime * 0.2);
+  return { refreshAt: staleAt - Math.min(60_000, lifetime * 0.25), staleAt };
 }
 
 /** The backoff before retry number `attempt` (0-based) after the provider could not be reached: 1 s doubling to 5 min, with jitter. */
@@ -142,6 +143,8 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
   let access: AccessToken | undefined;
   let flight: Flight | undefined;
   let queued: Promise<string> | undefined;
+  /** The entry generation (see RefreshLock) we last read or wrote the keychain entry at; undefined = re-read it. */
+  let knownGeneration: string | undefined;
   let pendingLogin: PendingLogin | undefined;
   let retryTimer: unknown;
   let retryAttempt = 0;
@@ -203,6 +206,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     if (entry && entry.issuer === config.issuer && entry.client_id === config.clientId) return entry;
     logger.warn('deleting an unusable keychain entry', { account });
     await secretStore.delete(account);
+    if (secretStore.kind === 'os') announceEntryChange(lockPath);
     return null;
   };
 
@@ -224,7 +228,16 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     }
   };
 
-  const forgetLocally = async (reason: ErrorInfo | undefined): Promise<void> => {
+  const deleteEntry = async (): Promise<void> => {
+    await secretStore.delete(account).catch((deleteError: unknown) => logger.warn('could not delete the keychain entry', { error: String(deleteError) }));
+    try {
+      profileStore.delete(account);
+    } catch (deleteError) {
+      logger.warn('could not delete the cached profile', { error: String(deleteError) });
+    }
+  };
+
+  const forgetLocally = (reason: ErrorInfo | undefined): void => {
     refreshToken = undefined;
     idToken = undefined;
     access = undefined;
@@ -233,12 +246,6 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     status = 'signed-out';
     error = reason;
     cancelRetry();
-    await secretStore.delete(account).catch((deleteError: unknown) => logger.warn('could not delete the keychain entry', { error: String(deleteError) }));
-    try {
-      profileStore.delete(account);
-    } catch (deleteError) {
-      logger.warn('could not delete the cached profile', { error: String(deleteError) });
-    }
   };
 
   const applyTokens = (result: TokenResult) => {
@@ -265,15 +272,31 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     }, wait);
   };
 
-  /** The critical section: under the lock, re-read the keychain, redeem, store the rotated token, release. */
+  const keptInKeychain = () => secretStore.kind === 'os' && keychain === 'os';
+
+  /**
+   * The critical section, under the lock: make sure we hold the live refresh
+   * token, redeem it, store the rotated one, release. The keychain is re-read
+   * only when another process announced a change since we last synced with it.
+   */
   const redeem = async (onRedeemed: (accessToken: string) => void): Promise<void> => {
     const client = await getProvider();
-    const release = await acquireRefreshLock(lockPath, { logger });
+    const lock = await acquireRefreshLock(lockPath, { logger });
     try {
-      if (secretStore.kind === 'os' && keychain === 'os') await adoptStoredToken();
+      if (keptInKeychain()) {
+        if (knownGeneration === undefined || lock.readGeneration() !== knownGeneration) await adoptStoredToken();
+        knownGeneration = lock.announceChange();
+      }
       const token = refreshToken;
       if (!token) throw new AuthError('signed_out', 'You are not signed in — sign in first.');
-      const result = await client.refresh(token);
+      let result: TokenResult;
+      try {
+        result = await client.refresh(token);
+      } catch (refreshError) {
+        // Deleted while still holding the lock, so a newer session another process stores next is never touched.
+        if (refreshError instanceof AuthError && refreshError.code === 'session_ended') await deleteEntry();
+        throw refreshError;
+      }
       const rotated = result.refreshToken !== undefined && result.refreshToken !== token;
       applyTokens(result);
       if (result.user && user?.sub === result.user.sub) user = { ...user, ...result.user };
@@ -282,7 +305,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       onRedeemed(result.accessToken);
       if (rotated) await persist(refreshToken ?? token, user?.sub ?? '');
     } finally {
-      await release();
+      await lock.release();
     }
   };
 
@@ -340,7 +363,13 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     const code = refreshError instanceof AuthError ? refreshError.code : undefined;
     if (code === 'session_ended' || code === 'signed_out') {
       logger.info('session ended at the provider; signing out', { code });
-      await forgetLocally(code === 'session_ended' ? { code, message: SESSION_ENDED_MESSAGE } : toErrorInfo(refreshError));
+      // The entry was deleted under the lock already (or by whoever signed out); deleting it here could hit a newer session.
+      forgetLocally(code === 'session_ended' ? { code, message: SESSION_ENDED_MESSAGE } : toErrorInfo(refreshError));
+      try {
+        profileStore.delete(account);
+      } catch {
+        // Best effort: a cached name without a session shows nothing.
+      }
     } else if (code === 'provider_unreachable' || code === 'provider_error') {
       // The refresh token stays: the provider may be back in a minute.
       status = 'offline';
@@ -431,15 +460,16 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       cancelRetry();
       retryAttempt = 0;
       // Under the lock, so a refresh in another process cannot store its rotated token over this new session.
-      const release = await acquireRefreshLock(lockPath, { logger, timeoutMs: 10_000 }).catch(() => async () => {});
+      const lock = await acquireRefreshLock(lockPath, { logger, timeoutMs: 10_000 }).catch(() => undefined);
       try {
         scope = undefined;
         idToken = undefined;
         applyTokens(result);
         user = signedInUser;
+        knownGeneration = lock ? lock.announceChange() : announceEntryChange(lockPath);
         await persist(result.refreshToken, signedInUser.sub);
       } finally {
-        await release();
+        await lock?.release();
       }
       try {
         profileStore.set(account, { user: signedInUser, lastSignInAt: clock() });
@@ -475,26 +505,28 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     const hint = idToken;
     const tokens = new Set<string>();
     if (refreshToken) tokens.add(refreshToken);
-    let client: ProviderClient | undefined;
-    const release = await acquireRefreshLock(lockPath, { logger, timeoutMs: 5_000 }).catch(() => undefined);
+    const lock = await acquireRefreshLock(lockPath, { logger, timeoutMs: 5_000 }).catch(() => undefined);
     try {
       const stored = await readStored().catch(() => null);
       if (stored) tokens.add(stored.refresh_token);
-      client = await getProvider().catch((providerError: unknown) => {
-        logger.warn('provider unreachable at logout; forgetting the session locally only', { error: String(providerError) });
-        return undefined;
-      });
-      if (client) {
-        for (const token of tokens) {
-          await client.revoke(token).catch((revokeError: unknown) => logger.warn('revocation failed', { error: String(revokeError), refresh: fingerprint(token) }));
-        }
-      }
-      await forgetLocally(undefined);
+      if (lock) lock.announceChange();
+      else announceEntryChange(lockPath);
+      knownGeneration = undefined;
+      await deleteEntry();
+      forgetLocally(undefined);
     } finally {
-      await release?.();
+      await lock?.release();
     }
     logger.info('signed out');
     emit();
+    // Revocation after the local sign-out, outside the lock: a slow provider must not hold up other processes.
+    const client = await getProvider().catch((providerError: unknown) => {
+      logger.warn('provider unreachable at logout; the session was forgotten locally only', { error: String(providerError) });
+      return undefined;
+    });
+    for (const token of client ? tokens : []) {
+      await client?.revoke(token).catch((revokeError: unknown) => logger.warn('revocation failed', { error: String(revokeError), refresh: fingerprint(token) }));
+    }
     const endSessionUrl = client?.endSessionUrl(hint);
     return endSessionUrl === undefined ? {} : { endSessionUrl };
   };

@@ -11,8 +11,9 @@ import { AuthError } from '../../../src/main/auth/errors.ts';
 import { createLogger } from '../../../src/main/auth/log.ts';
 import { createMemoryProfileStore, type ProfileStore } from '../../../src/main/auth/profile-store.ts';
 import type { ProviderClient, TokenResult } from '../../../src/main/auth/provider-client.ts';
+import { announceEntryChange, refreshLockPath } from '../../../src/main/auth/refresh-lock.ts';
 import { createMemoryStore, type SecretStore } from '../../../src/main/auth/secret-store.ts';
-import { createAuthSession, keychainAccount, retryDelayMs, type AuthSession, type Timers } from '../../../src/main/auth/session.ts';
+import { createAuthSession, keychainAccount, renewalTimes, retryDelayMs, type AuthSession, type Timers } from '../../../src/main/auth/session.ts';
 
 const ISSUER = 'http://127.0.0.1:4400/';
 const CLIENT = 'latchkey-desktop';
@@ -155,16 +156,16 @@ describe('auth session (scripted provider, injected clock)', () => {
     await storeEntry('rt-0');
     const session = await start(scripted.provider);
     expect(await session.getAccessToken()).toBe('at-1');
-    clock.now += 3_000; // outside the margin (25 % of 5 s = 1.25 s)
+    clock.now += 2_500; // before the margin (1.25 s before the usable end, 1 s before expiry)
     expect(await session.getAccessToken()).toBe('at-1');
     expect(scripted.redeemed).toHaveLength(1);
-    clock.now += 1_000; // 1 s before expiry: inside the margin, still valid
+    clock.now += 1_000; // 1.5 s before expiry: inside the margin, still valid
     const during = await Promise.all(Array.from({ length: 10 }, () => session.getAccessToken()));
     expect(during.every((token) => token === 'at-1')).toBe(true);
     await settle();
     expect(scripted.redeemed).toEqual(['rt-0', 'rt-1']);
     expect(await session.getAccessToken()).toBe('at-2');
-    clock.now += 4_800; // past the stale point of at-2: callers wait for a new one
+    clock.now += 4_100; // past the usable end of at-2: callers wait for a new one
     expect(await session.getAccessToken()).toBe('at-3');
   });
 
@@ -210,9 +211,30 @@ describe('auth session (scripted provider, injected clock)', () => {
     const session = await start(scripted.provider);
     await session.getAccessToken();
     await new Promise((resolve) => setTimeout(resolve, 20));
+    // What another process does when it rotates: announce the change, then store.
+    announceEntryChange(refreshLockPath(dataDir, account));
     await storeEntry('rt-from-other-process');
     await session.refreshAfterUnauthorized('at-1');
     expect(scripted.redeemed).toEqual(['rt-0', 'rt-from-other-process']);
+  });
+
+  it('reads the keychain before redeeming only when another process announced a change', async () => {
+    const scripted = scriptedProvider(clock);
+    await storeEntry('rt-0');
+    let reads = 0;
+    const inner = secretStore;
+    const counting: SecretStore = { ...inner, kind: 'os', get: (key) => (reads++, inner.get(key)) };
+    secretStore = counting;
+    const session = await start(scripted.provider);
+    const startupReads = reads;
+    let token = await session.getAccessToken();
+    expect(reads).toBe(startupReads + 1); // the first refresh of a restored session always re-reads
+    for (let i = 0; i < 3; i++) token = await session.refreshAfterUnauthorized(token);
+    expect(reads).toBe(startupReads + 1);
+    announceEntryChange(refreshLockPath(dataDir, account));
+    await session.refreshAfterUnauthorized(token);
+    expect(reads).toBe(startupReads + 2);
+    expect(scripted.redeemed).toEqual(['rt-0', 'rt-1', 'rt-2', 'rt-3', 'rt-4']);
   });
 
   it('signs out when the entry was deleted by another process (logout elsewhere)', async () => {
@@ -272,6 +294,12 @@ describe('auth session (scripted provider, injected clock)', () => {
     await session.retryNow();
     expect(session.getState().status).toBe('signed-in');
     expect(fake.delays()).toEqual([]);
+  });
+
+  it('renews short and long lifetimes ahead of expiry, leaving a second for whole-second JWT expiry', () => {
+    expect(renewalTimes(0, 5_000)).toEqual({ refreshAt: 2_750, staleAt: 4_000 });
+    expect(renewalTimes(0, 2_000)).toEqual({ refreshAt: 1_100, staleAt: 1_600 });
+    expect(renewalTimes(0, 3_600_000)).toEqual({ refreshAt: 3_539_000, staleAt: 3_599_000 });
   });
 
   it('caps the backoff at five minutes and jitters it', () => {
