@@ -18,8 +18,8 @@ export interface ProviderKeys {
 export async function loadOrCreateKeys(dataDir: string): Promise<ProviderKeys> {
   const file = join(dataDir, 'keys.json');
   try {
-    const saved = JSON.parse(await readFile(file, 'utf8')) as ProviderKeys;
-    if (saved.jwks.keys.length > 0 && saved.cookieKeys.length > 0) return saved;
+    const saved = JSON.parse(await readFile(file, 'utf8')) as Partial<ProviderKeys>;
+    if (saved.jwks?.keys?.length && saved.cookieKeys?.length) return saved as ProviderKeys;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
