@@ -1,0 +1,207 @@
+// The shell's lifecycle (electron mocked): src/main/index.ts imported against
+// a recording stand-in for Electron (and electron-store, which needs Electron),
+// with the real auth core, keychain, demo provider and Chromium as the system
+// browser. Asserts the wiring only main can do: single instance, demo reuse,
+// state broadcast, focus after sign-in, cancel + close on quit.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DEMO_CLIENT_ID } from '../../src/demo/constants.ts';
+import { keychainAccount, openKeychain } from '../../src/main/auth/index.ts';
+import type { AuthState, IpcResult } from '../../src/shared/ipc.ts';
+import { STATE_CHANGED_CHANNEL } from '../../src/shared/ipc.ts';
+import { browserOpener, DEMO_ALICE, launchBrowser } from '../helpers/browser.ts';
+import type { Browser } from '../helpers/browser.ts';
+import { portOf, startTestDemo } from '../helpers/demo.ts';
+
+const electron = vi.hoisted(() => {
+  type Listener = (...args: unknown[]) => void;
+  const emitter = () => {
+    const listeners = new Map<string, Listener[]>();
+    return {
+      on(event: string, listener: Listener) {
+        listeners.set(event, [...(listeners.get(event) ?? []), listener]);
+        return this;
+      },
+      once(event: string, listener: Listener) {
+        return this.on(event, listener);
+      },
+      off(event: string, listener: Listener) {
+        listeners.set(event, (listeners.get(event) ?? []).filter((l) => l !== listener));
+        return this;
+      },
+      emit(event: string, ...args: unknown[]) {
+        for (const listener of listeners.get(event) ?? []) listener(...args);
+      },
+      listenerCount: (event: string) => (listeners.get(event) ?? []).length,
+    };
+  };
+  const state = {
+    singleInstance: true,
+    userData: '',
+    windows: [] as Array<ReturnType<typeof makeWindow>>,
+    handlers: new Map<string, (event: unknown, ...args: unknown[]) => Promise<unknown>>(),
+    opened: [] as string[],
+    protocolHandlers: new Map<string, (request: Request) => Promise<Response>>(),
+    errors: [] as string[],
+  };
+  function makeWindow(options: Record<string, unknown>) {
+    const window = {
+      ...emitter(),
+      options,
+      sent: [] as Array<[string, unknown]>,
+      focused: 0,
+      webContents: { send: (channel: string, payload: unknown) => void window.sent.push([channel, payload]) },
+      isDestroyed: () => false,
+      isMinimized: () => false,
+      isFullScreen: () => false,
+      restore: () => undefined,
+      show: () => undefined,
+      focus: () => void (window.focused += 1),
+      loadURL: async () => undefined,
+      getNormalBounds: () => ({ x: 1, y: 2, width: 520, height: 640 }),
+    };
+    state.windows.push(window);
+    return window;
+  }
+  const app = {
+    ...emitter(),
+    requestSingleInstanceLock: () => state.singleInstance,
+    whenReady: vi.fn(() => Promise.resolve()),
+    getPath: () => state.userData,
+    enableSandbox: vi.fn(),
+    quit: vi.fn(),
+    exit: vi.fn(),
+  };
+  const module = {
+    app,
+    protocol: { registerSchemesAsPrivileged: vi.fn() },
+    session: {
+      defaultSession: {
+        protocol: { handle: (scheme: string, handler: (request: Request) => Promise<Response>) => void state.protocolHandlers.set(scheme, handler) },
+        setPermissionRequestHandler: vi.fn(),
+        setPermissionCheckHandler: vi.fn(),
+        setDevicePermissionHandler: vi.fn(),
+      },
+    },
+    ipcMain: {
+      handle: (channel: string, listener: (event: unknown, ...args: unknown[]) => Promise<unknown>) => void state.handlers.set(channel, listener),
+      removeHandler: (channel: string) => void state.handlers.delete(channel),
+    },
+    BrowserWindow: Object.assign(function BrowserWindow(options: Record<string, unknown>) {
+      return makeWindow(options);
+    }, { getAllWindows: () => state.windows }),
+    shell: { openExternal: async (url: string) => void state.opened.push(url) },
+    dialog: { showErrorBox: (_title: string, message: string) => void state.errors.push(message) },
+    net: { isOnline: () => true },
+    powerMonitor: emitter(),
+    screen: { getAllDisplays: () => [{ workArea: { x: 0, y: 0, width: 1920, height: 1080 } }] },
+    nativeTheme: { shouldUseDarkColors: false },
+  };
+  return { state, module };
+});
+
+vi.mock('electron', () => ({ ...electron.module, default: electron.module }));
+vi.mock('electron-store', () => ({
+  default: class {
+    private readonly values = new Map<string, unknown>();
+    get(key: string) {
+      return this.values.get(key);
+    }
+    set(key: string, value: unknown) {
+      this.values.set(key, value);
+    }
+  },
+}));
+
+const APP_FRAME = { senderFrame: { url: 'app://latchkey/index.html', parent: null } };
+const invoke = async (channel: string, ...args: unknown[]) => {
+  const handler = electron.state.handlers.get(channel);
+  if (!handler) throw new Error(`no handler for ${channel}`);
+  return (await handler(APP_FRAME, ...args)) as IpcResult<unknown>;
+};
+
+let workDir: string;
+let demo: Awaited<ReturnType<typeof startTestDemo>>;
+let browser: Browser;
+const keychainService = `dev.latchkey.test.lifecycle.${process.pid}.${Date.now()}`;
+
+beforeAll(async () => {
+  workDir = await mkdtemp(join(tmpdir(), 'latchkey-lifecycle-'));
+  electron.state.userData = join(workDir, 'userData');
+  [demo, browser] = await Promise.all([startTestDemo({ accessTokenTtl: 30 }), launchBrowser()]);
+  vi.stubEnv('AUTH_DATA_DIR', '');
+  vi.stubEnv('AUTH_ISSUER', '');
+  vi.stubEnv('AUTH0_DOMAIN', '');
+  vi.stubEnv('AUTH_CONFIG', '');
+  vi.stubEnv('DEMO_IDP_PORT', String(portOf(demo.issuer)));
+  vi.stubEnv('DEMO_API_PORT', String(portOf(demo.apiUrl)));
+  vi.stubEnv('AUTH_KEYCHAIN_SERVICE', keychainService);
+  vi.stubEnv('LATCHKEY_LOG_LEVEL', 'silent');
+});
+
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  // The app quit signed in, as a user would: its keychain entry is left behind on purpose; remove it.
+  if (demo) await (await openKeychain(keychainService)).delete(keychainAccount({ clientId: DEMO_CLIENT_ID, issuer: `${demo.issuer}/` })).catch(() => undefined);
+  await browser?.close();
+  await demo?.close();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+describe('the shell lifecycle (electron mocked)', () => {
+  it('a second instance quits at once and starts nothing', async () => {
+    vi.resetModules();
+    electron.state.singleInstance = false;
+    await import('../../src/main/index.ts');
+    expect(electron.module.app.quit).toHaveBeenCalledTimes(1);
+    expect(electron.module.app.whenReady).not.toHaveBeenCalled();
+    expect(electron.module.protocol.registerSchemesAsPrivileged).toHaveBeenCalledWith([{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+    electron.module.app.quit.mockClear();
+  });
+
+  it('starts on the demo already running, broadcasts state, focuses after sign-in and on a second launch, and cancels and closes on quit', async () => {
+    vi.resetModules();
+    electron.state.singleInstance = true;
+    await import('../../src/main/index.ts');
+    await expect.poll(() => electron.state.windows.length, { timeout: 20_000 }).toBe(1);
+    expect(electron.state.errors).toEqual([]);
+    expect(electron.module.app.enableSandbox).toHaveBeenCalled();
+    const [window] = electron.state.windows;
+    expect(window?.options.webPreferences).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false, preload: expect.stringMatching(/preload[/\\]index\.cjs$/) });
+    expect(electron.state.protocolHandlers.has('app')).toBe(true);
+    expect(electron.module.session.defaultSession.setPermissionRequestHandler).toHaveBeenCalled();
+    expect(await invoke('app:get-config')).toEqual({ ok: true, value: { apiBaseUrl: demo.apiUrl, issuer: `${demo.issuer}/` } });
+
+    // Sign in: main opens the provider page in the "system browser"; Chromium completes it.
+    const login = invoke('auth:login');
+    await expect.poll(() => electron.state.opened.length, { timeout: 20_000 }).toBe(1);
+    const opener = browserOpener(browser, DEMO_ALICE);
+    await opener(electron.state.opened[0] as string);
+    expect(await login).toMatchObject({ ok: true, value: { status: 'signed-in', user: { name: 'Alice Liddell' } } });
+    expect(opener.lastError).toBeUndefined();
+    const statuses = window!.sent.filter(([channel]) => channel === STATE_CHANGED_CHANNEL).map(([, state]) => (state as AuthState).status);
+    expect(statuses).toEqual(expect.arrayContaining(['signing-in', 'signed-in']));
+    expect(statuses.indexOf('signing-in')).toBeLessThan(statuses.lastIndexOf('signed-in'));
+    expect(window!.focused).toBe(1);
+
+    electron.module.app.emit('second-instance');
+    expect(window!.focused).toBe(2);
+
+    // A sign-in still pending when the app quits is cancelled, and the session closed.
+    const pending = invoke('auth:login');
+    await expect.poll(() => electron.state.opened.length, { timeout: 20_000 }).toBe(2);
+    const quitting = { preventDefault: vi.fn() };
+    electron.module.app.emit('before-quit', quitting);
+    expect(quitting.preventDefault).toHaveBeenCalled();
+    expect(await pending).toMatchObject({ ok: false, error: { code: 'login_cancelled' } });
+    await expect.poll(() => electron.module.app.quit.mock.calls.length).toBe(1);
+    expect(electron.state.handlers.size).toBe(0);
+    // The second quit goes through.
+    const second = { preventDefault: vi.fn() };
+    electron.module.app.emit('before-quit', second);
+    expect(second.preventDefault).not.toHaveBeenCalled();
+    await opener.close();
+  });
+});
