@@ -174,11 +174,17 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     await page.goto(`${pageUrl}/index.html`);
     await visible('#view-signed-out');
     expect(await page.locator('#sign-in').textContent()).toBe('Sign in');
+    // Keyboard first: Tab reaches "Sign in" and shows where focus is.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id)).toBe('sign-in');
+    expect(await page.locator('#sign-in').evaluate((element) => (globalThis as unknown as { getComputedStyle(e: unknown): { outlineStyle: string } }).getComputedStyle(element).outlineStyle)).toBe('solid');
     await screenshot('signed-out');
 
-    // Sign in, and leave the browser step pending: the page waits for it.
-    await page.click('#sign-in');
+    // Sign in with Enter, and leave the browser step pending: the page waits for it.
+    await page.keyboard.press('Enter');
     await visible('#view-signing-in');
+    // Focus follows the new content rather than falling back to the page.
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id)).toBe('signing-in-title');
     expect(await page.locator('#signing-in-title').textContent()).toBe('Finish signing in in your browser');
     expect(await page.locator('#announcer').textContent()).toBe('Finish signing in in your browser.');
     await expect.poll(() => parkedUrls.length).toBe(1);
