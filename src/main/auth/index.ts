@@ -8,7 +8,7 @@ export { browserCommand, createSystemOpener, type BrowserCommand, type SystemOpe
 export { createLogger, fingerprint, type Logger, type LogLevel } from './log.ts';
 export { createMemoryStore, openKeychain, type SecretStore } from './secret-store.ts';
 export { createMemoryProfileStore, openProfileStore, type CachedProfile, type ProfileStore } from './profile-store.ts';
-export { acquireRefreshLock, refreshLockPath, withRefreshLock, type RefreshLockOptions } from './refresh-lock.ts';
+export { acquireRefreshLock, announceEntryChange, refreshLockPath, withRefreshLock, type RefreshLock, type RefreshLockOptions } from './refresh-lock.ts';
 export {
   createAuthSession,
   keychainAccount,

@@ -243,9 +243,15 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     access = undefined;
     scope = undefined;
     user = undefined;
-    status = 'signed-out';
+    setSessionStatus('signed-out');
     error = reason;
     cancelRetry();
+  };
+
+  /** The status of the stored session; while a sign-in is pending it shows 'signing-in' and this is what a failed one returns to. */
+  const setSessionStatus = (next: AuthStatus): void => {
+    if (pendingLogin) pendingLogin.previousStatus = next;
+    else status = next;
   };
 
   const applyTokens = (result: TokenResult) => {
@@ -270,6 +276,19 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       retryTimer = undefined;
       void refresh().catch(() => {});
     }, wait);
+  };
+
+  /** A refresh may carry fresh ID token claims (a changed name or picture): keep the cache current. */
+  const updateProfile = (claims: UserProfile): void => {
+    const updated = { ...user, ...claims };
+    if (JSON.stringify(updated) === JSON.stringify(user)) return;
+    user = updated;
+    try {
+      const cached = profileStore.get(account);
+      profileStore.set(account, { user: updated, lastSignInAt: cached?.lastSignInAt ?? clock() });
+    } catch (profileError) {
+      logger.warn('could not cache the profile', { error: String(profileError) });
+    }
   };
 
   const keptInKeychain = () => secretStore.kind === 'os' && keychain === 'os';
@@ -299,7 +318,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       }
       const rotated = result.refreshToken !== undefined && result.refreshToken !== token;
       applyTokens(result);
-      if (result.user && user?.sub === result.user.sub) user = { ...user, ...result.user };
+      if (result.user && user?.sub === result.user.sub) updateProfile(result.user);
       logger.info('access token refreshed', { access: fingerprint(result.accessToken), refresh: fingerprint(refreshToken ?? token), rotated });
       // Callers get the token now; the next refresh still waits for this flight, so the rotated token is stored first.
       onRedeemed(result.accessToken);
@@ -337,7 +356,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     const current: Flight = { token: token.promise, done: Promise.resolve(), redeemed: false };
     const onRedeemed = (accessToken: string) => {
       current.redeemed = true;
-      status = 'signed-in';
+      setSessionStatus('signed-in');
       error = undefined;
       retryAttempt = 0;
       token.resolve(accessToken);
@@ -372,7 +391,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       }
     } else if (code === 'provider_unreachable' || code === 'provider_error') {
       // The refresh token stays: the provider may be back in a minute.
-      status = 'offline';
+      setSessionStatus('offline');
       error = toErrorInfo(refreshError);
       scheduleRetry();
     } else {
@@ -394,7 +413,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       if (now < refreshAt) return access.value;
       if (now < staleAt) {
         // Refresh ahead: hand out the still-valid token, renew it in the background (single-flight).
-        if (status !== 'offline' || retryTimer === undefined) void refresh().catch(() => {});
+        if (retryTimer === undefined) void refresh().catch(() => {});
         return access.value;
       }
     }
@@ -461,6 +480,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       retryAttempt = 0;
       // Under the lock, so a refresh in another process cannot store its rotated token over this new session.
       const lock = await acquireRefreshLock(lockPath, { logger, timeoutMs: 10_000 }).catch(() => undefined);
+      const replaced = refreshToken;
       try {
         scope = undefined;
         idToken = undefined;
@@ -477,6 +497,12 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
         logger.warn('could not cache the profile', { error: String(profileError) });
       }
       logger.info('signed in', { sub: signedInUser.sub, refresh: fingerprint(result.refreshToken) });
+      if (replaced && replaced !== result.refreshToken) {
+        // The session this sign-in replaces is of no use any more: end it at the provider too (best effort).
+        void getProvider()
+          .then((client) => client.revoke(replaced))
+          .catch((revokeError: unknown) => logger.warn('could not revoke the replaced session', { error: String(revokeError) }));
+      }
       pendingLogin = undefined;
       status = 'signed-in';
       error = undefined;
@@ -485,7 +511,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     } catch (loginError) {
       if (isCurrent()) {
         pendingLogin = undefined;
-        status = previousStatus;
+        status = attempt.previousStatus;
         const code = loginError instanceof AuthError ? loginError.code : undefined;
         // Cancelling is the user's own choice, not an error to show.
         error = code === 'login_cancelled' ? undefined : toErrorInfo(loginError);
@@ -532,7 +558,8 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
   };
 
   const retryNow = async (): Promise<void> => {
-    if (!refreshToken || (status !== 'offline' && !flight)) return;
+    const sessionStatus = pendingLogin ? pendingLogin.previousStatus : status;
+    if (!refreshToken || (sessionStatus !== 'offline' && !flight)) return;
     cancelRetry();
     await refresh().catch(() => {});
   };

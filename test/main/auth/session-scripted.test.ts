@@ -346,6 +346,29 @@ describe('auth session (scripted provider, injected clock)', () => {
     expect(states).toEqual(['signing-in', 'signing-in', 'signed-out']);
   });
 
+  it('a refresh or an outage while a new sign-in is pending does not hide the pending sign-in', async () => {
+    const scripted = scriptedProvider(clock);
+    const fake = fakeTimers(clock);
+    await storeEntry('rt-0');
+    let finishSignIn!: (result: TokenResult) => void;
+    const provider: ProviderClient = { ...scripted.provider, signIn: () => new Promise((resolve) => (finishSignIn = resolve)) };
+    const session = await start(provider, fake.timers);
+    const pending = session.login();
+    await settle();
+    scripted.fail(new AuthError('provider_unreachable', 'down'));
+    await expect(session.getAccessToken()).rejects.toMatchObject({ code: 'provider_unreachable' });
+    expect(session.getState().status).toBe('signing-in');
+    scripted.fail(undefined);
+    await session.retryNow();
+    expect(session.getState().status).toBe('signing-in');
+    finishSignIn({ accessToken: 'at-new', refreshToken: 'rt-new', expiresAt: clock.now + 5_000, user: { sub: 'alice' } });
+    await pending;
+    expect(session.getState().status).toBe('signed-in');
+    await session.close();
+    expect(scripted.revoked).toEqual(['rt-1']);
+    expect(JSON.parse((await secretStore.get(account))!).refresh_token).toBe('rt-new');
+  });
+
   it('a failed login goes back to the previous status with the error', async () => {
     const provider: ProviderClient = { ...scriptedProvider(clock).provider, signIn: () => Promise.reject(new AuthError('login_denied', 'You declined.')) };
     const session = await start(provider);

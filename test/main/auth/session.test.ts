@@ -132,6 +132,21 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
     expect(await callApi(tokens[0]!)).toBe(200);
   });
 
+  it('an app calling the API every 100 ms never sees a 401: tokens are renewed ahead of expiry, one request each', async () => {
+    const { session } = shared;
+    const before = demo.stats.tokenRequests;
+    const statuses: number[] = [];
+    const until = Date.now() + 3 * ACCESS_TOKEN_TTL_S * 1000;
+    while (Date.now() < until) {
+      statuses.push(await callApi(await session.getAccessToken()));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(statuses.filter((status) => status !== 200)).toEqual([]);
+    const refreshes = demo.stats.tokenRequests - before;
+    expect(refreshes).toBeGreaterThanOrEqual(2);
+    expect(refreshes).toBeLessThanOrEqual(6);
+  });
+
   it('a 401 for a token that was already replaced does not refresh again', async () => {
     const { session } = shared;
     const old = await session.getAccessToken();
