@@ -89,11 +89,18 @@ export function interactionRoutes(provider: Provider, options: { clientName: (cl
       await finish(ctx, { error: 'access_denied', error_description: 'The user denied access.' }, false);
       return;
     }
-    await finish(ctx, { consent: await grantConsent(provider, details) }, true);
+    await finish(ctx, async () => ({ consent: await grantConsent(provider, details) }), true);
   };
 
-  async function finish(ctx: KoaContext, result: InteractionResult, mergeWithLastSubmission: boolean): Promise<void> {
-    const returnTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission });
+  async function finish(ctx: KoaContext, result: InteractionResult | (() => Promise<InteractionResult>), mergeWithLastSubmission: boolean): Promise<void> {
+    let returnTo: string;
+    try {
+      returnTo = await provider.interactionResult(ctx.req, ctx.res, typeof result === 'function' ? await result() : result, { mergeWithLastSubmission });
+    } catch (error) {
+      logger?.error('demo provider: could not finish the sign-in step', { error: String(error) });
+      html(ctx, 500, renderErrorPage('Something went wrong', 'The sign-in could not be completed. Go back to the app and start signing in again.'));
+      return;
+    }
     ctx.status = 303;
     ctx.redirect(returnTo);
   }

@@ -211,12 +211,15 @@ describe('demo provider and API', () => {
 
       const { url, verifier, state } = await beginSignIn(config, callback.redirectUri);
       await page.goto(url.href);
+      const focused = (selector: string) => () => page.locator(`${selector}:focus`).count();
+      await expect.poll(focused('input[name=login]')).toBe(1);
       await page.keyboard.type('alice');
       await page.keyboard.press('Tab');
       await page.keyboard.type('wonderland');
       await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
       expect(await page.locator('li', { hasText: 'offline_access' }).count()).toBe(1);
       expect(await page.locator('li', { hasText: DEMO_AUDIENCE }).count()).toBe(1);
+      await expect.poll(focused('button[name=consent][value=allow]')).toBe(1);
       await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
       const tokens = await client.authorizationCodeGrant(config, await callback.next, { pkceCodeVerifier: verifier, expectedState: state });
       expect(tokens.claims()?.sub).toBe('alice');
