@@ -118,8 +118,9 @@ export async function logoutCommand(context: CommandContext): Promise<ExitCode> 
   const { io } = context;
   return withSession(context, async (session) => {
     const wasSignedIn = session.getState().status !== 'signed-out';
-    const { endSessionUrl } = await session.logout();
+    const { endSessionUrl, revoked } = await session.logout();
     io.stdout(wasSignedIn ? 'Signed out.\n' : 'No session was stored; nothing to sign out of.\n');
+    if (wasSignedIn && revoked === false) io.stderr('The provider could not be reached to revoke the session; it was forgotten on this computer only.');
     if (wasSignedIn && endSessionUrl) io.stdout(`To also end the provider's browser session, open: ${endSessionUrl}\n`);
     return EXIT.ok;
   });

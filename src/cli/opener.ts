@@ -2,11 +2,20 @@ import { createSystemOpener } from '../main/auth/opener.ts';
 import type { Opener } from '../main/auth/provider-client.ts';
 import type { CliIo } from './main.ts';
 
-/** The CLI's browser: `$BROWSER`, else the platform's default; on a terminal it also shows the URL in case no browser opens. */
+/**
+ * The CLI's browser: `$BROWSER`, else the platform's default. When no browser
+ * can be started (an SSH session, a server), the URL is shown instead and the
+ * sign-in keeps waiting, so it can be finished from any browser on this machine.
+ */
 export function createCliOpener(io: CliIo): Opener {
   const open = createSystemOpener({ env: io.env });
   return async (url) => {
     if (process.stderr.isTTY) io.stderr(`Opening your browser to sign in. If it does not open, visit: ${url}`);
-    await open(url);
+    try {
+      await open(url);
+    } catch (error) {
+      io.stderr(`${(error as Error).message}`);
+      if (!process.stderr.isTTY) io.stderr(`To sign in, open this page in a browser on this computer: ${url}`);
+    }
   };
 }

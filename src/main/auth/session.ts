@@ -16,8 +16,8 @@ export interface AuthSession {
   /** Interactive sign-in through the system browser. A new call cancels a pending one (`login_cancelled`). */
   login(options?: { timeoutMs?: number }): Promise<AuthState>;
   cancelLogin(): void;
-  /** Revokes at the provider when it can, forgets everything local always. */
-  logout(): Promise<{ endSessionUrl?: string }>;
+  /** Revokes at the provider when it can, forgets everything local always. `revoked` is false when the provider could not be told. */
+  logout(): Promise<{ endSessionUrl?: string; revoked?: boolean }>;
   /** A valid access token, refreshed first when it is missing or about to expire. */
   getAccessToken(): Promise<string>;
   /** After an API answered 401 for `rejectedToken`: a newer token, with at most one refresh however many callers ask. */
@@ -525,7 +525,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     while (flight) await flight.done;
   };
 
-  const logout = async (): Promise<{ endSessionUrl?: string }> => {
+  const logout = async (): Promise<{ endSessionUrl?: string; revoked?: boolean }> => {
     cancelLogin();
     await waitForFlight();
     const hint = idToken;
@@ -550,11 +550,15 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       logger.warn('provider unreachable at logout; the session was forgotten locally only', { error: String(providerError) });
       return undefined;
     });
+    let revoked = client !== undefined || tokens.size === 0;
     for (const token of client ? tokens : []) {
-      await client?.revoke(token).catch((revokeError: unknown) => logger.warn('revocation failed', { error: String(revokeError), refresh: fingerprint(token) }));
+      await client?.revoke(token).catch((revokeError: unknown) => {
+        revoked = false;
+        logger.warn('revocation failed', { error: String(revokeError), refresh: fingerprint(token) });
+      });
     }
     const endSessionUrl = client?.endSessionUrl(hint);
-    return endSessionUrl === undefined ? {} : { endSessionUrl };
+    return endSessionUrl === undefined ? { revoked } : { revoked, endSessionUrl };
   };
 
   const retryNow = async (): Promise<void> => {

@@ -81,6 +81,20 @@ describe('withRefreshLock', () => {
     expect(JSON.parse(await readFile(path, 'utf8')).nonce).toBe('held');
   });
 
+  it('tells the next holder whether the keychain entry was announced as changed since it last looked', async () => {
+    const seen = await withRefreshLock(path, async (lock) => {
+      expect(lock.readGeneration()).toBeUndefined();
+      return lock.announceChange();
+    });
+    expect(await withRefreshLock(path, async (lock) => lock.readGeneration())).toBe(seen);
+    const script = `import { withRefreshLock } from ${JSON.stringify(lockModule)};
+      await withRefreshLock(${JSON.stringify(path)}, async (lock) => lock.announceChange());`;
+    await run(process.execPath, ['--input-type=module', '-e', script]);
+    const after = await withRefreshLock(path, async (lock) => lock.readGeneration());
+    expect(after).toEqual(expect.any(String));
+    expect(after).not.toBe(seen);
+  });
+
   it('releases the lock when the critical section throws', async () => {
     await expect(withRefreshLock(path, async () => { throw new Error('boom'); })).rejects.toThrow('boom');
     expect(existsSync(path)).toBe(false);
