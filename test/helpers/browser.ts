@@ -1,5 +1,6 @@
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Opener } from '../../src/main/auth/index.ts';
 
 export type { Browser, Page } from 'playwright-core';
 
@@ -10,8 +11,6 @@ export interface BrowserUser {
   /** 'none' stops at the consent page. Default 'allow'. */
   consent?: 'allow' | 'deny' | 'none';
 }
-
-export type Opener = (url: string) => Promise<void>;
 
 export interface BrowserOpener extends Opener {
   /** Settles (never rejects) when the page flow started by the latest call has finished. */
