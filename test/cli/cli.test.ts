@@ -13,7 +13,8 @@ import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../src/demo/constants.ts';
 import { loadConfig } from '../../src/main/auth/config.ts';
 import { createHttpClient } from '../../src/main/auth/http.ts';
 import { connectProvider } from '../../src/main/auth/provider-client.ts';
-import { keychainAccount } from '../../src/main/auth/session.ts';
+import { createLogger } from '../../src/main/auth/log.ts';
+import { createAuthSession, keychainAccount } from '../../src/main/auth/session.ts';
 import { portOf, startTestDemo } from '../helpers/demo.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -162,6 +163,24 @@ describe('latchkey CLI', () => {
     const after = await cli(['token']);
     expect(after.code).toBe(0);
     expect(await apiStatus(after.stdout.trim())).toBe(200);
+  });
+
+  it('the app and the CLI share the entry: the app redeems the token the CLI rotated, never its own stale one', async () => {
+    const app = await createAuthSession({ config: config(), opener: async () => {}, logger: createLogger({ level: 'silent' }) });
+    try {
+      const appToken = await app.getAccessToken();
+      secrets.add(appToken);
+      const fromCli = await cli(['token', '--refresh']);
+      expect(fromCli.code, fromCli.stderr).toBe(0);
+      const renewed = await app.refreshAfterUnauthorized(appToken);
+      expect(await apiStatus(renewed)).toBe(200);
+      expect(demo.stats.reuseDetected).toBe(0);
+    } finally {
+      await app.close();
+    }
+    const after = await cli(['token']);
+    expect(after.code, after.stderr).toBe(0);
+    expect(demo.stats.reuseDetected).toBe(0);
   });
 
   it('exits 3 and keeps the refresh token when the provider answers 503 or HTML or is down, then recovers', async () => {
