@@ -3,6 +3,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -218,8 +219,22 @@ describe('latchkey CLI', () => {
     expect(doctor.stdout).toMatch(/✓ Refresh token grant/);
     expect(doctor.stdout).toMatch(/✓ Revocation/);
     expect(doctor.stdout).toMatch(/✓ Redirect URI: http:\/\/127\.0\.0\.1:PORT\/callback/);
-    const fixed = await cli(['doctor'], { AUTH_REDIRECT_PORT: '53682' });
-    expect(fixed.stdout).toMatch(/Redirect URI: http:\/\/127\.0\.0\.1:53682\/callback/);
+    const port = await freePort();
+    const fixed = await cli(['doctor'], { AUTH_REDIRECT_PORT: String(port) });
+    expect(fixed.stdout).toContain(`✓ Redirect URI: http://127.0.0.1:${port}/callback`);
+  });
+
+  it('doctor tells an Auth0 user to fix the port and what to register as Allowed Callback URLs', async () => {
+    // A proxy that refuses connections keeps this test off the network.
+    const auth0 = { AUTH_ISSUER: '', AUTH0_DOMAIN: 'latchkey-test.eu.auth0.com', AUTH_AUDIENCE: '', API_BASE_URL: '', HTTPS_PROXY: 'http://127.0.0.1:9', NO_PROXY: '' };
+    const doctor = await cli(['doctor'], auth0);
+    expect(doctor.code).toBe(3);
+    expect(doctor.stdout).toMatch(/✗ Discovery/);
+    expect(doctor.stdout).toMatch(/✗ Redirect URI/);
+    expect(doctor.stdout).toContain('set AUTH_REDIRECT_PORT=53682 and register Allowed Callback URLs: http://127.0.0.1:53682/callback');
+    const port = await freePort();
+    const fixedPort = await cli(['doctor'], { ...auth0, AUTH_REDIRECT_PORT: String(port) });
+    expect(fixedPort.stdout).toContain(`✓ Redirect URI: http://127.0.0.1:${port}/callback — register at the provider: Allowed Callback URLs: http://127.0.0.1:${port}/callback`);
   });
 
   it('a session revoked at the provider ends: exit 1 and the keychain entry is gone', async () => {
@@ -274,3 +289,15 @@ describe('latchkey CLI', () => {
     }
   });
 });
+
+/** A port that was free a moment ago (bound to 0, then released), for settings that need a fixed one. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
