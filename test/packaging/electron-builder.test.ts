@@ -75,6 +75,12 @@ describe('electron-builder.yml', () => {
     expect(config.win.target).toEqual(['nsis']);
   });
 
+  it('has an app icon electron-builder can convert for every platform (≥ 512 px PNG in build/)', () => {
+    const png = readFileSync(join(ROOT, 'build', 'icon.png'));
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect(Math.min(png.readUInt32BE(16), png.readUInt32BE(20))).toBeGreaterThanOrEqual(512);
+  });
+
   it('points the packaged app at the built main entry', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { main: string };
     expect(pkg.main).toBe('out/main/index.js');
