@@ -404,6 +404,14 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     if (!refreshToken) throw new AuthError('signed_out', 'You are not signed in — sign in first.');
   };
 
+  /** While offline with a retry scheduled, callers needing a new token fail fast instead of defeating the backoff; `retryNow()` overrides. */
+  const refreshUnlessBackingOff = (): Promise<string> => {
+    if (retryTimer !== undefined && !flight) {
+      return Promise.reject(new AuthError('provider_unreachable', error?.message ?? 'The provider cannot be reached right now; Latchkey keeps retrying.'));
+    }
+    return refresh();
+  };
+
   const getAccessToken = async (): Promise<string> => {
     requireSession();
     const now = clock();
@@ -417,7 +425,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
         return access.value;
       }
     }
-    return refresh();
+    return refreshUnlessBackingOff();
   };
 
   const refreshAfterUnauthorized = async (rejectedToken: string): Promise<string> => {
@@ -428,7 +436,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       await flight.done;
       if (access && access.value !== rejectedToken) return getAccessToken();
     }
-    return refresh();
+    return refreshUnlessBackingOff();
   };
 
   const cancelLogin = () => {

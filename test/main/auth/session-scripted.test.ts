@@ -283,6 +283,20 @@ describe('auth session (scripted provider, injected clock)', () => {
     expect(await session.getAccessToken()).toBe('at-1');
   });
 
+  it('while offline, callers fail fast instead of hammering the provider between backoff steps', async () => {
+    const scripted = scriptedProvider(clock);
+    const fake = fakeTimers(clock);
+    await storeEntry('rt-0');
+    const session = await start(scripted.provider, fake.timers);
+    scripted.fail(new AuthError('provider_unreachable', 'The provider could not be reached.'));
+    await expect(session.getAccessToken()).rejects.toMatchObject({ code: 'provider_unreachable' });
+    const attempts = scripted.redeemed.length;
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => session.getAccessToken()));
+    expect(results.every((result) => result.status === 'rejected')).toBe(true);
+    expect(scripted.redeemed.length).toBe(attempts);
+    expect(fake.delays()).toEqual([1_000]);
+  });
+
   it('retryNow retries at once while offline', async () => {
     const scripted = scriptedProvider(clock);
     const fake = fakeTimers(clock);

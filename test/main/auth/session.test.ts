@@ -159,13 +159,19 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
   it('provider answering 503 or HTML keeps the refresh token, goes offline, and recovers when it is back', async () => {
     const { config, session } = shared;
     const stored = (await storedEntry(config))!.refresh_token;
-    for (const mode of ['unavailable', 'html'] as const) {
-      demo.failTokenEndpoint(mode);
-      const current = await session.getAccessToken();
-      await expect(session.refreshAfterUnauthorized(current)).rejects.toMatchObject({ code: 'provider_unreachable' });
-      expect(session.getState()).toMatchObject({ status: 'offline', error: { code: 'provider_unreachable' }, user: { name: 'Alice Liddell' } });
-      expect((await storedEntry(config))!.refresh_token).toBe(stored);
-    }
+    demo.failTokenEndpoint('unavailable');
+    const current = await session.getAccessToken();
+    await expect(session.refreshAfterUnauthorized(current)).rejects.toMatchObject({ code: 'provider_unreachable' });
+    expect(session.getState()).toMatchObject({ status: 'offline', error: { code: 'provider_unreachable' }, user: { name: 'Alice Liddell' } });
+    expect((await storedEntry(config))!.refresh_token).toBe(stored);
+
+    demo.failTokenEndpoint('html');
+    const before = demo.stats.tokenRequests;
+    await session.retryNow();
+    expect(demo.stats.tokenRequests).toBe(before + 1);
+    expect(session.getState()).toMatchObject({ status: 'offline', error: { code: 'provider_unreachable', message: expect.stringMatching(/not JSON/) } });
+    expect((await storedEntry(config))!.refresh_token).toBe(stored);
+
     demo.failTokenEndpoint(null);
     await session.retryNow();
     expect(session.getState().status).toBe('signed-in');
