@@ -1,0 +1,307 @@
+// `npm run bench [-- --json] [--rounds N] [--seconds S]`
+//
+// The cost of staying signed in, measured side by side in one run against the
+// demo provider on loopback (in a child process) and the real OS keychain:
+//   refresh   a bare undici POST grant_type=refresh_token (the physical limit)
+//             vs. a forced refresh through the session (lock, keychain re-read,
+//             openid-client, rotated token stored in the keychain);
+//   coalesce  1000 concurrent refreshAfterUnauthorized() with one rejected token;
+//   steady    the demo API called every 100 ms with 5-second access tokens;
+//   restore   a new session object with a stored refresh token → first access token;
+//   memory    heap and RSS over the steady run.
+// With --json the last line is one JSON object with every figure.
+import { fork } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { Agent, request } from 'undici';
+import {
+  connectProvider,
+  createAuthSession,
+  createHttpClient,
+  createLogger,
+  loadConfig,
+  type AuthSession,
+} from '../src/main/auth/index.ts';
+import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../src/demo/constants.ts';
+import type { DemoStats } from '../src/demo/provider.ts';
+import { browserOpener, DEMO_ALICE, DEMO_BOB, launchBrowser } from '../test/helpers/browser.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '60' },
+    warmup: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '20' },
+    callers: { type: 'string', default: '1000' },
+  },
+});
+const ROUNDS = Number(args.rounds);
+const WARMUP = Number(args.warmup);
+const STEADY_SECONDS = Number(args.seconds);
+const CALLERS = Number(args.callers);
+const ACCESS_TOKEN_TTL_S = 5;
+
+const say = (line: string) => process.stderr.write(line + '\n');
+const median = (values: number[]) => percentile(values, 50);
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index]!;
+}
+const round2 = (n: number) => Math.round(n * 100) / 100;
+const mb = (bytes: number) => round2(bytes / (1024 * 1024));
+const gc = () => (globalThis as { gc?: () => void }).gc?.();
+
+// ---- the provider, in its own process ------------------------------------------------------------
+
+type DemoMessage = { type: 'ready'; issuer: string; apiUrl: string } | { type: 'stats'; stats: DemoStats };
+
+const demoProcess = fork(new URL('./demo-process.ts', import.meta.url), {
+  env: { ...process.env, BENCH_ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL_S) },
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
+const nextMessage = <T extends DemoMessage['type']>(type: T) =>
+  new Promise<Extract<DemoMessage, { type: T }>>((resolve, reject) => {
+    const onMessage = (message: DemoMessage) => {
+      if (message.type !== type) return;
+      demoProcess.off('message', onMessage);
+      resolve(message as Extract<DemoMessage, { type: T }>);
+    };
+    demoProcess.on('message', onMessage);
+    demoProcess.once('exit', (code) => reject(new Error(`the demo provider exited (${code})`)));
+  });
+const providerStats = async (): Promise<DemoStats> => {
+  const reply = nextMessage('stats');
+  demoProcess.send({ type: 'stats' });
+  return (await reply).stats;
+};
+const refreshGrants = async () => (await providerStats()).tokenRequestsByGrant.refresh_token ?? 0;
+
+const { issuer, apiUrl } = await nextMessage('ready');
+const dataDir = await mkdtemp(join(tmpdir(), 'latchkey-bench-'));
+const config = loadConfig({
+  env: {
+    AUTH_ISSUER: issuer,
+    AUTH_CLIENT_ID: DEMO_CLIENT_ID,
+    AUTH_AUDIENCE: DEMO_AUDIENCE,
+    API_BASE_URL: apiUrl,
+    AUTH_KEYCHAIN_SERVICE: `latchkey-bench-${process.pid}`,
+    AUTH_DATA_DIR: dataDir,
+  },
+});
+const logger = createLogger({ level: 'warn' });
+const browser = await launchBrowser();
+const http = createHttpClient();
+const sessions: AuthSession[] = [];
+
+try {
+  say(`provider ${issuer}, API ${apiUrl}, access tokens live ${ACCESS_TOKEN_TTL_S} s`);
+
+  // Two grants: one redeemed by the session, one by the bare POSTs, so neither disturbs the other's rotation.
+  const alice = browserOpener(browser, DEMO_ALICE);
+  const session = await createAuthSession({ config, opener: alice, http, logger });
+  sessions.push(session);
+  const signedIn = await session.login({ timeoutMs: 60_000 });
+  if (signedIn.status !== 'signed-in') throw new Error(`sign-in failed: ${JSON.stringify(signedIn.error)}`);
+  if ((await session.getState()).keychain !== 'os') throw new Error('the OS keychain is not available; the bench measures it');
+
+  const provider = await connectProvider(config, { http, logger });
+  const bob = browserOpener(browser, DEMO_BOB);
+  let directRefreshToken = (await provider.signIn({ opener: bob, timeoutMs: 60_000 })).refreshToken;
+  if (!directRefreshToken) throw new Error('the provider issued no refresh token');
+  await Promise.all([alice.close(), bob.close()]);
+  await browser.close();
+
+  // ---- refresh: bare POST vs. session, interleaved ---------------------------------------------
+  const tokenEndpoint = String(provider.metadata.token_endpoint);
+  const agent = new Agent();
+  const directRefresh = async (): Promise<number> => {
+    const started = performance.now();
+    const response = await request(tokenEndpoint, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: directRefreshToken!,
+        client_id: DEMO_CLIENT_ID,
+        audience: DEMO_AUDIENCE,
+      }).toString(),
+    });
+    const body = (await response.body.json()) as { refresh_token?: string; error?: string };
+    const elapsed = performance.now() - started;
+    if (response.statusCode !== 200 || !body.refresh_token) throw new Error(`bare refresh failed: ${response.statusCode} ${body.error}`);
+    directRefreshToken = body.refresh_token;
+    return elapsed;
+  };
+  const sessionRefresh = async (): Promise<number> => {
+    const current = await session.getAccessToken();
+    const started = performance.now();
+    const next = await session.refreshAfterUnauthorized(current);
+    const elapsed = performance.now() - started;
+    if (next === current) throw new Error('the session did not refresh');
+    return elapsed;
+  };
+
+  say(`refresh: ${WARMUP} warm-up + ${ROUNDS} rounds each, interleaved`);
+  for (let i = 0; i < WARMUP; i += 1) {
+    await directRefresh();
+    await sessionRefresh();
+  }
+  const direct: number[] = [];
+  const viaSession: number[] = [];
+  for (let i = 0; i < ROUNDS; i += 1) {
+    // Alternate which goes first so neither always runs on a warmer connection.
+    if (i % 2 === 0) {
+      direct.push(await directRefresh());
+      viaSession.push(await sessionRefresh());
+    } else {
+      viaSession.push(await sessionRefresh());
+      direct.push(await directRefresh());
+    }
+  }
+  await agent.close();
+  const refresh = {
+    direct_ms: round2(median(direct)),
+    session_ms: round2(median(viaSession)),
+    ratio: round2(median(viaSession) / median(direct)),
+    rounds: ROUNDS,
+  };
+
+  // ---- coalesce: many callers, one rejected token ------------------------------------------------
+  say(`coalesce: ${CALLERS} concurrent refreshAfterUnauthorized()`);
+  const rejected = await session.getAccessToken();
+  const before = await refreshGrants();
+  const latencies = await Promise.all(
+    Array.from({ length: CALLERS }, async () => {
+      const started = performance.now();
+      const token = await session.refreshAfterUnauthorized(rejected);
+      if (token === rejected) throw new Error('a caller got the rejected token back');
+      return performance.now() - started;
+    }),
+  );
+  const coalesce = {
+    callers: CALLERS,
+    tokenRequests: (await refreshGrants()) - before,
+    p50_ms: round2(percentile(latencies, 50)),
+    p99_ms: round2(percentile(latencies, 99)),
+    p99_vs_single_refresh: round2(percentile(latencies, 99) / median(viaSession)),
+  };
+
+  // ---- steady: the API every 100 ms for STEADY_SECONDS -------------------------------------------
+  say(`steady: the API every 100 ms for ${STEADY_SECONDS} s`);
+  const apiAgent = new Agent();
+  const steadyBefore = await refreshGrants();
+  const samples: { at: number; heap: number; rss: number }[] = [];
+  let calls = 0;
+  let unauthorized = 0;
+  let failed = 0;
+  const waits: number[] = [];
+  const steadyStart = performance.now();
+  for (let tick = 0; performance.now() - steadyStart < STEADY_SECONDS * 1000; tick += 1) {
+    const askedAt = performance.now();
+    const token = await session.getAccessToken();
+    waits.push(performance.now() - askedAt);
+    const response = await request(`${apiUrl}/me`, { dispatcher: apiAgent, headers: { authorization: `Bearer ${token}` } });
+    await response.body.dump();
+    calls += 1;
+    if (response.statusCode === 401) unauthorized += 1;
+    else if (response.statusCode !== 200) failed += 1;
+    if (tick % 10 === 0) {
+      const usage = process.memoryUsage();
+      samples.push({ at: performance.now() - steadyStart, heap: usage.heapUsed, rss: usage.rss });
+    }
+    const nextTick = steadyStart + (tick + 1) * 100;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, nextTick - performance.now())));
+  }
+  const steadySeconds = (performance.now() - steadyStart) / 1000;
+  await apiAgent.close();
+  const steady = {
+    seconds: round2(steadySeconds),
+    calls,
+    unauthorized,
+    other_errors: failed,
+    refreshes: (await refreshGrants()) - steadyBefore,
+    token_wait_p99_ms: round2(percentile(waits, 99)),
+  };
+
+  // Memory: growth after a quarter of the run (warm-up), taken as the median of the first and last
+  // few samples so one GC cycle does not decide it.
+  gc();
+  const warm = samples.filter((s) => s.at >= (STEADY_SECONDS * 1000) / 4);
+  const firstFew = warm.slice(0, 5);
+  const lastFew = warm.slice(-5);
+  const memory = {
+    heap_start_mb: mb(median(firstFew.map((s) => s.heap))),
+    heap_end_mb: mb(median(lastFew.map((s) => s.heap))),
+    heap_growth_mb: mb(median(lastFew.map((s) => s.heap)) - median(firstFew.map((s) => s.heap))),
+    rss_start_mb: mb(median(firstFew.map((s) => s.rss))),
+    rss_end_mb: mb(median(lastFew.map((s) => s.rss))),
+    rss_growth_mb: mb(median(lastFew.map((s) => s.rss)) - median(firstFew.map((s) => s.rss))),
+  };
+
+  // ---- restore: a new session object → first access token ----------------------------------------
+  const restoreRounds = Math.max(5, Math.round(ROUNDS / 4));
+  say(`restore: ${restoreRounds} rounds (new session, own HTTP client and discovery, keychain read, refresh)`);
+  const restores: number[] = [];
+  const refuseBrowser = async () => {
+    throw new Error('the bench never signs in again');
+  };
+  for (let i = 0; i < restoreRounds + 2; i += 1) {
+    const started = performance.now();
+    const restored = await createAuthSession({ config, opener: refuseBrowser, logger });
+    await restored.getAccessToken();
+    const elapsed = performance.now() - started;
+    await restored.close();
+    if (i >= 2) restores.push(elapsed);
+  }
+  const restore_ms = round2(median(restores));
+
+  const stats = await providerStats();
+  const result = {
+    refresh,
+    coalesce,
+    steady,
+    restore_ms,
+    memory,
+    provider: { tokenRequests: stats.tokenRequests, reuseDetected: stats.reuseDetected },
+    targets: {
+      refresh_ratio_le_1_15: refresh.ratio <= 1.15,
+      coalesce_one_request: coalesce.tokenRequests === 1,
+      coalesce_p99_within_2x: coalesce.p99_vs_single_refresh <= 2,
+      steady_no_unauthorized: steady.unauthorized === 0,
+    },
+    node: process.version,
+  };
+
+  const rows: [string, string, string][] = [
+    ['refresh: bare POST (median)', `${refresh.direct_ms} ms`, 'the physical limit'],
+    ['refresh: through the session (median)', `${refresh.session_ms} ms`, 'lock + keychain read/write'],
+    ['refresh: ratio session / bare', `${refresh.ratio}`, 'target ≤ 1.15'],
+    [`coalesce: token requests for ${CALLERS} callers`, `${coalesce.tokenRequests}`, 'target 1'],
+    ['coalesce: p50 / p99', `${coalesce.p50_ms} / ${coalesce.p99_ms} ms`, `p99 = ${coalesce.p99_vs_single_refresh}× one refresh (target ≤ 2)`],
+    [`steady: ${steady.calls} calls in ${steady.seconds} s`, `${steady.unauthorized} × 401`, `target 0; ${steady.refreshes} refreshes`],
+    ['steady: wait for a token (p99)', `${steady.token_wait_p99_ms} ms`, 'refresh-ahead keeps this near 0'],
+    ['restore: new session → first token', `${restore_ms} ms`, 'includes discovery'],
+    ['memory: heap growth after warm-up', `${memory.heap_growth_mb} MiB`, `${memory.heap_start_mb} → ${memory.heap_end_mb} MiB`],
+    ['memory: RSS growth after warm-up', `${memory.rss_growth_mb} MiB`, `${memory.rss_start_mb} → ${memory.rss_end_mb} MiB`],
+  ];
+  const width = Math.max(...rows.map((r) => r[0].length));
+  const valueWidth = Math.max(...rows.map((r) => r[1].length));
+  console.log('');
+  for (const [name, value, note] of rows) console.log(`${name.padEnd(width)}  ${value.padStart(valueWidth)}  ${note}`);
+  if (args.json) console.log(JSON.stringify(result));
+} finally {
+  for (const session of sessions) {
+    await session.logout().catch(() => undefined);
+    await session.close();
+  }
+  await http.close();
+  await browser.close().catch(() => undefined);
+  demoProcess.send({ type: 'close' });
+  await new Promise((resolve) => demoProcess.once('exit', resolve));
+  await rm(dataDir, { recursive: true, force: true });
+}
