@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { createHttpClient } from '../main/auth/http.ts';
+import { redirectUriFor } from '../main/auth/loopback-server.ts';
 import { connectProvider, type ProviderClient } from '../main/auth/provider-client.ts';
 import { openKeychain } from '../main/auth/secret-store.ts';
 import type { CommandContext } from './commands.ts';
@@ -54,7 +55,7 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
   }
 
   if (provider) checks.push(...metadataChecks(provider.metadata));
-  checks.push(await redirectCheck(config.redirectPort, config.issuer, provider));
+  checks.push(await redirectCheck(config.redirectPort, config.issuer));
 
   const keychain = await openKeychain(config.keychainService, { logger });
   checks.push(
@@ -122,8 +123,8 @@ function metadataChecks(metadata: Record<string, unknown>): Check[] {
   return checks;
 }
 
-async function redirectCheck(port: number, issuer: string, provider: ProviderClient | undefined): Promise<Check> {
-  const uriFor = (p: number | string) => provider?.redirectUriFor(p as number) ?? `http://127.0.0.1:${p}/callback`;
+async function redirectCheck(port: number, issuer: string): Promise<Check> {
+  const uriFor = (p: number | 'PORT') => (p === 'PORT' ? redirectUriFor(0).replace(':0/', ':PORT/') : redirectUriFor(p));
   const auth0 = /(^|\.)auth0\.com$/i.test(new URL(issuer).hostname);
   if (port === 0) {
     const detail = `${uriFor('PORT')} with a free PORT picked per sign-in`;

@@ -3,7 +3,7 @@ export { loadConfig, defaultDataDir, isLoopbackHost, type AuthConfig } from './c
 export { AuthError, toErrorInfo, type AuthErrorCode } from './errors.ts';
 export { createHttpClient, type HttpClient, type HttpClientOptions } from './http.ts';
 export { connectProvider, classifyProviderError, type Opener, type ProviderClient, type ProviderDeps, type SignInOptions, type TokenResult } from './provider-client.ts';
-export { startLoopbackServer, DEFAULT_SIGN_IN_TIMEOUT_MS, type LoopbackServer, type LoopbackServerOptions, type ValidatedCallback } from './loopback-server.ts';
+export { startLoopbackServer, redirectUriFor, DEFAULT_SIGN_IN_TIMEOUT_MS, type LoopbackServer, type LoopbackServerOptions, type ValidatedCallback } from './loopback-server.ts';
 export { browserCommand, createSystemOpener, type BrowserCommand, type SystemOpenerOptions } from './opener.ts';
 export { createLogger, fingerprint, type Logger, type LogLevel } from './log.ts';
 export { createMemoryStore, openKeychain, type SecretStore } from './secret-store.ts';

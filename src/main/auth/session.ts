@@ -67,16 +67,16 @@ export function keychainAccount(config: Pick<AuthConfig, 'clientId' | 'issuer'>)
 
 /**
  * When to renew an access token that expires at `expiresAt`, having been
- * obtained at `refreshedAt`. It is usable until a second (at most a fifth of
+ * obtained at `refreshedAt`. It is handed out until two seconds (at most half
  * its lifetime) before `expiresAt`: JWT `exp` counts whole seconds, so the
- * token may really expire up to a second before our estimate. From
- * `refreshAt` on it is still handed out while a refresh runs in the
- * background; from `staleAt` on callers wait for a new one. Both scale with
- * the lifetime, so 5-second tokens work as well as hours.
+ * token may really expire up to a second before our estimate, and it still has
+ * to reach the API. From `refreshAt` on it is still handed out while a refresh
+ * runs in the background; from `staleAt` on callers wait for a new one. Both
+ * scale with the lifetime, so 5-second tokens work as well as hours.
  */
 export function renewalTimes(refreshedAt: number, expiresAt: number): { refreshAt: number; staleAt: number } {
   const lifetime = Math.max(0, expiresAt - refreshedAt);
-  const staleAt = expiresAt - Math.min(1_000, lifetime * 0.2);
+  const staleAt = expiresAt - Math.min(2_000, lifetime * 0.5);
   return { refreshAt: staleAt - Math.min(60_000, lifetime * 0.25), staleAt };
 }
 

@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuthConfig } from '../../../src/main/auth/config.ts';
 import { AuthError } from '../../../src/main/auth/errors.ts';
 import { createLogger } from '../../../src/main/auth/log.ts';
@@ -156,16 +156,15 @@ describe('auth session (scripted provider, injected clock)', () => {
     await storeEntry('rt-0');
     const session = await start(scripted.provider);
     expect(await session.getAccessToken()).toBe('at-1');
-    clock.now += 2_500; // before the margin (1.25 s before the usable end, 1 s before expiry)
+    clock.now += 1_500; // before the margin (refresh from 1.75 s, hand out until 3 s)
     expect(await session.getAccessToken()).toBe('at-1');
     expect(scripted.redeemed).toHaveLength(1);
-    clock.now += 1_000; // 1.5 s before expiry: inside the margin, still valid
+    clock.now += 1_000; // 2.5 s in: inside the margin, still handed out
     const during = await Promise.all(Array.from({ length: 10 }, () => session.getAccessToken()));
     expect(during.every((token) => token === 'at-1')).toBe(true);
-    await settle();
-    expect(scripted.redeemed).toEqual(['rt-0', 'rt-1']);
-    expect(await session.getAccessToken()).toBe('at-2');
-    clock.now += 4_100; // past the usable end of at-2: callers wait for a new one
+    await vi.waitFor(() => expect(scripted.redeemed).toEqual(['rt-0', 'rt-1']));
+    await vi.waitFor(async () => expect(await session.getAccessToken()).toBe('at-2'));
+    clock.now += 3_100; // past the hand-out end of at-2: callers wait for a new one
     expect(await session.getAccessToken()).toBe('at-3');
   });
 
@@ -210,7 +209,7 @@ describe('auth session (scripted provider, injected clock)', () => {
     await storeEntry('rt-0');
     const session = await start(scripted.provider);
     await session.getAccessToken();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await vi.waitFor(async () => expect(JSON.parse((await secretStore.get(account))!).refresh_token).toBe('rt-1'));
     // What another process does when it rotates: announce the change, then store.
     announceEntryChange(refreshLockPath(dataDir, account));
     await storeEntry('rt-from-other-process');
@@ -271,13 +270,13 @@ describe('auth session (scripted provider, injected clock)', () => {
     expect(JSON.parse((await secretStore.get(account))!).refresh_token).toBe('rt-0');
     expect(fake.delays()).toEqual([1_000]);
     await fake.advance(1_000);
+    await vi.waitFor(() => expect(fake.delays()).toEqual([2_000]));
     expect(scripted.redeemed).toHaveLength(2);
-    expect(fake.delays()).toEqual([2_000]);
     await fake.advance(2_000);
-    expect(fake.delays()).toEqual([4_000]);
+    await vi.waitFor(() => expect(fake.delays()).toEqual([4_000]));
     scripted.fail(undefined);
     await fake.advance(4_000);
-    expect(session.getState().status).toBe('signed-in');
+    await vi.waitFor(() => expect(session.getState().status).toBe('signed-in'));
     expect(session.getState().error).toBeUndefined();
     expect(fake.delays()).toEqual([]);
     expect(await session.getAccessToken()).toBe('at-1');
@@ -310,10 +309,10 @@ describe('auth session (scripted provider, injected clock)', () => {
     expect(fake.delays()).toEqual([]);
   });
 
-  it('renews short and long lifetimes ahead of expiry, leaving a second for whole-second JWT expiry', () => {
-    expect(renewalTimes(0, 5_000)).toEqual({ refreshAt: 2_750, staleAt: 4_000 });
-    expect(renewalTimes(0, 2_000)).toEqual({ refreshAt: 1_100, staleAt: 1_600 });
-    expect(renewalTimes(0, 3_600_000)).toEqual({ refreshAt: 3_539_000, staleAt: 3_599_000 });
+  it('renews short and long lifetimes ahead of expiry, leaving room for whole-second JWT expiry and the trip to the API', () => {
+    expect(renewalTimes(0, 5_000)).toEqual({ refreshAt: 1_750, staleAt: 3_000 });
+    expect(renewalTimes(0, 2_000)).toEqual({ refreshAt: 500, staleAt: 1_000 });
+    expect(renewalTimes(0, 3_600_000)).toEqual({ refreshAt: 3_538_000, staleAt: 3_598_000 });
   });
 
   it('caps the backoff at five minutes and jitters it', () => {

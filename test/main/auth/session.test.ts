@@ -142,9 +142,10 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(statuses.filter((status) => status !== 200)).toEqual([]);
+    // A 2 s token is renewed between 0.5 s and 1 s into its life: a handful of refreshes, not one per call.
     const refreshes = demo.stats.tokenRequests - before;
-    expect(refreshes).toBeGreaterThanOrEqual(2);
-    expect(refreshes).toBeLessThanOrEqual(6);
+    expect(refreshes).toBeGreaterThanOrEqual(3);
+    expect(refreshes).toBeLessThanOrEqual(13);
   });
 
   it('a 401 for a token that was already replaced does not refresh again', async () => {
