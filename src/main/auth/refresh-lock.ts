@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -105,12 +105,15 @@ export async function acquireRefreshLock(path: string, options: RefreshLockOptio
  */
 export function announceEntryChange(path: string): string {
   const generation = randomUUID();
-  const target = generationPathOf(path);
-  // Written whole then renamed, so a reader never sees half a value.
-  const temporary = `${target}.${generation}`;
-  mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
-  writeFileSync(temporary, generation, { mode: 0o600 });
-  renameSync(temporary, target);
+  // Written in place: a reader that catches it half-written sees a value nobody
+  // knows, which only makes it re-read the keychain — safe, and cheaper than a rename.
+  try {
+    writeFileSync(generationPathOf(path), generation, { mode: 0o600 });
+  } catch (error) {
+    if (codeOf(error) !== 'ENOENT') throw error;
+    mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+    writeFileSync(generationPathOf(path), generation, { mode: 0o600 });
+  }
   return generation;
 }
 
