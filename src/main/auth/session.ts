@@ -1,10 +1,10 @@
 import type { AuthState, AuthStatus, ErrorInfo, UserProfile } from '../../shared/ipc.ts';
 import type { AuthConfig } from './config.ts';
 import { AuthError, toErrorInfo } from './errors.ts';
-import type { HttpClient } from './http.ts';
+import { createHttpClient, type HttpClient } from './http.ts';
 import { createLogger, fingerprint, type Logger } from './log.ts';
 import { openProfileStore, type ProfileStore } from './profile-store.ts';
-import type { Opener, ProviderClient, TokenResult } from './provider-client.ts';
+import { connectProvider, type Opener, type ProviderClient, type TokenResult } from './provider-client.ts';
 import { acquireRefreshLock, announceEntryChange, refreshLockPath } from './refresh-lock.ts';
 import { openKeychain, type SecretStore } from './secret-store.ts';
 
@@ -24,6 +24,8 @@ export interface AuthSession {
   refreshAfterUnauthorized(rejectedToken: string): Promise<string>;
   /** While offline: try to refresh now instead of waiting for the next backoff step (resume, network back). */
   retryNow(): Promise<void>;
+  /** Resolves once no refresh is running: a rotated refresh token is then in the keychain. */
+  whenIdle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -175,15 +177,8 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
 
   const getProvider = (): Promise<ProviderClient> => {
     if (!provider) {
-      provider = (async () => {
-        const { connectProvider } = await import('./provider-client.ts');
-        let http = deps.http;
-        if (!http) {
-          const { createHttpClient } = await import('./http.ts');
-          http = ownHttp ??= createHttpClient();
-        }
-        return connectProvider(config, { http, clock, logger });
-      })();
+      const http = deps.http ?? (ownHttp ??= createHttpClient());
+      provider = connectProvider(config, { http, clock, logger });
       // A failed discovery is retried on next need rather than remembered.
       provider.catch(() => {
         provider = undefined;
@@ -613,6 +608,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     getAccessToken,
     refreshAfterUnauthorized,
     retryNow,
+    whenIdle: waitForFlight,
     close,
   };
 }
