@@ -137,13 +137,29 @@ try {
     directRefreshToken = body.refresh_token;
     return elapsed;
   };
+  // Two figures per forced refresh: when callers have the new access token, and when the rotated
+  // refresh token is stored in the keychain too (the flight is over; the issue's `session_ms`).
+  const tokenInHand: number[] = [];
   const sessionRefresh = async (): Promise<number> => {
+    await session.whenIdle();
     const current = await session.getAccessToken();
     const started = performance.now();
     const next = await session.refreshAfterUnauthorized(current);
+    const handedOut = performance.now() - started;
+    await session.whenIdle();
     const elapsed = performance.now() - started;
     if (next === current) throw new Error('the session did not refresh');
+    tokenInHand.push(handedOut);
     return elapsed;
+  };
+  // The OS keychain's own cost for the same write, measured in the same loop.
+  const keytar = (await import('keytar')).default;
+  const benchAccount = 'bench-keychain-write';
+  const keychainWrite = async (): Promise<number> => {
+    const value = JSON.stringify({ v: 1, refresh_token: directRefreshToken, issuer, client_id: DEMO_CLIENT_ID, sub: 'bench' });
+    const started = performance.now();
+    await keytar.setPassword(config.keychainService, benchAccount, value);
+    return performance.now() - started;
   };
 
   say(`refresh: ${WARMUP} warm-up + ${ROUNDS} rounds each, interleaved`);
@@ -151,8 +167,10 @@ try {
     await directRefresh();
     await sessionRefresh();
   }
+  tokenInHand.length = 0;
   const direct: number[] = [];
   const viaSession: number[] = [];
+  const writes: number[] = [];
   for (let i = 0; i < ROUNDS; i += 1) {
     // Alternate which goes first so neither always runs on a warmer connection.
     if (i % 2 === 0) {
@@ -162,17 +180,24 @@ try {
       viaSession.push(await sessionRefresh());
       direct.push(await directRefresh());
     }
+    writes.push(await keychainWrite());
   }
+  await keytar.deletePassword(config.keychainService, benchAccount);
   await agent.close();
   const refresh = {
     direct_ms: round2(median(direct)),
     session_ms: round2(median(viaSession)),
     ratio: round2(median(viaSession) / median(direct)),
     rounds: ROUNDS,
+    session_token_ms: round2(median(tokenInHand)),
+    token_ratio: round2(median(tokenInHand) / median(direct)),
+    keychain_write_ms: round2(median(writes)),
+    limit_with_keychain_ratio: round2((median(direct) + median(writes)) / median(direct)),
   };
 
   // ---- coalesce: many callers, one rejected token ------------------------------------------------
   say(`coalesce: ${CALLERS} concurrent refreshAfterUnauthorized()`);
+  await session.whenIdle();
   const rejected = await session.getAccessToken();
   const before = await refreshGrants();
   const latencies = await Promise.all(
@@ -188,7 +213,7 @@ try {
     tokenRequests: (await refreshGrants()) - before,
     p50_ms: round2(percentile(latencies, 50)),
     p99_ms: round2(percentile(latencies, 99)),
-    p99_vs_single_refresh: round2(percentile(latencies, 99) / median(viaSession)),
+    p99_vs_single_refresh: round2(percentile(latencies, 99) / median(tokenInHand)),
   };
 
   // ---- steady: the API every 100 ms for STEADY_SECONDS -------------------------------------------
@@ -270,6 +295,7 @@ try {
     provider: { tokenRequests: stats.tokenRequests, reuseDetected: stats.reuseDetected },
     targets: {
       refresh_ratio_le_1_15: refresh.ratio <= 1.15,
+      refresh_token_ratio_le_1_15: refresh.token_ratio <= 1.15,
       coalesce_one_request: coalesce.tokenRequests === 1,
       coalesce_p99_within_2x: coalesce.p99_vs_single_refresh <= 2,
       steady_no_unauthorized: steady.unauthorized === 0,
@@ -279,8 +305,10 @@ try {
 
   const rows: [string, string, string][] = [
     ['refresh: bare POST (median)', `${refresh.direct_ms} ms`, 'the physical limit'],
-    ['refresh: through the session (median)', `${refresh.session_ms} ms`, 'lock + keychain read/write'],
+    ['refresh: through the session (median)', `${refresh.session_ms} ms`, 'incl. lock and the rotated token stored'],
     ['refresh: ratio session / bare', `${refresh.ratio}`, 'target ≤ 1.15'],
+    ['refresh: bare keychain write (median)', `${refresh.keychain_write_ms} ms`, `bare POST + write = ${refresh.limit_with_keychain_ratio}× bare POST`],
+    ['refresh: until callers have the token', `${refresh.session_token_ms} ms`, `${refresh.token_ratio}× bare POST (store finishes after)`],
     [`coalesce: token requests for ${CALLERS} callers`, `${coalesce.tokenRequests}`, 'target 1'],
     ['coalesce: p50 / p99', `${coalesce.p50_ms} / ${coalesce.p99_ms} ms`, `p99 = ${coalesce.p99_vs_single_refresh}× one refresh (target ≤ 2)`],
     [`steady: ${steady.calls} calls in ${steady.seconds} s`, `${steady.unauthorized} × 401`, `target 0; ${steady.refreshes} refreshes`],
