@@ -196,24 +196,43 @@ try {
   };
 
   // ---- coalesce: many callers, one rejected token ------------------------------------------------
-  say(`coalesce: ${CALLERS} concurrent refreshAfterUnauthorized()`);
-  await session.whenIdle();
-  const rejected = await session.getAccessToken();
-  const before = await refreshGrants();
-  const latencies = await Promise.all(
-    Array.from({ length: CALLERS }, async () => {
-      const started = performance.now();
-      const token = await session.refreshAfterUnauthorized(rejected);
-      if (token === rejected) throw new Error('a caller got the rejected token back');
-      return performance.now() - started;
-    }),
-  );
+  // Each repetition times one caller alone, then CALLERS callers at once, so the ratio is side by side.
+  const COALESCE_REPS = 5;
+  say(`coalesce: ${COALESCE_REPS} × (1 caller, then ${CALLERS} concurrent callers) of refreshAfterUnauthorized()`);
+  const unauthorizedBurst = async (callers: number) => {
+    await session.whenIdle();
+    const rejected = await session.getAccessToken();
+    const before = await refreshGrants();
+    const latencies = await Promise.all(
+      Array.from({ length: callers }, async () => {
+        const started = performance.now();
+        const token = await session.refreshAfterUnauthorized(rejected);
+        if (token === rejected) throw new Error('a caller got the rejected token back');
+        return performance.now() - started;
+      }),
+    );
+    await session.whenIdle();
+    return { latencies, tokenRequests: (await refreshGrants()) - before };
+  };
+  const singles: number[] = [];
+  const p50s: number[] = [];
+  const p99s: number[] = [];
+  const requestCounts: number[] = [];
+  for (let rep = 0; rep < COALESCE_REPS; rep += 1) {
+    singles.push((await unauthorizedBurst(1)).latencies[0]!);
+    const burst = await unauthorizedBurst(CALLERS);
+    p50s.push(percentile(burst.latencies, 50));
+    p99s.push(percentile(burst.latencies, 99));
+    requestCounts.push(burst.tokenRequests);
+  }
   const coalesce = {
     callers: CALLERS,
-    tokenRequests: (await refreshGrants()) - before,
-    p50_ms: round2(percentile(latencies, 50)),
-    p99_ms: round2(percentile(latencies, 99)),
-    p99_vs_single_refresh: round2(percentile(latencies, 99) / median(tokenInHand)),
+    tokenRequests: Math.max(...requestCounts),
+    p50_ms: round2(median(p50s)),
+    p99_ms: round2(median(p99s)),
+    single_ms: round2(median(singles)),
+    p99_vs_single_refresh: round2(median(p99s) / median(singles)),
+    repetitions: COALESCE_REPS,
   };
 
   // ---- steady: the API every 100 ms for STEADY_SECONDS -------------------------------------------
@@ -236,6 +255,7 @@ try {
     if (response.statusCode === 401) unauthorized += 1;
     else if (response.statusCode !== 200) failed += 1;
     if (tick % 10 === 0) {
+      gc(); // retained memory, not garbage waiting for a collection
       const usage = process.memoryUsage();
       samples.push({ at: performance.now() - steadyStart, heap: usage.heapUsed, rss: usage.rss });
     }
@@ -309,8 +329,8 @@ try {
     ['refresh: ratio session / bare', `${refresh.ratio}`, 'target ≤ 1.15'],
     ['refresh: bare keychain write (median)', `${refresh.keychain_write_ms} ms`, `bare POST + write = ${refresh.limit_with_keychain_ratio}× bare POST`],
     ['refresh: until callers have the token', `${refresh.session_token_ms} ms`, `${refresh.token_ratio}× bare POST (store finishes after)`],
-    [`coalesce: token requests for ${CALLERS} callers`, `${coalesce.tokenRequests}`, 'target 1'],
-    ['coalesce: p50 / p99', `${coalesce.p50_ms} / ${coalesce.p99_ms} ms`, `p99 = ${coalesce.p99_vs_single_refresh}× one refresh (target ≤ 2)`],
+    [`coalesce: token requests for ${CALLERS} callers`, `${coalesce.tokenRequests}`, `target 1 (most of ${COALESCE_REPS} bursts)`],
+    ['coalesce: p50 / p99', `${coalesce.p50_ms} / ${coalesce.p99_ms} ms`, `p99 = ${coalesce.p99_vs_single_refresh}× one caller alone, ${coalesce.single_ms} ms (target ≤ 2)`],
     [`steady: ${steady.calls} calls in ${steady.seconds} s`, `${steady.unauthorized} × 401`, `target 0; ${steady.refreshes} refreshes`],
     ['steady: wait for a token (p99)', `${steady.token_wait_p99_ms} ms`, 'refresh-ahead keeps this near 0'],
     ['restore: new session → first token', `${restore_ms} ms`, 'includes discovery'],
