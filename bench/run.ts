@@ -111,8 +111,10 @@ try {
   const provider = await connectProvider(config, { http, logger });
   const bob = browserOpener(browser, DEMO_BOB);
   let directRefreshToken = (await provider.signIn({ opener: bob, timeoutMs: 60_000 })).refreshToken;
-  if (!directRefreshToken) throw new Error('the provider issued no refresh token');
-  await Promise.all([alice.close(), bob.close()]);
+  const carol = browserOpener(browser, DEMO_BOB);
+  let clientRefreshToken = (await provider.signIn({ opener: carol, timeoutMs: 60_000 })).refreshToken;
+  if (!directRefreshToken || !clientRefreshToken) throw new Error('the provider issued no refresh token');
+  await Promise.all([alice.close(), bob.close(), carol.close()]);
   await browser.close();
 
   // ---- refresh: bare POST vs. session, interleaved ---------------------------------------------
@@ -135,6 +137,14 @@ try {
     const elapsed = performance.now() - started;
     if (response.statusCode !== 200 || !body.refresh_token) throw new Error(`bare refresh failed: ${response.statusCode} ${body.error}`);
     directRefreshToken = body.refresh_token;
+    return elapsed;
+  };
+  // openid-client over undici fetch alone, no session: what the protocol library costs over a bare POST.
+  const clientRefresh = async (): Promise<number> => {
+    const started = performance.now();
+    const result = await provider.refresh(clientRefreshToken!);
+    const elapsed = performance.now() - started;
+    clientRefreshToken = result.refreshToken ?? clientRefreshToken;
     return elapsed;
   };
   // Two figures per forced refresh: when callers have the new access token, and when the rotated
@@ -165,21 +175,22 @@ try {
   say(`refresh: ${WARMUP} warm-up + ${ROUNDS} rounds each, interleaved`);
   for (let i = 0; i < WARMUP; i += 1) {
     await directRefresh();
+    await clientRefresh();
     await sessionRefresh();
   }
   tokenInHand.length = 0;
   const direct: number[] = [];
   const viaSession: number[] = [];
+  const viaClient: number[] = [];
   const writes: number[] = [];
   for (let i = 0; i < ROUNDS; i += 1) {
-    // Alternate which goes first so neither always runs on a warmer connection.
-    if (i % 2 === 0) {
-      direct.push(await directRefresh());
-      viaSession.push(await sessionRefresh());
-    } else {
-      viaSession.push(await sessionRefresh());
-      direct.push(await directRefresh());
-    }
+    // Rotate which goes first so none always runs on a warmer connection.
+    const order = [
+      async () => direct.push(await directRefresh()),
+      async () => viaClient.push(await clientRefresh()),
+      async () => viaSession.push(await sessionRefresh()),
+    ];
+    for (let k = 0; k < order.length; k += 1) await order[(i + k) % order.length]!();
     writes.push(await keychainWrite());
   }
   await keytar.deletePassword(config.keychainService, benchAccount);
@@ -191,6 +202,8 @@ try {
     rounds: ROUNDS,
     session_token_ms: round2(median(tokenInHand)),
     token_ratio: round2(median(tokenInHand) / median(direct)),
+    client_ms: round2(median(viaClient)),
+    session_over_client_ratio: round2(median(tokenInHand) / median(viaClient)),
     keychain_write_ms: round2(median(writes)),
     limit_with_keychain_ratio: round2((median(direct) + median(writes)) / median(direct)),
   };
@@ -329,6 +342,7 @@ try {
     ['refresh: ratio session / bare', `${refresh.ratio}`, 'target ≤ 1.15'],
     ['refresh: bare keychain write (median)', `${refresh.keychain_write_ms} ms`, `bare POST + write = ${refresh.limit_with_keychain_ratio}× bare POST`],
     ['refresh: until callers have the token', `${refresh.session_token_ms} ms`, `${refresh.token_ratio}× bare POST (store finishes after)`],
+    ['refresh: openid-client alone (median)', `${refresh.client_ms} ms`, `session until token = ${refresh.session_over_client_ratio}× this`],
     [`coalesce: token requests for ${CALLERS} callers`, `${coalesce.tokenRequests}`, `target 1 (most of ${COALESCE_REPS} bursts)`],
     ['coalesce: p50 / p99', `${coalesce.p50_ms} / ${coalesce.p99_ms} ms`, `p99 = ${coalesce.p99_vs_single_refresh}× one caller alone, ${coalesce.single_ms} ms (target ≤ 2)`],
     [`steady: ${steady.calls} calls in ${steady.seconds} s`, `${steady.unauthorized} × 401`, `target 0; ${steady.refreshes} refreshes`],
