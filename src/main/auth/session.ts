@@ -312,6 +312,21 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
         throw refreshError;
       }
       const rotated = result.refreshToken !== undefined && result.refreshToken !== token;
+      const expectedSub = user?.sub;
+      if (result.user && expectedSub && result.user.sub !== expectedSub) {
+        // OpenID Connect Core §12.2: a refreshed ID token names the same user. These tokens are not
+        // used; the rotated refresh token is still stored, since the one just sent is spent and
+        // redeeming it again would look like reuse and revoke the whole family.
+        if (rotated) {
+          refreshToken = result.refreshToken;
+          await persist(result.refreshToken as string, expectedSub);
+        }
+        logger.warn('refreshed ID token names another user; tokens refused', { rotated });
+        throw new AuthError(
+          'id_token_invalid',
+          'The provider renewed the session for a different user than the one signed in, so Latchkey did not use it. Sign out and sign in again.',
+        );
+      }
       applyTokens(result);
       if (result.user && user?.sub === result.user.sub) updateProfile(result.user);
       logger.info('access token refreshed', { access: fingerprint(result.accessToken), refresh: fingerprint(refreshToken ?? token), rotated });

@@ -259,6 +259,33 @@ describe('auth session (scripted provider, injected clock)', () => {
     expect(profileStore.get(account)).toBeUndefined();
   });
 
+  it('refuses a refresh whose ID token names another user (OIDC Core §12.2), keeping the session and storing the rotated refresh token', async () => {
+    const scripted = scriptedProvider(clock);
+    await storeEntry('rt-0');
+    profileStore.set(account, { user: { sub: 'alice', name: 'Alice Liddell' }, lastSignInAt: 1 });
+    let claimedSub = 'alice';
+    const provider: ProviderClient = {
+      ...scripted.provider,
+      refresh: async (refreshToken) => ({ ...(await scripted.provider.refresh(refreshToken)), user: { sub: claimedSub, name: `Claims of ${claimedSub}` } }),
+    };
+    const session = await start(provider);
+    const first = await session.getAccessToken();
+    expect(first).toBe('at-1');
+
+    claimedSub = 'mallory';
+    await expect(session.refreshAfterUnauthorized(first)).rejects.toMatchObject({ code: 'id_token_invalid' });
+    expect(session.getState()).toMatchObject({ status: 'signed-in', user: { sub: 'alice', name: 'Claims of alice' }, error: { code: 'id_token_invalid' } });
+    // Mallory's access token was never handed out; the spent refresh token was replaced, not deleted.
+    expect(await session.getAccessToken()).toBe('at-1');
+    expect(JSON.parse((await secretStore.get(account))!)).toMatchObject({ refresh_token: 'rt-2', sub: 'alice' });
+    expect(profileStore.get(account)?.user).toEqual({ sub: 'alice', name: 'Claims of alice' });
+
+    claimedSub = 'alice';
+    expect(await session.refreshAfterUnauthorized(first)).toBe('at-3');
+    expect(scripted.redeemed).toEqual(['rt-0', 'rt-1', 'rt-2']);
+    expect(session.getState().error).toBeUndefined();
+  });
+
   it.each(['provider_unreachable', 'provider_error'] as const)('keeps the token on %s, goes offline and retries with growing backoff until the provider is back', async (code) => {
     const scripted = scriptedProvider(clock);
     const fake = fakeTimers(clock);
