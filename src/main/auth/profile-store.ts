@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import Conf from 'conf';
 import type { UserProfile } from '../../shared/ipc.ts';
 
@@ -21,10 +22,14 @@ type ProfileFile = Record<string, CachedProfile>;
  * The profile cache as `profile.json` in `dataDir`, written atomically by
  * `conf` (electron-store's base, so the app and the CLI share one file).
  * Only the fields of `UserProfile` are kept, whatever the caller passes.
+ * A name and an email are personal data: the folder is created private to
+ * the user (0700) and the file written 0600.
  */
 export function openProfileStore(dataDir: string, options: { configName?: string } = {}): ProfileStore {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const conf = new Conf<ProfileFile>({
     cwd: dataDir,
+    configFileMode: 0o600,
     configName: options.configName ?? 'profile',
     // Accounts look like `client@https://issuer.example/` — dots are not paths.
     accessPropertiesByDotNotation: false,

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -27,6 +27,13 @@ describe('openProfileStore', () => {
     const file = await readFile(join(dataDir, 'profile.json'), 'utf8');
     expect(file).not.toContain('rt-should-not-be-here');
     expect(openProfileStore(dataDir).get(account)?.user).toEqual({ sub: 'alice', name: 'Alice' });
+  });
+
+  it.skipIf(process.platform === 'win32')('creates the data folder private to the user and writes the profile 0600', async () => {
+    const folder = join(dataDir, 'Latchkey');
+    openProfileStore(folder).set(account, { user: { sub: 'alice', email: 'alice@example.com' }, lastSignInAt: 1 });
+    expect((await stat(folder)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(folder, 'profile.json'))).mode & 0o777).toBe(0o600);
   });
 
   it('forgets a deleted profile', () => {
