@@ -29,8 +29,13 @@ interface ObservedLock {
   owner?: LockOwner;
 }
 
-const DEFAULT_STALE_AFTER_MS = 30_000;
-const DEFAULT_TIMEOUT_MS = 45_000;
+// A live holder must never be judged stale while it may still redeem and store: the
+// longest refresh under the lock is a keychain read and delete (5 s timeout each), the
+// token request (openid-client's 30 s timeout) and a keychain write and delete (5 s
+// each) — 50 s. Taking over earlier would let a second process redeem the same refresh
+// token. Waiters wait longer than the stale bound, so a hung holder is still taken over.
+const DEFAULT_STALE_AFTER_MS = 60_000;
+const DEFAULT_TIMEOUT_MS = 75_000;
 const BREAKER_STALE_AFTER_MS = 5_000;
 
 /** The lock file that serializes refreshes of one keychain entry across every process sharing `dataDir`. */

@@ -75,6 +75,12 @@ describe('withRefreshLock', () => {
     expect(await withRefreshLock(path, async () => 'ran', { staleAfterMs: 30_000, timeoutMs: 2_000 })).toBe('ran');
   });
 
+  it('does not take over a live holder that may still be inside the longest refresh (token request + keychain)', async () => {
+    await writeFile(path, JSON.stringify({ pid: process.pid, hostname: hostname(), createdAt: Date.now() - 45_000, nonce: 'slow-refresh' }));
+    await expect(withRefreshLock(path, async () => 'ran', { timeoutMs: 150 })).rejects.toMatchObject({ code: 'provider_unreachable' });
+    expect(JSON.parse(await readFile(path, 'utf8')).nonce).toBe('slow-refresh');
+  });
+
   it('waits for a live, fresh lock and gives up after the timeout', async () => {
     await writeFile(path, JSON.stringify({ pid: process.pid, hostname: hostname(), createdAt: Date.now(), nonce: 'held' }));
     await expect(withRefreshLock(path, async () => 'ran', { timeoutMs: 150 })).rejects.toMatchObject({ code: 'provider_unreachable' });
