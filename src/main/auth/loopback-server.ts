@@ -45,6 +45,12 @@ export interface LoopbackServerOptions {
   portSetting?: string;
   /** How long `close()` waits for the browser to fetch the result page after the redirect. */
   closeGraceMs?: number;
+  /**
+   * The issuer an error response must name in `iss` (RFC 9207), and whether it
+   * must be present (the provider advertises `authorization_response_iss_parameter_supported`).
+   * Successful responses are checked in the code exchange.
+   */
+  expectedIssuer?: { issuer: string; required: boolean };
   logger?: Logger;
 }
 
@@ -144,8 +150,10 @@ export async function startLoopbackServer(options: LoopbackServerOptions): Promi
     const error = url.searchParams.get('error');
     if (error !== null) {
       const description = url.searchParams.get('error_description');
-      const denied = new AuthError('login_denied', `The provider did not sign you in: ${error}${description ? ` — ${description}` : ''}.`);
-      logger?.info('provider returned an error to the callback', { error });
+      const denied = issuerMismatch(url.searchParams.getAll('iss'))
+        ? new AuthError('provider_error', 'The authorization response did not come from the configured issuer (RFC 9207), so it was refused. Sign in again; if it persists, check AUTH_ISSUER.')
+        : new AuthError('login_denied', `The provider did not sign you in: ${error}${description ? ` — ${description}` : ''}.`);
+      logger?.info('provider returned an error to the callback', { error, code: denied.code });
       complete({ ok: false, error: denied });
       settleCallback.reject(denied);
     } else {
@@ -155,6 +163,13 @@ export async function startLoopbackServer(options: LoopbackServerOptions): Promi
     }
     res.writeHead(303, { ...refusalPage(303, '').headers, Location: `/done?r=${resultToken}` });
     res.end();
+  }
+
+  function issuerMismatch(issuers: string[]): boolean {
+    const expected = options.expectedIssuer;
+    if (!expected) return false;
+    if (issuers.length === 0) return expected.required;
+    return issuers.length !== 1 || issuers[0] !== expected.issuer;
   }
 
   function complete(result: SignInOutcome): void {

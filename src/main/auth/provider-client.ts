@@ -119,6 +119,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       const server = await startLoopbackServer({
         port: config.redirectPort,
         expectedState: state,
+        expectedIssuer: { issuer: configuration.serverMetadata().issuer, required: metadata.authorization_response_iss_parameter_supported === true },
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
         ...(signal ? { signal } : {}),
         ...(logger ? { logger } : {}),

@@ -144,6 +144,30 @@ describe('loopback listener', () => {
     expect(page.body).toContain('The user said no');
   });
 
+  it('refuses a provider error from another issuer (RFC 9207 mix-up) instead of reporting it as the provider\'s answer', async () => {
+    const expectedIssuer = { issuer: 'https://idp.example/', required: true };
+    const cases: Array<[string, string]> = [
+      ['another issuer', '&iss=https%3A%2F%2Fattacker.example%2F'],
+      ['no iss though the provider always sends one', ''],
+      ['two iss parameters', '&iss=https%3A%2F%2Fidp.example%2F&iss=https%3A%2F%2Fattacker.example%2F'],
+    ];
+    for (const [, iss] of cases) {
+      const server = await start({ expectedIssuer });
+      const real = await send(server.port, `/callback?error=access_denied&error_description=${encodeURIComponent('Say no')}&state=${STATE}${iss}`);
+      expect(real.status).toBe(303);
+      const error = (await server.waitForCallback().catch((e: unknown) => e)) as AuthError;
+      expect(error.code).toBe('provider_error');
+      expect(error.message).toContain('RFC 9207');
+      expect(error.message).not.toContain('Say no');
+    }
+    const genuine = await start({ expectedIssuer });
+    await send(genuine.port, `/callback?error=access_denied&state=${STATE}&iss=${encodeURIComponent(expectedIssuer.issuer)}`);
+    expect(((await genuine.waitForCallback().catch((e: unknown) => e)) as AuthError).code).toBe('login_denied');
+    const optional = await start({ expectedIssuer: { ...expectedIssuer, required: false } });
+    await send(optional.port, `/callback?error=access_denied&state=${STATE}`);
+    expect(((await optional.waitForCallback().catch((e: unknown) => e)) as AuthError).code).toBe('login_denied');
+  });
+
   it('times out, then frees the port', async () => {
     const server = await start({ timeoutMs: 150 });
     const error = await server.waitForCallback().catch((e: unknown) => e);
