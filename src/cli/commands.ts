@@ -16,6 +16,9 @@ export interface CommandContext {
 
 type Values = Record<string, string | boolean | undefined>;
 
+/** The longest delay setTimeout honours (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Runs `use` with a session over the shared keychain entry, and always closes it so the process can exit. */
 async function withSession<T>(context: CommandContext, use: (session: AuthSession) => Promise<T>, opener?: Opener): Promise<T> {
   const refuse: Opener = async () => {
@@ -42,6 +45,11 @@ export async function loginCommand(context: CommandContext, values: Values): Pro
     const seconds = Number(values.timeout);
     if (!Number.isFinite(seconds) || seconds <= 0) {
       io.stderr(`--timeout: "${String(values.timeout)}" is not a positive number of seconds.`);
+      return EXIT.usage;
+    }
+    if (seconds * 1000 > MAX_TIMER_MS) {
+      // Node cannot wait longer: a longer timer fires at once, which would end the sign-in immediately.
+      io.stderr(`--timeout: "${String(values.timeout)}" is too long; use at most ${Math.floor(MAX_TIMER_MS / 1000)} seconds.`);
       return EXIT.usage;
     }
     timeoutMs = Math.round(seconds * 1000);

@@ -121,6 +121,10 @@ describe('latchkey CLI', () => {
     expect(secret.code).toBe(2);
     expect(secret.stderr).toMatch(/AUTH_CLIENT_SECRET: a client secret was given/);
     expect((await cli(['login', '--timeout', 'soon'])).code).toBe(2);
+    // Longer than Node's longest timer, which would fire at once and end the sign-in with a false "not completed within".
+    const tooLong = await cli(['login', '--timeout', '3000000'], { BROWSER: '/bin/true' });
+    expect(tooLong.code, tooLong.stderr).toBe(2);
+    expect(tooLong.stderr).toMatch(/^--timeout: "3000000" is too long; use at most 2147483 seconds\.\n$/);
   });
 
   it('status exits 1 and token exits 1 before any sign-in', async () => {
