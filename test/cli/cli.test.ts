@@ -251,6 +251,16 @@ describe('latchkey CLI', () => {
     expect((await cli(['status'])).code).toBe(1);
   });
 
+  it('a sign-in over a stored session revokes the replaced refresh token at the provider before the process exits', async () => {
+    expect((await cli(['login'])).code).toBe(0);
+    const replaced = (await storedRefreshToken())!;
+    const again = await cli(['login'], { LATCHKEY_TEST_LOGIN: 'bob', LATCHKEY_TEST_PASSWORD: 'builder' });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^Signed in as Bob Builder /);
+    expect(await storedRefreshToken()).not.toBe(replaced);
+    await withProvider((provider) => expect(provider.refresh(replaced)).rejects.toMatchObject({ code: 'session_ended' }));
+  });
+
   it('logout revokes at the provider and forgets the session', async () => {
     expect((await cli(['login'])).code).toBe(0);
     const stored = (await storedRefreshToken())!;

@@ -153,6 +153,8 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
   let provider: Promise<ProviderClient> | undefined = deps.provider ? Promise.resolve(deps.provider) : undefined;
   let ownHttp: HttpClient | undefined;
   let closed = false;
+  /** Best-effort revocations still in flight; close() lets them finish, so a short-lived process (the CLI) still sends them. */
+  const revocations = new Set<Promise<void>>();
   const listeners = new Set<(state: AuthState) => void>();
 
   const getState = (): AuthState => {
@@ -517,9 +519,11 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       logger.info('signed in', { sub: signedInUser.sub, refresh: fingerprint(result.refreshToken) });
       if (replaced && replaced !== result.refreshToken) {
         // The session this sign-in replaces is of no use any more: end it at the provider too (best effort).
-        void getProvider()
+        const revocation = getProvider()
           .then((client) => client.revoke(replaced))
-          .catch((revokeError: unknown) => logger.warn('could not revoke the replaced session', { error: String(revokeError) }));
+          .catch((revokeError: unknown) => logger.warn('could not revoke the replaced session', { error: String(revokeError) }))
+          .finally(() => revocations.delete(revocation));
+        revocations.add(revocation);
       }
       pendingLogin = undefined;
       status = 'signed-in';
@@ -592,6 +596,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     closed = true;
     cancelRetry();
     await waitForFlight();
+    await Promise.all(revocations);
     listeners.clear();
     await ownHttp?.close();
   };
