@@ -32,6 +32,19 @@ async function withSession<T>(context: CommandContext, use: (session: AuthSessio
   }
 }
 
+/**
+ * Without the OS keychain a stored session is out of reach, not absent: say so
+ * (exit 2, like `login`) instead of "not signed in", which would send the user
+ * to a sign-in that cannot be kept.
+ */
+function refuseWithoutKeychain(state: AuthState, consequence: string): void {
+  if (state.keychain !== 'memory-only' || state.status !== 'signed-out') return;
+  throw new AuthError(
+    'keychain_unavailable',
+    `The OS keychain is not available, so ${consequence}. Start a Secret Service (e.g. gnome-keyring) or unlock the keychain, then try again.`,
+  );
+}
+
 function displayName(state: AuthState): string {
   const user = state.user;
   return user?.name ?? user?.email ?? user?.sub ?? 'unknown user';
@@ -111,6 +124,7 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
 /** `token [--refresh]`: only the access token and a newline on stdout. */
 export async function tokenCommand(context: CommandContext, values: Values): Promise<ExitCode> {
   return withSession(context, async (session) => {
+    refuseWithoutKeychain(session.getState(), 'a stored session cannot be read');
     const startedAt = Date.now();
     let token = await session.getAccessToken();
     const refreshedAt = session.getState().accessToken?.refreshedAt ?? 0;
@@ -127,6 +141,7 @@ export async function logoutCommand(context: CommandContext): Promise<ExitCode> 
   return withSession(context, async (session) => {
     const wasSignedIn = session.getState().status !== 'signed-out';
     const { endSessionUrl, revoked } = await session.logout();
+    if (!wasSignedIn) refuseWithoutKeychain(session.getState(), 'a stored session cannot be read or forgotten');
     io.stdout(wasSignedIn ? 'Signed out.\n' : 'No session was stored; nothing to sign out of.\n');
     if (wasSignedIn && revoked === false) io.stderr('The provider could not be reached to revoke the session; it was forgotten on this computer only.');
     if (wasSignedIn && endSessionUrl) io.stdout(`To also end the provider's browser session, open: ${endSessionUrl}\n`);

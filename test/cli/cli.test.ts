@@ -281,6 +281,13 @@ describe('latchkey CLI', () => {
     const login = await cli(['login'], noKeychain);
     expect(login.code).toBe(2);
     expect(login.stderr).toMatch(/keychain/i);
+    // A stored session is out of reach, not absent: "not signed in" would send the user to that same refused login.
+    for (const command of ['token', 'logout']) {
+      const result = await cli([command], noKeychain);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(/^The OS keychain is not available, so .*\n$/);
+    }
   });
 
   it('runs as `npm run --silent cli -- status --json` and through the bin shim', async () => {
