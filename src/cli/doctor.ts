@@ -132,7 +132,7 @@ async function redirectCheck(port: number, issuer: string): Promise<Check> {
       return {
         name: 'Redirect URI',
         outcome: 'fail',
-        detail,
+        detail: `${detail}, but Auth0 matches callback URLs exactly, port included`,
         fix: `Auth0 matches callback URLs exactly, so a fixed AUTH_REDIRECT_PORT is needed: set AUTH_REDIRECT_PORT=${SUGGESTED_PORT} and register Allowed Callback URLs: ${uriFor(SUGGESTED_PORT)}`,
         failsWith: EXIT.usage,
       };

@@ -235,6 +235,8 @@ describe('latchkey CLI', () => {
     expect(doctor.code).toBe(3);
     expect(doctor.stdout).toMatch(/✗ Discovery/);
     expect(doctor.stdout).toMatch(/✗ Redirect URI/);
+    // stderr carries one line per problem, and the line has to say what the problem is.
+    expect(doctor.stderr).toMatch(/^Redirect URI: .*, but Auth0 matches callback URLs exactly, port included$/m);
     expect(doctor.stdout).toContain('set AUTH_REDIRECT_PORT=53682 and register Allowed Callback URLs: http://127.0.0.1:53682/callback');
     const port = await freePort();
     const fixedPort = await cli(['doctor'], { ...auth0, AUTH_REDIRECT_PORT: String(port) });
