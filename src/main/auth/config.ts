@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../demo/constants.ts';
 import { AuthError } from './errors.ts';
+import { LOG_LEVELS, parseLevel } from './log.ts';
 
 const DEFAULT_IDP_PORT = 4400;
 const DEFAULT_API_PORT = 4401;
@@ -85,6 +86,10 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dataDir?: string 
 
   for (const name of SECRET_ENV_NAMES) {
     if (envValue(env, name) !== undefined) problems.push(clientSecretProblem(name));
+  }
+  const logLevel = envValue(env, 'LATCHKEY_LOG_LEVEL');
+  if (logLevel !== undefined && parseLevel(logLevel) === undefined) {
+    problems.push(`LATCHKEY_LOG_LEVEL: "${logLevel}" is not a log level. Use one of ${LOG_LEVELS.join(', ')}, or unset it (default warn).`);
   }
 
   const pick = (key: FileKey): Setting | undefined => {

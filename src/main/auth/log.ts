@@ -34,6 +34,9 @@ export function createLogger(options: { level?: LogLevel; sink?: (line: string) 
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }
 
-function parseLevel(value: string | undefined): LogLevel | undefined {
-  return value && value in ORDER ? (value as LogLevel) : undefined;
+/** The level named by `value` (e.g. `LATCHKEY_LOG_LEVEL`), or undefined when it names none. */
+export function parseLevel(value: string | undefined): LogLevel | undefined {
+  return value && Object.hasOwn(ORDER, value) ? (value as LogLevel) : undefined;
 }
+
+export const LOG_LEVELS = Object.keys(ORDER) as LogLevel[];

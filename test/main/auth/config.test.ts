@@ -128,6 +128,14 @@ describe('loadConfig', () => {
     expect(problemsOf({ AUTH_REDIRECT_PORT: port })[0]).toMatch(/^AUTH_REDIRECT_PORT: .* is not a port number/);
   });
 
+  it('refuses a LATCHKEY_LOG_LEVEL that names no level instead of ignoring it', () => {
+    expect(problemsOf({ LATCHKEY_LOG_LEVEL: 'verbose' })).toEqual([
+      'LATCHKEY_LOG_LEVEL: "verbose" is not a log level. Use one of debug, info, warn, error, silent, or unset it (default warn).',
+    ]);
+    expect(problemsOf({ LATCHKEY_LOG_LEVEL: 'toString' })).toHaveLength(1);
+    expect(load({ LATCHKEY_LOG_LEVEL: 'debug' }).usesDemoProvider).toBe(true);
+  });
+
   it('accepts redirect port 0 and 65535', () => {
     expect(load({ AUTH_REDIRECT_PORT: '0' }).redirectPort).toBe(0);
     expect(load({ AUTH_REDIRECT_PORT: '65535' }).redirectPort).toBe(65535);
