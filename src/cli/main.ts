@@ -25,10 +25,10 @@ Commands:
 Options:
   -h, --help                 Show this help
 
-Exit codes: 0 ok · 1 signed out or session ended (run \`latchkey login\`) · 2 usage or configuration error ·
-3 provider unreachable or unusable (the session is kept; try again later)
+Exit codes: 0 ok · 1 signed out or session ended (run \`latchkey login\`) · 2 usage or configuration error,
+or no OS keychain · 3 provider unreachable or unusable (the session is kept; try again later)
 
-Configuration (environment, else a JSON file at AUTH_CONFIG, else the demo provider):
+Configuration (environment, else the JSON file AUTH_CONFIG or config.json in the data folder; no issuer → the demo provider):
   AUTH_ISSUER or AUTH0_DOMAIN, AUTH_CLIENT_ID, AUTH_AUDIENCE, AUTH_RESOURCE, AUTH_SCOPE,
   AUTH_REDIRECT_PORT, API_BASE_URL, AUTH_KEYCHAIN_SERVICE, AUTH_DATA_DIR, LATCHKEY_LOG_LEVEL`;
 

@@ -113,6 +113,7 @@ describe('latchkey CLI', () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/login \[--timeout SECONDS\]/);
+    expect(help.stdout).toContain('config.json in the data folder');
     expect((await cli(['frobnicate'])).code).toBe(2);
     const badOption = await cli(['token', '--verbose']);
     expect(badOption.code).toBe(2);
