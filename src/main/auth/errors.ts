@@ -30,6 +30,12 @@ export class AuthError extends Error {
   }
 }
 
+/** The provider's error response to the authorization request (RFC 6749 §4.1.2.1), as one sentence. */
+export function loginDenied(error: string, description?: string | null, options?: { cause?: unknown }): AuthError {
+  const detail = description?.trim().replace(/[\s.]+$/, '');
+  return new AuthError('login_denied', `The provider did not sign you in: ${error}${detail ? ` — ${detail}` : ''}.`, options);
+}
+
 /** The `{ code, message }` form errors take across IPC and in `AuthState.error`. */
 export function toErrorInfo(error: unknown): ErrorInfo {
   if (error instanceof AuthError) return { code: error.code, message: error.message };

@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { outcomePage, refusalPage, type CallbackPage, type SignInOutcome } from './callback-pages.ts';
-import { AuthError } from './errors.ts';
+import { AuthError, loginDenied } from './errors.ts';
 import type { Logger } from './log.ts';
 
 /** Request line plus headers above this are refused (431/414); a real callback is far smaller. */
@@ -152,7 +152,7 @@ export async function startLoopbackServer(options: LoopbackServerOptions): Promi
       const description = url.searchParams.get('error_description');
       const denied = issuerMismatch(url.searchParams.getAll('iss'))
         ? new AuthError('provider_error', 'The authorization response did not come from the configured issuer (RFC 9207), so it was refused. Sign in again; if it persists, check AUTH_ISSUER.')
-        : new AuthError('login_denied', `The provider did not sign you in: ${error}${description ? ` — ${description}` : ''}.`);
+        : loginDenied(error, description);
       logger?.info('provider returned an error to the callback', { error, code: denied.code });
       complete({ ok: false, error: denied });
       settleCallback.reject(denied);

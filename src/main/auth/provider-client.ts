@@ -1,7 +1,7 @@
 import * as oidc from 'openid-client';
 import type { UserProfile } from '../../shared/ipc.ts';
 import { isLoopbackHost, type AuthConfig } from './config.ts';
-import { AuthError } from './errors.ts';
+import { AuthError, loginDenied } from './errors.ts';
 import { createHttpClient, type HttpClient } from './http.ts';
 import { fingerprint, type Logger } from './log.ts';
 import { callbackUrlOf, redirectUriFor, startLoopbackServer, type ValidatedCallback } from './loopback-server.ts';
@@ -222,7 +222,7 @@ export function classifyProviderError(error: unknown, context: { operation: 'sig
     return new AuthError('provider_error', `The authorization response did not come from the configured issuer (${detail}; RFC 9207), so it was refused. Sign in again; if it persists, check AUTH_ISSUER.`, { cause: error });
   }
   if (error instanceof oidc.AuthorizationResponseError) {
-    return new AuthError('login_denied', `The provider did not sign you in: ${error.error}${error.error_description ? ` — ${error.error_description}` : ''}.`, { cause: error });
+    return loginDenied(error.error, error.error_description, { cause: error });
   }
   return new AuthError('provider_error', `The ${operation} failed: ${detail}. Run \`latchkey doctor\` to check the configuration against the provider.`, { cause: error });
 }

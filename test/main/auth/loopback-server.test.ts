@@ -132,13 +132,13 @@ describe('loopback listener', () => {
 
   it('ends the sign-in at once on a provider error with the right state', async () => {
     const server = await start();
-    const real = await send(server.port, `/callback?error=access_denied&error_description=${encodeURIComponent('The user said no')}&state=${STATE}`);
+    const real = await send(server.port, `/callback?error=access_denied&error_description=${encodeURIComponent('The user said no.')}&state=${STATE}`);
     expect(real.status).toBe(303);
     const error = await server.waitForCallback().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
     expect((error as AuthError).code).toBe('login_denied');
-    expect((error as AuthError).message).toContain('access_denied');
-    expect((error as AuthError).message).toContain('The user said no');
+    // One sentence, even when the provider's description brings its own full stop.
+    expect((error as AuthError).message).toBe('The provider did not sign you in: access_denied — The user said no.');
     const page = await send(server.port, real.headers.location as string);
     expect(page.body).toContain('Sign-in not completed');
     expect(page.body).toContain('The user said no');
