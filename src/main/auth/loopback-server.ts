@@ -127,6 +127,11 @@ export async function startLoopbackServer(options: LoopbackServerOptions): Promi
       res.setHeader('Allow', 'GET');
       return refuse(req, res, 405, 'Only GET is accepted.');
     }
+    // Only origin-form targets: `//host/…` or `http://…` would name another authority, and a
+    // malformed one (any web page can send `//a:99999/`) would make `new URL` throw out of the listener.
+    if (!target.startsWith('/') || target.startsWith('//') || !URL.canParse(target, `http://${host}`)) {
+      return refuse(req, res, 400, 'Malformed request target.');
+    }
     const url = new URL(target, `http://${host}`);
     if (url.pathname === '/callback') return handleCallback(req, res, url);
     if (url.pathname === '/done' && phase !== 'waiting' && !resultServed && url.searchParams.get('r') === resultToken) {

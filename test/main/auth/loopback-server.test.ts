@@ -80,6 +80,10 @@ describe('loopback listener', () => {
       ['oversized headers', await send(port, `/callback?code=evil&state=${STATE}`, { headers: { 'x-pad': 'y'.repeat(9000) } })],
       ['result page before the callback', await send(port, '/done?r=guess')],
       ['denial with a wrong state', await send(port, '/callback?error=access_denied&state=other')],
+      // What any web page can make the browser send (fetch with mode no-cors): once, this threw out of the listener and crashed the process.
+      ['malformed authority-like target', await send(port, `//a:99999/callback?code=evil&state=${STATE}`)],
+      ['another authority', await send(port, `//attacker.example/callback?code=evil&state=${STATE}`)],
+      ['absolute-form target', await send(port, `http://attacker.example/callback?code=evil&state=${STATE}`)],
     ];
     for (const [name, answer] of forged) {
       expect({ name, status: answer.status >= 400 && answer.status < 500 }).toEqual({ name, status: true });
