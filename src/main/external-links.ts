@@ -1,27 +1,31 @@
-import type { AuthSessionDeps } from './auth/index.ts';
+import { isLoopbackHost, type AuthSessionDeps } from './auth/index.ts';
 
 type Opener = AuthSessionDeps['opener'];
 
 /**
- * True when `url` is on the provider's own origin: the only pages the app ever
- * sends to the system browser on its own (authorization, end-session).
+ * True for the kind of URL the auth core hands to the system browser: the
+ * provider's authorization and end-session pages, which it builds from the
+ * discovered metadata. Those are https, or http on loopback for a local
+ * provider such as the demo. Not pinned to the issuer's origin: providers may
+ * serve their pages from another host (Amazon Cognito, custom domains). What is
+ * refused is what makes `shell.openExternal` dangerous — file:, custom schemes,
+ * plain http to another machine — and URLs carrying credentials.
  */
-export function isProviderUrl(url: string, issuer: string): boolean {
-  if (!URL.canParse(url) || !URL.canParse(issuer)) return false;
+export function isProviderPageUrl(url: string): boolean {
+  if (!URL.canParse(url)) return false;
   const target = new URL(url);
-  return (target.protocol === 'https:' || target.protocol === 'http:') && target.origin === new URL(issuer).origin;
+  if (target.username || target.password) return false;
+  return target.protocol === 'https:' || (target.protocol === 'http:' && isLoopbackHost(target.hostname));
 }
 
 /**
- * The core's opener for the desktop app: hands provider URLs to the system
+ * The core's opener for the desktop app: hands provider pages to the system
  * browser (RFC 8252 §4.1 — never an embedded view) and refuses anything else,
- * so a confused or compromised caller cannot make the app open arbitrary URLs.
+ * so a confused caller cannot make the app open local files or other apps.
  */
-export function createProviderOpener(issuer: string, openExternal: (url: string) => Promise<void>): Opener {
+export function createProviderOpener(openExternal: (url: string) => Promise<void>): Opener {
   return async (url: string) => {
-    if (!isProviderUrl(url, issuer)) {
-      throw new Error(`Refused to open a sign-in page outside the provider (${new URL(issuer).origin}).`);
-    }
+    if (!isProviderPageUrl(url)) throw new Error('Refused to open a sign-in page that is neither https nor on this machine.');
     await openExternal(url);
   };
 }

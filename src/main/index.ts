@@ -12,7 +12,7 @@ import type { AuthState } from '../shared/ipc.ts';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, buildContentSecurityPolicy, createAppProtocolHandler } from './app-protocol.ts';
 import { retryWhenReachable } from './connectivity.ts';
 import { ensureDemoProvider } from './demo.ts';
-import { createProviderOpener, isProviderUrl } from './external-links.ts';
+import { createProviderOpener, isProviderPageUrl } from './external-links.ts';
 import { registerIpcHandlers } from './ipc-handlers.ts';
 import { denyAllPermissions } from './permissions.ts';
 import { openWindowBoundsStore } from './settings.ts';
@@ -53,7 +53,7 @@ async function start(logger: Logger): Promise<void> {
   denyAllPermissions(webSession);
   webSession.protocol.handle(APP_SCHEME, createAppProtocolHandler({ rootDir: RENDERER_DIR, csp: buildContentSecurityPolicy(config.apiBaseUrl) }));
 
-  const authSession = await createAuthSession({ config, opener: createProviderOpener(config.issuer, openExternal), logger });
+  const authSession = await createAuthSession({ config, opener: createProviderOpener(openExternal), logger });
   const running: Running = { session: authSession, stop: [], ...(demo ? { demo } : {}) };
 
   running.stop.push(
@@ -62,8 +62,8 @@ async function start(logger: Logger): Promise<void> {
       config,
       logger,
       openEndSession: async (url) => {
-        if (isProviderUrl(url, config.issuer)) await openExternal(url);
-        else logger.warn('refused to open an end-session URL outside the provider');
+        if (isProviderPageUrl(url)) await openExternal(url);
+        else logger.warn('refused to open an end-session URL that is neither https nor on this machine');
       },
     }),
   );

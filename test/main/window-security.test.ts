@@ -29,7 +29,7 @@ vi.mock('electron', async () => {
 const { createMainWindow, hardenWebContents, secureWebPreferences } = await import('../../src/main/window.ts');
 const { denyAllPermissions } = await import('../../src/main/permissions.ts');
 const { buildContentSecurityPolicy, createAppProtocolHandler, resolveAppFile } = await import('../../src/main/app-protocol.ts');
-const { createProviderOpener, isProviderUrl } = await import('../../src/main/external-links.ts');
+const { createProviderOpener, isProviderPageUrl } = await import('../../src/main/external-links.ts');
 
 type Listener = (...args: unknown[]) => void;
 
@@ -110,16 +110,23 @@ describe('window security (electron mocked)', () => {
     expect(recorded.device!({})).toBe(false);
   });
 
-  it('opens only the provider’s own URLs from the auth core', async () => {
+  it('hands the system browser only https pages, or http ones on this machine, from the auth core', async () => {
     const openExternal = vi.fn(async () => undefined);
-    const opener = createProviderOpener('https://tenant.auth0.com/', openExternal);
+    const opener = createProviderOpener(openExternal);
     await opener('https://tenant.auth0.com/authorize?client_id=x');
-    await expect(opener('https://evil.example/authorize')).rejects.toThrow(/outside the provider/);
-    await expect(opener('https://tenant.auth0.com.evil.example/authorize')).rejects.toThrow(/outside the provider/);
-    await expect(opener('file:///etc/passwd')).rejects.toThrow(/outside the provider/);
-    expect(openExternal.mock.calls).toEqual([['https://tenant.auth0.com/authorize?client_id=x']]);
-    expect(isProviderUrl('http://127.0.0.1:4400/session/end', 'http://127.0.0.1:4400/')).toBe(true);
-    expect(isProviderUrl('http://127.0.0.1:4401/me', 'http://127.0.0.1:4400/')).toBe(false);
+    // Providers may serve their pages from another host than the issuer's (Cognito's hosted UI).
+    await opener('https://example.auth.eu-west-1.amazoncognito.com/oauth2/authorize?client_id=x');
+    await opener('http://127.0.0.1:4400/session/end');
+    for (const refused of ['file:///etc/passwd', 'http://tenant.example/authorize', 'smb://host/share', 'javascript:alert(1)', 'https://user:pass@tenant.auth0.com/', 'not a url']) {
+      await expect(opener(refused)).rejects.toThrow(/neither https nor on this machine/);
+    }
+    expect(openExternal.mock.calls).toEqual([
+      ['https://tenant.auth0.com/authorize?client_id=x'],
+      ['https://example.auth.eu-west-1.amazoncognito.com/oauth2/authorize?client_id=x'],
+      ['http://127.0.0.1:4400/session/end'],
+    ]);
+    expect(isProviderPageUrl('http://localhost:4400/auth')).toBe(true);
+    expect(isProviderPageUrl('http://192.168.1.10/auth')).toBe(false);
   });
 });
 
