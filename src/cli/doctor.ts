@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { createHttpClient } from '../main/auth/http.ts';
 import { redirectUriFor } from '../main/auth/loopback-server.ts';
 import { connectProvider, type ProviderClient } from '../main/auth/provider-client.ts';
+import { openProfileStore } from '../main/auth/profile-store.ts';
 import { openKeychain } from '../main/auth/secret-store.ts';
 import type { CommandContext } from './commands.ts';
 import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
@@ -69,6 +70,8 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
           failsWith: EXIT.usage,
         },
   );
+
+  checks.push(dataFolderCheck(config.dataDir));
 
   for (const check of checks) {
     io.stdout(`${MARK[check.outcome]} ${check.name}: ${check.detail}\n`);
@@ -154,6 +157,23 @@ async function redirectCheck(port: number, issuer: string): Promise<Check> {
     };
   }
   return { name: 'Redirect URI', outcome: 'pass', detail: `${uriFor(port)} — register at the provider: ${register}` };
+}
+
+/** The folder the cached profile and the refresh lock live in: every command but `doctor` needs it. */
+function dataFolderCheck(dataDir: string): Check {
+  try {
+    openProfileStore(dataDir);
+    return { name: 'Data folder', outcome: 'pass', detail: dataDir };
+  } catch (error) {
+    const cause = (error as Error).cause;
+    return {
+      name: 'Data folder',
+      outcome: 'fail',
+      detail: `${dataDir} cannot be used (${cause instanceof Error ? cause.message : String(error)})`,
+      fix: 'Set AUTH_DATA_DIR to a folder you can write to.',
+      failsWith: EXIT.usage,
+    };
+  }
 }
 
 function portIsFree(port: number): Promise<boolean> {

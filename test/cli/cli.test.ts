@@ -2,7 +2,7 @@
 // Chromium (through $BROWSER) and the OS keychain.
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -291,6 +291,18 @@ describe('latchkey CLI', () => {
       expect(result.stdout).toBe('');
       expect(result.stderr).toMatch(/^The OS keychain is not available, so .*\n$/);
     }
+  });
+
+  it('an unusable data folder is a configuration error naming AUTH_DATA_DIR (exit 2), and doctor says so', async () => {
+    const notAFolder = join(dataDir, 'not-a-folder');
+    await writeFile(notAFolder, '');
+    const status = await cli(['status'], { AUTH_DATA_DIR: notAFolder });
+    expect(status.code, status.stderr).toBe(2);
+    expect(status.stderr).toMatch(/^The data folder .* cannot be used \(.*\)\. Set AUTH_DATA_DIR to a folder you can write to\.\n$/);
+    const doctor = await cli(['doctor'], { AUTH_DATA_DIR: notAFolder });
+    expect(doctor.code).toBe(2);
+    expect(doctor.stdout).toMatch(/✗ Data folder: .* cannot be used/);
+    expect((await cli(['doctor'])).stdout).toContain(`✓ Data folder: ${dataDir}`);
   });
 
   it('runs as `npm run --silent cli -- status --json` and through the bin shim', async () => {

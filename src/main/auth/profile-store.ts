@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import Conf from 'conf';
 import type { UserProfile } from '../../shared/ipc.ts';
+import { AuthError } from './errors.ts';
 
 /** What is remembered about a session outside the keychain. Never a token: this lands on disk in plain JSON. */
 export interface CachedProfile {
@@ -26,15 +27,20 @@ type ProfileFile = Record<string, CachedProfile>;
  * the user (0700) and the file written 0600.
  */
 export function openProfileStore(dataDir: string, options: { configName?: string } = {}): ProfileStore {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const conf = new Conf<ProfileFile>({
-    cwd: dataDir,
-    configFileMode: 0o600,
-    configName: options.configName ?? 'profile',
-    // Accounts look like `client@https://issuer.example/` — dots are not paths.
-    accessPropertiesByDotNotation: false,
-    clearInvalidConfig: true,
-  });
+  let conf: Conf<ProfileFile>;
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    conf = new Conf<ProfileFile>({
+      cwd: dataDir,
+      configFileMode: 0o600,
+      configName: options.configName ?? 'profile',
+      // Accounts look like `client@https://issuer.example/` — dots are not paths.
+      accessPropertiesByDotNotation: false,
+      clearInvalidConfig: true,
+    });
+  } catch (error) {
+    throw new AuthError('config_invalid', `The data folder ${dataDir} cannot be used (${(error as Error).message}). Set AUTH_DATA_DIR to a folder you can write to.`, { cause: error });
+  }
   return {
     get: (account) => parseProfile(conf.get(account)),
     set: (account, profile) => conf.set(account, { user: pickProfile(profile.user), lastSignInAt: profile.lastSignInAt }),
