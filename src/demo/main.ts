@@ -54,7 +54,9 @@ try {
   if (error instanceof DemoPortInUseError) {
     console.error(`${error.message} Set ${error.service === 'api' ? 'DEMO_API_PORT' : 'DEMO_IDP_PORT'} to use another port.`);
   } else {
-    console.error(`The demo provider could not start: ${error instanceof Error ? error.message : String(error)}`);
+    // A file-system error here means the data folder cannot hold the provider's keys and grants.
+    const fix = typeof (error as NodeJS.ErrnoException).path === 'string' ? `. Set DEMO_DATA_DIR to a folder you can write to (now ${options.dataDir}).` : '';
+    console.error(`The demo provider could not start: ${error instanceof Error ? error.message : String(error)}${fix}`);
   }
   process.exit(1);
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +51,17 @@ describe('npm run idp', () => {
       idp.child.kill('SIGTERM');
     }
     expect(await idp.exited).toBe(0);
+  });
+
+  it('an unusable DEMO_DATA_DIR is one line naming DEMO_DATA_DIR and exit code 1', async () => {
+    const file = join(dataDir, 'not-a-folder');
+    await writeFile(file, '');
+    const idp = runIdp({ DEMO_IDP_PORT: '0', DEMO_API_PORT: '0', DEMO_DATA_DIR: join(file, 'demo') });
+    expect(await idp.exited).toBe(1);
+    const { stderr, stdout } = idp.output();
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain(`Set DEMO_DATA_DIR to a folder you can write to (now ${join(file, 'demo')}).`);
   });
 
   it('a busy port is one clear line and exit code 1', async () => {
