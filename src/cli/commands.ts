@@ -114,7 +114,8 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
     } else if (signedIn) {
       io.stdout(`Signed in as ${displayName(state)} (${state.user?.sub ?? ''}) at ${config.issuer}\n`);
     } else {
-      io.stdout(`Not signed in at ${config.issuer}. Run \`latchkey login\`.\n`);
+      // Without the keychain a sign-in would be refused; stderr says what to fix instead.
+      io.stdout(`Not signed in at ${config.issuer}.${state.keychain === 'os' ? ' Run `latchkey login`.' : ''}\n`);
     }
     if (state.error) io.stderr(state.error.message);
     return signedIn ? EXIT.ok : EXIT.signInNeeded;

@@ -281,6 +281,9 @@ describe('latchkey CLI', () => {
     expect(status.code).toBe(1);
     expect(JSON.parse(status.stdout)).toMatchObject({ signedIn: false, keychain: 'memory-only', error: { code: 'keychain_unavailable' } });
     expect(status.stderr).toMatch(/won’t survive a restart/);
+    const plainStatus = await cli(['status'], noKeychain);
+    expect(plainStatus.code).toBe(1);
+    expect(plainStatus.stdout).not.toContain('latchkey login');
     const login = await cli(['login'], noKeychain);
     expect(login.code).toBe(2);
     expect(login.stderr).toMatch(/keychain/i);
