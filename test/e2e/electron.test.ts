@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthApi } from '../../src/shared/ipc.ts';
 import { browserOpener, DEMO_ALICE, launchBrowser } from '../helpers/browser.ts';
 import type { Browser } from '../helpers/browser.ts';
-import { portOf, startTestDemo } from '../helpers/demo.ts';
+import { demoEnv, startTestDemo } from '../helpers/demo.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SCREENSHOTS = join(ROOT, 'test-output', 'screenshots');
@@ -62,8 +62,7 @@ describe('the Electron app end to end (playwright _electron)', () => {
         ...process.env,
         AUTH_DATA_DIR: join(workDir, 'data'),
         AUTH_KEYCHAIN_SERVICE: `dev.latchkey.test.e2e.${process.pid}`,
-        DEMO_IDP_PORT: String(portOf(demo.issuer)),
-        DEMO_API_PORT: String(portOf(demo.apiUrl)),
+        ...demoEnv(demo),
       },
     });
     // The system browser: record what the app asks the OS to open; Chromium then does what a person would.

@@ -33,6 +33,14 @@ export async function startTestDemo(opts: DemoOptions = {}): Promise<DemoServers
   };
 }
 
+/**
+ * The environment that points the auth core (or the app) at a test demo the way
+ * a user's is pointed at the default one: the demo's ports, no issuer.
+ */
+export function demoEnv(demo: Pick<DemoServers, 'issuer' | 'apiUrl'>): Record<string, string> {
+  return { DEMO_IDP_PORT: String(portOf(demo.issuer)), DEMO_API_PORT: String(portOf(demo.apiUrl)) };
+}
+
 /** The port an `http://127.0.0.1:<port>` URL listens on. */
 export function portOf(url: string): number {
   return Number(new URL(url).port);

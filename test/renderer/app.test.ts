@@ -25,7 +25,7 @@ import type { IpcInvokeEventLike, IpcMainLike } from '../../src/main/ipc-handler
 import type { AuthApi, InvokeChannel } from '../../src/shared/ipc.ts';
 import { browserOpener, DEMO_ALICE, launchBrowser } from '../helpers/browser.ts';
 import type { Browser, Page } from '../helpers/browser.ts';
-import { portOf, startTestDemo } from '../helpers/demo.ts';
+import { demoEnv, startTestDemo } from '../helpers/demo.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SCREENSHOTS = join(ROOT, 'test-output', 'screenshots');
@@ -130,8 +130,7 @@ beforeAll(async () => {
 
   config = loadConfig({
     env: {
-      DEMO_IDP_PORT: String(portOf(demo.issuer)),
-      DEMO_API_PORT: String(portOf(demo.apiUrl)),
+      ...demoEnv(demo),
       AUTH_KEYCHAIN_SERVICE: `dev.latchkey.test.renderer.${process.pid}.${Date.now()}`,
     },
     dataDir: join(workDir, 'data'),

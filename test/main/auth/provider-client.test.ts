@@ -11,7 +11,7 @@ import { AuthError } from '../../../src/main/auth/errors.ts';
 import { createHttpClient, type HttpClient } from '../../../src/main/auth/http.ts';
 import { connectProvider, type ProviderClient, type TokenResult } from '../../../src/main/auth/provider-client.ts';
 import { browserOpener, DEMO_ALICE, launchBrowser, type Browser } from '../../helpers/browser.ts';
-import { portOf, startTestDemo } from '../../helpers/demo.ts';
+import { demoEnv, startTestDemo } from '../../helpers/demo.ts';
 
 const NOW = 1_800_000_000_000;
 type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
@@ -26,7 +26,7 @@ let provider: ProviderClient;
 beforeAll(async () => {
   [demo, browser] = await Promise.all([startTestDemo(), launchBrowser()]);
   http = createHttpClient({ env: {} });
-  config = loadConfig({ env: { DEMO_IDP_PORT: String(portOf(demo.issuer)), DEMO_API_PORT: String(portOf(demo.apiUrl)) }, dataDir: demo.dataDir });
+  config = loadConfig({ env: demoEnv(demo), dataDir: demo.dataDir });
   provider = await connectProvider(config, { http, clock: () => NOW });
 });
 
