@@ -65,13 +65,15 @@ const demoProcess = fork(new URL('./demo-process.ts', import.meta.url), {
 });
 const nextMessage = <T extends DemoMessage['type']>(type: T) =>
   new Promise<Extract<DemoMessage, { type: T }>>((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`the demo provider exited (${code})`));
     const onMessage = (message: DemoMessage) => {
       if (message.type !== type) return;
       demoProcess.off('message', onMessage);
+      demoProcess.off('exit', onExit);
       resolve(message as Extract<DemoMessage, { type: T }>);
     };
     demoProcess.on('message', onMessage);
-    demoProcess.once('exit', (code) => reject(new Error(`the demo provider exited (${code})`)));
+    demoProcess.once('exit', onExit);
   });
 const providerStats = async (): Promise<DemoStats> => {
   const reply = nextMessage('stats');
