@@ -44,7 +44,7 @@ const INTERNAL_ERROR: ErrorInfo = {
 export interface IpcHandlerDeps {
   session: AuthSession;
   config: Pick<AuthConfig, 'apiBaseUrl' | 'issuer'>;
-  /** Opens the provider's end-session page in the system browser (the caller checks its origin). */
+  /** Opens the provider's end-session page in the system browser (the caller checks it is a provider page URL). */
   openEndSession(url: string): Promise<void>;
   logger?: Logger;
 }
