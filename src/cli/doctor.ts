@@ -9,7 +9,7 @@ import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
 
 type Outcome = 'pass' | 'warn' | 'fail';
 
-interface Check {
+export interface Check {
   name: string;
   outcome: Outcome;
   detail: string;
@@ -84,26 +84,34 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
   return EXIT.ok;
 }
 
-function metadataChecks(metadata: Record<string, unknown>): Check[] {
+/** A capability the provider lists in its metadata: passes when listed, warns when the list is absent, fails when it lists only others. */
+function listedCheck(
+  name: string,
+  field: string,
+  list: (field: string) => string[] | undefined,
+  wanted: string,
+  fixes: { unadvertised: string; unsupported: string },
+): Check {
+  const offered = list(field);
+  if (offered?.includes(wanted)) return { name, outcome: 'pass', detail: 'supported' };
+  if (offered === undefined) return { name, outcome: 'warn', detail: `not advertised (${field} is missing)`, fix: fixes.unadvertised };
+  return { name, outcome: 'fail', detail: `not supported (the provider offers: ${offered.join(', ') || 'none'})`, fix: fixes.unsupported, failsWith: EXIT.providerUnavailable };
+}
+
+/** The provider capabilities Latchkey needs, judged from its discovery metadata (RFC 8414). */
+export function metadataChecks(metadata: Record<string, unknown>): Check[] {
   const list = (field: string): string[] | undefined => (Array.isArray(metadata[field]) ? (metadata[field] as unknown[]).map(String) : undefined);
   const checks: Check[] = [];
 
-  const challengeMethods = list('code_challenge_methods_supported');
   checks.push(
-    challengeMethods?.includes('S256')
-      ? { name: 'PKCE S256', outcome: 'pass', detail: 'supported' }
-      : challengeMethods === undefined
-        ? { name: 'PKCE S256', outcome: 'warn', detail: 'not advertised (code_challenge_methods_supported is missing); sign-in fails if the provider does not support it', fix: 'Check that your provider supports PKCE with S256 for public clients.' }
-        : { name: 'PKCE S256', outcome: 'fail', detail: `not supported (the provider offers: ${challengeMethods.join(', ') || 'none'})`, fix: 'Use a provider that supports PKCE S256 (RFC 7636); a desktop app cannot sign in safely without it.', failsWith: EXIT.providerUnavailable },
-  );
-
-  const grants = list('grant_types_supported');
-  checks.push(
-    grants?.includes('refresh_token')
-      ? { name: 'Refresh token grant', outcome: 'pass', detail: 'supported' }
-      : grants === undefined
-        ? { name: 'Refresh token grant', outcome: 'warn', detail: 'not advertised (grant_types_supported is missing)', fix: 'Enable the Refresh Token grant for the application (Auth0: Application → Advanced Settings → Grant Types) and offline access for the API.' }
-        : { name: 'Refresh token grant', outcome: 'fail', detail: `not supported (grants: ${grants.join(', ')})`, fix: 'Enable the refresh_token grant at the provider; without it the session ends with the first access token.', failsWith: EXIT.providerUnavailable },
+    listedCheck('PKCE S256', 'code_challenge_methods_supported', list, 'S256', {
+      unadvertised: 'Check that your provider supports PKCE with S256 for public clients; sign-in fails without it.',
+      unsupported: 'Use a provider that supports PKCE S256 (RFC 7636); a desktop app cannot sign in safely without it.',
+    }),
+    listedCheck('Refresh token grant', 'grant_types_supported', list, 'refresh_token', {
+      unadvertised: 'Enable the Refresh Token grant for the application (Auth0: Application → Advanced Settings → Grant Types) and offline access for the API.',
+      unsupported: 'Enable the refresh_token grant at the provider; without it the session ends with the first access token.',
+    }),
   );
 
   const authMethods = list('token_endpoint_auth_methods_supported');
