@@ -17,17 +17,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
-import {
-  connectProvider,
-  createAuthSession,
-  createHttpClient,
-  createLogger,
-  loadConfig,
-  type AuthSession,
-} from '../src/main/auth/index.ts';
-import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../src/demo/constants.ts';
-import type { DemoStats } from '../src/demo/provider.ts';
-import { browserOpener, DEMO_ALICE, DEMO_BOB, launchBrowser } from '../test/helpers/browser.ts';
+import { connectProvider, createAuthSession, createHttpClient, createLogger, loadConfig } from '../src/core/index.ts';
+import type { AuthSession } from '../src/core/index.ts';
+import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../src/shared/constants.ts';
+import type { DemoStats } from '../src/demo/index.ts';
+import { browserOpener, DEMO_ALICE, DEMO_BOB, launchBrowser } from '../support/browser.ts';
 
 const { values: args } = parseArgs({
   options: {

@@ -1,10 +1,6 @@
 import type { AuthState } from '../shared/ipc.ts';
-import type { AuthConfig } from '../main/auth/config.ts';
-import { AuthError } from '../main/auth/errors.ts';
-import type { Logger } from '../main/auth/log.ts';
-import type { Opener } from '../main/auth/provider-client.ts';
-import { openProfileStore } from '../main/auth/profile-store.ts';
-import { createAuthSession, keychainAccount, type AuthSession } from '../main/auth/session.ts';
+import { AuthError, openProfileStore, createAuthSession, keychainAccount } from '../core/index.ts';
+import type { AuthConfig, Logger, Opener, AuthSession } from '../core/index.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import type { CliIo } from './main.ts';
 

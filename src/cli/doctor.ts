@@ -1,9 +1,6 @@
 import { createServer } from 'node:net';
-import { createHttpClient } from '../main/auth/http.ts';
-import { redirectUriFor } from '../main/auth/loopback-server.ts';
-import { connectProvider, type ProviderClient } from '../main/auth/provider-client.ts';
-import { openProfileStore } from '../main/auth/profile-store.ts';
-import { openKeychain } from '../main/auth/secret-store.ts';
+import { createHttpClient, redirectUriFor, connectProvider, openProfileStore, openKeychain } from '../core/index.ts';
+import type { ProviderClient } from '../core/index.ts';
 import type { CommandContext } from './commands.ts';
 import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
 

@@ -1,4 +1,5 @@
-import { AuthError, type AuthErrorCode } from '../main/auth/errors.ts';
+import { toErrorInfo } from '../core/index.ts';
+import type { ErrorCode } from '../core/index.ts';
 
 /** The CLI's exit codes — a contract for scripts (issue 3 §6). */
 export const EXIT = {
@@ -13,7 +14,7 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-const BY_CODE: Record<AuthErrorCode, ExitCode> = {
+const BY_CODE: Record<ErrorCode, ExitCode> = {
   signed_out: EXIT.signInNeeded,
   session_ended: EXIT.signInNeeded,
   login_cancelled: EXIT.signInNeeded,
@@ -24,12 +25,17 @@ const BY_CODE: Record<AuthErrorCode, ExitCode> = {
   invalid_argument: EXIT.usage,
   port_in_use: EXIT.usage,
   keychain_unavailable: EXIT.usage,
+  browser_unavailable: EXIT.usage,
+  sender_refused: EXIT.usage,
   provider_unreachable: EXIT.providerUnavailable,
   provider_error: EXIT.providerUnavailable,
   id_token_invalid: EXIT.providerUnavailable,
+  api_unreachable: EXIT.providerUnavailable,
+  api_unauthorized: EXIT.signInNeeded,
+  internal_error: EXIT.signInNeeded,
 };
 
 /** The exit code for a failure. An unexpected error (a bug) gets 1: whether a session is usable is then unknown. */
 export function exitCodeFor(error: unknown): ExitCode {
-  return error instanceof AuthError ? BY_CODE[error.code] : EXIT.signInNeeded;
+  return BY_CODE[toErrorInfo(error).code];
 }

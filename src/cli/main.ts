@@ -3,9 +3,8 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadConfig, type AuthConfig } from '../main/auth/config.ts';
-import { toErrorInfo } from '../main/auth/errors.ts';
-import { createLogger } from '../main/auth/log.ts';
+import { loadConfig, toErrorInfo, createLogger } from '../core/index.ts';
+import type { AuthConfig } from '../core/index.ts';
 import { loginCommand, logoutCommand, statusCommand, tokenCommand, type CommandContext } from './commands.ts';
 import { doctorCommand } from './doctor.ts';
 import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';

@@ -1,5 +1,5 @@
-import { createSystemOpener } from '../main/auth/opener.ts';
-import type { Opener } from '../main/auth/provider-client.ts';
+import { createSystemOpener } from './system-opener.ts';
+import type { Opener } from '../core/index.ts';
 import type { CliIo } from './main.ts';
 
 /**

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
-import type { Logger } from '../main/auth/log.ts';
-import { DEMO_AUDIENCE } from './constants.ts';
+import type { Logger } from '../shared/logger.ts';
+import { DEMO_AUDIENCE } from '../shared/constants.ts';
 
 const REALM = 'latchkey-demo';
 

@@ -2,22 +2,21 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Logger } from '../main/auth/log.ts';
+import type { Logger } from '../shared/logger.ts';
 import { createDemoApiHandler } from './api.ts';
-import { APP_ORIGIN } from './constants.ts';
+import { APP_ORIGIN, DEFAULT_DEMO_API_PORT, DEFAULT_DEMO_IDP_PORT } from '../shared/constants.ts';
 import { defaultDemoDataDir } from './data-dir.ts';
 import { FileStore } from './file-adapter.ts';
 import { loadOrCreateKeys } from './keys.ts';
 import { createDemoProvider } from './provider.ts';
 import type { DemoStats, TokenEndpointFailure } from './provider.ts';
 
-export { APP_ORIGIN, DEMO_AUDIENCE, DEMO_CLIENT_ID, DEMO_SCOPES } from './constants.ts';
+export { APP_ORIGIN, DEMO_AUDIENCE, DEMO_CLIENT_ID, DEMO_SCOPES } from '../shared/constants.ts';
 export { DEMO_USERS } from './accounts.ts';
 export { defaultDemoDataDir } from './data-dir.ts';
 export type { DemoStats, TokenEndpointFailure } from './provider.ts';
 
-export const DEFAULT_IDP_PORT = 4400;
-export const DEFAULT_API_PORT = 4401;
+export { DEFAULT_DEMO_API_PORT as DEFAULT_API_PORT, DEFAULT_DEMO_IDP_PORT as DEFAULT_IDP_PORT } from '../shared/constants.ts';
 
 export interface DemoOptions {
   /** 0 picks a free port. Default 4400. */
@@ -76,10 +75,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoServers>
 
   const idpServer = servingUnavailableUntilReady();
   const apiServer = servingUnavailableUntilReady();
-  const idpPort = await listen(idpServer.server, options.idpPort ?? DEFAULT_IDP_PORT, host, 'provider');
+  const idpPort = await listen(idpServer.server, options.idpPort ?? DEFAULT_DEMO_IDP_PORT, host, 'provider');
   let apiPort: number;
   try {
-    apiPort = await listen(apiServer.server, options.apiPort ?? DEFAULT_API_PORT, host, 'api');
+    apiPort = await listen(apiServer.server, options.apiPort ?? DEFAULT_DEMO_API_PORT, host, 'api');
   } catch (error) {
     await closeServer(idpServer.server);
     throw error;

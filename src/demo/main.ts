@@ -1,5 +1,5 @@
 // `npm run idp`: the demo provider and API on 127.0.0.1, until Ctrl+C.
-import { createLogger } from '../main/auth/log.ts';
+import { createConsoleLogger } from './console-logger.ts';
 import { DEFAULT_API_PORT, DEFAULT_IDP_PORT, DemoPortInUseError, defaultDemoDataDir, startDemo } from './index.ts';
 
 const env = process.env;
@@ -32,7 +32,7 @@ const options = {
   accessTokenTtl: seconds('DEMO_ACCESS_TOKEN_TTL', 60),
   refreshTokenTtl: seconds('DEMO_REFRESH_TOKEN_TTL', 14 * 24 * 60 * 60),
   dataDir: env.DEMO_DATA_DIR || defaultDemoDataDir(),
-  logger: createLogger(),
+  logger: createConsoleLogger(env.LATCHKEY_LOG_LEVEL),
 };
 
 try {

@@ -1,8 +1,8 @@
 import Provider, { errors } from 'oidc-provider';
 import type { Configuration, KoaContext, Middleware, ResourceServerInfo } from 'oidc-provider';
-import type { Logger } from '../main/auth/log.ts';
+import type { Logger } from '../shared/logger.ts';
 import { demoUserClaims, findDemoUser } from './accounts.ts';
-import { DEMO_AUDIENCE, DEMO_CLIENT_ID, DEMO_SCOPES } from './constants.ts';
+import { DEMO_AUDIENCE, DEMO_CLIENT_ID, DEMO_SCOPES } from '../shared/constants.ts';
 import type { FileStore } from './file-adapter.ts';
 import { readForm } from './form.ts';
 import { interactionRoutes } from './interactions.ts';

@@ -1,5 +1,5 @@
-import type { AuthConfig, Logger } from './auth/index.ts';
-import { APP_ORIGIN } from '../demo/constants.ts';
+import type { AuthConfig, Logger } from '../core/index.ts';
+import { APP_ORIGIN } from '../shared/constants.ts';
 import type { DemoOptions, DemoServers } from '../demo/index.ts';
 
 export type DemoProbe = 'ours' | 'free' | 'taken';
@@ -31,7 +31,7 @@ export class DemoPortTakenError extends Error {
  * Returns the servers it started (to close on quit), or undefined when it reused one.
  */
 export async function ensureDemoProvider(
-  config: Pick<AuthConfig, 'issuer' | 'apiBaseUrl'>,
+  config: Pick<AuthConfig, 'issuer'> & { demoPorts: NonNullable<AuthConfig['demoPorts']> },
   deps: { startDemo: (options: DemoOptions) => Promise<DemoServers>; dataDir?: string; fetch?: typeof fetch; logger?: Logger },
 ): Promise<DemoServers | undefined> {
   const probe = await probeDemoIssuer(config.issuer, deps.fetch);
@@ -39,14 +39,13 @@ export async function ensureDemoProvider(
     deps.logger?.info('using the demo provider already running', { issuer: config.issuer });
     return undefined;
   }
-  const idpPort = Number(new URL(config.issuer).port);
+  const { idp: idpPort, api: apiPort } = config.demoPorts;
   if (probe === 'taken') {
     throw new DemoPortTakenError(
       `Port ${idpPort} on 127.0.0.1 is used by another program, so the demo sign-in provider cannot start there. ` +
         'Stop that program, or set DEMO_IDP_PORT and DEMO_API_PORT to free ports, then start Latchkey again.',
     );
   }
-  const apiPort = Number(new URL(config.apiBaseUrl).port);
   try {
     const servers = await deps.startDemo({
       idpPort,

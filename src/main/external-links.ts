@@ -1,4 +1,5 @@
-import { isLoopbackHost, type AuthSessionDeps } from './auth/index.ts';
+import { isLoopbackHost } from '../core/index.ts';
+import type { AuthSessionDeps } from '../core/index.ts';
 
 type Opener = AuthSessionDeps['opener'];
 

@@ -3,8 +3,8 @@
 // events — and holds no auth logic of its own.
 import { join } from 'node:path';
 import { BrowserWindow, app, dialog, ipcMain, net, powerMonitor, protocol, screen, session as electronSession, shell } from 'electron';
-import type { AuthSession, Logger } from './auth/index.ts';
-import { createAuthSession, createLogger, loadConfig, toErrorInfo } from './auth/index.ts';
+import { createAuthSession, createLogger, loadConfig, toErrorInfo } from '../core/index.ts';
+import type { AuthSession, Logger } from '../core/index.ts';
 import type { DemoServers } from '../demo/index.ts';
 import { startDemo } from '../demo/index.ts';
 import { STATE_CHANGED_CHANNEL } from '../shared/ipc.ts';
@@ -47,7 +47,7 @@ interface Running {
 async function start(logger: Logger): Promise<void> {
   const config = loadConfig({ dataDir: app.getPath('userData') });
 
-  const demo = config.usesDemoProvider ? await ensureDemoProvider(config, { startDemo, logger, ...(process.env.DEMO_DATA_DIR ? { dataDir: process.env.DEMO_DATA_DIR } : {}) }) : undefined;
+  const demo = config.demoPorts ? await ensureDemoProvider({ issuer: config.issuer, demoPorts: config.demoPorts }, { startDemo, logger, ...(process.env.DEMO_DATA_DIR ? { dataDir: process.env.DEMO_DATA_DIR } : {}) }) : undefined;
 
   const webSession = electronSession.defaultSession;
   denyAllPermissions(webSession);

@@ -1,5 +1,5 @@
-import type { AuthConfig, AuthSession, Logger } from './auth/index.ts';
-import { AuthError, toErrorInfo } from './auth/index.ts';
+import { AuthError, toErrorInfo } from '../core/index.ts';
+import type { AuthConfig, AuthSession, Logger } from '../core/index.ts';
 import { INVOKE_CHANNELS } from '../shared/ipc.ts';
 import type { ErrorInfo, InvokeChannel, InvokeChannels, IpcResult } from '../shared/ipc.ts';
 import { isAppUrl } from './app-protocol.ts';

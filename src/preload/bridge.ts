@@ -1,7 +1,9 @@
 // The renderer-facing API, built over any `invoke`/`subscribe` pair. The
 // preload hands it Electron's ipcRenderer; the renderer tests hand it a bridge
 // to the real main-process handlers. No electron import here.
-import type { AppApi, AuthApi, AuthState, ErrorInfo, InvokeChannel, InvokeChannels, IpcResult } from '../shared/ipc.ts';
+import { INVOKE_CHANNELS } from '../shared/ipc.ts';
+import type { AppApi, AuthApi, AuthState, ErrorInfo, InvokeApi, InvokeChannel, InvokeChannels, IpcResult } from '../shared/ipc.ts';
+import { toErrorInfo } from '../shared/errors.ts';
 
 /** `ipcRenderer.invoke`, untyped as Electron declares it. */
 export type RawInvoke = (channel: InvokeChannel, ...args: unknown[]) => Promise<unknown>;
@@ -18,8 +20,8 @@ export interface BridgeError extends ErrorInfo {
   name: 'LatchkeyError';
 }
 
-export function toBridgeError(error: ErrorInfo): BridgeError {
-  return { name: 'LatchkeyError', code: String(error.code), message: String(error.message) };
+export function toBridgeError(error: unknown): BridgeError {
+  return { name: 'LatchkeyError', ...toErrorInfo(error) };
 }
 
 /** Unwraps the handlers' `IpcResult` envelope: the value, or a rejection carrying `{ code, message }`. */
@@ -32,14 +34,21 @@ export function createInvoke(raw: RawInvoke): Invoke {
   }) as Invoke;
 }
 
+/** One method per channel of `namespace` in the contract: `auth:get-access-token` → `getAccessToken(...)`. */
+function methodsOf<Namespace extends string>(invoke: Invoke, namespace: Namespace): InvokeApi<Namespace> {
+  const api: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  for (const channel of INVOKE_CHANNELS) {
+    const [prefix, name = ''] = channel.split(':');
+    if (prefix !== namespace) continue;
+    const method = name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+    api[method] = (...args) => (invoke as (c: InvokeChannel, ...a: unknown[]) => Promise<unknown>)(channel, ...args);
+  }
+  return api as InvokeApi<Namespace>;
+}
+
 export function createAuthApi(invoke: Invoke, subscribe: Subscribe): AuthApi {
   return {
-    getState: () => invoke('auth:get-state'),
-    login: () => invoke('auth:login'),
-    cancelLogin: () => invoke('auth:cancel-login'),
-    logout: () => invoke('auth:logout'),
-    getAccessToken: () => invoke('auth:get-access-token'),
-    refreshAccessToken: (rejectedToken) => invoke('auth:refresh-access-token', rejectedToken),
+    ...methodsOf(invoke, 'auth'),
     onStateChange: (listener) => {
       if (typeof listener !== 'function') throw new TypeError('onStateChange needs a function.');
       return subscribe((state) => listener(state));
@@ -48,5 +57,5 @@ export function createAuthApi(invoke: Invoke, subscribe: Subscribe): AuthApi {
 }
 
 export function createAppApi(invoke: Invoke): AppApi {
-  return { getConfig: () => invoke('app:get-config') };
+  return methodsOf(invoke, 'app');
 }

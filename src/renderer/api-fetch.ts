@@ -1,9 +1,10 @@
-import type { AuthApi, ErrorInfo } from '../shared/ipc.ts';
+import type { ApiErrorCode } from '../shared/errors.ts';
+import type { AuthApi } from '../shared/ipc.ts';
 
 /** An API call that failed in a way the user should see: refused twice, or not reachable at all. */
 export class ApiError extends Error {
   override name = 'ApiError';
-  readonly code: 'api_unauthorized' | 'api_unreachable';
+  readonly code: ApiErrorCode;
   readonly status: number | undefined;
 
   constructor(code: ApiError['code'], message: string, options: { status?: number; cause?: unknown } = {}) {
@@ -47,13 +48,4 @@ async function send(fetchImpl: typeof fetch, url: string, init: RequestInit, tok
   } catch (error) {
     throw new ApiError('api_unreachable', `The API at ${new URL(url).origin} could not be reached. Check that it is running and try again.`, { cause: error });
   }
-}
-
-/** `{ code, message }` from whatever a call rejected with: a bridge rejection, an `ApiError`, anything. */
-export function toErrorInfo(error: unknown): ErrorInfo {
-  if (typeof error === 'object' && error !== null) {
-    const { code, message } = error as Partial<ErrorInfo>;
-    if (typeof message === 'string') return { code: typeof code === 'string' ? code : 'error', message };
-  }
-  return { code: 'error', message: String(error) };
 }

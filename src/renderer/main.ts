@@ -1,7 +1,8 @@
 // The page's wiring: state from main renders the view; buttons call
 // window.auth / window.app (the preload's bridge). Nothing else reaches main.
-import type { AuthState, ErrorInfo } from '../shared/ipc.ts';
-import { apiFetch, toErrorInfo } from './api-fetch.ts';
+import { toErrorInfo, type ErrorCode, type ErrorInfo } from '../shared/errors.ts';
+import type { AuthState } from '../shared/ipc.ts';
+import { apiFetch } from './api-fetch.ts';
 import { createView } from './view.ts';
 
 const view = createView(document);
@@ -16,12 +17,34 @@ const render = (next: AuthState) => {
   view.render(state, localError);
 };
 
-/** Cancelling (or restarting) a sign-in rejects the pending login with login_cancelled: that is not news to the user. */
-const QUIET_CODES = new Set(['login_cancelled']);
+/**
+ * Whether a failed action's error is shown. Cancelling (or restarting) a
+ * sign-in rejects the pending login with login_cancelled: not news to the user.
+ */
+const SHOWN: Record<ErrorCode, boolean> = {
+  login_cancelled: false,
+  config_invalid: true,
+  login_timeout: true,
+  login_denied: true,
+  browser_unavailable: true,
+  port_in_use: true,
+  state_mismatch: true,
+  id_token_invalid: true,
+  provider_unreachable: true,
+  provider_error: true,
+  signed_out: true,
+  session_ended: true,
+  keychain_unavailable: true,
+  invalid_argument: true,
+  api_unauthorized: true,
+  api_unreachable: true,
+  sender_refused: true,
+  internal_error: true,
+};
 
 function report(error: unknown): void {
   const info = toErrorInfo(error);
-  if (QUIET_CODES.has(info.code)) return;
+  if (!SHOWN[info.code]) return;
   localError = info;
   view.render(state, localError);
 }

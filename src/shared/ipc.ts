@@ -1,9 +1,13 @@
 // The IPC contract between the renderer and the main process.
 //
-// One type, `AuthApi`/`AppApi`, maps every call to its signature; the preload,
-// the main-process handlers and the renderer all derive their types from it, so
-// a channel cannot be added on one side only. Types and constants only: this
-// module must stay importable from the renderer, the preload and plain Node.
+// `InvokeChannels` is the one place a call is declared: the renderer's
+// `window.auth`/`window.app` types, the preload's bridge, the channel list and
+// the main-process handlers are all derived from it, so adding a call touches
+// this map and its handler — TypeScript points at the handler until it exists.
+// Types and constants only: importable from the renderer, the preload and Node.
+import type { ErrorInfo } from './errors.ts';
+
+export type { ErrorCode, ErrorInfo } from './errors.ts';
 
 export type AuthStatus = 'signed-out' | 'signing-in' | 'signed-in' | 'offline';
 
@@ -12,12 +16,6 @@ export interface UserProfile {
   name?: string;
   email?: string;
   picture?: string;
-}
-
-/** How an error crosses IPC: a stable code to switch on and a sentence for the user. */
-export interface ErrorInfo {
-  code: string;
-  message: string;
 }
 
 export interface AuthState {
@@ -30,51 +28,59 @@ export interface AuthState {
   accessToken?: { refreshedAt: number; expiresAt?: number };
 }
 
-export interface AuthApi {
-  getState(): Promise<AuthState>;
-  /** Opens the system browser; resolves when signed in. A second call cancels the pending attempt and starts anew. */
-  login(): Promise<AuthState>;
-  cancelLogin(): Promise<void>;
-  logout(): Promise<AuthState>;
-  /** A valid access token, refreshed in main if needed. */
-  getAccessToken(): Promise<string>;
-  /** After the API answered 401 for `rejectedToken`: a newer token, refreshing at most once however many callers ask. */
-  refreshAccessToken(rejectedToken: string): Promise<string>;
-  /** Returns an unsubscribe function. */
-  onStateChange(listener: (state: AuthState) => void): () => void;
-}
-
 export interface AppConfigInfo {
   apiBaseUrl: string;
   issuer: string;
 }
 
-export interface AppApi {
-  getConfig(): Promise<AppConfigInfo>;
-}
-
-/** The request/response channels: `ipcRenderer.invoke(channel, ...args)` ↔ `ipcMain.handle(channel, ...)`. */
+/**
+ * Every request/response call: `ipcRenderer.invoke(channel, ...args)` ↔
+ * `ipcMain.handle(channel, ...)`. `auth:refresh-access-token` becomes
+ * `window.auth.refreshAccessToken`, `app:get-config` becomes `window.app.getConfig`.
+ */
 export interface InvokeChannels {
   'auth:get-state': () => Promise<AuthState>;
+  /** Opens the system browser; resolves when signed in. A second call cancels the pending attempt and starts anew. */
   'auth:login': () => Promise<AuthState>;
   'auth:cancel-login': () => Promise<void>;
   'auth:logout': () => Promise<AuthState>;
+  /** A valid access token, refreshed in main if needed. */
   'auth:get-access-token': () => Promise<string>;
+  /** After the API answered 401 for `rejectedToken`: a newer token, refreshing at most once however many callers ask. */
   'auth:refresh-access-token': (rejectedToken: string) => Promise<string>;
   'app:get-config': () => Promise<AppConfigInfo>;
 }
 
 export type InvokeChannel = keyof InvokeChannels;
 
-export const INVOKE_CHANNELS = [
-  'auth:get-state',
-  'auth:login',
-  'auth:cancel-login',
-  'auth:logout',
-  'auth:get-access-token',
-  'auth:refresh-access-token',
-  'app:get-config',
-] as const satisfies readonly InvokeChannel[];
+/** Every channel, checked both ways against `InvokeChannels`: a missing or an extra one does not compile. */
+export const INVOKE_CHANNELS = Object.keys({
+  'auth:get-state': 0,
+  'auth:login': 0,
+  'auth:cancel-login': 0,
+  'auth:logout': 0,
+  'auth:get-access-token': 0,
+  'auth:refresh-access-token': 0,
+  'app:get-config': 0,
+} satisfies Record<InvokeChannel, 0>) as InvokeChannel[];
+
+/** `get-access-token` → `getAccessToken`. */
+type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
+
+/** The method a channel becomes on `window.<namespace>`. */
+export type MethodName<C extends InvokeChannel> = C extends `${string}:${infer Name}` ? CamelCase<Name> : never;
+
+/** The calls of one namespace (`auth`, `app`) as methods. */
+export type InvokeApi<Namespace extends string> = {
+  [C in InvokeChannel as C extends `${Namespace}:${string}` ? MethodName<C> : never]: InvokeChannels[C];
+};
+
+export interface AuthApi extends InvokeApi<'auth'> {
+  /** Main → renderer state events (`STATE_CHANGED_CHANNEL`). Returns an unsubscribe function. */
+  onStateChange(listener: (state: AuthState) => void): () => void;
+}
+
+export type AppApi = InvokeApi<'app'>;
 
 /** Main → renderer events. */
 export const STATE_CHANGED_CHANNEL = 'auth:state-changed';
@@ -82,7 +88,8 @@ export const STATE_CHANGED_CHANNEL = 'auth:state-changed';
 /**
  * Handlers never throw raw errors across IPC (Electron would flatten them into a
  * string). They resolve to this envelope; the preload unwraps it and rejects
- * with an `Error` carrying `code`.
+ * with a plain `{ name, code, message }` object (see `BridgeError`), because
+ * contextBridge would drop an `Error`'s `code`.
  */
 export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
 

@@ -10,17 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../src/demo/constants.ts';
-import { loadConfig } from '../../src/main/auth/config.ts';
-import { createHttpClient } from '../../src/main/auth/http.ts';
-import { connectProvider } from '../../src/main/auth/provider-client.ts';
-import { createLogger } from '../../src/main/auth/log.ts';
-import { createAuthSession, keychainAccount } from '../../src/main/auth/session.ts';
+import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
+import { loadConfig, createHttpClient, connectProvider, createLogger, createAuthSession, keychainAccount } from '../../src/core/index.ts';
 import { portOf, startTestDemo } from '../helpers/demo.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cliMain = join(root, 'src/cli/main.ts');
-const fakeBrowser = `${process.execPath} ${join(root, 'test/cli/fixtures/browser.ts')}`;
+const fakeBrowser = `${process.execPath} ${join(root, 'support/browser-command.ts')}`;
 const ACCESS_TOKEN_TTL_S = 2;
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 

@@ -11,8 +11,8 @@ import { _electron } from 'playwright-core';
 import type { ElectronApplication, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthApi } from '../../src/shared/ipc.ts';
-import { browserOpener, DEMO_ALICE, launchBrowser } from '../helpers/browser.ts';
-import type { Browser } from '../helpers/browser.ts';
+import { browserOpener, DEMO_ALICE, launchBrowser } from '../../support/browser.ts';
+import type { Browser } from '../../support/browser.ts';
 import { demoEnv, startTestDemo } from '../helpers/demo.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');

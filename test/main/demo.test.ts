@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { startDemo } from '../../src/demo/index.ts';
 import type { DemoOptions } from '../../src/demo/index.ts';
-import { APP_ORIGIN } from '../../src/demo/constants.ts';
+import { APP_ORIGIN } from '../../src/shared/constants.ts';
 import { DemoPortTakenError, ensureDemoProvider, probeDemoIssuer } from '../../src/main/demo.ts';
-import { startTestDemo } from '../helpers/demo.ts';
+import { portOf, startTestDemo } from '../helpers/demo.ts';
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -30,7 +30,7 @@ describe('starting the demo provider with the app', () => {
     const demo = await startTestDemo();
     try {
       const start = vi.fn(startDemo);
-      const started = await ensureDemoProvider({ issuer: `${demo.issuer}/`, apiBaseUrl: demo.apiUrl }, { startDemo: start });
+      const started = await ensureDemoProvider({ issuer: `${demo.issuer}/`, demoPorts: { idp: portOf(demo.issuer), api: portOf(demo.apiUrl) } }, { startDemo: start });
       expect(started).toBeUndefined();
       expect(start).not.toHaveBeenCalled();
     } finally {
@@ -43,7 +43,7 @@ describe('starting the demo provider with the app', () => {
     const port = await listen(server);
     try {
       const start = vi.fn(startDemo);
-      const attempt = ensureDemoProvider({ issuer: `http://127.0.0.1:${port}/`, apiBaseUrl: `http://127.0.0.1:${await freePort()}` }, { startDemo: start });
+      const attempt = ensureDemoProvider({ issuer: `http://127.0.0.1:${port}/`, demoPorts: { idp: port, api: await freePort() } }, { startDemo: start });
       await expect(attempt).rejects.toThrow(DemoPortTakenError);
       await expect(attempt).rejects.toThrow(new RegExp(`Port ${port} on 127.0.0.1 is used by another program`));
       expect(start).not.toHaveBeenCalled();
@@ -63,7 +63,7 @@ describe('starting the demo provider with the app', () => {
     const issuer = `http://127.0.0.1:${idpPort}/`;
     try {
       expect(await probeDemoIssuer(issuer)).toBe('free');
-      const servers = await ensureDemoProvider({ issuer, apiBaseUrl: `http://127.0.0.1:${apiPort}` }, { startDemo: start, dataDir });
+      const servers = await ensureDemoProvider({ issuer, demoPorts: { idp: idpPort, api: apiPort } }, { startDemo: start, dataDir });
       try {
         expect(calls).toEqual([expect.objectContaining({ idpPort, apiPort, host: '127.0.0.1', dataDir, allowedOrigins: [APP_ORIGIN] })]);
         expect(servers?.issuer).toBe(`http://127.0.0.1:${idpPort}`);

@@ -3,8 +3,8 @@
 // recording stand-in because what is under test is the shell's checks and
 // envelopes, not the auth core (test/renderer drives the real core).
 import { describe, expect, it, vi } from 'vitest';
-import { AuthError } from '../../src/main/auth/index.ts';
-import type { AuthSession } from '../../src/main/auth/index.ts';
+import { AuthError } from '../../src/core/index.ts';
+import type { AuthSession } from '../../src/core/index.ts';
 import { MAX_TOKEN_ARGUMENT_LENGTH, registerIpcHandlers } from '../../src/main/ipc-handlers.ts';
 import type { IpcInvokeEventLike, IpcMainLike } from '../../src/main/ipc-handlers.ts';
 import { INVOKE_CHANNELS } from '../../src/shared/ipc.ts';

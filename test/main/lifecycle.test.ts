@@ -7,12 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEMO_CLIENT_ID } from '../../src/demo/constants.ts';
-import { keychainAccount, openKeychain } from '../../src/main/auth/index.ts';
+import { DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
+import { keychainAccount, openKeychain } from '../../src/core/index.ts';
 import type { AuthState, IpcResult } from '../../src/shared/ipc.ts';
 import { STATE_CHANGED_CHANNEL } from '../../src/shared/ipc.ts';
-import { browserOpener, DEMO_ALICE, launchBrowser } from '../helpers/browser.ts';
-import type { Browser } from '../helpers/browser.ts';
+import { browserOpener, DEMO_ALICE, launchBrowser } from '../../support/browser.ts';
+import type { Browser } from '../../support/browser.ts';
 import { portOf, startTestDemo } from '../helpers/demo.ts';
 
 const electron = vi.hoisted(() => {

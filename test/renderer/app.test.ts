@@ -17,14 +17,14 @@ import { build } from 'vite';
 import type { Rolldown } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rendererConfig } from '../../electron.vite.config.ts';
-import { createAuthSession, createLogger, loadConfig } from '../../src/main/auth/index.ts';
-import type { AuthConfig, AuthSession } from '../../src/main/auth/index.ts';
+import { createAuthSession, createLogger, loadConfig } from '../../src/core/index.ts';
+import type { AuthConfig, AuthSession } from '../../src/core/index.ts';
 import { buildContentSecurityPolicy, createAppProtocolHandler } from '../../src/main/app-protocol.ts';
 import { registerIpcHandlers } from '../../src/main/ipc-handlers.ts';
 import type { IpcInvokeEventLike, IpcMainLike } from '../../src/main/ipc-handlers.ts';
 import type { AuthApi, InvokeChannel } from '../../src/shared/ipc.ts';
-import { browserOpener, DEMO_ALICE, launchBrowser } from '../helpers/browser.ts';
-import type { Browser, Page } from '../helpers/browser.ts';
+import { browserOpener, DEMO_ALICE, launchBrowser } from '../../support/browser.ts';
+import type { Browser, Page } from '../../support/browser.ts';
 import { demoEnv, startTestDemo } from '../helpers/demo.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { refreshLockPath, withRefreshLock } from '../../../src/main/auth/refresh-lock.ts';
+import { refreshLockPath, withRefreshLock } from '../../src/core/refresh-lock.ts';
 
 const run = promisify(execFile);
-const lockModule = fileURLToPath(new URL('../../../src/main/auth/refresh-lock.ts', import.meta.url));
+const lockModule = fileURLToPath(new URL('../../src/core/refresh-lock.ts', import.meta.url));
 
 describe('withRefreshLock', () => {
   let dataDir: string;

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultDataDir, isLoopbackHost, loadConfig } from '../../../src/main/auth/config.ts';
-import { AuthError } from '../../../src/main/auth/errors.ts';
+import { defaultDataDir, isLoopbackHost, loadConfig } from '../../src/core/config.ts';
+import { AuthError } from '../../src/core/errors.ts';
 
 let dataDir: string;
 beforeEach(() => {
@@ -48,6 +48,7 @@ describe('loadConfig', () => {
     const config = load({ DEMO_IDP_PORT: '5500', DEMO_API_PORT: '5501' });
     expect(config.issuer).toBe('http://127.0.0.1:5500/');
     expect(config.apiBaseUrl).toBe('http://127.0.0.1:5501');
+    expect(config.demoPorts).toEqual({ idp: 5500, api: 5501 });
   });
 
   it('turns an Auth0 domain into its issuer URL', () => {
@@ -56,6 +57,7 @@ describe('loadConfig', () => {
     expect(config.clientId).toBe('abc');
     expect(config.audience).toBe('https://api.example.com');
     expect(config.usesDemoProvider).toBe(false);
+    expect(config.demoPorts).toBeUndefined();
     expect(config.apiBaseUrl).toBe('');
   });
 

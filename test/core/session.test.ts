@@ -6,14 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../../src/demo/constants.ts';
-import { loadConfig, type AuthConfig } from '../../../src/main/auth/config.ts';
-import { createHttpClient } from '../../../src/main/auth/http.ts';
-import { createLogger } from '../../../src/main/auth/log.ts';
-import { connectProvider } from '../../../src/main/auth/provider-client.ts';
-import { createAuthSession, keychainAccount, type AuthSession } from '../../../src/main/auth/session.ts';
-import { browserOpener, DEMO_ALICE, launchBrowser, type Browser } from '../../helpers/browser.ts';
-import { startTestDemo } from '../../helpers/demo.ts';
+import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
+import { loadConfig, type AuthConfig } from '../../src/core/config.ts';
+import { createHttpClient } from '../../src/core/http.ts';
+import { createLogger } from '../../src/core/log.ts';
+import { connectProvider } from '../../src/core/provider-client.ts';
+import { keychainAccount } from '../../src/core/session-entry.ts';
+import { createAuthSession, type AuthSession } from '../../src/core/session.ts';
+import { browserOpener, DEMO_ALICE, launchBrowser, type Browser } from '../../support/browser.ts';
+import { startTestDemo } from '../helpers/demo.ts';
 
 const ACCESS_TOKEN_TTL_S = 2;
 

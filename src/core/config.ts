@@ -1,12 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../demo/constants.ts';
+import { DEFAULT_DEMO_API_PORT, DEFAULT_DEMO_IDP_PORT, DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../shared/constants.ts';
 import { AuthError } from './errors.ts';
 import { LOG_LEVELS, parseLevel } from './log.ts';
 
-const DEFAULT_IDP_PORT = 4400;
-const DEFAULT_API_PORT = 4401;
 const DEFAULT_SCOPE = 'openid profile email';
 const ALWAYS_REQUESTED_SCOPES = ['openid', 'offline_access'];
 const DEFAULT_KEYCHAIN_SERVICE = 'dev.latchkey.desktop';
@@ -30,6 +28,8 @@ export interface AuthConfig {
   dataDir: string;
   /** True when no issuer was configured and the bundled demo provider is used. */
   usesDemoProvider: boolean;
+  /** With the demo provider: the loopback ports its provider and API listen on (DEMO_IDP_PORT, DEMO_API_PORT). */
+  demoPorts?: { idp: number; api: number };
 }
 
 /** The keys a JSON config file may carry (camelCase, like AuthConfig). */
@@ -132,15 +132,18 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dataDir?: string 
   const portSetting = pick('redirectPort');
   const redirectPort = portSetting ? parsePort(portSetting, problems, 'Use 0 (the default) for an ephemeral port, or the port registered in the callback URL at your provider.') ?? 0 : 0;
 
+  const demoPorts = usesDemoProvider
+    ? { idp: demoPort(env, 'DEMO_IDP_PORT', DEFAULT_DEMO_IDP_PORT, problems), api: demoPort(env, 'DEMO_API_PORT', DEFAULT_DEMO_API_PORT, problems) }
+    : undefined;
   const apiSetting = pick('apiBaseUrl');
   let apiBaseUrl = '';
   if (apiSetting) {
     apiBaseUrl = parseHttpUrl(apiSetting, problems, 'Use the https URL of your API.') ?? '';
-  } else if (usesDemoProvider) {
-    apiBaseUrl = `http://127.0.0.1:${demoPort(env, 'DEMO_API_PORT', DEFAULT_API_PORT, problems)}`;
+  } else if (demoPorts) {
+    apiBaseUrl = `http://127.0.0.1:${demoPorts.api}`;
   }
 
-  const demoIssuer = usesDemoProvider ? new URL(`http://127.0.0.1:${demoPort(env, 'DEMO_IDP_PORT', DEFAULT_IDP_PORT, problems)}`).href : '';
+  const demoIssuer = demoPorts ? new URL(`http://127.0.0.1:${demoPorts.idp}`).href : '';
 
   if (problems.length > 0) throw new AuthError('config_invalid', problems.join('\n'));
 
@@ -157,6 +160,7 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dataDir?: string 
   const effectiveAudience = usesDemoProvider ? DEMO_AUDIENCE : audience;
   if (effectiveAudience !== undefined) config.audience = effectiveAudience;
   if (resource !== undefined) config.resource = resource;
+  if (demoPorts) config.demoPorts = demoPorts;
   return config;
 }
 

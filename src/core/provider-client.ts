@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import type { UserProfile } from '../../shared/ipc.ts';
+import type { UserProfile } from '../shared/ipc.ts';
 import { isLoopbackHost, type AuthConfig } from './config.ts';
 import { AuthError, loginDenied } from './errors.ts';
 import { createHttpClient, type HttpClient } from './http.ts';
@@ -315,8 +315,7 @@ async function openBrowser(opener: Opener, url: string): Promise<void> {
   try {
     await opener(url);
   } catch (error) {
-    // No better code exists yet: the attempt ends as if the user had cancelled it.
-    throw new AuthError('login_cancelled', `The browser could not be opened (${messageOf(error)}). Set $BROWSER to your browser's command, or open the sign-in page yourself.`, { cause: error });
+    throw new AuthError('browser_unavailable', `The browser could not be opened (${messageOf(error)}). Set $BROWSER to your browser's command, or open the sign-in page yourself.`, { cause: error });
   }
 }
 

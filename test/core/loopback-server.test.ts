@@ -1,8 +1,8 @@
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuthError } from '../../../src/main/auth/errors.ts';
-import { callbackUrlOf, startLoopbackServer, type LoopbackServer, type ValidatedCallback } from '../../../src/main/auth/loopback-server.ts';
+import { AuthError } from '../../src/core/errors.ts';
+import { callbackUrlOf, startLoopbackServer, type LoopbackServer, type ValidatedCallback } from '../../src/core/loopback-server.ts';
 
 const STATE = 'state-abc123';
 const servers: LoopbackServer[] = [];

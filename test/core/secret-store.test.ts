@@ -4,10 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import keytar from 'keytar';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryStore, openKeychain } from '../../../src/main/auth/secret-store.ts';
+import { createMemoryStore, openKeychain } from '../../src/core/secret-store.ts';
 
 const run = promisify(execFile);
-const secretStoreModule = fileURLToPath(new URL('../../../src/main/auth/secret-store.ts', import.meta.url));
+const secretStoreModule = fileURLToPath(new URL('../../src/core/secret-store.ts', import.meta.url));
 
 describe('openKeychain', () => {
   const service = `latchkey-test-secret-store-${randomUUID()}`;

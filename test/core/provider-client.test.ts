@@ -6,12 +6,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type AuthConfig } from '../../../src/main/auth/config.ts';
-import { AuthError } from '../../../src/main/auth/errors.ts';
-import { createHttpClient, type HttpClient } from '../../../src/main/auth/http.ts';
-import { connectProvider, type ProviderClient, type TokenResult } from '../../../src/main/auth/provider-client.ts';
-import { browserOpener, DEMO_ALICE, launchBrowser, type Browser } from '../../helpers/browser.ts';
-import { demoEnv, startTestDemo } from '../../helpers/demo.ts';
+import { loadConfig, type AuthConfig } from '../../src/core/config.ts';
+import { AuthError } from '../../src/core/errors.ts';
+import { createHttpClient, type HttpClient } from '../../src/core/http.ts';
+import { connectProvider, type ProviderClient, type TokenResult } from '../../src/core/provider-client.ts';
+import { browserOpener, DEMO_ALICE, launchBrowser, type Browser } from '../../support/browser.ts';
+import { demoEnv, startTestDemo } from '../helpers/demo.ts';
 
 const NOW = 1_800_000_000_000;
 type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openProfileStore } from '../../../src/main/auth/profile-store.ts';
+import { openProfileStore } from '../../src/core/profile-store.ts';
 
 describe('openProfileStore', () => {
   let dataDir: string;

@@ -2,12 +2,12 @@
 // the real loopback listener and openid-client over undici.
 import { createServer, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type AuthConfig } from '../../../src/main/auth/config.ts';
-import { AuthError } from '../../../src/main/auth/errors.ts';
-import { createHttpClient, type HttpClient } from '../../../src/main/auth/http.ts';
-import { connectProvider, type Opener, type ProviderClient } from '../../../src/main/auth/provider-client.ts';
-import { browserOpener, DEMO_ALICE, DEMO_BOB, launchBrowser, type Browser } from '../../helpers/browser.ts';
-import { demoEnv, portOf, startTestDemo } from '../../helpers/demo.ts';
+import { loadConfig, type AuthConfig } from '../../src/core/config.ts';
+import { AuthError } from '../../src/core/errors.ts';
+import { createHttpClient, type HttpClient } from '../../src/core/http.ts';
+import { connectProvider, type Opener, type ProviderClient } from '../../src/core/provider-client.ts';
+import { browserOpener, DEMO_ALICE, DEMO_BOB, launchBrowser, type Browser } from '../../support/browser.ts';
+import { demoEnv, portOf, startTestDemo } from '../helpers/demo.ts';
 
 const NOW = 1_800_000_000_000;
 const ACCESS_TOKEN_TTL_S = 120;
@@ -173,6 +173,7 @@ describe('signIn against the demo provider', () => {
   it('ends with a clear error when the browser cannot be opened', async () => {
     let opened = '';
     const error = await errorOf(provider.signIn({ opener: async (url) => { opened = url; throw new Error('no display'); }, timeoutMs: 30_000 }));
+    expect(error.code).toBe('browser_unavailable');
     expect(error.message).toMatch(/browser could not be opened \(no display\)/);
     expect(await canBind(redirectPortOf(opened))).toBe(true);
   });

@@ -1,6 +1,6 @@
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { Opener } from '../../src/main/auth/index.ts';
+import type { Opener } from '../src/core/index.ts';
 
 export type { Browser, Page } from 'playwright-core';
 

@@ -1,0 +1,66 @@
+import { AuthError } from './errors.ts';
+import type { Refresher, SessionData } from './refresh-flight.ts';
+import { renewalTimes, type RetrySchedule } from './renewal.ts';
+
+/** How callers get an access token: from memory while it is fresh, else from the one refresh in flight. */
+export interface AccessTokens {
+  /** A valid access token, refreshed first when it is missing or about to expire (renewed ahead in the background). */
+  get(): Promise<string>;
+  /** After an API answered 401 for `rejected`: a newer token, with at most one refresh however many callers ask. */
+  afterUnauthorized(rejected: string): Promise<string>;
+}
+
+export function createAccessTokens(deps: {
+  data: SessionData;
+  refresher: Refresher;
+  retries: RetrySchedule;
+  clock(): number;
+  /** The message of the session's current error, for callers turned away during backoff. */
+  offlineMessage(): string | undefined;
+}): AccessTokens {
+  const { data, refresher, retries } = deps;
+
+  const requireSession = () => {
+    if (!data.refreshToken) throw new AuthError('signed_out', 'You are not signed in — sign in first.');
+  };
+
+  /** While offline with a retry scheduled, callers needing a new token fail fast instead of defeating the backoff; `retryNow()` overrides. */
+  const refreshUnlessBackingOff = (): Promise<string> => {
+    if (retries.pending && !refresher.running) {
+      return Promise.reject(new AuthError('provider_unreachable', deps.offlineMessage() ?? 'The provider cannot be reached right now; Latchkey keeps retrying.'));
+    }
+    return refresher.refresh();
+  };
+
+  const get = async (): Promise<string> => {
+    requireSession();
+    const { access } = data;
+    if (access && access.expiresAt === undefined) return access.value;
+    if (access && access.expiresAt !== undefined) {
+      const now = deps.clock();
+      const { refreshAt, staleAt } = renewalTimes(access.refreshedAt, access.expiresAt);
+      if (now < refreshAt) return access.value;
+      if (now < staleAt) {
+        // Refresh ahead: hand out the still-valid token, renew it in the background (single-flight).
+        if (!retries.pending) void refresher.refresh().catch(() => {});
+        return access.value;
+      }
+    }
+    return refreshUnlessBackingOff();
+  };
+
+  const afterUnauthorized = async (rejected: string): Promise<string> => {
+    requireSession();
+    const answering = refresher.awaitingAnswer;
+    if (answering) return answering;
+    if (data.access && data.access.value !== rejected) return get();
+    const running = refresher.running;
+    if (running) {
+      await running;
+      if (data.access && data.access.value !== rejected) return get();
+    }
+    return refreshUnlessBackingOff();
+  };
+
+  return { get, afterUnauthorized };
+}

@@ -1,0 +1,21 @@
+import type { AuthErrorCode } from '../shared/errors.ts';
+
+export type { AuthErrorCode };
+export { toErrorInfo } from '../shared/errors.ts';
+
+/** An auth failure with a stable `code` and a message a user can act on. */
+export class AuthError extends Error {
+  override name = 'AuthError';
+  readonly code: AuthErrorCode;
+
+  constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** The provider's error response to the authorization request (RFC 6749 §4.1.2.1), as one sentence. */
+export function loginDenied(error: string, description?: string | null, options?: { cause?: unknown }): AuthError {
+  const detail = description?.trim().replace(/[\s.]+$/, '');
+  return new AuthError('login_denied', `The provider did not sign you in: ${error}${detail ? ` — ${detail}` : ''}.`, options);
+}

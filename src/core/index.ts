@@ -1,0 +1,25 @@
+// The auth core: plain Node, shared by the Electron shell, the CLI, the bench
+// and the tests. Everything outside src/core imports it from here only.
+//
+// Where things are:
+//   sign-in flow      provider-client.ts (PKCE, state, nonce, code exchange, refresh, revoke)
+//                     loopback-server.ts (the 127.0.0.1 redirect listener), callback-pages.ts
+//   the session       session.ts (state machine, login/logout) → access-tokens.ts (fresh or refresh)
+//                     → refresh-flight.ts (single-flight, lock, redeem, store) · renewal.ts (margins, backoff)
+//   keychain access   session-entry.ts (the one entry: read/write/remove) → secret-store.ts (keytar)
+//                     refresh-lock.ts (cross-process lock) · profile-store.ts (non-secret profile cache)
+//   configuration     config.ts · http.ts (undici, proxies, timeouts) · log.ts (redacting logger)
+// The IPC contract the app exposes is src/shared/ipc.ts; error codes are src/shared/errors.ts.
+export { loadConfig, defaultDataDir, isLoopbackHost, type AuthConfig } from './config.ts';
+export { AuthError, toErrorInfo, type AuthErrorCode } from './errors.ts';
+export type { ErrorCode, ErrorInfo } from '../shared/errors.ts';
+export { createHttpClient, type HttpClient, type HttpClientOptions } from './http.ts';
+export { connectProvider, classifyProviderError, type Opener, type ProviderClient, type ProviderDeps, type SignInOptions, type TokenResult } from './provider-client.ts';
+export { startLoopbackServer, redirectUriFor, DEFAULT_SIGN_IN_TIMEOUT_MS, type LoopbackServer, type LoopbackServerOptions, type ValidatedCallback } from './loopback-server.ts';
+export { createLogger, fingerprint, type Logger, type LogLevel } from './log.ts';
+export { createMemoryStore, openKeychain, type SecretStore } from './secret-store.ts';
+export { createMemoryProfileStore, openProfileStore, type CachedProfile, type ProfileStore } from './profile-store.ts';
+export { acquireRefreshLock, announceEntryChange, refreshLockPath, withRefreshLock, type RefreshLock, type RefreshLockOptions } from './refresh-lock.ts';
+export { keychainAccount, parseStoredSession, type StoredSession } from './session-entry.ts';
+export { renewalTimes, retryDelayMs, type Timers } from './renewal.ts';
+export { createAuthSession, type AuthSession, type AuthSessionDeps } from './session.ts';

@@ -1,0 +1,214 @@
+import type { UserProfile } from '../shared/ipc.ts';
+import { AuthError } from './errors.ts';
+import { fingerprint, type Logger } from './log.ts';
+import type { ProfileStore } from './profile-store.ts';
+import type { ProviderClient, TokenResult } from './provider-client.ts';
+import { acquireRefreshLock } from './refresh-lock.ts';
+import type { SessionEntry } from './session-entry.ts';
+
+export interface AccessToken {
+  value: string;
+  refreshedAt: number;
+  expiresAt?: number;
+}
+
+/** What one process holds of a session. The refresh token is also in the keychain entry; the rest only here. */
+export interface SessionData {
+  refreshToken?: string;
+  scope?: string;
+  idToken?: string;
+  access?: AccessToken;
+  user?: UserProfile;
+  /** The entry generation (see RefreshLock) this process last read or wrote the keychain entry at; undefined = re-read it. */
+  knownGeneration?: string;
+}
+
+/** Takes what a token response carries into `data` (a refresh may omit the refresh token, the ID token or the scope). */
+export function applyTokens(data: SessionData, result: TokenResult, now: number): void {
+  data.access = { value: result.accessToken, refreshedAt: now };
+  if (result.expiresAt !== undefined) data.access.expiresAt = result.expiresAt;
+  if (result.refreshToken) data.refreshToken = result.refreshToken;
+  if (result.idToken) data.idToken = result.idToken;
+  if (result.scope) data.scope = result.scope;
+}
+
+/** The refreshes of one session: at most one in flight, and the next one only after the last stored its rotated token. */
+export interface Refresher {
+  /** A new access token: joins the flight waiting for the provider, or starts one once the last is stored. */
+  refresh(): Promise<string>;
+  /** The flight still waiting for the provider's answer, if any: its callers get the same token. */
+  readonly awaitingAnswer: Promise<string> | undefined;
+  /** The flight still running (answered or not): settles once its rotated token is stored. */
+  readonly running: Promise<void> | undefined;
+  /** Resolves once no refresh is running: a rotated refresh token is then in the keychain. */
+  whenIdle(): Promise<void>;
+}
+
+export interface RefresherDeps {
+  data: SessionData;
+  entry: SessionEntry;
+  profileStore: ProfileStore;
+  getProvider(): Promise<ProviderClient>;
+  clock(): number;
+  logger: Logger;
+  isClosed(): boolean;
+  /** A flight starts: nothing else should retry meanwhile. */
+  onStart(): void;
+  /** The provider answered with a new access token (before the rotated refresh token is stored). */
+  onRedeemed(): void;
+  /** The flight failed before the provider answered with tokens. */
+  onFailed(error: unknown): Promise<void>;
+}
+
+interface Flight {
+  /** Settles with the new access token as soon as the provider answered. */
+  token: Promise<string>;
+  /** Settles when the rotated refresh token is stored and the lock released. */
+  done: Promise<void>;
+  redeemed: boolean;
+}
+
+/**
+ * Refreshes are single-flight within the process and serialized across
+ * processes by the entry's lock file; a rotated refresh token is stored before
+ * the next refresh can start (RFC 9700 §4.14.2), and before the lock is
+ * released, so no process ever redeems a spent token.
+ */
+export function createRefresher(deps: RefresherDeps): Refresher {
+  const { data, entry, logger } = deps;
+  let flight: Flight | undefined;
+  let queued: Promise<string> | undefined;
+
+  const refresh = (): Promise<string> => {
+    if (flight && !flight.redeemed) return flight.token;
+    if (flight) {
+      // The last flight already answered and is storing its rotated token: the next one starts after it.
+      queued ??= flight.done.then(() => {
+        queued = undefined;
+        return refresh();
+      });
+      return queued;
+    }
+    if (deps.isClosed()) return Promise.reject(new AuthError('signed_out', 'The session is closed.'));
+    deps.onStart();
+    const token = deferred<string>();
+    token.promise.catch(() => {});
+    const current: Flight = { token: token.promise, done: Promise.resolve(), redeemed: false };
+    const onRedeemed = (accessToken: string) => {
+      current.redeemed = true;
+      deps.onRedeemed();
+      token.resolve(accessToken);
+    };
+    current.done = redeem(onRedeemed)
+      .catch(async (refreshError: unknown) => {
+        if (current.redeemed) {
+          logger.error('after the refresh', { error: String(refreshError) });
+          return;
+        }
+        await deps.onFailed(refreshError);
+        token.reject(refreshError);
+      })
+      .finally(() => {
+        if (flight === current) flight = undefined;
+      });
+    flight = current;
+    return token.promise;
+  };
+
+  /**
+   * The critical section, under the lock: make sure we hold the live refresh
+   * token, redeem it, store the rotated one, release. The keychain is re-read
+   * only when another process announced a change since we last synced with it.
+   */
+  const redeem = async (onRedeemed: (accessToken: string) => void): Promise<void> => {
+    const client = await deps.getProvider();
+    const lock = await acquireRefreshLock(entry.lockPath, { logger });
+    try {
+      if (entry.shared) {
+        if (data.knownGeneration === undefined || lock.readGeneration() !== data.knownGeneration) await adoptStoredToken();
+        data.knownGeneration = lock.announceChange();
+      }
+      const token = data.refreshToken;
+      if (!token) throw new AuthError('signed_out', 'You are not signed in — sign in first.');
+      let result: TokenResult;
+      try {
+        result = await client.refresh(token);
+      } catch (refreshError) {
+        // Deleted while still holding the lock, so a newer session another process stores next is never touched.
+        if (refreshError instanceof AuthError && refreshError.code === 'session_ended') await entry.remove();
+        throw refreshError;
+      }
+      const rotated = result.refreshToken !== undefined && result.refreshToken !== token;
+      const expectedSub = data.user?.sub;
+      if (result.user && expectedSub && result.user.sub !== expectedSub) {
+        // OpenID Connect Core §12.2: a refreshed ID token names the same user. These tokens are not
+        // used; the rotated refresh token is still stored, since the one just sent is spent and
+        // redeeming it again would look like reuse and revoke the whole family.
+        if (rotated) {
+          data.refreshToken = result.refreshToken;
+          await entry.write(result.refreshToken as string, expectedSub, data.scope);
+        }
+        logger.warn('refreshed ID token names another user; tokens refused', { rotated });
+        throw new AuthError(
+          'id_token_invalid',
+          'The provider renewed the session for a different user than the one signed in, so Latchkey did not use it. Sign out and sign in again.',
+        );
+      }
+      applyTokens(data, result, deps.clock());
+      if (result.user && data.user?.sub === result.user.sub) updateProfile(result.user);
+      logger.info('access token refreshed', { access: fingerprint(result.accessToken), refresh: fingerprint(data.refreshToken ?? token), rotated });
+      // Callers get the token now; the next refresh still waits for this flight, so the rotated token is stored first.
+      onRedeemed(result.accessToken);
+      if (rotated) await entry.write(data.refreshToken ?? token, data.user?.sub ?? '', data.scope);
+    } finally {
+      await lock.release();
+    }
+  };
+
+  /** Another process (the app, a CLI) may have rotated the token since we read it: the stored one is then the live one. */
+  const adoptStoredToken = async (): Promise<void> => {
+    const stored = await entry.read();
+    if (!stored) throw new AuthError('signed_out', 'You were signed out in another Latchkey window — sign in again.');
+    if (stored.refresh_token === data.refreshToken) return;
+    logger.info('using the refresh token another process stored', { refresh: fingerprint(stored.refresh_token) });
+    data.refreshToken = stored.refresh_token;
+    if (stored.scope) data.scope = stored.scope;
+    if (data.user?.sub !== stored.sub) data.user = deps.profileStore.get(entry.account)?.user ?? { sub: stored.sub };
+  };
+
+  /** A refresh may carry fresh ID token claims (a changed name or picture): keep the cache current. */
+  const updateProfile = (claims: UserProfile): void => {
+    const updated = { ...data.user, ...claims };
+    if (JSON.stringify(updated) === JSON.stringify(data.user)) return;
+    data.user = updated;
+    try {
+      const cached = deps.profileStore.get(entry.account);
+      deps.profileStore.set(entry.account, { user: updated, lastSignInAt: cached?.lastSignInAt ?? deps.clock() });
+    } catch (profileError) {
+      logger.warn('could not cache the profile', { error: String(profileError) });
+    }
+  };
+
+  return {
+    refresh,
+    get awaitingAnswer() {
+      return flight && !flight.redeemed ? flight.token : undefined;
+    },
+    get running() {
+      return flight?.done;
+    },
+    async whenIdle() {
+      while (flight) await flight.done;
+    },
+  };
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (reason: unknown) => void } {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
