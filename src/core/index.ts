@@ -14,12 +14,12 @@ export { loadConfig, defaultDataDir, isLoopbackHost, type AuthConfig } from './c
 export { AuthError, toErrorInfo, type AuthErrorCode } from './errors.ts';
 export type { ErrorCode, ErrorInfo } from '../shared/errors.ts';
 export { createHttpClient, type HttpClient, type HttpClientOptions } from './http.ts';
-export { connectProvider, classifyProviderError, type Opener, type ProviderClient, type ProviderDeps, type SignInOptions, type TokenResult } from './provider-client.ts';
+export { connectProvider, classifyProviderError, type Opener, type ProviderClient, type ProviderDeps, type RefreshOptions, type RotatedToken, type SignInOptions, type TokenResult } from './provider-client.ts';
 export { startLoopbackServer, redirectUriFor, DEFAULT_SIGN_IN_TIMEOUT_MS, type LoopbackServer, type LoopbackServerOptions, type ValidatedCallback } from './loopback-server.ts';
 export { createLogger, fingerprint, type Logger, type LogLevel } from './log.ts';
 export { createMemoryStore, openKeychain, type SecretStore } from './secret-store.ts';
 export { createMemoryProfileStore, openProfileStore, type CachedProfile, type ProfileStore } from './profile-store.ts';
-export { acquireRefreshLock, announceEntryChange, refreshLockPath, withRefreshLock, type RefreshLock, type RefreshLockOptions } from './refresh-lock.ts';
+export { acquireRefreshLock, announceEntryChange, defaultLockDir, refreshLockPath, withRefreshLock, type HeartbeatTimers, type RefreshLock, type RefreshLockOptions } from './refresh-lock.ts';
 export { keychainAccount, parseStoredSession, type StoredSession } from './session-entry.ts';
 export { renewalTimes, retryDelayMs, type Timers } from './renewal.ts';
 export { createAuthSession, type AuthSession, type AuthSessionDeps } from './session.ts';

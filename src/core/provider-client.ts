@@ -21,6 +21,21 @@ export interface TokenResult {
   user?: UserProfile;
 }
 
+/** What a refresh response carries that must outlive the response checks: the rotated refresh token. */
+export interface RotatedToken {
+  refreshToken: string;
+  scope?: string;
+}
+
+export interface RefreshOptions {
+  /**
+   * Called as soon as the token response arrives with a rotated refresh token,
+   * before the ID token is checked (JWKS fetch, signature, clock): the token
+   * sent is spent from then on, whatever those checks say.
+   */
+  onRotated?: (rotated: RotatedToken) => void;
+}
+
 export interface SignInOptions {
   opener: Opener;
   /** How long the user has to finish in the browser (default 5 minutes). */
@@ -34,7 +49,7 @@ export interface ProviderClient {
   /** The discovered authorization server metadata. */
   readonly metadata: Record<string, unknown>;
   signIn(options: SignInOptions): Promise<TokenResult>;
-  refresh(refreshToken: string): Promise<TokenResult>;
+  refresh(refreshToken: string, options?: RefreshOptions): Promise<TokenResult>;
   revoke(refreshToken: string): Promise<void>;
   endSessionUrl(idTokenHint?: string): string | undefined;
   redirectUriFor(port: number): string;
@@ -64,10 +79,11 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
   const issuerUrl = new URL(config.issuer);
   const loopbackHttp = issuerUrl.protocol === 'http:' && isLoopbackHost(issuerUrl.hostname);
 
+  const rotations = new Map<string, (rotated: RotatedToken) => void>();
   let configuration: oidc.Configuration;
   try {
     configuration = await oidc.discovery(issuerUrl, config.clientId, { token_endpoint_auth_method: 'none' }, oidc.None(), {
-      [oidc.customFetch]: http.fetch as oidc.CustomFetch,
+      [oidc.customFetch]: fetchReportingRotation(http.fetch, rotations, logger),
       execute: loopbackHttp ? [oidc.allowInsecureRequests] : [],
     });
   } catch (error) {
@@ -158,14 +174,17 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       }
     },
 
-    async refresh(refreshToken: string): Promise<TokenResult> {
+    async refresh(refreshToken: string, options: RefreshOptions = {}): Promise<TokenResult> {
       const sentAt = clock();
+      if (options.onRotated) rotations.set(refreshToken, options.onRotated);
       try {
         const response = await oidc.refreshTokenGrant(configuration, refreshToken, audienceParameters());
         logger?.debug('refreshed', { refreshToken: fingerprint(refreshToken), rotated: response.refresh_token !== undefined && response.refresh_token !== refreshToken });
         return toTokenResult(response, sentAt);
       } catch (error) {
         throw classifyProviderError(error, { operation: 'refresh' });
+      } finally {
+        rotations.delete(refreshToken);
       }
     },
 
@@ -182,6 +201,34 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       if (typeof metadata.end_session_endpoint !== 'string') return undefined;
       return oidc.buildEndSessionUrl(configuration, { client_id: config.clientId, ...(idTokenHint ? { id_token_hint: idTokenHint } : {}) }).href;
     },
+  };
+}
+
+/**
+ * openid-client's `customFetch` hook, used to see a refresh response before
+ * openid-client checks it: a successful refresh_token grant response that
+ * carries a new refresh token is reported at once to whoever waits for that
+ * redeemed token (RFC 9700 §4.14.2: the sent token is spent now). The response
+ * itself goes on to openid-client unchanged, for every check it makes.
+ */
+function fetchReportingRotation(fetch: HttpClient['fetch'], rotations: Map<string, (rotated: RotatedToken) => void>, logger: Logger | undefined): oidc.CustomFetch {
+  return async (url, options) => {
+    const response = await fetch(url, options as RequestInit);
+    const body = options.body;
+    if (response.status !== 200 || !(body instanceof URLSearchParams) || body.get('grant_type') !== 'refresh_token') return response;
+    const sent = body.get('refresh_token');
+    const report = sent === null ? undefined : rotations.get(sent);
+    if (!report) return response;
+    try {
+      const parsed = (await response.clone().json()) as { refresh_token?: unknown; scope?: unknown };
+      if (typeof parsed.refresh_token === 'string' && parsed.refresh_token !== '' && parsed.refresh_token !== sent) {
+        report({ refreshToken: parsed.refresh_token, ...(typeof parsed.scope === 'string' ? { scope: parsed.scope } : {}) });
+      }
+    } catch (error) {
+      // Not JSON: openid-client reports it as such; nothing was rotated that we could keep.
+      logger?.debug('refresh response not readable before its checks', { error: String(error) });
+    }
+    return response;
   };
 }
 

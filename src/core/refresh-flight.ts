@@ -2,7 +2,7 @@ import type { UserProfile } from '../shared/ipc.ts';
 import { AuthError } from './errors.ts';
 import { fingerprint, type Logger } from './log.ts';
 import type { ProfileStore } from './profile-store.ts';
-import type { ProviderClient, TokenResult } from './provider-client.ts';
+import type { ProviderClient, RotatedToken, TokenResult } from './provider-client.ts';
 import { acquireRefreshLock } from './refresh-lock.ts';
 import type { SessionEntry } from './session-entry.ts';
 
@@ -119,10 +119,16 @@ export function createRefresher(deps: RefresherDeps): Refresher {
    * The critical section, under the lock: make sure we hold the live refresh
    * token, redeem it, store the rotated one, release. The keychain is re-read
    * only when another process announced a change since we last synced with it.
+   *
+   * Persist first: the rotated token is written as soon as the provider's
+   * answer arrives, before openid-client checks the ID token (JWKS fetch,
+   * signature, clock) — the token just sent is spent, so a check failing on
+   * our side must not leave it as the one stored (RFC 9700 §4.14.2).
    */
   const redeem = async (onRedeemed: (accessToken: string) => void): Promise<void> => {
     const client = await deps.getProvider();
     const lock = await acquireRefreshLock(entry.lockPath, { logger });
+    let storing: Promise<void> | undefined;
     try {
       if (entry.shared) {
         if (data.knownGeneration === undefined || lock.readGeneration() !== data.knownGeneration) await adoptStoredToken();
@@ -130,24 +136,27 @@ export function createRefresher(deps: RefresherDeps): Refresher {
       }
       const token = data.refreshToken;
       if (!token) throw new AuthError('signed_out', 'You are not signed in — sign in first.');
+      // OpenID Connect Core §12.2: the session stays the signed-in user's, whoever a refreshed ID token names.
+      const sub = data.user?.sub ?? '';
+      const store = (rotated: RotatedToken) => {
+        if (storing || rotated.refreshToken === token) return;
+        data.refreshToken = rotated.refreshToken;
+        if (rotated.scope) data.scope = rotated.scope;
+        storing = entry.write(rotated.refreshToken, sub, data.scope);
+      };
       let result: TokenResult;
       try {
-        result = await client.refresh(token);
+        result = await client.refresh(token, { onRotated: store });
       } catch (refreshError) {
         // Deleted while still holding the lock, so a newer session another process stores next is never touched.
         if (refreshError instanceof AuthError && refreshError.code === 'session_ended') await entry.remove();
         throw refreshError;
       }
-      const rotated = result.refreshToken !== undefined && result.refreshToken !== token;
-      const expectedSub = data.user?.sub;
-      if (result.user && expectedSub && result.user.sub !== expectedSub) {
-        // OpenID Connect Core §12.2: a refreshed ID token names the same user. These tokens are not
-        // used; the rotated refresh token is still stored, since the one just sent is spent and
-        // redeeming it again would look like reuse and revoke the whole family.
-        if (rotated) {
-          data.refreshToken = result.refreshToken;
-          await entry.write(result.refreshToken as string, expectedSub, data.scope);
-        }
+      if (result.refreshToken) store({ refreshToken: result.refreshToken, ...(result.scope ? { scope: result.scope } : {}) });
+      const rotated = storing !== undefined;
+      if (result.user && sub && result.user.sub !== sub) {
+        // These tokens are not used; the rotated refresh token is stored all the same, since the
+        // one just sent is spent and redeeming it again would look like reuse and revoke the family.
         logger.warn('refreshed ID token names another user; tokens refused', { rotated });
         throw new AuthError(
           'id_token_invalid',
@@ -159,8 +168,8 @@ export function createRefresher(deps: RefresherDeps): Refresher {
       logger.info('access token refreshed', { access: fingerprint(result.accessToken), refresh: fingerprint(data.refreshToken ?? token), rotated });
       // Callers get the token now; the next refresh still waits for this flight, so the rotated token is stored first.
       onRedeemed(result.accessToken);
-      if (rotated) await entry.write(data.refreshToken ?? token, data.user?.sub ?? '', data.scope);
     } finally {
+      await storing?.catch((storeError: unknown) => logger.error('storing the rotated refresh token failed', { error: String(storeError) }));
       await lock.release();
     }
   };

@@ -1,47 +1,76 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { open, readFile, stat, unlink } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { closeSync, fstatSync, futimesSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { AuthError } from './errors.ts';
 import type { Logger } from './log.ts';
 
+/** The heartbeat's timer, injectable so tests can run a holder's 30 s without waiting 30 s. */
+export interface HeartbeatTimers {
+  setInterval(callback: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
 export interface RefreshLockOptions {
-  /** A lock older than this is taken over even if its holder still runs (a hung process must not block refreshes forever). */
-  staleAfterMs?: number;
-  /** Give up waiting after this long. */
+  /** Give up waiting for a live holder after this long. */
   timeoutMs?: number;
+  /** A lock whose heartbeat has not moved for this long is taken over: its holder is dead or stopped. */
+  staleAfterMs?: number;
+  /** How often a holder touches its lock. */
+  heartbeatMs?: number;
+  /** Monotonic milliseconds (default `performance.now`: does not jump with the wall clock or over sleep). */
+  clock?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  timers?: HeartbeatTimers;
+  /** Called once, when the lock turns out to be held by someone else (to show "waiting for …"). */
+  onWait?: () => void;
   logger?: Logger;
 }
 
-/** What a lock file holds: who took it and when. Never anything secret. */
+/** What a lock file holds: who took it, for diagnostics. Never anything secret. */
 interface LockOwner {
   pid: number;
   hostname: string;
-  createdAt: number;
   nonce: string;
 }
 
 interface ObservedLock {
-  raw: string;
   ino: number;
   mtimeMs: number;
-  owner?: LockOwner;
 }
 
-// A live holder must never be judged stale while it may still redeem and store: the
-// longest refresh under the lock is a keychain read and delete (5 s timeout each), the
-// token request (openid-client's 30 s timeout) and a keychain write and delete (5 s
-// each) — 50 s. Taking over earlier would let a second process redeem the same refresh
-// token. Waiters wait longer than the stale bound, so a hung holder is still taken over.
-const DEFAULT_STALE_AFTER_MS = 60_000;
+// A holder touches its lock every second from a synchronous timer callback, so a
+// keychain call stuck in the thread pool cannot stop the heartbeat; five missed
+// beats mean the holder is dead (SIGKILL, crash) or stopped (SIGSTOP, debugger).
+const DEFAULT_HEARTBEAT_MS = 1_000;
+const DEFAULT_STALE_AFTER_MS = 5_000;
+// The longest a live holder takes is a refresh (15 s headers timeout) plus JWKS
+// and keychain calls: waiters give up only well after that.
 const DEFAULT_TIMEOUT_MS = 75_000;
 const BREAKER_STALE_AFTER_MS = 5_000;
 
-/** The lock file that serializes refreshes of one keychain entry across every process sharing `dataDir`. */
-export function refreshLockPath(dataDir: string, account: string): string {
-  const id = createHash('sha256').update(account).digest('hex').slice(0, 16);
-  return join(dataDir, `refresh-${id}.lock`);
+/**
+ * The folder every process of this user finds, whatever its data folder:
+ * `$XDG_RUNTIME_DIR/latchkey` where the session has one, else
+ * `<os temp dir>/latchkey-<uid>`. It is checked when a lock is taken
+ * (`assertPrivateFolder`).
+ */
+export function defaultLockDir(env: NodeJS.ProcessEnv = process.env): string {
+  const runtimeDir = env.XDG_RUNTIME_DIR;
+  if (runtimeDir && runtimeDir.startsWith('/') && isDirectory(runtimeDir)) return join(runtimeDir, 'latchkey');
+  const uid = process.getuid?.();
+  return join(tmpdir(), uid === undefined ? 'latchkey' : `latchkey-${uid}`);
+}
+
+/**
+ * The lock file that serializes every use of one keychain entry (service +
+ * account) across all processes of this user: the entry is what is shared, so
+ * it is what is locked — two processes with different data folders still meet here.
+ */
+export function refreshLockPath(lockDir: string, service: string, account: string): string {
+  const id = createHash('sha256').update(`${service}\n${account}`).digest('hex').slice(0, 32);
+  return join(lockDir, `${id}.lock`);
 }
 
 /** A held lock. The holder may read and announce changes of the keychain entry it guards. */
@@ -64,10 +93,12 @@ export interface RefreshLock {
  * redeems its refresh token at a time — under rotation, redeeming the same
  * token twice revokes the whole family (RFC 9700 §4.14.2).
  *
- * The lock is a file created with O_EXCL holding its holder's pid and start
- * time. It is taken over when the holder is gone (pid dead) or the lock is
- * older than `staleAfterMs`. Waiters poll with a short, jittered delay. The
- * lock is always released, also when `critical` throws.
+ * Liveness, not age, decides when a lock may be taken over: the holder touches
+ * the file's mtime every `heartbeatMs`, and a waiter takes the lock over only
+ * after watching that mtime stand still for `staleAfterMs` of its own
+ * monotonic clock — a holder that is alive, however slow, is never taken
+ * over; one that died is, within seconds. The lock is always released, also
+ * when `critical` throws.
  */
 export async function withRefreshLock<T>(path: string, critical: (lock: RefreshLock) => Promise<T>, options: RefreshLockOptions = {}): Promise<T> {
   const lock = await acquireRefreshLock(path, options);
@@ -80,55 +111,102 @@ export async function withRefreshLock<T>(path: string, critical: (lock: RefreshL
 
 /** Takes the lock at `path` (see `withRefreshLock`); the caller must `release()` it. */
 export async function acquireRefreshLock(path: string, options: RefreshLockOptions = {}): Promise<RefreshLock> {
+  const clock = options.clock ?? (() => performance.now());
+  const sleep = options.sleep ?? delay;
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
-  const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const owner: LockOwner = { pid: process.pid, hostname: hostname(), createdAt: Date.now(), nonce: randomUUID() };
+  const deadline = clock() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const owner: LockOwner = { pid: process.pid, hostname: hostname(), nonce: randomUUID() };
+  assertPrivateFolder(join(path, '..'));
 
+  let watched: (ObservedLock & { since: number }) | undefined;
+  let announcedWait = false;
   for (let attempt = 0; ; attempt++) {
-    owner.createdAt = Date.now();
-    if (tryCreate(path, owner)) return heldLock(path, owner, options.logger);
-    const observed = await observe(path);
-    if (observed && isStale(observed, staleAfterMs)) {
-      options.logger?.warn('taking over a stale refresh lock', { holderPid: observed.owner?.pid, ageMs: Date.now() - ageBase(observed) });
-      await breakLock(path, observed);
+    const fd = tryCreate(path, owner);
+    if (fd !== undefined) return heldLock(path, fd, { ...options, clock, staleAfterMs });
+    const observed = observe(path);
+    if (!observed) continue;
+    const now = clock();
+    if (!watched || watched.ino !== observed.ino || watched.mtimeMs !== observed.mtimeMs) {
+      watched = { ...observed, since: now };
+    } else if (now - watched.since >= staleAfterMs) {
+      options.logger?.warn('taking over a refresh lock whose holder stopped (no heartbeat)', { stillForMs: Math.round(now - watched.since), holder: readOwner(path)?.pid });
+      breakLock(path, observed);
+      watched = undefined;
       continue;
     }
-    if (Date.now() >= deadline) {
-      throw new AuthError(
-        'provider_unreachable',
-        'Another Latchkey process has been refreshing this session for too long; try again in a moment.',
-      );
+    if (now >= deadline) {
+      throw new AuthError('provider_unreachable', 'Another Latchkey process has been refreshing this session for too long; try again in a moment.');
     }
-    await delay(Math.min(5 * 1.5 ** attempt, 50) * (0.5 + Math.random()));
+    if (!announcedWait) {
+      announcedWait = true;
+      options.onWait?.();
+    }
+    await sleep(Math.min(5 * 1.5 ** attempt, 50) * (0.5 + Math.random()));
   }
 }
 
 /**
  * Announces a change of the keychain entry guarded by the lock at `path`
- * (see `RefreshLock.readGeneration`). Holders call it through their lock; this
- * form is for the rare change made when the lock could not be had.
+ * (see `RefreshLock.readGeneration`). Holders call it through their lock.
  */
 export function announceEntryChange(path: string): string {
   const generation = randomUUID();
+  assertPrivateFolder(join(path, '..'));
   // Written in place: a reader that catches it half-written sees a value nobody
   // knows, which only makes it re-read the keychain — safe, and cheaper than a rename.
-  try {
-    writeFileSync(generationPathOf(path), generation, { mode: 0o600 });
-  } catch (error) {
-    if (codeOf(error) !== 'ENOENT') throw error;
-    mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
-    writeFileSync(generationPathOf(path), generation, { mode: 0o600 });
-  }
+  writeFileSync(generationPathOf(path), generation, { mode: 0o600 });
   return generation;
+}
+
+/**
+ * Creates `dir` (0700) if needed and refuses it unless it is a real folder,
+ * owned by this user and closed to everyone else: in a shared temp dir another
+ * user could pre-create it, or plant a symlink, to read or steer our locks.
+ */
+export function assertPrivateFolder(dir: string): void {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if (codeOf(error) === 'ENOENT') mkdirSync(dir, { recursive: true, mode: 0o700 });
+    else if (codeOf(error) !== 'EEXIST') throw error;
+  }
+  const info = lstatSync(dir);
+  const uid = process.getuid?.();
+  const problem = !info.isDirectory()
+    ? 'it is not a folder (a symlink or a file)'
+    : uid !== undefined && info.uid !== uid
+      ? `it belongs to another user (uid ${info.uid})`
+      : uid !== undefined && (info.mode & 0o077) !== 0
+        ? `others may use it (mode ${(info.mode & 0o777).toString(8)})`
+        : undefined;
+  if (problem) {
+    throw new AuthError('config_invalid', `The lock folder ${dir} cannot be trusted: ${problem}. Remove it (Latchkey recreates it, private to you), or set XDG_RUNTIME_DIR.`);
+  }
 }
 
 function generationPathOf(path: string): string {
   return path.replace(/\.lock$/, '') + '.generation';
 }
 
-function heldLock(path: string, owner: LockOwner, logger?: Logger): RefreshLock {
+function heldLock(path: string, fd: number, options: RefreshLockOptions & { clock: () => number; staleAfterMs: number }): RefreshLock {
+  const { clock, staleAfterMs, logger } = options;
+  const timers = options.timers ?? realHeartbeatTimers;
   const generationPath = generationPathOf(path);
+  let lastBeat = clock();
+  let stamp = 0;
   let released = false;
+  const beat = () => {
+    try {
+      // Waiters only compare the mtime with what they saw before: it must change on every beat.
+      stamp = Math.max(Date.now() / 1000, stamp + 0.001);
+      futimesSync(fd, stamp, stamp);
+      if (fstatSync(fd).nlink === 0) logger?.warn('the refresh lock was taken over while held (this process stopped for longer than the stale bound)');
+      else lastBeat = clock();
+    } catch (error) {
+      logger?.warn('could not refresh the lock heartbeat', { error: String(error) });
+    }
+  };
+  const heartbeat = timers.setInterval(beat, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
   return {
     readGeneration() {
       try {
@@ -141,118 +219,114 @@ function heldLock(path: string, owner: LockOwner, logger?: Logger): RefreshLock 
     async release() {
       if (released) return;
       released = true;
-      release(path, owner, logger);
+      timers.clearInterval(heartbeat);
+      // Waiters take over only a lock whose mtime stood still for `staleAfterMs`. Our
+      // last beat is younger than half that, so nobody can have taken it over: the
+      // file at `path` is ours and is removed without a check-then-delete race.
+      if (clock() - lastBeat < staleAfterMs / 2) removeOwnLock(path);
+      else releaseAfterStall(path, fd, logger);
+      closeSync(fd);
     },
   };
 }
 
 // The uncontended path is synchronous on purpose: a few microseconds of local
 // file work, instead of a thread-pool round trip per call on every refresh.
-function tryCreate(path: string, owner: LockOwner): boolean {
+function tryCreate(path: string, owner: LockOwner): number | undefined {
   let fd: number;
   try {
     fd = openSync(path, 'wx', 0o600);
   } catch (error) {
-    if (codeOf(error) === 'ENOENT') {
-      mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
-      return tryCreate(path, owner);
-    }
-    if (codeOf(error) === 'EEXIST') return false;
+    if (codeOf(error) === 'EEXIST') return undefined;
     throw error;
   }
-  try {
-    writeSync(fd, JSON.stringify(owner));
-  } finally {
-    closeSync(fd);
-  }
-  return true;
+  writeSync(fd, JSON.stringify(owner));
+  return fd;
 }
 
-async function observe(path: string): Promise<ObservedLock | undefined> {
+function observe(path: string): ObservedLock | undefined {
   try {
-    const [raw, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-    return { raw, ino: info.ino, mtimeMs: info.mtimeMs, owner: parseOwner(raw) };
+    const info = statSync(path);
+    return { ino: info.ino, mtimeMs: info.mtimeMs };
   } catch (error) {
     if (codeOf(error) === 'ENOENT') return undefined;
     throw error;
   }
 }
 
-function isStale(lock: ObservedLock, staleAfterMs: number): boolean {
-  if (Date.now() - ageBase(lock) > staleAfterMs) return true;
-  // A lock file without its content yet is being written right now: not stale.
-  const owner = lock.owner;
-  return owner !== undefined && owner.hostname === hostname() && !isAlive(owner.pid);
-}
-
-function ageBase(lock: ObservedLock): number {
-  return lock.owner?.createdAt ?? lock.mtimeMs;
+function readOwner(path: string): LockOwner | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as LockOwner;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Removes a stale lock without racing other waiters that judged it stale too:
- * breakers serialize on a second O_EXCL file and delete the lock only if it is
- * still the very file they judged, never a fresh lock someone took meanwhile.
+ * breakers serialize on a second O_EXCL file, move the lock aside atomically
+ * and keep it only if it is still the very file they judged; a fresh lock
+ * someone took meanwhile is put back.
  */
-async function breakLock(path: string, judged: ObservedLock): Promise<void> {
+function breakLock(path: string, judged: ObservedLock): void {
   const breakerPath = `${path}.break`;
-  let breaker;
+  let breaker: number;
   try {
-    breaker = await open(breakerPath, 'wx', 0o600);
+    breaker = openSync(breakerPath, 'wx', 0o600);
   } catch (error) {
     if (codeOf(error) !== 'EEXIST') throw error;
-    const info = await stat(breakerPath).catch(() => undefined);
-    if (info && Date.now() - info.mtimeMs > BREAKER_STALE_AFTER_MS) await unlink(breakerPath).catch(() => {});
-    await delay(5);
+    const info = observe(breakerPath);
+    if (info && Date.now() - info.mtimeMs > BREAKER_STALE_AFTER_MS) removeOwnLock(breakerPath);
     return;
   }
+  const aside = `${path}.${randomUUID()}.stale`;
   try {
-    const current = await observe(path);
-    if (current && current.ino === judged.ino && current.raw === judged.raw) await unlink(path).catch(() => {});
-  } finally {
-    await breaker.close();
-    await unlink(breakerPath).catch(() => {});
-  }
-}
-
-function release(path: string, owner: LockOwner, logger?: Logger): void {
-  let raw: string | undefined;
-  try {
-    raw = readFileSync(path, 'utf8');
-  } catch {
-    raw = undefined;
-  }
-  if (raw !== undefined && parseOwner(raw)?.nonce === owner.nonce) {
-    try {
-      unlinkSync(path);
-    } catch {
-      // Already gone.
+    renameSync(path, aside);
+    const moved = observe(aside);
+    if (moved && (moved.ino !== judged.ino || moved.mtimeMs !== judged.mtimeMs)) {
+      try {
+        linkSync(aside, path);
+      } catch {
+        // Someone took the lock in the meantime; the one we moved was released already.
+      }
     }
-  } else {
-    logger?.warn('the refresh lock was taken over while held (the refresh took longer than the stale bound)');
-  }
-}
-
-function parseOwner(raw: string): LockOwner | undefined {
-  try {
-    const value = JSON.parse(raw) as Partial<LockOwner>;
-    if (typeof value.pid === 'number' && typeof value.createdAt === 'number' && typeof value.nonce === 'string') {
-      return { pid: value.pid, createdAt: value.createdAt, nonce: value.nonce, hostname: String(value.hostname ?? '') };
-    }
-  } catch {
-    // Empty or partly written: judged by the file's age instead.
-  }
-  return undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return codeOf(error) === 'EPERM';
+    if (codeOf(error) !== 'ENOENT') throw error;
+  } finally {
+    removeOwnLock(aside);
+    closeSync(breaker);
+    removeOwnLock(breakerPath);
   }
 }
+
+/** After this process stalled past the stale bound: remove the lock only if it is still our file. */
+function releaseAfterStall(path: string, fd: number, logger?: Logger): void {
+  const ours = fstatSync(fd);
+  const current = observe(path);
+  if (ours.nlink > 0 && current?.ino === ours.ino) removeOwnLock(path);
+  else logger?.warn('the refresh lock was taken over while held (this process stopped for longer than the stale bound)');
+}
+
+function removeOwnLock(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone.
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+const realHeartbeatTimers: HeartbeatTimers = {
+  setInterval: (callback, ms) => setInterval(callback, ms).unref(),
+  clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
+};
 
 function codeOf(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;

@@ -6,7 +6,7 @@ import { createLogger, fingerprint, type Logger } from './log.ts';
 import { openProfileStore, type ProfileStore } from './profile-store.ts';
 import { connectProvider, type Opener, type ProviderClient, type TokenResult } from './provider-client.ts';
 import { applyTokens, createRefresher, type SessionData } from './refresh-flight.ts';
-import { acquireRefreshLock, announceEntryChange, refreshLockPath } from './refresh-lock.ts';
+import { acquireRefreshLock, defaultLockDir, refreshLockPath } from './refresh-lock.ts';
 import { createAccessTokens } from './access-tokens.ts';
 import { createRetrySchedule, realTimers, type Timers } from './renewal.ts';
 import { keychainAccount, openSessionEntry } from './session-entry.ts';
@@ -45,6 +45,10 @@ export interface AuthSessionDeps {
   logger?: Logger;
   timers?: Timers;
   random?: () => number;
+  /** Where the cross-process lock lives (default `defaultLockDir()`: per user, whatever the data folder). */
+  lockDir?: string;
+  /** A sign-in or sign-out is waiting for another process to finish with the keychain entry. */
+  onLockWait?: () => void;
 }
 
 const SESSION_ENDED_MESSAGE = 'Your session ended — sign in again.';
@@ -66,7 +70,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
   const logger = deps.logger ?? createLogger();
   const secretStore = deps.secretStore ?? (await openKeychain(config.keychainService, { logger }));
   const profileStore = deps.profileStore ?? openProfileStore(config.dataDir);
-  const lockPath = refreshLockPath(config.dataDir, keychainAccount(config));
+  const lockPath = refreshLockPath(deps.lockDir ?? defaultLockDir(), config.keychainService, keychainAccount(config));
   const entry = openSessionEntry({ config, secretStore, profileStore, lockPath, logger, onDegraded: () => emit() });
   const retries = createRetrySchedule({ timers: deps.timers ?? realTimers, random: deps.random ?? Math.random, logger });
 
@@ -172,24 +176,26 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
 
   const cancelLogin = () => attempts.cancel('Sign-in was cancelled.');
 
+  const lockEntry = () => acquireRefreshLock(lockPath, { logger, ...(deps.onLockWait ? { onWait: deps.onLockWait } : {}) });
+
   /** Stores a completed sign-in as the session, under the lock, and ends the session it replaces at the provider. */
   const adoptSignIn = async (result: TokenResult & { refreshToken: string }): Promise<void> => {
     const signedInUser: UserProfile = result.user ?? { sub: '' };
     await refresher.whenIdle();
     retries.cancel();
     retries.reset();
-    // Under the lock, so a refresh in another process cannot store its rotated token over this new session.
-    const lock = await acquireRefreshLock(lockPath, { logger, timeoutMs: 10_000 }).catch(() => undefined);
+    // Under the lock, never without it: a refresh in another process must not store its rotated token over this new session.
+    const lock = await lockEntry();
     const replaced = data.refreshToken;
     try {
       delete data.scope;
       delete data.idToken;
       applyTokens(data, result, clock());
       data.user = signedInUser;
-      data.knownGeneration = lock ? lock.announceChange() : announceEntryChange(lockPath);
+      data.knownGeneration = lock.announceChange();
       await entry.write(result.refreshToken, signedInUser.sub, data.scope);
     } finally {
-      await lock?.release();
+      await lock.release();
     }
     try {
       profileStore.set(entry.account, { user: signedInUser, lastSignInAt: clock() });
@@ -252,16 +258,16 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     const hint = data.idToken;
     const tokens = new Set<string>();
     if (data.refreshToken) tokens.add(data.refreshToken);
-    const lock = await acquireRefreshLock(lockPath, { logger, timeoutMs: 5_000 }).catch(() => undefined);
+    // Waits for a refresh running in another process: it stores its rotated token first, so that is the token deleted and revoked here.
+    const lock = await lockEntry();
     try {
       const stored = await entry.read().catch(() => null);
       if (stored) tokens.add(stored.refresh_token);
-      if (lock) lock.announceChange();
-      else announceEntryChange(lockPath);
+      lock.announceChange();
       await entry.remove();
       forgetLocally(undefined);
     } finally {
-      await lock?.release();
+      await lock.release();
     }
     logger.info('signed out');
     emit();

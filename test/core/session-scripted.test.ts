@@ -122,6 +122,7 @@ describe('auth session (scripted provider, injected clock)', () => {
       clock: () => clock.now,
       logger: createLogger({ level: 'silent' }),
       random: () => 1,
+      lockDir: dataDir,
       ...(timers ? { timers } : {}),
     });
     sessions.push(session);
@@ -213,7 +214,7 @@ describe('auth session (scripted provider, injected clock)', () => {
     await session.getAccessToken();
     await vi.waitFor(async () => expect(JSON.parse((await secretStore.get(account))!).refresh_token).toBe('rt-1'));
     // What another process does when it rotates: announce the change, then store.
-    announceEntryChange(refreshLockPath(dataDir, account));
+    announceEntryChange(refreshLockPath(dataDir, config.keychainService, account));
     await storeEntry('rt-from-other-process');
     await session.refreshAfterUnauthorized('at-1');
     expect(scripted.redeemed).toEqual(['rt-0', 'rt-from-other-process']);
@@ -232,7 +233,7 @@ describe('auth session (scripted provider, injected clock)', () => {
     expect(reads).toBe(startupReads + 1); // the first refresh of a restored session always re-reads
     for (let i = 0; i < 3; i++) token = await session.refreshAfterUnauthorized(token);
     expect(reads).toBe(startupReads + 1);
-    announceEntryChange(refreshLockPath(dataDir, account));
+    announceEntryChange(refreshLockPath(dataDir, config.keychainService, account));
     await session.refreshAfterUnauthorized(token);
     expect(reads).toBe(startupReads + 2);
     expect(scripted.redeemed).toEqual(['rt-0', 'rt-1', 'rt-2', 'rt-3', 'rt-4']);
