@@ -2,6 +2,7 @@ import type { AuthState } from '../shared/ipc.ts';
 import { AuthError, openProfileStore, createAuthSession, keychainAccount } from '../core/index.ts';
 import type { AuthConfig, Logger, Opener, AuthSession } from '../core/index.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
+import { holdSignalsUntilStored } from './interrupts.ts';
 import type { CliIo } from './main.ts';
 
 export interface CommandContext {
@@ -20,11 +21,18 @@ async function withSession<T>(context: CommandContext, use: (session: AuthSessio
   const refuse: Opener = async () => {
     throw new AuthError('invalid_argument', 'This command does not open a browser.');
   };
-  const session = await createAuthSession({ config: context.config, opener: opener ?? refuse, logger: context.logger });
+  let waitShown = false;
+  const onLockWait = () => {
+    if (!waitShown) context.io.stderr('Waiting for another Latchkey process to finish with the session…');
+    waitShown = true;
+  };
+  const session = await createAuthSession({ config: context.config, opener: opener ?? refuse, logger: context.logger, onLockWait });
+  const releaseSignals = holdSignalsUntilStored(session);
   try {
     return await use(session);
   } finally {
     await session.close();
+    releaseSignals();
   }
 }
 
@@ -75,15 +83,10 @@ export async function loginCommand(context: CommandContext, values: Values): Pro
         io.stderr('A sign-in from the command line needs the OS keychain to be kept; start a Secret Service (e.g. gnome-keyring) or unlock the keychain, then try again.');
         return EXIT.usage;
       }
-      const cancel = () => session.cancelLogin();
-      process.once('SIGINT', cancel);
-      try {
-        const signedIn = await session.login(timeoutMs === undefined ? {} : { timeoutMs });
-        io.stdout(`Signed in as ${displayName(signedIn)} (${signedIn.user?.sub ?? ''})\n`);
-        return EXIT.ok;
-      } finally {
-        process.removeListener('SIGINT', cancel);
-      }
+      // Ctrl-C cancels the sign-in (holdSignalsUntilStored), freeing the loopback port.
+      const signedIn = await session.login(timeoutMs === undefined ? {} : { timeoutMs });
+      io.stdout(`Signed in as ${displayName(signedIn)} (${signedIn.user?.sub ?? ''})\n`);
+      return EXIT.ok;
     },
     opener,
   );

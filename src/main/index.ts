@@ -2,6 +2,7 @@
 // (src/main/auth) to Electron — the opener, IPC, windows, power and network
 // events — and holds no auth logic of its own.
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { BrowserWindow, app, dialog, ipcMain, net, powerMonitor, protocol, screen, session as electronSession, shell } from 'electron';
 import { createAuthSession, createLogger, loadConfig, toErrorInfo } from '../core/index.ts';
 import type { AuthSession, Logger } from '../core/index.ts';
@@ -122,7 +123,15 @@ function focusMainWindow(): void {
   if (window) bringToFront(window);
 }
 
-/** On quit: cancel a pending sign-in (closing its loopback listener), close the session, then the demo servers. */
+/** How long quitting waits for a refresh in flight to store its rotated refresh token. */
+const QUIT_GRACE_MS = 5_000;
+
+/**
+ * On quit: cancel a pending sign-in (closing its loopback listener), close the
+ * session — which lets a refresh in flight store its rotated token, for a few
+ * seconds at most (RFC 9700 §4.14.2: quitting between the provider's answer and
+ * the keychain write would lose it) — then the demo servers.
+ */
 function shutDownOnQuit(running: Running, logger: Logger): void {
   let closed = false;
   app.on('before-quit', (event) => {
@@ -133,7 +142,7 @@ function shutDownOnQuit(running: Running, logger: Logger): void {
       try {
         for (const stop of running.stop) stop();
         running.session.cancelLogin();
-        await running.session.close();
+        await Promise.race([running.session.close(), delay(QUIT_GRACE_MS, undefined, { ref: false })]);
         await running.demo?.close();
       } catch (error) {
         logger.warn('shutdown was not clean', { error: toErrorInfo(error).message });

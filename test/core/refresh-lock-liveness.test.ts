@@ -1,0 +1,156 @@
+// The lock's liveness rules with real files and processes: a holder that is
+// alive, however slow, keeps the lock; one that died or stopped loses it within
+// seconds. Long holds run on an injected clock and heartbeat timers.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { acquireRefreshLock, defaultLockDir, refreshLockPath, type HeartbeatTimers } from '../../src/core/refresh-lock.ts';
+
+const lockModule = fileURLToPath(new URL('../../src/core/refresh-lock.ts', import.meta.url));
+
+/** A monotonic clock and interval timers that move only when the test says so. */
+function fakeTime() {
+  const time = { now: 0 };
+  let intervals: Array<{ callback: () => void; ms: number; next: number }> = [];
+  const timers: HeartbeatTimers = {
+    setInterval(callback, ms) {
+      const interval = { callback, ms, next: time.now + ms };
+      intervals.push(interval);
+      return interval;
+    },
+    clearInterval(handle) {
+      intervals = intervals.filter((interval) => interval !== handle);
+    },
+  };
+  const advance = (ms: number) => {
+    time.now += ms;
+    for (const interval of intervals) {
+      while (interval.next <= time.now) {
+        interval.callback();
+        interval.next += interval.ms;
+      }
+    }
+  };
+  return { clock: () => time.now, timers, advance, get now() { return time.now; } };
+}
+
+const stoppedTimers: HeartbeatTimers = { setInterval: () => 0, clearInterval: () => {} };
+
+describe('refresh lock liveness', () => {
+  let dir: string;
+  let path: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'latchkey-liveness-'));
+    path = refreshLockPath(dir, 'latchkey-test', 'latchkey-desktop@http://127.0.0.1:4400/');
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('does not take over a holder that is alive but slow (30 s)', async () => {
+    const time = fakeTime();
+    const holder = await acquireRefreshLock(path, { clock: time.clock, timers: time.timers });
+    let acquiredAt: number | undefined;
+    const waiting = acquireRefreshLock(path, {
+      clock: time.clock,
+      sleep: async (ms) => {
+        time.advance(ms);
+        await new Promise((resolve) => setImmediate(resolve));
+      },
+      timeoutMs: 120_000,
+    }).then((lock) => {
+      acquiredAt = time.now;
+      return lock;
+    });
+    while (time.now < 30_000) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(acquiredAt).toBeUndefined();
+    await holder.release();
+    const lock = await waiting;
+    expect(acquiredAt).toBeGreaterThanOrEqual(30_000);
+    await lock.release();
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('takes over a holder whose heartbeat stopped after the stale bound, and the stopped holder leaves the new lock alone', async () => {
+    const time = fakeTime();
+    const stopped = await acquireRefreshLock(path, { clock: time.clock, timers: stoppedTimers });
+    const lock = await acquireRefreshLock(path, {
+      clock: time.clock,
+      sleep: async (ms) => {
+        time.advance(ms);
+        await new Promise((resolve) => setImmediate(resolve));
+      },
+    });
+    expect(time.now).toBeGreaterThanOrEqual(5_000);
+    expect(time.now).toBeLessThan(6_000);
+    // The stopped holder wakes up and releases: the lock it lost must stay with its new holder.
+    await stopped.release();
+    expect(existsSync(path)).toBe(true);
+    await lock.release();
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('takes over the lock of a holder killed with SIGKILL within seconds', async () => {
+    const script = `import { acquireRefreshLock } from ${JSON.stringify(lockModule)};
+      await acquireRefreshLock(${JSON.stringify(path)});
+      console.log('held');
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('held') && resolve()));
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.on('exit', resolve));
+    const started = performance.now();
+    const lock = await acquireRefreshLock(path, { timeoutMs: 15_000 });
+    expect(performance.now() - started).toBeLessThan(7_000);
+    await lock.release();
+  });
+
+  it('keeps the lock of a live holder in another process, whose heartbeat runs on its own', async () => {
+    const script = `import { acquireRefreshLock } from ${JSON.stringify(lockModule)};
+      const lock = await acquireRefreshLock(${JSON.stringify(path)}, { heartbeatMs: 50 });
+      console.log('held');
+      await new Promise((r) => setTimeout(r, 1500));
+      console.log('releasing');
+      await lock.release();`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    await new Promise<void>((resolve) => child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()).includes('held') && resolve()));
+    // A stale bound of 400 ms: eight heartbeats of the holder fit in it, and it holds for 1.5 s.
+    const lock = await acquireRefreshLock(path, { staleAfterMs: 400, timeoutMs: 10_000 });
+    expect(output).toContain('releasing');
+    await lock.release();
+  });
+
+  it('refuses a lock folder that is a symlink or open to others', async () => {
+    const elsewhere = join(dir, 'elsewhere');
+    await mkdir(elsewhere, { mode: 0o700 });
+    const linked = join(dir, 'linked');
+    await symlink(elsewhere, linked);
+    await expect(acquireRefreshLock(refreshLockPath(linked, 's', 'a'))).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringContaining('not a folder') });
+    const open = join(dir, 'open');
+    await mkdir(open);
+    await chmod(open, 0o777);
+    await expect(acquireRefreshLock(refreshLockPath(open, 's', 'a'))).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringContaining('mode 777') });
+    const fresh = join(dir, 'fresh');
+    const lock = await acquireRefreshLock(refreshLockPath(fresh, 's', 'a'));
+    await lock.release();
+  });
+
+  it.runIf(process.getuid?.() === 0)('refuses a lock folder another user created first', async () => {
+    const foreign = join(dir, 'foreign');
+    await mkdir(foreign, { mode: 0o700 });
+    const { chown } = await import('node:fs/promises');
+    await chown(foreign, 65534, 65534);
+    await expect(acquireRefreshLock(refreshLockPath(foreign, 's', 'a'))).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringContaining('another user') });
+  });
+
+  it('lives in XDG_RUNTIME_DIR when there is one, else in a per-user folder of the temp dir, whatever the data folder', () => {
+    expect(defaultLockDir({ XDG_RUNTIME_DIR: dir })).toBe(join(dir, 'latchkey'));
+    expect(defaultLockDir({})).toBe(join(tmpdir(), `latchkey-${process.getuid?.() ?? ''}`.replace(/-$/, '')));
+    expect(refreshLockPath(dir, 'service', 'account')).not.toBe(refreshLockPath(dir, 'other-service', 'account'));
+  });
+});
