@@ -5,12 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AuthError } from './errors.ts';
 import type { Logger } from './log.ts';
-
-/** The heartbeat's timer, injectable so tests can run a holder's 30 s without waiting 30 s. */
-export interface HeartbeatTimers {
-  setInterval(callback: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-}
+import { backgroundTimers, delay, realTimers, type Timers } from './timers.ts';
 
 export interface RefreshLockOptions {
   /** Give up waiting for a live holder after this long. */
@@ -19,10 +14,10 @@ export interface RefreshLockOptions {
   staleAfterMs?: number;
   /** How often a holder touches its lock. */
   heartbeatMs?: number;
-  /** Monotonic milliseconds (default `performance.now`: does not jump with the wall clock or over sleep). */
+  /** Staleness and deadlines are judged on this clock (default `performance.now`: monotonic, so a wall-clock jump or a suspended machine is not mistaken for a dead holder). */
   clock?: () => number;
-  sleep?: (ms: number) => Promise<void>;
-  timers?: HeartbeatTimers;
+  /** Waiters poll and holders beat on these (default: the process's; a wait keeps the process alive, a heartbeat does not). */
+  timers?: Timers;
   /** Called once, when the lock turns out to be held by someone else (to show "waiting for …"). */
   onWait?: () => void;
   logger?: Logger;
@@ -112,7 +107,7 @@ export async function withRefreshLock<T>(path: string, critical: (lock: RefreshL
 /** Takes the lock at `path` (see `withRefreshLock`); the caller must `release()` it. */
 export async function acquireRefreshLock(path: string, options: RefreshLockOptions = {}): Promise<RefreshLock> {
   const clock = options.clock ?? (() => performance.now());
-  const sleep = options.sleep ?? delay;
+  const timers = options.timers ?? realTimers;
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   const deadline = clock() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const owner: LockOwner = { pid: process.pid, hostname: hostname(), nonce: randomUUID() };
@@ -141,7 +136,7 @@ export async function acquireRefreshLock(path: string, options: RefreshLockOptio
       announcedWait = true;
       options.onWait?.();
     }
-    await sleep(Math.min(5 * 1.5 ** attempt, 50) * (0.5 + Math.random()));
+    await delay(timers, Math.min(5 * 1.5 ** attempt, 50) * (0.5 + Math.random()));
   }
 }
 
@@ -190,7 +185,7 @@ function generationPathOf(path: string): string {
 
 function heldLock(path: string, fd: number, options: RefreshLockOptions & { clock: () => number; staleAfterMs: number }): RefreshLock {
   const { clock, staleAfterMs, logger } = options;
-  const timers = options.timers ?? realHeartbeatTimers;
+  const timers = options.timers ?? backgroundTimers;
   const generationPath = generationPathOf(path);
   let lastBeat = clock();
   let stamp = 0;
@@ -206,7 +201,14 @@ function heldLock(path: string, fd: number, options: RefreshLockOptions & { cloc
       logger?.warn('could not refresh the lock heartbeat', { error: String(error) });
     }
   };
-  const heartbeat = timers.setInterval(beat, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+  let heartbeat: unknown;
+  const schedule = () => {
+    heartbeat = timers.setTimeout(() => {
+      beat();
+      if (!released) schedule();
+    }, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+  };
+  schedule();
   return {
     readGeneration() {
       try {
@@ -219,7 +221,7 @@ function heldLock(path: string, fd: number, options: RefreshLockOptions & { cloc
     async release() {
       if (released) return;
       released = true;
-      timers.clearInterval(heartbeat);
+      timers.clearTimeout(heartbeat);
       // Waiters take over only a lock whose mtime stood still for `staleAfterMs`. Our
       // last beat is younger than half that, so nobody can have taken it over: the
       // file at `path` is ours and is removed without a check-then-delete race.
@@ -323,15 +325,6 @@ function isDirectory(path: string): boolean {
   }
 }
 
-const realHeartbeatTimers: HeartbeatTimers = {
-  setInterval: (callback, ms) => setInterval(callback, ms).unref(),
-  clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
-};
-
 function codeOf(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -8,37 +8,44 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireRefreshLock, defaultLockDir, refreshLockPath, type HeartbeatTimers } from '../../src/core/refresh-lock.ts';
+import { acquireRefreshLock, defaultLockDir, refreshLockPath } from '../../src/core/refresh-lock.ts';
+import { createLogger } from '../../src/core/log.ts';
+import type { Timers } from '../../src/core/timers.ts';
 
 const lockModule = fileURLToPath(new URL('../../src/core/refresh-lock.ts', import.meta.url));
 
-/** A monotonic clock and interval timers that move only when the test says so. */
+/**
+ * A monotonic clock that moves only when the waiter sleeps: its poll delay
+ * advances the clock and fires, at once, every holder heartbeat that fell due.
+ */
 function fakeTime() {
   const time = { now: 0 };
-  let intervals: Array<{ callback: () => void; ms: number; next: number }> = [];
-  const timers: HeartbeatTimers = {
-    setInterval(callback, ms) {
-      const interval = { callback, ms, next: time.now + ms };
-      intervals.push(interval);
-      return interval;
+  let pending: Array<{ callback: () => void; at: number }> = [];
+  const holderTimers: Timers = {
+    setTimeout(callback, ms) {
+      const timer = { callback, at: time.now + ms };
+      pending.push(timer);
+      return timer;
     },
-    clearInterval(handle) {
-      intervals = intervals.filter((interval) => interval !== handle);
+    clearTimeout(handle) {
+      pending = pending.filter((timer) => timer !== handle);
     },
   };
-  const advance = (ms: number) => {
-    time.now += ms;
-    for (const interval of intervals) {
-      while (interval.next <= time.now) {
-        interval.callback();
-        interval.next += interval.ms;
+  const waiterTimers: Timers = {
+    setTimeout(callback, ms) {
+      time.now += ms;
+      for (let due = pending.find((timer) => timer.at <= time.now); due; due = pending.find((timer) => timer.at <= time.now)) {
+        pending = pending.filter((timer) => timer !== due);
+        due.callback();
       }
-    }
+      return setImmediate(callback);
+    },
+    clearTimeout: (handle) => clearImmediate(handle as NodeJS.Immediate),
   };
-  return { clock: () => time.now, timers, advance, get now() { return time.now; } };
+  return { clock: () => time.now, holderTimers, waiterTimers, get now() { return time.now; } };
 }
 
-const stoppedTimers: HeartbeatTimers = { setInterval: () => 0, clearInterval: () => {} };
+const stoppedTimers: Timers = { setTimeout: () => 0, clearTimeout: () => {} };
 
 describe('refresh lock liveness', () => {
   let dir: string;
@@ -53,16 +60,9 @@ describe('refresh lock liveness', () => {
 
   it('does not take over a holder that is alive but slow (30 s)', async () => {
     const time = fakeTime();
-    const holder = await acquireRefreshLock(path, { clock: time.clock, timers: time.timers });
+    const holder = await acquireRefreshLock(path, { clock: time.clock, timers: time.holderTimers });
     let acquiredAt: number | undefined;
-    const waiting = acquireRefreshLock(path, {
-      clock: time.clock,
-      sleep: async (ms) => {
-        time.advance(ms);
-        await new Promise((resolve) => setImmediate(resolve));
-      },
-      timeoutMs: 120_000,
-    }).then((lock) => {
+    const waiting = acquireRefreshLock(path, { clock: time.clock, timers: time.waiterTimers, timeoutMs: 120_000 }).then((lock) => {
       acquiredAt = time.now;
       return lock;
     });
@@ -78,15 +78,11 @@ describe('refresh lock liveness', () => {
   it('takes over a holder whose heartbeat stopped after the stale bound, and the stopped holder leaves the new lock alone', async () => {
     const time = fakeTime();
     const stopped = await acquireRefreshLock(path, { clock: time.clock, timers: stoppedTimers });
-    const lock = await acquireRefreshLock(path, {
-      clock: time.clock,
-      sleep: async (ms) => {
-        time.advance(ms);
-        await new Promise((resolve) => setImmediate(resolve));
-      },
-    });
-    expect(time.now).toBeGreaterThanOrEqual(5_000);
-    expect(time.now).toBeLessThan(6_000);
+    let takenOverAt: number | undefined;
+    const logger = { ...createLogger({ level: 'silent' }), warn: () => void (takenOverAt ??= time.now) };
+    const lock = await acquireRefreshLock(path, { clock: time.clock, timers: time.waiterTimers, logger });
+    expect(takenOverAt).toBeGreaterThanOrEqual(5_000);
+    expect(takenOverAt).toBeLessThan(5_200);
     // The stopped holder wakes up and releases: the lock it lost must stay with its new holder.
     await stopped.release();
     expect(existsSync(path)).toBe(true);
