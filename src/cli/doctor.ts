@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { createHttpClient, redirectUriFor, connectProvider, openProfileStore, openKeychain } from '../core/index.ts';
+import { createHttpClient, redirectUriFor, connectProvider, openProfileStore, openKeychain, assertPrivateFolder, defaultLockDir, toErrorInfo } from '../core/index.ts';
 import type { ProviderClient } from '../core/index.ts';
 import type { CommandContext } from './context.ts';
 import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
@@ -68,7 +68,7 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
         },
   );
 
-  checks.push(dataFolderCheck(config.dataDir));
+  checks.push(dataFolderCheck(config.dataDir), lockFolderCheck(defaultLockDir(io.env)), rotationCheck(config.issuer));
 
   for (const check of checks) {
     io.stdout(`${MARK[check.outcome]} ${check.name}: ${check.detail}\n`);
@@ -164,7 +164,7 @@ async function redirectCheck(port: number, issuer: string): Promise<Check> {
   return { name: 'Redirect URI', outcome: 'pass', detail: `${uriFor(port)} — register at the provider: ${register}` };
 }
 
-/** The folder the cached profile and the refresh lock live in: every command but `doctor` needs it. */
+/** The folder the cached profile lives in: every command but `doctor` needs it. */
 function dataFolderCheck(dataDir: string): Check {
   try {
     openProfileStore(dataDir);
@@ -179,6 +179,35 @@ function dataFolderCheck(dataDir: string): Check {
       failsWith: EXIT.usage,
     };
   }
+}
+
+/** Where every process of this user meets to take turns with the keychain entry, whatever its data folder. */
+function lockFolderCheck(lockDir: string): Check {
+  try {
+    assertPrivateFolder(lockDir);
+    return { name: 'Lock folder', outcome: 'pass', detail: `${lockDir} (private to you)` };
+  } catch (error) {
+    return { name: 'Lock folder', outcome: 'fail', detail: toErrorInfo(error).message, fix: `Remove ${lockDir}, or set XDG_RUNTIME_DIR to your own runtime folder.`, failsWith: EXIT.usage };
+  }
+}
+
+/**
+ * Latchkey stores a rotated refresh token before it checks the response, so
+ * only a crash or power loss between the provider's answer and the keychain
+ * write can lose one — and under rotation the next refresh would then look
+ * like reuse and end the session (RFC 9700 §4.14.2). A provider's grace period
+ * for the previous token closes that window; Auth0 has one.
+ */
+function rotationCheck(issuer: string): Check {
+  if (/(^|\.)auth0\.com$/i.test(new URL(issuer).hostname)) {
+    return {
+      name: 'Rotation grace period',
+      outcome: 'warn',
+      detail: 'Auth0 can accept the previous refresh token for a few seconds after rotating it; with 0 a crash between its answer and the keychain write ends the session',
+      fix: 'Application → Settings → Refresh Token Rotation: set the Rotation Overlap Period (reuse interval) to about 10 seconds.',
+    };
+  }
+  return { name: 'Rotation grace period', outcome: 'pass', detail: 'none needed from the provider: a rotated refresh token is stored as soon as it arrives, before the response is checked' };
 }
 
 function portIsFree(port: number): Promise<boolean> {

@@ -19,7 +19,7 @@ export { startLoopbackServer, redirectUriFor, DEFAULT_SIGN_IN_TIMEOUT_MS, type L
 export { createLogger, fingerprint, type Logger, type LogLevel } from './log.ts';
 export { createMemoryStore, openKeychain, type SecretStore } from './secret-store.ts';
 export { createMemoryProfileStore, openProfileStore, type CachedProfile, type ProfileStore } from './profile-store.ts';
-export { acquireRefreshLock, announceEntryChange, defaultLockDir, refreshLockPath, withRefreshLock, type RefreshLock, type RefreshLockOptions } from './refresh-lock.ts';
+export { acquireRefreshLock, announceEntryChange, assertPrivateFolder, defaultLockDir, refreshLockPath, withRefreshLock, type RefreshLock, type RefreshLockOptions } from './refresh-lock.ts';
 export { keychainAccount, parseStoredSession, type StoredSession } from './session-entry.ts';
 export { renewalTimes, retryDelayMs } from './renewal.ts';
 export { realTimers, type Timers } from './timers.ts';
