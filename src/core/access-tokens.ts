@@ -1,8 +1,9 @@
+import { isUsable, type AccessToken } from './access-cache.ts';
 import { AuthError } from './errors.ts';
 import type { Refresher, SessionData } from './refresh-flight.ts';
 import { renewalTimes, type RetrySchedule } from './renewal.ts';
 
-/** How callers get an access token: from memory while it is fresh, else from the one refresh in flight. */
+/** How callers get an access token: from memory while it is fresh, else from the shared cache, else from the one refresh in flight. */
 export interface AccessTokens {
   /** A valid access token, refreshed first when it is missing or about to expire (renewed ahead in the background). */
   get(): Promise<string>;
@@ -15,6 +16,8 @@ export function createAccessTokens(deps: {
   refresher: Refresher;
   retries: RetrySchedule;
   clock(): number;
+  /** The access token other processes of this session share (the keychain cache), if any. */
+  readShared(): Promise<AccessToken | undefined>;
   /** The message of the session's current error, for callers turned away during backoff. */
   offlineMessage(): string | undefined;
 }): AccessTokens {
@@ -32,8 +35,30 @@ export function createAccessTokens(deps: {
     return refresher.refresh();
   };
 
+  let sharedRead: Promise<void> | undefined;
+  /** Adopts the shared token when it is usable and newer than ours: another process refreshed, so this one need not. One read for all concurrent callers. */
+  const adoptShared = (): Promise<void> =>
+    (sharedRead ??= deps
+      .readShared()
+      .then((cached) => {
+        if (cached && cached.value !== data.access?.value && isUsable(cached, deps.clock()) && (cached.expiresAt ?? Infinity) > (data.access?.expiresAt ?? 0)) data.access = cached;
+      })
+      .finally(() => {
+        sharedRead = undefined;
+      }));
+
+  const freshInMemory = (): string | undefined => {
+    const { access } = data;
+    if (!access) return undefined;
+    if (access.expiresAt === undefined || deps.clock() < renewalTimes(access.refreshedAt, access.expiresAt).refreshAt) return access.value;
+    return undefined;
+  };
+
   const get = async (): Promise<string> => {
     requireSession();
+    const fresh = freshInMemory();
+    if (fresh !== undefined) return fresh;
+    if (!refresher.running) await adoptShared();
     const { access } = data;
     if (access && access.expiresAt === undefined) return access.value;
     if (access && access.expiresAt !== undefined) {

@@ -1,16 +1,11 @@
 import type { UserProfile } from '../shared/ipc.ts';
+import { isUsable, type AccessCache, type AccessToken } from './access-cache.ts';
 import { AuthError } from './errors.ts';
 import { fingerprint, type Logger } from './log.ts';
 import type { ProfileStore } from './profile-store.ts';
 import type { ProviderClient, RotatedToken, TokenResult } from './provider-client.ts';
 import { acquireRefreshLock } from './refresh-lock.ts';
 import type { SessionEntry } from './session-entry.ts';
-
-export interface AccessToken {
-  value: string;
-  refreshedAt: number;
-  expiresAt?: number;
-}
 
 /** What one process holds of a session. The refresh token is also in the keychain entry; the rest only here. */
 export interface SessionData {
@@ -47,6 +42,7 @@ export interface Refresher {
 export interface RefresherDeps {
   data: SessionData;
   entry: SessionEntry;
+  accessCache: AccessCache;
   profileStore: ProfileStore;
   getProvider(): Promise<ProviderClient>;
   clock(): number;
@@ -130,9 +126,18 @@ export function createRefresher(deps: RefresherDeps): Refresher {
     // The lock runs on the real clock: its ages are compared across processes.
     const lock = await acquireRefreshLock(entry.lockPath, { logger });
     let storing: Promise<void> | undefined;
+    let caching: Promise<void> | undefined;
     try {
       if (entry.shared) {
-        if (data.knownGeneration === undefined || lock.readGeneration() !== data.knownGeneration) await adoptStoredToken();
+        if (data.knownGeneration === undefined || lock.readGeneration() !== data.knownGeneration) {
+          await adoptStoredToken();
+          // Another process may have just refreshed: its access token serves our callers, no redeem needed.
+          if (await adoptCachedAccess()) {
+            data.knownGeneration = lock.readGeneration();
+            onRedeemed((data.access as AccessToken).value);
+            return;
+          }
+        }
         data.knownGeneration = lock.announceChange();
       }
       const token = data.refreshToken;
@@ -150,7 +155,7 @@ export function createRefresher(deps: RefresherDeps): Refresher {
         result = await client.refresh(token, { onRotated: store });
       } catch (refreshError) {
         // Deleted while still holding the lock, so a newer session another process stores next is never touched.
-        if (refreshError instanceof AuthError && refreshError.code === 'session_ended') await entry.remove();
+        if (refreshError instanceof AuthError && refreshError.code === 'session_ended') await Promise.all([entry.remove(), deps.accessCache.remove()]);
         throw refreshError;
       }
       if (result.refreshToken) store({ refreshToken: result.refreshToken, ...(result.scope ? { scope: result.scope } : {}) });
@@ -169,7 +174,9 @@ export function createRefresher(deps: RefresherDeps): Refresher {
       logger.info('access token refreshed', { access: fingerprint(result.accessToken), refresh: fingerprint(data.refreshToken ?? token), rotated });
       // Callers get the token now; the next refresh still waits for this flight, so the rotated token is stored first.
       onRedeemed(result.accessToken);
+      if (data.access) caching = deps.accessCache.write(data.access);
     } finally {
+      await caching;
       await storing?.catch((storeError: unknown) => logger.error('storing the rotated refresh token failed', { error: String(storeError) }));
       await lock.release();
     }
@@ -184,6 +191,16 @@ export function createRefresher(deps: RefresherDeps): Refresher {
     data.refreshToken = stored.refresh_token;
     if (stored.scope) data.scope = stored.scope;
     if (data.user?.sub !== stored.sub) data.user = deps.profileStore.get(entry.account)?.user ?? { sub: stored.sub };
+  };
+
+  /** The shared access token, when it is usable and newer than ours. */
+  const adoptCachedAccess = async (): Promise<boolean> => {
+    const cached = await deps.accessCache.read();
+    if (!cached || cached.value === data.access?.value || !isUsable(cached, deps.clock())) return false;
+    if ((cached.expiresAt ?? Infinity) <= (data.access?.expiresAt ?? 0)) return false;
+    logger.info('using the access token another process refreshed', { access: fingerprint(cached.value) });
+    data.access = cached;
+    return true;
   };
 
   /** A refresh may carry fresh ID token claims (a changed name or picture): keep the cache current. */

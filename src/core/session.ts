@@ -7,6 +7,7 @@ import { openProfileStore, type ProfileStore } from './profile-store.ts';
 import { connectProvider, type Opener, type ProviderClient, type TokenResult } from './provider-client.ts';
 import { applyTokens, createRefresher, type SessionData } from './refresh-flight.ts';
 import { acquireRefreshLock, defaultLockDir, refreshLockPath } from './refresh-lock.ts';
+import { openAccessCache } from './access-cache.ts';
 import { createAccessTokens } from './access-tokens.ts';
 import { createRetrySchedule } from './renewal.ts';
 import { backgroundTimers, type Timers } from './timers.ts';
@@ -73,6 +74,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
   const profileStore = deps.profileStore ?? openProfileStore(config.dataDir);
   const lockPath = refreshLockPath(deps.lockDir ?? defaultLockDir(), config.keychainService, keychainAccount(config));
   const entry = openSessionEntry({ config, secretStore, profileStore, lockPath, logger, onDegraded: () => emit() });
+  const accessCache = openAccessCache({ config, secretStore, refreshAccount: entry.account, logger });
   const timers = deps.timers ?? backgroundTimers;
   const retries = createRetrySchedule({ timers, random: deps.random ?? Math.random, logger });
 
@@ -159,6 +161,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
   const refresher = createRefresher({
     data,
     entry,
+    accessCache,
     profileStore,
     getProvider,
     clock,
@@ -174,7 +177,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     onFailed: classify,
   });
 
-  const accessTokens = createAccessTokens({ data, refresher, retries, clock, offlineMessage: () => error?.message });
+  const accessTokens = createAccessTokens({ data, refresher, retries, clock, readShared: () => (entry.shared ? accessCache.read() : Promise.resolve(undefined)), offlineMessage: () => error?.message });
 
   const cancelLogin = () => attempts.cancel('Sign-in was cancelled.');
 
@@ -196,6 +199,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       data.user = signedInUser;
       data.knownGeneration = lock.announceChange();
       await entry.write(result.refreshToken, signedInUser.sub, data.scope);
+      if (data.access) await accessCache.write(data.access);
     } finally {
       await lock.release();
     }
@@ -266,7 +270,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       const stored = await entry.read().catch(() => null);
       if (stored) tokens.add(stored.refresh_token);
       lock.announceChange();
-      await entry.remove();
+      await Promise.all([entry.remove(), accessCache.remove()]);
       forgetLocally(undefined);
     } finally {
       await lock.release();

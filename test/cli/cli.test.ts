@@ -160,7 +160,9 @@ describe('latchkey CLI', () => {
       expect(result.stdout.trim()).toMatch(JWT);
       expect(await apiStatus(result.stdout.trim())).toBe(200);
     }
-    expect(demo.stats.tokenRequests - before).toBe(4);
+    // Each redeems under the lock, or adopts the access token another one refreshed after it started.
+    expect(demo.stats.tokenRequests - before).toBeGreaterThanOrEqual(1);
+    expect(demo.stats.tokenRequests - before).toBeLessThanOrEqual(4);
     expect(demo.stats.reuseDetected).toBe(0);
     const after = await cli(['token']);
     expect(after.code).toBe(0);

@@ -148,7 +148,9 @@ describe('refresh token rotation across processes', () => {
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout.trim()).toMatch(JWT);
     }
-    expect(demo.stats.tokenRequests - before).toBe(8);
+    // Each process redeems under the lock, or adopts the access token another one refreshed after it started.
+    expect(demo.stats.tokenRequests - before).toBeGreaterThanOrEqual(1);
+    expect(demo.stats.tokenRequests - before).toBeLessThanOrEqual(8);
     expect(demo.stats.reuseDetected).toBe(0);
     const after = await cli(['token', '--refresh'], { AUTH_DATA_DIR: otherDataDir });
     expect(after.code, after.stderr).toBe(0);

@@ -226,7 +226,7 @@ describe('auth session (scripted provider, injected clock)', () => {
     await storeEntry('rt-0');
     let reads = 0;
     const inner = secretStore;
-    const counting: SecretStore = { ...inner, kind: 'os', get: (key) => (reads++, inner.get(key)) };
+    const counting: SecretStore = { ...inner, kind: 'os', get: (key) => (key === account && reads++, inner.get(key)) };
     secretStore = counting;
     const session = await start(scripted.provider);
     const startupReads = reads;
