@@ -1,5 +1,10 @@
 #!/usr/bin/env node
-// The package's `latchkey` command. Node ≥ 22.18 runs the TypeScript CLI directly (type stripping).
-import { main } from '../src/cli/main.ts';
+// The package's `latchkey` command: the bundled CLI that `npm run build` writes to out/cli/
+// (what an installed package runs), else — in a checkout that was not built — the
+// TypeScript source, which Node ≥ 22.18 runs directly (type stripping).
+import { existsSync } from 'node:fs';
+import { URL } from 'node:url';
 
+const bundled = new URL('../out/cli/main.js', import.meta.url);
+const { main } = await import(existsSync(bundled) ? bundled.href : '../src/cli/main.ts');
 await main();

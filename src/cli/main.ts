@@ -7,7 +7,6 @@ import { loadConfig, toErrorInfo, createLogger } from '../core/index.ts';
 import type { AuthConfig } from '../core/index.ts';
 import { loginCommand, logoutCommand, statusCommand, tokenCommand } from './commands.ts';
 import type { CliIo, CommandContext } from './context.ts';
-import { doctorCommand } from './doctor.ts';
 import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
 
 export const USAGE = `Usage: latchkey <command> [options]
@@ -44,7 +43,8 @@ const COMMANDS: Record<string, Command> = {
   status: { options: { json: { type: 'boolean' } }, run: statusCommand },
   token: { options: { refresh: { type: 'boolean' } }, run: tokenCommand },
   logout: { options: {}, run: logoutCommand },
-  doctor: { options: {}, run: doctorCommand },
+  // Loaded only when asked for: it needs the protocol and HTTP libraries, which `token` usually does not.
+  doctor: { options: {}, run: async (context) => (await import('./doctor.ts')).doctorCommand(context) },
 };
 
 /** Runs one CLI command and returns its exit code. */

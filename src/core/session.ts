@@ -1,13 +1,14 @@
 import type { AuthState, AuthStatus, ErrorInfo, UserProfile } from '../shared/ipc.ts';
 import type { AuthConfig } from './config.ts';
 import { AuthError, toErrorInfo } from './errors.ts';
-import { createHttpClient, type HttpClient } from './http.ts';
+import type { HttpClient } from './http.ts';
 import { createLogger, fingerprint, type Logger } from './log.ts';
 import { openProfileStore, type ProfileStore } from './profile-store.ts';
-import { connectProvider, type Opener, type ProviderClient, type TokenResult } from './provider-client.ts';
+import type { Opener, ProviderClient, TokenResult } from './provider-client.ts';
 import { applyTokens, createRefresher, type SessionData } from './refresh-flight.ts';
 import { acquireRefreshLock, defaultLockDir, refreshLockPath } from './refresh-lock.ts';
 import { openAccessCache } from './access-cache.ts';
+import { revokeRefreshTokens } from './revocation.ts';
 import { createAccessTokens } from './access-tokens.ts';
 import { createRetrySchedule } from './renewal.ts';
 import { backgroundTimers, type Timers } from './timers.ts';
@@ -112,8 +113,11 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
 
   const getProvider = (): Promise<ProviderClient> => {
     if (!provider) {
-      const http = deps.http ?? (ownHttp ??= createHttpClient());
-      provider = connectProvider(config, { http, clock, logger, ...(deps.timers ? { timers: deps.timers } : {}) });
+      // Loaded on first network need: a CLI answering from the shared access token never pays for them.
+      provider = Promise.all([import('./provider-client.ts'), import('./http.ts')]).then(([{ connectProvider }, { createHttpClient }]) => {
+        const http = deps.http ?? (ownHttp ??= createHttpClient());
+        return connectProvider(config, { http, clock, logger, ...(deps.timers ? { timers: deps.timers } : {}) });
+      });
       // A failed discovery is retried on next need rather than remembered.
       provider.catch(() => {
         provider = undefined;
@@ -282,13 +286,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       logger.warn('provider unreachable at logout; the session was forgotten locally only', { error: String(providerError) });
       return undefined;
     });
-    let revoked = client !== undefined || tokens.size === 0;
-    for (const token of client ? tokens : []) {
-      await client?.revoke(token).catch((revokeError: unknown) => {
-        revoked = false;
-        logger.warn('revocation failed', { error: String(revokeError), refresh: fingerprint(token) });
-      });
-    }
+    const revoked = client ? await revokeRefreshTokens(client, tokens, logger) : tokens.size === 0;
     const endSessionUrl = client?.endSessionUrl(hint);
     return endSessionUrl === undefined ? { revoked } : { revoked, endSessionUrl };
   };

@@ -1,0 +1,40 @@
+import { resolve } from 'node:path';
+import { defineConfig } from 'vite';
+
+const root = import.meta.dirname;
+
+/**
+ * The `latchkey` command as one bundled ES module (`out/cli/main.js`), so it
+ * starts without TypeScript stripping. Dependencies stay external, loaded from
+ * node_modules (keytar is native); the protocol and HTTP libraries sit behind
+ * dynamic imports in their own chunks, loaded only when a command needs the network.
+ */
+export default defineConfig({
+  build: {
+    ssr: resolve(root, 'src/cli/main.ts'),
+    outDir: resolve(root, 'out/cli'),
+    emptyOutDir: true,
+    target: 'node22',
+    minify: false,
+    rollupOptions: {
+      // The core's modules do nothing when imported, so index.ts re-exporting the protocol
+      // and HTTP modules does not pull them (and openid-client, undici) into start-up.
+      treeshake: { moduleSideEffects: (id: string, external: boolean) => external || !/\/src\/(core|shared)\//.test(id) },
+      output: {
+        format: 'es',
+        entryFileNames: 'main.js',
+        chunkFileNames: 'chunks/[name].js',
+        // Only these wait behind a dynamic import; what they share with the start-up path stays out of their chunks.
+        advancedChunks: {
+          includeDependenciesRecursively: false,
+          groups: [
+            { name: 'protocol', test: /src\/core\/(provider-client|loopback-server|callback-pages)\.ts$/, priority: 3 },
+            { name: 'http', test: /src\/core\/http\.ts$/, priority: 3 },
+            { name: 'commands', test: /src\/cli\/(doctor|opener|system-opener)\.ts$/, priority: 3 },
+            { name: 'core', test: /\/src\//, priority: 1 },
+          ],
+        },
+      },
+    },
+  },
+});
