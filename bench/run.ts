@@ -8,7 +8,9 @@
 //   coalesce  1000 concurrent refreshAfterUnauthorized() with one rejected token;
 //   steady    the demo API called every 100 ms with 5-second access tokens;
 //   restore   a new session object with a stored refresh token → first access token;
-//   memory    heap and RSS over the steady run.
+//   memory    heap and RSS over the steady run;
+//   cli       `latchkey token` (bundled) with a cached token vs. a bare `node -e 0`, and the
+//             token requests 20 sequential + 8 parallel calls cost (bench/cli.ts).
 // With --json the last line is one JSON object with every figure.
 import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -22,6 +24,7 @@ import type { AuthSession } from '../src/core/index.ts';
 import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../src/shared/constants.ts';
 import type { DemoStats } from '../src/demo/index.ts';
 import { browserOpener, DEMO_ALICE, DEMO_BOB, launchBrowser } from '../support/browser.ts';
+import { measureCli } from './cli.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -202,6 +205,8 @@ try {
     session_over_client_ratio: round2(median(tokenInHand) / median(viaClient)),
     keychain_write_ms: round2(median(writes)),
     limit_with_keychain_ratio: round2((median(direct) + median(writes)) / median(direct)),
+    // The real limit: the next refresh may start only once the POST is answered and the rotated token written.
+    vs_limit: round2(median(viaSession) / (median(direct) + median(writes))),
   };
 
   // ---- coalesce: many callers, one rejected token ------------------------------------------------
@@ -314,8 +319,13 @@ try {
   }
   const restore_ms = round2(median(restores));
 
+  say('cli: 20 × `node -e 0`, 20 sequential + 8 parallel `latchkey token` (bundled) after one login');
+  const cliFigures = await measureCli({ rounds: 20, parallel: 8, median });
+  const cli = { ...cliFigures, token_ms: round2(cliFigures.token_ms), node_floor_ms: round2(cliFigures.node_floor_ms) };
+
   const stats = await providerStats();
   const result = {
+    cli,
     refresh,
     coalesce,
     steady,
@@ -323,7 +333,9 @@ try {
     memory,
     provider: { tokenRequests: stats.tokenRequests, reuseDetected: stats.reuseDetected },
     targets: {
-      refresh_ratio_le_1_15: refresh.ratio <= 1.15,
+      refresh_vs_limit_le_1_10: refresh.vs_limit <= 1.1,
+      cli_token_le_3x_floor_plus_100: cli.token_ms <= 3 * cli.node_floor_ms + 100,
+      cli_provider_requests_le_1: cli.provider_requests <= 1,
       refresh_token_ratio_le_1_15: refresh.token_ratio <= 1.15,
       coalesce_one_request: coalesce.tokenRequests === 1,
       coalesce_p99_within_2x: coalesce.p99_vs_single_refresh <= 2,
@@ -335,15 +347,18 @@ try {
   const rows: [string, string, string][] = [
     ['refresh: bare POST (median)', `${refresh.direct_ms} ms`, 'the physical limit'],
     ['refresh: through the session (median)', `${refresh.session_ms} ms`, 'incl. lock and the rotated token stored'],
-    ['refresh: ratio session / bare', `${refresh.ratio}`, 'target ≤ 1.15'],
+    ['refresh: ratio session / bare', `${refresh.ratio}`, ''],
+    ['refresh: vs. the limit (POST + write)', `${refresh.vs_limit}`, 'target ≤ 1.10'],
     ['refresh: bare keychain write (median)', `${refresh.keychain_write_ms} ms`, `bare POST + write = ${refresh.limit_with_keychain_ratio}× bare POST`],
-    ['refresh: until callers have the token', `${refresh.session_token_ms} ms`, `${refresh.token_ratio}× bare POST (store finishes after)`],
+    ['refresh: until callers have the token', `${refresh.session_token_ms} ms`, `token_ratio ${refresh.token_ratio}× bare POST (target ≤ 1.15)`],
     ['refresh: openid-client alone (median)', `${refresh.client_ms} ms`, `session until token = ${refresh.session_over_client_ratio}× this`],
     [`coalesce: token requests for ${CALLERS} callers`, `${coalesce.tokenRequests}`, `target 1 (most of ${COALESCE_REPS} bursts)`],
     ['coalesce: p50 / p99', `${coalesce.p50_ms} / ${coalesce.p99_ms} ms`, `p99 = ${coalesce.p99_vs_single_refresh}× one caller alone, ${coalesce.single_ms} ms (target ≤ 2)`],
     [`steady: ${steady.calls} calls in ${steady.seconds} s`, `${steady.unauthorized} × 401`, `target 0; ${steady.refreshes} refreshes`],
     ['steady: wait for a token (p99)', `${steady.token_wait_p99_ms} ms`, 'refresh-ahead keeps this near 0'],
-    ['restore: new session → first token', `${restore_ms} ms`, 'includes discovery'],
+    ['restore: new session → first token', `${restore_ms} ms`, 'the shared access token, from the keychain'],
+    ['cli: `latchkey token`, cached (median)', `${cli.token_ms} ms`, `target ≤ 3 × ${cli.node_floor_ms} ms (node -e 0) + 100 = ${round2(3 * cli.node_floor_ms + 100)} ms`],
+    [`cli: token requests for ${cli.sequential} + ${cli.parallel} calls`, `${cli.provider_requests}`, 'target ≤ 1'],
     ['memory: heap growth after warm-up', `${memory.heap_growth_mb} MiB`, `${memory.heap_start_mb} → ${memory.heap_end_mb} MiB`],
     ['memory: RSS growth after warm-up', `${memory.rss_growth_mb} MiB`, `${memory.rss_start_mb} → ${memory.rss_end_mb} MiB`],
   ];
