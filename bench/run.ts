@@ -346,7 +346,7 @@ try {
 
   const rows: [string, string, string][] = [
     ['refresh: bare POST (median)', `${refresh.direct_ms} ms`, 'the physical limit'],
-    ['refresh: through the session (median)', `${refresh.session_ms} ms`, 'incl. lock and the rotated token stored'],
+    ['refresh: through the session (median)', `${refresh.session_ms} ms`, 'incl. lock, rotated token and shared access token stored'],
     ['refresh: ratio session / bare', `${refresh.ratio}`, ''],
     ['refresh: vs. the limit (POST + write)', `${refresh.vs_limit}`, 'target ≤ 1.10'],
     ['refresh: bare keychain write (median)', `${refresh.keychain_write_ms} ms`, `bare POST + write = ${refresh.limit_with_keychain_ratio}× bare POST`],
