@@ -104,7 +104,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
 
   const getProvider = (): Promise<ProviderClient> => {
     if (!provider) {
-      const http = deps.http ?? (ownHttp ??= createHttpClient());
+      const http = deps.http ?? (ownHttp ??= createHttpClient({ caFile: config.caFile }));
       provider = connectProvider(config, { http, clock, logger });
       // A failed discovery is retried on next need rather than remembered.
       provider.catch(() => {

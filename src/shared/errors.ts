@@ -15,6 +15,10 @@ export type AuthErrorCode =
   | 'id_token_invalid'
   | 'provider_unreachable'
   | 'provider_error'
+  /** The proxy between this computer and the provider answered 407: it needs credentials it was not given (or refused them). */
+  | 'proxy_auth_required'
+  /** The provider's TLS certificate is not trusted here — often a company proxy inspecting TLS with its own root certificate. */
+  | 'certificate_untrusted'
   | 'signed_out'
   | 'session_ended'
   | 'keychain_unavailable'
@@ -49,6 +53,8 @@ const ERROR_CODES: Record<ErrorCode, true> = {
   id_token_invalid: true,
   provider_unreachable: true,
   provider_error: true,
+  proxy_auth_required: true,
+  certificate_untrusted: true,
   signed_out: true,
   session_ended: true,
   keychain_unavailable: true,
