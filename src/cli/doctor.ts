@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { createHttpClient, redirectUriFor, connectProvider, openProfileStore, openKeychain } from '../core/index.ts';
 import type { ProviderClient } from '../core/index.ts';
 import type { CommandContext } from './commands.ts';
+import { networkChecks } from './doctor-network.ts';
 import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
 
 type Outcome = 'pass' | 'warn' | 'fail';
@@ -33,9 +34,10 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
     detail: `issuer ${config.issuer}, client id ${config.clientId}${config.usesDemoProvider ? ' (the bundled demo provider: start it with `npm run idp`)' : ''}`,
   });
 
-  const http = createHttpClient({ env: io.env });
+  const http = createHttpClient({ env: io.env, caFile: config.caFile });
   let provider: ProviderClient | undefined;
   try {
+    checks.push(...(await networkChecks(http, config.issuer)));
     provider = await connectProvider(config, { http, logger });
     checks.push({ name: 'Discovery', outcome: 'pass', detail: `${new URL('.well-known/openid-configuration', withSlash(config.issuer)).href} answered` });
   } catch (error) {
