@@ -31,6 +31,8 @@ export function describeSkew(skewMs: number): string {
 export function clockSkewError(error: unknown): AuthError | undefined {
   for (let current: unknown = error, depth = 0; current instanceof Error && depth < 6; current = current.cause, depth++) {
     if ((current as { code?: unknown }).code !== TIMESTAMP_CHECK) continue;
+    // openid-client wraps oauth4webapi's error under the same code; the claims are on the innermost one's cause.
+    if (current.cause instanceof Error) continue;
     const detail = current.cause as { claims?: Record<string, unknown>; now?: unknown; claim?: unknown } | undefined;
     const claim = typeof detail?.claim === 'string' ? detail.claim : undefined;
     if (claim !== 'exp' && claim !== 'nbf' && claim !== 'iat') return undefined;

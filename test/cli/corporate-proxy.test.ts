@@ -148,7 +148,8 @@ describe('behind an authenticating proxy that inspects TLS', () => {
         `Give Latchkey its credentials in the proxy URL: HTTPS_PROXY=http://USER:PASSWORD@127.0.0.1:${proxy.port} (percent-encode special characters; they are never logged).`,
     );
     // No retry loop against a 407: the proxy was asked once.
-    expect(proxy.log.slice(before)).toEqual([expect.objectContaining({ method: 'CONNECT', host: IDP_HOST, user: '', status: 407 })]);
+    const toProvider = proxy.log.slice(before).filter((entry) => entry.host === IDP_HOST);
+    expect(toProvider).toEqual([expect.objectContaining({ method: 'CONNECT', user: '', status: 407 })]);
     expect(await storedEntry()).toBe(stored);
     expect((await cli(['status'], { HTTPS_PROXY: proxy.url })).code).toBe(0);
 
@@ -156,5 +157,14 @@ describe('behind an authenticating proxy that inspects TLS', () => {
     expect(wrong.code).toBe(3);
     expect(wrong.stderr).toMatch(/refused the user name and password given for it \(HTTP 407/);
     expect(wrong.stderr).not.toContain('not-it');
+  });
+
+  // Last: the provider rotates the refresh token before the client refuses the ID token, so this ends the stored session.
+  it("a refresh whose ID token fails the time check on a computer 2 hours ahead says the clock may be wrong", async () => {
+    const twoHoursAhead = `--import=data:text/javascript,${encodeURIComponent(`const now = Date.now; Date.now = () => now() + ${2 * 3600_000};`)}`;
+    const result = await cli(['token', '--refresh'], { NODE_OPTIONS: twoHoursAhead });
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toMatch(/The provider's ID token was refused because its "exp" time does not fit this computer's clock, which may be wrong\./);
+    expect(result.stderr).toMatch(/this computer's clock reads .*, (119 min 5\d s|120 min [0-9] s) ahead of the provider\. Set the date, time and time zone automatically/);
   });
 });
