@@ -52,7 +52,8 @@ async function tlsCheck(http: HttpClient, url: URL, clock: () => number): Promis
       failsWith: EXIT.providerUnavailable,
     };
   } catch (error) {
-    return { name: 'TLS', outcome: 'fail', detail: `no TLS handshake with ${url.host}: ${toErrorInfo(error).message}`, failsWith: exitCodeFor(error) };
+    const info = toErrorInfo(error);
+    return { name: 'TLS', outcome: 'fail', detail: `no TLS handshake with ${url.host}: ${info.message}`, failsWith: info.code === 'internal_error' ? EXIT.providerUnavailable : exitCodeFor(error) };
   }
 }
 
