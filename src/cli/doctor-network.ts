@@ -64,10 +64,11 @@ async function clockCheck(http: HttpClient, url: URL, clock: () => number): Prom
     const response = await http.fetch(url, { headers: { accept: 'application/json' }, redirect: 'manual' });
     skew = clockSkewFromDate(response.headers.get('date'), sentAt, clock());
     await response.body?.cancel();
+    if (skew === undefined) return { name: 'Clock', outcome: 'warn', detail: 'could not be compared: the provider sent no Date header', fix: "Make sure this computer's clock is set automatically." };
   } catch {
-    // The Discovery check reports why the provider cannot be reached.
+    // The Discovery check reports why.
+    return { name: 'Clock', outcome: 'warn', detail: 'could not be compared: the provider did not answer (see Discovery)' };
   }
-  if (skew === undefined) return { name: 'Clock', outcome: 'warn', detail: "could not be compared: the provider sent no Date header, or no answer", fix: "Make sure this computer's clock is set automatically." };
   if (Math.abs(skew) > REPORTED_SKEW_MS) {
     return {
       name: 'Clock',

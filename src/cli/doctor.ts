@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { createHttpClient, redirectUriFor, connectProvider, openProfileStore, openKeychain } from '../core/index.ts';
+import { createHttpClient, redirectUriFor, connectProvider, openProfileStore, openKeychain, toErrorInfo } from '../core/index.ts';
 import type { ProviderClient } from '../core/index.ts';
 import type { CommandContext } from './commands.ts';
 import { networkChecks } from './doctor-network.ts';
@@ -41,11 +41,13 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
     provider = await connectProvider(config, { http, logger });
     checks.push({ name: 'Discovery', outcome: 'pass', detail: `${new URL('.well-known/openid-configuration', withSlash(config.issuer)).href} answered` });
   } catch (error) {
+    // A proxy asking for a sign-in or a refused certificate: the message itself says what to do.
+    const explained = ['proxy_auth_required', 'certificate_untrusted'].includes(toErrorInfo(error).code);
     checks.push({
       name: 'Discovery',
       outcome: 'fail',
       detail: (error as Error).message,
-      fix: config.usesDemoProvider
+      fix: explained ? undefined : config.usesDemoProvider
         ? 'Start the demo provider with `npm run idp`, or configure your provider with AUTH_ISSUER (or AUTH0_DOMAIN) and AUTH_CLIENT_ID.'
         : 'Check AUTH_ISSUER / AUTH0_DOMAIN, your network connection and proxy settings (HTTPS_PROXY, NO_PROXY).',
       failsWith: exitCodeFor(error),
