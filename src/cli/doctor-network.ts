@@ -1,6 +1,6 @@
 import { certificateUntrusted, clockSkewFromDate, describeSkew, displayProxy, REPORTED_SKEW_MS, toErrorInfo } from '../core/index.ts';
 import type { HttpClient, RoutePlan } from '../core/index.ts';
-import type { Check } from './doctor.ts';
+import type { Check } from './doctor-check.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 
 /**

@@ -5,16 +5,9 @@ import type { CommandContext } from './commands.ts';
 import { networkChecks } from './doctor-network.ts';
 import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
 
-type Outcome = 'pass' | 'warn' | 'fail';
+import type { Check, Outcome } from './doctor-check.ts';
 
-export interface Check {
-  name: string;
-  outcome: Outcome;
-  detail: string;
-  fix?: string;
-  /** The exit code a failure of this check leads to. */
-  failsWith?: ExitCode;
-}
+export type { Check } from './doctor-check.ts';
 
 const MARK: Record<Outcome, string> = { pass: '✓', warn: '!', fail: '✗' };
 const SUGGESTED_PORT = 53682;
