@@ -318,8 +318,8 @@ describe('latchkey CLI', () => {
   it('no token the provider issued, rotated ones included, appears in the data folder or in any output', async () => {
     expect(secrets.size).toBeGreaterThan(5);
     const issued = [...issuedSecrets()];
-    // Every refresh the CLI made rotated a token, so most of what was issued is long gone from the keychain.
-    expect(issued.length).toBeGreaterThan(secrets.size);
+    // Every refresh rotated a token the keychain held only briefly: the provider saw tokens this test never read.
+    expect(issued.filter((token) => !secrets.has(token)).length).toBeGreaterThan(3);
     expect(outputs.map((output) => output.text).join('\n')).toMatch(/access token refreshed/);
     // `token` prints an access token on purpose: an output that is exactly one is the command's answer, not a leak.
     const tokenFreeOutputs = outputs.filter((output) => !JWT.test(output.text.trim()));
