@@ -159,6 +159,25 @@ describe('behind an authenticating proxy that inspects TLS', () => {
     expect(wrong.stderr).not.toContain('not-it');
   });
 
+  it('in a long-running session (the app), a 407 is shown and not retried: the session stays signed in, not offline', async () => {
+    const config = loadConfig({ env: env() });
+    const http = createHttpClient({ env: env({ HTTPS_PROXY: proxy.url }), caFile: config.caFile });
+    // Timers that only record: an offline session would schedule its backoff retry here.
+    const scheduled: number[] = [];
+    const timers = { setTimeout: (_callback: () => void, ms: number) => scheduled.push(ms), clearTimeout: () => {} };
+    const session = await createAuthSession({ config, opener: browserOpener(browser), http, timers, logger: createLogger({ level: 'silent' }) });
+    const before = proxy.log.length;
+    try {
+      await expect(session.getAccessToken()).rejects.toMatchObject({ code: 'proxy_auth_required' });
+      expect(session.getState()).toMatchObject({ status: 'signed-in', error: { code: 'proxy_auth_required' } });
+      expect(scheduled).toEqual([]);
+      expect(proxy.log.slice(before).filter((entry) => entry.host === IDP_HOST)).toHaveLength(1);
+    } finally {
+      await session.close();
+      await http.close();
+    }
+  });
+
   // Last: the provider rotates the refresh token before the client refuses the ID token, so this ends the stored session.
   it("a refresh whose ID token fails the time check on a computer 2 hours ahead says the clock may be wrong", async () => {
     const twoHoursAhead = `--import=data:text/javascript,${encodeURIComponent(`const now = Date.now; Date.now = () => now() + ${2 * 3600_000};`)}`;
