@@ -33,7 +33,7 @@ async function proxyCheck(http: HttpClient, url: URL): Promise<Check> {
         ? `${plan.variable} matches ${url.hostname}`
         : `from ${plan.variable}`
       : plan.source === 'system'
-        ? "from this computer's proxy settings (OS, PAC or WPAD)"
+        ? (plan.note ?? "from this computer's proxy settings (OS, PAC or WPAD)")
         : (plan.note ?? 'no proxy set (HTTPS_PROXY, HTTP_PROXY)');
   const skipped = plan.skipped ? `; skipped what Latchkey cannot use: ${plan.skipped.join('; ')}` : '';
   return { name: 'Proxy', outcome: 'pass', detail: `${way} for ${url.host} — ${source}${skipped}` };

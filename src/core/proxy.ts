@@ -40,7 +40,14 @@ export async function planRoutes(url: URL, options: RoutePlanOptions): Promise<R
   const fromEnv = envPlan(url, options.env);
   if (fromEnv) return fromEnv;
   if (options.resolveProxy) {
-    const { routes, skipped } = parsePacResult(await options.resolveProxy(url.href));
+    let answer: string;
+    try {
+      answer = await options.resolveProxy(url.href);
+    } catch (error) {
+      // Like Chromium when a PAC script fails: go direct rather than not at all.
+      return { source: 'system', routes: [{ kind: 'direct' }], note: `the OS proxy lookup failed (${error instanceof Error ? error.message : String(error)}), so direct` };
+    }
+    const { routes, skipped } = parsePacResult(answer);
     return { source: 'system', routes, ...(skipped.length > 0 ? { skipped } : {}) };
   }
   return { source: 'none', routes: [{ kind: 'direct' }] };

@@ -42,6 +42,11 @@ describe('planRoutes', () => {
     }
   });
 
+  it('goes direct when the OS lookup fails, and says so', async () => {
+    const plan = await planRoutes(remote, { env: {}, resolveProxy: async () => Promise.reject(new Error('PAC script error')) });
+    expect(plan).toEqual({ source: 'system', routes: [{ kind: 'direct' }], note: 'the OS proxy lookup failed (PAC script error), so direct' });
+  });
+
   it('never asks the OS or a variable about loopback', async () => {
     let asked = false;
     const plan = await planRoutes(new URL('http://127.0.0.1:4400/'), { env: { HTTP_PROXY: 'http://p:1' }, resolveProxy: async () => ((asked = true), 'PROXY p:1') });
