@@ -32,11 +32,20 @@ export interface BrowserOpener extends Opener {
 export const DEMO_ALICE: BrowserUser = { login: 'alice', password: 'wonderland' };
 export const DEMO_BOB: BrowserUser = { login: 'bob', password: 'builder' };
 
+export interface LaunchOptions {
+  /** Send the browser's requests through this proxy (a user behind a company proxy). */
+  proxy?: { server: string; username?: string; password?: string };
+  /** Accept any certificate — for a provider whose test CA only the app is told to trust. */
+  ignoreCertificateErrors?: boolean;
+}
+
 /** Debian Chromium through playwright-core (`CHROMIUM_PATH`, default /usr/bin/chromium). Share one per test file. */
-export function launchBrowser(): Promise<Browser> {
+export function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync',
+      ...(options.ignoreCertificateErrors ? ['--ignore-certificate-errors'] : [])],
+    ...(options.proxy ? { proxy: options.proxy } : {}),
   });
 }
 

@@ -2,18 +2,12 @@ import { createServer } from 'node:net';
 import { createHttpClient, redirectUriFor, connectProvider, openProfileStore, openKeychain, assertPrivateFolder, defaultLockDir, toErrorInfo } from '../core/index.ts';
 import type { ProviderClient } from '../core/index.ts';
 import type { CommandContext } from './context.ts';
+import { networkChecks } from './doctor-network.ts';
 import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
 
-type Outcome = 'pass' | 'warn' | 'fail';
+import type { Check, Outcome } from './doctor-check.ts';
 
-export interface Check {
-  name: string;
-  outcome: Outcome;
-  detail: string;
-  fix?: string;
-  /** The exit code a failure of this check leads to. */
-  failsWith?: ExitCode;
-}
+export type { Check } from './doctor-check.ts';
 
 const MARK: Record<Outcome, string> = { pass: '✓', warn: '!', fail: '✗' };
 const SUGGESTED_PORT = 53682;
@@ -33,17 +27,20 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
     detail: `issuer ${config.issuer}, client id ${config.clientId}${config.usesDemoProvider ? ' (the bundled demo provider: start it with `npm run idp`)' : ''}`,
   });
 
-  const http = createHttpClient({ env: io.env });
+  const http = createHttpClient({ env: io.env, caFile: config.caFile });
   let provider: ProviderClient | undefined;
   try {
+    checks.push(...(await networkChecks(http, config.issuer)));
     provider = await connectProvider(config, { http, logger });
     checks.push({ name: 'Discovery', outcome: 'pass', detail: `${new URL('.well-known/openid-configuration', withSlash(config.issuer)).href} answered` });
   } catch (error) {
+    // A proxy asking for a sign-in or a refused certificate: the message itself says what to do.
+    const explained = ['proxy_auth_required', 'certificate_untrusted'].includes(toErrorInfo(error).code);
     checks.push({
       name: 'Discovery',
       outcome: 'fail',
       detail: (error as Error).message,
-      fix: config.usesDemoProvider
+      fix: explained ? undefined : config.usesDemoProvider
         ? 'Start the demo provider with `npm run idp`, or configure your provider with AUTH_ISSUER (or AUTH0_DOMAIN) and AUTH_CLIENT_ID.'
         : 'Check AUTH_ISSUER / AUTH0_DOMAIN, your network connection and proxy settings (HTTPS_PROXY, NO_PROXY).',
       failsWith: exitCodeFor(error),

@@ -8,7 +8,7 @@ export const EXIT = {
   signInNeeded: 1,
   /** A usage or configuration error: fix the command line or the settings. */
   usage: 2,
-  /** The provider is unreachable or unusable (network, timeout, 5xx, not JSON); the refresh token is kept. */
+  /** The provider is unreachable or unusable (network, timeout, 5xx, not JSON, proxy sign-in, untrusted certificate); the refresh token is kept. */
   providerUnavailable: 3,
 } as const;
 
@@ -29,6 +29,8 @@ const BY_CODE: Record<ErrorCode, ExitCode> = {
   sender_refused: EXIT.usage,
   provider_unreachable: EXIT.providerUnavailable,
   provider_error: EXIT.providerUnavailable,
+  proxy_auth_required: EXIT.providerUnavailable,
+  certificate_untrusted: EXIT.providerUnavailable,
   id_token_invalid: EXIT.providerUnavailable,
   api_unreachable: EXIT.providerUnavailable,
   api_unauthorized: EXIT.signInNeeded,

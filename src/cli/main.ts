@@ -29,7 +29,8 @@ or no OS keychain · 3 provider unreachable or unusable (the session is kept; tr
 
 Configuration (environment, else the JSON file AUTH_CONFIG or config.json in the data folder; no issuer → the demo provider):
   AUTH_ISSUER or AUTH0_DOMAIN, AUTH_CLIENT_ID, AUTH_AUDIENCE, AUTH_RESOURCE, AUTH_SCOPE,
-  AUTH_REDIRECT_PORT, API_BASE_URL, AUTH_KEYCHAIN_SERVICE, AUTH_DATA_DIR, LATCHKEY_LOG_LEVEL`;
+  AUTH_REDIRECT_PORT, API_BASE_URL, AUTH_CA_FILE, AUTH_KEYCHAIN_SERVICE, AUTH_DATA_DIR, LATCHKEY_LOG_LEVEL;
+  HTTPS_PROXY / HTTP_PROXY (http://USER:PASSWORD@host:port for a proxy that asks for a sign-in), NO_PROXY`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

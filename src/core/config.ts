@@ -28,12 +28,14 @@ export interface AuthConfig {
   dataDir: string;
   /** True when no issuer was configured and the bundled demo provider is used. */
   usesDemoProvider: boolean;
+  /** A PEM bundle of extra root certificates to trust for the provider (AUTH_CA_FILE), e.g. a TLS-inspecting proxy's. */
+  caFile?: string;
   /** With the demo provider: the loopback ports its provider and API listen on (DEMO_IDP_PORT, DEMO_API_PORT). */
   demoPorts?: { idp: number; api: number };
 }
 
 /** The keys a JSON config file may carry (camelCase, like AuthConfig). */
-const FILE_KEYS = ['issuer', 'auth0Domain', 'clientId', 'audience', 'resource', 'scope', 'redirectPort', 'apiBaseUrl'] as const;
+const FILE_KEYS = ['issuer', 'auth0Domain', 'clientId', 'audience', 'resource', 'scope', 'redirectPort', 'apiBaseUrl', 'caFile'] as const;
 type FileKey = (typeof FILE_KEYS)[number];
 
 const ENV_NAMES: Record<FileKey, string> = {
@@ -45,6 +47,7 @@ const ENV_NAMES: Record<FileKey, string> = {
   scope: 'AUTH_SCOPE',
   redirectPort: 'AUTH_REDIRECT_PORT',
   apiBaseUrl: 'API_BASE_URL',
+  caFile: 'AUTH_CA_FILE',
 };
 
 const SECRET_ENV_NAMES = ['AUTH_CLIENT_SECRET', 'AUTH0_CLIENT_SECRET'];
@@ -143,6 +146,9 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dataDir?: string 
     apiBaseUrl = `http://127.0.0.1:${demoPorts.api}`;
   }
 
+  const caFileSetting = pick('caFile');
+  const caFile = caFileSetting ? parseCaFile(caFileSetting, problems) : undefined;
+
   const demoIssuer = demoPorts ? new URL(`http://127.0.0.1:${demoPorts.idp}`).href : '';
 
   if (problems.length > 0) throw new AuthError('config_invalid', problems.join('\n'));
@@ -161,6 +167,7 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dataDir?: string 
   if (effectiveAudience !== undefined) config.audience = effectiveAudience;
   if (resource !== undefined) config.resource = resource;
   if (demoPorts) config.demoPorts = demoPorts;
+  if (caFile !== undefined) config.caFile = caFile;
   return config;
 }
 
@@ -297,6 +304,28 @@ function parseHttpUrl(setting: Setting, problems: string[], fix: string): string
   }
   problems.push(`${setting.label}: "${url.protocol}" is not http(s). ${fix}`);
   return undefined;
+}
+
+/** A readable file with at least one PEM certificate in it. */
+function parseCaFile(setting: Setting, problems: string[]): string | undefined {
+  const fix = 'Point it at a PEM file holding the root certificate(s) to trust (-----BEGIN CERTIFICATE----- …), e.g. the one your IT department gives for its TLS-inspecting proxy.';
+  if (typeof setting.value !== 'string' || setting.value.trim() === '') {
+    problems.push(`${setting.label}: must be the path of a file. ${fix}`);
+    return undefined;
+  }
+  const path = resolve(setting.value.trim());
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    problems.push(`${setting.label}: ${path} cannot be read (${(error as Error).message}). ${fix}`);
+    return undefined;
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    problems.push(`${setting.label}: ${path} holds no PEM certificate. ${fix}`);
+    return undefined;
+  }
+  return path;
 }
 
 function parseResource(setting: Setting, problems: string[]): string | undefined {

@@ -8,12 +8,16 @@
 //                     → refresh-flight.ts (single-flight, lock, redeem, store) · renewal.ts (margins, backoff)
 //   keychain access   session-entry.ts (the one entry: read/write/remove) → secret-store.ts (keytar)
 //                     refresh-lock.ts (cross-process lock) · profile-store.ts (non-secret profile cache)
-//   configuration     config.ts · http.ts (undici, proxies, timeouts) · log.ts (redacting logger)
+//   configuration     config.ts · http.ts (undici, timeouts) → proxy.ts (env / OS proxy routes), tls.ts (trust store,
+//                     certificate errors) · clock-skew.ts · log.ts (redacting logger)
 // The IPC contract the app exposes is src/shared/ipc.ts; error codes are src/shared/errors.ts.
 export { loadConfig, defaultDataDir, isLoopbackHost, type AuthConfig } from './config.ts';
 export { AuthError, toErrorInfo, type AuthErrorCode } from './errors.ts';
 export type { ErrorCode, ErrorInfo } from '../shared/errors.ts';
 export { createHttpClient, type HttpClient, type HttpClientOptions } from './http.ts';
+export { displayProxy, type ProxyResolver, type ProxyRoute, type RoutePlan } from './proxy.ts';
+export { certificateUntrusted, type TlsReport } from './tls.ts';
+export { clockSkewFromDate, describeSkew, REPORTED_SKEW_MS } from './clock-skew.ts';
 export { connectProvider, classifyProviderError, type Opener, type ProviderClient, type ProviderDeps, type RefreshOptions, type RotatedToken, type SignInOptions, type TokenResult } from './provider-client.ts';
 export { startLoopbackServer, redirectUriFor, DEFAULT_SIGN_IN_TIMEOUT_MS, type LoopbackServer, type LoopbackServerOptions, type ValidatedCallback } from './loopback-server.ts';
 export { createLogger, fingerprint, type Logger, type LogLevel } from './log.ts';

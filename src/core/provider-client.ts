@@ -1,6 +1,7 @@
 import * as oidc from 'openid-client';
 import type { UserProfile } from '../shared/ipc.ts';
 import { isLoopbackHost, type AuthConfig } from './config.ts';
+import { clockSkewError } from './clock-skew.ts';
 import { AuthError, loginDenied } from './errors.ts';
 import { createHttpClient, type HttpClient } from './http.ts';
 import { fingerprint, type Logger } from './log.ts';
@@ -78,7 +79,7 @@ const METADATA_URL_FIELDS = ['authorization_endpoint', 'token_endpoint', 'jwks_u
 export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {}): Promise<ProviderClient> {
   const clock = deps.clock ?? Date.now;
   const logger = deps.logger;
-  const http = deps.http ?? createHttpClient();
+  const http = deps.http ?? createHttpClient({ caFile: config.caFile });
   const issuerUrl = new URL(config.issuer);
   const loopbackHttp = issuerUrl.protocol === 'http:' && isLoopbackHost(issuerUrl.hostname);
 
@@ -245,7 +246,8 @@ function fetchReportingRotation(fetch: HttpClient['fetch'], rotations: Map<strin
  * any other OAuth error → `provider_error` with the provider's description.
  */
 export function classifyProviderError(error: unknown, context: { operation: 'sign-in' | 'refresh' | 'revocation' }): AuthError {
-  if (error instanceof AuthError) return error;
+  const explained = transportError(error) ?? clockSkewError(error);
+  if (explained) return explained;
   const { operation } = context;
 
   if (error instanceof oidc.ResponseBodyError) {
@@ -327,7 +329,17 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The transport's own AuthError (a proxy's 407, a refused certificate), which openid-client wraps as the cause of its error. */
+function transportError(error: unknown): AuthError | undefined {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 6; current = current.cause, depth++) {
+    if (current instanceof AuthError) return current;
+  }
+  return undefined;
+}
+
 function discoveryError(config: AuthConfig, error: unknown): AuthError {
+  const explained = transportError(error);
+  if (explained) return explained;
   const where = config.usesDemoProvider ? `the demo provider at ${config.issuer}` : `the provider at ${config.issuer}`;
   const unreachable = unreachableReason(error);
   const reason = unreachable ?? messageOf(error);

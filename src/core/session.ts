@@ -115,7 +115,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     if (!provider) {
       // Loaded on first network need: a CLI answering from the shared access token never pays for them.
       provider = Promise.all([import('./provider-client.ts'), import('./http.ts')]).then(([{ connectProvider }, { createHttpClient }]) => {
-        const http = deps.http ?? (ownHttp ??= createHttpClient());
+        const http = deps.http ?? (ownHttp ??= createHttpClient({ caFile: config.caFile }));
         return connectProvider(config, { http, clock, logger, ...(deps.timers ? { timers: deps.timers } : {}) });
       });
       // A failed discovery is retried on next need rather than remembered.

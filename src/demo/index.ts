@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -24,6 +25,10 @@ export interface DemoOptions {
   /** 0 picks a free port. Default 4401. */
   apiPort?: number;
   host?: '127.0.0.1';
+  /** Serve the provider over https with this certificate (PEM), as a provider on the network would. Default: plain http on loopback. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** The host name in the issuer URL when clients reach the provider by a name (DNS, a proxy) rather than by `host`. Default `host`. */
+  issuerHost?: string;
   /** Keys, grants, sessions and refresh tokens live here. Default `defaultDemoDataDir()`. */
   dataDir?: string;
   /** Access token lifetime in seconds. Default 60. */
@@ -73,7 +78,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoServers>
   const dataDir = options.dataDir ?? defaultDemoDataDir();
   const { logger } = options;
 
-  const idpServer = servingUnavailableUntilReady();
+  const idpServer = servingUnavailableUntilReady(options.tls);
   const apiServer = servingUnavailableUntilReady();
   const idpPort = await listen(idpServer.server, options.idpPort ?? DEFAULT_DEMO_IDP_PORT, host, 'provider');
   let apiPort: number;
@@ -84,7 +89,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoServers>
     throw error;
   }
 
-  const issuer = `http://${host}:${idpPort}`;
+  const issuer = `${options.tls ? 'https' : 'http'}://${options.issuerHost ?? host}:${idpPort}`;
   const apiUrl = `http://${host}:${apiPort}`;
 
   try {
@@ -128,11 +133,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoServers>
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-function servingUnavailableUntilReady(): { server: Server; ready(handler: Handler): void } {
+function servingUnavailableUntilReady(tls?: DemoOptions['tls']): { server: Server; ready(handler: Handler): void } {
   let handler: Handler = (_req, res) => {
     res.writeHead(503, { 'Retry-After': '1' }).end();
   };
-  const server = createServer((req, res) => handler(req, res));
+  const server = tls ? createTlsServer(tls, (req, res) => handler(req, res)) : createServer((req, res) => handler(req, res));
   return { server, ready: (next) => { handler = next; } };
 }
 

@@ -141,5 +141,5 @@ function html(ctx: KoaContext, status: number, body: string): void {
 function sameOrigin(ctx: KoaContext): boolean {
   const origin = ctx.get('origin');
   if (!origin) return true;
-  return origin === `http://${ctx.get('host')}`;
+  return origin === `${ctx.protocol}://${ctx.get('host')}`;
 }

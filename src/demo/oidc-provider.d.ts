@@ -38,6 +38,8 @@ declare module 'oidc-provider' {
     method: string;
     path: string;
     querystring: string;
+    /** "https" when the request came over TLS (Koa's ctx.protocol). */
+    protocol: string;
     status: number;
     body: unknown;
     type: string;

@@ -4,8 +4,8 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { BrowserWindow, app, dialog, ipcMain, net, powerMonitor, protocol, screen, session as electronSession, shell } from 'electron';
-import { createAuthSession, createLogger, loadConfig, toErrorInfo } from '../core/index.ts';
-import type { AuthSession, Logger } from '../core/index.ts';
+import { createAuthSession, createHttpClient, createLogger, loadConfig, toErrorInfo } from '../core/index.ts';
+import type { AuthSession, HttpClient, Logger } from '../core/index.ts';
 import type { DemoServers } from '../demo/index.ts';
 import { startDemo } from '../demo/index.ts';
 import { STATE_CHANGED_CHANNEL } from '../shared/ipc.ts';
@@ -17,6 +17,7 @@ import { createProviderOpener, isProviderPageUrl } from './external-links.ts';
 import { registerIpcHandlers } from './ipc-handlers.ts';
 import { denyAllPermissions } from './permissions.ts';
 import { openWindowBoundsStore } from './settings.ts';
+import { systemProxyResolver } from './system-proxy.ts';
 import type { WindowBoundsStore } from './settings.ts';
 import { clampToDisplays } from './window-bounds.ts';
 import { bringToFront, createMainWindow, hardenWebContents } from './window.ts';
@@ -41,6 +42,7 @@ if (!app.requestSingleInstanceLock()) {
 
 interface Running {
   session: AuthSession;
+  http: HttpClient;
   demo?: DemoServers;
   stop: Array<() => void>;
 }
@@ -54,8 +56,10 @@ async function start(logger: Logger): Promise<void> {
   denyAllPermissions(webSession);
   webSession.protocol.handle(APP_SCHEME, createAppProtocolHandler({ rootDir: RENDERER_DIR, csp: buildContentSecurityPolicy(config.apiBaseUrl) }));
 
-  const authSession = await createAuthSession({ config, opener: createProviderOpener(openExternal), logger });
-  const running: Running = { session: authSession, stop: [], ...(demo ? { demo } : {}) };
+  // The provider is reached the way the OS says (settings, PAC, WPAD) unless proxy variables are set.
+  const http = createHttpClient({ resolveProxy: systemProxyResolver(webSession), caFile: config.caFile });
+  const authSession = await createAuthSession({ config, opener: createProviderOpener(openExternal), logger, http });
+  const running: Running = { session: authSession, http, stop: [], ...(demo ? { demo } : {}) };
 
   running.stop.push(
     registerIpcHandlers(ipcMain, {
@@ -143,6 +147,7 @@ function shutDownOnQuit(running: Running, logger: Logger): void {
         for (const stop of running.stop) stop();
         running.session.cancelLogin();
         await Promise.race([running.session.close(), delay(QUIT_GRACE_MS, undefined, { ref: false })]);
+        await running.http.close();
         await running.demo?.close();
       } catch (error) {
         logger.warn('shutdown was not clean', { error: toErrorInfo(error).message });

@@ -32,6 +32,8 @@ const SHOWN: Record<ErrorCode, boolean> = {
   id_token_invalid: true,
   provider_unreachable: true,
   provider_error: true,
+  proxy_auth_required: true,
+  certificate_untrusted: true,
   signed_out: true,
   session_ended: true,
   keychain_unavailable: true,

@@ -15,6 +15,10 @@ const AUTH_ERROR_CODES = [
   'id_token_invalid',
   'provider_unreachable',
   'provider_error',
+  /** The proxy between this computer and the provider answered 407: it needs credentials it was not given (or refused them). */
+  'proxy_auth_required',
+  /** The provider's TLS certificate is not trusted here — often a company proxy inspecting TLS with its own root certificate. */
+  'certificate_untrusted',
   'signed_out',
   'session_ended',
   'keychain_unavailable',

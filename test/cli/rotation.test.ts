@@ -111,10 +111,7 @@ describe('refresh token rotation across processes', () => {
   /** The session's transport with one change made on the way, as a network would: the provider itself is untouched. */
   function transport(change: (url: URL, send: () => Promise<Response>) => Promise<Response>): HttpClient {
     const real = createHttpClient();
-    return {
-      fetch: ((input: string | URL, init?: RequestInit) => change(new URL(String(input)), () => real.fetch(input, init))) as typeof fetch,
-      close: () => real.close(),
-    };
+    return { ...real, fetch: ((input: string | URL, init?: RequestInit) => change(new URL(String(input)), () => real.fetch(input, init))) as typeof fetch };
   }
 
   it('a JWKS fetch that fails after a rotating refresh keeps the rotated token: the next refresh, in another process, succeeds without reuse', async () => {

@@ -197,3 +197,21 @@ describe('isLoopbackHost', () => {
     expect(['10.0.0.1', 'localhost.example.com', '128.0.0.1', '[::2]'].some(isLoopbackHost)).toBe(false);
   });
 });
+
+describe('AUTH_CA_FILE', () => {
+  it('takes a PEM file of extra roots, from the environment or the config file', () => {
+    const pem = join(dataDir, 'corp-root.pem');
+    writeFileSync(pem, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    expect(load({ AUTH_CA_FILE: pem }).caFile).toBe(pem);
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ caFile: pem }));
+    expect(load({}).caFile).toBe(pem);
+    expect(load({ AUTH_CA_FILE: '' }).caFile).toBe(pem);
+  });
+
+  it('refuses a missing file and a file without a certificate, saying what it must hold', () => {
+    const notPem = join(dataDir, 'root.der');
+    writeFileSync(notPem, 'not a certificate');
+    expect(problemsOf({ AUTH_CA_FILE: join(dataDir, 'nope.pem') })).toEqual([expect.stringMatching(/^AUTH_CA_FILE: .*nope\.pem cannot be read .* Point it at a PEM file/)]);
+    expect(problemsOf({ AUTH_CA_FILE: notPem })).toEqual([expect.stringMatching(/^AUTH_CA_FILE: .*root\.der holds no PEM certificate\. Point it at a PEM file/)]);
+  });
+});

@@ -1,0 +1,81 @@
+import { certificateUntrusted, clockSkewFromDate, describeSkew, displayProxy, REPORTED_SKEW_MS, toErrorInfo } from '../core/index.ts';
+import type { HttpClient, RoutePlan } from '../core/index.ts';
+import type { Check } from './doctor-check.ts';
+import { EXIT, exitCodeFor } from './exit-codes.ts';
+
+/**
+ * What lies between this computer and the issuer: the proxy requests take and
+ * where it came from, the TLS certificate the issuer's host presents (and who
+ * issued it — a company's TLS-inspection root shows here), and how far this
+ * computer's clock is from the provider's `Date` header (ID token `exp`/`iat`
+ * checks, OpenID Connect Core §3.1.3.7, fail on a clock that is off).
+ */
+export async function networkChecks(http: HttpClient, issuer: string, clock: () => number = Date.now): Promise<Check[]> {
+  const discoveryUrl = new URL('.well-known/openid-configuration', issuer.endsWith('/') ? issuer : `${issuer}/`);
+  const checks: Check[] = [];
+  checks.push(await proxyCheck(http, discoveryUrl));
+  checks.push(await tlsCheck(http, discoveryUrl, clock));
+  checks.push(await clockCheck(http, discoveryUrl, clock));
+  return checks;
+}
+
+async function proxyCheck(http: HttpClient, url: URL): Promise<Check> {
+  let plan: RoutePlan;
+  try {
+    plan = await http.planRoute(url);
+  } catch (error) {
+    return { name: 'Proxy', outcome: 'fail', detail: `the system's proxy for ${url.host} could not be found (${toErrorInfo(error).message})`, failsWith: EXIT.providerUnavailable };
+  }
+  const way = plan.routes.map((route) => (route.kind === 'direct' ? 'direct' : displayProxy(route.uri))).join(', else ') || 'none usable';
+  const source =
+    plan.source === 'env'
+      ? plan.variable?.toLowerCase() === 'no_proxy'
+        ? `${plan.variable} matches ${url.hostname}`
+        : `from ${plan.variable}`
+      : plan.source === 'system'
+        ? (plan.note ?? "from this computer's proxy settings (OS, PAC or WPAD)")
+        : (plan.note ?? 'no proxy set (HTTPS_PROXY, HTTP_PROXY)');
+  const skipped = plan.skipped ? `; skipped what Latchkey cannot use: ${plan.skipped.join('; ')}` : '';
+  return { name: 'Proxy', outcome: 'pass', detail: `${way} for ${url.host} — ${source}${skipped}` };
+}
+
+async function tlsCheck(http: HttpClient, url: URL, clock: () => number): Promise<Check> {
+  if (url.protocol !== 'https:') return { name: 'TLS', outcome: 'pass', detail: `not used: ${url.host} is on this machine (plain http)` };
+  try {
+    const report = await http.inspectTls(url);
+    if (report.trusted) return { name: 'TLS', outcome: 'pass', detail: `the certificate of ${url.host} is trusted; issued by ${report.issuer} to ${report.subject}` };
+    return {
+      name: 'TLS',
+      outcome: 'fail',
+      detail: certificateUntrusted(url, report.reason ?? 'CERT_UNTRUSTED', report, clock).message,
+      fix: 'Set AUTH_CA_FILE to the PEM root certificate your IT department uses for TLS inspection, or install it in the OS trust store.',
+      failsWith: EXIT.providerUnavailable,
+    };
+  } catch (error) {
+    const info = toErrorInfo(error);
+    return { name: 'TLS', outcome: 'fail', detail: `no TLS handshake with ${url.host}: ${info.message}`, failsWith: info.code === 'internal_error' ? EXIT.providerUnavailable : exitCodeFor(error) };
+  }
+}
+
+async function clockCheck(http: HttpClient, url: URL, clock: () => number): Promise<Check> {
+  let skew: number | undefined;
+  try {
+    const sentAt = clock();
+    const response = await http.fetch(url, { headers: { accept: 'application/json' }, redirect: 'manual' });
+    skew = clockSkewFromDate(response.headers.get('date'), sentAt, clock());
+    await response.body?.cancel();
+    if (skew === undefined) return { name: 'Clock', outcome: 'warn', detail: 'could not be compared: the provider sent no Date header', fix: "Make sure this computer's clock is set automatically." };
+  } catch {
+    // The Discovery check reports why.
+    return { name: 'Clock', outcome: 'warn', detail: 'could not be compared: the provider did not answer (see Discovery)' };
+  }
+  if (Math.abs(skew) > REPORTED_SKEW_MS) {
+    return {
+      name: 'Clock',
+      outcome: 'warn',
+      detail: `this computer's clock is ${describeSkew(skew)} the provider's (its Date header); ID token checks fail when the clock is off`,
+      fix: 'Set the date, time and time zone automatically (from the network), then try again.',
+    };
+  }
+  return { name: 'Clock', outcome: 'pass', detail: `within ${Math.round(Math.abs(skew) / 1000)} s of the provider's` };
+}
