@@ -29,8 +29,8 @@ export default defineConfig({
           includeDependenciesRecursively: false,
           groups: [
             { name: 'protocol', test: /src\/core\/(provider-client|loopback-server|callback-pages)\.ts$/, priority: 3 },
-            { name: 'http', test: /src\/core\/http\.ts$/, priority: 3 },
-            { name: 'commands', test: /src\/cli\/(doctor|opener|system-opener)\.ts$/, priority: 3 },
+            { name: 'http', test: /src\/core\/(http|tls|proxy)\.ts$/, priority: 3 },
+            { name: 'commands', test: /src\/cli\/(doctor[\w-]*|opener|system-opener)\.ts$/, priority: 3 },
             { name: 'core', test: /\/src\//, priority: 1 },
           ],
         },
