@@ -174,7 +174,7 @@ export function createRefresher(deps: RefresherDeps): Refresher {
       logger.info('access token refreshed', { access: fingerprint(result.accessToken), refresh: fingerprint(data.refreshToken ?? token), rotated });
       // Callers get the token now; the next refresh still waits for this flight, so the rotated token is stored first.
       onRedeemed(result.accessToken);
-      if (data.access) caching = deps.accessCache.write(data.access);
+      if (data.access && entry.shared) caching = deps.accessCache.write(data.access);
     } finally {
       await caching;
       await storing?.catch((storeError: unknown) => logger.error('storing the rotated refresh token failed', { error: String(storeError) }));

@@ -203,7 +203,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       data.user = signedInUser;
       data.knownGeneration = lock.announceChange();
       await entry.write(result.refreshToken, signedInUser.sub, data.scope);
-      if (data.access) await accessCache.write(data.access);
+      if (data.access && entry.shared) await accessCache.write(data.access);
     } finally {
       await lock.release();
     }

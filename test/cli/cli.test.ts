@@ -193,7 +193,8 @@ describe('latchkey CLI', () => {
     const stored = await storedRefreshToken();
     for (const mode of ['unavailable', 'html'] as const) {
       demo.failTokenEndpoint(mode);
-      const result = await cli(['token']);
+      // --refresh: a still-valid shared access token would be answered without asking the provider.
+      const result = await cli(['token', '--refresh']);
       expect(result.code, result.stderr).toBe(3);
       expect(result.stdout).toBe('');
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
@@ -203,7 +204,7 @@ describe('latchkey CLI', () => {
 
     const { issuer } = demo;
     await demo.close();
-    const down = await cli(['token']);
+    const down = await cli(['token', '--refresh']);
     expect(down.code).toBe(3);
     expect(await storedRefreshToken()).toBe(stored);
     const doctor = await cli(['doctor']);
@@ -223,6 +224,8 @@ describe('latchkey CLI', () => {
     expect(doctor.stdout).toMatch(/✓ PKCE S256/);
     expect(doctor.stdout).toMatch(/✓ Refresh token grant/);
     expect(doctor.stdout).toMatch(/✓ Revocation/);
+    expect(doctor.stdout).toMatch(/✓ Lock folder: /);
+    expect(doctor.stdout).toMatch(/✓ Rotation grace period: none needed/);
     expect(doctor.stdout).toMatch(/✓ Redirect URI: http:\/\/127\.0\.0\.1:PORT\/callback/);
     const port = await freePort();
     const fixed = await cli(['doctor'], { AUTH_REDIRECT_PORT: String(port) });
@@ -239,6 +242,8 @@ describe('latchkey CLI', () => {
     // stderr carries one line per problem, and the line has to say what the problem is.
     expect(doctor.stderr).toMatch(/^Redirect URI: .*, but Auth0 matches callback URLs exactly, port included$/m);
     expect(doctor.stdout).toContain('set AUTH_REDIRECT_PORT=53682 and register Allowed Callback URLs: http://127.0.0.1:53682/callback');
+    // Auth0 has a rotation grace period: the one window persist-first cannot close (a crash before the keychain write).
+    expect(doctor.stdout).toMatch(/^! Rotation grace period: .*\n {4}fix: .*Rotation Overlap Period/m);
     const port = await freePort();
     const fixedPort = await cli(['doctor'], { ...auth0, AUTH_REDIRECT_PORT: String(port) });
     expect(fixedPort.stdout).toContain(`✓ Redirect URI: http://127.0.0.1:${port}/callback — register at the provider: Allowed Callback URLs: http://127.0.0.1:${port}/callback`);
@@ -247,7 +252,7 @@ describe('latchkey CLI', () => {
   it('a session revoked at the provider ends: exit 1 and the keychain entry is gone', async () => {
     const stored = (await storedRefreshToken())!;
     await withProvider((provider) => provider.revoke(stored));
-    const result = await cli(['token']);
+    const result = await cli(['token', '--refresh']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/session ended/i);
     expect(await storedRefreshToken()).toBeNull();

@@ -153,7 +153,7 @@ describe('behind an authenticating proxy that inspects TLS', () => {
     expect(await storedEntry()).toBe(stored);
     expect((await cli(['status'], { HTTPS_PROXY: proxy.url })).code).toBe(0);
 
-    const wrong = await cli(['token'], { HTTPS_PROXY: `http://${APP_USER}:not-it@127.0.0.1:${proxy.port}` });
+    const wrong = await cli(['token', '--refresh'], { HTTPS_PROXY: `http://${APP_USER}:not-it@127.0.0.1:${proxy.port}` });
     expect(wrong.code).toBe(3);
     expect(wrong.stderr).toMatch(/refused the user name and password given for it \(HTTP 407/);
     expect(wrong.stderr).not.toContain('not-it');
@@ -168,7 +168,8 @@ describe('behind an authenticating proxy that inspects TLS', () => {
     const session = await createAuthSession({ config, opener: browserOpener(browser), http, timers, logger: createLogger({ level: 'silent' }) });
     const before = proxy.log.length;
     try {
-      await expect(session.getAccessToken()).rejects.toMatchObject({ code: 'proxy_auth_required' });
+      // The shared access token needs no network; the refresh after a 401 meets the proxy.
+      await expect(session.refreshAfterUnauthorized(await session.getAccessToken())).rejects.toMatchObject({ code: 'proxy_auth_required' });
       expect(session.getState()).toMatchObject({ status: 'signed-in', error: { code: 'proxy_auth_required' } });
       expect(scheduled).toEqual([]);
       expect(proxy.log.slice(before).filter((entry) => entry.host === IDP_HOST)).toHaveLength(1);
@@ -178,12 +179,15 @@ describe('behind an authenticating proxy that inspects TLS', () => {
     }
   });
 
-  // Last: the provider rotates the refresh token before the client refuses the ID token, so this ends the stored session.
+  // The provider rotates the refresh token before the client refuses the ID token: the rotated one is stored first, so the session survives.
   it("a refresh whose ID token fails the time check on a computer 2 hours ahead says the clock may be wrong", async () => {
     const twoHoursAhead = `--import=data:text/javascript,${encodeURIComponent(`const now = Date.now; Date.now = () => now() + ${2 * 3600_000};`)}`;
     const result = await cli(['token', '--refresh'], { NODE_OPTIONS: twoHoursAhead });
     expect(result.code, result.stderr).toBe(3);
     expect(result.stderr).toMatch(/The provider's ID token was refused because its "exp" time does not fit this computer's clock, which may be wrong\./);
     expect(result.stderr).toMatch(/this computer's clock reads .*, (119 min 5\d s|120 min [0-9] s) ahead of the provider\. Set the date, time and time zone automatically/);
+    // With the clock set right, the next refresh redeems the token stored before the check failed: no reuse, no sign-in.
+    const fixed = await cli(['token', '--refresh']);
+    expect(fixed.code, fixed.stderr).toBe(0);
   });
 });

@@ -121,7 +121,7 @@ describe('refresh token rotation across processes', () => {
     const http = transport((url, send) => (url.pathname === '/jwks' ? createHttpClient().fetch(`http://127.0.0.1:${closedPort}/jwks`) : send()));
     const session = await createAuthSession({ config: config(), opener: async () => {}, logger: createLogger({ level: 'silent' }), http });
     try {
-      await expect(session.getAccessToken()).rejects.toMatchObject({ code: 'provider_unreachable' });
+      await expect(session.refreshAfterUnauthorized(await session.getAccessToken())).rejects.toMatchObject({ code: 'provider_unreachable' });
       expect(session.getState().status).toBe('offline');
     } finally {
       await session.close();
@@ -176,7 +176,15 @@ describe('refresh token rotation across processes', () => {
   it('a logout while another process’s refresh is held up 7 s at the provider leaves nobody signed in and no usable refresh token', async () => {
     const stored: string[] = [];
     const keychain = await openKeychain(service);
-    const recording: SecretStore = { ...keychain, kind: keychain.kind, set: async (account, secret) => (stored.push(JSON.parse(secret).refresh_token), keychain.set(account, secret)) };
+    const refreshAccount = keychainAccount(config());
+    const recording: SecretStore = {
+      ...keychain,
+      kind: keychain.kind,
+      set: async (account, secret) => {
+        if (account === refreshAccount) stored.push(JSON.parse(secret).refresh_token);
+        return keychain.set(account, secret);
+      },
+    };
     const http = transport(async (url, send) => {
       const response = await send();
       if (url.pathname === '/token') await delay(7_000);
@@ -184,8 +192,9 @@ describe('refresh token rotation across processes', () => {
     });
     const app = await createAuthSession({ config: config(), opener: async () => {}, secretStore: recording, logger: createLogger({ level: 'silent' }), http });
     try {
+      const current = await app.getAccessToken();
       const requests = demo.stats.tokenRequests;
-      const refreshing = app.getAccessToken();
+      const refreshing = app.refreshAfterUnauthorized(current);
       await tokenRequestArrived(requests);
       const logout = await cli(['logout'], { AUTH_DATA_DIR: otherDataDir });
       expect(logout.code, logout.stderr).toBe(0);
@@ -195,6 +204,7 @@ describe('refresh token rotation across processes', () => {
       expect(stored).toHaveLength(1);
 
       expect(await storedRefreshToken()).toBeNull();
+      expect(await keytar.getPassword(service, `${refreshAccount}#access-token`)).toBeNull();
       expect((await cli(['status'])).code).toBe(1);
       await expect(app.refreshAfterUnauthorized(token)).rejects.toMatchObject({ code: 'signed_out' });
       expect(app.getState().status).toBe('signed-out');
