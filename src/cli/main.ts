@@ -17,7 +17,8 @@ shared with the Latchkey app.
 Commands:
   login [--timeout SECONDS]  Sign in through the browser ($BROWSER, else the system's default)
   status [--json]            Show whether a session is stored (exit 0) or not (exit 1)
-  token [--refresh]          Print a valid access token (refreshed when near expiry; always with --refresh)
+  token [--refresh]          Print a valid access token (the one all processes share while it is fresh;
+                             with --refresh, a newer one)
   logout                     Revoke the session at the provider and forget it here
   doctor                     Check the configuration against the provider, with fixes
 
