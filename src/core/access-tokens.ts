@@ -58,18 +58,22 @@ export function createAccessTokens(deps: {
     requireSession();
     const fresh = freshInMemory();
     if (fresh !== undefined) return fresh;
-    if (!refresher.running) await adoptShared();
-    const { access } = data;
-    if (access && access.expiresAt === undefined) return access.value;
-    if (access && access.expiresAt !== undefined) {
-      const now = deps.clock();
-      const { refreshAt, staleAt } = renewalTimes(access.refreshedAt, access.expiresAt);
-      if (now < refreshAt) return access.value;
-      if (now < staleAt) {
-        // Refresh ahead: hand out the still-valid token, renew it in the background (single-flight).
-        if (!retries.pending) void refresher.refresh().catch(() => {});
-        return access.value;
+    const held = data.access;
+    if (held && isUsable(held, deps.clock())) {
+      // Refresh ahead: hand out the still-valid token now; in the background, take the shared one if
+      // another process renewed it already, else renew it here (single-flight).
+      if (!retries.pending) {
+        void (refresher.running ? Promise.resolve() : adoptShared())
+          .then(() => (freshInMemory() === undefined ? refresher.refresh() : undefined))
+          .catch(() => {});
       }
+      return held.value;
+    }
+    if (!refresher.running) await adoptShared();
+    const shared = data.access;
+    if (shared && isUsable(shared, deps.clock())) {
+      if (freshInMemory() === undefined && !retries.pending) void refresher.refresh().catch(() => {});
+      return shared.value;
     }
     return refreshUnlessBackingOff();
   };
