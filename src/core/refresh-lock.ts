@@ -159,13 +159,15 @@ export function announceEntryChange(path: string): string {
  * user could pre-create it, or plant a symlink, to read or steer our locks.
  */
 export function assertPrivateFolder(dir: string): void {
-  try {
-    mkdirSync(dir, { mode: 0o700 });
-  } catch (error) {
-    if (codeOf(error) === 'ENOENT') mkdirSync(dir, { recursive: true, mode: 0o700 });
-    else if (codeOf(error) !== 'EEXIST') throw error;
+  let info = lstatSync(dir, { throwIfNoEntry: false });
+  if (!info) {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      if (codeOf(error) !== 'EEXIST') throw error;
+    }
+    info = lstatSync(dir);
   }
-  const info = lstatSync(dir);
   const uid = process.getuid?.();
   const problem = !info.isDirectory()
     ? 'it is not a folder (a symlink or a file)'
