@@ -327,6 +327,20 @@ describe('auth session (scripted provider, injected clock)', () => {
     expect(fake.delays()).toEqual([1_000]);
   });
 
+  it('a provider answering 429 keeps the session offline and is asked again no sooner than its Retry-After', async () => {
+    const scripted = scriptedProvider(clock);
+    const fake = fakeTimers(clock);
+    await storeEntry('rt-0');
+    const session = await start(scripted.provider, fake.timers);
+    const limited = new AuthError('provider_unreachable', 'The provider is rate-limiting requests (HTTP 429).');
+    limited.retryAfterMs = 90_000;
+    scripted.fail(limited);
+    await expect(session.getAccessToken()).rejects.toMatchObject({ code: 'provider_unreachable' });
+    expect(session.getState().status).toBe('offline');
+    expect(await secretStore.get(account)).not.toBeNull();
+    expect(fake.delays()).toEqual([90_000]);
+  });
+
   it('retryNow retries at once while offline', async () => {
     const scripted = scriptedProvider(clock);
     const fake = fakeTimers(clock);
