@@ -23,5 +23,6 @@ export { acquireRefreshLock, announceEntryChange, refreshLockPath, withRefreshLo
 export { keychainAccount, parseStoredSession, type StoredSession } from './session-entry.ts';
 export { renewalTimes, retryDelayMs } from './renewal.ts';
 export { realTimers, type Timers } from './timers.ts';
+export { probeRedirectUri, redirectRefusedMessage, SUGGESTED_REDIRECT_PORT, type RedirectProbe } from './redirect-probe.ts';
 export { createAuthSession, type AuthSession, type AuthSessionDeps, type LogoutResult } from './session.ts';
 export type { RevocationOutcome } from './revocation.ts';

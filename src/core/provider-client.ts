@@ -3,6 +3,7 @@ import type { UserProfile } from '../shared/ipc.ts';
 import { isLoopbackHost, type AuthConfig } from './config.ts';
 import { AuthError, loginDenied } from './errors.ts';
 import { classifyProviderAnswer } from './provider-answers.ts';
+import { assertRedirectAccepted } from './redirect-probe.ts';
 import { createHttpClient, type HttpClient } from './http.ts';
 import { fingerprint, type Logger } from './log.ts';
 import { callbackUrlOf, redirectUriFor, startLoopbackServer, type ValidatedCallback } from './loopback-server.ts';
@@ -132,6 +133,8 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       });
       let outcome: SignInOutcome | undefined;
       try {
+        // Before any browser opens: a provider that refuses this redirect URI would show its error page and never call back.
+        await untilCancelled(assertRedirectAccepted(config, configuration.serverMetadata().authorization_endpoint as string, server.redirectUri, http), signal);
         const authorizationUrl = oidc.buildAuthorizationUrl(configuration, {
           redirect_uri: server.redirectUri,
           scope: config.scope,
