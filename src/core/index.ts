@@ -24,5 +24,5 @@ export { keychainAccount, parseStoredSession, type StoredSession } from './sessi
 export { renewalTimes, retryDelayMs } from './renewal.ts';
 export { realTimers, type Timers } from './timers.ts';
 export { probeRedirectUri, redirectRefusedMessage, SUGGESTED_REDIRECT_PORT, type RedirectProbe } from './redirect-probe.ts';
-export { createAuthSession, type AuthSession, type AuthSessionDeps, type LogoutResult } from './session.ts';
-export type { RevocationOutcome } from './revocation.ts';
+export { createAuthSession, type AuthSession, type AuthSessionDeps } from './session.ts';
+export type { LogoutResult, RevocationOutcome } from './revocation.ts';

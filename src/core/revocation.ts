@@ -6,11 +6,16 @@ import type { ProviderClient } from './provider-client.ts';
 /** What the provider was told at logout. */
 export type RevocationOutcome = 'revoked' | 'refused' | 'unreachable' | 'unsupported' | 'nothing-to-revoke';
 
-export interface RevocationResult {
-  outcome: RevocationOutcome;
-  /** For every outcome but a revocation (or nothing to revoke): what it means for the user, in one sentence. */
+/** What `AuthSession.logout` answers. */
+export interface LogoutResult {
+  endSessionUrl?: string;
+  /** False when the provider was not told; `notice` (also the state's error) then says why. */
+  revoked: boolean;
+  revocation: RevocationOutcome;
   notice?: ErrorInfo;
 }
+
+export type RevocationResult = Omit<LogoutResult, 'endSessionUrl'>;
 
 const STAYS_VALID = 'It stays valid at the provider until it expires.';
 
@@ -21,10 +26,10 @@ const STAYS_VALID = 'It stays valid at the provider until it expires.';
  * Nothing retries a revocation later: the session is already forgotten here.
  */
 export async function revokeAtLogout(client: ProviderClient | undefined, tokens: ReadonlySet<string>, logger: Logger): Promise<RevocationResult> {
-  if (tokens.size === 0) return { outcome: 'nothing-to-revoke' };
+  if (tokens.size === 0) return { revoked: true, revocation: 'nothing-to-revoke' };
   if (!client) return unreachable();
   if (typeof client.metadata.revocation_endpoint !== 'string') {
-    return { outcome: 'unsupported', notice: { code: 'provider_error', message: `Signed out on this computer only: the provider offers no token revocation. ${STAYS_VALID}` } };
+    return { revoked: false, revocation: 'unsupported', notice: { code: 'provider_error', message: `Signed out on this computer only: the provider offers no token revocation. ${STAYS_VALID}` } };
   }
   let failure: AuthError | undefined;
   for (const token of tokens) {
@@ -35,13 +40,13 @@ export async function revokeAtLogout(client: ProviderClient | undefined, tokens:
       failure ??= error instanceof AuthError ? error : new AuthError('provider_error', String(error));
     }
   }
-  if (!failure) return { outcome: 'revoked' };
+  if (!failure) return { revoked: true, revocation: 'revoked' };
   if (failure.code === 'provider_unreachable') return unreachable();
-  return { outcome: 'refused', notice: { code: 'provider_error', message: `Signed out on this computer only: ${lowerFirst(failure.message.replace(/\s*Check the application settings.*$/, ''))} ${STAYS_VALID}` } };
+  return { revoked: false, revocation: 'refused', notice: { code: 'provider_error', message: `Signed out on this computer only: ${lowerFirst(failure.message.replace(/\s*Check the application settings.*$/, ''))} ${STAYS_VALID}` } };
 }
 
 function unreachable(): RevocationResult {
-  return { outcome: 'unreachable', notice: { code: 'provider_unreachable', message: `Signed out on this computer only: the provider could not be reached to revoke the session. ${STAYS_VALID}` } };
+  return { revoked: false, revocation: 'unreachable', notice: { code: 'provider_unreachable', message: `Signed out on this computer only: the provider could not be reached to revoke the session. ${STAYS_VALID}` } };
 }
 
 function lowerFirst(text: string): string {

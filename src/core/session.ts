@@ -13,7 +13,7 @@ import { backgroundTimers, type Timers } from './timers.ts';
 import { keychainAccount, openSessionEntry } from './session-entry.ts';
 import { openKeychain, type SecretStore } from './secret-store.ts';
 import { createSignInAttempts } from './sign-in-attempts.ts';
-import { revokeAtLogout, type RevocationOutcome } from './revocation.ts';
+import { revokeAtLogout, type LogoutResult } from './revocation.ts';
 
 /** One signed-in user of one provider: the access token in memory, the refresh token in the keychain. */
 export interface AuthSession {
@@ -23,11 +23,7 @@ export interface AuthSession {
   /** Interactive sign-in through the system browser. A new call cancels a pending one (`login_cancelled`). */
   login(options?: { timeoutMs?: number }): Promise<AuthState>;
   cancelLogin(): void;
-  /**
-   * Forgets everything local always, then revokes at the provider when it can.
-   * `revoked` is false when the provider was not told; `notice` (also the
-   * state's error) then says why: refused, unreachable, or no revocation.
-   */
+  /** Forgets everything local always, then revokes at the provider when it can; `notice` (also the state's error) says when it could not. */
   logout(): Promise<LogoutResult>;
   /** A valid access token, refreshed first when it is missing or about to expire. */
   getAccessToken(): Promise<string>;
@@ -38,13 +34,6 @@ export interface AuthSession {
   /** Resolves once no refresh is running: a rotated refresh token is then in the keychain. */
   whenIdle(): Promise<void>;
   close(): Promise<void>;
-}
-
-export interface LogoutResult {
-  endSessionUrl?: string;
-  revoked: boolean;
-  revocation: RevocationOutcome;
-  notice?: ErrorInfo;
 }
 
 export interface AuthSessionDeps {
@@ -283,14 +272,13 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       logger.warn('provider unreachable at logout; the session was forgotten locally only', { error: String(providerError) });
       return undefined;
     });
-    const { outcome, notice } = await revokeAtLogout(client, tokens, logger);
-    if (notice && status === 'signed-out' && !attempts.current) {
-      error = notice;
+    const revocation = await revokeAtLogout(client, tokens, logger);
+    if (revocation.notice && status === 'signed-out' && !attempts.current) {
+      error = revocation.notice;
       emit();
     }
     const endSessionUrl = client?.endSessionUrl(hint);
-    const revoked = outcome === 'revoked' || outcome === 'nothing-to-revoke';
-    return { revoked, revocation: outcome, ...(notice ? { notice } : {}), ...(endSessionUrl === undefined ? {} : { endSessionUrl }) };
+    return endSessionUrl === undefined ? revocation : { ...revocation, endSessionUrl };
   };
 
   const retryNow = async (): Promise<void> => {
