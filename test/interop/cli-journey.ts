@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keychainAccount, loadConfig } from '../../src/core/index.ts';
+import { findLeaks, readFolders, type Captured } from '../helpers/leaks.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cliMain = join(root, 'src/cli/main.ts');
@@ -56,6 +57,8 @@ export function describeCliJourney(title: string, start: () => Promise<ProviderU
     let provider: ProviderUnderTest;
     let dataDir: string;
     const service = `latchkey-test-interop-${randomUUID()}`;
+    const outputs: Captured[] = [];
+    const secrets = new Set<string>();
 
     const env = (extraEnv: Record<string, string> = {}): NodeJS.ProcessEnv => ({
       ...process.env,
@@ -79,11 +82,20 @@ export function describeCliJourney(title: string, start: () => Promise<ProviderU
           child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
           child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
           child.on('error', reject);
-          child.on('close', (code) => resolve({ code, stdout, stderr }));
+          child.on('close', (code) => {
+            const command = ['latchkey', ...args].join(' ');
+            // `token` prints an access token on purpose: that answer is a secret to look for elsewhere, not a leak.
+            if (args[0] === 'token' && code === 0) secrets.add(stdout.trim());
+            else outputs.push({ name: `stdout of ${command}`, text: stdout });
+            outputs.push({ name: `stderr of ${command}`, text: stderr });
+            resolve({ code, stdout, stderr });
+          });
         }),
       async storedRefreshToken() {
         const raw = await keytar.getPassword(service, account());
-        return raw === null ? null : (JSON.parse(raw) as { refresh_token: string }).refresh_token;
+        const token = raw === null ? null : (JSON.parse(raw) as { refresh_token: string }).refresh_token;
+        if (token) secrets.add(token);
+        return token;
       },
     };
     const { cli } = journey;
@@ -148,7 +160,8 @@ export function describeCliJourney(title: string, start: () => Promise<ProviderU
     });
 
     it('four concurrent `token --refresh` processes all get working tokens, and the provider sees no reuse', async () => {
-      const results = await Promise.all([1, 2, 3, 4].map(() => cli(['token', '--refresh'])));
+      // Debug logs on, so the leak check below also covers what the refresh path logs.
+      const results = await Promise.all([1, 2, 3, 4].map(() => cli(['token', '--refresh'], { LATCHKEY_LOG_LEVEL: 'debug' })));
       for (const result of results) {
         expect(result.code, result.stderr).toBe(0);
         expect(await provider.accessTokenWorks(result.stdout.trim())).toBe(true);
@@ -168,6 +181,12 @@ export function describeCliJourney(title: string, start: () => Promise<ProviderU
       expect(await journey.storedRefreshToken()).toBeNull();
       const status = await cli(['status']);
       expect(status.code).toBe(1);
+    });
+
+    it('no token appears in the data folder or in any output', async () => {
+      expect(secrets.size).toBeGreaterThan(8);
+      expect(outputs.map((output) => output.text).join('\n')).toMatch(/refreshed/);
+      expect(findLeaks(secrets, [...(await readFolders(dataDir)), ...outputs])).toEqual([]);
     });
 
     extra?.(journey);
