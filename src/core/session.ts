@@ -57,8 +57,9 @@ export interface AuthSessionDeps {
  * lazily, once, so this works offline.
  *
  * Refreshes go through `createRefresher` (single-flight, cross-process lock,
- * rotated token stored first). `invalid_grant` ends the session; unreachable
- * providers leave it intact and retry with backoff (`createRetrySchedule`).
+ * rotated token stored first). A refresh the provider refuses (HTTP 400/401,
+ * `classifyProviderAnswer`) ends the session; unreachable providers leave it
+ * intact and retry with backoff (`createRetrySchedule`), 429 after Retry-After.
  */
 export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSession> {
   const { config, opener } = deps;
