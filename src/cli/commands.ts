@@ -131,10 +131,11 @@ export async function logoutCommand(context: CommandContext): Promise<ExitCode> 
   const { io } = context;
   return withSession(context, async (session) => {
     const wasSignedIn = session.getState().status !== 'signed-out';
-    const { endSessionUrl, revoked } = await session.logout();
+    const { endSessionUrl, notice } = await session.logout();
     if (!wasSignedIn) refuseWithoutKeychain(session.getState(), 'a stored session cannot be read or forgotten');
     io.stdout(wasSignedIn ? 'Signed out.\n' : 'No session was stored; nothing to sign out of.\n');
-    if (wasSignedIn && revoked === false) io.stderr('The provider could not be reached to revoke the session; it was forgotten on this computer only.');
+    // Refused, unreachable or not offered: the sentence says which; nothing retries it.
+    if (wasSignedIn && notice) io.stderr(notice.message);
     if (wasSignedIn && endSessionUrl) io.stdout(`To also end the provider's browser session, open: ${endSessionUrl}\n`);
     return EXIT.ok;
   });

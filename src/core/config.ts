@@ -20,6 +20,12 @@ export interface AuthConfig {
   resource?: string;
   /** Space-separated; always includes `openid` and `offline_access`. */
   scope: string;
+  /**
+   * The authorization request's `prompt` (OpenID Connect Core §3.1.2.1);
+   * undefined sends none. Default `consent`, which §11 requires with
+   * `offline_access`, except for Auth0, which issues refresh tokens without it.
+   */
+  prompt?: string;
   /** 0 = an ephemeral port picked per sign-in. */
   redirectPort: number;
   /** The API the access token is for; '' when a real provider is configured without one. */
@@ -35,7 +41,7 @@ export interface AuthConfig {
 }
 
 /** The keys a JSON config file may carry (camelCase, like AuthConfig). */
-const FILE_KEYS = ['issuer', 'auth0Domain', 'clientId', 'audience', 'resource', 'scope', 'redirectPort', 'apiBaseUrl', 'caFile'] as const;
+const FILE_KEYS = ['issuer', 'auth0Domain', 'clientId', 'audience', 'resource', 'scope', 'prompt', 'redirectPort', 'apiBaseUrl', 'caFile'] as const;
 type FileKey = (typeof FILE_KEYS)[number];
 
 const ENV_NAMES: Record<FileKey, string> = {
@@ -45,6 +51,7 @@ const ENV_NAMES: Record<FileKey, string> = {
   audience: 'AUTH_AUDIENCE',
   resource: 'AUTH_RESOURCE',
   scope: 'AUTH_SCOPE',
+  prompt: 'AUTH_PROMPT',
   redirectPort: 'AUTH_REDIRECT_PORT',
   apiBaseUrl: 'API_BASE_URL',
   caFile: 'AUTH_CA_FILE',
@@ -132,6 +139,10 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dataDir?: string 
   const scopeSetting = pick('scope');
   const scope = buildScope(scopeSetting, problems);
 
+  const auth0 = issuerSetting !== undefined && (/auth0Domain|AUTH0_DOMAIN/.test(issuerSetting.label) || (issuer !== undefined && isAuth0Host(new URL(issuer).hostname)));
+  const promptSetting = pick('prompt');
+  const prompt = promptSetting ? parsePrompt(promptSetting, problems) : auth0 ? undefined : 'consent';
+
   const portSetting = pick('redirectPort');
   const redirectPort = portSetting ? parsePort(portSetting, problems, 'Use 0 (the default) for an ephemeral port, or the port registered in the callback URL at your provider.') ?? 0 : 0;
 
@@ -166,6 +177,7 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dataDir?: string 
   const effectiveAudience = usesDemoProvider ? DEMO_AUDIENCE : audience;
   if (effectiveAudience !== undefined) config.audience = effectiveAudience;
   if (resource !== undefined) config.resource = resource;
+  if (prompt !== undefined) config.prompt = prompt;
   if (demoPorts) config.demoPorts = demoPorts;
   if (caFile !== undefined) config.caFile = caFile;
   return config;
@@ -175,6 +187,11 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dataDir?: string 
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase();
   return host === 'localhost' || host === '[::1]' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** Auth0's own tenant domains; a custom domain is recognised only when it was given as AUTH0_DOMAIN. */
+export function isAuth0Host(hostname: string): boolean {
+  return /(^|\.)auth0\.com$/i.test(hostname);
 }
 
 function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -359,6 +376,26 @@ function buildScope(setting: Setting | undefined, problems: string[]): string {
     }
   }
   return [...new Set([ALWAYS_REQUESTED_SCOPES[0] as string, ...requested, ...ALWAYS_REQUESTED_SCOPES])].join(' ');
+}
+
+const PROMPT_VALUES = ['login', 'consent', 'select_account'];
+
+/** `omit` sends no prompt; otherwise space-separated values for an interactive sign-in (`none` cannot be one). */
+function parsePrompt(setting: Setting, problems: string[]): string | undefined {
+  const fix = `Use space-separated values of ${PROMPT_VALUES.join(', ')}, or "omit" to send no prompt (default: consent, which OpenID Connect Core §11 asks for with offline_access).`;
+  if (typeof setting.value !== 'string') {
+    problems.push(`${setting.label}: must be a string. ${fix}`);
+    return undefined;
+  }
+  const values = setting.value.split(/\s+/).filter(Boolean);
+  if (values.length === 1 && values[0] === 'omit') return undefined;
+  const unknown = values.filter((value) => !PROMPT_VALUES.includes(value));
+  if (unknown.length > 0 || values.length === 0) {
+    const none = unknown.includes('none') ? ' "none" asks for a sign-in without any page, which an interactive sign-in cannot be.' : '';
+    problems.push(`${setting.label}: "${setting.value}" is not a prompt Latchkey can send.${none} ${fix}`);
+    return undefined;
+  }
+  return [...new Set(values)].join(' ');
 }
 
 function parsePort(setting: Setting, problems: string[], fix: string): number | undefined {

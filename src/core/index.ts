@@ -27,4 +27,6 @@ export { acquireRefreshLock, announceEntryChange, refreshLockPath, withRefreshLo
 export { keychainAccount, parseStoredSession, type StoredSession } from './session-entry.ts';
 export { renewalTimes, retryDelayMs } from './renewal.ts';
 export { realTimers, type Timers } from './timers.ts';
+export { probeRedirectUri, redirectRefusedMessage, SUGGESTED_REDIRECT_PORT, type RedirectProbe } from './redirect-probe.ts';
 export { createAuthSession, type AuthSession, type AuthSessionDeps } from './session.ts';
+export type { LogoutResult, RevocationOutcome } from './revocation.ts';

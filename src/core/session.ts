@@ -13,6 +13,7 @@ import { backgroundTimers, type Timers } from './timers.ts';
 import { keychainAccount, openSessionEntry } from './session-entry.ts';
 import { openKeychain, type SecretStore } from './secret-store.ts';
 import { createSignInAttempts } from './sign-in-attempts.ts';
+import { revokeAtLogout, type LogoutResult } from './revocation.ts';
 
 /** One signed-in user of one provider: the access token in memory, the refresh token in the keychain. */
 export interface AuthSession {
@@ -22,8 +23,8 @@ export interface AuthSession {
   /** Interactive sign-in through the system browser. A new call cancels a pending one (`login_cancelled`). */
   login(options?: { timeoutMs?: number }): Promise<AuthState>;
   cancelLogin(): void;
-  /** Revokes at the provider when it can, forgets everything local always. `revoked` is false when the provider could not be told. */
-  logout(): Promise<{ endSessionUrl?: string; revoked?: boolean }>;
+  /** Forgets everything local always, then revokes at the provider when it can; `notice` (also the state's error) says when it could not. */
+  logout(): Promise<LogoutResult>;
   /** A valid access token, refreshed first when it is missing or about to expire. */
   getAccessToken(): Promise<string>;
   /** After an API answered 401 for `rejectedToken`: a newer token, with at most one refresh however many callers ask. */
@@ -48,8 +49,6 @@ export interface AuthSessionDeps {
   random?: () => number;
 }
 
-const SESSION_ENDED_MESSAGE = 'Your session ended — sign in again.';
-
 /**
  * Creates the session for `config` and restores a stored one from the
  * keychain, without touching the network: with a stored refresh token the
@@ -58,8 +57,9 @@ const SESSION_ENDED_MESSAGE = 'Your session ended — sign in again.';
  * lazily, once, so this works offline.
  *
  * Refreshes go through `createRefresher` (single-flight, cross-process lock,
- * rotated token stored first). `invalid_grant` ends the session; unreachable
- * providers leave it intact and retry with backoff (`createRetrySchedule`).
+ * rotated token stored first). A refresh the provider refuses (HTTP 400/401,
+ * `classifyProviderAnswer`) ends the session; unreachable providers leave it
+ * intact and retry with backoff (`createRetrySchedule`), 429 after Retry-After.
  */
 export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSession> {
   const { config, opener } = deps;
@@ -135,7 +135,8 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     if (code === 'session_ended' || code === 'signed_out') {
       logger.info('session ended at the provider; signing out', { code });
       // The entry was deleted under the lock already (or by whoever signed out); deleting it here could hit a newer session.
-      forgetLocally(code === 'session_ended' ? { code, message: SESSION_ENDED_MESSAGE } : toErrorInfo(refreshError));
+      // The provider's own words (its error code and description) say why; the message ends with "sign in again".
+      forgetLocally(toErrorInfo(refreshError));
       try {
         profileStore.delete(entry.account);
       } catch {
@@ -145,7 +146,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       // The refresh token stays: the provider may be back in a minute.
       setSessionStatus('offline');
       error = toErrorInfo(refreshError);
-      retries.schedule(() => void refresher.refresh().catch(() => {}));
+      retries.schedule(() => void refresher.refresh().catch(() => {}), (refreshError as AuthError).retryAfterMs);
     } else {
       error = toErrorInfo(refreshError);
     }
@@ -248,7 +249,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     }
   };
 
-  const logout = async (): Promise<{ endSessionUrl?: string; revoked?: boolean }> => {
+  const logout = async (): Promise<LogoutResult> => {
     cancelLogin();
     await refresher.whenIdle();
     const hint = data.idToken;
@@ -272,15 +273,13 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       logger.warn('provider unreachable at logout; the session was forgotten locally only', { error: String(providerError) });
       return undefined;
     });
-    let revoked = client !== undefined || tokens.size === 0;
-    for (const token of client ? tokens : []) {
-      await client?.revoke(token).catch((revokeError: unknown) => {
-        revoked = false;
-        logger.warn('revocation failed', { error: String(revokeError), refresh: fingerprint(token) });
-      });
+    const revocation = await revokeAtLogout(client, tokens, logger);
+    if (revocation.notice && status === 'signed-out' && !attempts.current) {
+      error = revocation.notice;
+      emit();
     }
     const endSessionUrl = client?.endSessionUrl(hint);
-    return endSessionUrl === undefined ? { revoked } : { revoked, endSessionUrl };
+    return endSessionUrl === undefined ? revocation : { ...revocation, endSessionUrl };
   };
 
   const retryNow = async (): Promise<void> => {

@@ -35,6 +35,8 @@ export interface DemoOptions {
   accessTokenTtl?: number;
   /** Refresh token (and session, grant) lifetime in seconds. Default 14 days. */
   refreshTokenTtl?: number;
+  /** 'jwt' (default): `audience` selects the demo API and access tokens are JWTs for it. 'opaque': oidc-provider's default — opaque tokens for UserInfo, profile claims only there. */
+  accessTokenFormat?: 'jwt' | 'opaque';
   /** Origins the demo API answers CORS for. Default `[APP_ORIGIN]`. */
   allowedOrigins?: string[];
   logger?: Logger;
@@ -100,6 +102,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoServers>
       keys,
       accessTokenTtl: options.accessTokenTtl ?? 60,
       refreshTokenTtl: options.refreshTokenTtl ?? 14 * 24 * 60 * 60,
+      ...(options.accessTokenFormat ? { accessTokenFormat: options.accessTokenFormat } : {}),
       logger,
     });
     idpServer.ready(demo.provider.callback());

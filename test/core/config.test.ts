@@ -86,6 +86,23 @@ describe('loadConfig', () => {
     expect(load({ AUTH_SCOPE: 'email openid email' }).scope).toBe('openid email offline_access');
   });
 
+  it('asks for consent with offline_access by default (OpenID Connect Core §11), but not of Auth0, which does not need it', () => {
+    expect(load({}).prompt).toBe('consent');
+    expect(load({ AUTH_ISSUER: 'https://idp.example.com/', AUTH_CLIENT_ID: 'c' }).prompt).toBe('consent');
+    expect(load({ AUTH0_DOMAIN: 'tenant.eu.auth0.com', AUTH_CLIENT_ID: 'c' }).prompt).toBeUndefined();
+    expect(load({ AUTH0_DOMAIN: 'login.example.com', AUTH_CLIENT_ID: 'c' }).prompt).toBeUndefined();
+    expect(load({ AUTH_ISSUER: 'https://tenant.us.auth0.com/', AUTH_CLIENT_ID: 'c' }).prompt).toBeUndefined();
+  });
+
+  it('AUTH_PROMPT or "prompt" overrides the prompt; "omit" sends none; "none" is refused with the reason', () => {
+    expect(load({ AUTH_PROMPT: 'login consent' }).prompt).toBe('login consent');
+    expect(load({ AUTH_PROMPT: 'omit' }).prompt).toBeUndefined();
+    expect(load({ AUTH0_DOMAIN: 'tenant.eu.auth0.com', AUTH_CLIENT_ID: 'c', AUTH_PROMPT: 'consent' }).prompt).toBe('consent');
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ prompt: 'select_account' }));
+    expect(load({}).prompt).toBe('select_account');
+    expect(problemsOf({ AUTH_PROMPT: 'none' })).toEqual([expect.stringMatching(/^AUTH_PROMPT: "none" is not a prompt Latchkey can send\. "none" asks for a sign-in without any page/)]);
+  });
+
   it('reads the config file in the data folder, and the environment wins over it', () => {
     writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ issuer: 'https://file.example.com', clientId: 'from-file', redirectPort: 8123, scope: 'profile' }));
     expect(load({})).toMatchObject({ issuer: 'https://file.example.com/', clientId: 'from-file', redirectPort: 8123, scope: 'openid profile offline_access' });

@@ -161,7 +161,8 @@ describe('refresh, revoke and end session', () => {
 describe('answers the demo provider never gives', () => {
   let server: Server;
   let issuer: string;
-  let tokenAnswer: (body: URLSearchParams) => { status: number; json: unknown };
+  /** `json` is sent as application/json; `raw` as is, with `headers` (e.g. Glewlwyd's empty 400, a 429 with Retry-After). */
+  let tokenAnswer: (body: URLSearchParams) => { status: number; json?: unknown; raw?: string; headers?: Record<string, string> };
   let signingKey: SigningKey;
   let otherKey: SigningKey;
   let stub: ProviderClient;
@@ -194,6 +195,7 @@ describe('answers the demo provider never gives', () => {
           return json(200, {});
         }
         const answer = tokenAnswer(new URLSearchParams(body));
+        if (answer.raw !== undefined) return res.writeHead(answer.status, answer.headers ?? {}).end(answer.raw);
         json(answer.status, answer.json);
       });
     });
@@ -251,12 +253,49 @@ describe('answers the demo provider never gives', () => {
     expect((await errorOf(stub.refresh('rt'))).code).toBe('provider_unreachable');
   });
 
-  it('classifies another OAuth error as provider_error with the provider\'s description', async () => {
-    tokenAnswer = () => ({ status: 400, json: { error: 'invalid_scope', error_description: 'offline_access is not allowed' } });
+  it.each([
+    [400, 'invalid_request', 'unknown refresh token'],
+    [400, 'invalid_scope', 'offline_access is not allowed'],
+    [401, 'invalid_client', 'client authentication failed'],
+    [400, 'unauthorized_client', 'refresh_token grant not allowed'],
+  ])('ends the session when a refresh is refused with HTTP %i %s, naming the provider\'s reason and saying to sign in again', async (status, code, description) => {
+    tokenAnswer = () => ({ status, json: { error: code, error_description: description } });
+    const error = await errorOf(stub.refresh('rt'));
+    expect(error.code).toBe('session_ended');
+    expect(error.message).toBe(`Your session ended at the provider: it refused the refresh (${code} — ${description}). Sign in again.`);
+  });
+
+  it.each([400, 401])('ends the session when a refresh gets HTTP %i with an empty body (Glewlwyd\'s spent token): refused, not unreachable', async (status) => {
+    tokenAnswer = () => ({ status, raw: '' });
+    const error = await errorOf(stub.refresh('rt'));
+    expect(error.code).toBe('session_ended');
+    expect(error.message).toBe(`Your session ended at the provider: it refused the refresh (HTTP ${status}, without an explanation). Sign in again.`);
+    expect(error.message).not.toMatch(/reached|network/);
+  });
+
+  it('keeps the session on HTTP 429 and carries Retry-After, as seconds or as a date against the answer\'s own Date', async () => {
+    tokenAnswer = () => ({ status: 429, raw: 'slow down', headers: { 'content-type': 'text/plain', 'retry-after': '120' } });
+    const seconds = await errorOf(stub.refresh('rt'));
+    expect(seconds).toMatchObject({ code: 'provider_unreachable', retryAfterMs: 120_000 });
+    expect(seconds.message).toMatch(/rate-limiting requests \(HTTP 429\) and asked to wait 120 s\. Your session is kept/);
+    const date = new Date(Date.UTC(2020, 0, 1));
+    tokenAnswer = () => ({ status: 429, raw: JSON.stringify({ error: 'slow_down' }), headers: { 'content-type': 'application/json', date: date.toUTCString(), 'retry-after': new Date(date.getTime() + 30_000).toUTCString() } });
+    expect(await errorOf(stub.refresh('rt'))).toMatchObject({ code: 'provider_unreachable', retryAfterMs: 30_000 });
+  });
+
+  it('keeps the session on a 2xx that is not a token response, and on a 503 page', async () => {
+    tokenAnswer = () => ({ status: 200, raw: '<html>Wi-Fi sign-in</html>', headers: { 'content-type': 'text/html' } });
+    expect((await errorOf(stub.refresh('rt'))).code).toBe('provider_unreachable');
+    tokenAnswer = () => ({ status: 503, raw: 'Service Unavailable', headers: { 'content-type': 'text/plain' } });
+    expect((await errorOf(stub.refresh('rt'))).code).toBe('provider_unreachable');
+  });
+
+  it('classifies an OAuth error outside 400/401 as provider_error with the provider\'s description', async () => {
+    tokenAnswer = () => ({ status: 403, json: { error: 'access_denied', error_description: 'client disabled' } });
     const error = await errorOf(stub.refresh('rt'));
     expect(error.code).toBe('provider_error');
-    expect(error.message).toContain('invalid_scope');
-    expect(error.message).toContain('offline_access is not allowed');
+    expect(error.message).toContain('access_denied');
+    expect(error.message).toContain('client disabled');
   });
 
   it('refuses a loopback issuer that sends tokens to plain http elsewhere', async () => {

@@ -291,4 +291,18 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     const error = await page.evaluate(() => (globalThis as unknown as PageGlobals).auth.refreshAccessToken('').catch((e: { code: string }) => e.code));
     expect(error).toBe('invalid_argument');
   });
+
+  it('a sign-out the provider could not be told about says so in the window, and promises no retry (the provider is down; last, it stops the demo)', async () => {
+    const opener = browserOpener(browser, DEMO_ALICE);
+    openWith = opener;
+    await page.click('#sign-in');
+    await visible('#view-signed-in');
+    await opener.close();
+    await demo.close();
+    await page.click('#sign-out');
+    await visible('#view-signed-out');
+    await expect.poll(() => page.locator('#signed-out-error').textContent()).toBe('Signed out on this computer only: the provider could not be reached to revoke the session. It stays valid at the provider until it expires.');
+    expect(session.getState()).toMatchObject({ status: 'signed-out', error: { code: 'provider_unreachable' } });
+    await screenshot('signed-out-provider-not-told');
+  });
 });
