@@ -27,8 +27,10 @@ export interface AuthSession {
   getAccessToken(): Promise<string>;
   /** After an API answered 401 for `rejectedToken`: a newer token, with at most one refresh however many callers ask. */
   refreshAfterUnauthorized(rejectedToken: string): Promise<string>;
-  /** While offline: try to refresh now instead of waiting for the next backoff step (resume, network back). */
+  /** While offline: try to refresh now instead of waiting for the next backoff step (resume, network back); while the keychain is locked: look again. */
   retryNow(): Promise<void>;
+  /** While the keychain is locked or refuses access: read the stored session again, letting the keychain prompt (`prompt`) or only looking (`check`). */
+  retryKeychain(mode: 'prompt' | 'check'): Promise<AuthState>;
   /** Resolves once no refresh is running: a rotated refresh token is then in the keychain. */
   whenIdle(): Promise<void>;
   close(): Promise<void>;
@@ -45,6 +47,8 @@ export interface AuthSessionDeps {
   logger?: Logger;
   timers?: Timers;
   random?: () => number;
+  /** Called when the keychain waits on the user (an unlock prompt is open). */
+  onKeychainWaiting?: () => void;
 }
 
 const SESSION_ENDED_MESSAGE = 'Your session ended — sign in again.';
@@ -64,10 +68,11 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
   const { config, opener } = deps;
   const clock = deps.clock ?? Date.now;
   const logger = deps.logger ?? createLogger();
-  const secretStore = deps.secretStore ?? (await openKeychain(config.keychainService, { logger }));
+  const onWaiting = deps.onKeychainWaiting ? { onWaiting: deps.onKeychainWaiting } : {};
+  const secretStore = deps.secretStore ?? (await openKeychain(config.keychainService, { logger, ...onWaiting }));
   const profileStore = deps.profileStore ?? openProfileStore(config.dataDir);
   const lockPath = refreshLockPath(config.dataDir, keychainAccount(config));
-  const entry = openSessionEntry({ config, secretStore, profileStore, lockPath, logger, onDegraded: () => emit() });
+  const entry = openSessionEntry({ config, secretStore, profileStore, lockPath, logger, onDegraded: () => emit(), ...onWaiting });
   const retries = createRetrySchedule({ timers: deps.timers ?? realTimers, random: deps.random ?? Math.random, logger });
 
   const data: SessionData = {};
@@ -209,6 +214,8 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
 
   const login = async (options: { timeoutMs?: number } = {}): Promise<AuthState> => {
     if (closed) throw new AuthError('login_cancelled', 'The session is closed.');
+    // A sign-in the keychain cannot store would be lost (or kept in memory only): unlock first.
+    await entry.assertWritable();
     const attempt = attempts.start(attempts.current ? attempts.current.previousStatus : status);
     status = 'signing-in';
     error = undefined;
@@ -247,6 +254,8 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
   };
 
   const logout = async (): Promise<{ endSessionUrl?: string; revoked?: boolean }> => {
+    // A locked-away session can be neither revoked nor deleted: keep it rather than half sign out.
+    if (entry.outOfReach) throw entry.outOfReach;
     cancelLogin();
     await refresher.whenIdle();
     const hint = data.idToken;
@@ -281,7 +290,45 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     return endSessionUrl === undefined ? { revoked } : { revoked, endSessionUrl };
   };
 
+  /** Reads the stored session into memory; a session out of reach keeps its cached profile and says why. */
+  const restore = async (readOptions: { prompt?: boolean } = {}): Promise<void> => {
+    try {
+      const stored = await entry.read(readOptions);
+      if (stored) {
+        data.refreshToken = stored.refresh_token;
+        if (stored.scope) data.scope = stored.scope;
+        const cached = profileStore.get(entry.account)?.user;
+        data.user = cached?.sub === stored.sub ? cached : { sub: stored.sub };
+        setSessionStatus('signed-in');
+      } else if (data.user && !data.refreshToken) {
+        forgetLocally(undefined);
+      }
+    } catch (readError) {
+      logger.warn('could not read the keychain entry', { error: String(readError) });
+      error = toErrorInfo(readError);
+      const cached = entry.outOfReach ? profileStore.get(entry.account)?.user : undefined;
+      if (cached) {
+        data.user = cached;
+        setSessionStatus('signed-in');
+      }
+    }
+  };
+
+  const retryKeychain = async (mode: 'prompt' | 'check'): Promise<AuthState> => {
+    // Without word from the Secret Service, a look is a read, and a read of a refused entry asks again: only the user's click does that.
+    if (entry.outOfReach && !closed && (mode === 'prompt' || entry.keychain === 'locked')) {
+      error = undefined;
+      await restore({ prompt: mode === 'prompt' });
+      emit();
+    }
+    return getState();
+  };
+
   const retryNow = async (): Promise<void> => {
+    if (entry.outOfReach) {
+      await retryKeychain('check');
+      return;
+    }
     const sessionStatus = attempts.current ? attempts.current.previousStatus : status;
     if (!data.refreshToken || (sessionStatus !== 'offline' && !refresher.running)) return;
     retries.cancel();
@@ -300,19 +347,15 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
   };
 
   // Restore a stored session without any network call.
-  try {
-    const stored = await entry.read();
-    if (stored) {
-      data.refreshToken = stored.refresh_token;
-      if (stored.scope) data.scope = stored.scope;
-      const cached = profileStore.get(entry.account)?.user;
-      data.user = cached?.sub === stored.sub ? cached : { sub: stored.sub };
-      status = 'signed-in';
-    }
-  } catch (readError) {
-    logger.warn('could not read the keychain entry', { error: String(readError) });
-    error = toErrorInfo(readError);
-  }
+  await restore();
+
+  /** Token calls while the stored session is locked away say so, rather than "not signed in". */
+  const inReach =
+    <A extends unknown[]>(call: (...args: A) => Promise<string>) =>
+    async (...args: A): Promise<string> => {
+      if (entry.outOfReach && !data.refreshToken) throw entry.outOfReach;
+      return call(...args);
+    };
 
   return {
     getState,
@@ -323,9 +366,10 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     login,
     cancelLogin,
     logout,
-    getAccessToken: accessTokens.get,
-    refreshAfterUnauthorized: accessTokens.afterUnauthorized,
+    getAccessToken: inReach(accessTokens.get),
+    refreshAfterUnauthorized: inReach(accessTokens.afterUnauthorized),
     retryNow,
+    retryKeychain,
     whenIdle: () => refresher.whenIdle(),
     close,
   };

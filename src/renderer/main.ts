@@ -35,6 +35,8 @@ const SHOWN: Record<ErrorCode, boolean> = {
   signed_out: true,
   session_ended: true,
   keychain_unavailable: true,
+  keychain_locked: true,
+  keychain_refused: true,
   invalid_argument: true,
   api_unauthorized: true,
   api_unreachable: true,

@@ -18,6 +18,10 @@ export type AuthErrorCode =
   | 'signed_out'
   | 'session_ended'
   | 'keychain_unavailable'
+  /** A session is stored, but the keychain is locked: unlock it and retry; the session is kept. */
+  | 'keychain_locked'
+  /** A session is stored, but the keychain refused access to it (e.g. "Deny" on macOS); the session is kept. */
+  | 'keychain_refused'
   | 'invalid_argument';
 
 /** Why an API call from the window failed (the renderer's `ApiError.code`). */
@@ -52,6 +56,8 @@ const ERROR_CODES: Record<ErrorCode, true> = {
   signed_out: true,
   session_ended: true,
   keychain_unavailable: true,
+  keychain_locked: true,
+  keychain_refused: true,
   invalid_argument: true,
   api_unauthorized: true,
   api_unreachable: true,

@@ -25,6 +25,7 @@ function fakeSession(overrides: Partial<AuthSession> = {}) {
     getAccessToken: vi.fn(async () => 'access-1'),
     refreshAfterUnauthorized: vi.fn(async () => 'access-2'),
     retryNow: vi.fn(async () => undefined),
+    retryKeychain: vi.fn(async () => SIGNED_IN),
     whenIdle: vi.fn(async () => undefined),
     close: vi.fn(async () => undefined),
     ...overrides,
