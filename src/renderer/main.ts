@@ -77,6 +77,23 @@ view.buttons.signOut.addEventListener('click', () => {
   void run(view.buttons.signOut, async () => render(await auth.logout()));
 });
 
+const isOutOfReach = (current: AuthState) => current.keychain === 'locked' || current.keychain === 'refused';
+
+// The prompt (when the keychain can show one) opens on the user's click only; focus merely looks again, so a dismissed prompt does not come back.
+view.buttons.unlockRetry.addEventListener('click', () =>
+  void run(view.buttons.unlockRetry, async () => {
+    view.setKeychainWaiting(true);
+    try {
+      render(await auth.retryKeychain('prompt'));
+    } finally {
+      view.setKeychainWaiting(false);
+    }
+  }),
+);
+window.addEventListener('focus', () => {
+  if (isOutOfReach(state)) auth.retryKeychain('check').then(render, report);
+});
+
 view.buttons.callApi.addEventListener('click', () =>
   void run(view.buttons.callApi, async () => {
     try {
