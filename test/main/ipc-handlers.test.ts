@@ -110,6 +110,16 @@ describe('IPC handlers (electron mocked)', () => {
     expect(session.refreshAfterUnauthorized).not.toHaveBeenCalled();
   });
 
+  it("passes retryKeychain only 'prompt' or 'check'", async () => {
+    const { invoke, session } = setUp();
+    expect(await invoke('auth:retry-keychain', ['prompt'])).toMatchObject({ ok: true });
+    expect(session.retryKeychain).toHaveBeenCalledWith('prompt');
+    for (const args of [[], ['always'], ['check', 'prompt'], [{ mode: 'check' }]]) {
+      expect(await invoke('auth:retry-keychain', args)).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
+    }
+    expect(session.retryKeychain).toHaveBeenCalledTimes(1);
+  });
+
   it('refuses arguments on calls that take none', async () => {
     const { invoke, session } = setUp();
     expect(await invoke('auth:login', [{ prompt: 'none' }])).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
