@@ -1,7 +1,7 @@
 import type { ErrorInfo } from '../shared/errors.ts';
-import type { KeychainPlace } from '../shared/ipc.ts';
+import type { KeychainPlace, UserProfile } from '../shared/ipc.ts';
 import type { AuthConfig } from './config.ts';
-import { AuthError } from './errors.ts';
+import { AuthError, toErrorInfo } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { ProfileStore } from './profile-store.ts';
 import { announceEntryChange } from './refresh-lock.ts';
@@ -47,6 +47,13 @@ export function parseStoredSession(raw: string): StoredSession | undefined {
   return undefined;
 }
 
+/** What a restore finds: the entry and its user; for a session out of reach, the cached user; and why a read failed. */
+export interface RestoredSession {
+  stored?: StoredSession;
+  user?: UserProfile;
+  error?: ErrorInfo;
+}
+
 /**
  * One session's keychain entry and cached profile. Where the entry lives is
  * decided once (`keychain`): the OS keychain, or memory only when there is
@@ -71,6 +78,8 @@ export interface SessionEntry {
    * says so) but the keychain keeps it locked or refuses it — a session out of reach is not "no session".
    */
   read(options?: ReadOptions): Promise<StoredSession | null>;
+  /** `read` for restoring a session into memory; never rejects. */
+  restore(options?: ReadOptions): Promise<RestoredSession>;
   /**
    * Stores the entry; if the keychain fails now, the session carries on in memory only and `onDegraded` is called —
    * unless the keychain is locked: then the entry is written once it is unlocked (the next `read`).
@@ -165,6 +174,26 @@ export function openSessionEntry(deps: {
     }
   };
 
+  const cachedUser = (): UserProfile | undefined => {
+    try {
+      return profileStore.get(account)?.user;
+    } catch {
+      return undefined;
+    }
+  };
+
+  const read = async (options: ReadOptions = {}): Promise<StoredSession | null> => {
+    const raw = await readRaw(options);
+    bringBackInReach();
+    if (raw === null) return null;
+    const entry = parseStoredSession(raw);
+    if (entry && entry.issuer === config.issuer && entry.client_id === config.clientId) return entry;
+    logger.warn('deleting an unusable keychain entry', { account });
+    await secretStore.delete(account);
+    if (secretStore.kind === 'os') announceEntryChange(lockPath);
+    return null;
+  };
+
   return {
     account,
     lockPath,
@@ -181,16 +210,19 @@ export function openSessionEntry(deps: {
       return outOfReachError();
     },
 
-    async read(options = {}) {
-      const raw = await readRaw(options);
-      bringBackInReach();
-      if (raw === null) return null;
-      const entry = parseStoredSession(raw);
-      if (entry && entry.issuer === config.issuer && entry.client_id === config.clientId) return entry;
-      logger.warn('deleting an unusable keychain entry', { account });
-      await secretStore.delete(account);
-      if (secretStore.kind === 'os') announceEntryChange(lockPath);
-      return null;
+    read,
+
+    async restore(options) {
+      try {
+        const stored = await read(options);
+        if (!stored) return {};
+        const cached = cachedUser();
+        return { stored, user: cached?.sub === stored.sub ? cached : { sub: stored.sub } };
+      } catch (readError) {
+        logger.warn('could not read the keychain entry', { error: String(readError) });
+        const user = outOfReachError() ? cachedUser() : undefined;
+        return { error: toErrorInfo(readError), ...(user ? { user } : {}) };
+      }
     },
 
     async write(refreshToken, sub, scope) {

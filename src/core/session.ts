@@ -290,34 +290,25 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     return endSessionUrl === undefined ? { revoked } : { revoked, endSessionUrl };
   };
 
-  /** Reads the stored session into memory; a session out of reach keeps its cached profile and says why. */
+  /** Reads the stored session into memory. One out of reach (keychain locked) keeps the cached user: it is not signed out. */
   const restore = async (readOptions: { prompt?: boolean } = {}): Promise<void> => {
-    try {
-      const stored = await entry.read(readOptions);
-      if (stored) {
-        data.refreshToken = stored.refresh_token;
-        if (stored.scope) data.scope = stored.scope;
-        const cached = profileStore.get(entry.account)?.user;
-        data.user = cached?.sub === stored.sub ? cached : { sub: stored.sub };
-        setSessionStatus('signed-in');
-      } else if (data.user && !data.refreshToken) {
-        forgetLocally(undefined);
-      }
-    } catch (readError) {
-      logger.warn('could not read the keychain entry', { error: String(readError) });
-      error = toErrorInfo(readError);
-      const cached = entry.outOfReach ? profileStore.get(entry.account)?.user : undefined;
-      if (cached) {
-        data.user = cached;
-        setSessionStatus('signed-in');
-      }
+    const found = await entry.restore(readOptions);
+    error = found.error;
+    if (found.stored) {
+      data.refreshToken = found.stored.refresh_token;
+      if (found.stored.scope) data.scope = found.stored.scope;
+    }
+    if (found.user) {
+      data.user = found.user;
+      setSessionStatus('signed-in');
+    } else if (data.user && !data.refreshToken) {
+      forgetLocally(found.error);
     }
   };
 
   const retryKeychain = async (mode: 'prompt' | 'check'): Promise<AuthState> => {
     // Without word from the Secret Service, a look is a read, and a read of a refused entry asks again: only the user's click does that.
     if (entry.outOfReach && !closed && (mode === 'prompt' || entry.keychain === 'locked')) {
-      error = undefined;
       await restore({ prompt: mode === 'prompt' });
       emit();
     }
