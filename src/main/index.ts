@@ -1,5 +1,5 @@
 // The Electron shell's entry: lifecycle only. It wires the auth core
-// (src/main/auth) to Electron — the opener, IPC, windows, power and network
+// (src/core) to Electron — the opener, IPC, windows, power and network
 // events — and holds no auth logic of its own.
 import { join } from 'node:path';
 import { BrowserWindow, app, dialog, ipcMain, net, powerMonitor, protocol, screen, session as electronSession, shell } from 'electron';

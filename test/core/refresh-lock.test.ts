@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { refreshLockPath, withRefreshLock } from '../../src/core/refresh-lock.ts';
+import type { Timers } from '../../src/core/timers.ts';
 
 const run = promisify(execFile);
 const lockModule = fileURLToPath(new URL('../../src/core/refresh-lock.ts', import.meta.url));
@@ -101,9 +102,42 @@ describe('withRefreshLock', () => {
     expect(after).not.toBe(seen);
   });
 
+  it('on an injected clock, waits out a live holder until the deadline without sleeping through it', async () => {
+    const time = steppedTime();
+    await writeFile(path, JSON.stringify({ pid: process.pid, hostname: hostname(), createdAt: time.clock(), nonce: 'held' }));
+    const started = Date.now();
+    await expect(withRefreshLock(path, async () => 'ran', { timeoutMs: 40_000, ...time })).rejects.toMatchObject({ code: 'provider_unreachable' });
+    expect(time.clock() - time.start).toBeGreaterThanOrEqual(40_000);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(JSON.parse(await readFile(path, 'utf8')).nonce).toBe('held');
+  });
+
+  it('on an injected clock, takes over a live holder only once the stale bound has passed', async () => {
+    const time = steppedTime();
+    await writeFile(path, JSON.stringify({ pid: process.pid, hostname: hostname(), createdAt: time.clock(), nonce: 'hung' }));
+    expect(await withRefreshLock(path, async () => time.clock() - time.start, { staleAfterMs: 20_000, timeoutMs: 60_000, ...time })).toBeGreaterThan(20_000);
+  });
+
   it('releases the lock when the critical section throws', async () => {
     await expect(withRefreshLock(path, async () => { throw new Error('boom'); })).rejects.toThrow('boom');
     expect(existsSync(path)).toBe(false);
     expect(await withRefreshLock(path, async () => 'again', { timeoutMs: 500 })).toBe('again');
   });
 });
+
+/** A clock that moves only when a waiter sleeps: each timer advances it by its delay and fires at once. */
+function steppedTime(): { start: number; clock: () => number; timers: Timers } {
+  const start = Date.now();
+  let now = start;
+  return {
+    start,
+    clock: () => now,
+    timers: {
+      setTimeout(callback, ms) {
+        now += ms;
+        return setImmediate(callback);
+      },
+      clearTimeout: (handle) => clearImmediate(handle as NodeJS.Immediate),
+    },
+  };
+}
