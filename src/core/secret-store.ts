@@ -74,11 +74,15 @@ export function createMemoryStore(reason?: string): SecretStore {
  * The OS keychain for `service` (macOS Keychain, Windows Credential Manager,
  * the Secret Service on Linux) through keytar.
  *
- * When keytar cannot load, no Secret Service answers, or the keychain is
- * locked, this resolves to a memory-only store whose `reason` says so — the
- * session keeps working until the app quits, and the user is told. It never
- * falls back to a file: a refresh token on disk in plaintext is what the
- * keychain exists to prevent (RFC 8252 §8.6, RFC 9700 §4.14).
+ * When keytar cannot load or no keychain answers, this resolves to a
+ * memory-only store whose `reason` says so — the session keeps working until
+ * the app quits, and the user is told. A keychain that is there but slow to
+ * answer is showing a prompt (to unlock, or to create a keyring): the probe
+ * waits for the user (`onWaiting`) rather than declaring it unavailable. A
+ * locked keychain is no reason for memory only: its entries are reported
+ * locked (`keychain_locked`), see session-entry.ts. It never falls back to a
+ * file: a refresh token on disk in plaintext is what the keychain exists to
+ * prevent (RFC 8252 §8.6, RFC 9700 §4.14).
  */
 export async function openKeychain(service: string, options: KeychainOptions = {}): Promise<SecretStore> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
