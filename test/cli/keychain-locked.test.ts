@@ -106,4 +106,18 @@ describe.skipIf(process.platform !== 'linux')('latchkey CLI with a locked keycha
     expect(JSON.parse(statusAfter.stdout)).toMatchObject({ signedIn: true, keychain: 'os' });
     expect(signIns()).toBe(signInsAfterLogin);
   });
+
+  it('says once on stderr that it waits while the unlock prompt is open', async () => {
+    await keyring.lock();
+    const prompter = await keyring.holdPromptsOpen();
+    const child = spawn(process.execPath, [join(root, 'src/cli/main.ts'), 'token'], { env: env(), cwd: root });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    try {
+      await expect.poll(() => stderr, { timeout: 15_000 }).toBe('Waiting for your keychain to unlock…\n');
+      expect(prompter.prompts()).toBe(1);
+    } finally {
+      child.kill();
+    }
+  });
 });

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import dbusNative from '@homebridge/dbus-native';
 import { openDbusConnection, type DbusConnection } from '../../src/core/index.ts';
 
 const SECRETS = 'org.freedesktop.secrets';
@@ -23,7 +24,19 @@ export interface PrivateKeyring {
   unlock(): Promise<void>;
   /** org.freedesktop.Secret.Service.SearchItems: the matching items, unlocked and locked. */
   searchItems(attributes: Record<string, string>): Promise<{ unlocked: string[]; locked: string[] }>;
+  /**
+   * From now on an unlock prompt opens and stays open, as while a user reads it: this takes gnome-keyring's
+   * prompter name on the bus (gcr's `org.gnome.keyring.SystemPrompter`) and never answers. `prompts()` counts them.
+   */
+  holdPromptsOpen(): Promise<{ prompts(): number }>;
   close(): Promise<void>;
+}
+
+/** The part of @homebridge/dbus-native the prompter stand-in uses. */
+interface PrompterBus {
+  connection: { end(): void; on(event: 'error', listener: () => void): void };
+  requestName(name: string, flags: number, callback: (error: unknown, reply: number) => void): void;
+  setMethodCallHandler(path: string, iface: string, member: string, handler: [(...args: unknown[]) => unknown, string]): void;
 }
 
 export async function startPrivateKeyring(): Promise<PrivateKeyring> {
@@ -49,6 +62,7 @@ export async function startPrivateKeyring(): Promise<PrivateKeyring> {
     keyring.stdin?.end(password);
     const connection = openDbusConnection(busAddress, { timeoutMs: 5_000 });
     await waitForSecretService(connection);
+    let prompter: PrompterBus | undefined;
 
     return {
       env,
@@ -77,7 +91,25 @@ export async function startPrivateKeyring(): Promise<PrivateKeyring> {
         });
         return { unlocked: unlocked as string[], locked: locked as string[] };
       },
+      async holdPromptsOpen() {
+        let prompts = 0;
+        const bus = (dbusNative as unknown as { sessionBus(options: { busAddress: string }): PrompterBus }).sessionBus({ busAddress });
+        prompter = bus;
+        bus.connection.on('error', () => undefined);
+        bus.setMethodCallHandler('/org/gnome/keyring/Prompter', 'org.gnome.keyring.internal.Prompter', 'BeginPrompting', [
+          () => {
+            prompts++;
+            return new Promise(() => {});
+          },
+          '',
+        ]);
+        // DBUS_NAME_FLAG_DO_NOT_QUEUE; 1 = primary owner
+        const reply = await new Promise<number>((resolve, reject) => bus.requestName('org.gnome.keyring.SystemPrompter', 4, (error, code) => (error ? reject(new Error(String(error))) : resolve(code))));
+        if (reply !== 1) throw new Error(`could not take the prompter name (${reply})`);
+        return { prompts: () => prompts };
+      },
       async close() {
+        prompter?.connection.end();
         connection.close();
         await stop();
       },
