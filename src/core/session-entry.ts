@@ -204,7 +204,8 @@ export function openSessionEntry(deps: {
       return notice;
     },
     get shared() {
-      return secretStore.kind === 'os' && keychain === 'os';
+      // Locked is still shared: a token another process rotated before the lock must not be redeemed blindly.
+      return secretStore.kind === 'os' && keychain !== 'memory-only';
     },
     get outOfReach() {
       return outOfReachError();

@@ -11,6 +11,7 @@ import { AuthError } from '../../src/core/errors.ts';
 import { createLogger } from '../../src/core/log.ts';
 import { createMemoryProfileStore, type ProfileStore } from '../../src/core/profile-store.ts';
 import type { ProviderClient } from '../../src/core/provider-client.ts';
+import { announceEntryChange, refreshLockPath } from '../../src/core/refresh-lock.ts';
 import type { EntryLock } from '../../src/core/secret-service.ts';
 import { createMemoryStore, type SecretStore } from '../../src/core/secret-store.ts';
 import { keychainAccount } from '../../src/core/session-entry.ts';
@@ -187,5 +188,21 @@ describe('a keychain that is locked or refuses access (scripted keychain)', () =
     await session.retryNow();
     expect(session.getState().keychain).toBe('os');
     expect(JSON.parse((await lockable.stored()) as string)).toMatchObject({ refresh_token: 'rt-2' });
+  });
+
+  it('while locked, a refresh after another process changed the entry fails as locked instead of redeeming a token that may be spent', async () => {
+    const lockable = lockableKeychain({ tellsLocks: true });
+    const scripted = countingProvider();
+    const session = await start(lockable.store, scripted.provider);
+    await session.login();
+    lockable.keychain.locked = true;
+    // A first refresh while locked: its rotated token waits in memory, and the session knows the keychain is locked.
+    const rotated = await session.refreshAfterUnauthorized(await session.getAccessToken());
+    await session.whenIdle();
+    expect(session.getState().keychain).toBe('locked');
+    announceEntryChange(refreshLockPath(dataDir, account));
+    await expect(session.refreshAfterUnauthorized(rotated)).rejects.toMatchObject({ code: 'keychain_locked' });
+    expect(scripted.calls.refresh).toBe(1);
+    expect(session.getState()).toMatchObject({ status: 'signed-in', keychain: 'locked' });
   });
 });
