@@ -133,21 +133,27 @@ export function openSessionEntry(deps: {
     notice = undefined;
   };
 
-  /** The cached profile is written at every sign-in and deleted at every sign-out: it marks that a session was stored (no secret). */
-  const sessionWasStored = (): boolean => {
+  const cachedUser = (): UserProfile | undefined => {
     try {
-      return secretStore.kind === 'os' && profileStore.get(account) !== undefined;
+      return profileStore.get(account)?.user;
     } catch {
-      return false;
+      return undefined;
     }
   };
+
+  /** The cached profile is written at every sign-in and deleted at every sign-out: it marks that a session was stored (no secret). */
+  const sessionWasStored = (): boolean => secretStore.kind === 'os' && cachedUser() !== undefined;
 
   /** Nothing came back for a stored session: locked away, or really gone? */
   const isLockedAway = async (): Promise<boolean> => {
     const lock = await secretStore.entryLock?.(account);
     if (lock === 'absent') {
       logger.info('the stored session is gone from the keychain; forgetting its cached profile', { account });
-      profileStore.delete(account);
+      try {
+        profileStore.delete(account);
+      } catch {
+        // Best effort: the next read asks again.
+      }
     }
     // Without the Secret Service's word, Linux's libsecret yields nothing both for a locked entry whose prompt was dismissed and for none.
     return lock === undefined ? process.platform === 'linux' : lock === 'locked';
@@ -157,6 +163,8 @@ export function openSessionEntry(deps: {
     const readOptions = { ...(deps.onWaiting ? { onWaiting: deps.onWaiting } : {}), ...options };
     try {
       if (unstored !== undefined) {
+        // Writing to a locked keychain may prompt: only once it says it is unlocked, or on the user's own retry.
+        if (options.prompt === false && (await secretStore.isLocked?.()) !== false) throw putOutOfReach('locked');
         await secretStore.set(account, unstored);
         const written = unstored;
         unstored = undefined;
@@ -171,14 +179,6 @@ export function openSessionEntry(deps: {
       if (unstored !== undefined || ((await secretStore.isLocked?.()) ?? false)) throw putOutOfReach('locked');
       if (sessionWasStored()) throw Object.assign(putOutOfReach('refused'), { cause: readError });
       throw readError;
-    }
-  };
-
-  const cachedUser = (): UserProfile | undefined => {
-    try {
-      return profileStore.get(account)?.user;
-    } catch {
-      return undefined;
     }
   };
 

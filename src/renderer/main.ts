@@ -3,7 +3,7 @@
 import { toErrorInfo, type ErrorCode, type ErrorInfo } from '../shared/errors.ts';
 import type { AuthState } from '../shared/ipc.ts';
 import { apiFetch } from './api-fetch.ts';
-import { createView } from './view.ts';
+import { createView, isOutOfReach } from './view.ts';
 
 const view = createView(document);
 const { auth, app } = window;
@@ -76,8 +76,6 @@ view.buttons.signOut.addEventListener('click', () => {
   localError = undefined;
   void run(view.buttons.signOut, async () => render(await auth.logout()));
 });
-
-const isOutOfReach = (current: AuthState) => current.keychain === 'locked' || current.keychain === 'refused';
 
 // The prompt (when the keychain can show one) opens on the user's click only; focus merely looks again, so a dismissed prompt does not come back.
 view.buttons.unlockRetry.addEventListener('click', () =>

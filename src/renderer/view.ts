@@ -130,7 +130,7 @@ export function createView(doc: Document): View {
       offlineBanner.hidden = state.status !== 'offline';
       memoryBanner.hidden = state.keychain !== 'memory-only' || state.status === 'signed-out';
       // A stored session locked away in the keychain: unlocking is the way back, not signing in (or out) again.
-      const outOfReach = state.keychain === 'locked' || state.keychain === 'refused';
+      const outOfReach = isOutOfReach(state);
       lockedAway = outOfReach ? state.keychain : undefined;
       lockedBanner.hidden = !outOfReach;
       showKeychain();
@@ -189,6 +189,11 @@ export function createView(doc: Document): View {
       button.setAttribute('aria-busy', String(busy));
     },
   };
+}
+
+/** A stored session the keychain keeps locked away (or refuses): kept, but out of reach until the user unlocks it. */
+export function isOutOfReach(state: AuthState): boolean {
+  return state.keychain === 'locked' || state.keychain === 'refused';
 }
 
 /** "Access token refreshed 14:03:22, expires 14:08:22" — when and until when, never the token. */

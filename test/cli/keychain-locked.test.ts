@@ -53,7 +53,7 @@ describe.skipIf(process.platform !== 'linux')('latchkey CLI with a locked keycha
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.on('error', reject);
-      const t0 = Date.now(); child.on("close", (code) => { console.log(args.join(" "), Date.now() - t0, JSON.stringify(stderr)); resolve({ code, stdout, stderr }); });
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
     });
 
   const signIns = () => demo.stats.tokenRequestsByGrant.authorization_code ?? 0;
