@@ -14,7 +14,12 @@ async function withSession<T>(context: CommandContext, use: (session: AuthSessio
   const refuse: Opener = async () => {
     throw new AuthError('invalid_argument', 'This command does not open a browser.');
   };
-  const session = await createAuthSession({ config: context.config, opener: opener ?? refuse, logger: context.logger });
+  let waitingSaid = false;
+  const sayWaiting = () => {
+    if (!waitingSaid) context.io.stderr('Waiting for your keychain to unlock…');
+    waitingSaid = true;
+  };
+  const session = await createAuthSession({ config: context.config, opener: opener ?? refuse, logger: context.logger, onKeychainWaiting: sayWaiting });
   try {
     return await use(session);
   } finally {
@@ -89,6 +94,8 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
   return withSession(context, async (session) => {
     const state = session.getState();
     const signedIn = state.status === 'signed-in';
+    // Stored but locked away (or refused): the session is kept, and only the keychain stands between it and the user.
+    const outOfReach = state.keychain === 'locked' || state.keychain === 'refused';
     const lastSignInAt = signedIn ? openProfileStore(config.dataDir).get(keychainAccount(config))?.lastSignInAt : undefined;
     if (values.json) {
       const report: Record<string, unknown> = {
@@ -101,6 +108,8 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
       if (lastSignInAt) report.lastSignInAt = new Date(lastSignInAt).toISOString();
       if (state.error) report.error = state.error;
       io.stdout(JSON.stringify(report) + '\n');
+    } else if (signedIn && outOfReach) {
+      io.stdout(`Signed in as ${displayName(state)} (${state.user?.sub ?? ''}) at ${config.issuer}, but the session is out of reach: the keychain is ${state.keychain}.\n`);
     } else if (signedIn) {
       io.stdout(`Signed in as ${displayName(state)} (${state.user?.sub ?? ''}) at ${config.issuer}\n`);
     } else {
@@ -108,6 +117,7 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
       io.stdout(`Not signed in at ${config.issuer}.${state.keychain === 'os' ? ' Run `latchkey login`.' : ''}\n`);
     }
     if (state.error) io.stderr(state.error.message);
+    if (outOfReach) return EXIT.usage;
     return signedIn ? EXIT.ok : EXIT.signInNeeded;
   });
 }

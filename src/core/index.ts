@@ -6,7 +6,8 @@
 //                     loopback-server.ts (the 127.0.0.1 redirect listener), callback-pages.ts
 //   the session       session.ts (state machine, login/logout) → access-tokens.ts (fresh or refresh)
 //                     → refresh-flight.ts (single-flight, lock, redeem, store) · renewal.ts (margins, backoff)
-//   keychain access   session-entry.ts (the one entry: read/write/remove) → secret-store.ts (keytar)
+//   keychain access   session-entry.ts (the one entry: read/write/remove, locked vs. gone) → secret-store.ts (keytar)
+//                     → secret-service.ts (asks the Secret Service over D-Bus whether an entry is locked)
 //                     refresh-lock.ts (cross-process lock) · profile-store.ts (non-secret profile cache)
 //   configuration     config.ts · http.ts (undici, timeouts) → proxy.ts (env / OS proxy routes), tls.ts (trust store,
 //                     certificate errors) · clock-skew.ts · log.ts (redacting logger)
@@ -22,6 +23,7 @@ export { connectProvider, classifyProviderError, type Opener, type ProviderClien
 export { startLoopbackServer, redirectUriFor, DEFAULT_SIGN_IN_TIMEOUT_MS, type LoopbackServer, type LoopbackServerOptions, type ValidatedCallback } from './loopback-server.ts';
 export { createLogger, fingerprint, type Logger, type LogLevel } from './log.ts';
 export { createMemoryStore, openKeychain, type SecretStore } from './secret-store.ts';
+export { createSecretServiceProbe, openDbusConnection, type DbusCall, type DbusConnection, type EntryLock, type SecretServiceProbe } from './secret-service.ts';
 export { createMemoryProfileStore, openProfileStore, type CachedProfile, type ProfileStore } from './profile-store.ts';
 export { acquireRefreshLock, announceEntryChange, refreshLockPath, withRefreshLock, type RefreshLock, type RefreshLockOptions } from './refresh-lock.ts';
 export { keychainAccount, parseStoredSession, type StoredSession } from './session-entry.ts';

@@ -29,8 +29,10 @@ export interface AuthSession {
   getAccessToken(): Promise<string>;
   /** After an API answered 401 for `rejectedToken`: a newer token, with at most one refresh however many callers ask. */
   refreshAfterUnauthorized(rejectedToken: string): Promise<string>;
-  /** While offline: try to refresh now instead of waiting for the next backoff step (resume, network back). */
+  /** While offline: try to refresh now instead of waiting for the next backoff step (resume, network back); while the keychain is locked: look again. */
   retryNow(): Promise<void>;
+  /** While the keychain is locked or refuses access: read the stored session again, letting the keychain prompt (`prompt`) or only looking (`check`). */
+  retryKeychain(mode: 'prompt' | 'check'): Promise<AuthState>;
   /** Resolves once no refresh is running: a rotated refresh token is then in the keychain. */
   whenIdle(): Promise<void>;
   close(): Promise<void>;
@@ -47,6 +49,8 @@ export interface AuthSessionDeps {
   logger?: Logger;
   timers?: Timers;
   random?: () => number;
+  /** Called when the keychain waits on the user (an unlock prompt is open). */
+  onKeychainWaiting?: () => void;
 }
 
 /**
@@ -65,10 +69,11 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
   const { config, opener } = deps;
   const clock = deps.clock ?? Date.now;
   const logger = deps.logger ?? createLogger();
-  const secretStore = deps.secretStore ?? (await openKeychain(config.keychainService, { logger }));
+  const onWaiting = deps.onKeychainWaiting ? { onWaiting: deps.onKeychainWaiting } : {};
+  const secretStore = deps.secretStore ?? (await openKeychain(config.keychainService, { logger, ...onWaiting }));
   const profileStore = deps.profileStore ?? openProfileStore(config.dataDir);
   const lockPath = refreshLockPath(config.dataDir, keychainAccount(config));
-  const entry = openSessionEntry({ config, secretStore, profileStore, lockPath, logger, onDegraded: () => emit() });
+  const entry = openSessionEntry({ config, secretStore, profileStore, lockPath, logger, onDegraded: () => emit(), ...onWaiting });
   const timers = deps.timers ?? backgroundTimers;
   const retries = createRetrySchedule({ timers, random: deps.random ?? Math.random, logger });
 
@@ -212,6 +217,8 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
 
   const login = async (options: { timeoutMs?: number } = {}): Promise<AuthState> => {
     if (closed) throw new AuthError('login_cancelled', 'The session is closed.');
+    // A sign-in the keychain cannot store would be lost (or kept in memory only): unlock first.
+    await entry.assertWritable();
     const attempt = attempts.start(attempts.current ? attempts.current.previousStatus : status);
     status = 'signing-in';
     error = undefined;
@@ -250,6 +257,8 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
   };
 
   const logout = async (): Promise<LogoutResult> => {
+    // A locked-away session can be neither revoked nor deleted: keep it rather than half sign out.
+    if (entry.outOfReach) throw entry.outOfReach;
     cancelLogin();
     await refresher.whenIdle();
     const hint = data.idToken;
@@ -282,7 +291,36 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     return endSessionUrl === undefined ? revocation : { ...revocation, endSessionUrl };
   };
 
+  /** Reads the stored session into memory. One out of reach (keychain locked) keeps the cached user: it is not signed out. */
+  const restore = async (readOptions: { prompt?: boolean } = {}): Promise<void> => {
+    const found = await entry.restore(readOptions);
+    error = found.error;
+    if (found.stored) {
+      data.refreshToken = found.stored.refresh_token;
+      if (found.stored.scope) data.scope = found.stored.scope;
+    }
+    if (found.user) {
+      data.user = found.user;
+      setSessionStatus('signed-in');
+    } else if (data.user && !data.refreshToken) {
+      forgetLocally(found.error);
+    }
+  };
+
+  const retryKeychain = async (mode: 'prompt' | 'check'): Promise<AuthState> => {
+    // Without word from the Secret Service, a look is a read, and a read of a refused entry asks again: only the user's click does that.
+    if (entry.outOfReach && !closed && (mode === 'prompt' || entry.keychain === 'locked')) {
+      await restore({ prompt: mode === 'prompt' });
+      emit();
+    }
+    return getState();
+  };
+
   const retryNow = async (): Promise<void> => {
+    if (entry.outOfReach) {
+      await retryKeychain('check');
+      return;
+    }
     const sessionStatus = attempts.current ? attempts.current.previousStatus : status;
     if (!data.refreshToken || (sessionStatus !== 'offline' && !refresher.running)) return;
     retries.cancel();
@@ -301,19 +339,15 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
   };
 
   // Restore a stored session without any network call.
-  try {
-    const stored = await entry.read();
-    if (stored) {
-      data.refreshToken = stored.refresh_token;
-      if (stored.scope) data.scope = stored.scope;
-      const cached = profileStore.get(entry.account)?.user;
-      data.user = cached?.sub === stored.sub ? cached : { sub: stored.sub };
-      status = 'signed-in';
-    }
-  } catch (readError) {
-    logger.warn('could not read the keychain entry', { error: String(readError) });
-    error = toErrorInfo(readError);
-  }
+  await restore();
+
+  /** Token calls while the stored session is locked away say so, rather than "not signed in". */
+  const inReach =
+    <A extends unknown[]>(call: (...args: A) => Promise<string>) =>
+    async (...args: A): Promise<string> => {
+      if (entry.outOfReach && !data.refreshToken) throw entry.outOfReach;
+      return call(...args);
+    };
 
   return {
     getState,
@@ -324,9 +358,10 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     login,
     cancelLogin,
     logout,
-    getAccessToken: accessTokens.get,
-    refreshAfterUnauthorized: accessTokens.afterUnauthorized,
+    getAccessToken: inReach(accessTokens.get),
+    refreshAfterUnauthorized: inReach(accessTokens.afterUnauthorized),
     retryNow,
+    retryKeychain,
     whenIdle: () => refresher.whenIdle(),
     close,
   };

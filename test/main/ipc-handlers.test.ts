@@ -25,6 +25,7 @@ function fakeSession(overrides: Partial<AuthSession> = {}) {
     getAccessToken: vi.fn(async () => 'access-1'),
     refreshAfterUnauthorized: vi.fn(async () => 'access-2'),
     retryNow: vi.fn(async () => undefined),
+    retryKeychain: vi.fn(async () => SIGNED_IN),
     whenIdle: vi.fn(async () => undefined),
     close: vi.fn(async () => undefined),
     ...overrides,
@@ -107,6 +108,16 @@ describe('IPC handlers (electron mocked)', () => {
     const { invoke, session } = setUp();
     expect(await invoke('auth:refresh-access-token', args)).toEqual({ ok: false, error: { code: 'invalid_argument', message: expect.any(String) } });
     expect(session.refreshAfterUnauthorized).not.toHaveBeenCalled();
+  });
+
+  it("passes retryKeychain only 'prompt' or 'check'", async () => {
+    const { invoke, session } = setUp();
+    expect(await invoke('auth:retry-keychain', ['prompt'])).toMatchObject({ ok: true });
+    expect(session.retryKeychain).toHaveBeenCalledWith('prompt');
+    for (const args of [[], ['always'], ['check', 'prompt'], [{ mode: 'check' }]]) {
+      expect(await invoke('auth:retry-keychain', args)).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
+    }
+    expect(session.retryKeychain).toHaveBeenCalledTimes(1);
   });
 
   it('refuses arguments on calls that take none', async () => {
