@@ -10,7 +10,8 @@
 //                     refresh-lock.ts (cross-process lock) · profile-store.ts (non-secret profile cache)
 //   configuration     config.ts · http.ts (undici, proxies, timeouts) · log.ts (redacting logger)
 // The IPC contract the app exposes is src/shared/ipc.ts; error codes are src/shared/errors.ts.
-export { loadConfig, defaultDataDir, isLoopbackHost, type AuthConfig } from './config.ts';
+export { loadConfig, defaultDataDir, isLoopbackHost, type AuthConfig, type LoadConfigOptions } from './config.ts';
+export { readBuildSettings, BUILD_SETTINGS_FILE } from './settings-file.ts';
 export { AuthError, toErrorInfo, type AuthErrorCode } from './errors.ts';
 export type { ErrorCode, ErrorInfo } from '../shared/errors.ts';
 export { createHttpClient, type HttpClient, type HttpClientOptions } from './http.ts';

@@ -249,7 +249,6 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
   const logout = async (): Promise<{ endSessionUrl?: string; revoked?: boolean }> => {
     cancelLogin();
     await refresher.whenIdle();
-    const hint = data.idToken;
     const tokens = new Set<string>();
     if (data.refreshToken) tokens.add(data.refreshToken);
     const lock = await acquireRefreshLock(lockPath, { logger, timeoutMs: 5_000 }).catch(() => undefined);
@@ -277,7 +276,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
         logger.warn('revocation failed', { error: String(revokeError), refresh: fingerprint(token) });
       });
     }
-    const endSessionUrl = client?.endSessionUrl(hint);
+    const endSessionUrl = client?.endSessionUrl();
     return endSessionUrl === undefined ? { revoked } : { revoked, endSessionUrl };
   };
 
