@@ -17,7 +17,7 @@ export type { ErrorCode, ErrorInfo } from '../shared/errors.ts';
 export { createHttpClient, type HttpClient, type HttpClientOptions } from './http.ts';
 export { connectProvider, classifyProviderError, type Opener, type ProviderClient, type ProviderDeps, type SignInOptions, type TokenResult } from './provider-client.ts';
 export { startLoopbackServer, redirectUriFor, DEFAULT_SIGN_IN_TIMEOUT_MS, type LoopbackServer, type LoopbackServerOptions, type ValidatedCallback } from './loopback-server.ts';
-export { createLogger, fingerprint, type Logger, type LogLevel } from './log.ts';
+export { createLogger, fingerprint, parseLevel, redactSecrets, type Logger, type LogLevel } from './log.ts';
 export { createMemoryStore, openKeychain, type SecretStore } from './secret-store.ts';
 export { createMemoryProfileStore, openProfileStore, type CachedProfile, type ProfileStore } from './profile-store.ts';
 export { acquireRefreshLock, announceEntryChange, refreshLockPath, withRefreshLock, type RefreshLock, type RefreshLockOptions } from './refresh-lock.ts';
