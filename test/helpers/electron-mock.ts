@@ -120,6 +120,18 @@ const module = {
 
 export const electronMock = { state, module, emitter };
 
+/** Forgets the windows, handlers, menus and calls a previous import of the shell left behind. */
+export function resetElectronMock(): void {
+  state.windows.length = 0;
+  state.handlers.clear();
+  state.protocolHandlers.clear();
+  state.opened.length = 0;
+  state.openedPaths.length = 0;
+  state.errors.length = 0;
+  state.menu = undefined;
+  for (const fn of [app.whenReady, app.quit, app.exit]) fn.mockClear();
+}
+
 /** The module `vi.mock('electron', …)` should return. */
 export function electronModule() {
   return { ...module, default: module };
@@ -148,10 +160,10 @@ export async function invokeFromApp(channel: string, ...args: unknown[]): Promis
 }
 
 /** Finds a menu item by id anywhere in the application menu. */
-export function findMenuItem(id: string, items: MenuItem[] | undefined = state.menu): MenuItem | undefined {
-  for (const item of items ?? []) {
+export function findMenuItem(id: string, items: MenuItem[] = state.menu ?? []): MenuItem | undefined {
+  for (const item of items) {
     if (item.id === id) return item;
-    const found = findMenuItem(id, item.submenu);
+    const found = findMenuItem(id, item.submenu ?? []);
     if (found) return found;
   }
   return undefined;
