@@ -27,6 +27,11 @@ export const BUILD_SETTINGS_FILE = 'latchkey.config.json';
  * per thing wrong with it; `label` names it in those problems.
  */
 export function readSettingsFile(path: string, label: string, problems: string[]): SettingsObject | undefined {
+  const parsed = readJsonFile(path, label, problems);
+  return parsed === undefined ? undefined : parseSettingsObject(parsed, path, label, problems);
+}
+
+function readJsonFile(path: string, label: string, problems: string[]): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -35,14 +40,12 @@ export function readSettingsFile(path: string, label: string, problems: string[]
     problems.push(`${label}: ${reason}. Point AUTH_CONFIG at an existing JSON file, or unset it.`);
     return undefined;
   }
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (error) {
     problems.push(`${label}: not valid JSON (${(error as Error).message}). Fix the file; it must hold one JSON object such as {"issuer": "https://…", "clientId": "…"}.`);
     return undefined;
   }
-  return parseSettingsObject(parsed, path, label, problems);
 }
 
 /** Checks a parsed settings object: known keys only, and never a client secret. */
@@ -80,9 +83,9 @@ export function clientSecretProblem(label: string): string {
 export function readBuildSettings(path: string): unknown {
   if (!existsSync(path)) return undefined;
   const problems: string[] = [];
-  const settings = readSettingsFile(path, path, problems);
-  if (!settings) throw new AuthError('config_invalid', problems.join('\n'));
-  return settings.values;
+  const parsed = readJsonFile(path, path, problems);
+  if (parsed === undefined) throw new AuthError('config_invalid', problems.join('\n'));
+  return parsed;
 }
 
 /** A list of https URLs without credentials: the pages the app itself links to. */
