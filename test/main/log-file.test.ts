@@ -32,7 +32,6 @@ beforeAll(async () => {
   [demo, browser] = await Promise.all([startTestDemo({ accessTokenTtl: 30 }), launchBrowser()]);
   for (const name of ['AUTH_DATA_DIR', 'AUTH_ISSUER', 'AUTH0_DOMAIN', 'AUTH_CONFIG']) vi.stubEnv(name, '');
   for (const [name, value] of Object.entries(demoEnv(demo))) vi.stubEnv(name, value);
-  vi.stubEnv('DEMO_DATA_DIR', demo.dataDir);
   vi.stubEnv('AUTH_KEYCHAIN_SERVICE', keychainService);
   // stderr stays quiet; the file still records info and above.
   vi.stubEnv('LATCHKEY_LOG_LEVEL', 'silent');
