@@ -52,10 +52,10 @@ interface Running {
 }
 
 async function start(logger: Logger): Promise<void> {
+  Menu.setApplicationMenu(Menu.buildFromTemplate(appMenuTemplate({ platform: process.platform, openLogsFolder: () => openLogsFolder(logger) })));
   const config = loadConfig({ dataDir: app.getPath('userData'), build: BUILD_SETTINGS, packaged: app.isPackaged });
   externalLinks = config.externalLinks ?? [];
   logger.info('Latchkey starting', { issuer: config.issuer, clientId: config.clientId, packaged: app.isPackaged, demo: config.usesDemoProvider });
-  Menu.setApplicationMenu(Menu.buildFromTemplate(appMenuTemplate({ platform: process.platform, openLogsFolder: () => openLogsFolder(logger) })));
 
   const demo = await startDevelopmentDemo(config, { isPackaged: app.isPackaged, logger });
 
