@@ -1,14 +1,8 @@
 import type { AuthState } from '../shared/ipc.ts';
 import { AuthError, openProfileStore, createAuthSession, keychainAccount } from '../core/index.ts';
-import type { AuthConfig, Logger, Opener, AuthSession } from '../core/index.ts';
+import type { Opener, AuthSession } from '../core/index.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
-import type { CliIo } from './main.ts';
-
-export interface CommandContext {
-  config: AuthConfig;
-  io: CliIo;
-  logger: Logger;
-}
+import type { CommandContext } from './context.ts';
 
 type Values = Record<string, string | boolean | undefined>;
 

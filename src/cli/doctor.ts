@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { createHttpClient, redirectUriFor, connectProvider, openProfileStore, openKeychain } from '../core/index.ts';
 import type { ProviderClient } from '../core/index.ts';
-import type { CommandContext } from './commands.ts';
+import type { CommandContext } from './context.ts';
 import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
 
 type Outcome = 'pass' | 'warn' | 'fail';

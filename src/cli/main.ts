@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, toErrorInfo, createLogger } from '../core/index.ts';
 import type { AuthConfig } from '../core/index.ts';
-import { loginCommand, logoutCommand, statusCommand, tokenCommand, type CommandContext } from './commands.ts';
+import { loginCommand, logoutCommand, statusCommand, tokenCommand } from './commands.ts';
+import type { CliIo, CommandContext } from './context.ts';
 import { doctorCommand } from './doctor.ts';
 import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
 
@@ -45,13 +46,6 @@ const COMMANDS: Record<string, Command> = {
   logout: { options: {}, run: logoutCommand },
   doctor: { options: {}, run: doctorCommand },
 };
-
-export interface CliIo {
-  stdout(text: string): void;
-  /** One plain line per problem. */
-  stderr(line: string): void;
-  env: NodeJS.ProcessEnv;
-}
 
 /** Runs one CLI command and returns its exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {

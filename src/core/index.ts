@@ -22,5 +22,6 @@ export { createMemoryStore, openKeychain, type SecretStore } from './secret-stor
 export { createMemoryProfileStore, openProfileStore, type CachedProfile, type ProfileStore } from './profile-store.ts';
 export { acquireRefreshLock, announceEntryChange, refreshLockPath, withRefreshLock, type RefreshLock, type RefreshLockOptions } from './refresh-lock.ts';
 export { keychainAccount, parseStoredSession, type StoredSession } from './session-entry.ts';
-export { renewalTimes, retryDelayMs, type Timers } from './renewal.ts';
+export { renewalTimes, retryDelayMs } from './renewal.ts';
+export { realTimers, type Timers } from './timers.ts';
 export { createAuthSession, type AuthSession, type AuthSessionDeps } from './session.ts';

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { outcomePage, refusalPage, type CallbackPage, type SignInOutcome } from './callback-pages.ts';
 import { AuthError, loginDenied } from './errors.ts';
 import type { Logger } from './log.ts';
+import { backgroundTimers, delay, realTimers, type Timers } from './timers.ts';
 
 /** Request line plus headers above this are refused (431/414); a real callback is far smaller. */
 export const MAX_REQUEST_BYTES = 8 * 1024;
@@ -52,6 +53,8 @@ export interface LoopbackServerOptions {
    */
   expectedIssuer?: { issuer: string; required: boolean };
   logger?: Logger;
+  /** The sign-in timeout runs on these (default: the process's). */
+  timers?: Timers;
 }
 
 export interface LoopbackServer {
@@ -84,6 +87,7 @@ export async function startLoopbackServer(options: LoopbackServerOptions): Promi
   const expectedStateBytes = Buffer.from(expectedState);
   const resultToken = randomBytes(16).toString('base64url');
   const closeGraceMs = options.closeGraceMs ?? 2_000;
+  const timers = options.timers ?? realTimers;
 
   let phase: 'waiting' | 'redirected' | 'closed' = 'waiting';
   let outcome: SignInOutcome | undefined;
@@ -188,7 +192,7 @@ export async function startLoopbackServer(options: LoopbackServerOptions): Promi
     closing ??= (async () => {
       settleCallback.reject(new AuthError('login_cancelled', 'The sign-in was stopped before the browser came back.'));
       if (phase === 'redirected' && !resultServed) {
-        await Promise.race([resultServedPromise, new Promise((resolve) => setTimeout(resolve, closeGraceMs).unref())]);
+        await Promise.race([resultServedPromise, delay(backgroundTimers, closeGraceMs)]);
       }
       phase = 'closed';
       for (const res of heldResults.splice(0)) serveResult(res);
@@ -207,7 +211,7 @@ export async function startLoopbackServer(options: LoopbackServerOptions): Promi
     complete({ ok: false, error });
     void close();
   };
-  const timer = setTimeout(
+  const timer = timers.setTimeout(
     () => endWith(new AuthError('login_timeout', `The sign-in was not completed within ${Math.round(timeoutMs / 1000)} seconds. Sign in again when you are ready.`)),
     timeoutMs,
   );
@@ -215,7 +219,7 @@ export async function startLoopbackServer(options: LoopbackServerOptions): Promi
   options.signal?.addEventListener('abort', onAbort, { once: true });
   callbackPromise
     .finally(() => {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
     })
     .catch(() => {});

@@ -6,6 +6,7 @@ import { createHttpClient, type HttpClient } from './http.ts';
 import { fingerprint, type Logger } from './log.ts';
 import { callbackUrlOf, redirectUriFor, startLoopbackServer, type ValidatedCallback } from './loopback-server.ts';
 import type { SignInOutcome } from './callback-pages.ts';
+import type { Timers } from './timers.ts';
 
 /** Opens a URL in the user's browser: `shell.openExternal` in the app, `$BROWSER` in the CLI, Chromium in tests. */
 export type Opener = (url: string) => Promise<void>;
@@ -46,6 +47,8 @@ export interface ProviderDeps {
   http?: HttpClient;
   clock?: () => number;
   logger?: Logger;
+  /** The sign-in timeout runs on these. */
+  timers?: Timers;
 }
 
 const METADATA_URL_FIELDS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'revocation_endpoint', 'end_session_endpoint', 'userinfo_endpoint'];
@@ -124,6 +127,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
         ...(signal ? { signal } : {}),
         ...(logger ? { logger } : {}),
+        ...(deps.timers ? { timers: deps.timers } : {}),
       });
       let outcome: SignInOutcome | undefined;
       try {

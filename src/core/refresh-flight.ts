@@ -122,6 +122,7 @@ export function createRefresher(deps: RefresherDeps): Refresher {
    */
   const redeem = async (onRedeemed: (accessToken: string) => void): Promise<void> => {
     const client = await deps.getProvider();
+    // The lock runs on the real clock: its ages are compared across processes.
     const lock = await acquireRefreshLock(entry.lockPath, { logger });
     try {
       if (entry.shared) {

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AuthError } from './errors.ts';
 import type { Logger } from './log.ts';
+import { delay, realTimers, type Timers } from './timers.ts';
 
 export interface RefreshLockOptions {
   /** A lock older than this is taken over even if its holder still runs (a hung process must not block refreshes forever). */
@@ -12,6 +13,10 @@ export interface RefreshLockOptions {
   /** Give up waiting after this long. */
   timeoutMs?: number;
   logger?: Logger;
+  /** Ages and deadlines are judged on this clock (default Date.now). */
+  clock?: () => number;
+  /** Waiters poll on these (default: the process's). */
+  timers?: Timers;
 }
 
 /** What a lock file holds: who took it and when. Never anything secret. */
@@ -81,25 +86,27 @@ export async function withRefreshLock<T>(path: string, critical: (lock: RefreshL
 /** Takes the lock at `path` (see `withRefreshLock`); the caller must `release()` it. */
 export async function acquireRefreshLock(path: string, options: RefreshLockOptions = {}): Promise<RefreshLock> {
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
-  const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const owner: LockOwner = { pid: process.pid, hostname: hostname(), createdAt: Date.now(), nonce: randomUUID() };
+  const clock = options.clock ?? Date.now;
+  const timers = options.timers ?? realTimers;
+  const deadline = clock() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const owner: LockOwner = { pid: process.pid, hostname: hostname(), createdAt: clock(), nonce: randomUUID() };
 
   for (let attempt = 0; ; attempt++) {
-    owner.createdAt = Date.now();
+    owner.createdAt = clock();
     if (tryCreate(path, owner)) return heldLock(path, owner, options.logger);
     const observed = await observe(path);
-    if (observed && isStale(observed, staleAfterMs)) {
-      options.logger?.warn('taking over a stale refresh lock', { holderPid: observed.owner?.pid, ageMs: Date.now() - ageBase(observed) });
-      await breakLock(path, observed);
+    if (observed && isStale(observed, staleAfterMs, clock())) {
+      options.logger?.warn('taking over a stale refresh lock', { holderPid: observed.owner?.pid, ageMs: clock() - ageBase(observed) });
+      await breakLock(path, observed, clock, timers);
       continue;
     }
-    if (Date.now() >= deadline) {
+    if (clock() >= deadline) {
       throw new AuthError(
         'provider_unreachable',
         'Another Latchkey process has been refreshing this session for too long; try again in a moment.',
       );
     }
-    await delay(Math.min(5 * 1.5 ** attempt, 50) * (0.5 + Math.random()));
+    await delay(timers, Math.min(5 * 1.5 ** attempt, 50) * (0.5 + Math.random()));
   }
 }
 
@@ -178,8 +185,8 @@ async function observe(path: string): Promise<ObservedLock | undefined> {
   }
 }
 
-function isStale(lock: ObservedLock, staleAfterMs: number): boolean {
-  if (Date.now() - ageBase(lock) > staleAfterMs) return true;
+function isStale(lock: ObservedLock, staleAfterMs: number, now: number): boolean {
+  if (now - ageBase(lock) > staleAfterMs) return true;
   // A lock file without its content yet is being written right now: not stale.
   const owner = lock.owner;
   return owner !== undefined && owner.hostname === hostname() && !isAlive(owner.pid);
@@ -194,7 +201,7 @@ function ageBase(lock: ObservedLock): number {
  * breakers serialize on a second O_EXCL file and delete the lock only if it is
  * still the very file they judged, never a fresh lock someone took meanwhile.
  */
-async function breakLock(path: string, judged: ObservedLock): Promise<void> {
+async function breakLock(path: string, judged: ObservedLock, clock: () => number, timers: Timers): Promise<void> {
   const breakerPath = `${path}.break`;
   let breaker;
   try {
@@ -202,8 +209,8 @@ async function breakLock(path: string, judged: ObservedLock): Promise<void> {
   } catch (error) {
     if (codeOf(error) !== 'EEXIST') throw error;
     const info = await stat(breakerPath).catch(() => undefined);
-    if (info && Date.now() - info.mtimeMs > BREAKER_STALE_AFTER_MS) await unlink(breakerPath).catch(() => {});
-    await delay(5);
+    if (info && clock() - info.mtimeMs > BREAKER_STALE_AFTER_MS) await unlink(breakerPath).catch(() => {});
+    await delay(timers, 5);
     return;
   }
   try {
@@ -256,8 +263,4 @@ function isAlive(pid: number): boolean {
 
 function codeOf(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

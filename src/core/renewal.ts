@@ -1,16 +1,5 @@
 import type { Logger } from './log.ts';
-
-/** Timer functions, injectable so tests can step through backoff and timeouts without sleeping. */
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** The process's timers, unref'd so a pending one never keeps a CLI alive. */
-export const realTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+import type { Timers } from './timers.ts';
 
 const RETRY_BASE_MS = 1_000;
 const RETRY_MAX_MS = 5 * 60_000;

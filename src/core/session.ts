@@ -8,7 +8,8 @@ import { connectProvider, type Opener, type ProviderClient, type TokenResult } f
 import { applyTokens, createRefresher, type SessionData } from './refresh-flight.ts';
 import { acquireRefreshLock, announceEntryChange, refreshLockPath } from './refresh-lock.ts';
 import { createAccessTokens } from './access-tokens.ts';
-import { createRetrySchedule, realTimers, type Timers } from './renewal.ts';
+import { createRetrySchedule } from './renewal.ts';
+import { backgroundTimers, type Timers } from './timers.ts';
 import { keychainAccount, openSessionEntry } from './session-entry.ts';
 import { openKeychain, type SecretStore } from './secret-store.ts';
 import { createSignInAttempts } from './sign-in-attempts.ts';
@@ -68,7 +69,8 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
   const profileStore = deps.profileStore ?? openProfileStore(config.dataDir);
   const lockPath = refreshLockPath(config.dataDir, keychainAccount(config));
   const entry = openSessionEntry({ config, secretStore, profileStore, lockPath, logger, onDegraded: () => emit() });
-  const retries = createRetrySchedule({ timers: deps.timers ?? realTimers, random: deps.random ?? Math.random, logger });
+  const timers = deps.timers ?? backgroundTimers;
+  const retries = createRetrySchedule({ timers, random: deps.random ?? Math.random, logger });
 
   const data: SessionData = {};
   let status: AuthStatus = 'signed-out';
@@ -105,7 +107,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
   const getProvider = (): Promise<ProviderClient> => {
     if (!provider) {
       const http = deps.http ?? (ownHttp ??= createHttpClient());
-      provider = connectProvider(config, { http, clock, logger });
+      provider = connectProvider(config, { http, clock, logger, ...(deps.timers ? { timers: deps.timers } : {}) });
       // A failed discovery is retried on next need rather than remembered.
       provider.catch(() => {
         provider = undefined;

@@ -4,33 +4,33 @@
 // compile until both say what it means.
 
 /** Why an auth operation failed: the auth core's `AuthError.code`. */
-export type AuthErrorCode =
-  | 'config_invalid'
-  | 'login_cancelled'
-  | 'login_timeout'
-  | 'login_denied'
-  | 'browser_unavailable'
-  | 'port_in_use'
-  | 'state_mismatch'
-  | 'id_token_invalid'
-  | 'provider_unreachable'
-  | 'provider_error'
-  | 'signed_out'
-  | 'session_ended'
-  | 'keychain_unavailable'
-  | 'invalid_argument';
+const AUTH_ERROR_CODES = [
+  'config_invalid',
+  'login_cancelled',
+  'login_timeout',
+  'login_denied',
+  'browser_unavailable',
+  'port_in_use',
+  'state_mismatch',
+  'id_token_invalid',
+  'provider_unreachable',
+  'provider_error',
+  'signed_out',
+  'session_ended',
+  'keychain_unavailable',
+  'invalid_argument',
+] as const;
 
 /** Why an API call from the window failed (the renderer's `ApiError.code`). */
-export type ApiErrorCode = 'api_unauthorized' | 'api_unreachable';
+const API_ERROR_CODES = ['api_unauthorized', 'api_unreachable'] as const;
 
+/** `sender_refused`: an IPC call from a frame that is not the app's own page. `internal_error`: a bug. */
+const ERROR_CODES: readonly string[] = [...AUTH_ERROR_CODES, ...API_ERROR_CODES, 'sender_refused', 'internal_error'];
+
+export type AuthErrorCode = (typeof AUTH_ERROR_CODES)[number];
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 /** Every code a user or a caller can see. */
-export type ErrorCode =
-  | AuthErrorCode
-  | ApiErrorCode
-  /** An IPC call from a frame that is not the app's own page. */
-  | 'sender_refused'
-  /** A bug: anything that is not one of the errors above. */
-  | 'internal_error';
+export type ErrorCode = AuthErrorCode | ApiErrorCode | 'sender_refused' | 'internal_error';
 
 /** How an error crosses IPC and is shown: a stable code to switch on and a sentence for the user. */
 export interface ErrorInfo {
@@ -38,29 +38,8 @@ export interface ErrorInfo {
   message: string;
 }
 
-const ERROR_CODES: Record<ErrorCode, true> = {
-  config_invalid: true,
-  login_cancelled: true,
-  login_timeout: true,
-  login_denied: true,
-  browser_unavailable: true,
-  port_in_use: true,
-  state_mismatch: true,
-  id_token_invalid: true,
-  provider_unreachable: true,
-  provider_error: true,
-  signed_out: true,
-  session_ended: true,
-  keychain_unavailable: true,
-  invalid_argument: true,
-  api_unauthorized: true,
-  api_unreachable: true,
-  sender_refused: true,
-  internal_error: true,
-};
-
 export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+  return typeof value === 'string' && ERROR_CODES.includes(value);
 }
 
 /**

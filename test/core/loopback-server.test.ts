@@ -172,6 +172,22 @@ describe('loopback listener', () => {
     expect(((await optional.waitForCallback().catch((e: unknown) => e)) as AuthError).code).toBe('login_denied');
   });
 
+  it('times out when its injected timer fires, with no real wait', async () => {
+    let fire: (() => void) | undefined;
+    let scheduledMs = 0;
+    const server = await start({
+      timeoutMs: 300_000,
+      timers: { setTimeout: (callback, ms) => ((fire = callback), (scheduledMs = ms)), clearTimeout: () => undefined },
+    });
+    expect(scheduledMs).toBe(300_000);
+    fire?.();
+    const error = await server.waitForCallback().catch((e: unknown) => e);
+    expect((error as AuthError).code).toBe('login_timeout');
+    expect((error as AuthError).message).toMatch(/within 300 seconds/);
+    await server.close();
+    expect(await portIsFree(server.port)).toBe(true);
+  });
+
   it('times out, then frees the port', async () => {
     const server = await start({ timeoutMs: 150 });
     const error = await server.waitForCallback().catch((e: unknown) => e);

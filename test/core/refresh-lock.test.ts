@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { refreshLockPath, withRefreshLock } from '../../src/core/refresh-lock.ts';
+import type { Timers } from '../../src/core/timers.ts';
 
 const run = promisify(execFile);
 const lockModule = fileURLToPath(new URL('../../src/core/refresh-lock.ts', import.meta.url));
@@ -42,22 +43,14 @@ describe('withRefreshLock', () => {
     expect(existsSync(path)).toBe(false);
   });
 
-  it('serializes separate processes', async () => {
-    const journal = join(dataDir, 'journal');
-    const script = `import { withRefreshLock } from ${JSON.stringify(lockModule)};
-      import { appendFileSync } from 'node:fs';
-      for (let i = 0; i < 5; i++) await withRefreshLock(${JSON.stringify(path)}, async () => {
-        appendFileSync(${JSON.stringify(journal)}, 'in ' + process.pid + '\\n');
-        await new Promise((r) => setTimeout(r, 3));
-        appendFileSync(${JSON.stringify(journal)}, 'out ' + process.pid + '\\n');
-      });`;
-    await Promise.all([1, 2, 3].map(() => run(process.execPath, ['--input-type=module', '-e', script])));
-    const lines = (await readFile(journal, 'utf8')).trim().split('\n');
-    expect(lines).toHaveLength(30);
-    for (let i = 0; i < lines.length; i += 2) {
-      expect(lines[i]).toMatch(/^in /);
-      expect(lines[i + 1]).toBe(lines[i]!.replace('in', 'out'));
-    }
+  it('serializes separate processes: holders that all want the lock at once are never inside together', async () => {
+    const holders = await holdInSeparateProcesses(path, { processes: 3, rounds: 2, holdMs: 250 });
+    const intervals = holders.flatMap((holder) => holder.intervals.map((interval) => ({ pid: holder.pid, ...interval })));
+    expect(intervals).toHaveLength(6);
+    // They contended: every process was waiting for the lock before the first holder left it.
+    const firstLeave = Math.min(...intervals.map((interval) => interval.leave));
+    for (const holder of holders) expect(holder.readyAt).toBeLessThan(firstLeave);
+    expect(overlapsOf(intervals)).toEqual([]);
   });
 
   it('takes over a lock whose holder died', async () => {
@@ -101,9 +94,106 @@ describe('withRefreshLock', () => {
     expect(after).not.toBe(seen);
   });
 
+  it('on an injected clock, waits out a live holder until the deadline without sleeping through it', async () => {
+    const time = steppedTime();
+    await writeFile(path, JSON.stringify({ pid: process.pid, hostname: hostname(), createdAt: time.clock(), nonce: 'held' }));
+    const started = Date.now();
+    await expect(withRefreshLock(path, async () => 'ran', { timeoutMs: 40_000, ...time })).rejects.toMatchObject({ code: 'provider_unreachable' });
+    expect(time.clock() - time.start).toBeGreaterThanOrEqual(40_000);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(JSON.parse(await readFile(path, 'utf8')).nonce).toBe('held');
+  });
+
+  it('on an injected clock, takes over a live holder only once the stale bound has passed', async () => {
+    const time = steppedTime();
+    await writeFile(path, JSON.stringify({ pid: process.pid, hostname: hostname(), createdAt: time.clock(), nonce: 'hung' }));
+    expect(await withRefreshLock(path, async () => time.clock() - time.start, { staleAfterMs: 20_000, timeoutMs: 60_000, ...time })).toBeGreaterThan(20_000);
+  });
+
   it('releases the lock when the critical section throws', async () => {
     await expect(withRefreshLock(path, async () => { throw new Error('boom'); })).rejects.toThrow('boom');
     expect(existsSync(path)).toBe(false);
     expect(await withRefreshLock(path, async () => 'again', { timeoutMs: 500 })).toBe('again');
   });
 });
+
+/** A clock that moves only when a waiter sleeps: each timer advances it by its delay and fires at once. */
+function steppedTime(): { start: number; clock: () => number; timers: Timers } {
+  const start = Date.now();
+  let now = start;
+  return {
+    start,
+    clock: () => now,
+    timers: {
+      setTimeout(callback, ms) {
+        now += ms;
+        return setImmediate(callback);
+      },
+      clearTimeout: (handle) => clearImmediate(handle as NodeJS.Immediate),
+    },
+  };
+}
+
+interface Interval {
+  enter: number;
+  leave: number;
+}
+
+interface Holder {
+  pid: number;
+  /** When it started asking for the lock, after every process was ready. */
+  readyAt: number;
+  intervals: Interval[];
+}
+
+/**
+ * Runs `processes` Node processes that each take the lock at `path` `rounds`
+ * times and hold it for `holdMs`, all released at the same moment so they
+ * contend; returns when each entered and left. Without a working lock their
+ * holds overlap for certain: each is far longer than it takes to start asking.
+ */
+async function holdInSeparateProcesses(path: string, options: { processes: number; rounds: number; holdMs: number }): Promise<Holder[]> {
+  const script = `import { withRefreshLock } from ${JSON.stringify(lockModule)};
+    process.stdout.write('ready\\n');
+    await new Promise((resolve) => process.stdin.once('data', resolve));
+    const readyAt = Date.now();
+    const intervals = [];
+    for (let round = 0; round < ${options.rounds}; round++) {
+      await withRefreshLock(${JSON.stringify(path)}, async () => {
+        const enter = Date.now();
+        await new Promise((resolve) => setTimeout(resolve, ${options.holdMs}));
+        intervals.push({ enter, leave: Date.now() });
+      }, { timeoutMs: 30_000 });
+    }
+    process.stdout.write(JSON.stringify({ pid: process.pid, readyAt, intervals }) + '\\n');
+    process.stdin.destroy();`;
+  const children = Array.from({ length: options.processes }, () => spawn(process.execPath, ['--input-type=module', '-e', script]));
+  const outputs = children.map((child) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const ready = new Promise<void>((resolve) => child.stdout.on('data', () => stdout.startsWith('ready\n') && resolve()));
+    const exited = new Promise<string>((resolve, reject) =>
+      child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`lock holder exited ${code}: ${stderr}`)))),
+    );
+    return { ready, exited };
+  });
+  await Promise.all(outputs.map((output) => output.ready));
+  for (const child of children) child.stdin.write('go\n');
+  const results = await Promise.all(outputs.map((output) => output.exited));
+  return results.map((stdout) => JSON.parse(stdout.split('\n')[1]!) as Holder);
+}
+
+/** Every pair of intervals that share a moment, as `pid [enter, leave)` pairs. Touching ends do not overlap. */
+function overlapsOf(intervals: (Interval & { pid: number })[]): string[] {
+  const sorted = [...intervals].sort((a, b) => a.enter - b.enter);
+  const overlaps: string[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    for (let j = i + 1; j < sorted.length && sorted[j]!.enter < sorted[i]!.leave; j++) {
+      const [a, b] = [sorted[i]!, sorted[j]!];
+      overlaps.push(`${a.pid} [${a.enter}, ${a.leave}) with ${b.pid} [${b.enter}, ${b.leave})`);
+    }
+  }
+  return overlaps;
+}

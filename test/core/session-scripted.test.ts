@@ -13,7 +13,8 @@ import { createMemoryProfileStore, type ProfileStore } from '../../src/core/prof
 import type { ProviderClient, TokenResult } from '../../src/core/provider-client.ts';
 import { announceEntryChange, refreshLockPath } from '../../src/core/refresh-lock.ts';
 import { createMemoryStore, type SecretStore } from '../../src/core/secret-store.ts';
-import { renewalTimes, retryDelayMs, type Timers } from '../../src/core/renewal.ts';
+import { renewalTimes, retryDelayMs } from '../../src/core/renewal.ts';
+import type { Timers } from '../../src/core/timers.ts';
 import { keychainAccount } from '../../src/core/session-entry.ts';
 import { createAuthSession, type AuthSession } from '../../src/core/session.ts';
 

@@ -1,16 +1,52 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Adapter } from 'oidc-provider';
+import { FileStore } from '../../src/demo/file-adapter.ts';
 import { startDemo } from '../../src/demo/index.ts';
 import type { DemoOptions, DemoServers } from '../../src/demo/index.ts';
+
+// The models whose stored id is the value the provider hands out: an opaque token's value is its id.
+const SECRET_KINDS = new Set(['RefreshToken', 'AuthorizationCode', 'AccessToken', 'ClientCredentials']);
+const issued = new Set<string>();
+let observing = false;
+
+/**
+ * Every refresh token, authorization code and opaque access token any demo in
+ * this process issued so far, rotated and revoked ones included, as seen by its
+ * storage — for leak checks that must not depend on what the client still holds.
+ * (The demo's access and ID tokens are JWTs, never stored; `findLeaks` matches their shape.)
+ */
+export function issuedSecrets(): ReadonlySet<string> {
+  return issued;
+}
+
+// Watches the provider's storage the way a stock adapter wrapper would, without changing
+// what it stores or answers: each token the provider saves is noted before it is saved.
+function observeIssuedSecrets(): void {
+  if (observing) return;
+  observing = true;
+  const adapterFor = FileStore.prototype.adapterFor;
+  FileStore.prototype.adapterFor = function (this: FileStore, name: string): Adapter {
+    const adapter = adapterFor.call(this, name);
+    return {
+      ...adapter,
+      upsert: (id, payload, expiresIn) => {
+        if (SECRET_KINDS.has(String(payload.kind))) issued.add(id);
+        return adapter.upsert(id, payload, expiresIn);
+      },
+    };
+  };
+}
 
 /**
  * The real demo provider and API for a test: free ports (0) and, unless
  * `opts.dataDir` is given, a fresh temp data folder that `close()` removes.
  * Pass the returned `dataDir` (and the issuer's port) to a second call to
- * simulate a provider restart.
+ * simulate a provider restart. Every secret it issues is noted for `issuedSecrets()`.
  */
 export async function startTestDemo(opts: DemoOptions = {}): Promise<DemoServers & { dataDir: string }> {
+  observeIssuedSecrets();
   const ownsDataDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? await mkdtemp(join(tmpdir(), 'latchkey-demo-'));
   let demo: DemoServers;
