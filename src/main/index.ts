@@ -29,6 +29,8 @@ const RENDERER_DIR = join(OUT_DIR, 'renderer');
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }]);
 app.enableSandbox();
 
+// The OS's logs folder for this app (~/Library/Logs/Latchkey, <userData>/logs elsewhere), set before anything logs.
+app.setAppLogsPath();
 const { logger } = createAppLogger(app.getPath('logs'));
 logUncaughtErrors(process, logger);
 

@@ -5,7 +5,7 @@ import type { Logger } from '../core/index.ts';
 
 export const LOG_FILE_NAME = 'main.log';
 /** At this size the file is renamed to main.old.log and a new one started: two files, at most ~2 MiB. */
-const MAX_LOG_BYTES = 1024 * 1024;
+export const MAX_LOG_BYTES = 1024 * 1024;
 
 /**
  * The shell's logger. Every entry goes to stderr at LATCHKEY_LOG_LEVEL

@@ -77,6 +77,7 @@ const app = {
   requestSingleInstanceLock: () => state.singleInstance,
   whenReady: vi.fn(() => Promise.resolve()),
   getPath: (name: string) => state.paths[name] ?? '',
+  setAppLogsPath: vi.fn(),
   enableSandbox: vi.fn(),
   quit: vi.fn(),
   exit: vi.fn(),

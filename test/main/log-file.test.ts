@@ -2,13 +2,13 @@
 // stand-in, with the real core, keychain, demo provider and Chromium. A
 // sign-in must leave its events in <logs>/main.log, and no token, code or
 // verifier; Help → Open Logs Folder opens that folder.
-import { readFile, mkdtemp, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { EventEmitter } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { keychainAccount, openKeychain } from '../../src/core/index.ts';
-import { createAppLogger, logUncaughtErrors } from '../../src/main/log-file.ts';
+import { createAppLogger, logUncaughtErrors, MAX_LOG_BYTES } from '../../src/main/log-file.ts';
 import { DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
 import type { IpcResult } from '../../src/shared/ipc.ts';
 import { browserOpener, DEMO_ALICE, launchBrowser } from '../../support/browser.ts';
@@ -52,6 +52,7 @@ describe('the app’s log file (electron mocked)', () => {
     await expect.poll(() => electron.state.windows.length, { timeout: 20_000 }).toBe(1);
     expect(electron.state.errors).toEqual([]);
     expect(process.listenerCount('uncaughtException')).toBe(uncaughtBefore + 1);
+    expect(electron.module.app.setAppLogsPath).toHaveBeenCalled();
 
     const login = invoke('auth:login');
     await expect.poll(() => electron.state.opened.length, { timeout: 20_000 }).toBe(1);
@@ -113,5 +114,15 @@ describe('logging in the main process', () => {
     expect(log).not.toContain(jwt);
     expect(log).toMatch(/code=\[[0-9a-f]{6}\]&state=x/);
     expect(log).toMatch(/\[jwt [0-9a-f]{6}\]/);
+  });
+
+  it('rotates the file at 1 MiB, keeping the previous one as main.old.log', async () => {
+    const logs = join(workDir, 'rotation');
+    const { logger, filePath } = createAppLogger(logs, { LATCHKEY_LOG_LEVEL: 'silent' });
+    const line = 'x'.repeat(1000);
+    for (let i = 0; i < Math.ceil((MAX_LOG_BYTES * 1.5) / line.length); i += 1) logger.info('filler', { i, line });
+    expect((await readdir(logs)).sort()).toEqual(['main.log', 'main.old.log']);
+    expect((await stat(filePath)).size).toBeLessThan(MAX_LOG_BYTES);
+    expect((await stat(join(logs, 'main.old.log'))).size).toBeGreaterThan(MAX_LOG_BYTES);
   });
 });
