@@ -185,7 +185,6 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     const replaced = data.refreshToken;
     try {
       delete data.scope;
-      delete data.idToken;
       applyTokens(data, result, clock());
       data.user = signedInUser;
       data.knownGeneration = lock ? lock.announceChange() : announceEntryChange(lockPath);
