@@ -12,7 +12,8 @@
 //   configuration     config.ts · http.ts (undici, timeouts) → proxy.ts (env / OS proxy routes), tls.ts (trust store,
 //                     certificate errors) · clock-skew.ts · log.ts (redacting logger)
 // The IPC contract the app exposes is src/shared/ipc.ts; error codes are src/shared/errors.ts.
-export { loadConfig, defaultDataDir, isLoopbackHost, type AuthConfig } from './config.ts';
+export { loadConfig, defaultDataDir, isLoopbackHost, type AuthConfig, type LoadConfigOptions } from './config.ts';
+export { readBuildSettings, BUILD_SETTINGS_FILE } from './settings-file.ts';
 export { AuthError, toErrorInfo, type AuthErrorCode } from './errors.ts';
 export type { ErrorCode, ErrorInfo } from '../shared/errors.ts';
 export { createHttpClient, type HttpClient, type HttpClientOptions } from './http.ts';
@@ -21,7 +22,7 @@ export { certificateUntrusted, type TlsReport } from './tls.ts';
 export { clockSkewFromDate, describeSkew, REPORTED_SKEW_MS } from './clock-skew.ts';
 export { connectProvider, classifyProviderError, type Opener, type ProviderClient, type ProviderDeps, type SignInOptions, type TokenResult } from './provider-client.ts';
 export { startLoopbackServer, redirectUriFor, DEFAULT_SIGN_IN_TIMEOUT_MS, type LoopbackServer, type LoopbackServerOptions, type ValidatedCallback } from './loopback-server.ts';
-export { createLogger, fingerprint, type Logger, type LogLevel } from './log.ts';
+export { createLogger, fingerprint, parseLevel, redactSecrets, type Logger, type LogLevel } from './log.ts';
 export { createMemoryStore, openKeychain, type SecretStore } from './secret-store.ts';
 export { createSecretServiceProbe, openDbusConnection, type DbusCall, type DbusConnection, type EntryLock, type SecretServiceProbe } from './secret-service.ts';
 export { createMemoryProfileStore, openProfileStore, type CachedProfile, type ProfileStore } from './profile-store.ts';

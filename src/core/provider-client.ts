@@ -41,7 +41,8 @@ export interface ProviderClient {
   signIn(options: SignInOptions): Promise<TokenResult>;
   refresh(refreshToken: string): Promise<TokenResult>;
   revoke(refreshToken: string): Promise<void>;
-  endSessionUrl(idTokenHint?: string): string | undefined;
+  /** The provider's end-session page for this client, without an ID token; undefined when it has none. */
+  endSessionUrl(): string | undefined;
   redirectUriFor(port: number): string;
 }
 
@@ -197,9 +198,14 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       }
     },
 
-    endSessionUrl(idTokenHint?: string): string | undefined {
+    endSessionUrl(): string | undefined {
       if (typeof metadata.end_session_endpoint !== 'string') return undefined;
-      return oidc.buildEndSessionUrl(configuration, { client_id: config.clientId, ...(idTokenHint ? { id_token_hint: idTokenHint } : {}) }).href;
+      // No id_token_hint: this URL is a browser's command-line argument (readable by other users
+      // through /proc on Linux) and lands in its history. RP-Initiated Logout 1.0 §2 lets client_id
+      // identify the client instead, and post_logout_redirect_uri is sent only when one is registered.
+      const parameters: Record<string, string> = { client_id: config.clientId };
+      if (config.postLogoutRedirectUri) parameters.post_logout_redirect_uri = config.postLogoutRedirectUri;
+      return oidc.buildEndSessionUrl(configuration, parameters).href;
     },
   };
 }

@@ -191,7 +191,6 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     const replaced = data.refreshToken;
     try {
       delete data.scope;
-      delete data.idToken;
       applyTokens(data, result, clock());
       data.user = signedInUser;
       data.knownGeneration = lock ? lock.announceChange() : announceEntryChange(lockPath);
@@ -261,7 +260,6 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     if (entry.outOfReach) throw entry.outOfReach;
     cancelLogin();
     await refresher.whenIdle();
-    const hint = data.idToken;
     const tokens = new Set<string>();
     if (data.refreshToken) tokens.add(data.refreshToken);
     const lock = await acquireRefreshLock(lockPath, { logger, timeoutMs: 5_000 }).catch(() => undefined);
@@ -287,7 +285,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       error = revocation.notice;
       emit();
     }
-    const endSessionUrl = client?.endSessionUrl(hint);
+    const endSessionUrl = client?.endSessionUrl();
     return endSessionUrl === undefined ? revocation : { ...revocation, endSessionUrl };
   };
 

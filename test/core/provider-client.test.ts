@@ -138,12 +138,28 @@ describe('refresh, revoke and end session', () => {
     expect((await errorOf(provider.refresh(fresh.refreshToken))).code).toBe('session_ended');
   });
 
-  it('builds the end-session URL with the client id and the ID token hint', () => {
-    const url = new URL(provider.endSessionUrl(session.idToken) as string);
+  it('builds the end-session URL with the client id and no ID token, which the provider accepts (RP-Initiated Logout 1.0 §2)', async () => {
+    const url = new URL(provider.endSessionUrl() as string);
     expect(url.href.startsWith(provider.metadata.end_session_endpoint as string)).toBe(true);
     expect(url.searchParams.get('client_id')).toBe(config.clientId);
-    expect(url.searchParams.get('id_token_hint')).toBe(session.idToken);
-    expect(new URL(provider.endSessionUrl() as string).searchParams.has('id_token_hint')).toBe(false);
+    expect(url.searchParams.has('id_token_hint')).toBe(false);
+    expect(url.searchParams.has('post_logout_redirect_uri')).toBe(false);
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(url.href);
+      expect(await page.locator('h1').textContent()).toBe('Signed out');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('adds the post-logout redirect URI only when one is configured', async () => {
+    const withRedirect = await connectProvider({ ...config, postLogoutRedirectUri: 'https://app.example.com/signed-out' }, { http });
+    const url = new URL(withRedirect.endSessionUrl() as string);
+    expect(url.searchParams.get('post_logout_redirect_uri')).toBe('https://app.example.com/signed-out');
+    expect(url.searchParams.get('client_id')).toBe(config.clientId);
+    expect(url.searchParams.has('id_token_hint')).toBe(false);
   });
 
   it('classifies a provider that is gone (connection refused) as provider_unreachable', async () => {
@@ -319,6 +335,6 @@ describe('answers the demo provider never gives', () => {
   it('skips revocation when the provider advertises no revocation endpoint, and has no end-session URL', async () => {
     await stub.revoke('rt');
     expect(revocations).toBe(0);
-    expect(stub.endSessionUrl('x')).toBeUndefined();
+    expect(stub.endSessionUrl()).toBeUndefined();
   });
 });

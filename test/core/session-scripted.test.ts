@@ -75,7 +75,7 @@ function scriptedProvider(clock: { now: number }, lifetimeMs = 5_000) {
     async revoke(refreshToken) {
       revoked.push(refreshToken);
     },
-    endSessionUrl: (hint) => `${ISSUER}session/end${hint ? `?id_token_hint=${hint}` : ''}`,
+    endSessionUrl: () => `${ISSUER}session/end?client_id=${CLIENT}`,
     redirectUriFor: (port) => `http://127.0.0.1:${port}/callback`,
   };
   return {
@@ -434,13 +434,13 @@ describe('auth session (scripted provider, injected clock)', () => {
     expect(session.getState()).toMatchObject({ status: 'signed-out', error: { code: 'login_denied', message: 'You declined.' } });
   });
 
-  it('logout revokes, forgets everything local and returns the end-session URL with the ID token hint', async () => {
+  it('logout revokes, forgets everything local and returns the end-session URL without the ID token', async () => {
     const scripted = scriptedProvider(clock);
     const session = await start(scripted.provider);
     await session.login();
     expect(profileStore.get(account)?.user.name).toBe('Alice Liddell');
     const { endSessionUrl } = await session.logout();
-    expect(endSessionUrl).toBe(`${ISSUER}session/end?id_token_hint=id-1`);
+    expect(endSessionUrl).toBe(`${ISSUER}session/end?client_id=${CLIENT}`);
     expect(scripted.revoked).toEqual(['rt-1']);
     expect(await secretStore.get(account)).toBeNull();
     expect(profileStore.get(account)).toBeUndefined();

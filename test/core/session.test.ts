@@ -201,7 +201,8 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
     const { config, session } = await signedInSession();
     const refreshToken = (await storedEntry(config))!.refresh_token;
     const { endSessionUrl } = await session.logout();
-    expect(endSessionUrl).toMatch(/id_token_hint=/);
+    expect(new URL(endSessionUrl as string).searchParams.get('client_id')).toBe(config.clientId);
+    expect(endSessionUrl).not.toMatch(/id_token_hint=/);
     expect(session.getState().status).toBe('signed-out');
     expect(await storedEntry(config)).toBeNull();
     const http = createHttpClient();
