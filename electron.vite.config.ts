@@ -1,8 +1,50 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
-import type { UserConfig as ViteUserConfig } from 'vite';
+import type { Plugin, UserConfig as ViteUserConfig } from 'vite';
+import { BUILD_SETTINGS_FILE, loadConfig, readBuildSettings } from './src/core/index.ts';
 
 const root = import.meta.dirname;
+
+/** `electron-vite build --mode packaged` (npm run dist) builds what ships; any other mode is for development. */
+export const PACKAGED_MODE = 'packaged';
+
+/**
+ * The build-time definitions of src/main/build-info.ts: the provider settings
+ * from latchkey.config.json, and whether the demo is left out. A packaged
+ * build checks the settings with the app's own loadConfig and fails — rather
+ * than ship an app that would fall back to the demo — when there is no
+ * provider or a setting is wrong.
+ */
+export function buildDefinitions(mode: string, projectDir = root): Record<string, string> {
+  const packaged = mode === PACKAGED_MODE;
+  const settings = readBuildSettings(resolve(projectDir, BUILD_SETTINGS_FILE));
+  if (packaged) {
+    try {
+      loadConfig({ env: {}, dataDir: projectDir, build: settings, packaged: true });
+    } catch (error) {
+      throw new Error(`A packaged build needs its provider in ${BUILD_SETTINGS_FILE} (see latchkey.config.example.json):\n${(error as Error).message}`, { cause: error });
+    }
+  }
+  return { __LATCHKEY_BUILD_SETTINGS__: JSON.stringify(settings ?? null) };
+}
+
+/**
+ * Packaged builds get src/main/no-demo.ts wherever src/main/demo.ts is
+ * imported, so the demo provider, its pages and oidc-provider never enter
+ * the bundle (a dead branch alone would still emit their chunks).
+ */
+function leaveOutDemo(): Plugin {
+  const demoShell = resolve(root, 'src/main/demo.ts');
+  const noDemo = resolve(root, 'src/main/no-demo.ts');
+  return {
+    name: 'latchkey:leave-out-demo',
+    enforce: 'pre',
+    async resolveId(source, importer, options) {
+      const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
+      return resolved?.id === demoShell ? noDemo : null;
+    },
+  };
+}
 
 /**
  * The renderer on its own, so tests can build exactly what ships with vite's
@@ -22,13 +64,16 @@ export const rendererConfig = {
   },
 } satisfies ViteUserConfig;
 
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   main: {
+    define: buildDefinitions(mode),
+    plugins: mode === PACKAGED_MODE ? [leaveOutDemo()] : [],
     build: {
       outDir: resolve(root, 'out/main'),
-      // keytar is native, oidc-provider/openid-client/undici are large Node packages:
-      // they stay in node_modules and are loaded at runtime (electron-builder packs them).
-      externalizeDeps: true,
+      // keytar is native, openid-client/undici are large Node packages: they stay in
+      // node_modules and are loaded at runtime (electron-builder packs them). The demo's
+      // oidc-provider and jose are development dependencies, loaded only by development builds.
+      externalizeDeps: { include: ['oidc-provider', 'jose'] },
       lib: { entry: resolve(root, 'src/main/index.ts'), formats: ['es'], fileName: () => 'index.js' },
     },
   },
@@ -40,4 +85,4 @@ export default defineConfig({
     },
   },
   renderer: rendererConfig,
-});
+}));

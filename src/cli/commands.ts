@@ -15,12 +15,17 @@ async function withSession<T>(context: CommandContext, use: (session: AuthSessio
   const refuse: Opener = async () => {
     throw new AuthError('invalid_argument', 'This command does not open a browser.');
   };
-  let waitShown = false;
-  const onLockWait = () => {
-    if (!waitShown) context.io.stderr('Waiting for another Latchkey process to finish with the session…');
-    waitShown = true;
+  let waitingSaid = false;
+  const sayWaiting = () => {
+    if (!waitingSaid) context.io.stderr('Waiting for your keychain to unlock…');
+    waitingSaid = true;
   };
-  const session = await createAuthSession({ config: context.config, opener: opener ?? refuse, logger: context.logger, onLockWait });
+  let lockWaitSaid = false;
+  const onLockWait = () => {
+    if (!lockWaitSaid) context.io.stderr('Waiting for another Latchkey process to finish with the session…');
+    lockWaitSaid = true;
+  };
+  const session = await createAuthSession({ config: context.config, opener: opener ?? refuse, logger: context.logger, onKeychainWaiting: sayWaiting, onLockWait });
   const releaseSignals = holdSignalsUntilStored(session);
   try {
     return await use(session);
@@ -92,6 +97,8 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
   return withSession(context, async (session) => {
     const state = session.getState();
     const signedIn = state.status === 'signed-in';
+    // Stored but locked away (or refused): the session is kept, and only the keychain stands between it and the user.
+    const outOfReach = state.keychain === 'locked' || state.keychain === 'refused';
     const lastSignInAt = signedIn ? openProfileStore(config.dataDir).get(keychainAccount(config))?.lastSignInAt : undefined;
     if (values.json) {
       const report: Record<string, unknown> = {
@@ -104,6 +111,8 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
       if (lastSignInAt) report.lastSignInAt = new Date(lastSignInAt).toISOString();
       if (state.error) report.error = state.error;
       io.stdout(JSON.stringify(report) + '\n');
+    } else if (signedIn && outOfReach) {
+      io.stdout(`Signed in as ${displayName(state)} (${state.user?.sub ?? ''}) at ${config.issuer}, but the session is out of reach: the keychain is ${state.keychain}.\n`);
     } else if (signedIn) {
       io.stdout(`Signed in as ${displayName(state)} (${state.user?.sub ?? ''}) at ${config.issuer}\n`);
     } else {
@@ -111,6 +120,7 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
       io.stdout(`Not signed in at ${config.issuer}.${state.keychain === 'os' ? ' Run `latchkey login`.' : ''}\n`);
     }
     if (state.error) io.stderr(state.error.message);
+    if (outOfReach) return EXIT.usage;
     return signedIn ? EXIT.ok : EXIT.signInNeeded;
   });
 }
@@ -134,10 +144,11 @@ export async function logoutCommand(context: CommandContext): Promise<ExitCode> 
   const { io } = context;
   return withSession(context, async (session) => {
     const wasSignedIn = session.getState().status !== 'signed-out';
-    const { endSessionUrl, revoked } = await session.logout();
+    const { endSessionUrl, notice } = await session.logout();
     if (!wasSignedIn) refuseWithoutKeychain(session.getState(), 'a stored session cannot be read or forgotten');
     io.stdout(wasSignedIn ? 'Signed out.\n' : 'No session was stored; nothing to sign out of.\n');
-    if (wasSignedIn && revoked === false) io.stderr('The provider could not be reached to revoke the session; it was forgotten on this computer only.');
+    // Refused, unreachable or not offered: the sentence says which; nothing retries it.
+    if (wasSignedIn && notice) io.stderr(notice.message);
     if (wasSignedIn && endSessionUrl) io.stdout(`To also end the provider's browser session, open: ${endSessionUrl}\n`);
     return EXIT.ok;
   });

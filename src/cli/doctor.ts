@@ -4,6 +4,7 @@ import type { ProviderClient } from '../core/index.ts';
 import type { CommandContext } from './context.ts';
 import { networkChecks } from './doctor-network.ts';
 import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
+import { redirectAcceptedCheck, refreshGrantCheck } from './doctor-interop.ts';
 
 import type { Check, Outcome } from './doctor-check.ts';
 
@@ -15,8 +16,9 @@ const SUGGESTED_PORT = 53682;
 /**
  * `doctor`: checks the configuration against the provider's discovered
  * metadata (RFC 8414 / OpenID Connect Discovery) — PKCE S256 (RFC 7636), the
- * refresh_token grant, a public client, revocation (RFC 7009) — and says which
- * redirect URI will be used and what to register for it (RFC 8252 §7.3).
+ * refresh_token grant, a public client, revocation (RFC 7009) — says which
+ * redirect URI will be used and what to register for it (RFC 8252 §7.3), and
+ * asks the authorization endpoint whether it accepts that redirect URI.
  */
 export async function doctorCommand(context: CommandContext): Promise<ExitCode> {
   const { config, io, logger } = context;
@@ -51,6 +53,7 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
 
   if (provider) checks.push(...metadataChecks(provider.metadata));
   checks.push(await redirectCheck(config.redirectPort, config.issuer));
+  if (provider) checks.push(await redirectAcceptedCheck(config, provider.metadata, io.env));
 
   const keychain = await openKeychain(config.keychainService, { logger });
   checks.push(
@@ -102,10 +105,7 @@ export function metadataChecks(metadata: Record<string, unknown>): Check[] {
       unadvertised: 'Check that your provider supports PKCE with S256 for public clients; sign-in fails without it.',
       unsupported: 'Use a provider that supports PKCE S256 (RFC 7636); a desktop app cannot sign in safely without it.',
     }),
-    listedCheck('Refresh token grant', 'grant_types_supported', list, 'refresh_token', {
-      unadvertised: 'Enable the Refresh Token grant for the application (Auth0: Application → Advanced Settings → Grant Types) and offline access for the API.',
-      unsupported: 'Enable the refresh_token grant at the provider; without it the session ends with the first access token.',
-    }),
+    refreshGrantCheck(metadata),
   );
 
   const authMethods = list('token_endpoint_auth_methods_supported');

@@ -6,7 +6,7 @@ export const EXIT = {
   ok: 0,
   /** Signed out or the session ended: run `latchkey login`. */
   signInNeeded: 1,
-  /** A usage or configuration error: fix the command line or the settings. */
+  /** A usage or configuration error: fix the command line or the settings. Also: no keychain, or it is locked (the session is kept). */
   usage: 2,
   /** The provider is unreachable or unusable (network, timeout, 5xx, not JSON, proxy sign-in, untrusted certificate); the refresh token is kept. */
   providerUnavailable: 3,
@@ -25,6 +25,8 @@ const BY_CODE: Record<ErrorCode, ExitCode> = {
   invalid_argument: EXIT.usage,
   port_in_use: EXIT.usage,
   keychain_unavailable: EXIT.usage,
+  keychain_locked: EXIT.usage,
+  keychain_refused: EXIT.usage,
   browser_unavailable: EXIT.usage,
   sender_refused: EXIT.usage,
   provider_unreachable: EXIT.providerUnavailable,

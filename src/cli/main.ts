@@ -16,7 +16,7 @@ shared with the Latchkey app.
 
 Commands:
   login [--timeout SECONDS]  Sign in through the browser ($BROWSER, else the system's default)
-  status [--json]            Show whether a session is stored (exit 0) or not (exit 1)
+  status [--json]            Show whether a session is stored (exit 0), not (exit 1), or locked away (exit 2)
   token [--refresh]          Print a valid access token (the one all processes share while it is fresh;
                              with --refresh, a newer one)
   logout                     Revoke the session at the provider and forget it here
@@ -26,7 +26,7 @@ Options:
   -h, --help                 Show this help
 
 Exit codes: 0 ok · 1 signed out or session ended (run \`latchkey login\`) · 2 usage or configuration error,
-or no OS keychain · 3 provider unreachable or unusable (the session is kept; try again later)
+or the OS keychain is missing or locked (the session is kept) · 3 provider unreachable or unusable (the session is kept; try again later)
 
 Configuration (environment, else the JSON file AUTH_CONFIG or config.json in the data folder; no issuer → the demo provider):
   AUTH_ISSUER or AUTH0_DOMAIN, AUTH_CLIENT_ID, AUTH_AUDIENCE, AUTH_RESOURCE, AUTH_SCOPE,

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_DEMO_API_PORT, DEFAULT_DEMO_IDP_PORT, DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../shared/constants.ts';
 import { AuthError } from './errors.ts';
 import { LOG_LEVELS, parseLevel } from './log.ts';
+import { BUILD_SETTINGS_FILE, clientSecretProblem, parseExternalLinks, parseSettingsObject, readSettingsFile, type FileKey, type Setting, type SettingsObject } from './settings-file.ts';
 
 const DEFAULT_SCOPE = 'openid profile email';
 const ALWAYS_REQUESTED_SCOPES = ['openid', 'offline_access'];
@@ -20,10 +21,20 @@ export interface AuthConfig {
   resource?: string;
   /** Space-separated; always includes `openid` and `offline_access`. */
   scope: string;
+  /**
+   * The authorization request's `prompt` (OpenID Connect Core §3.1.2.1);
+   * undefined sends none. Default `consent`, which §11 requires with
+   * `offline_access`, except for Auth0, which issues refresh tokens without it.
+   */
+  prompt?: string;
   /** 0 = an ephemeral port picked per sign-in. */
   redirectPort: number;
   /** The API the access token is for; '' when a real provider is configured without one. */
   apiBaseUrl: string;
+  /** Where the provider sends the browser after logout; only when registered for the client (RP-Initiated Logout 1.0 §3). */
+  postLogoutRedirectUri?: string;
+  /** The https pages the app's window may open in the system browser (the account page, the API's docs). */
+  externalLinks?: string[];
   keychainService: string;
   dataDir: string;
   /** True when no issuer was configured and the bundled demo provider is used. */
@@ -34,29 +45,36 @@ export interface AuthConfig {
   demoPorts?: { idp: number; api: number };
 }
 
-/** The keys a JSON config file may carry (camelCase, like AuthConfig). */
-const FILE_KEYS = ['issuer', 'auth0Domain', 'clientId', 'audience', 'resource', 'scope', 'redirectPort', 'apiBaseUrl', 'caFile'] as const;
-type FileKey = (typeof FILE_KEYS)[number];
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** The data folder when AUTH_DATA_DIR does not name one (the app passes `app.getPath('userData')`). */
+  dataDir?: string;
+  /** The parsed `latchkey.config.json` the build embedded: the base layer in development, the only provider settings when packaged. */
+  build?: unknown;
+  /** A packaged app: the environment and the data folder's config.json are ignored, and there is no demo provider. */
+  packaged?: boolean;
+}
 
-const ENV_NAMES: Record<FileKey, string> = {
+const ENV_NAMES: Record<Exclude<FileKey, 'externalLinks'>, string> = {
   issuer: 'AUTH_ISSUER',
   auth0Domain: 'AUTH0_DOMAIN',
   clientId: 'AUTH_CLIENT_ID',
   audience: 'AUTH_AUDIENCE',
   resource: 'AUTH_RESOURCE',
   scope: 'AUTH_SCOPE',
+  prompt: 'AUTH_PROMPT',
   redirectPort: 'AUTH_REDIRECT_PORT',
   apiBaseUrl: 'API_BASE_URL',
   caFile: 'AUTH_CA_FILE',
+  postLogoutRedirectUri: 'AUTH_POST_LOGOUT_REDIRECT_URI',
 };
 
 const SECRET_ENV_NAMES = ['AUTH_CLIENT_SECRET', 'AUTH0_CLIENT_SECRET'];
-const SECRET_FILE_KEYS = ['clientSecret', 'client_secret'];
 
-/** One configured value and where it came from, so a problem can name the setting the user wrote. */
-interface Setting {
-  value: unknown;
-  label: string;
+/** Where settings come from, highest precedence first: the environment, then the files (the data folder's, the build's). */
+interface Sources {
+  env: NodeJS.ProcessEnv;
+  files: SettingsObject[];
 }
 
 /**
@@ -72,39 +90,46 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: N
 
 /**
  * Reads the sign-in configuration: the environment first, then a JSON config
- * file (`AUTH_CONFIG`, else `<dataDir>/config.json` when present), then
- * defaults; with no issuer anywhere, the bundled demo provider. The app is a
- * public native client (RFC 8252 §8.5): a client secret is refused, and the
- * issuer must use https unless it is on loopback (RFC 8252 §8.3 for the redirect,
- * RFC 9700 §2.6 for transport). Throws `AuthError('config_invalid')` listing
- * every problem found, one line each.
+ * file (`AUTH_CONFIG`, else `<dataDir>/config.json` when present), then the
+ * build's `latchkey.config.json`; with no issuer anywhere, the bundled demo
+ * provider. A packaged app reads the build's settings only — a user-writable
+ * file or variable must not re-point where its tokens go — and has no demo
+ * provider. The app is a public native client (RFC 8252 §8.5): a client secret
+ * is refused, and the issuer must use https unless it is on loopback (RFC 8252
+ * §8.3 for the redirect, RFC 9700 §2.6 for transport). Throws
+ * `AuthError('config_invalid')` listing every problem found, one line each.
  */
-export function loadConfig(options: { env?: NodeJS.ProcessEnv; dataDir?: string } = {}): AuthConfig {
-  const env = options.env ?? process.env;
+export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
+  const packaged = options.packaged === true;
+  const processEnv = options.env ?? process.env;
   const problems: string[] = [];
 
-  const dataDirFromEnv = envValue(env, 'AUTH_DATA_DIR');
-  const dataDir = resolve(dataDirFromEnv ?? options.dataDir ?? defaultDataDir(env));
-  const file = readConfigFile(env, dataDir, problems);
+  const dataDirFromEnv = packaged ? undefined : envValue(processEnv, 'AUTH_DATA_DIR');
+  const dataDir = resolve(dataDirFromEnv ?? options.dataDir ?? defaultDataDir(processEnv));
+  const build = options.build === undefined ? undefined : parseSettingsObject(options.build, BUILD_SETTINGS_FILE, BUILD_SETTINGS_FILE, problems);
+  const file = packaged ? undefined : readConfigFile(processEnv, dataDir, problems);
+  const env = packaged ? {} : processEnv;
+  const sources: Sources = { env, files: [file, build].filter((source) => source !== undefined) };
 
   for (const name of SECRET_ENV_NAMES) {
     if (envValue(env, name) !== undefined) problems.push(clientSecretProblem(name));
   }
-  const logLevel = envValue(env, 'LATCHKEY_LOG_LEVEL');
+  const logLevel = envValue(processEnv, 'LATCHKEY_LOG_LEVEL');
   if (logLevel !== undefined && parseLevel(logLevel) === undefined) {
     problems.push(`LATCHKEY_LOG_LEVEL: "${logLevel}" is not a log level. Use one of ${LOG_LEVELS.join(', ')}, or unset it (default warn).`);
   }
 
-  const pick = (key: FileKey): Setting | undefined => {
-    const fromEnv = envValue(env, ENV_NAMES[key]);
-    if (fromEnv !== undefined) return { value: fromEnv, label: ENV_NAMES[key] };
-    if (file && file.values[key] !== undefined) return { value: file.values[key], label: `"${key}" in ${file.path}` };
-    return undefined;
-  };
+  const pick = (key: FileKey): Setting | undefined => envSetting(env, key) ?? sources.files.map((source) => fileSetting(source, key)).find(Boolean);
 
-  const issuerSetting = pickIssuer(env, file, problems);
+  const issuerSetting = pickIssuer(sources, problems);
   const issuer = issuerSetting ? parseIssuer(issuerSetting, problems) : undefined;
-  const usesDemoProvider = issuerSetting === undefined;
+  const usesDemoProvider = issuerSetting === undefined && !packaged;
+  if (issuerSetting === undefined && packaged) {
+    problems.push(
+      `${BUILD_SETTINGS_FILE}: no sign-in provider is configured for this build, and a packaged app never uses the demo provider. ` +
+        `Set "issuer" (or "auth0Domain") and "clientId" in ${BUILD_SETTINGS_FILE} next to electron-builder.yml, then build again with npm run dist.`,
+    );
+  }
 
   const clientIdSetting = pick('clientId');
   const audienceSetting = pick('audience');
@@ -122,15 +147,20 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dataDir?: string 
         );
       }
     }
-  } else if (clientIdSetting === undefined) {
+  } else if (issuerSetting && clientIdSetting === undefined) {
+    const where = packaged ? `"clientId" in ${BUILD_SETTINGS_FILE}` : 'AUTH_CLIENT_ID (or "clientId" in the config file)';
     problems.push(
-      `AUTH_CLIENT_ID: missing; an issuer is configured (${issuerSetting.label}) but no client id. ` +
-        'Set AUTH_CLIENT_ID (or "clientId" in the config file) to the client id of the native/public application registered at your provider.',
+      `${packaged ? BUILD_SETTINGS_FILE : 'AUTH_CLIENT_ID'}: missing client id; an issuer is configured (${issuerSetting.label}) but no client id. ` +
+        `Set ${where} to the client id of the native/public application registered at your provider.`,
     );
   }
 
   const scopeSetting = pick('scope');
   const scope = buildScope(scopeSetting, problems);
+
+  const auth0 = issuerSetting !== undefined && (/auth0Domain|AUTH0_DOMAIN/.test(issuerSetting.label) || (issuer !== undefined && isAuth0Host(new URL(issuer).hostname)));
+  const promptSetting = pick('prompt');
+  const prompt = promptSetting ? parsePrompt(promptSetting, problems) : auth0 ? undefined : 'consent';
 
   const portSetting = pick('redirectPort');
   const redirectPort = portSetting ? parsePort(portSetting, problems, 'Use 0 (the default) for an ephemeral port, or the port registered in the callback URL at your provider.') ?? 0 : 0;
@@ -148,6 +178,10 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dataDir?: string 
 
   const caFileSetting = pick('caFile');
   const caFile = caFileSetting ? parseCaFile(caFileSetting, problems) : undefined;
+  const logoutSetting = pick('postLogoutRedirectUri');
+  const postLogoutRedirectUri = logoutSetting ? parseHttpUrl(logoutSetting, problems, 'Use the post-logout redirect URI registered for the client at your provider, or remove the setting.') : undefined;
+  const linksSetting = pick('externalLinks');
+  const externalLinks = linksSetting ? parseExternalLinks(linksSetting, problems) : [];
 
   const demoIssuer = demoPorts ? new URL(`http://127.0.0.1:${demoPorts.idp}`).href : '';
 
@@ -159,6 +193,7 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dataDir?: string 
     scope,
     redirectPort,
     apiBaseUrl,
+    externalLinks,
     keychainService: envValue(env, 'AUTH_KEYCHAIN_SERVICE') ?? DEFAULT_KEYCHAIN_SERVICE,
     dataDir,
     usesDemoProvider,
@@ -166,6 +201,8 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; dataDir?: string 
   const effectiveAudience = usesDemoProvider ? DEMO_AUDIENCE : audience;
   if (effectiveAudience !== undefined) config.audience = effectiveAudience;
   if (resource !== undefined) config.resource = resource;
+  if (prompt !== undefined) config.prompt = prompt;
+  if (postLogoutRedirectUri !== undefined) config.postLogoutRedirectUri = postLogoutRedirectUri;
   if (demoPorts) config.demoPorts = demoPorts;
   if (caFile !== undefined) config.caFile = caFile;
   return config;
@@ -177,65 +214,30 @@ export function isLoopbackHost(hostname: string): boolean {
   return host === 'localhost' || host === '[::1]' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
+/** Auth0's own tenant domains; a custom domain is recognised only when it was given as AUTH0_DOMAIN. */
+export function isAuth0Host(hostname: string): boolean {
+  return /(^|\.)auth0\.com$/i.test(hostname);
+}
+
 function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name]?.trim();
   return value ? value : undefined;
 }
 
-function readConfigFile(env: NodeJS.ProcessEnv, dataDir: string, problems: string[]): { path: string; values: Partial<Record<FileKey, unknown>> } | undefined {
+function readConfigFile(env: NodeJS.ProcessEnv, dataDir: string, problems: string[]): SettingsObject | undefined {
   const explicit = envValue(env, 'AUTH_CONFIG');
   const path = explicit ? resolve(explicit) : join(dataDir, 'config.json');
-  const label = explicit ? `AUTH_CONFIG (${path})` : `config file ${path}`;
   if (!explicit && !existsSync(path)) return undefined;
-
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file does not exist' : `the file cannot be read (${(error as Error).message})`;
-    problems.push(`${label}: ${reason}. Point AUTH_CONFIG at an existing JSON file, or unset it.`);
-    return undefined;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    problems.push(`${label}: not valid JSON (${(error as Error).message}). Fix the file; it must hold one JSON object such as {"issuer": "https://…", "clientId": "…"}.`);
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    problems.push(`${label}: must hold one JSON object such as {"issuer": "https://…", "clientId": "…"}. Fix the file.`);
-    return undefined;
-  }
-
-  const values: Partial<Record<FileKey, unknown>> = {};
-  for (const [key, value] of Object.entries(parsed)) {
-    if (SECRET_FILE_KEYS.includes(key)) {
-      problems.push(clientSecretProblem(`"${key}" in ${path}`));
-    } else if ((FILE_KEYS as readonly string[]).includes(key)) {
-      if (value !== null && value !== '') values[key as FileKey] = value;
-    } else {
-      problems.push(`"${key}" in ${path}: not a known setting. Remove it; the known settings are ${FILE_KEYS.join(', ')}.`);
-    }
-  }
-  return { path, values };
-}
-
-function clientSecretProblem(label: string): string {
-  return (
-    `${label}: a client secret was given, but Latchkey is a desktop app — a public client — and never uses one: ` +
-    'anything shipped in an installed app can be extracted by its users (RFC 8252 §8.5). Remove the secret, ' +
-    'register the app at your provider as a native/public application (token endpoint auth method "none"), and use PKCE, which Latchkey always does.'
-  );
+  return readSettingsFile(path, explicit ? `AUTH_CONFIG (${path})` : `config file ${path}`, problems);
 }
 
 /** The issuer and the Auth0 domain are one setting; within a source, giving both differently is ambiguous. */
-function pickIssuer(env: NodeJS.ProcessEnv, file: { path: string; values: Partial<Record<FileKey, unknown>> } | undefined, problems: string[]): Setting | undefined {
-  const sources: Array<[Setting | undefined, Setting | undefined]> = [
-    [envSetting(env, 'issuer'), envSetting(env, 'auth0Domain')],
-    [fileSetting(file, 'issuer'), fileSetting(file, 'auth0Domain')],
+function pickIssuer(sources: Sources, problems: string[]): Setting | undefined {
+  const pairs: Array<[Setting | undefined, Setting | undefined]> = [
+    [envSetting(sources.env, 'issuer'), envSetting(sources.env, 'auth0Domain')],
+    ...sources.files.map((file): [Setting | undefined, Setting | undefined] => [fileSetting(file, 'issuer'), fileSetting(file, 'auth0Domain')]),
   ];
-  for (const [issuer, domain] of sources) {
+  for (const [issuer, domain] of pairs) {
     if (!issuer && !domain) continue;
     if (issuer && domain) {
       const fromDomain = typeof domain.value === 'string' ? auth0DomainToIssuer(domain.value) : undefined;
@@ -259,12 +261,13 @@ function pickIssuer(env: NodeJS.ProcessEnv, file: { path: string; values: Partia
 }
 
 function envSetting(env: NodeJS.ProcessEnv, key: FileKey): Setting | undefined {
-  const value = envValue(env, ENV_NAMES[key]);
-  return value === undefined ? undefined : { value, label: ENV_NAMES[key] };
+  const name = key === 'externalLinks' ? undefined : ENV_NAMES[key];
+  const value = name === undefined ? undefined : envValue(env, name);
+  return name === undefined || value === undefined ? undefined : { value, label: name };
 }
 
-function fileSetting(file: { path: string; values: Partial<Record<FileKey, unknown>> } | undefined, key: FileKey): Setting | undefined {
-  return file && file.values[key] !== undefined ? { value: file.values[key], label: `"${key}" in ${file.path}` } : undefined;
+function fileSetting(file: SettingsObject, key: FileKey): Setting | undefined {
+  return file.values[key] !== undefined ? { value: file.values[key], label: `"${key}" in ${file.path}` } : undefined;
 }
 
 /** `tenant.auth0.com` (or `https://tenant.auth0.com/`) → `https://tenant.auth0.com/`. */
@@ -359,6 +362,26 @@ function buildScope(setting: Setting | undefined, problems: string[]): string {
     }
   }
   return [...new Set([ALWAYS_REQUESTED_SCOPES[0] as string, ...requested, ...ALWAYS_REQUESTED_SCOPES])].join(' ');
+}
+
+const PROMPT_VALUES = ['login', 'consent', 'select_account'];
+
+/** `omit` sends no prompt; otherwise space-separated values for an interactive sign-in (`none` cannot be one). */
+function parsePrompt(setting: Setting, problems: string[]): string | undefined {
+  const fix = `Use space-separated values of ${PROMPT_VALUES.join(', ')}, or "omit" to send no prompt (default: consent, which OpenID Connect Core §11 asks for with offline_access).`;
+  if (typeof setting.value !== 'string') {
+    problems.push(`${setting.label}: must be a string. ${fix}`);
+    return undefined;
+  }
+  const values = setting.value.split(/\s+/).filter(Boolean);
+  if (values.length === 1 && values[0] === 'omit') return undefined;
+  const unknown = values.filter((value) => !PROMPT_VALUES.includes(value));
+  if (unknown.length > 0 || values.length === 0) {
+    const none = unknown.includes('none') ? ' "none" asks for a sign-in without any page, which an interactive sign-in cannot be.' : '';
+    problems.push(`${setting.label}: "${setting.value}" is not a prompt Latchkey can send.${none} ${fix}`);
+    return undefined;
+  }
+  return [...new Set(values)].join(' ');
 }
 
 function parsePort(setting: Setting, problems: string[], fix: string): number | undefined {

@@ -7,6 +7,8 @@ export { toErrorInfo } from '../shared/errors.ts';
 export class AuthError extends Error {
   override name = 'AuthError';
   readonly code: AuthErrorCode;
+  /** How long the provider asked us to wait before trying again (HTTP 429 `Retry-After`). */
+  retryAfterMs?: number;
 
   constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);

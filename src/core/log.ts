@@ -13,9 +13,23 @@ export function fingerprint(secret: string): string {
   return createHash('sha256').update(secret).digest('hex').slice(0, 6);
 }
 
+// A JWT (an ID or access token), or a credential in a URL's query or a form body.
+const JWT = /\beyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g;
+const CREDENTIAL_PARAMETER = /\b(code|code_verifier|refresh_token|access_token|id_token|id_token_hint|client_secret)=([^&\s"']+)/g;
+
 /**
- * A leveled logger writing one line per entry to `sink` (stderr by default).
- * `LATCHKEY_LOG_LEVEL` picks the level when none is given.
+ * Replaces anything shaped like a token or credential parameter with its
+ * fingerprint. Callers already log fingerprints only; this is the backstop for
+ * text they do not control, such as an error message quoting a URL.
+ */
+export function redactSecrets(text: string): string {
+  return text.replace(JWT, (jwt) => `[jwt ${fingerprint(jwt)}]`).replace(CREDENTIAL_PARAMETER, (_match, name: string, value: string) => `${name}=[${fingerprint(value)}]`);
+}
+
+/**
+ * A leveled logger writing one line per entry to `sink` (stderr by default),
+ * each passed through `redactSecrets`. `LATCHKEY_LOG_LEVEL` picks the level
+ * when none is given.
  */
 export function createLogger(options: { level?: LogLevel; sink?: (line: string) => void } = {}): Logger {
   const level = options.level ?? parseLevel(process.env.LATCHKEY_LOG_LEVEL) ?? 'warn';
@@ -23,7 +37,7 @@ export function createLogger(options: { level?: LogLevel; sink?: (line: string) 
   const emit = (at: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     if (ORDER[at] < ORDER[level]) return;
     const extra = fields ? ' ' + JSON.stringify(fields) : '';
-    sink(`${new Date().toISOString()} ${at} ${message}${extra}`);
+    sink(redactSecrets(`${new Date().toISOString()} ${at} ${message}${extra}`));
   };
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }

@@ -3,11 +3,14 @@ import type { UserProfile } from '../shared/ipc.ts';
 import { isLoopbackHost, type AuthConfig } from './config.ts';
 import { clockSkewError } from './clock-skew.ts';
 import { AuthError, loginDenied } from './errors.ts';
+import { classifyProviderAnswer } from './provider-answers.ts';
+import { assertRedirectAccepted } from './redirect-probe.ts';
 import { createHttpClient, type HttpClient } from './http.ts';
 import { fingerprint, type Logger } from './log.ts';
 import { callbackUrlOf, redirectUriFor, startLoopbackServer, type ValidatedCallback } from './loopback-server.ts';
 import type { SignInOutcome } from './callback-pages.ts';
 import type { Timers } from './timers.ts';
+import { profileFrom, withUserInfo } from './userinfo.ts';
 
 /** Opens a URL in the user's browser: `shell.openExternal` in the app, `$BROWSER` in the CLI, Chromium in tests. */
 export type Opener = (url: string) => Promise<void>;
@@ -19,7 +22,7 @@ export interface TokenResult {
   /** Epoch ms, from `expires_in` and the injected clock (taken when the request was sent). */
   expiresAt?: number;
   scope?: string;
-  /** From the validated ID token's claims. */
+  /** From the validated ID token's claims; after sign-in, with UserInfo's over them (see withUserInfo). */
   user?: UserProfile;
 }
 
@@ -53,7 +56,8 @@ export interface ProviderClient {
   signIn(options: SignInOptions): Promise<TokenResult>;
   refresh(refreshToken: string, options?: RefreshOptions): Promise<TokenResult>;
   revoke(refreshToken: string): Promise<void>;
-  endSessionUrl(idTokenHint?: string): string | undefined;
+  /** The provider's end-session page for this client, without an ID token; undefined when it has none. */
+  endSessionUrl(): string | undefined;
   redirectUriFor(port: number): string;
 }
 
@@ -147,6 +151,8 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       });
       let outcome: SignInOutcome | undefined;
       try {
+        // Before any browser opens: a provider that refuses this redirect URI would show its error page and never call back.
+        await untilCancelled(assertRedirectAccepted(config, configuration.serverMetadata().authorization_endpoint as string, server.redirectUri, http), signal);
         const authorizationUrl = oidc.buildAuthorizationUrl(configuration, {
           redirect_uri: server.redirectUri,
           scope: config.scope,
@@ -154,6 +160,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
           code_challenge_method: 'S256',
           state,
           nonce,
+          ...(config.prompt !== undefined ? { prompt: config.prompt } : {}),
           ...audienceParameters(),
         });
         logger?.info('sign-in started', { port: server.port, state: fingerprint(state) });
@@ -167,6 +174,14 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
           }),
           signal,
         );
+        if (tokens.user) {
+          tokens.user = await withUserInfo(tokens.user, tokens.accessToken, {
+            config,
+            endpoint: typeof metadata.userinfo_endpoint === 'string' ? metadata.userinfo_endpoint : undefined,
+            fetchClaims: async (accessToken) => ({ ...(await oidc.fetchUserInfo(configuration, accessToken, oidc.skipSubjectCheck)) }),
+            logger,
+          });
+        }
         logger?.info('sign-in completed', { sub: tokens.user?.sub, accessToken: fingerprint(tokens.accessToken) });
         outcome = { ok: true };
         return tokens;
@@ -202,9 +217,14 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       }
     },
 
-    endSessionUrl(idTokenHint?: string): string | undefined {
+    endSessionUrl(): string | undefined {
       if (typeof metadata.end_session_endpoint !== 'string') return undefined;
-      return oidc.buildEndSessionUrl(configuration, { client_id: config.clientId, ...(idTokenHint ? { id_token_hint: idTokenHint } : {}) }).href;
+      // No id_token_hint: this URL is a browser's command-line argument (readable by other users
+      // through /proc on Linux) and lands in its history. RP-Initiated Logout 1.0 §2 lets client_id
+      // identify the client instead, and post_logout_redirect_uri is sent only when one is registered.
+      const parameters: Record<string, string> = { client_id: config.clientId };
+      if (config.postLogoutRedirectUri) parameters.post_logout_redirect_uri = config.postLogoutRedirectUri;
+      return oidc.buildEndSessionUrl(configuration, parameters).href;
     },
   };
 }
@@ -240,31 +260,23 @@ function fetchReportingRotation(fetch: HttpClient['fetch'], rotations: Map<strin
 /**
  * Maps what openid-client and the transport throw onto the auth core's codes,
  * so callers can tell "sign in again" from "try again later" (RFC 6749 §5.2):
- * `invalid_grant` on refresh → `session_ended`; no answer, a timeout, a 5xx or
- * an answer that is not an OAuth JSON body → `provider_unreachable` (the refresh
- * token is still good); an ID token that fails validation → `id_token_invalid`;
- * any other OAuth error → `provider_error` with the provider's description.
+ * the provider's error answers are judged by `classifyProviderAnswer` (a refresh
+ * refused with 400/401 → `session_ended`, 429 → back off); no answer, a timeout,
+ * a 5xx or a 2xx that is not a token response → `provider_unreachable` (the
+ * refresh token is still good); an ID token that fails validation →
+ * `id_token_invalid`; anything else → `provider_error`.
  */
 export function classifyProviderError(error: unknown, context: { operation: 'sign-in' | 'refresh' | 'revocation' }): AuthError {
   const explained = transportError(error) ?? clockSkewError(error);
   if (explained) return explained;
   const { operation } = context;
 
-  if (error instanceof oidc.ResponseBodyError) {
-    const described = `${error.error}${error.error_description ? ` — ${error.error_description}` : ''}`;
-    if (error.error === 'invalid_grant' && operation === 'refresh') {
-      return new AuthError('session_ended', `Your session ended at the provider (${described}). Sign in again.`, { cause: error });
-    }
-    if (error.status >= 500 || error.error === 'temporarily_unavailable' || error.error === 'server_error') {
-      return new AuthError('provider_unreachable', `The provider could not handle the ${operation} right now (HTTP ${error.status}: ${described}). Try again later.`, { cause: error });
-    }
-    const advice = operation === 'sign-in' ? 'Sign in again; if it keeps failing, check the application settings at the provider (`latchkey doctor`).' : 'Check the application settings at the provider (`latchkey doctor`).';
-    return new AuthError('provider_error', `The provider refused the ${operation}: ${described}. ${advice}`, { cause: error });
-  }
+  const answered = classifyProviderAnswer(error, operation);
+  if (answered) return answered;
 
   const unreachable = unreachableReason(error);
   if (unreachable) {
-    return new AuthError('provider_unreachable', `The provider could not be reached for the ${operation} (${unreachable}). Check your network connection and proxy settings; Latchkey will try again.`, { cause: error });
+    return new AuthError('provider_unreachable', `The provider could not be reached for the ${operation} (${unreachable}). Check your network connection and proxy settings.${operation === 'refresh' ? ' Your session is kept; Latchkey tries again later.' : ''}`, { cause: error });
   }
 
   const detail = innermostMessage(error);
@@ -363,15 +375,6 @@ function assertEndpointsStayLocal(config: AuthConfig, metadata: Record<string, u
       );
     }
   }
-}
-
-function profileFrom(claims: oidc.IDToken): UserProfile {
-  const user: UserProfile = { sub: claims.sub };
-  for (const key of ['name', 'email', 'picture'] as const) {
-    const value = claims[key];
-    if (typeof value === 'string' && value) user[key] = value;
-  }
-  return user;
 }
 
 async function openBrowser(opener: Opener, url: string): Promise<void> {

@@ -11,19 +11,17 @@ import type { SessionEntry } from './session-entry.ts';
 export interface SessionData {
   refreshToken?: string;
   scope?: string;
-  idToken?: string;
   access?: AccessToken;
   user?: UserProfile;
   /** The entry generation (see RefreshLock) this process last read or wrote the keychain entry at; undefined = re-read it. */
   knownGeneration?: string;
 }
 
-/** Takes what a token response carries into `data` (a refresh may omit the refresh token, the ID token or the scope). */
+/** Takes what a token response carries into `data` (a refresh may omit the refresh token or the scope). The ID token is not kept: nothing needs it once validated (logout names the client by client_id). */
 export function applyTokens(data: SessionData, result: TokenResult, now: number): void {
   data.access = { value: result.accessToken, refreshedAt: now };
   if (result.expiresAt !== undefined) data.access.expiresAt = result.expiresAt;
   if (result.refreshToken) data.refreshToken = result.refreshToken;
-  if (result.idToken) data.idToken = result.idToken;
   if (result.scope) data.scope = result.scope;
 }
 

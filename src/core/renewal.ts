@@ -29,8 +29,11 @@ export function retryDelayMs(attempt: number, random: () => number = Math.random
 export interface RetrySchedule {
   /** True while a retry is scheduled: callers fail fast instead of defeating the backoff. */
   readonly pending: boolean;
-  /** Schedules `retry` after the next backoff step, replacing any scheduled one. */
-  schedule(retry: () => void): void;
+  /**
+   * Schedules `retry` after the next backoff step, replacing any scheduled one;
+   * never sooner than `minDelayMs` (a provider's `Retry-After`, RFC 9110 §10.2.3).
+   */
+  schedule(retry: () => void, minDelayMs?: number): void;
   cancel(): void;
   /** Back to the first step, after a success. */
   reset(): void;
@@ -47,9 +50,9 @@ export function createRetrySchedule(deps: { timers: Timers; random: () => number
     get pending() {
       return timer !== undefined;
     },
-    schedule(retry) {
+    schedule(retry, minDelayMs = 0) {
       cancel();
-      const wait = retryDelayMs(attempt++, deps.random);
+      const wait = Math.max(retryDelayMs(attempt++, deps.random), minDelayMs);
       deps.logger.info('provider unreachable; retrying later', { inMs: wait });
       timer = deps.timers.setTimeout(() => {
         timer = undefined;

@@ -1,9 +1,14 @@
 import type { ErrorInfo } from '../shared/errors.ts';
+import type { KeychainPlace, UserProfile } from '../shared/ipc.ts';
 import type { AuthConfig } from './config.ts';
+import { AuthError, toErrorInfo } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { ProfileStore } from './profile-store.ts';
 import { announceEntryChange } from './refresh-lock.ts';
-import type { SecretStore } from './secret-store.ts';
+import { KEYCHAIN_LOCKED_MESSAGE, KEYCHAIN_REFUSED_MESSAGE, type ReadOptions, type SecretStore } from './secret-store.ts';
+
+const SIGN_IN_LOCKED_MESSAGE =
+  'Your keychain is locked — unlock it (e.g. log in to your desktop session or open your keyring manager), then sign in: a session signed in now could not be kept.';
 
 /** What the keychain entry holds: the refresh token and only what is needed to use it. */
 export interface StoredSession {
@@ -42,24 +47,46 @@ export function parseStoredSession(raw: string): StoredSession | undefined {
   return undefined;
 }
 
+/** What a restore finds: the entry and its user; for a session out of reach, the cached user; and why a read failed. */
+export interface RestoredSession {
+  stored?: StoredSession;
+  user?: UserProfile;
+  error?: ErrorInfo;
+}
+
 /**
  * One session's keychain entry and cached profile. Where the entry lives is
  * decided once (`keychain`): the OS keychain, or memory only when there is
- * none or it stops accepting writes — never a file.
+ * none or it stops accepting writes — never a file. A locked keychain (or one
+ * that refuses access) is neither: the session is still stored, only out of
+ * reach until the user unlocks it, so nothing is deleted and nothing is moved.
  */
 export interface SessionEntry {
   readonly account: string;
   /** The cross-process lock file that guards this entry (see refresh-lock.ts). */
   readonly lockPath: string;
-  readonly keychain: 'os' | 'memory-only';
-  /** Why the session is kept in memory only, for the user; undefined while the OS keychain holds it. */
+  readonly keychain: KeychainPlace;
+  /** Why the session is kept in memory only or is out of reach, for the user; undefined while the OS keychain holds it. */
   readonly notice: ErrorInfo | undefined;
   /** True when other processes can see what is stored here: re-read it before redeeming. */
   readonly shared: boolean;
-  /** The stored entry, or null; an entry that is unreadable or for another issuer/client is deleted. */
-  read(): Promise<StoredSession | null>;
-  /** Stores the entry; if the keychain fails now, the session carries on in memory only and `onDegraded` is called. */
+  /** The error to answer with while the stored session is locked away or access to it is refused; undefined while it is in reach. */
+  readonly outOfReach: AuthError | undefined;
+  /**
+   * The stored entry, or null; an entry that is unreadable or for another issuer/client is deleted.
+   * Rejects with `keychain_locked` / `keychain_refused` when a session was stored (the cached profile
+   * says so) but the keychain keeps it locked or refuses it — a session out of reach is not "no session".
+   */
+  read(options?: ReadOptions): Promise<StoredSession | null>;
+  /** `read` for restoring a session into memory; never rejects. */
+  restore(options?: ReadOptions): Promise<RestoredSession>;
+  /**
+   * Stores the entry; if the keychain fails now, the session carries on in memory only and `onDegraded` is called —
+   * unless the keychain is locked: then the entry is written once it is unlocked (the next `read`).
+   */
   write(refreshToken: string, sub: string, scope: string | undefined): Promise<void>;
+  /** Rejects with `keychain_locked` when a sign-in now could not be stored (the keychain is locked), before the browser opens. */
+  assertWritable(): Promise<void>;
   /** Deletes the entry and the cached profile (best effort: failures are logged). */
   remove(): Promise<void>;
 }
@@ -71,10 +98,14 @@ export function openSessionEntry(deps: {
   lockPath: string;
   logger: Logger;
   onDegraded: () => void;
+  /** Called when a read waits on an unlock prompt. */
+  onWaiting?: () => void;
 }): SessionEntry {
   const { config, secretStore, profileStore, lockPath, logger } = deps;
   const account = keychainAccount(config);
-  let keychain: 'os' | 'memory-only' = secretStore.kind;
+  let keychain: KeychainPlace = secretStore.kind;
+  /** A rotated entry the locked keychain did not accept yet: written as soon as it is unlocked. */
+  let unstored: string | undefined;
   let notice: ErrorInfo | undefined =
     secretStore.kind === 'os'
       ? undefined
@@ -84,6 +115,83 @@ export function openSessionEntry(deps: {
     const entry: StoredSession = { v: 1, refresh_token: refreshToken, issuer: config.issuer, client_id: config.clientId, sub };
     if (scope) entry.scope = scope;
     return JSON.stringify(entry);
+  };
+
+  const outOfReachError = (): AuthError | undefined =>
+    keychain === 'locked' ? new AuthError('keychain_locked', KEYCHAIN_LOCKED_MESSAGE) : keychain === 'refused' ? new AuthError('keychain_refused', KEYCHAIN_REFUSED_MESSAGE) : undefined;
+
+  const putOutOfReach = (place: 'locked' | 'refused'): AuthError => {
+    keychain = place;
+    const error = outOfReachError() as AuthError;
+    notice = { code: error.code, message: error.message };
+    return error;
+  };
+
+  const bringBackInReach = (): void => {
+    if (keychain !== 'locked' && keychain !== 'refused') return;
+    keychain = 'os';
+    notice = undefined;
+  };
+
+  const cachedUser = (): UserProfile | undefined => {
+    try {
+      return profileStore.get(account)?.user;
+    } catch {
+      return undefined;
+    }
+  };
+
+  /** The cached profile is written at every sign-in and deleted at every sign-out: it marks that a session was stored (no secret). */
+  const sessionWasStored = (): boolean => secretStore.kind === 'os' && cachedUser() !== undefined;
+
+  /** Nothing came back for a stored session: locked away, or really gone? */
+  const isLockedAway = async (): Promise<boolean> => {
+    const lock = await secretStore.entryLock?.(account);
+    if (lock === 'absent') {
+      logger.info('the stored session is gone from the keychain; forgetting its cached profile', { account });
+      try {
+        profileStore.delete(account);
+      } catch {
+        // Best effort: the next read asks again.
+      }
+    }
+    // Without the Secret Service's word, Linux's libsecret yields nothing both for a locked entry whose prompt was dismissed and for none.
+    return lock === undefined ? process.platform === 'linux' : lock === 'locked';
+  };
+
+  const readRaw = async (options: ReadOptions): Promise<string | null> => {
+    const readOptions = { ...(deps.onWaiting ? { onWaiting: deps.onWaiting } : {}), ...options };
+    try {
+      if (unstored !== undefined) {
+        // Writing to a locked keychain may prompt: only once it says it is unlocked, or on the user's own retry.
+        if (options.prompt === false && (await secretStore.isLocked?.()) !== false) throw putOutOfReach('locked');
+        await secretStore.set(account, unstored);
+        const written = unstored;
+        unstored = undefined;
+        logger.info('the keychain is unlocked again: stored the session it had refused while locked');
+        return written;
+      }
+      const raw = await secretStore.get(account, readOptions);
+      if (raw === null && sessionWasStored() && (await isLockedAway())) throw putOutOfReach('locked');
+      return raw;
+    } catch (readError) {
+      if (readError instanceof AuthError && (readError.code === 'keychain_locked' || readError.code === 'keychain_refused')) throw putOutOfReach(readError.code === 'keychain_locked' ? 'locked' : 'refused');
+      if (unstored !== undefined || ((await secretStore.isLocked?.()) ?? false)) throw putOutOfReach('locked');
+      if (sessionWasStored()) throw Object.assign(putOutOfReach('refused'), { cause: readError });
+      throw readError;
+    }
+  };
+
+  const read = async (options: ReadOptions = {}): Promise<StoredSession | null> => {
+    const raw = await readRaw(options);
+    bringBackInReach();
+    if (raw === null) return null;
+    const entry = parseStoredSession(raw);
+    if (entry && entry.issuer === config.issuer && entry.client_id === config.clientId) return entry;
+    logger.warn('deleting an unusable keychain entry', { account });
+    await secretStore.delete(account);
+    if (secretStore.kind === 'os') announceEntryChange(lockPath);
+    return null;
   };
 
   return {
@@ -96,25 +204,43 @@ export function openSessionEntry(deps: {
       return notice;
     },
     get shared() {
-      return secretStore.kind === 'os' && keychain === 'os';
+      // Locked is still shared: a token another process rotated before the lock must not be redeemed blindly.
+      return secretStore.kind === 'os' && keychain !== 'memory-only';
+    },
+    get outOfReach() {
+      return outOfReachError();
     },
 
-    async read() {
-      const raw = await secretStore.get(account);
-      if (raw === null) return null;
-      const entry = parseStoredSession(raw);
-      if (entry && entry.issuer === config.issuer && entry.client_id === config.clientId) return entry;
-      logger.warn('deleting an unusable keychain entry', { account });
-      await secretStore.delete(account);
-      if (secretStore.kind === 'os') announceEntryChange(lockPath);
-      return null;
+    read,
+
+    async restore(options) {
+      try {
+        const stored = await read(options);
+        if (!stored) return {};
+        const cached = cachedUser();
+        return { stored, user: cached?.sub === stored.sub ? cached : { sub: stored.sub } };
+      } catch (readError) {
+        logger.warn('could not read the keychain entry', { error: String(readError) });
+        const user = outOfReachError() ? cachedUser() : undefined;
+        return { error: toErrorInfo(readError), ...(user ? { user } : {}) };
+      }
     },
 
     async write(refreshToken, sub, scope) {
       if (keychain === 'memory-only' && secretStore.kind === 'os') return;
+      const serialized = serialize(refreshToken, sub, scope);
       try {
-        await secretStore.set(account, serialize(refreshToken, sub, scope));
+        await secretStore.set(account, serialized);
+        unstored = undefined;
       } catch (storeError) {
+        if (keychain === 'locked' || (await secretStore.isLocked?.()) === true) {
+          // Locked, not gone: keep the entry that is there (deleting it would fail too) and store this one on unlock.
+          logger.warn('the keychain is locked; the session will be stored once it is unlocked', { error: String(storeError) });
+          unstored = serialized;
+          putOutOfReach('locked');
+          deps.onDegraded();
+          return;
+        }
         logger.warn('keychain write failed; keeping the session in memory only', { error: String(storeError) });
         keychain = 'memory-only';
         notice = {
@@ -125,6 +251,12 @@ export function openSessionEntry(deps: {
         await secretStore.delete(account).catch(() => {});
         deps.onDegraded();
       }
+    },
+
+    async assertWritable() {
+      const outOfReach = outOfReachError();
+      if (outOfReach) throw outOfReach;
+      if (secretStore.kind === 'os' && (await secretStore.isLocked?.()) === true) throw new AuthError('keychain_locked', SIGN_IN_LOCKED_MESSAGE);
     },
 
     async remove() {

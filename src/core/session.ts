@@ -8,13 +8,13 @@ import type { Opener, ProviderClient, TokenResult } from './provider-client.ts';
 import { applyTokens, createRefresher, type SessionData } from './refresh-flight.ts';
 import { acquireRefreshLock, defaultLockDir, refreshLockPath } from './refresh-lock.ts';
 import { openAccessCache } from './access-cache.ts';
-import { revokeRefreshTokens } from './revocation.ts';
 import { createAccessTokens } from './access-tokens.ts';
 import { createRetrySchedule } from './renewal.ts';
 import { backgroundTimers, type Timers } from './timers.ts';
 import { keychainAccount, openSessionEntry } from './session-entry.ts';
 import { openKeychain, type SecretStore } from './secret-store.ts';
 import { createSignInAttempts } from './sign-in-attempts.ts';
+import { revokeAtLogout, type LogoutResult } from './revocation.ts';
 
 /** One signed-in user of one provider: the access token in memory, the refresh token in the keychain. */
 export interface AuthSession {
@@ -24,14 +24,16 @@ export interface AuthSession {
   /** Interactive sign-in through the system browser. A new call cancels a pending one (`login_cancelled`). */
   login(options?: { timeoutMs?: number }): Promise<AuthState>;
   cancelLogin(): void;
-  /** Revokes at the provider when it can, forgets everything local always. `revoked` is false when the provider could not be told. */
-  logout(): Promise<{ endSessionUrl?: string; revoked?: boolean }>;
+  /** Forgets everything local always, then revokes at the provider when it can; `notice` (also the state's error) says when it could not. */
+  logout(): Promise<LogoutResult>;
   /** A valid access token, refreshed first when it is missing or about to expire. */
   getAccessToken(): Promise<string>;
   /** After an API answered 401 for `rejectedToken`: a newer token, with at most one refresh however many callers ask. */
   refreshAfterUnauthorized(rejectedToken: string): Promise<string>;
-  /** While offline: try to refresh now instead of waiting for the next backoff step (resume, network back). */
+  /** While offline: try to refresh now instead of waiting for the next backoff step (resume, network back); while the keychain is locked: look again. */
   retryNow(): Promise<void>;
+  /** While the keychain is locked or refuses access: read the stored session again, letting the keychain prompt (`prompt`) or only looking (`check`). */
+  retryKeychain(mode: 'prompt' | 'check'): Promise<AuthState>;
   /** Resolves once no refresh is running: a rotated refresh token is then in the keychain. */
   whenIdle(): Promise<void>;
   close(): Promise<void>;
@@ -52,9 +54,9 @@ export interface AuthSessionDeps {
   lockDir?: string;
   /** A sign-in or sign-out is waiting for another process to finish with the keychain entry. */
   onLockWait?: () => void;
+  /** Called when the keychain waits on the user (an unlock prompt is open). */
+  onKeychainWaiting?: () => void;
 }
-
-const SESSION_ENDED_MESSAGE = 'Your session ended — sign in again.';
 
 /**
  * Creates the session for `config` and restores a stored one from the
@@ -64,17 +66,19 @@ const SESSION_ENDED_MESSAGE = 'Your session ended — sign in again.';
  * lazily, once, so this works offline.
  *
  * Refreshes go through `createRefresher` (single-flight, cross-process lock,
- * rotated token stored first). `invalid_grant` ends the session; unreachable
- * providers leave it intact and retry with backoff (`createRetrySchedule`).
+ * rotated token stored first). A refresh the provider refuses (HTTP 400/401,
+ * `classifyProviderAnswer`) ends the session; unreachable providers leave it
+ * intact and retry with backoff (`createRetrySchedule`), 429 after Retry-After.
  */
 export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSession> {
   const { config, opener } = deps;
   const clock = deps.clock ?? Date.now;
   const logger = deps.logger ?? createLogger();
-  const secretStore = deps.secretStore ?? (await openKeychain(config.keychainService, { logger }));
+  const onWaiting = deps.onKeychainWaiting ? { onWaiting: deps.onKeychainWaiting } : {};
+  const secretStore = deps.secretStore ?? (await openKeychain(config.keychainService, { logger, ...onWaiting }));
   const profileStore = deps.profileStore ?? openProfileStore(config.dataDir);
   const lockPath = refreshLockPath(deps.lockDir ?? defaultLockDir(), config.keychainService, keychainAccount(config));
-  const entry = openSessionEntry({ config, secretStore, profileStore, lockPath, logger, onDegraded: () => emit() });
+  const entry = openSessionEntry({ config, secretStore, profileStore, lockPath, logger, onDegraded: () => emit(), ...onWaiting });
   const accessCache = openAccessCache({ config, secretStore, refreshAccount: entry.account, logger });
   const timers = deps.timers ?? backgroundTimers;
   const retries = createRetrySchedule({ timers, random: deps.random ?? Math.random, logger });
@@ -145,7 +149,8 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     if (code === 'session_ended' || code === 'signed_out') {
       logger.info('session ended at the provider; signing out', { code });
       // The entry was deleted under the lock already (or by whoever signed out); deleting it here could hit a newer session.
-      forgetLocally(code === 'session_ended' ? { code, message: SESSION_ENDED_MESSAGE } : toErrorInfo(refreshError));
+      // The provider's own words (its error code and description) say why; the message ends with "sign in again".
+      forgetLocally(toErrorInfo(refreshError));
       try {
         profileStore.delete(entry.account);
       } catch {
@@ -155,7 +160,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       // The refresh token stays: the provider may be back in a minute.
       setSessionStatus('offline');
       error = toErrorInfo(refreshError);
-      retries.schedule(() => void refresher.refresh().catch(() => {}));
+      retries.schedule(() => void refresher.refresh().catch(() => {}), (refreshError as AuthError).retryAfterMs);
     } else {
       error = toErrorInfo(refreshError);
     }
@@ -198,7 +203,6 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     const replaced = data.refreshToken;
     try {
       delete data.scope;
-      delete data.idToken;
       applyTokens(data, result, clock());
       data.user = signedInUser;
       data.knownGeneration = lock.announceChange();
@@ -225,6 +229,8 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
 
   const login = async (options: { timeoutMs?: number } = {}): Promise<AuthState> => {
     if (closed) throw new AuthError('login_cancelled', 'The session is closed.');
+    // A sign-in the keychain cannot store would be lost (or kept in memory only): unlock first.
+    await entry.assertWritable();
     const attempt = attempts.start(attempts.current ? attempts.current.previousStatus : status);
     status = 'signing-in';
     error = undefined;
@@ -262,10 +268,11 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     }
   };
 
-  const logout = async (): Promise<{ endSessionUrl?: string; revoked?: boolean }> => {
+  const logout = async (): Promise<LogoutResult> => {
+    // A locked-away session can be neither revoked nor deleted: keep it rather than half sign out.
+    if (entry.outOfReach) throw entry.outOfReach;
     cancelLogin();
     await refresher.whenIdle();
-    const hint = data.idToken;
     const tokens = new Set<string>();
     if (data.refreshToken) tokens.add(data.refreshToken);
     // Waits for a refresh running in another process: it stores its rotated token first, so that is the token deleted and revoked here.
@@ -286,12 +293,45 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       logger.warn('provider unreachable at logout; the session was forgotten locally only', { error: String(providerError) });
       return undefined;
     });
-    const revoked = client ? await revokeRefreshTokens(client, tokens, logger) : tokens.size === 0;
-    const endSessionUrl = client?.endSessionUrl(hint);
-    return endSessionUrl === undefined ? { revoked } : { revoked, endSessionUrl };
+    const revocation = await revokeAtLogout(client, tokens, logger);
+    if (revocation.notice && status === 'signed-out' && !attempts.current) {
+      error = revocation.notice;
+      emit();
+    }
+    const endSessionUrl = client?.endSessionUrl();
+    return endSessionUrl === undefined ? revocation : { ...revocation, endSessionUrl };
+  };
+
+  /** Reads the stored session into memory. One out of reach (keychain locked) keeps the cached user: it is not signed out. */
+  const restore = async (readOptions: { prompt?: boolean } = {}): Promise<void> => {
+    const found = await entry.restore(readOptions);
+    error = found.error;
+    if (found.stored) {
+      data.refreshToken = found.stored.refresh_token;
+      if (found.stored.scope) data.scope = found.stored.scope;
+    }
+    if (found.user) {
+      data.user = found.user;
+      setSessionStatus('signed-in');
+    } else if (data.user && !data.refreshToken) {
+      forgetLocally(found.error);
+    }
+  };
+
+  const retryKeychain = async (mode: 'prompt' | 'check'): Promise<AuthState> => {
+    // Without word from the Secret Service, a look is a read, and a read of a refused entry asks again: only the user's click does that.
+    if (entry.outOfReach && !closed && (mode === 'prompt' || entry.keychain === 'locked')) {
+      await restore({ prompt: mode === 'prompt' });
+      emit();
+    }
+    return getState();
   };
 
   const retryNow = async (): Promise<void> => {
+    if (entry.outOfReach) {
+      await retryKeychain('check');
+      return;
+    }
     const sessionStatus = attempts.current ? attempts.current.previousStatus : status;
     if (!data.refreshToken || (sessionStatus !== 'offline' && !refresher.running)) return;
     retries.cancel();
@@ -310,19 +350,15 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
   };
 
   // Restore a stored session without any network call.
-  try {
-    const stored = await entry.read();
-    if (stored) {
-      data.refreshToken = stored.refresh_token;
-      if (stored.scope) data.scope = stored.scope;
-      const cached = profileStore.get(entry.account)?.user;
-      data.user = cached?.sub === stored.sub ? cached : { sub: stored.sub };
-      status = 'signed-in';
-    }
-  } catch (readError) {
-    logger.warn('could not read the keychain entry', { error: String(readError) });
-    error = toErrorInfo(readError);
-  }
+  await restore();
+
+  /** Token calls while the stored session is locked away say so, rather than "not signed in". */
+  const inReach =
+    <A extends unknown[]>(call: (...args: A) => Promise<string>) =>
+    async (...args: A): Promise<string> => {
+      if (entry.outOfReach && !data.refreshToken) throw entry.outOfReach;
+      return call(...args);
+    };
 
   return {
     getState,
@@ -333,9 +369,10 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     login,
     cancelLogin,
     logout,
-    getAccessToken: accessTokens.get,
-    refreshAfterUnauthorized: accessTokens.afterUnauthorized,
+    getAccessToken: inReach(accessTokens.get),
+    refreshAfterUnauthorized: inReach(accessTokens.afterUnauthorized),
     retryNow,
+    retryKeychain,
     whenIdle: () => refresher.whenIdle(),
     close,
   };

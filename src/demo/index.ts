@@ -8,6 +8,7 @@ import { createDemoApiHandler } from './api.ts';
 import { APP_ORIGIN, DEFAULT_DEMO_API_PORT, DEFAULT_DEMO_IDP_PORT } from '../shared/constants.ts';
 import { defaultDemoDataDir } from './data-dir.ts';
 import { FileStore } from './file-adapter.ts';
+import { answeringDemoProof, loadOrCreateDemoSecret } from './instance-proof.ts';
 import { loadOrCreateKeys } from './keys.ts';
 import { createDemoProvider } from './provider.ts';
 import type { DemoStats, TokenEndpointFailure } from './provider.ts';
@@ -15,6 +16,7 @@ import type { DemoStats, TokenEndpointFailure } from './provider.ts';
 export { APP_ORIGIN, DEMO_AUDIENCE, DEMO_CLIENT_ID, DEMO_SCOPES } from '../shared/constants.ts';
 export { DEMO_USERS } from './accounts.ts';
 export { defaultDemoDataDir } from './data-dir.ts';
+export { DEMO_PROOF_PATH, demoProof, isDemoProof, readDemoSecret } from './instance-proof.ts';
 export type { DemoStats, TokenEndpointFailure } from './provider.ts';
 
 export { DEFAULT_DEMO_API_PORT as DEFAULT_API_PORT, DEFAULT_DEMO_IDP_PORT as DEFAULT_IDP_PORT } from '../shared/constants.ts';
@@ -35,6 +37,8 @@ export interface DemoOptions {
   accessTokenTtl?: number;
   /** Refresh token (and session, grant) lifetime in seconds. Default 14 days. */
   refreshTokenTtl?: number;
+  /** 'jwt' (default): `audience` selects the demo API and access tokens are JWTs for it. 'opaque': oidc-provider's default — opaque tokens for UserInfo, profile claims only there. */
+  accessTokenFormat?: 'jwt' | 'opaque';
   /** Origins the demo API answers CORS for. Default `[APP_ORIGIN]`. */
   allowedOrigins?: string[];
   logger?: Logger;
@@ -94,15 +98,17 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoServers>
 
   try {
     const keys = await loadOrCreateKeys(dataDir);
+    const secret = await loadOrCreateDemoSecret(dataDir);
     const store = await FileStore.open(join(dataDir, 'store'), { logger });
     const demo = createDemoProvider(issuer, {
       store,
       keys,
       accessTokenTtl: options.accessTokenTtl ?? 60,
       refreshTokenTtl: options.refreshTokenTtl ?? 14 * 24 * 60 * 60,
+      ...(options.accessTokenFormat ? { accessTokenFormat: options.accessTokenFormat } : {}),
       logger,
     });
-    idpServer.ready(demo.provider.callback());
+    idpServer.ready(answeringDemoProof(secret, demo.provider.callback()));
     apiServer.ready(createDemoApiHandler({
       issuer,
       jwksUri: `${issuer}/jwks`,

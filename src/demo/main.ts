@@ -26,11 +26,20 @@ function seconds(name: string, fallback: number): number {
   return value;
 }
 
+function accessTokenFormat(): 'jwt' | 'opaque' {
+  const raw = env.DEMO_ACCESS_TOKEN_FORMAT;
+  if (raw === undefined || raw === '' || raw === 'jwt') return 'jwt';
+  if (raw === 'opaque') return 'opaque';
+  console.error(`DEMO_ACCESS_TOKEN_FORMAT must be jwt or opaque, got "${raw}".`);
+  process.exit(1);
+}
+
 const options = {
   idpPort: port('DEMO_IDP_PORT', DEFAULT_IDP_PORT),
   apiPort: port('DEMO_API_PORT', DEFAULT_API_PORT),
   accessTokenTtl: seconds('DEMO_ACCESS_TOKEN_TTL', 60),
   refreshTokenTtl: seconds('DEMO_REFRESH_TOKEN_TTL', 14 * 24 * 60 * 60),
+  accessTokenFormat: accessTokenFormat(),
   dataDir: env.DEMO_DATA_DIR || defaultDemoDataDir(),
   logger: createConsoleLogger(env.LATCHKEY_LOG_LEVEL),
 };

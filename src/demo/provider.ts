@@ -1,5 +1,5 @@
 import Provider, { errors } from 'oidc-provider';
-import type { Configuration, KoaContext, Middleware, ResourceServerInfo } from 'oidc-provider';
+import type { Configuration, KoaContext, ResourceServerInfo } from 'oidc-provider';
 import type { Logger } from '../shared/logger.ts';
 import { demoUserClaims, findDemoUser } from './accounts.ts';
 import { DEMO_AUDIENCE, DEMO_CLIENT_ID, DEMO_SCOPES } from '../shared/constants.ts';
@@ -24,7 +24,6 @@ export interface DemoProvider {
 }
 
 const TOKEN_PATH = '/token';
-const AUTHORIZATION_PATH = '/auth';
 /** Like Auth0's default absolute refresh token lifetime. */
 const MAX_SIGN_IN_AGE = 30 * 24 * 60 * 60;
 const REFRESH_TOKEN_REUSED = 'refresh token already used';
@@ -34,16 +33,25 @@ const REFRESH_TOKEN_REUSED = 'refresh token already used';
  * one public client with PKCE S256, loopback redirects on any port (RFC 8252 §7.3),
  * rotating refresh tokens whose reuse revokes the grant (RFC 9700 §4.14.2), and
  * Auth0's `audience` parameter mapped to an RFC 8707 resource indicator so access
- * tokens are JWTs for the demo API.
+ * tokens are JWTs for the demo API. Like any stock oidc-provider it issues a
+ * refresh token only when `offline_access` comes with `prompt=consent`
+ * (OpenID Connect Core §11); it never rewrites a request.
+ *
+ * `accessTokenFormat: 'opaque'` is oidc-provider's own default: `audience` is
+ * not mapped to a resource, so access tokens are opaque and for UserInfo, and
+ * ID tokens carry only what OpenID Connect Core §5.4 puts there (no profile or
+ * email claims: a client finds them in UserInfo).
  */
 export function createDemoProvider(issuer: string, options: {
   store: FileStore;
   keys: ProviderKeys;
   accessTokenTtl: number;
   refreshTokenTtl: number;
+  accessTokenFormat?: 'jwt' | 'opaque';
   logger?: Logger;
 }): DemoProvider {
   const { store, keys, accessTokenTtl, refreshTokenTtl, logger } = options;
+  const opaque = options.accessTokenFormat === 'opaque';
   const stats: DemoStats = { tokenRequests: 0, tokenRequestsByGrant: {}, reuseDetected: 0 };
   let failure: TokenEndpointFailure = null;
 
@@ -70,7 +78,7 @@ export function createDemoProvider(issuer: string, options: {
     cookies: { keys: keys.cookieKeys },
     scopes: [...DEMO_SCOPES],
     claims: { openid: ['sub'], profile: ['name', 'picture'], email: ['email', 'email_verified'] },
-    conformIdTokenClaims: false,
+    conformIdTokenClaims: opaque,
     clockTolerance: 5,
     extraParams: ['audience'],
     responseTypes: ['code'],
@@ -96,8 +104,7 @@ export function createDemoProvider(issuer: string, options: {
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
-      // Auth0 has no pushed authorization requests on ordinary tenants; keeping
-      // every request in the query also lets offlineAccessLikeAuth0 see it.
+      // Auth0 has no pushed authorization requests on ordinary tenants.
       pushedAuthorizationRequests: { enabled: false },
       revocation: {
         enabled: true,
@@ -120,7 +127,7 @@ export function createDemoProvider(issuer: string, options: {
         defaultResource(ctx: KoaContext, _client: unknown, oneOf?: string[]) {
           if (oneOf) return oneOf.includes(DEMO_AUDIENCE) ? DEMO_AUDIENCE : oneOf[0];
           const audience = ctx.oidc?.params?.audience;
-          return typeof audience === 'string' && audience ? audience : undefined;
+          return !opaque && typeof audience === 'string' && audience ? audience : undefined;
         },
         useGrantedResource: () => true,
         getResourceServerInfo(_ctx: KoaContext, indicator: string) {
@@ -150,7 +157,6 @@ export function createDemoProvider(issuer: string, options: {
     logger?.error('demo provider: server error', { error: String(error) });
   });
 
-  provider.use(offlineAccessLikeAuth0);
   provider.use(async (ctx, next) => {
     if (ctx.path !== TOKEN_PATH || ctx.method !== 'POST') return next();
     stats.tokenRequests += 1;
@@ -176,27 +182,6 @@ export function createDemoProvider(issuer: string, options: {
     },
   };
 }
-
-/**
- * OpenID Connect Core §11 lets a provider drop `offline_access` unless the
- * request says `prompt=consent`, and oidc-provider does. Auth0 issues the
- * refresh token without it, and the app is written against Auth0, so an
- * authorization request asking for `offline_access` gets `consent` added to its
- * prompt (this client is shown the consent step anyway). `prompt=none` is left
- * alone: a silent request cannot gain offline access.
- */
-const offlineAccessLikeAuth0: Middleware = async (ctx, next) => {
-  if (ctx.path === AUTHORIZATION_PATH && ctx.method === 'GET') {
-    const query = new URLSearchParams(ctx.querystring);
-    const scopes = (query.get('scope') ?? '').split(' ');
-    const prompts = (query.get('prompt') ?? '').split(' ').filter(Boolean);
-    if (scopes.includes('offline_access') && !prompts.includes('consent') && !prompts.includes('none')) {
-      query.set('prompt', [...prompts, 'consent'].join(' '));
-      ctx.querystring = query.toString();
-    }
-  }
-  await next();
-};
 
 function count(stats: DemoStats, grantType: unknown): void {
   const key = typeof grantType === 'string' && grantType ? grantType : 'unknown';

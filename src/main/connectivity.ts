@@ -12,6 +12,7 @@ export const ONLINE_POLL_MS = 5_000;
 /**
  * Retries an offline session as soon as there is a reason to expect the
  * provider back: the machine resumed from sleep, or the network came back.
+ * A session locked away in the keychain is looked for again on resume.
  * The network is watched from main by polling `net.isOnline()` while — and
  * only while — the session is offline, so the renderer never has to report it.
  */
@@ -22,7 +23,9 @@ export function retryWhenReachable(
 ): () => void {
   const pollMs = options.pollMs ?? ONLINE_POLL_MS;
   const retry = () => {
-    if (session.getState().status !== 'offline') return;
+    const state = session.getState();
+    // A keychain locked at sleep is often unlocked again at wake-up (the user logs back in).
+    if (state.status !== 'offline' && state.keychain !== 'locked') return;
     session.retryNow().catch((error: unknown) => options.onError?.(error));
   };
 

@@ -1,20 +1,40 @@
+import { randomBytes } from 'node:crypto';
 import type { AuthConfig, Logger } from '../core/index.ts';
 import { APP_ORIGIN } from '../shared/constants.ts';
+import { DEMO_PROOF_PATH, defaultDemoDataDir, isDemoProof, readDemoSecret, startDemo } from '../demo/index.ts';
 import type { DemoOptions, DemoServers } from '../demo/index.ts';
+
+/**
+ * In development with no provider configured: the demo provider, started here
+ * or reused when it proves it is ours. A packaged app never starts or reuses
+ * it, and `npm run dist` builds replace this module with no-demo.ts, so the
+ * demo's code and oidc-provider are not even in the bundle.
+ */
+export async function startDevelopmentDemo(config: AuthConfig, deps: { isPackaged: boolean; logger: Logger; env?: NodeJS.ProcessEnv }): Promise<DemoServers | undefined> {
+  if (deps.isPackaged || !config.demoPorts) return undefined;
+  const dataDir = (deps.env ?? process.env).DEMO_DATA_DIR;
+  return ensureDemoProvider({ issuer: config.issuer, demoPorts: config.demoPorts }, { startDemo, logger: deps.logger, ...(dataDir ? { dataDir } : {}) });
+}
 
 export type DemoProbe = 'ours' | 'free' | 'taken';
 
-/** What is listening at the demo issuer: a demo provider with that issuer, nothing, or something else. */
-export async function probeDemoIssuer(issuer: string, fetchImpl: typeof fetch = fetch, timeoutMs = 2_000): Promise<DemoProbe> {
+/**
+ * What is listening at the demo issuer: our demo provider, nothing, or
+ * something else. Ours answers a fresh random challenge with its HMAC under
+ * the secret in the demo's data folder; a discovery document naming the demo
+ * issuer proves nothing, since any program on the port can serve one.
+ */
+export async function probeDemoProvider(issuer: string, dataDir: string, fetchImpl: typeof fetch = fetch, timeoutMs = 2_000): Promise<DemoProbe> {
+  const challenge = randomBytes(32).toString('hex');
   let response: Response;
   try {
-    response = await fetchImpl(new URL('.well-known/openid-configuration', issuer), { signal: AbortSignal.timeout(timeoutMs) });
+    response = await fetchImpl(new URL(`${DEMO_PROOF_PATH}?challenge=${challenge}`, issuer), { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
   } catch (error) {
     return isConnectionRefused(error) ? 'free' : 'taken';
   }
   try {
-    const metadata = (await response.json()) as { issuer?: unknown };
-    return response.ok && typeof metadata.issuer === 'string' && sameIssuer(metadata.issuer, issuer) ? 'ours' : 'taken';
+    const [body, secret] = await Promise.all([response.json() as Promise<{ proof?: unknown }>, readDemoSecret(dataDir)]);
+    return response.ok && secret !== undefined && isDemoProof(secret, challenge, body.proof) ? 'ours' : 'taken';
   } catch {
     return 'taken';
   }
@@ -25,16 +45,19 @@ export class DemoPortTakenError extends Error {
 }
 
 /**
- * With no provider configured, the app brings its own: the demo provider and
- * API, in-process, on the configured loopback ports — unless one is already
- * answering there (`npm run idp` in another terminal), which is then used as is.
- * Returns the servers it started (to close on quit), or undefined when it reused one.
+ * In development with no provider configured, the app brings its own: the
+ * demo provider and API, in-process, on the configured loopback ports — unless
+ * our demo is already answering there (`npm run idp` in another terminal, with
+ * the same data folder), which is then used as is. Anything else on the port
+ * is refused, never used as the identity provider. Returns the servers it
+ * started (to close on quit), or undefined when it reused one.
  */
 export async function ensureDemoProvider(
   config: Pick<AuthConfig, 'issuer'> & { demoPorts: NonNullable<AuthConfig['demoPorts']> },
   deps: { startDemo: (options: DemoOptions) => Promise<DemoServers>; dataDir?: string; fetch?: typeof fetch; logger?: Logger },
 ): Promise<DemoServers | undefined> {
-  const probe = await probeDemoIssuer(config.issuer, deps.fetch);
+  const dataDir = deps.dataDir ?? defaultDemoDataDir();
+  const probe = await probeDemoProvider(config.issuer, dataDir, deps.fetch);
   if (probe === 'ours') {
     deps.logger?.info('using the demo provider already running', { issuer: config.issuer });
     return undefined;
@@ -42,8 +65,9 @@ export async function ensureDemoProvider(
   const { idp: idpPort, api: apiPort } = config.demoPorts;
   if (probe === 'taken') {
     throw new DemoPortTakenError(
-      `Port ${idpPort} on 127.0.0.1 is used by another program, so the demo sign-in provider cannot start there. ` +
-        'Stop that program, or set DEMO_IDP_PORT and DEMO_API_PORT to free ports, then start Latchkey again.',
+      `Port ${idpPort} on 127.0.0.1 is used by a program that is not Latchkey's demo provider (it could not prove it holds the secret in ${dataDir}), ` +
+        'so the demo sign-in provider cannot start there and that program is not used. Stop it, or set DEMO_IDP_PORT and DEMO_API_PORT to free ports, ' +
+        'then start Latchkey again. If it is `npm run idp` with another DEMO_DATA_DIR, give the app the same DEMO_DATA_DIR.',
     );
   }
   try {
@@ -52,7 +76,7 @@ export async function ensureDemoProvider(
       apiPort,
       host: '127.0.0.1',
       // The demo's own folder unless told otherwise, shared with `npm run idp`, so sessions survive switching between them.
-      ...(deps.dataDir ? { dataDir: deps.dataDir } : {}),
+      dataDir,
       allowedOrigins: [APP_ORIGIN],
       ...(deps.logger ? { logger: deps.logger } : {}),
     });
@@ -75,8 +99,4 @@ function isConnectionRefused(error: unknown): boolean {
     if ((current as NodeJS.ErrnoException).code === 'ECONNREFUSED') return true;
   }
   return false;
-}
-
-function sameIssuer(a: string, b: string): boolean {
-  return URL.canParse(a) && URL.canParse(b) && new URL(a).href === new URL(b).href;
 }

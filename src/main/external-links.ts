@@ -1,5 +1,5 @@
 import { isLoopbackHost } from '../core/index.ts';
-import type { AuthSessionDeps } from '../core/index.ts';
+import type { AuthSessionDeps, Logger } from '../core/index.ts';
 
 type Opener = AuthSessionDeps['opener'];
 
@@ -31,7 +31,34 @@ export function createProviderOpener(openExternal: (url: string) => Promise<void
   };
 }
 
-/** Links the page asks to open (`target=_blank`, `window.open`) go to the system browser only when they are https. */
-export function isSafeExternalLink(url: string): boolean {
-  return URL.canParse(url) && new URL(url).protocol === 'https:';
+/**
+ * True when `url` is one of the app's own links: an https page at or below a
+ * URL on the allow-list (same origin, path under it). The renderer shows only
+ * those; anything else it asks to open — an injected or attacker-supplied
+ * link — is not the app's to hand to the system browser.
+ */
+export function isAllowedExternalLink(url: string, allowList: readonly string[]): boolean {
+  if (!URL.canParse(url)) return false;
+  const target = new URL(url);
+  if (target.protocol !== 'https:' || target.username || target.password) return false;
+  return allowList.some((entry) => {
+    const allowed = new URL(entry);
+    const base = allowed.pathname.endsWith('/') ? allowed.pathname : `${allowed.pathname}/`;
+    return target.origin === allowed.origin && (target.pathname === allowed.pathname || target.pathname.startsWith(base));
+  });
+}
+
+/**
+ * What the window's links (`target=_blank`, `window.open`) go through: an
+ * allow-listed link opens in the system browser, anything else is refused and
+ * logged (by origin only: a refused URL may carry something private).
+ */
+export function createExternalLinkOpener(deps: { allowList: () => readonly string[]; openExternal: (url: string) => Promise<void>; logger: Pick<Logger, 'warn'> }): (url: string) => void {
+  return (url) => {
+    if (!isAllowedExternalLink(url, deps.allowList())) {
+      deps.logger.warn('refused to open a link that is not on the app’s allow-list', { origin: URL.canParse(url) ? new URL(url).origin : 'not a URL' });
+      return;
+    }
+    deps.openExternal(url).catch((error: unknown) => deps.logger.warn('the system browser did not open a link', { error: String(error) }));
+  };
 }

@@ -1,20 +1,22 @@
 // The Electron shell's entry: lifecycle only. It wires the auth core
-// (src/core) to Electron — the opener, IPC, windows, power and network
-// events — and holds no auth logic of its own.
+// (src/core) to Electron — the opener, IPC, windows, menu, logs, power and
+// network events — and holds no auth logic of its own.
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { BrowserWindow, app, dialog, ipcMain, net, powerMonitor, protocol, screen, session as electronSession, shell } from 'electron';
-import { createAuthSession, createHttpClient, createLogger, loadConfig, toErrorInfo } from '../core/index.ts';
+import { BrowserWindow, Menu, app, dialog, ipcMain, net, powerMonitor, protocol, screen, session as electronSession, shell } from 'electron';
+import { createAuthSession, createHttpClient, loadConfig, toErrorInfo } from '../core/index.ts';
 import type { AuthSession, HttpClient, Logger } from '../core/index.ts';
 import type { DemoServers } from '../demo/index.ts';
-import { startDemo } from '../demo/index.ts';
 import { STATE_CHANGED_CHANNEL } from '../shared/ipc.ts';
 import type { AuthState } from '../shared/ipc.ts';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, buildContentSecurityPolicy, createAppProtocolHandler } from './app-protocol.ts';
+import { appMenuTemplate } from './app-menu.ts';
+import { BUILD_SETTINGS } from './build-info.ts';
 import { retryWhenReachable } from './connectivity.ts';
-import { ensureDemoProvider } from './demo.ts';
-import { createProviderOpener, isProviderPageUrl } from './external-links.ts';
+import { startDevelopmentDemo } from './demo.ts';
+import { createExternalLinkOpener, createProviderOpener, isProviderPageUrl } from './external-links.ts';
 import { registerIpcHandlers } from './ipc-handlers.ts';
+import { createAppLogger, logUncaughtErrors } from './log-file.ts';
 import { denyAllPermissions } from './permissions.ts';
 import { openWindowBoundsStore } from './settings.ts';
 import { systemProxyResolver } from './system-proxy.ts';
@@ -29,14 +31,21 @@ const RENDERER_DIR = join(OUT_DIR, 'renderer');
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }]);
 app.enableSandbox();
 
+// The OS's logs folder for this app (~/Library/Logs/Latchkey, <userData>/logs elsewhere), set before anything logs.
+app.setAppLogsPath();
+const { logger } = createAppLogger(app.getPath('logs'));
+logUncaughtErrors(process, logger);
+
 const openExternal = (url: string) => shell.openExternal(url);
-app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, openExternal));
+/** The links the window may open: the build's `externalLinks`, known once the configuration is read. */
+let externalLinks: readonly string[] = [];
+const openLink = createExternalLinkOpener({ allowList: () => externalLinks, openExternal, logger });
+app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, openLink));
 
 if (!app.requestSingleInstanceLock()) {
   // Another Latchkey is running; it receives 'second-instance' and comes to the front.
   app.quit();
 } else {
-  const logger = createLogger();
   app.whenReady().then(() => start(logger)).catch((error: unknown) => fail(logger, error));
 }
 
@@ -48,9 +57,12 @@ interface Running {
 }
 
 async function start(logger: Logger): Promise<void> {
-  const config = loadConfig({ dataDir: app.getPath('userData') });
+  Menu.setApplicationMenu(Menu.buildFromTemplate(appMenuTemplate({ platform: process.platform, openLogsFolder: () => openLogsFolder(logger) })));
+  const config = loadConfig({ dataDir: app.getPath('userData'), build: BUILD_SETTINGS, packaged: app.isPackaged });
+  externalLinks = config.externalLinks ?? [];
+  logger.info('Latchkey starting', { issuer: config.issuer, clientId: config.clientId, packaged: app.isPackaged, demo: config.usesDemoProvider });
 
-  const demo = config.demoPorts ? await ensureDemoProvider({ issuer: config.issuer, demoPorts: config.demoPorts }, { startDemo, logger, ...(process.env.DEMO_DATA_DIR ? { dataDir: process.env.DEMO_DATA_DIR } : {}) }) : undefined;
+  const demo = await startDevelopmentDemo(config, { isPackaged: app.isPackaged, logger });
 
   const webSession = electronSession.defaultSession;
   denyAllPermissions(webSession);
@@ -110,6 +122,12 @@ async function start(logger: Logger): Promise<void> {
     if (process.platform !== 'darwin') app.quit();
   });
   shutDownOnQuit(running, logger);
+}
+
+function openLogsFolder(logger: Logger): void {
+  void shell.openPath(app.getPath('logs')).then((problem) => {
+    if (problem) logger.warn('could not open the logs folder', { problem });
+  });
 }
 
 function openMainWindow(boundsStore: WindowBoundsStore): BrowserWindow {

@@ -67,6 +67,11 @@ const ARGUMENT_PARSERS: ArgumentParsers = {
     }
     return [rejectedToken];
   },
+  'auth:retry-keychain': (args) => {
+    const [mode] = args;
+    if (args.length !== 1 || (mode !== 'prompt' && mode !== 'check')) throw new AuthError('invalid_argument', "retryKeychain takes 'prompt' or 'check'.");
+    return [mode];
+  },
   'app:get-config': noArguments,
 };
 
@@ -102,6 +107,7 @@ export function registerIpcHandlers(ipcMain: IpcMainLike, deps: IpcHandlerDeps):
     },
     'auth:get-access-token': () => session.getAccessToken(),
     'auth:refresh-access-token': (rejectedToken) => session.refreshAfterUnauthorized(rejectedToken),
+    'auth:retry-keychain': (mode) => session.retryKeychain(mode),
     'app:get-config': async () => ({ apiBaseUrl: config.apiBaseUrl, issuer: config.issuer }),
   };
 

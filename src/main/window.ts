@@ -1,7 +1,6 @@
 import { BrowserWindow, nativeTheme } from 'electron';
 import type { Rectangle, WebContents, WebPreferences } from 'electron';
 import { APP_ENTRY_URL, isAppUrl } from './app-protocol.ts';
-import { isSafeExternalLink } from './external-links.ts';
 
 /**
  * Electron's security checklist, as webPreferences: the page gets no Node, runs
@@ -28,11 +27,11 @@ export function secureWebPreferences(preloadPath: string): WebPreferences {
 
 /**
  * Keeps a web contents on the app's own pages: navigations and redirects away
- * from `app://latchkey/` are cancelled, new windows are denied (https links go
- * to the system browser instead), and `<webview>` cannot be attached.
- * Applied to every web contents the app creates.
+ * from `app://latchkey/` are cancelled, new windows are denied (links go to
+ * `openLink`, which opens only the app's own), and `<webview>` cannot be
+ * attached. Applied to every web contents the app creates.
  */
-export function hardenWebContents(contents: WebContents, openExternal: (url: string) => Promise<void>): void {
+export function hardenWebContents(contents: WebContents, openLink: (url: string) => void): void {
   const keepOnApp = (event: { preventDefault(): void }, url: string) => {
     if (!isAppUrl(url)) event.preventDefault();
   };
@@ -41,7 +40,7 @@ export function hardenWebContents(contents: WebContents, openExternal: (url: str
   contents.on('will-redirect', (event) => keepOnApp(event, event.url));
   contents.on('will-attach-webview', (event) => event.preventDefault());
   contents.setWindowOpenHandler(({ url }) => {
-    if (isSafeExternalLink(url)) void openExternal(url).catch(() => undefined);
+    openLink(url);
     return { action: 'deny' };
   });
 }

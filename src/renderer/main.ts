@@ -3,7 +3,7 @@
 import { toErrorInfo, type ErrorCode, type ErrorInfo } from '../shared/errors.ts';
 import type { AuthState } from '../shared/ipc.ts';
 import { apiFetch } from './api-fetch.ts';
-import { createView } from './view.ts';
+import { createView, isOutOfReach } from './view.ts';
 
 const view = createView(document);
 const { auth, app } = window;
@@ -37,6 +37,8 @@ const SHOWN: Record<ErrorCode, boolean> = {
   signed_out: true,
   session_ended: true,
   keychain_unavailable: true,
+  keychain_locked: true,
+  keychain_refused: true,
   invalid_argument: true,
   api_unauthorized: true,
   api_unreachable: true,
@@ -75,6 +77,21 @@ view.buttons.cancel.addEventListener('click', () => void run(view.buttons.cancel
 view.buttons.signOut.addEventListener('click', () => {
   localError = undefined;
   void run(view.buttons.signOut, async () => render(await auth.logout()));
+});
+
+// The prompt (when the keychain can show one) opens on the user's click only; focus merely looks again, so a dismissed prompt does not come back.
+view.buttons.unlockRetry.addEventListener('click', () =>
+  void run(view.buttons.unlockRetry, async () => {
+    view.setKeychainWaiting(true);
+    try {
+      render(await auth.retryKeychain('prompt'));
+    } finally {
+      view.setKeychainWaiting(false);
+    }
+  }),
+);
+window.addEventListener('focus', () => {
+  if (isOutOfReach(state)) auth.retryKeychain('check').then(render, report);
 });
 
 view.buttons.callApi.addEventListener('click', () =>

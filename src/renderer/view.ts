@@ -16,7 +16,9 @@ export interface View {
   showApiOutcome(outcome: ApiOutcome): void;
   showApiError(error: ErrorInfo): void;
   setBusy(button: HTMLButtonElement, busy: boolean): void;
-  readonly buttons: Record<'signIn' | 'reopen' | 'cancel' | 'callApi' | 'signOut', HTMLButtonElement>;
+  /** While a retry waits on the keychain (its unlock prompt may be open). */
+  setKeychainWaiting(waiting: boolean): void;
+  readonly buttons: Record<'signIn' | 'reopen' | 'cancel' | 'callApi' | 'signOut' | 'unlockRetry', HTMLButtonElement>;
 }
 
 function element<T extends HTMLElement>(doc: Document, id: string, type: { new (): T }): T {
@@ -42,6 +44,9 @@ export function createView(doc: Document): View {
   };
   const offlineBanner = get('offline-banner', HTMLElement);
   const memoryBanner = get('memory-banner', HTMLElement);
+  const lockedBanner = get('locked-banner', HTMLElement);
+  const lockedTitle = get('locked-title', HTMLElement);
+  const lockedDetail = get('locked-detail', HTMLElement);
   const signedOutError = get('signed-out-error', HTMLElement);
   const avatar = get('avatar', HTMLImageElement);
   const initials = get('initials', HTMLElement);
@@ -58,6 +63,20 @@ export function createView(doc: Document): View {
     cancel: get('cancel', HTMLButtonElement),
     callApi: get('call-api', HTMLButtonElement),
     signOut: get('sign-out', HTMLButtonElement),
+    unlockRetry: get('unlock-retry', HTMLButtonElement),
+  };
+  let keychainWaiting = false;
+  let lockedAway: AuthState['keychain'];
+
+  const showKeychain = () => {
+    const refused = lockedAway === 'refused';
+    lockedTitle.textContent = refused ? 'Your keychain refused access to your session' : 'Your keychain is locked';
+    lockedDetail.textContent = keychainWaiting
+      ? 'Waiting for your keychain…'
+      : refused
+        ? 'Your session is kept. Allow Latchkey to use your keychain, then retry.'
+        : 'Your session is kept. Unlock your keychain (log in to your desktop session or open your keyring manager), then retry.';
+    buttons.unlockRetry.textContent = refused ? 'Allow and retry' : 'Unlock and retry';
   };
 
   let current: ViewName = 'loading';
@@ -110,15 +129,29 @@ export function createView(doc: Document): View {
       root.setAttribute('aria-busy', 'false');
       offlineBanner.hidden = state.status !== 'offline';
       memoryBanner.hidden = state.keychain !== 'memory-only' || state.status === 'signed-out';
+      // A stored session locked away in the keychain: unlocking is the way back, not signing in (or out) again.
+      const outOfReach = isOutOfReach(state);
+      lockedAway = outOfReach ? state.keychain : undefined;
+      lockedBanner.hidden = !outOfReach;
+      showKeychain();
+      buttons.signIn.hidden = outOfReach;
+      buttons.callApi.hidden = outOfReach;
+      buttons.signOut.hidden = outOfReach;
 
       if (state.status === 'signing-in') {
         show('signing-in');
         announce('Finish signing in in your browser.');
       } else if ((state.status === 'signed-in' || state.status === 'offline') && state.user) {
         showUser(state.user);
-        tokenLine.textContent = describeAccessToken(state.accessToken);
+        tokenLine.textContent = outOfReach ? 'No access token while the keychain keeps your session locked away.' : describeAccessToken(state.accessToken);
         show('signed-in');
-        announce(state.status === 'offline' ? 'The sign-in provider cannot be reached. Your session is kept.' : `Signed in as ${userName.textContent}.`);
+        announce(
+          outOfReach
+            ? `${lockedTitle.textContent}. Your session is kept.`
+            : state.status === 'offline'
+              ? 'The sign-in provider cannot be reached. Your session is kept.'
+              : `Signed in as ${userName.textContent}.`,
+        );
       } else {
         const error = state.error ?? localError;
         signedOutError.textContent = error ? error.message : '';
@@ -147,11 +180,20 @@ export function createView(doc: Document): View {
       apiResult.hidden = false;
       announce(`The API call failed. ${error.message}`);
     },
+    setKeychainWaiting(waiting) {
+      keychainWaiting = waiting;
+      showKeychain();
+    },
     setBusy(button, busy) {
       button.disabled = busy;
       button.setAttribute('aria-busy', String(busy));
     },
   };
+}
+
+/** A stored session the keychain keeps locked away (or refuses): kept, but out of reach until the user unlocks it. */
+export function isOutOfReach(state: AuthState): boolean {
+  return state.keychain === 'locked' || state.keychain === 'refused';
 }
 
 /** "Access token refreshed 14:03:22, expires 14:08:22" — when and until when, never the token. */

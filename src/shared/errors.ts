@@ -22,6 +22,10 @@ const AUTH_ERROR_CODES = [
   'signed_out',
   'session_ended',
   'keychain_unavailable',
+  /** A session is stored, but the keychain is locked: unlock it and retry; the session is kept. */
+  'keychain_locked',
+  /** A session is stored, but the keychain refused access to it (e.g. "Deny" on macOS); the session is kept. */
+  'keychain_refused',
   'invalid_argument',
 ] as const;
 

@@ -18,12 +18,17 @@ export interface UserProfile {
   picture?: string;
 }
 
+/**
+ * Where the refresh token lives: the OS keychain, memory only (lost on restart), or the OS keychain
+ * while it is locked (`locked`) or refuses access (`refused`) — a stored session out of reach, not a signed-out user.
+ */
+export type KeychainPlace = 'os' | 'memory-only' | 'locked' | 'refused';
+
 export interface AuthState {
   status: AuthStatus;
   user?: UserProfile;
   error?: ErrorInfo;
-  /** Where the refresh token lives: the OS keychain, or memory only (lost on restart). */
-  keychain?: 'os' | 'memory-only';
+  keychain?: KeychainPlace;
   /** When the current access token was obtained and when it expires (epoch ms). Never the token itself. */
   accessToken?: { refreshedAt: number; expiresAt?: number };
 }
@@ -48,6 +53,12 @@ export interface InvokeChannels {
   'auth:get-access-token': () => Promise<string>;
   /** After the API answered 401 for `rejectedToken`: a newer token, refreshing at most once however many callers ask. */
   'auth:refresh-access-token': (rejectedToken: string) => Promise<string>;
+  /**
+   * While the keychain is locked or refuses access: read the stored session again. `prompt` lets the keychain ask
+   * the user to unlock it (the "Unlock and retry" button); `check` only looks (window focus, resume), so a dismissed
+   * prompt is not shown again and again.
+   */
+  'auth:retry-keychain': (mode: 'prompt' | 'check') => Promise<AuthState>;
   'app:get-config': () => Promise<AppConfigInfo>;
 }
 
@@ -61,6 +72,7 @@ export const INVOKE_CHANNELS = Object.keys({
   'auth:logout': 0,
   'auth:get-access-token': 0,
   'auth:refresh-access-token': 0,
+  'auth:retry-keychain': 0,
   'app:get-config': 0,
 } satisfies Record<InvokeChannel, 0>) as InvokeChannel[];
 

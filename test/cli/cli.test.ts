@@ -227,6 +227,8 @@ describe('latchkey CLI', () => {
     expect(doctor.stdout).toMatch(/✓ Lock folder: /);
     expect(doctor.stdout).toMatch(/✓ Rotation grace period: none needed/);
     expect(doctor.stdout).toMatch(/✓ Redirect URI: http:\/\/127\.0\.0\.1:PORT\/callback/);
+    // Asked at the authorization endpoint with a random port, as a sign-in would use: the demo accepts any port (RFC 8252 §7.3).
+    expect(doctor.stdout).toMatch(/^✓ Redirect URI accepted: .* accepts http:\/\/127\.0\.0\.1:\d+\/callback \(a random port, as each sign-in uses\)$/m);
     const port = await freePort();
     const fixed = await cli(['doctor'], { AUTH_REDIRECT_PORT: String(port) });
     expect(fixed.stdout).toContain(`✓ Redirect URI: http://127.0.0.1:${port}/callback`);

@@ -13,11 +13,16 @@ describe('doctor metadata checks', () => {
     expect(checks.get('Refresh token grant')?.outcome).toBe('pass');
   });
 
-  it('fails a provider that lists only other methods and grants, as unusable (exit 3), saying what it offers', () => {
+  it('fails a provider that lists only other PKCE methods, as unusable (exit 3), saying what it offers', () => {
     const checks = byName({ code_challenge_methods_supported: ['plain'], grant_types_supported: ['authorization_code'] });
     expect(checks.get('PKCE S256')).toMatchObject({ outcome: 'fail', failsWith: EXIT.providerUnavailable, detail: expect.stringContaining('plain') });
     expect(checks.get('PKCE S256')?.fix).toMatch(/RFC 7636/);
-    expect(checks.get('Refresh token grant')).toMatchObject({ outcome: 'fail', failsWith: EXIT.providerUnavailable, detail: expect.stringContaining('authorization_code') });
+  });
+
+  it('only warns when the grants listed leave out refresh_token: Glewlwyd and oauth2-mock-server refresh all the same', () => {
+    const checks = byName({ code_challenge_methods_supported: ['S256'], grant_types_supported: ['authorization_code', 'implicit'] });
+    expect(checks.get('Refresh token grant')).toMatchObject({ outcome: 'warn', detail: 'not advertised (grant_types_supported: authorization_code, implicit); tried at sign-in' });
+    expect(checks.get('Refresh token grant')).not.toHaveProperty('failsWith');
   });
 
   it('only warns when the provider does not advertise the lists at all, naming the missing field', () => {

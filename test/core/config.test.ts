@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultDataDir, isLoopbackHost, loadConfig } from '../../src/core/config.ts';
+import { readBuildSettings } from '../../src/core/settings-file.ts';
 import { AuthError } from '../../src/core/errors.ts';
 
 let dataDir: string;
@@ -86,6 +87,23 @@ describe('loadConfig', () => {
     expect(load({ AUTH_SCOPE: 'email openid email' }).scope).toBe('openid email offline_access');
   });
 
+  it('asks for consent with offline_access by default (OpenID Connect Core §11), but not of Auth0, which does not need it', () => {
+    expect(load({}).prompt).toBe('consent');
+    expect(load({ AUTH_ISSUER: 'https://idp.example.com/', AUTH_CLIENT_ID: 'c' }).prompt).toBe('consent');
+    expect(load({ AUTH0_DOMAIN: 'tenant.eu.auth0.com', AUTH_CLIENT_ID: 'c' }).prompt).toBeUndefined();
+    expect(load({ AUTH0_DOMAIN: 'login.example.com', AUTH_CLIENT_ID: 'c' }).prompt).toBeUndefined();
+    expect(load({ AUTH_ISSUER: 'https://tenant.us.auth0.com/', AUTH_CLIENT_ID: 'c' }).prompt).toBeUndefined();
+  });
+
+  it('AUTH_PROMPT or "prompt" overrides the prompt; "omit" sends none; "none" is refused with the reason', () => {
+    expect(load({ AUTH_PROMPT: 'login consent' }).prompt).toBe('login consent');
+    expect(load({ AUTH_PROMPT: 'omit' }).prompt).toBeUndefined();
+    expect(load({ AUTH0_DOMAIN: 'tenant.eu.auth0.com', AUTH_CLIENT_ID: 'c', AUTH_PROMPT: 'consent' }).prompt).toBe('consent');
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ prompt: 'select_account' }));
+    expect(load({}).prompt).toBe('select_account');
+    expect(problemsOf({ AUTH_PROMPT: 'none' })).toEqual([expect.stringMatching(/^AUTH_PROMPT: "none" is not a prompt Latchkey can send\. "none" asks for a sign-in without any page/)]);
+  });
+
   it('reads the config file in the data folder, and the environment wins over it', () => {
     writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ issuer: 'https://file.example.com', clientId: 'from-file', redirectPort: 8123, scope: 'profile' }));
     expect(load({})).toMatchObject({ issuer: 'https://file.example.com/', clientId: 'from-file', redirectPort: 8123, scope: 'openid profile offline_access' });
@@ -119,7 +137,7 @@ describe('loadConfig', () => {
   });
 
   it('requires a client id when an issuer is configured', () => {
-    expect(problemsOf({ AUTH_ISSUER: 'https://idp.example.com' })[0]).toMatch(/^AUTH_CLIENT_ID: missing.*Set AUTH_CLIENT_ID/);
+    expect(problemsOf({ AUTH_ISSUER: 'https://idp.example.com' })[0]).toMatch(/^AUTH_CLIENT_ID: missing client id.*Set AUTH_CLIENT_ID/);
   });
 
   it('refuses a client id without an issuer instead of sending it to the demo provider', () => {
@@ -180,6 +198,84 @@ describe('loadConfig', () => {
       expect.arrayContaining(['AUTH_CLIENT_SECRET', 'AUTH_ISSUER', 'AUTH_CLIENT_ID', 'AUTH_REDIRECT_PORT', 'AUTH_SCOPE']),
     );
     expect(problems).toHaveLength(5);
+  });
+});
+
+describe('loadConfig with the build’s latchkey.config.json', () => {
+  const BUILD = { auth0Domain: 'built.eu.auth0.com', clientId: 'built-client', audience: 'https://api.built.example', redirectPort: 7777, apiBaseUrl: 'https://api.built.example' };
+  const HOSTILE_ENV = {
+    AUTH_ISSUER: 'https://evil.example.com',
+    AUTH_CLIENT_ID: 'evil',
+    API_BASE_URL: 'https://evil.example.com',
+    AUTH_KEYCHAIN_SERVICE: 'evil.service',
+    DEMO_IDP_PORT: '5500',
+  };
+
+  function packagedProblems(build: unknown, env: Record<string, string> = {}): string[] {
+    try {
+      loadConfig({ env, dataDir, build, packaged: true });
+    } catch (error) {
+      expect((error as AuthError).code).toBe('config_invalid');
+      return (error as AuthError).message.split('\n');
+    }
+    throw new Error('expected loadConfig to throw');
+  }
+
+  it('in development, is the base layer that config.json and the environment override', () => {
+    expect(loadConfig({ env: {}, dataDir, build: BUILD })).toMatchObject({ issuer: 'https://built.eu.auth0.com/', clientId: 'built-client', redirectPort: 7777, usesDemoProvider: false });
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ clientId: 'from-file' }));
+    expect(loadConfig({ env: {}, dataDir, build: BUILD }).clientId).toBe('from-file');
+    expect(loadConfig({ env: { AUTH_ISSUER: 'https://dev.example.com', AUTH_CLIENT_ID: 'dev' }, dataDir, build: BUILD })).toMatchObject({ issuer: 'https://dev.example.com/', clientId: 'dev' });
+  });
+
+  it('when packaged, ignores the environment and the data folder’s config.json: a user-writable setting cannot re-point the tokens', () => {
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ apiBaseUrl: 'https://evil.example.com', issuer: 'https://evil.example.com', clientId: 'evil' }));
+    const elsewhere = join(dataDir, 'elsewhere.json');
+    writeFileSync(elsewhere, JSON.stringify({ apiBaseUrl: 'https://evil.example.com' }));
+    const config = loadConfig({ env: { ...HOSTILE_ENV, AUTH_CONFIG: elsewhere, AUTH_DATA_DIR: join(dataDir, 'other') }, dataDir, build: BUILD, packaged: true });
+    expect(config).toEqual({
+      issuer: 'https://built.eu.auth0.com/',
+      clientId: 'built-client',
+      audience: 'https://api.built.example',
+      scope: 'openid profile email offline_access',
+      redirectPort: 7777,
+      apiBaseUrl: 'https://api.built.example/',
+      externalLinks: [],
+      keychainService: 'dev.latchkey.desktop',
+      dataDir,
+      usesDemoProvider: false,
+    });
+  });
+
+  it('when packaged with no provider, fails with a message naming the file instead of using the demo provider', () => {
+    const [problem] = packagedProblems({}, HOSTILE_ENV);
+    expect(problem).toMatch(/^latchkey\.config\.json: no sign-in provider is configured for this build, and a packaged app never uses the demo provider\. Set "issuer" \(or "auth0Domain"\) and "clientId"/);
+    expect(packagedProblems(undefined)[0]).toMatch(/^latchkey\.config\.json: no sign-in provider/);
+    expect(packagedProblems({ issuer: 'https://idp.example.com' })[0]).toMatch(/^latchkey\.config\.json: missing client id.*Set "clientId" in latchkey\.config\.json/);
+  });
+
+  it('checks the build’s settings with the same rules as any other', () => {
+    expect(packagedProblems({ ...BUILD, clientSecret: 'x' })[0]).toMatch(/^"clientSecret" in latchkey\.config\.json: .*public client/);
+    expect(packagedProblems({ ...BUILD, apiBaseUrl: 'http://api.example.com' })[0]).toMatch(/^"apiBaseUrl" in latchkey\.config\.json: plain http/);
+    expect(packagedProblems({ ...BUILD, clientld: 'typo' })[0]).toMatch(/^"clientld" in latchkey\.config\.json: not a known setting/);
+    expect(packagedProblems([BUILD])[0]).toMatch(/^latchkey\.config\.json: must hold one JSON object/);
+  });
+
+  it('reads the external links and the post-logout redirect URI, https only', () => {
+    const config = loadConfig({ env: {}, dataDir, build: { ...BUILD, externalLinks: ['https://account.example.com/', 'https://api.built.example/docs'], postLogoutRedirectUri: 'https://built.example/bye' }, packaged: true });
+    expect(config.externalLinks).toEqual(['https://account.example.com/', 'https://api.built.example/docs']);
+    expect(config.postLogoutRedirectUri).toBe('https://built.example/bye');
+    expect(packagedProblems({ ...BUILD, externalLinks: ['http://example.com/', 'file:///etc/passwd'] })).toHaveLength(2);
+    expect(packagedProblems({ ...BUILD, externalLinks: 'https://example.com/' })[0]).toMatch(/must be a list of https URLs/);
+  });
+
+  it('readBuildSettings returns the file’s object, or undefined when there is no file', () => {
+    const path = join(dataDir, 'latchkey.config.json');
+    expect(readBuildSettings(path)).toBeUndefined();
+    writeFileSync(path, JSON.stringify(BUILD));
+    expect(readBuildSettings(path)).toEqual(BUILD);
+    writeFileSync(path, '{ nope');
+    expect(() => readBuildSettings(path)).toThrow(/not valid JSON/);
   });
 });
 

@@ -138,12 +138,28 @@ describe('refresh, revoke and end session', () => {
     expect((await errorOf(provider.refresh(fresh.refreshToken))).code).toBe('session_ended');
   });
 
-  it('builds the end-session URL with the client id and the ID token hint', () => {
-    const url = new URL(provider.endSessionUrl(session.idToken) as string);
+  it('builds the end-session URL with the client id and no ID token, which the provider accepts (RP-Initiated Logout 1.0 §2)', async () => {
+    const url = new URL(provider.endSessionUrl() as string);
     expect(url.href.startsWith(provider.metadata.end_session_endpoint as string)).toBe(true);
     expect(url.searchParams.get('client_id')).toBe(config.clientId);
-    expect(url.searchParams.get('id_token_hint')).toBe(session.idToken);
-    expect(new URL(provider.endSessionUrl() as string).searchParams.has('id_token_hint')).toBe(false);
+    expect(url.searchParams.has('id_token_hint')).toBe(false);
+    expect(url.searchParams.has('post_logout_redirect_uri')).toBe(false);
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(url.href);
+      expect(await page.locator('h1').textContent()).toBe('Signed out');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('adds the post-logout redirect URI only when one is configured', async () => {
+    const withRedirect = await connectProvider({ ...config, postLogoutRedirectUri: 'https://app.example.com/signed-out' }, { http });
+    const url = new URL(withRedirect.endSessionUrl() as string);
+    expect(url.searchParams.get('post_logout_redirect_uri')).toBe('https://app.example.com/signed-out');
+    expect(url.searchParams.get('client_id')).toBe(config.clientId);
+    expect(url.searchParams.has('id_token_hint')).toBe(false);
   });
 
   it('classifies a provider that is gone (connection refused) as provider_unreachable', async () => {
@@ -161,7 +177,8 @@ describe('refresh, revoke and end session', () => {
 describe('answers the demo provider never gives', () => {
   let server: Server;
   let issuer: string;
-  let tokenAnswer: (body: URLSearchParams) => { status: number; json: unknown };
+  /** `json` is sent as application/json; `raw` as is, with `headers` (e.g. Glewlwyd's empty 400, a 429 with Retry-After). */
+  let tokenAnswer: (body: URLSearchParams) => { status: number; json?: unknown; raw?: string; headers?: Record<string, string> };
   let signingKey: SigningKey;
   let otherKey: SigningKey;
   let stub: ProviderClient;
@@ -194,6 +211,7 @@ describe('answers the demo provider never gives', () => {
           return json(200, {});
         }
         const answer = tokenAnswer(new URLSearchParams(body));
+        if (answer.raw !== undefined) return res.writeHead(answer.status, answer.headers ?? {}).end(answer.raw);
         json(answer.status, answer.json);
       });
     });
@@ -251,12 +269,49 @@ describe('answers the demo provider never gives', () => {
     expect((await errorOf(stub.refresh('rt'))).code).toBe('provider_unreachable');
   });
 
-  it('classifies another OAuth error as provider_error with the provider\'s description', async () => {
-    tokenAnswer = () => ({ status: 400, json: { error: 'invalid_scope', error_description: 'offline_access is not allowed' } });
+  it.each([
+    [400, 'invalid_request', 'unknown refresh token'],
+    [400, 'invalid_scope', 'offline_access is not allowed'],
+    [401, 'invalid_client', 'client authentication failed'],
+    [400, 'unauthorized_client', 'refresh_token grant not allowed'],
+  ])('ends the session when a refresh is refused with HTTP %i %s, naming the provider\'s reason and saying to sign in again', async (status, code, description) => {
+    tokenAnswer = () => ({ status, json: { error: code, error_description: description } });
+    const error = await errorOf(stub.refresh('rt'));
+    expect(error.code).toBe('session_ended');
+    expect(error.message).toBe(`Your session ended at the provider: it refused the refresh (${code} — ${description}). Sign in again.`);
+  });
+
+  it.each([400, 401])('ends the session when a refresh gets HTTP %i with an empty body (Glewlwyd\'s spent token): refused, not unreachable', async (status) => {
+    tokenAnswer = () => ({ status, raw: '' });
+    const error = await errorOf(stub.refresh('rt'));
+    expect(error.code).toBe('session_ended');
+    expect(error.message).toBe(`Your session ended at the provider: it refused the refresh (HTTP ${status}, without an explanation). Sign in again.`);
+    expect(error.message).not.toMatch(/reached|network/);
+  });
+
+  it('keeps the session on HTTP 429 and carries Retry-After, as seconds or as a date against the answer\'s own Date', async () => {
+    tokenAnswer = () => ({ status: 429, raw: 'slow down', headers: { 'content-type': 'text/plain', 'retry-after': '120' } });
+    const seconds = await errorOf(stub.refresh('rt'));
+    expect(seconds).toMatchObject({ code: 'provider_unreachable', retryAfterMs: 120_000 });
+    expect(seconds.message).toMatch(/rate-limiting requests \(HTTP 429\) and asked to wait 120 s\. Your session is kept/);
+    const date = new Date(Date.UTC(2020, 0, 1));
+    tokenAnswer = () => ({ status: 429, raw: JSON.stringify({ error: 'slow_down' }), headers: { 'content-type': 'application/json', date: date.toUTCString(), 'retry-after': new Date(date.getTime() + 30_000).toUTCString() } });
+    expect(await errorOf(stub.refresh('rt'))).toMatchObject({ code: 'provider_unreachable', retryAfterMs: 30_000 });
+  });
+
+  it('keeps the session on a 2xx that is not a token response, and on a 503 page', async () => {
+    tokenAnswer = () => ({ status: 200, raw: '<html>Wi-Fi sign-in</html>', headers: { 'content-type': 'text/html' } });
+    expect((await errorOf(stub.refresh('rt'))).code).toBe('provider_unreachable');
+    tokenAnswer = () => ({ status: 503, raw: 'Service Unavailable', headers: { 'content-type': 'text/plain' } });
+    expect((await errorOf(stub.refresh('rt'))).code).toBe('provider_unreachable');
+  });
+
+  it('classifies an OAuth error outside 400/401 as provider_error with the provider\'s description', async () => {
+    tokenAnswer = () => ({ status: 403, json: { error: 'access_denied', error_description: 'client disabled' } });
     const error = await errorOf(stub.refresh('rt'));
     expect(error.code).toBe('provider_error');
-    expect(error.message).toContain('invalid_scope');
-    expect(error.message).toContain('offline_access is not allowed');
+    expect(error.message).toContain('access_denied');
+    expect(error.message).toContain('client disabled');
   });
 
   it('refuses a loopback issuer that sends tokens to plain http elsewhere', async () => {
@@ -280,6 +335,6 @@ describe('answers the demo provider never gives', () => {
   it('skips revocation when the provider advertises no revocation endpoint, and has no end-session URL', async () => {
     await stub.revoke('rt');
     expect(revocations).toBe(0);
-    expect(stub.endSessionUrl('x')).toBeUndefined();
+    expect(stub.endSessionUrl()).toBeUndefined();
   });
 });

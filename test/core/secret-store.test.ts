@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import keytar from 'keytar';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createSecretServiceProbe } from '../../src/core/secret-service.ts';
 import { createMemoryStore, openKeychain } from '../../src/core/secret-store.ts';
 
 const run = promisify(execFile);
@@ -46,15 +47,65 @@ describe('openKeychain', () => {
     expect(store.reason).toMatch(/could not be loaded/);
   });
 
-  it('falls back to memory only when the keychain does not answer (locked, waiting for a prompt)', async () => {
-    const hanging = {
-      getPassword: () => new Promise<string | null>(() => {}),
-      setPassword: () => Promise.resolve(),
-      deletePassword: () => Promise.resolve(true),
+  /** A keytar whose reads answer only when the test says so: a keychain showing a prompt. */
+  function promptingKeytar() {
+    let answer: (value: string | null) => void = () => {};
+    const reading = new Promise<string | null>((resolve) => (answer = resolve));
+    return {
+      keytar: { getPassword: () => reading, setPassword: () => Promise.resolve(), deletePassword: () => Promise.resolve(true) },
+      answer: (value: string | null) => answer(value),
     };
-    const store = await openKeychain(service, { loadKeytar: async () => hanging, timeoutMs: 50 });
+  }
+  const secretService = (running: boolean) => ({ isRunning: async () => running, entryLock: async () => undefined, defaultCollectionLocked: async () => undefined });
+
+  it('falls back to memory only when the keychain does not answer and no Secret Service is running', async () => {
+    const { keytar: hanging } = promptingKeytar();
+    const store = await openKeychain(service, { loadKeytar: async () => hanging, timeoutMs: 50, secretService: secretService(false) });
     expect(store.kind).toBe('memory-only');
-    expect(store.reason).toMatch(/locked/);
+    expect(store.reason).toMatch(/not available/);
+  });
+
+  it('waits on a keychain that is there but slow to answer (a prompt is open), says so, and uses it once answered', async () => {
+    const prompting = promptingKeytar();
+    const waiting: string[] = [];
+    const opening = openKeychain(service, {
+      loadKeytar: async () => prompting.keytar,
+      timeoutMs: 50,
+      unlockTimeoutMs: 10_000,
+      secretService: secretService(true),
+      onWaiting: () => void waiting.push('waiting'),
+    });
+    await expect.poll(() => waiting).toEqual(['waiting']);
+    prompting.answer(null);
+    expect((await opening).kind).toBe('os');
+  });
+
+  it('falls back to memory only when the prompt is never answered', async () => {
+    const { keytar: hanging } = promptingKeytar();
+    const store = await openKeychain(service, { loadKeytar: async () => hanging, timeoutMs: 20, unlockTimeoutMs: 50, secretService: secretService(true) });
+    expect(store.kind).toBe('memory-only');
+  });
+
+  it.skipIf(process.platform !== 'linux')('asks the real Secret Service whether an entry is there and locked', async () => {
+    const probe = createSecretServiceProbe();
+    expect(await probe.isRunning()).toBe(true);
+    expect(await probe.entryLock(service, 'someone@issuer')).toBe('absent');
+    await keytar.setPassword(service, 'someone@issuer', 'a-secret-value');
+    expect(await probe.entryLock(service, 'someone@issuer')).toBe('unlocked');
+    expect(await probe.defaultCollectionLocked()).toBe(false);
+    expect(await createSecretServiceProbe({ busAddress: 'unix:path=/nonexistent' }).entryLock(service, 'someone@issuer')).toBeUndefined();
+  });
+
+  it('reports a locked entry as keychain_locked without reading it (no prompt) when asked not to prompt', async () => {
+    let reads = 0;
+    const counting = { getPassword: async () => (reads++, null), setPassword: () => Promise.resolve(), deletePassword: () => Promise.resolve(true) };
+    const store = await openKeychain(service, { loadKeytar: async () => counting, secretService: { ...secretService(true), entryLock: async () => 'locked' as const } });
+    reads = 0;
+    await expect(store.get('someone@issuer', { prompt: false })).rejects.toMatchObject({ code: 'keychain_locked' });
+    expect(reads).toBe(0);
+    // With a prompt allowed, a read that yields nothing (the prompt was dismissed or could not open) is still "locked", not "absent".
+    await expect(store.get('someone@issuer')).rejects.toMatchObject({ code: 'keychain_locked', message: /^Your keychain is locked — unlock it/ });
+    expect(reads).toBe(1);
   });
 });
 

@@ -58,7 +58,7 @@ function scriptedProvider(clock: { now: number }, lifetimeMs = 5_000) {
   let rotate = true;
   const provider: ProviderClient = {
     issuer: ISSUER,
-    metadata: {},
+    metadata: { revocation_endpoint: `${ISSUER}revoke` },
     async signIn() {
       issued++;
       return { accessToken: `at-${issued}`, refreshToken: `rt-${issued}`, idToken: `id-${issued}`, expiresAt: clock.now + lifetimeMs, user: { sub: 'alice', name: 'Alice Liddell' } };
@@ -75,7 +75,7 @@ function scriptedProvider(clock: { now: number }, lifetimeMs = 5_000) {
     async revoke(refreshToken) {
       revoked.push(refreshToken);
     },
-    endSessionUrl: (hint) => `${ISSUER}session/end${hint ? `?id_token_hint=${hint}` : ''}`,
+    endSessionUrl: () => `${ISSUER}session/end?client_id=${CLIENT}`,
     redirectUriFor: (port) => `http://127.0.0.1:${port}/callback`,
   };
   return {
@@ -250,14 +250,15 @@ describe('auth session (scripted provider, injected clock)', () => {
     expect(scripted.redeemed).toEqual([]);
   });
 
-  it('ends the session on invalid_grant: entry and cached profile deleted, a plain message', async () => {
+  it('ends the session on invalid_grant: entry and cached profile deleted, the provider’s reason shown', async () => {
     const scripted = scriptedProvider(clock);
     await storeEntry('rt-0');
     profileStore.set(account, { user: { sub: 'alice' }, lastSignInAt: 1 });
     const session = await start(scripted.provider);
-    scripted.fail(new AuthError('session_ended', 'invalid_grant'));
+    const ended = 'Your session ended at the provider: it refused the refresh (invalid_grant — grant request is invalid). Sign in again.';
+    scripted.fail(new AuthError('session_ended', ended));
     await expect(session.getAccessToken()).rejects.toMatchObject({ code: 'session_ended' });
-    expect(session.getState()).toMatchObject({ status: 'signed-out', error: { code: 'session_ended', message: 'Your session ended — sign in again.' } });
+    expect(session.getState()).toMatchObject({ status: 'signed-out', error: { code: 'session_ended', message: ended } });
     expect(session.getState().user).toBeUndefined();
     expect(await secretStore.get(account)).toBeNull();
     expect(profileStore.get(account)).toBeUndefined();
@@ -325,6 +326,20 @@ describe('auth session (scripted provider, injected clock)', () => {
     expect(results.every((result) => result.status === 'rejected')).toBe(true);
     expect(scripted.redeemed.length).toBe(attempts);
     expect(fake.delays()).toEqual([1_000]);
+  });
+
+  it('a provider answering 429 keeps the session offline and is asked again no sooner than its Retry-After', async () => {
+    const scripted = scriptedProvider(clock);
+    const fake = fakeTimers(clock);
+    await storeEntry('rt-0');
+    const session = await start(scripted.provider, fake.timers);
+    const limited = new AuthError('provider_unreachable', 'The provider is rate-limiting requests (HTTP 429).');
+    limited.retryAfterMs = 90_000;
+    scripted.fail(limited);
+    await expect(session.getAccessToken()).rejects.toMatchObject({ code: 'provider_unreachable' });
+    expect(session.getState().status).toBe('offline');
+    expect(await secretStore.get(account)).not.toBeNull();
+    expect(fake.delays()).toEqual([90_000]);
   });
 
   it('retryNow retries at once while offline', async () => {
@@ -420,13 +435,13 @@ describe('auth session (scripted provider, injected clock)', () => {
     expect(session.getState()).toMatchObject({ status: 'signed-out', error: { code: 'login_denied', message: 'You declined.' } });
   });
 
-  it('logout revokes, forgets everything local and returns the end-session URL with the ID token hint', async () => {
+  it('logout revokes, forgets everything local and returns the end-session URL without the ID token', async () => {
     const scripted = scriptedProvider(clock);
     const session = await start(scripted.provider);
     await session.login();
     expect(profileStore.get(account)?.user.name).toBe('Alice Liddell');
     const { endSessionUrl } = await session.logout();
-    expect(endSessionUrl).toBe(`${ISSUER}session/end?id_token_hint=id-1`);
+    expect(endSessionUrl).toBe(`${ISSUER}session/end?client_id=${CLIENT}`);
     expect(scripted.revoked).toEqual(['rt-1']);
     expect(await secretStore.get(account)).toBeNull();
     expect(profileStore.get(account)).toBeUndefined();
@@ -438,8 +453,31 @@ describe('auth session (scripted provider, injected clock)', () => {
     const scripted = scriptedProvider(clock);
     await storeEntry('rt-0');
     const session = await start({ ...scripted.provider, revoke: () => Promise.reject(new AuthError('provider_unreachable', 'down')) });
-    await session.logout();
+    const result = await session.logout();
     expect(await secretStore.get(account)).toBeNull();
-    expect(session.getState().status).toBe('signed-out');
+    expect(result).toMatchObject({ revoked: false, revocation: 'unreachable', notice: { code: 'provider_unreachable' } });
+    expect(result.notice?.message).toBe('Signed out on this computer only: the provider could not be reached to revoke the session. It stays valid at the provider until it expires.');
+    expect(session.getState()).toMatchObject({ status: 'signed-out', error: result.notice });
+  });
+
+  it('logout says the provider refused the revocation — not that it could not be reached — and promises no retry', async () => {
+    const scripted = scriptedProvider(clock);
+    await storeEntry('rt-0');
+    const refusal = new AuthError('provider_error', 'The provider refused to revoke the session (HTTP 401).');
+    const session = await start({ ...scripted.provider, revoke: () => Promise.reject(refusal) });
+    const result = await session.logout();
+    expect(result).toMatchObject({ revoked: false, revocation: 'refused' });
+    expect(result.notice).toEqual({ code: 'provider_error', message: 'Signed out on this computer only: the provider refused to revoke the session (HTTP 401). It stays valid at the provider until it expires.' });
+    expect(session.getState().error).toEqual(result.notice);
+    expect(result.notice?.message).not.toMatch(/reached|try again/);
+  });
+
+  it('logout with a provider that offers no revocation says the provider was not told', async () => {
+    const scripted = scriptedProvider(clock);
+    await storeEntry('rt-0');
+    const session = await start({ ...scripted.provider, metadata: {} });
+    const result = await session.logout();
+    expect(result).toMatchObject({ revoked: false, revocation: 'unsupported', notice: { message: expect.stringMatching(/offers no token revocation/) } });
+    expect(scripted.revoked).toEqual([]);
   });
 });

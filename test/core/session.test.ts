@@ -193,7 +193,7 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
     }
     const current = await session.getAccessToken();
     await expect(session.refreshAfterUnauthorized(current)).rejects.toMatchObject({ code: 'session_ended' });
-    expect(session.getState()).toMatchObject({ status: 'signed-out', error: { code: 'session_ended', message: 'Your session ended — sign in again.' } });
+    expect(session.getState()).toMatchObject({ status: 'signed-out', error: { code: 'session_ended', message: expect.stringMatching(/^Your session ended at the provider: it refused the refresh \(invalid_grant.*\)\. Sign in again\.$/) } });
     expect(await storedEntry(config)).toBeNull();
     expect((await newSession(config)).getState().status).toBe('signed-out');
   });
@@ -202,7 +202,8 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
     const { config, session } = await signedInSession();
     const refreshToken = (await storedEntry(config))!.refresh_token;
     const { endSessionUrl } = await session.logout();
-    expect(endSessionUrl).toMatch(/id_token_hint=/);
+    expect(new URL(endSessionUrl as string).searchParams.get('client_id')).toBe(config.clientId);
+    expect(endSessionUrl).not.toMatch(/id_token_hint=/);
     expect(session.getState().status).toBe('signed-out');
     expect(await storedEntry(config)).toBeNull();
     const http = createHttpClient();

@@ -71,6 +71,8 @@ describe('signIn against the demo provider', () => {
     expect(sent.get('redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
     expect(sent.get('audience')).toBe(config.audience);
     expect(sent.get('scope')).toBe('openid profile email offline_access');
+    // OpenID Connect Core §11: without it a stock provider (this demo) issues no refresh token.
+    expect(sent.get('prompt')).toBe('consent');
     expect(sent.get('client_secret')).toBeNull();
 
     await opener.done;

@@ -40,7 +40,8 @@ async function discover(demo: TestDemo): Promise<client.Configuration> {
   return client.discovery(new URL(demo.issuer), DEMO_CLIENT_ID, undefined, client.None(), { execute: [client.allowInsecureRequests] });
 }
 
-async function beginSignIn(config: client.Configuration, redirectUri: string) {
+/** `prompt: 'consent'` unless told otherwise: OpenID Connect Core §11 asks for it with offline_access. */
+async function beginSignIn(config: client.Configuration, redirectUri: string, prompt: string | undefined = 'consent') {
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const url = client.buildAuthorizationUrl(config, {
@@ -50,17 +51,18 @@ async function beginSignIn(config: client.Configuration, redirectUri: string) {
     code_challenge_method: 'S256',
     state,
     audience: DEMO_AUDIENCE,
+    ...(prompt ? { prompt } : {}),
   });
   return { url, verifier, state };
 }
 
 /** The whole interactive sign-in through Chromium, then the code exchange. */
-async function signIn(browser: Browser, demo: TestDemo, user: BrowserUser = DEMO_ALICE) {
+async function signIn(browser: Browser, demo: TestDemo, user: BrowserUser = DEMO_ALICE, prompt?: string) {
   const config = await discover(demo);
   const callback = await startCallbackListener();
   const opener = browserOpener(browser, user);
   try {
-    const { url, verifier, state } = await beginSignIn(config, callback.redirectUri);
+    const { url, verifier, state } = await beginSignIn(config, callback.redirectUri, prompt);
     await opener(url.href);
     const callbackUrl = await Promise.race([
       callback.next,
@@ -132,6 +134,13 @@ describe('demo provider and API', () => {
     const me = await getMe(demo, tokens.access_token);
     expect(me.status).toBe(200);
     expect(me.body).toMatchObject({ sub: 'alice', claims: { aud: DEMO_AUDIENCE, iss: demo.issuer } });
+  });
+
+  it('like any stock oidc-provider, it drops offline_access — no refresh token — when the request has no prompt=consent', async () => {
+    const { tokens } = await signIn(browser, demo, DEMO_ALICE, '');
+    expect(tokens.access_token).toBeTruthy();
+    expect(tokens.refresh_token).toBeUndefined();
+    expect(tokens.scope?.split(' ')).not.toContain('offline_access');
   });
 
   it('a wrong password is refused with a message and never reaches the app', async () => {

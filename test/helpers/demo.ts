@@ -71,10 +71,12 @@ export async function startTestDemo(opts: DemoOptions = {}): Promise<DemoServers
 
 /**
  * The environment that points the auth core (or the app) at a test demo the way
- * a user's is pointed at the default one: the demo's ports, no issuer.
+ * a user's is pointed at the default one: the demo's ports, no issuer, and its
+ * data folder (the app reuses a running demo only when it proves it holds that
+ * folder's secret).
  */
-export function demoEnv(demo: Pick<DemoServers, 'issuer' | 'apiUrl'>): Record<string, string> {
-  return { DEMO_IDP_PORT: String(portOf(demo.issuer)), DEMO_API_PORT: String(portOf(demo.apiUrl)) };
+export function demoEnv(demo: Pick<DemoServers, 'issuer' | 'apiUrl'> & { dataDir?: string }): Record<string, string> {
+  return { DEMO_IDP_PORT: String(portOf(demo.issuer)), DEMO_API_PORT: String(portOf(demo.apiUrl)), ...(demo.dataDir ? { DEMO_DATA_DIR: demo.dataDir } : {}) };
 }
 
 /** The port an `http://127.0.0.1:<port>` URL listens on. */

@@ -12,8 +12,8 @@ function fakeSession(initial: AuthState['status']) {
       return () => void listeners.delete(listener);
     },
     retryNow: vi.fn(async () => undefined),
-    set(status: AuthState['status']) {
-      state = { status };
+    set(status: AuthState['status'], keychain?: AuthState['keychain']) {
+      state = keychain ? { status, keychain } : { status };
       for (const listener of listeners) listener(state);
     },
   };
@@ -47,6 +47,15 @@ describe('retrying an offline session (resume, network back)', () => {
     signals.resume();
     expect(session.retryNow).not.toHaveBeenCalled();
     session.set('offline');
+    signals.resume();
+    expect(session.retryNow).toHaveBeenCalledTimes(1);
+  });
+
+  it('looks for a session locked away in the keychain again when the machine resumes (the user just unlocked it by logging in)', () => {
+    const session = fakeSession('signed-in');
+    const signals = fakeSignals(true);
+    retryWhenReachable(session, signals);
+    session.set('signed-in', 'locked');
     signals.resume();
     expect(session.retryNow).toHaveBeenCalledTimes(1);
   });

@@ -4,7 +4,7 @@
 // envelopes, not the auth core (test/renderer drives the real core).
 import { describe, expect, it, vi } from 'vitest';
 import { AuthError } from '../../src/core/index.ts';
-import type { AuthSession } from '../../src/core/index.ts';
+import type { AuthSession, LogoutResult } from '../../src/core/index.ts';
 import { MAX_TOKEN_ARGUMENT_LENGTH, registerIpcHandlers } from '../../src/main/ipc-handlers.ts';
 import type { IpcInvokeEventLike, IpcMainLike } from '../../src/main/ipc-handlers.ts';
 import { INVOKE_CHANNELS } from '../../src/shared/ipc.ts';
@@ -21,10 +21,11 @@ function fakeSession(overrides: Partial<AuthSession> = {}) {
     onStateChange: vi.fn(() => () => undefined),
     login: vi.fn(async () => SIGNED_IN),
     cancelLogin: vi.fn(),
-    logout: vi.fn(async () => ({ endSessionUrl: 'http://127.0.0.1:4400/session/end?client_id=x' })),
+    logout: vi.fn(async (): Promise<LogoutResult> => ({ endSessionUrl: 'http://127.0.0.1:4400/session/end?client_id=x', revoked: true, revocation: 'revoked' })),
     getAccessToken: vi.fn(async () => 'access-1'),
     refreshAfterUnauthorized: vi.fn(async () => 'access-2'),
     retryNow: vi.fn(async () => undefined),
+    retryKeychain: vi.fn(async () => SIGNED_IN),
     whenIdle: vi.fn(async () => undefined),
     close: vi.fn(async () => undefined),
     ...overrides,
@@ -109,6 +110,16 @@ describe('IPC handlers (electron mocked)', () => {
     expect(session.refreshAfterUnauthorized).not.toHaveBeenCalled();
   });
 
+  it("passes retryKeychain only 'prompt' or 'check'", async () => {
+    const { invoke, session } = setUp();
+    expect(await invoke('auth:retry-keychain', ['prompt'])).toMatchObject({ ok: true });
+    expect(session.retryKeychain).toHaveBeenCalledWith('prompt');
+    for (const args of [[], ['always'], ['check', 'prompt'], [{ mode: 'check' }]]) {
+      expect(await invoke('auth:retry-keychain', args)).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
+    }
+    expect(session.retryKeychain).toHaveBeenCalledTimes(1);
+  });
+
   it('refuses arguments on calls that take none', async () => {
     const { invoke, session } = setUp();
     expect(await invoke('auth:login', [{ prompt: 'none' }])).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
@@ -140,5 +151,12 @@ describe('IPC handlers (electron mocked)', () => {
     const { invoke, openEndSession } = setUp({ getState: () => signedOut });
     expect(await invoke('auth:logout')).toEqual({ ok: true, value: signedOut });
     expect(openEndSession).toHaveBeenCalledWith('http://127.0.0.1:4400/session/end?client_id=x');
+  });
+
+  it('logout answers with the state that says the provider was not told, so the window can show it', async () => {
+    const notice = { code: 'provider_error' as const, message: 'Signed out on this computer only: the provider refused to revoke the session (HTTP 401). It stays valid at the provider until it expires.' };
+    const signedOut: AuthState = { status: 'signed-out', error: notice };
+    const { invoke } = setUp({ getState: () => signedOut, logout: vi.fn(async (): Promise<LogoutResult> => ({ revoked: false, revocation: 'refused', notice })) });
+    expect(await invoke('auth:logout')).toEqual({ ok: true, value: { status: 'signed-out', error: notice } });
   });
 });

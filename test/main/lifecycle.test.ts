@@ -15,112 +15,12 @@ import { browserOpener, DEMO_ALICE, launchBrowser } from '../../support/browser.
 import type { Browser } from '../../support/browser.ts';
 import { portOf, startTestDemo } from '../helpers/demo.ts';
 
-const electron = vi.hoisted(() => {
-  type Listener = (...args: unknown[]) => void;
-  const emitter = () => {
-    const listeners = new Map<string, Listener[]>();
-    return {
-      on(event: string, listener: Listener) {
-        listeners.set(event, [...(listeners.get(event) ?? []), listener]);
-        return this;
-      },
-      once(event: string, listener: Listener) {
-        return this.on(event, listener);
-      },
-      off(event: string, listener: Listener) {
-        listeners.set(event, (listeners.get(event) ?? []).filter((l) => l !== listener));
-        return this;
-      },
-      emit(event: string, ...args: unknown[]) {
-        for (const listener of listeners.get(event) ?? []) listener(...args);
-      },
-      listenerCount: (event: string) => (listeners.get(event) ?? []).length,
-    };
-  };
-  const state = {
-    singleInstance: true,
-    userData: '',
-    windows: [] as Array<ReturnType<typeof makeWindow>>,
-    handlers: new Map<string, (event: unknown, ...args: unknown[]) => Promise<unknown>>(),
-    opened: [] as string[],
-    protocolHandlers: new Map<string, (request: Request) => Promise<Response>>(),
-    errors: [] as string[],
-  };
-  function makeWindow(options: Record<string, unknown>) {
-    const window = {
-      ...emitter(),
-      options,
-      sent: [] as Array<[string, unknown]>,
-      focused: 0,
-      webContents: { send: (channel: string, payload: unknown) => void window.sent.push([channel, payload]) },
-      isDestroyed: () => false,
-      isMinimized: () => false,
-      isFullScreen: () => false,
-      restore: () => undefined,
-      show: () => undefined,
-      focus: () => void (window.focused += 1),
-      loadURL: async () => undefined,
-      getNormalBounds: () => ({ x: 1, y: 2, width: 520, height: 640 }),
-    };
-    state.windows.push(window);
-    return window;
-  }
-  const app = {
-    ...emitter(),
-    requestSingleInstanceLock: () => state.singleInstance,
-    whenReady: vi.fn(() => Promise.resolve()),
-    getPath: () => state.userData,
-    enableSandbox: vi.fn(),
-    quit: vi.fn(),
-    exit: vi.fn(),
-  };
-  const module = {
-    app,
-    protocol: { registerSchemesAsPrivileged: vi.fn() },
-    session: {
-      defaultSession: {
-        protocol: { handle: (scheme: string, handler: (request: Request) => Promise<Response>) => void state.protocolHandlers.set(scheme, handler) },
-        setPermissionRequestHandler: vi.fn(),
-        setPermissionCheckHandler: vi.fn(),
-        setDevicePermissionHandler: vi.fn(),
-      },
-    },
-    ipcMain: {
-      handle: (channel: string, listener: (event: unknown, ...args: unknown[]) => Promise<unknown>) => void state.handlers.set(channel, listener),
-      removeHandler: (channel: string) => void state.handlers.delete(channel),
-    },
-    BrowserWindow: Object.assign(function BrowserWindow(options: Record<string, unknown>) {
-      return makeWindow(options);
-    }, { getAllWindows: () => state.windows }),
-    shell: { openExternal: async (url: string) => void state.opened.push(url) },
-    dialog: { showErrorBox: (_title: string, message: string) => void state.errors.push(message) },
-    net: { isOnline: () => true },
-    powerMonitor: emitter(),
-    screen: { getAllDisplays: () => [{ workArea: { x: 0, y: 0, width: 1920, height: 1080 } }] },
-    nativeTheme: { shouldUseDarkColors: false },
-  };
-  return { state, module };
-});
+// Imported in vi.hoisted so the mock factories close over this one instance, whatever vi.resetModules() does.
+const { electronMock: electron, electronModule, electronStoreModule, invokeFromApp } = await vi.hoisted(() => import('../helpers/electron-mock.ts'));
+vi.mock('electron', () => electronModule());
+vi.mock('electron-store', () => electronStoreModule());
 
-vi.mock('electron', () => ({ ...electron.module, default: electron.module }));
-vi.mock('electron-store', () => ({
-  default: class {
-    private readonly values = new Map<string, unknown>();
-    get(key: string) {
-      return this.values.get(key);
-    }
-    set(key: string, value: unknown) {
-      this.values.set(key, value);
-    }
-  },
-}));
-
-const APP_FRAME = { senderFrame: { url: 'app://latchkey/index.html', parent: null } };
-const invoke = async (channel: string, ...args: unknown[]) => {
-  const handler = electron.state.handlers.get(channel);
-  if (!handler) throw new Error(`no handler for ${channel}`);
-  return (await handler(APP_FRAME, ...args)) as IpcResult<unknown>;
-};
+const invoke = async (channel: string, ...args: unknown[]) => (await invokeFromApp(channel, ...args)) as IpcResult<unknown>;
 
 let workDir: string;
 let demo: Awaited<ReturnType<typeof startTestDemo>>;
@@ -129,7 +29,7 @@ const keychainService = `dev.latchkey.test.lifecycle.${process.pid}.${Date.now()
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'latchkey-lifecycle-'));
-  electron.state.userData = join(workDir, 'userData');
+  electron.state.paths = { userData: join(workDir, 'userData'), logs: join(workDir, 'logs') };
   [demo, browser] = await Promise.all([startTestDemo({ accessTokenTtl: 30 }), launchBrowser()]);
   vi.stubEnv('AUTH_DATA_DIR', '');
   vi.stubEnv('AUTH_ISSUER', '');
@@ -137,6 +37,8 @@ beforeAll(async () => {
   vi.stubEnv('AUTH_CONFIG', '');
   vi.stubEnv('DEMO_IDP_PORT', String(portOf(demo.issuer)));
   vi.stubEnv('DEMO_API_PORT', String(portOf(demo.apiUrl)));
+  // The app reuses the running demo only when it proves it holds the secret in this data folder.
+  vi.stubEnv('DEMO_DATA_DIR', demo.dataDir);
   vi.stubEnv('AUTH_KEYCHAIN_SERVICE', keychainService);
   vi.stubEnv('LATCHKEY_LOG_LEVEL', 'silent');
 });

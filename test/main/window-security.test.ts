@@ -29,7 +29,7 @@ vi.mock('electron', async () => {
 const { createMainWindow, hardenWebContents, secureWebPreferences } = await import('../../src/main/window.ts');
 const { denyAllPermissions } = await import('../../src/main/permissions.ts');
 const { buildContentSecurityPolicy, createAppProtocolHandler, resolveAppFile } = await import('../../src/main/app-protocol.ts');
-const { createProviderOpener, isProviderPageUrl } = await import('../../src/main/external-links.ts');
+const { createExternalLinkOpener, createProviderOpener, isAllowedExternalLink, isProviderPageUrl } = await import('../../src/main/external-links.ts');
 
 type Listener = (...args: unknown[]) => void;
 
@@ -74,7 +74,7 @@ describe('window security (electron mocked)', () => {
 
   it('keeps navigation and redirects on the app origin', () => {
     const { contents, navigate } = fakeWebContents();
-    hardenWebContents(contents as never, async () => undefined);
+    hardenWebContents(contents as never, () => undefined);
     expect(navigate('will-navigate', 'https://evil.example/phish')).toBe(true);
     expect(navigate('will-navigate', 'http://127.0.0.1:4400/auth')).toBe(true);
     expect(navigate('will-navigate', 'file:///etc/passwd')).toBe(true);
@@ -84,14 +84,34 @@ describe('window security (electron mocked)', () => {
     expect(navigate('will-attach-webview', 'app://latchkey/index.html')).toBe(true);
   });
 
-  it('denies every new window, passing only https links to the system browser', async () => {
+  it('denies every new window, opening only the app’s allow-listed links in the system browser and logging the rest', async () => {
     const { contents, open } = fakeWebContents();
     const openExternal = vi.fn(async () => undefined);
-    hardenWebContents(contents as never, openExternal);
-    for (const url of ['https://example.com/docs', 'http://example.com/', 'file:///etc/passwd', 'javascript:alert(1)', 'app://latchkey/index.html', 'smb://host/share']) {
-      expect(open(url)).toEqual({ action: 'deny' });
-    }
-    expect(openExternal.mock.calls).toEqual([['https://example.com/docs']]);
+    const logger = { warn: vi.fn() };
+    const allowList = ['https://account.example.com/', 'https://api.example.com/docs'];
+    hardenWebContents(contents as never, createExternalLinkOpener({ allowList: () => allowList, openExternal, logger }));
+    const refused = [
+      'https://evil.example/phish',
+      'https://api.example.com/other',
+      'https://api.example.com/docsevil',
+      'https://account.example.com.evil.example/',
+      'https://user:pass@account.example.com/',
+      'http://account.example.com/',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'app://latchkey/index.html',
+      'smb://host/share',
+    ];
+    const allowed = ['https://account.example.com/', 'https://account.example.com/profile?tab=security', 'https://api.example.com/docs', 'https://api.example.com/docs/tokens#refresh'];
+    for (const url of [...refused, ...allowed]) expect(open(url)).toEqual({ action: 'deny' });
+    await Promise.resolve();
+    expect(openExternal.mock.calls).toEqual(allowed.map((url) => [url]));
+    expect(logger.warn).toHaveBeenCalledTimes(refused.length);
+    expect(logger.warn).toHaveBeenCalledWith('refused to open a link that is not on the app’s allow-list', { origin: 'https://evil.example' });
+  });
+
+  it('with no allow-list configured, the window cannot open any link', () => {
+    expect(['https://example.com/', 'https://accounts.google.com/'].some((url) => isAllowedExternalLink(url, []))).toBe(false);
   });
 
   it('denies permission requests and checks', () => {

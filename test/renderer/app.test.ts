@@ -26,6 +26,7 @@ import type { AuthApi, InvokeChannel } from '../../src/shared/ipc.ts';
 import { browserOpener, DEMO_ALICE, launchBrowser } from '../../support/browser.ts';
 import type { Browser, Page } from '../../support/browser.ts';
 import { demoEnv, startTestDemo } from '../helpers/demo.ts';
+import { startPrivateKeyring, type PrivateKeyring } from '../helpers/private-keyring.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SCREENSHOTS = join(ROOT, 'test-output', 'screenshots');
@@ -41,6 +42,9 @@ let config: AuthConfig;
 let pageServer: Server;
 let pageUrl: string;
 let bridgeScript: string;
+/** Linux: a gnome-keyring of this file's own, so it can be locked without pulling the keychain from under other test files. */
+let keyring: PrivateKeyring | undefined;
+let wireSession: (next: AuthSession) => void;
 const endSessionOpened: string[] = [];
 const apiStatuses: number[] = [];
 
@@ -110,6 +114,11 @@ interface PageGlobals {
 const visible = (selector: string) => page.locator(selector).waitFor({ state: 'visible', timeout: 20_000 });
 
 beforeAll(async () => {
+  if (process.platform === 'linux') {
+    keyring = await startPrivateKeyring();
+    // Before keytar first connects: libsecret reads the session bus address once.
+    Object.assign(process.env, keyring.env);
+  }
   workDir = await mkdtemp(join(tmpdir(), 'latchkey-renderer-'));
   const outDir = join(workDir, 'renderer');
   await Promise.all([mkdir(SCREENSHOTS, { recursive: true }), buildRenderer(outDir)]);
@@ -138,22 +147,27 @@ beforeAll(async () => {
   site.serve = createAppProtocolHandler({ rootDir: outDir, csp: buildContentSecurityPolicy(config.apiBaseUrl) });
 
   openWith = async (url) => void parkedUrls.push(url);
-  session = await createAuthSession({ config, opener: (url) => openWith(url), clock, logger: createLogger({ level: 'silent' }) });
   const ipc = fakeIpcMain();
-  registerIpcHandlers(ipc.ipcMain, {
-    session,
-    config,
-    openEndSession: async (url) => void endSessionOpened.push(url),
-  });
+  let unwire = () => {};
+  // main's wiring of a session: its IPC handlers, and its state changes broadcast to the page (webContents.send in the app).
+  wireSession = (next) => {
+    unwire();
+    session = next;
+    const unregister = registerIpcHandlers(ipc.ipcMain, { session, config, openEndSession: async (url) => void endSessionOpened.push(url) });
+    const unsubscribe = session.onStateChange((state) => {
+      void page?.evaluate((next) => (globalThis as unknown as PageGlobals).__latchkeyEmit(next), state).catch(() => undefined);
+    });
+    unwire = () => {
+      unregister();
+      unsubscribe();
+    };
+  };
+  wireSession(await createAuthSession({ config, opener: (url) => openWith(url), clock, logger: createLogger({ level: 'silent' }) }));
 
   const context = await browser.newContext({ viewport: { width: 520, height: 640 }, colorScheme: 'light' });
   page = await context.newPage();
   await page.exposeFunction('__latchkeyInvoke', (channel: InvokeChannel, args: unknown[]) => ipc.invoke(channel, args));
   await page.addInitScript({ content: bridgeScript });
-  // main's broadcast of state changes (webContents.send in the app)
-  session.onStateChange((state) => {
-    void page.evaluate((next) => (globalThis as unknown as PageGlobals).__latchkeyEmit(next), state).catch(() => undefined);
-  });
   page.on('response', (response) => {
     if (response.url() === `${config.apiBaseUrl.replace(/\/$/, '')}/me` && response.request().method() === 'GET') apiStatuses.push(response.status());
   });
@@ -164,6 +178,7 @@ afterAll(async () => {
   await browser?.close();
   if (pageServer) await new Promise((done) => pageServer.close(done));
   await demo?.close();
+  await keyring?.close();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
@@ -277,9 +292,58 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     await visible('#view-signed-out');
   });
 
+  it.skipIf(process.platform !== 'linux')('a restart with the keychain locked shows the locked banner, keeps the session, and recovers on "Unlock and retry" (real gnome-keyring)', async () => {
+    openWith = browserOpener(browser, DEMO_ALICE);
+    await page.goto(`${pageUrl}/index.html`);
+    await visible('#view-signed-out');
+    await page.click('#sign-in');
+    await visible('#view-signed-in');
+    const signIns = demo.stats.tokenRequestsByGrant.authorization_code ?? 0;
+
+    // The keyring is locked (a screen lock, a keyring manager); the app starts again.
+    await keyring?.lock();
+    await session.close();
+    wireSession(await createAuthSession({ config, opener: (url) => openWith(url), clock, logger: createLogger({ level: 'silent' }) }));
+    await page.reload();
+    await visible('#locked-banner');
+    expect(await page.locator('#locked-title').textContent()).toBe('Your keychain is locked');
+    expect(await page.locator('#unlock-retry').textContent()).toBe('Unlock and retry');
+    expect(await page.locator('#user-name').textContent()).toBe('Alice Liddell');
+    // Not signed out, not in memory only, and no sign-in (or sign-out) offered over a session that still exists.
+    expect(await page.locator('#view-signed-out').isHidden()).toBe(true);
+    expect(await page.locator('#memory-banner').isHidden()).toBe(true);
+    expect(await page.locator('#sign-in').isVisible()).toBe(false);
+    expect(await page.locator('#sign-out').isVisible()).toBe(false);
+    expect(session.getState()).toMatchObject({ status: 'signed-in', keychain: 'locked', error: { code: 'keychain_locked' } });
+    await screenshot('keychain-locked');
+
+    // No display here: the unlock prompt cannot open, so a retry finds the keychain still locked.
+    await page.click('#unlock-retry');
+    await expect.poll(() => page.locator('#unlock-retry').isEnabled()).toBe(true);
+    expect(await page.locator('#locked-banner').isVisible()).toBe(true);
+
+    await keyring?.unlock();
+    await page.click('#unlock-retry');
+    await page.locator('#locked-banner').waitFor({ state: 'hidden' });
+    expect(session.getState()).toMatchObject({ status: 'signed-in', keychain: 'os' });
+    expect(session.getState().error).toBeUndefined();
+    await page.click('#call-api');
+    await expect.poll(() => page.locator('#api-status').textContent()).toBe('200 OK');
+    expect(demo.stats.tokenRequestsByGrant.authorization_code ?? 0).toBe(signIns);
+  });
+
   it('refuses what the page must not do: ipcRenderer is not there, inline scripts are blocked by the CSP', async () => {
     expect(await page.evaluate(() => typeof (globalThis as unknown as PageGlobals).ipcRenderer)).toBe('undefined');
-    expect(await page.evaluate(() => Object.keys((globalThis as unknown as PageGlobals).auth).sort())).toEqual(['cancelLogin', 'getAccessToken', 'getState', 'login', 'logout', 'onStateChange', 'refreshAccessToken']);
+    expect(await page.evaluate(() => Object.keys((globalThis as unknown as PageGlobals).auth).sort())).toEqual([
+      'cancelLogin',
+      'getAccessToken',
+      'getState',
+      'login',
+      'logout',
+      'onStateChange',
+      'refreshAccessToken',
+      'retryKeychain',
+    ]);
     const ran = await page.evaluate(`(async () => {
       const script = document.createElement('script');
       script.textContent = 'window.__inlineRan = true';
@@ -290,5 +354,19 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     expect(ran).toBe(false);
     const error = await page.evaluate(() => (globalThis as unknown as PageGlobals).auth.refreshAccessToken('').catch((e: { code: string }) => e.code));
     expect(error).toBe('invalid_argument');
+  });
+
+  it('a sign-out the provider could not be told about says so in the window, and promises no retry (the provider is down; last, it stops the demo)', async () => {
+    const opener = browserOpener(browser, DEMO_ALICE);
+    openWith = opener;
+    await page.click('#sign-in');
+    await visible('#view-signed-in');
+    await opener.close();
+    await demo.close();
+    await page.click('#sign-out');
+    await visible('#view-signed-out');
+    await expect.poll(() => page.locator('#signed-out-error').textContent()).toBe('Signed out on this computer only: the provider could not be reached to revoke the session. It stays valid at the provider until it expires.');
+    expect(session.getState()).toMatchObject({ status: 'signed-out', error: { code: 'provider_unreachable' } });
+    await screenshot('signed-out-provider-not-told');
   });
 });

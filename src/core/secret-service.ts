@@ -1,0 +1,168 @@
+// The freedesktop.org Secret Service over D-Bus, asked directly for what
+// libsecret (under keytar) does not say: whether an entry exists but is locked.
+// keytar's read of a locked entry yields `null`, exactly like a missing one.
+// https://specifications.freedesktop.org/secret-service-spec/latest/
+import { createConnection, type Socket } from 'node:net';
+import dbusNative from '@homebridge/dbus-native';
+
+const SECRETS = 'org.freedesktop.secrets';
+const SERVICE_PATH = '/org/freedesktop/secrets';
+const DEFAULT_COLLECTION = '/org/freedesktop/secrets/aliases/default';
+
+/** One D-Bus method call, as @homebridge/dbus-native marshals it. */
+export interface DbusCall {
+  destination: string;
+  path: string;
+  interface: string;
+  member: string;
+  signature?: string;
+  body?: unknown[];
+}
+
+export interface DbusConnection {
+  /** The reply's arguments; rejects with the D-Bus error name and message, or after the timeout. */
+  call(message: DbusCall): Promise<unknown[]>;
+  close(): void;
+}
+
+/** The part of @homebridge/dbus-native used here (its bundled types leave out `sessionBus`). */
+interface NativeBus {
+  connection: { on(event: 'error', listener: (error: Error) => void): void; end(): void };
+  invoke(message: DbusCall, callback: (error: { name?: string; message?: unknown } | undefined, ...values: unknown[]) => void): void;
+}
+const dbus = dbusNative as unknown as { sessionBus(options: { stream: Socket } | { busAddress: string }): NativeBus };
+
+/** How a keychain entry stands in the Secret Service. */
+export type EntryLock = 'unlocked' | 'locked' | 'absent';
+
+/** The questions the keychain asks the Secret Service. Every answer is undefined when it cannot tell (no bus, no service, no answer in time). */
+export interface SecretServiceProbe {
+  /** Whether keytar's entry for `service`/`account` exists and is locked (libsecret's generic schema: `service` and `account` attributes). */
+  entryLock(service: string, account: string): Promise<EntryLock | undefined>;
+  /** Whether the default collection — where a new entry is stored — is locked; undefined also when there is none. */
+  defaultCollectionLocked(): Promise<boolean | undefined>;
+  /** Whether a Secret Service answers on the bus at all. */
+  isRunning(): Promise<boolean>;
+}
+
+/**
+ * Connects to the D-Bus bus at `address` (a D-Bus server address, e.g. the
+ * session bus's `DBUS_SESSION_BUS_ADDRESS`). `unix:path=` and Linux's
+ * `unix:abstract=` go through node:net; anything else through the library.
+ */
+export function openDbusConnection(address: string, options: { timeoutMs?: number } = {}): DbusConnection {
+  const timeoutMs = options.timeoutMs ?? 2_000;
+  const stream = unixSocketFor(address);
+  const bus = dbus.sessionBus(stream ? { stream } : { busAddress: address });
+  let failure: Error | undefined;
+  const pending = new Set<(error: Error) => void>();
+  bus.connection.on('error', (error) => {
+    failure = error;
+    for (const reject of pending) reject(error);
+  });
+  return {
+    call(message) {
+      if (failure) return Promise.reject(failure);
+      return new Promise<unknown[]>((resolve, reject) => {
+        const settle = () => {
+          clearTimeout(timer);
+          pending.delete(reject);
+        };
+        const timer = setTimeout(() => {
+          settle();
+          reject(new Error(`D-Bus: no answer to ${message.member} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        timer.unref();
+        pending.add(reject);
+        bus.invoke(message, (error, ...values) => {
+          settle();
+          if (error) reject(Object.assign(new Error(`${error.name ?? 'D-Bus error'}: ${String(error.message ?? '')}`), { dbusName: error.name }));
+          else resolve(values);
+        });
+      });
+    },
+    close() {
+      try {
+        bus.connection.end();
+      } catch {
+        // Already closed.
+      }
+    },
+  };
+}
+
+/** The Secret Service on the session bus, one short-lived connection per question. */
+export function createSecretServiceProbe(options: { busAddress?: string | undefined; timeoutMs?: number } = {}): SecretServiceProbe {
+  const ask = async <T>(question: (connection: DbusConnection) => Promise<T>): Promise<T | undefined> => {
+    const address = options.busAddress ?? process.env.DBUS_SESSION_BUS_ADDRESS;
+    if (!address) return undefined;
+    let connection: DbusConnection | undefined;
+    try {
+      connection = openDbusConnection(address, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+      return await question(connection);
+    } catch {
+      return undefined;
+    } finally {
+      connection?.close();
+    }
+  };
+  return {
+    entryLock: (service, account) =>
+      ask(async (connection) => {
+        const [unlocked, locked] = await connection.call({
+          destination: SECRETS,
+          path: SERVICE_PATH,
+          interface: 'org.freedesktop.Secret.Service',
+          member: 'SearchItems',
+          signature: 'a{ss}',
+          body: [[['service', service], ['account', account]]],
+        });
+        if (Array.isArray(unlocked) && unlocked.length > 0) return 'unlocked';
+        return Array.isArray(locked) && locked.length > 0 ? 'locked' : 'absent';
+      }),
+    defaultCollectionLocked: () =>
+      ask(async (connection) => {
+        const [value] = await connection.call({
+          destination: SECRETS,
+          path: DEFAULT_COLLECTION,
+          interface: 'org.freedesktop.DBus.Properties',
+          member: 'Get',
+          signature: 'ss',
+          body: ['org.freedesktop.Secret.Collection', 'Locked'],
+        });
+        const locked = variantValue(value);
+        return typeof locked === 'boolean' ? locked : undefined;
+      }),
+    isRunning: async () =>
+      (await ask(async (connection) => {
+        const [owned] = await connection.call({
+          destination: 'org.freedesktop.DBus',
+          path: '/org/freedesktop/DBus',
+          interface: 'org.freedesktop.DBus',
+          member: 'NameHasOwner',
+          signature: 's',
+          body: [SECRETS],
+        });
+        return owned === true;
+      })) === true,
+  };
+}
+
+/** dbus-native returns a variant as `[signature, [value]]`. */
+function variantValue(variant: unknown): unknown {
+  return Array.isArray(variant) && Array.isArray(variant[1]) ? variant[1][0] : undefined;
+}
+
+function unixSocketFor(address: string): Socket | undefined {
+  for (const candidate of address.split(';')) {
+    const [transport, rest = ''] = candidate.split(/:(.*)/s, 2);
+    if (transport !== 'unix') continue;
+    const params = new Map(rest.split(',').map((pair) => pair.split('=', 2) as [string, string]));
+    const path = params.get('path');
+    if (path) return createConnection(decodeURIComponent(path));
+    const abstract = params.get('abstract');
+    // Node reaches Linux's abstract socket namespace through a leading NUL.
+    if (abstract) return createConnection(`\0${decodeURIComponent(abstract)}`);
+  }
+  return undefined;
+}

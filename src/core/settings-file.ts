@@ -1,0 +1,105 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { AuthError } from './errors.ts';
+
+/** The keys a JSON settings object may carry (camelCase, like AuthConfig). */
+export const FILE_KEYS = ['issuer', 'auth0Domain', 'clientId', 'audience', 'resource', 'scope', 'prompt', 'redirectPort', 'apiBaseUrl', 'caFile', 'postLogoutRedirectUri', 'externalLinks'] as const;
+export type FileKey = (typeof FILE_KEYS)[number];
+
+const SECRET_FILE_KEYS = ['clientSecret', 'client_secret'];
+
+/** One configured value and where it came from, so a problem can name the setting the user wrote. */
+export interface Setting {
+  value: unknown;
+  label: string;
+}
+
+/** Settings read from one JSON object, and the name to show for it in problems (a path or a file name). */
+export interface SettingsObject {
+  path: string;
+  values: Partial<Record<FileKey, unknown>>;
+}
+
+/** The name of the build-time settings file, next to electron-builder.yml. */
+export const BUILD_SETTINGS_FILE = 'latchkey.config.json';
+
+/**
+ * Reads a JSON settings file into a `SettingsObject`, or pushes one problem
+ * per thing wrong with it; `label` names it in those problems.
+ */
+export function readSettingsFile(path: string, label: string, problems: string[]): SettingsObject | undefined {
+  const parsed = readJsonFile(path, label, problems);
+  return parsed === undefined ? undefined : parseSettingsObject(parsed, path, label, problems);
+}
+
+function readJsonFile(path: string, label: string, problems: string[]): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file does not exist' : `the file cannot be read (${(error as Error).message})`;
+    problems.push(`${label}: ${reason}. Point AUTH_CONFIG at an existing JSON file, or unset it.`);
+    return undefined;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    problems.push(`${label}: not valid JSON (${(error as Error).message}). Fix the file; it must hold one JSON object such as {"issuer": "https://…", "clientId": "…"}.`);
+    return undefined;
+  }
+}
+
+/** Checks a parsed settings object: known keys only, and never a client secret. */
+export function parseSettingsObject(parsed: unknown, path: string, label: string, problems: string[]): SettingsObject | undefined {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    problems.push(`${label}: must hold one JSON object such as {"issuer": "https://…", "clientId": "…"}. Fix the file.`);
+    return undefined;
+  }
+  const values: Partial<Record<FileKey, unknown>> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (SECRET_FILE_KEYS.includes(key)) {
+      problems.push(clientSecretProblem(`"${key}" in ${path}`));
+    } else if ((FILE_KEYS as readonly string[]).includes(key)) {
+      if (value !== null && value !== '') values[key as FileKey] = value;
+    } else {
+      problems.push(`"${key}" in ${path}: not a known setting. Remove it; the known settings are ${FILE_KEYS.join(', ')}.`);
+    }
+  }
+  return { path, values };
+}
+
+export function clientSecretProblem(label: string): string {
+  return (
+    `${label}: a client secret was given, but Latchkey is a desktop app — a public client — and never uses one: ` +
+    'anything shipped in an installed app can be extracted by its users (RFC 8252 §8.5). Remove the secret, ' +
+    'register the app at your provider as a native/public application (token endpoint auth method "none"), and use PKCE, which Latchkey always does.'
+  );
+}
+
+/**
+ * Reads `latchkey.config.json`, the provider settings a build is made for: the
+ * parsed object, or undefined when there is no such file. `loadConfig` checks
+ * its settings like any others; this only reads it.
+ */
+export function readBuildSettings(path: string): unknown {
+  if (!existsSync(path)) return undefined;
+  const problems: string[] = [];
+  const parsed = readJsonFile(path, path, problems);
+  if (parsed === undefined) throw new AuthError('config_invalid', problems.join('\n'));
+  return parsed;
+}
+
+/** A list of https URLs without credentials: the pages the app itself links to. */
+export function parseExternalLinks(setting: Setting, problems: string[]): string[] {
+  const fix = 'Use a list of https URLs, e.g. ["https://account.example.com/", "https://api.example.com/docs/"].';
+  if (!Array.isArray(setting.value)) {
+    problems.push(`${setting.label}: must be a list of https URLs. ${fix}`);
+    return [];
+  }
+  const links: string[] = [];
+  for (const value of setting.value as unknown[]) {
+    const url = typeof value === 'string' && URL.canParse(value) ? new URL(value) : undefined;
+    if (!url || url.protocol !== 'https:' || url.username || url.password) problems.push(`${setting.label}: "${String(value)}" is not an https URL without credentials. ${fix}`);
+    else links.push(url.href);
+  }
+  return links;
+}

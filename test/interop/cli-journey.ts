@@ -1,0 +1,194 @@
+// The whole journey a user takes with the `latchkey` CLI, as real processes
+// against one provider: doctor, login through Chromium ($BROWSER), status,
+// token, forced refreshes with rotation checked, a fresh process, concurrent
+// refreshes with no reuse seen at the provider, logout, status. Each interop
+// test file describes its provider and calls describeCliJourney.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import keytar from 'keytar';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keychainAccount, loadConfig } from '../../src/core/index.ts';
+import { findLeaks, readFolders, type Captured } from '../helpers/leaks.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const cliMain = join(root, 'src/cli/main.ts');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** One provider under test, as the journey needs it. */
+export interface ProviderUnderTest {
+  /** AUTH_ISSUER, AUTH_CLIENT_ID and whatever else this provider needs (AUTH_REDIRECT_PORT, AUTH_AUDIENCE, …). */
+  env: Record<string, string>;
+  /** $BROWSER: a command that signs in on this provider's pages. */
+  browser: string;
+  user: { login: string; password: string; name: string; email: string };
+  /** Whether an access token works where it is meant to (the API, or UserInfo). */
+  accessTokenWorks(token: string): Promise<boolean>;
+  /** The provider's own view: true when it saw a refresh token redeemed twice. */
+  reuseSeen(): boolean;
+  /** doctor's lines that must be there (warnings this provider is known for). */
+  doctorSays: RegExp[];
+  /** What `logout` prints on stderr: '' when the provider revoked, else the honest sentence. */
+  logoutSays: RegExp;
+  stop(): Promise<void>;
+}
+
+export interface Journey {
+  cli(args: string[], extraEnv?: Record<string, string>): Promise<CliResult>;
+  storedRefreshToken(): Promise<string | null>;
+  provider(): ProviderUnderTest;
+}
+
+/**
+ * Declares the journey's steps as `it`s, run in order against the provider
+ * `start` returns, with a private keychain service and data folder. `extra`
+ * adds provider-specific steps after the journey, with the same helpers.
+ */
+export function describeCliJourney(title: string, start: () => Promise<ProviderUnderTest>, extra?: (journey: Journey) => void): void {
+  describe(title, () => {
+    let provider: ProviderUnderTest;
+    let dataDir: string;
+    const service = `latchkey-test-interop-${randomUUID()}`;
+    const outputs: Captured[] = [];
+    const secrets = new Set<string>();
+
+    const env = (extraEnv: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+      ...process.env,
+      AUTH_KEYCHAIN_SERVICE: service,
+      AUTH_DATA_DIR: dataDir,
+      BROWSER: provider.browser,
+      LATCHKEY_TEST_LOGIN: provider.user.login,
+      LATCHKEY_TEST_PASSWORD: provider.user.password,
+      ...provider.env,
+      ...extraEnv,
+    });
+    const account = () => keychainAccount(loadConfig({ env: env() }));
+
+    const journey: Journey = {
+      provider: () => provider,
+      cli: (args, extraEnv) =>
+        new Promise((resolve, reject) => {
+          const child = spawn(process.execPath, [cliMain, ...args], { env: env(extraEnv), cwd: root });
+          let stdout = '';
+          let stderr = '';
+          child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+          child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+          child.on('error', reject);
+          child.on('close', (code) => {
+            const command = ['latchkey', ...args].join(' ');
+            // `token` prints an access token on purpose: that answer is a secret to look for elsewhere, not a leak.
+            if (args[0] === 'token' && code === 0) secrets.add(stdout.trim());
+            else outputs.push({ name: `stdout of ${command}`, text: stdout });
+            outputs.push({ name: `stderr of ${command}`, text: stderr });
+            resolve({ code, stdout, stderr });
+          });
+        }),
+      async storedRefreshToken() {
+        const raw = await keytar.getPassword(service, account());
+        const token = raw === null ? null : (JSON.parse(raw) as { refresh_token: string }).refresh_token;
+        if (token) secrets.add(token);
+        return token;
+      },
+    };
+    const { cli } = journey;
+
+    beforeAll(async () => {
+      dataDir = await mkdtemp(join(tmpdir(), 'latchkey-interop-'));
+      provider = await start();
+    });
+
+    afterAll(async () => {
+      if (provider) await keytar.deletePassword(service, account()).catch(() => false);
+      await provider?.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    it('doctor passes, with this provider’s known warnings only', async () => {
+      const doctor = await cli(['doctor']);
+      expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
+      expect(doctor.stdout).not.toMatch(/^✗/m);
+      expect(doctor.stdout).toMatch(/^✓ Redirect URI accepted: /m);
+      for (const line of provider.doctorSays) expect(doctor.stdout).toMatch(line);
+    });
+
+    it('login signs in through the browser; status shows the user’s name and email', async () => {
+      const login = await cli(['login', '--timeout', '60']);
+      expect(login.code, login.stderr).toBe(0);
+      expect(login.stdout).toMatch(new RegExp(`^Signed in as ${provider.user.name} \\(.+\\)\\n$`));
+      const status = await cli(['status', '--json']);
+      expect(status.code, status.stderr).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({ signedIn: true, keychain: 'os', user: { name: provider.user.name, email: provider.user.email } });
+    });
+
+    it('token prints an access token that works', async () => {
+      const token = await cli(['token']);
+      expect(token.code, token.stderr).toBe(0);
+      expect(await provider.accessTokenWorks(token.stdout.trim())).toBe(true);
+    });
+
+    it('two forced refreshes each get a new access token and rotate the stored refresh token', async () => {
+      let refreshToken = await journey.storedRefreshToken();
+      let accessToken = (await cli(['token'])).stdout.trim();
+      for (let round = 0; round < 2; round += 1) {
+        const refreshed = await cli(['token', '--refresh']);
+        expect(refreshed.code, refreshed.stderr).toBe(0);
+        const next = refreshed.stdout.trim();
+        expect(next).not.toBe(accessToken);
+        expect(await provider.accessTokenWorks(next)).toBe(true);
+        const rotated = await journey.storedRefreshToken();
+        expect(rotated).toEqual(expect.any(String));
+        expect(rotated).not.toBe(refreshToken);
+        [accessToken, refreshToken] = [next, rotated];
+      }
+    });
+
+    it('a fresh process is still signed in', async () => {
+      const status = await cli(['status']);
+      expect(status.code, status.stderr).toBe(0);
+      expect(status.stdout).toContain(`Signed in as ${provider.user.name}`);
+      const token = await cli(['token']);
+      expect(token.code, token.stderr).toBe(0);
+      expect(await provider.accessTokenWorks(token.stdout.trim())).toBe(true);
+    });
+
+    it('four concurrent `token --refresh` processes all get working tokens, and the provider sees no reuse', async () => {
+      // Debug logs on, so the leak check below also covers what the refresh path logs.
+      const results = await Promise.all([1, 2, 3, 4].map(() => cli(['token', '--refresh'], { LATCHKEY_LOG_LEVEL: 'debug' })));
+      for (const result of results) {
+        expect(result.code, result.stderr).toBe(0);
+        expect(await provider.accessTokenWorks(result.stdout.trim())).toBe(true);
+      }
+      expect(provider.reuseSeen()).toBe(false);
+      const after = await cli(['token', '--refresh']);
+      expect(after.code, after.stderr).toBe(0);
+      expect(provider.reuseSeen()).toBe(false);
+    });
+
+    it('logout signs out and says honestly what the provider was told; status then exits 1', async () => {
+      const logout = await cli(['logout']);
+      expect(logout.code, logout.stderr).toBe(0);
+      expect(logout.stdout).toMatch(/^Signed out\.\n/);
+      expect(logout.stderr.trim()).toMatch(provider.logoutSays);
+      expect(logout.stderr).not.toMatch(/try again/);
+      expect(await journey.storedRefreshToken()).toBeNull();
+      const status = await cli(['status']);
+      expect(status.code).toBe(1);
+    });
+
+    it('no token appears in the data folder or in any output', async () => {
+      expect(secrets.size).toBeGreaterThan(8);
+      expect(outputs.map((output) => output.text).join('\n')).toMatch(/refreshed/);
+      expect(findLeaks(secrets, [...(await readFolders(dataDir)), ...outputs])).toEqual([]);
+    });
+
+    extra?.(journey);
+  });
+}
