@@ -25,10 +25,10 @@ export default defineConfig({
         entryFileNames: 'main.js',
         chunkFileNames: 'chunks/[name].js',
         // Only these wait behind a dynamic import; what they share with the start-up path stays out of their chunks.
-        advancedChunks: {
+        codeSplitting: {
           includeDependenciesRecursively: false,
           groups: [
-            { name: 'protocol', test: /src\/core\/(provider-client|loopback-server|callback-pages)\.ts$/, priority: 3 },
+            { name: 'protocol', test: /src\/core\/(provider-client|provider-answers|redirect-probe|userinfo|loopback-server|callback-pages)\.ts$/, priority: 3 },
             { name: 'http', test: /src\/core\/(http|tls|proxy)\.ts$/, priority: 3 },
             { name: 'commands', test: /src\/cli\/(doctor[\w-]*|opener|system-opener)\.ts$/, priority: 3 },
             { name: 'core', test: /\/src\//, priority: 1 },

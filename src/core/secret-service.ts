@@ -2,8 +2,8 @@
 // libsecret (under keytar) does not say: whether an entry exists but is locked.
 // keytar's read of a locked entry yields `null`, exactly like a missing one.
 // https://specifications.freedesktop.org/secret-service-spec/latest/
+import { createRequire } from 'node:module';
 import { createConnection, type Socket } from 'node:net';
-import dbusNative from '@homebridge/dbus-native';
 
 const SECRETS = 'org.freedesktop.secrets';
 const SERVICE_PATH = '/org/freedesktop/secrets';
@@ -30,7 +30,11 @@ interface NativeBus {
   connection: { on(event: 'error', listener: (error: Error) => void): void; end(): void };
   invoke(message: DbusCall, callback: (error: { name?: string; message?: unknown } | undefined, ...values: unknown[]) => void): void;
 }
-const dbus = dbusNative as unknown as { sessionBus(options: { stream: Socket } | { busAddress: string }): NativeBus };
+type DbusNative = { sessionBus(options: { stream: Socket } | { busAddress: string }): NativeBus };
+// Loaded on the first question, not at start-up: most runs never ask one, and the library costs a CLI
+// start tens of milliseconds. It is CommonJS, so a plain require keeps openDbusConnection synchronous.
+let dbus: DbusNative | undefined;
+const loadDbus = (): DbusNative => (dbus ??= createRequire(import.meta.url)('@homebridge/dbus-native') as DbusNative);
 
 /** How a keychain entry stands in the Secret Service. */
 export type EntryLock = 'unlocked' | 'locked' | 'absent';
@@ -53,7 +57,7 @@ export interface SecretServiceProbe {
 export function openDbusConnection(address: string, options: { timeoutMs?: number } = {}): DbusConnection {
   const timeoutMs = options.timeoutMs ?? 2_000;
   const stream = unixSocketFor(address);
-  const bus = dbus.sessionBus(stream ? { stream } : { busAddress: address });
+  const bus = loadDbus().sessionBus(stream ? { stream } : { busAddress: address });
   let failure: Error | undefined;
   const pending = new Set<(error: Error) => void>();
   bus.connection.on('error', (error) => {
