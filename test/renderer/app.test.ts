@@ -330,6 +330,10 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     await page.click('#call-api');
     await expect.poll(() => page.locator('#api-status').textContent()).toBe('200 OK');
     expect(demo.stats.tokenRequestsByGrant.authorization_code ?? 0).toBe(signIns);
+
+    // Leave the window signed out, as the next test starts it.
+    await page.click('#sign-out');
+    await visible('#view-signed-out');
   });
 
   it('refuses what the page must not do: ipcRenderer is not there, inline scripts are blocked by the CSP', async () => {
