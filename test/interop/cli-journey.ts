@@ -184,7 +184,8 @@ export function describeCliJourney(title: string, start: () => Promise<ProviderU
     });
 
     it('no token appears in the data folder or in any output', async () => {
-      expect(secrets.size).toBeGreaterThan(8);
+      // Fewer distinct access tokens than calls: processes share the one in the keychain while it is fresh.
+      expect(secrets.size).toBeGreaterThan(5);
       expect(outputs.map((output) => output.text).join('\n')).toMatch(/refreshed/);
       expect(findLeaks(secrets, [...(await readFolders(dataDir)), ...outputs])).toEqual([]);
     });
