@@ -16,7 +16,7 @@ import type { Browser } from '../../support/browser.ts';
 import { portOf, startTestDemo } from '../helpers/demo.ts';
 
 // Imported in vi.hoisted so the mock factories close over this one instance, whatever vi.resetModules() does.
-const { electronMock: electron, electronModule, electronStoreModule, invokeFromApp } = await vi.hoisted(() => import('../helpers/electron-mock.ts'));
+const { electronMock: electron, electronModule, electronStoreModule, invokeFromApp, resetElectronMock } = await vi.hoisted(() => import('../helpers/electron-mock.ts'));
 vi.mock('electron', () => electronModule());
 vi.mock('electron-store', () => electronStoreModule());
 
@@ -106,4 +106,29 @@ describe('the shell lifecycle (electron mocked)', () => {
     expect(second.preventDefault).not.toHaveBeenCalled();
     await opener.close();
   });
+
+  it('quitting while a refresh waits on the provider gives it a few seconds to store its token, then quits anyway', async () => {
+    resetElectronMock();
+    vi.resetModules();
+    electron.state.singleInstance = true;
+    await import('../../src/main/index.ts');
+    await expect.poll(() => electron.state.windows.length, { timeout: 20_000 }).toBe(1);
+    // Restored from the keychain: the session the previous test left signed in.
+    const token = await invoke('auth:get-access-token');
+    expect(token).toMatchObject({ ok: true });
+    demo.failTokenEndpoint('hang');
+    try {
+      const requests = demo.stats.tokenRequests;
+      void invoke('auth:refresh-access-token', (token as { value: string }).value);
+      await expect.poll(() => demo.stats.tokenRequests).toBeGreaterThan(requests);
+      const quitAt = performance.now();
+      electron.module.app.emit('before-quit', { preventDefault: vi.fn() });
+      await expect.poll(() => electron.module.app.quit.mock.calls.length, { timeout: 10_000, interval: 100 }).toBe(1);
+      const waited = performance.now() - quitAt;
+      expect(waited).toBeGreaterThan(4_500);
+      expect(waited).toBeLessThan(8_000);
+    } finally {
+      demo.failTokenEndpoint(null);
+    }
+  }, 30_000);
 });
