@@ -16,6 +16,7 @@ import { retryWhenReachable } from './connectivity.ts';
 import { startDevelopmentDemo } from './demo.ts';
 import { createExternalLinkOpener, createProviderOpener, isProviderPageUrl } from './external-links.ts';
 import { registerIpcHandlers } from './ipc-handlers.ts';
+import { createStartingSession } from './starting-session.ts';
 import { createAppLogger, logUncaughtErrors } from './log-file.ts';
 import { denyAllPermissions } from './permissions.ts';
 import { openWindowBoundsStore } from './settings.ts';
@@ -70,12 +71,13 @@ async function start(logger: Logger): Promise<void> {
 
   // The provider is reached the way the OS says (settings, PAC, WPAD) unless proxy variables are set.
   const http = createHttpClient({ resolveProxy: systemProxyResolver(webSession), caFile: config.caFile });
-  const authSession = await createAuthSession({ config, opener: createProviderOpener(openExternal), logger, http });
-  const running: Running = { session: authSession, http, stop: [], ...(demo ? { demo } : {}) };
-
+  // The window opens on a stand-in session: reading the stored session may wait on a keychain unlock prompt.
+  const starting = createStartingSession();
+  const running: Running = { session: starting.session, http, stop: [], ...(demo ? { demo } : {}) };
+  shutDownOnQuit(running, logger);
   running.stop.push(
     registerIpcHandlers(ipcMain, {
-      session: authSession,
+      session: starting.session,
       config,
       logger,
       openEndSession: async (url) => {
@@ -85,9 +87,9 @@ async function start(logger: Logger): Promise<void> {
     }),
   );
 
-  let previous: AuthState['status'] = authSession.getState().status;
+  let previous: AuthState['status'] = starting.session.getState().status;
   running.stop.push(
-    authSession.onStateChange((state) => {
+    starting.session.onStateChange((state) => {
       for (const window of BrowserWindow.getAllWindows()) {
         if (!window.isDestroyed()) window.webContents.send(STATE_CHANGED_CHANNEL, state);
       }
@@ -96,6 +98,18 @@ async function start(logger: Logger): Promise<void> {
       previous = state.status;
     }),
   );
+
+  const boundsStore = openWindowBoundsStore(config.dataDir);
+  openMainWindow(boundsStore);
+
+  const authSession = await createAuthSession({
+    config,
+    opener: createProviderOpener(openExternal),
+    logger,
+    http,
+    onKeychainWaiting: () => starting.keychainWaiting(),
+  });
+  if (!starting.ready(authSession)) return;
 
   running.stop.push(
     retryWhenReachable(
@@ -111,9 +125,6 @@ async function start(logger: Logger): Promise<void> {
     ),
   );
 
-  const boundsStore = openWindowBoundsStore(config.dataDir);
-  openMainWindow(boundsStore);
-
   app.on('second-instance', () => focusMainWindow());
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) openMainWindow(boundsStore);
@@ -121,7 +132,6 @@ async function start(logger: Logger): Promise<void> {
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
-  shutDownOnQuit(running, logger);
 }
 
 function openLogsFolder(logger: Logger): void {

@@ -47,6 +47,7 @@ export function createView(doc: Document): View {
   const lockedBanner = get('locked-banner', HTMLElement);
   const lockedTitle = get('locked-title', HTMLElement);
   const lockedDetail = get('locked-detail', HTMLElement);
+  const loadingText = get('loading-text', HTMLElement);
   const signedOutError = get('signed-out-error', HTMLElement);
   const avatar = get('avatar', HTMLImageElement);
   const initials = get('initials', HTMLElement);
@@ -138,7 +139,12 @@ export function createView(doc: Document): View {
       buttons.callApi.hidden = outOfReach;
       buttons.signOut.hidden = outOfReach;
 
-      if (state.status === 'signing-in') {
+      if (state.status === 'starting') {
+        // Opening the stored session can wait on a keychain unlock prompt: say so rather than show nothing (or "Sign in").
+        loadingText.textContent = state.keychainWaiting ? 'Waiting for your keychain…' : 'Loading…';
+        show('loading');
+        announce(loadingText.textContent);
+      } else if (state.status === 'signing-in') {
         show('signing-in');
         announce('Finish signing in in your browser.');
       } else if ((state.status === 'signed-in' || state.status === 'offline') && state.user) {

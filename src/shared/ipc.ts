@@ -9,7 +9,8 @@ import type { ErrorInfo } from './errors.ts';
 
 export type { ErrorCode, ErrorInfo } from './errors.ts';
 
-export type AuthStatus = 'signed-out' | 'signing-in' | 'signed-in' | 'offline';
+/** `starting`: the app is still opening the stored session (reading the keychain); only the shell reports it. */
+export type AuthStatus = 'starting' | 'signed-out' | 'signing-in' | 'signed-in' | 'offline';
 
 export interface UserProfile {
   sub: string;
@@ -29,6 +30,8 @@ export interface AuthState {
   user?: UserProfile;
   error?: ErrorInfo;
   keychain?: KeychainPlace;
+  /** While starting: the keychain is waiting on the user (an unlock prompt is open). */
+  keychainWaiting?: true;
   /** When the current access token was obtained and when it expires (epoch ms). Never the token itself. */
   accessToken?: { refreshedAt: number; expiresAt?: number };
 }

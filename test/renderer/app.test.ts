@@ -275,6 +275,23 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     await opener.close();
   });
 
+  it('while the app opens the stored session, shows "Waiting for your keychain…" when an unlock prompt is open, and no sign-in', async () => {
+    // States as main broadcasts them from its stand-in session before the keychain answers.
+    await page.evaluate((next) => (globalThis as unknown as PageGlobals).__latchkeyEmit(next), { status: 'starting' });
+    await visible('#view-loading');
+    expect(await page.locator('#loading-text').textContent()).toBe('Loading…');
+    await page.evaluate((next) => (globalThis as unknown as PageGlobals).__latchkeyEmit(next), { status: 'starting', keychainWaiting: true });
+    await expect.poll(() => page.locator('#loading-text').textContent()).toBe('Waiting for your keychain…');
+    expect(await page.locator('#view-signed-out').isHidden()).toBe(true);
+    expect(await page.locator('#sign-in').isVisible()).toBe(false);
+    await screenshot('waiting-for-keychain');
+    await page.evaluate(async () => {
+      const globals = globalThis as unknown as PageGlobals;
+      globals.__latchkeyEmit(await globals.auth.getState());
+    });
+    await visible('#view-signed-out');
+  });
+
   it('tells the user when the session lives in memory only', async () => {
     // A state as main broadcasts it when the keychain is unavailable (the core's memory-only fallback).
     const state = { status: 'signed-in', keychain: 'memory-only', user: { sub: 'bob', name: 'Bob Builder', email: 'bob@example.com' } };
