@@ -43,6 +43,8 @@ export interface AuthConfig {
   caFile?: string;
   /** With the demo provider: the loopback ports its provider and API listen on (DEMO_IDP_PORT, DEMO_API_PORT). */
   demoPorts?: { idp: number; api: number };
+  /** With the demo provider: its data folder (DEMO_DATA_DIR, else `<app data>/Latchkey/demo-provider`), whose secret proves a running demo is ours. */
+  demoDataDir?: string;
 }
 
 export interface LoadConfigOptions {
@@ -203,7 +205,10 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
   if (resource !== undefined) config.resource = resource;
   if (prompt !== undefined) config.prompt = prompt;
   if (postLogoutRedirectUri !== undefined) config.postLogoutRedirectUri = postLogoutRedirectUri;
-  if (demoPorts) config.demoPorts = demoPorts;
+  if (demoPorts) {
+    config.demoPorts = demoPorts;
+    config.demoDataDir = resolve(envValue(env, 'DEMO_DATA_DIR') ?? join(defaultDataDir(env), 'demo-provider'));
+  }
   if (caFile !== undefined) config.caFile = caFile;
   return config;
 }

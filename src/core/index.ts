@@ -33,3 +33,4 @@ export { realTimers, type Timers } from './timers.ts';
 export { probeRedirectUri, redirectRefusedMessage, SUGGESTED_REDIRECT_PORT, type RedirectProbe } from './redirect-probe.ts';
 export { createAuthSession, type AuthSession, type AuthSessionDeps } from './session.ts';
 export type { LogoutResult, RevocationOutcome } from './revocation.ts';
+export { assertDemoIsOurs, probeDemoProvider, type DemoProbe } from './demo-proof.ts';

@@ -3,6 +3,7 @@ import type { UserProfile } from '../shared/ipc.ts';
 import { isLoopbackHost, type AuthConfig } from './config.ts';
 import { clockSkewError } from './clock-skew.ts';
 import { AuthError, loginDenied } from './errors.ts';
+import { assertDemoIsOurs } from './demo-proof.ts';
 import { classifyProviderAnswer } from './provider-answers.ts';
 import { assertRedirectAccepted } from './redirect-probe.ts';
 import { createHttpClient, type HttpClient } from './http.ts';
@@ -88,6 +89,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
   const loopbackHttp = issuerUrl.protocol === 'http:' && isLoopbackHost(issuerUrl.hostname);
 
   const rotations = new Map<string, (rotated: RotatedToken) => void>();
+  if (config.usesDemoProvider && config.demoDataDir) await assertDemoIsOurs(config.issuer, config.demoDataDir, http.fetch);
   let configuration: oidc.Configuration;
   try {
     configuration = await oidc.discovery(issuerUrl, config.clientId, { token_endpoint_auth_method: 'none' }, oidc.None(), {

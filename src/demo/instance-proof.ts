@@ -2,11 +2,10 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { DEMO_PROOF_PATH, DEMO_SECRET_FILE as SECRET_FILE } from '../shared/constants.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 
-/** Where a demo provider answers a challenge only the holder of its data folder's secret can. */
-export const DEMO_PROOF_PATH = '/.latchkey/demo-proof';
-const SECRET_FILE = 'instance-secret';
+export { DEMO_PROOF_PATH };
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 

@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import type { AuthConfig, Logger } from '../core/index.ts';
+import { probeDemoProvider, type AuthConfig, type Logger } from '../core/index.ts';
+
+export { probeDemoProvider };
 import { APP_ORIGIN } from '../shared/constants.ts';
-import { DEMO_PROOF_PATH, defaultDemoDataDir, isDemoProof, readDemoSecret, startDemo } from '../demo/index.ts';
+import { defaultDemoDataDir, startDemo } from '../demo/index.ts';
 import type { DemoOptions, DemoServers } from '../demo/index.ts';
 
 /**
@@ -14,30 +15,6 @@ export async function startDevelopmentDemo(config: AuthConfig, deps: { isPackage
   if (deps.isPackaged || !config.demoPorts) return undefined;
   const dataDir = (deps.env ?? process.env).DEMO_DATA_DIR;
   return ensureDemoProvider({ issuer: config.issuer, demoPorts: config.demoPorts }, { startDemo, logger: deps.logger, ...(dataDir ? { dataDir } : {}) });
-}
-
-export type DemoProbe = 'ours' | 'free' | 'taken';
-
-/**
- * What is listening at the demo issuer: our demo provider, nothing, or
- * something else. Ours answers a fresh random challenge with its HMAC under
- * the secret in the demo's data folder; a discovery document naming the demo
- * issuer proves nothing, since any program on the port can serve one.
- */
-export async function probeDemoProvider(issuer: string, dataDir: string, fetchImpl: typeof fetch = fetch, timeoutMs = 2_000): Promise<DemoProbe> {
-  const challenge = randomBytes(32).toString('hex');
-  let response: Response;
-  try {
-    response = await fetchImpl(new URL(`${DEMO_PROOF_PATH}?challenge=${challenge}`, issuer), { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
-  } catch (error) {
-    return isConnectionRefused(error) ? 'free' : 'taken';
-  }
-  try {
-    const [body, secret] = await Promise.all([response.json() as Promise<{ proof?: unknown }>, readDemoSecret(dataDir)]);
-    return response.ok && secret !== undefined && isDemoProof(secret, challenge, body.proof) ? 'ours' : 'taken';
-  } catch {
-    return 'taken';
-  }
 }
 
 export class DemoPortTakenError extends Error {
@@ -94,9 +71,3 @@ export async function ensureDemoProvider(
   }
 }
 
-function isConnectionRefused(error: unknown): boolean {
-  for (let current: unknown = error; current; current = (current as { cause?: unknown }).cause) {
-    if ((current as NodeJS.ErrnoException).code === 'ECONNREFUSED') return true;
-  }
-  return false;
-}

@@ -12,3 +12,7 @@ export const DEMO_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as c
 /** Where `npm run idp` listens unless DEMO_IDP_PORT / DEMO_API_PORT say otherwise; the app and the CLI look there. */
 export const DEFAULT_DEMO_IDP_PORT = 4400;
 export const DEFAULT_DEMO_API_PORT = 4401;
+/** Where a demo provider answers a challenge with an HMAC under the secret in its data folder, proving it is ours. */
+export const DEMO_PROOF_PATH = '/.latchkey/demo-proof';
+/** The file in the demo's data folder holding that secret. */
+export const DEMO_SECRET_FILE = 'instance-secret';
