@@ -110,7 +110,7 @@ describe('the packaged app (npm run dist, electron-builder --dir with a stand-in
     const main = asar.extractFile(appAsar, 'out/main/index.js').toString('utf8');
     // Code, not prose: a comment may name oidc-provider, an import of it may not be there.
     expect(main).not.toMatch(/(?:from\s*|import\(\s*|require\(\s*)["']oidc-provider["']/);
-    for (const demoMarker of ['wonderland', 'demo-proof', 'startDemo', 'ensureDemoProvider', 'DEMO_USERS']) expect(main).not.toContain(demoMarker);
+    for (const demoMarker of ['wonderland', 'answeringDemoProof', 'loadOrCreateDemoSecret', 'startDemo', 'ensureDemoProvider', 'DEMO_USERS']) expect(main).not.toContain(demoMarker);
   });
 
   it('embeds latchkey.config.json in the main bundle', () => {
