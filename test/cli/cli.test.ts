@@ -6,28 +6,18 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
 import { loadConfig, createHttpClient, connectProvider, createLogger, createAuthSession, keychainAccount } from '../../src/core/index.ts';
 import { issuedSecrets, portOf, startTestDemo } from '../helpers/demo.ts';
+import { demoCliEnv, JWT, ROOT as root, runCli } from '../helpers/cli.ts';
 import { findLeaks, readFolders, type Captured } from '../helpers/leaks.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const cliMain = join(root, 'src/cli/main.ts');
-const fakeBrowser = `${process.execPath} ${join(root, 'support/browser-command.ts')}`;
 // Short enough to expire within the test, long enough that a token a process prints is still good when
 // the test takes it to the API on a loaded machine (it is handed out until 2 s before expiry).
 const ACCESS_TOKEN_TTL_S = 5;
-const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe('latchkey CLI', () => {
   let demo: Awaited<ReturnType<typeof startTestDemo>>;
@@ -51,39 +41,14 @@ describe('latchkey CLI', () => {
     await rm(demoDataDir, { recursive: true, force: true });
   });
 
-  function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    return {
-      ...process.env,
-      AUTH_ISSUER: demo.issuer,
-      AUTH_CLIENT_ID: DEMO_CLIENT_ID,
-      AUTH_AUDIENCE: DEMO_AUDIENCE,
-      API_BASE_URL: demo.apiUrl,
-      AUTH_KEYCHAIN_SERVICE: service,
-      AUTH_DATA_DIR: dataDir,
-      BROWSER: fakeBrowser,
-      ...extra,
-    };
-  }
+  const env = (extra: NodeJS.ProcessEnv = {}) => demoCliEnv(demo, { service, dataDir }, extra);
 
   function config() {
     return loadConfig({ env: env() });
   }
 
-  function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Result> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [cliMain, ...args], { env: env(extraEnv), cwd: root });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => {
-        const command = ['latchkey', ...args].join(' ');
-        outputs.push({ name: `stdout of ${command}`, text: stdout }, { name: `stderr of ${command}`, text: stderr });
-        resolve({ code, stdout, stderr });
-      });
-    });
-  }
+  const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
+    runCli(args, env(extraEnv), (command, { stdout, stderr }) => outputs.push({ name: `stdout of ${command}`, text: stdout }, { name: `stderr of ${command}`, text: stderr }));
 
   async function storedRefreshToken(): Promise<string | null> {
     const raw = await keytar.getPassword(service, keychainAccount(config()));

@@ -2,34 +2,24 @@
 // https with a certificate from a test root (standing in for a TLS-inspection
 // root), under a name only an authenticating CONNECT proxy (proxy-chain) can
 // resolve; Chromium signs in through the same proxy; the CLI runs as processes.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthSession, createHttpClient, createLogger, keychainAccount, loadConfig } from '../../src/core/index.ts';
-import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
 import { browserOpener, launchBrowser, type Browser } from '../../support/browser.ts';
 import { startTestDemo } from '../helpers/demo.ts';
+import { demoCliEnv, runCli } from '../helpers/cli.ts';
 import { createTestCertificates, TEST_CA_NAME, type TestCertificates } from '../helpers/test-ca.ts';
 import { startTestProxy, type TestProxy } from '../helpers/test-proxy.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const cliMain = join(root, 'src/cli/main.ts');
 const IDP_HOST = 'idp.latchkey.test';
 const APP_USER = 'latchkey';
 const APP_PASSWORD = 'app-pass-4f1c';
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]+\n$/;
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy', 'NODE_EXTRA_CA_CERTS', 'AUTH_CA_FILE'];
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe('behind an authenticating proxy that inspects TLS', () => {
   let certificates: TestCertificates;
@@ -60,32 +50,14 @@ describe('behind an authenticating proxy that inspects TLS', () => {
   });
 
   function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !PROXY_VARIABLES.includes(name)));
-    return {
-      ...inherited,
-      AUTH_ISSUER: demo.issuer,
-      AUTH_CLIENT_ID: DEMO_CLIENT_ID,
-      AUTH_AUDIENCE: DEMO_AUDIENCE,
-      API_BASE_URL: demo.apiUrl,
-      AUTH_KEYCHAIN_SERVICE: service,
-      AUTH_DATA_DIR: dataDir,
-      HTTPS_PROXY: `http://${APP_USER}:${APP_PASSWORD}@127.0.0.1:${proxy.port}`,
-      AUTH_CA_FILE: certificates.caFile,
-      ...extra,
-    };
+    const own = { HTTPS_PROXY: `http://${APP_USER}:${APP_PASSWORD}@127.0.0.1:${proxy.port}`, AUTH_CA_FILE: certificates.caFile, ...extra };
+    const result = demoCliEnv(demo, { service, dataDir }, own);
+    // The machine's own proxy and CA variables must not route around the test proxy or its trust setting.
+    for (const name of PROXY_VARIABLES) if (!(name in own)) delete result[name];
+    return result;
   }
 
-  function cli(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<Result> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [cliMain, ...args], { env: env(extra), cwd: root });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) => runCli(args, env(extra));
 
   const storedEntry = () => keytar.getPassword(service, keychainAccount(loadConfig({ env: env() })));
   const appTunnels = (since: number) => proxy.log.slice(since).filter((entry) => entry.user === APP_USER && entry.method === 'CONNECT' && entry.host === IDP_HOST);

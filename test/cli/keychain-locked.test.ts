@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
 import { keychainAccount, loadConfig } from '../../src/core/index.ts';
 import { startTestDemo } from '../helpers/demo.ts';
+import { demoCliEnv, runCli } from '../helpers/cli.ts';
 import { startPrivateKeyring, type PrivateKeyring } from '../helpers/private-keyring.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -33,28 +33,9 @@ describe.skipIf(process.platform !== 'linux')('latchkey CLI with a locked keycha
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  const env = (): NodeJS.ProcessEnv => ({
-    ...process.env,
-    ...keyring.env,
-    AUTH_ISSUER: demo.issuer,
-    AUTH_CLIENT_ID: DEMO_CLIENT_ID,
-    AUTH_AUDIENCE: DEMO_AUDIENCE,
-    API_BASE_URL: demo.apiUrl,
-    AUTH_KEYCHAIN_SERVICE: service,
-    AUTH_DATA_DIR: dataDir,
-    BROWSER: `${process.execPath} ${join(root, 'support/browser-command.ts')}`,
-  });
+  const env = (): NodeJS.ProcessEnv => demoCliEnv(demo, { service, dataDir }, keyring.env);
 
-  const cli = (args: string[]) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [join(root, 'src/cli/main.ts'), ...args], { env: env(), cwd: root });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  const cli = (args: string[]) => runCli(args, env());
 
   const signIns = () => demo.stats.tokenRequestsByGrant.authorization_code ?? 0;
 

@@ -1,31 +1,19 @@
 // Refresh token rotation under faults, races and interruptions, with real
 // processes over the real demo provider and OS keychain: whatever happens, the
 // provider never sees a refresh token redeemed twice, and logout stays logout.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import keytar from 'keytar';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
 import { connectProvider, createAuthSession, createHttpClient, createLogger, keychainAccount, loadConfig, openKeychain, type HttpClient, type SecretStore } from '../../src/core/index.ts';
 import { startTestDemo } from '../helpers/demo.ts';
+import { demoCliEnv, JWT, startCli } from '../helpers/cli.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const cliMain = join(root, 'src/cli/main.ts');
-const fakeBrowser = `${process.execPath} ${join(root, 'support/browser-command.ts')}`;
-const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
-interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe('refresh token rotation across processes', () => {
   let demo: Awaited<ReturnType<typeof startTestDemo>>;
@@ -50,34 +38,11 @@ describe('refresh token rotation across processes', () => {
     if ((await storedRefreshToken()) === null) expect((await cli(['login', '--timeout', '60'])).code).toBe(0);
   });
 
-  function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    return {
-      ...process.env,
-      AUTH_ISSUER: demo.issuer,
-      AUTH_CLIENT_ID: DEMO_CLIENT_ID,
-      AUTH_AUDIENCE: DEMO_AUDIENCE,
-      API_BASE_URL: demo.apiUrl,
-      AUTH_KEYCHAIN_SERVICE: service,
-      AUTH_DATA_DIR: dataDir,
-      BROWSER: fakeBrowser,
-      ...extra,
-    };
-  }
+  const env = (extra: NodeJS.ProcessEnv = {}) => demoCliEnv(demo, { service, dataDir }, extra);
 
   const config = () => loadConfig({ env: env() });
 
-  function start(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
-    const child = spawn(process.execPath, [cliMain, ...args], { env: env(extraEnv), cwd: root });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const result = new Promise<Result>((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    });
-    return { child, result };
-  }
+  const start = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => startCli(args, env(extraEnv));
 
   const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => start(args, extraEnv).result;
 

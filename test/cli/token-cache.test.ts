@@ -1,28 +1,17 @@
 // One access token for every process of a session: the app and any number of
 // CLIs share it through the keychain, and refresh only when it nears expiry —
 // real processes, the demo provider and the OS keychain.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
 import { createAuthSession, createLogger, keychainAccount, loadConfig, type AuthSession } from '../../src/core/index.ts';
 import { portOf, startTestDemo } from '../helpers/demo.ts';
+import { demoCliEnv, JWT, runCli } from '../helpers/cli.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const cliMain = join(root, 'src/cli/main.ts');
-const fakeBrowser = `${process.execPath} ${join(root, 'support/browser-command.ts')}`;
-const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe('the shared access token', () => {
   let demo: Awaited<ReturnType<typeof startTestDemo>>;
@@ -47,36 +36,11 @@ describe('the shared access token', () => {
     await rm(demoDataDir, { recursive: true, force: true });
   });
 
-  function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    return {
-      ...process.env,
-      AUTH_ISSUER: demo.issuer,
-      AUTH_CLIENT_ID: DEMO_CLIENT_ID,
-      AUTH_AUDIENCE: DEMO_AUDIENCE,
-      API_BASE_URL: demo.apiUrl,
-      AUTH_KEYCHAIN_SERVICE: service,
-      AUTH_DATA_DIR: dataDir,
-      BROWSER: fakeBrowser,
-      ...extra,
-    };
-  }
+  const env = (extra: NodeJS.ProcessEnv = {}) => demoCliEnv(demo, { service, dataDir }, extra);
 
   const config = () => loadConfig({ env: env() });
 
-  function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Result> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [cliMain, ...args], { env: env(extraEnv), cwd: root });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => {
-        outputs.push(stdout, stderr);
-        resolve({ code, stdout, stderr });
-      });
-    });
-  }
+  const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => runCli(args, env(extraEnv), (_command, { stdout, stderr }) => outputs.push(stdout, stderr));
 
   const session = () => createAuthSession({ config: config(), opener: async () => {}, logger: createLogger({ level: 'silent' }) });
 

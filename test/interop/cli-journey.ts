@@ -3,19 +3,16 @@
 // token, forced refreshes with rotation checked, a fresh process, concurrent
 // refreshes with no reuse seen at the provider, logout, status. Each interop
 // test file describes its provider and calls describeCliJourney.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keychainAccount, loadConfig } from '../../src/core/index.ts';
+import { runCli } from '../helpers/cli.ts';
 import { findLeaks, readFolders, type Captured } from '../helpers/leaks.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const cliMain = join(root, 'src/cli/main.ts');
 
 export interface CliResult {
   code: number | null;
@@ -75,21 +72,11 @@ export function describeCliJourney(title: string, start: () => Promise<ProviderU
     const journey: Journey = {
       provider: () => provider,
       cli: (args, extraEnv) =>
-        new Promise((resolve, reject) => {
-          const child = spawn(process.execPath, [cliMain, ...args], { env: env(extraEnv), cwd: root });
-          let stdout = '';
-          let stderr = '';
-          child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-          child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-          child.on('error', reject);
-          child.on('close', (code) => {
-            const command = ['latchkey', ...args].join(' ');
-            // `token` prints an access token on purpose: that answer is a secret to look for elsewhere, not a leak.
-            if (args[0] === 'token' && code === 0) secrets.add(stdout.trim());
-            else outputs.push({ name: `stdout of ${command}`, text: stdout });
-            outputs.push({ name: `stderr of ${command}`, text: stderr });
-            resolve({ code, stdout, stderr });
-          });
+        runCli(args, env(extraEnv), (command, { code, stdout, stderr }) => {
+          // `token` prints an access token on purpose: that answer is a secret to look for elsewhere, not a leak.
+          if (args[0] === 'token' && code === 0) secrets.add(stdout.trim());
+          else outputs.push({ name: `stdout of ${command}`, text: stdout });
+          outputs.push({ name: `stderr of ${command}`, text: stderr });
         }),
       async storedRefreshToken() {
         const raw = await keytar.getPassword(service, account());
