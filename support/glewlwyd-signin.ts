@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 
 /**
  * What a browser meets on Glewlwyd 2.7's webapp (login.html, a React page):
@@ -44,11 +44,26 @@ export async function signInThroughGlewlwyd(page: Page, authorizationUrl: string
     const url = page.url();
     return url.startsWith('http') && new URL(url).origin !== provider;
   };
+  // The page shows "Continue" before it has asked which scopes are granted already (GET /api/auth/grant/…),
+  // and swaps in the consent form when that answer says some are not: decide only after the answer.
+  let grantsKnown = false;
+  const onFinished = (request: Request) => {
+    if (request.method() === 'GET' && new URL(request.url()).pathname.includes('/api/auth/grant/')) grantsKnown = true;
+  };
+  page.on('requestfinished', onFinished);
+  try {
+    return await walkPages(page, authorizationUrl, user, left, () => grantsKnown);
+  } finally {
+    page.off('requestfinished', onFinished);
+  }
+}
+
+async function walkPages(page: Page, authorizationUrl: string, user: GlewlwydUser, left: () => boolean, grantsKnown: () => boolean): Promise<string> {
   await page.goto(authorizationUrl, { waitUntil: 'commit', timeout: STEP_TIMEOUT_MS });
 
   let signedIn = false;
   for (let step = 0; step < MAX_STEPS; step += 1) {
-    const next = await nextStep(page, left);
+    const next = await nextStep(page, left, grantsKnown);
     if (next === 'left') return page.url();
     if (next === 'login') {
       if (signedIn) throw new Error(`Glewlwyd refused the sign-in of ${user.username}: ${await shownMessage(page)}`);
@@ -77,13 +92,18 @@ export async function signInThroughGlewlwyd(page: Page, authorizationUrl: string
   throw new Error(`Glewlwyd's pages did not lead to the redirect URI in ${MAX_STEPS} steps; the browser is at ${page.url()}`);
 }
 
-async function nextStep(page: Page, left: () => boolean): Promise<Step> {
+async function nextStep(page: Page, left: () => boolean, grantsKnown: () => boolean): Promise<Step> {
   const deadline = Date.now() + STEP_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (left()) return 'left';
     if (await visible(page, GLEWLWYD_SELECTORS.username)) return 'login';
     if (await visible(page, GLEWLWYD_SELECTORS.grant)) return 'consent';
-    if (await visible(page, GLEWLWYD_SELECTORS.continue)) return 'continue';
+    if (grantsKnown() && (await visible(page, GLEWLWYD_SELECTORS.continue))) {
+      // Two frames: the page has handled that answer (and shown the consent form if it needs one).
+      await page.evaluate('new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))');
+      if (await visible(page, GLEWLWYD_SELECTORS.grant)) return 'consent';
+      return 'continue';
+    }
     await page.waitForTimeout(100);
   }
   throw new Error(`Neither Glewlwyd's sign-in, consent nor continue page at ${page.url()}: ${await shownMessage(page)}`);
