@@ -1,13 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_DEMO_API_PORT, DEFAULT_DEMO_IDP_PORT, DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../shared/constants.ts';
 import { AuthError } from './errors.ts';
 import { LOG_LEVELS, parseLevel } from './log.ts';
+import { envValue, isAuth0Host, auth0DomainToIssuer, buildScope, demoPort, nonEmptyString, parseCaFile, parseHttpUrl, parseIssuer, parsePort, parsePrompt, parseResource } from './config-values.ts';
 import { BUILD_SETTINGS_FILE, clientSecretProblem, parseExternalLinks, parseSettingsObject, readSettingsFile, type FileKey, type Setting, type SettingsObject } from './settings-file.ts';
 
-const DEFAULT_SCOPE = 'openid profile email';
-const ALWAYS_REQUESTED_SCOPES = ['openid', 'offline_access'];
 const DEFAULT_KEYCHAIN_SERVICE = 'dev.latchkey.desktop';
 const APP_FOLDER = 'Latchkey';
 
@@ -213,22 +212,6 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
   return config;
 }
 
-/** True for hosts that never leave the machine: 127.0.0.0/8, [::1] and localhost. */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase();
-  return host === 'localhost' || host === '[::1]' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
-}
-
-/** Auth0's own tenant domains; a custom domain is recognised only when it was given as AUTH0_DOMAIN. */
-export function isAuth0Host(hostname: string): boolean {
-  return /(^|\.)auth0\.com$/i.test(hostname);
-}
-
-function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value ? value : undefined;
-}
-
 function readConfigFile(env: NodeJS.ProcessEnv, dataDir: string, problems: string[]): SettingsObject | undefined {
   const explicit = envValue(env, 'AUTH_CONFIG');
   const path = explicit ? resolve(explicit) : join(dataDir, 'config.json');
@@ -275,130 +258,4 @@ function fileSetting(file: SettingsObject, key: FileKey): Setting | undefined {
   return file.values[key] !== undefined ? { value: file.values[key], label: `"${key}" in ${file.path}` } : undefined;
 }
 
-/** `tenant.auth0.com` (or `https://tenant.auth0.com/`) → `https://tenant.auth0.com/`. */
-function auth0DomainToIssuer(domain: string): string | undefined {
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(domain) ? domain : `https://${domain}`;
-  if (!URL.canParse(withScheme)) return undefined;
-  const url = new URL(withScheme);
-  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) return undefined;
-  return url.href;
-}
-
-function parseIssuer(setting: Setting, problems: string[]): string | undefined {
-  if (setting.value === undefined) return undefined;
-  const fix = 'Use the issuer URL your provider publishes, e.g. https://your-tenant.auth0.com/ (its /.well-known/openid-configuration must be reachable).';
-  const href = parseHttpUrl(setting, problems, fix);
-  if (href === undefined) return undefined;
-  const url = new URL(href);
-  if (url.search || url.hash) {
-    problems.push(`${setting.label}: an issuer cannot have a query or fragment (OpenID Connect Discovery §3). ${fix}`);
-    return undefined;
-  }
-  return href;
-}
-
-/** An absolute http(s) URL; plain http only for loopback hosts. */
-function parseHttpUrl(setting: Setting, problems: string[], fix: string): string | undefined {
-  if (typeof setting.value !== 'string' || !URL.canParse(setting.value)) {
-    problems.push(`${setting.label}: "${String(setting.value)}" is not an absolute URL. ${fix}`);
-    return undefined;
-  }
-  const url = new URL(setting.value);
-  if (url.protocol === 'https:') return url.href;
-  if (url.protocol === 'http:') {
-    if (isLoopbackHost(url.hostname)) return url.href;
-    problems.push(`${setting.label}: plain http is only allowed on this machine (127.0.0.1, [::1], localhost); tokens must not cross the network unencrypted. Use an https URL.`);
-    return undefined;
-  }
-  problems.push(`${setting.label}: "${url.protocol}" is not http(s). ${fix}`);
-  return undefined;
-}
-
-/** A readable file with at least one PEM certificate in it. */
-function parseCaFile(setting: Setting, problems: string[]): string | undefined {
-  const fix = 'Point it at a PEM file holding the root certificate(s) to trust (-----BEGIN CERTIFICATE----- …), e.g. the one your IT department gives for its TLS-inspecting proxy.';
-  if (typeof setting.value !== 'string' || setting.value.trim() === '') {
-    problems.push(`${setting.label}: must be the path of a file. ${fix}`);
-    return undefined;
-  }
-  const path = resolve(setting.value.trim());
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    problems.push(`${setting.label}: ${path} cannot be read (${(error as Error).message}). ${fix}`);
-    return undefined;
-  }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
-    problems.push(`${setting.label}: ${path} holds no PEM certificate. ${fix}`);
-    return undefined;
-  }
-  return path;
-}
-
-function parseResource(setting: Setting, problems: string[]): string | undefined {
-  if (typeof setting.value !== 'string' || !URL.canParse(setting.value) || new URL(setting.value).hash) {
-    problems.push(`${setting.label}: "${String(setting.value)}" is not an absolute URI without a fragment (RFC 8707 §2). Use the identifier of your API, e.g. https://api.example.com/.`);
-    return undefined;
-  }
-  return setting.value;
-}
-
-function nonEmptyString(setting: Setting, problems: string[]): string | undefined {
-  if (typeof setting.value === 'string' && setting.value.trim() !== '') return setting.value.trim();
-  problems.push(`${setting.label}: must be a non-empty string. Fix the value.`);
-  return undefined;
-}
-
-function buildScope(setting: Setting | undefined, problems: string[]): string {
-  let requested = DEFAULT_SCOPE.split(' ');
-  if (setting) {
-    if (typeof setting.value !== 'string') {
-      problems.push(`${setting.label}: must be a string of space-separated scopes, e.g. "openid profile email". Fix the value.`);
-    } else {
-      const tokens = setting.value.split(/\s+/).filter(Boolean);
-      // RFC 6749 §3.3 scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-      const invalid = tokens.filter((token) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(token));
-      if (invalid.length > 0) {
-        problems.push(`${setting.label}: ${invalid.map((token) => JSON.stringify(token)).join(', ')} is not a valid scope (RFC 6749 §3.3). Separate scopes with spaces and leave out quotes and backslashes.`);
-      } else {
-        requested = tokens;
-      }
-    }
-  }
-  return [...new Set([ALWAYS_REQUESTED_SCOPES[0] as string, ...requested, ...ALWAYS_REQUESTED_SCOPES])].join(' ');
-}
-
-const PROMPT_VALUES = ['login', 'consent', 'select_account'];
-
-/** `omit` sends no prompt; otherwise space-separated values for an interactive sign-in (`none` cannot be one). */
-function parsePrompt(setting: Setting, problems: string[]): string | undefined {
-  const fix = `Use space-separated values of ${PROMPT_VALUES.join(', ')}, or "omit" to send no prompt (default: consent, which OpenID Connect Core §11 asks for with offline_access).`;
-  if (typeof setting.value !== 'string') {
-    problems.push(`${setting.label}: must be a string. ${fix}`);
-    return undefined;
-  }
-  const values = setting.value.split(/\s+/).filter(Boolean);
-  if (values.length === 1 && values[0] === 'omit') return undefined;
-  const unknown = values.filter((value) => !PROMPT_VALUES.includes(value));
-  if (unknown.length > 0 || values.length === 0) {
-    const none = unknown.includes('none') ? ' "none" asks for a sign-in without any page, which an interactive sign-in cannot be.' : '';
-    problems.push(`${setting.label}: "${setting.value}" is not a prompt Latchkey can send.${none} ${fix}`);
-    return undefined;
-  }
-  return [...new Set(values)].join(' ');
-}
-
-function parsePort(setting: Setting, problems: string[], fix: string): number | undefined {
-  const { value } = setting;
-  const port = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (Number.isInteger(port) && port >= 0 && port <= 65535) return port;
-  problems.push(`${setting.label}: "${String(value)}" is not a port number (an integer from 1 to 65535, or 0). ${fix}`);
-  return undefined;
-}
-
-function demoPort(env: NodeJS.ProcessEnv, name: string, fallback: number, problems: string[]): number {
-  const value = envValue(env, name);
-  if (value === undefined) return fallback;
-  return parsePort({ value, label: name }, problems, `Use the port the demo provider listens on (default ${fallback}).`) ?? fallback;
-}
+export { isAuth0Host, isLoopbackHost } from './config-values.ts';

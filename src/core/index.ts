@@ -2,14 +2,17 @@
 // and the tests. Everything outside src/core imports it from here only.
 //
 // Where things are:
-//   sign-in flow      provider-client.ts (PKCE, state, nonce, code exchange, refresh, revoke)
-//                     loopback-server.ts (the 127.0.0.1 redirect listener), callback-pages.ts
-//   the session       session.ts (state machine, login/logout) → access-tokens.ts (fresh or refresh)
-//                     → refresh-flight.ts (single-flight, lock, redeem, store) · renewal.ts (margins, backoff)
+//   sign-in flow      provider-client.ts (PKCE, state, nonce, code exchange, refresh, revoke; persist-first hook)
+//                     loopback-server.ts (the 127.0.0.1 redirect listener), callback-pages.ts, redirect-probe.ts,
+//                     userinfo.ts · provider-errors.ts / provider-answers.ts (what a failure means) · revocation.ts
+//   the session       auth-session.ts (its API) · session.ts (state machine, login/logout) → access-tokens.ts
+//                     (fresh, shared via access-cache.ts, or refresh) → refresh-flight.ts (single-flight, lock,
+//                     redeem, store) · renewal.ts (margins, backoff) · sign-in-attempts.ts
 //   keychain access   session-entry.ts (the one entry: read/write/remove, locked vs. gone) → secret-store.ts (keytar)
 //                     → secret-service.ts (asks the Secret Service over D-Bus whether an entry is locked)
 //                     refresh-lock.ts (cross-process lock) · profile-store.ts (non-secret profile cache)
-//   configuration     config.ts · http.ts (undici, timeouts) → proxy.ts (env / OS proxy routes), tls.ts (trust store,
+//   configuration     config.ts → config-values.ts (each setting checked), settings-file.ts · demo-proof.ts
+//                     http.ts (undici, timeouts) → proxy.ts (env / OS proxy routes), tls.ts (trust store,
 //                     certificate errors) · clock-skew.ts · log.ts (redacting logger)
 // The IPC contract the app exposes is src/shared/ipc.ts; error codes are src/shared/errors.ts.
 export { loadConfig, defaultDataDir, isLoopbackHost, type AuthConfig, type LoadConfigOptions } from './config.ts';
@@ -20,7 +23,7 @@ export { createHttpClient, type HttpClient, type HttpClientOptions } from './htt
 export { displayProxy, type ProxyResolver, type ProxyRoute, type RoutePlan } from './proxy.ts';
 export { certificateUntrusted, type TlsReport } from './tls.ts';
 export { clockSkewFromDate, describeSkew, REPORTED_SKEW_MS } from './clock-skew.ts';
-export { connectProvider, classifyProviderError, type Opener, type ProviderClient, type ProviderDeps, type RefreshOptions, type RotatedToken, type SignInOptions, type TokenResult } from './provider-client.ts';
+export { connectProvider, type Opener, type ProviderClient, type ProviderDeps, type RefreshOptions, type RotatedToken, type SignInOptions, type TokenResult } from './provider-client.ts';
 export { startLoopbackServer, redirectUriFor, DEFAULT_SIGN_IN_TIMEOUT_MS, type LoopbackServer, type LoopbackServerOptions, type ValidatedCallback } from './loopback-server.ts';
 export { createLogger, fingerprint, parseLevel, redactSecrets, type Logger, type LogLevel } from './log.ts';
 export { createMemoryStore, openKeychain, type SecretStore } from './secret-store.ts';

@@ -1,62 +1,23 @@
 import type { AuthState, AuthStatus, ErrorInfo, UserProfile } from '../shared/ipc.ts';
-import type { AuthConfig } from './config.ts';
 import { AuthError, toErrorInfo } from './errors.ts';
 import type { HttpClient } from './http.ts';
-import { createLogger, fingerprint, type Logger } from './log.ts';
-import { openProfileStore, type ProfileStore } from './profile-store.ts';
-import type { Opener, ProviderClient, TokenResult } from './provider-client.ts';
+import { createLogger, fingerprint } from './log.ts';
+import { openProfileStore } from './profile-store.ts';
+import type { ProviderClient, TokenResult } from './provider-client.ts';
 import { applyTokens, createRefresher, type SessionData } from './refresh-flight.ts';
 import { acquireRefreshLock, defaultLockDir, refreshLockPath } from './refresh-lock.ts';
 import { openAccessCache } from './access-cache.ts';
 import { createAccessTokens } from './access-tokens.ts';
 import { createRetrySchedule } from './renewal.ts';
-import { backgroundTimers, type Timers } from './timers.ts';
+import { backgroundTimers } from './timers.ts';
 import { keychainAccount, openSessionEntry } from './session-entry.ts';
-import { openKeychain, type SecretStore } from './secret-store.ts';
+import { openKeychain } from './secret-store.ts';
 import { createSignInAttempts } from './sign-in-attempts.ts';
 import { revokeAtLogout, type LogoutResult } from './revocation.ts';
 
-/** One signed-in user of one provider: the access token in memory, the refresh token in the keychain. */
-export interface AuthSession {
-  getState(): AuthState;
-  /** Called on every state change; returns the unsubscribe function. */
-  onStateChange(listener: (state: AuthState) => void): () => void;
-  /** Interactive sign-in through the system browser. A new call cancels a pending one (`login_cancelled`). */
-  login(options?: { timeoutMs?: number }): Promise<AuthState>;
-  cancelLogin(): void;
-  /** Forgets everything local always, then revokes at the provider when it can; `notice` (also the state's error) says when it could not. */
-  logout(): Promise<LogoutResult>;
-  /** A valid access token, refreshed first when it is missing or about to expire. */
-  getAccessToken(): Promise<string>;
-  /** After an API answered 401 for `rejectedToken`: a newer token, with at most one refresh however many callers ask. */
-  refreshAfterUnauthorized(rejectedToken: string): Promise<string>;
-  /** While offline: try to refresh now instead of waiting for the next backoff step (resume, network back); while the keychain is locked: look again. */
-  retryNow(): Promise<void>;
-  /** While the keychain is locked or refuses access: read the stored session again, letting the keychain prompt (`prompt`) or only looking (`check`). */
-  retryKeychain(mode: 'prompt' | 'check'): Promise<AuthState>;
-  /** Resolves once no refresh is running: a rotated refresh token is then in the keychain. */
-  whenIdle(): Promise<void>;
-  close(): Promise<void>;
-}
+import type { AuthSession, AuthSessionDeps } from './auth-session.ts';
 
-export interface AuthSessionDeps {
-  config: AuthConfig;
-  opener: Opener;
-  secretStore?: SecretStore;
-  profileStore?: ProfileStore;
-  provider?: ProviderClient;
-  http?: HttpClient;
-  clock?: () => number;
-  logger?: Logger;
-  timers?: Timers;
-  random?: () => number;
-  /** Where the cross-process lock lives (default `defaultLockDir()`: per user, whatever the data folder). */
-  lockDir?: string;
-  /** A sign-in or sign-out is waiting for another process to finish with the keychain entry. */
-  onLockWait?: () => void;
-  /** Called when the keychain waits on the user (an unlock prompt is open). */
-  onKeychainWaiting?: () => void;
-}
+export type { AuthSession, AuthSessionDeps };
 
 /**
  * Creates the session for `config` and restores a stored one from the
