@@ -52,9 +52,11 @@ export function createStartingSession(): StartingSession {
     retryNow: later('retryNow'),
     retryKeychain: later('retryKeychain'),
     whenIdle: later('whenIdle'),
+    // A quit while the session is still opening waits for it (the shell bounds the wait), so nothing is
+    // still reading the keychain or writing the data folder when the app exits.
     close: async () => {
       closed = true;
-      await real?.close();
+      await (real ?? (await whenReady)).close();
     },
   };
 
@@ -67,7 +69,7 @@ export function createStartingSession(): StartingSession {
     },
     ready(opened) {
       if (closed) {
-        void opened.close();
+        resolveReady(opened);
         return false;
       }
       real = opened;

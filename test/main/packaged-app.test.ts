@@ -72,7 +72,8 @@ describe('a packaged app (electron mocked)', () => {
     expect(page.headers.get('content-security-policy')).not.toContain('evil');
     expect(squatterRequests).toEqual([]);
     electron.module.app.emit('before-quit', { preventDefault: vi.fn() });
-    await expect.poll(() => electron.module.app.quit.mock.calls.length).toBe(1);
+    // The quit waits for the session still opening (the keychain read), then closes it.
+    await expect.poll(() => electron.module.app.quit.mock.calls.length, { timeout: 10_000 }).toBe(1);
   });
 
   it('with no provider in the build, refuses to start with a message naming latchkey.config.json, and never touches the demo port', async () => {

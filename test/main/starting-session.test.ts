@@ -73,11 +73,15 @@ describe('the session while the app opens it', () => {
     expect(starting.session.getState().keychainWaiting).toBeUndefined();
   });
 
-  it('a quit before the session is open closes it when it arrives', async () => {
+  it('a quit before the session is open waits for it and closes it when it arrives', async () => {
     const starting = createStartingSession();
-    await starting.session.close();
+    let closed = false;
+    const closing = starting.session.close().then(() => (closed = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toBe(false);
     const real = fakeSession({ status: 'signed-out' });
     expect(starting.ready(real)).toBe(false);
+    await closing;
     expect(real.close).toHaveBeenCalled();
   });
 });
