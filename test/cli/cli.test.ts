@@ -3,14 +3,13 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, createHttpClient, connectProvider, createLogger, createAuthSession, keychainAccount } from '../../src/core/index.ts';
-import { issuedSecrets, portOf, startTestDemo } from '../helpers/demo.ts';
+import { freePort, issuedSecrets, portOf, startTestDemo } from '../helpers/demo.ts';
 import { demoCliEnv, JWT, ROOT as root, runCli } from '../helpers/cli.ts';
 import { findLeaks, readFolders, type Captured } from '../helpers/leaks.ts';
 
@@ -304,15 +303,3 @@ describe('latchkey CLI', () => {
     expect(findLeaks([...secrets, ...issued], places)).toEqual([]);
   });
 });
-
-/** A port that was free a moment ago (bound to 0, then released), for settings that need a fixed one. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -3,14 +3,13 @@
 // provider never sees a refresh token redeemed twice, and logout stays logout.
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import keytar from 'keytar';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectProvider, createAuthSession, createHttpClient, createLogger, keychainAccount, loadConfig, openKeychain, type HttpClient, type SecretStore } from '../../src/core/index.ts';
-import { startTestDemo } from '../helpers/demo.ts';
+import { freePort, startTestDemo } from '../helpers/demo.ts';
 import { demoCliEnv, JWT, startCli } from '../helpers/cli.ts';
 
 
@@ -181,14 +180,3 @@ describe('refresh token rotation across processes', () => {
     }
   }, 30_000);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

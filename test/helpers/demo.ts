@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Adapter } from 'oidc-provider';
@@ -82,4 +83,16 @@ export function demoEnv(demo: Pick<DemoServers, 'issuer' | 'apiUrl'> & { dataDir
 /** The port an `http://127.0.0.1:<port>` URL listens on. */
 export function portOf(url: string): number {
   return Number(new URL(url).port);
+}
+
+/** A port that was free a moment ago (bound to 0 on 127.0.0.1, then released), for settings that need a fixed one. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

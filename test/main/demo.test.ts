@@ -11,18 +11,11 @@ import { startDemo } from '../../src/demo/index.ts';
 import type { DemoOptions } from '../../src/demo/index.ts';
 import { APP_ORIGIN } from '../../src/shared/constants.ts';
 import { DemoPortTakenError, ensureDemoProvider, probeDemoProvider } from '../../src/main/demo.ts';
-import { portOf, startTestDemo } from '../helpers/demo.ts';
+import { freePort, portOf, startTestDemo } from '../helpers/demo.ts';
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return (server.address() as AddressInfo).port;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  const port = await listen(server);
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('starting the demo provider with the app', () => {
