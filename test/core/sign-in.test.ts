@@ -183,8 +183,11 @@ describe('signIn against the demo provider', () => {
   it('is cancelled by its signal and frees the port', async () => {
     const controller = new AbortController();
     let opened = '';
-    const signIn = provider.signIn({ opener: async (url) => void (opened = url), signal: controller.signal });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    let browserOpened!: () => void;
+    const browserOpening = new Promise<void>((resolve) => (browserOpened = resolve));
+    const signIn = provider.signIn({ opener: async (url) => void ((opened = url), browserOpened()), signal: controller.signal });
+    // Cancel while the browser is out: the listener is up and waiting (not before the redirect pre-flight ends).
+    await browserOpening;
     controller.abort();
     expect((await errorOf(signIn)).code).toBe('login_cancelled');
     expect(await canBind(redirectPortOf(opened))).toBe(true);
