@@ -3,6 +3,9 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Adapter } from 'oidc-provider';
+import { vi } from 'vitest';
+import { keychainAccount, openKeychain } from '../../src/core/index.ts';
+import { DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
 import { FileStore } from '../../src/demo/file-adapter.ts';
 import { startDemo } from '../../src/demo/index.ts';
 import type { DemoOptions, DemoServers } from '../../src/demo/index.ts';
@@ -95,4 +98,21 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * For a test that runs the app's main process (electron mocked) in development against `demo`: no
+ * provider configured, the demo's ports and data folder (whose secret proves the demo is ours), its
+ * own keychain service, and stderr quiet. `vi.unstubAllEnvs()` undoes it.
+ */
+export function stubAppEnvForDemo(demo: Pick<DemoServers, 'issuer' | 'apiUrl'> & { dataDir: string }, keychainService: string): void {
+  for (const name of ['AUTH_DATA_DIR', 'AUTH_ISSUER', 'AUTH0_DOMAIN', 'AUTH_CONFIG']) vi.stubEnv(name, '');
+  for (const [name, value] of Object.entries(demoEnv(demo))) vi.stubEnv(name, value);
+  vi.stubEnv('AUTH_KEYCHAIN_SERVICE', keychainService);
+  vi.stubEnv('LATCHKEY_LOG_LEVEL', 'silent');
+}
+
+/** Removes the keychain entry an app left signed in to `demo` (as a user's app would leave it). */
+export async function forgetDemoSession(demo: Pick<DemoServers, 'issuer'>, keychainService: string): Promise<void> {
+  await (await openKeychain(keychainService)).delete(keychainAccount({ clientId: DEMO_CLIENT_ID, issuer: `${demo.issuer}/` })).catch(() => undefined);
 }

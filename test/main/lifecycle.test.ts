@@ -7,13 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
-import { keychainAccount, openKeychain } from '../../src/core/index.ts';
 import type { AuthState, IpcResult } from '../../src/shared/ipc.ts';
 import { STATE_CHANGED_CHANNEL } from '../../src/shared/ipc.ts';
 import { browserOpener, DEMO_ALICE, launchBrowser } from '../../support/browser.ts';
 import type { Browser } from '../../support/browser.ts';
-import { portOf, startTestDemo } from '../helpers/demo.ts';
+import { forgetDemoSession, startTestDemo, stubAppEnvForDemo } from '../helpers/demo.ts';
 
 // Imported in vi.hoisted so the mock factories close over this one instance, whatever vi.resetModules() does.
 const { electronMock: electron, electronModule, electronStoreModule, invokeFromApp, resetElectronMock } = await vi.hoisted(() => import('../helpers/electron-mock.ts'));
@@ -31,22 +29,14 @@ beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'latchkey-lifecycle-'));
   electron.state.paths = { userData: join(workDir, 'userData'), logs: join(workDir, 'logs') };
   [demo, browser] = await Promise.all([startTestDemo({ accessTokenTtl: 30 }), launchBrowser()]);
-  vi.stubEnv('AUTH_DATA_DIR', '');
-  vi.stubEnv('AUTH_ISSUER', '');
-  vi.stubEnv('AUTH0_DOMAIN', '');
-  vi.stubEnv('AUTH_CONFIG', '');
-  vi.stubEnv('DEMO_IDP_PORT', String(portOf(demo.issuer)));
-  vi.stubEnv('DEMO_API_PORT', String(portOf(demo.apiUrl)));
-  // The app reuses the running demo only when it proves it holds the secret in this data folder.
-  vi.stubEnv('DEMO_DATA_DIR', demo.dataDir);
-  vi.stubEnv('AUTH_KEYCHAIN_SERVICE', keychainService);
-  vi.stubEnv('LATCHKEY_LOG_LEVEL', 'silent');
+  // The app reuses the running demo only when it proves it holds the secret in its data folder.
+  stubAppEnvForDemo(demo, keychainService);
 });
 
 afterAll(async () => {
   vi.unstubAllEnvs();
   // The app quit signed in, as a user would: its keychain entry is left behind on purpose; remove it.
-  if (demo) await (await openKeychain(keychainService)).delete(keychainAccount({ clientId: DEMO_CLIENT_ID, issuer: `${demo.issuer}/` })).catch(() => undefined);
+  if (demo) await forgetDemoSession(demo, keychainService);
   await browser?.close();
   await demo?.close();
   if (workDir) await rm(workDir, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import { DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
 import type { IpcResult } from '../../src/shared/ipc.ts';
 import { browserOpener, DEMO_ALICE, launchBrowser } from '../../support/browser.ts';
 import type { Browser } from '../../support/browser.ts';
-import { demoEnv, startTestDemo } from '../helpers/demo.ts';
+import { forgetDemoSession, startTestDemo, stubAppEnvForDemo } from '../helpers/demo.ts';
 
 const { electronMock: electron, electronModule, electronStoreModule, findMenuItem, invokeFromApp } = await vi.hoisted(() => import('../helpers/electron-mock.ts'));
 vi.mock('electron', () => electronModule());
@@ -30,16 +30,13 @@ beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'latchkey-log-file-'));
   electron.state.paths = { userData: join(workDir, 'userData'), logs: join(workDir, 'logs') };
   [demo, browser] = await Promise.all([startTestDemo({ accessTokenTtl: 30 }), launchBrowser()]);
-  for (const name of ['AUTH_DATA_DIR', 'AUTH_ISSUER', 'AUTH0_DOMAIN', 'AUTH_CONFIG']) vi.stubEnv(name, '');
-  for (const [name, value] of Object.entries(demoEnv(demo))) vi.stubEnv(name, value);
-  vi.stubEnv('AUTH_KEYCHAIN_SERVICE', keychainService);
   // stderr stays quiet; the file still records info and above.
-  vi.stubEnv('LATCHKEY_LOG_LEVEL', 'silent');
+  stubAppEnvForDemo(demo, keychainService);
 });
 
 afterAll(async () => {
   vi.unstubAllEnvs();
-  if (demo) await (await openKeychain(keychainService)).delete(keychainAccount({ clientId: DEMO_CLIENT_ID, issuer: `${demo.issuer}/` })).catch(() => undefined);
+  if (demo) await forgetDemoSession(demo, keychainService);
   await browser?.close();
   await demo?.close();
   if (workDir) await rm(workDir, { recursive: true, force: true });
