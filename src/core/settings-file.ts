@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { AuthError } from './errors.ts';
 
 /** The keys a JSON settings object may carry (camelCase, like AuthConfig). */
-export const FILE_KEYS = ['issuer', 'auth0Domain', 'clientId', 'audience', 'resource', 'scope', 'prompt', 'redirectPort', 'apiBaseUrl', 'caFile', 'postLogoutRedirectUri', 'externalLinks'] as const;
+export const FILE_KEYS = ['issuer', 'auth0Domain', 'clientId', 'audience', 'resource', 'scope', 'prompt', 'dpop', 'redirectPort', 'apiBaseUrl', 'caFile', 'postLogoutRedirectUri', 'externalLinks'] as const;
 export type FileKey = (typeof FILE_KEYS)[number];
 
 const SECRET_FILE_KEYS = ['clientSecret', 'client_secret'];
