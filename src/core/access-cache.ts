@@ -7,6 +7,10 @@ export interface AccessToken {
   value: string;
   refreshedAt: number;
   expiresAt?: number;
+  /** `dpop`: bound to the session's key (RFC 9449), sent as `Authorization: DPoP` with a proof; undefined: bearer. */
+  tokenType?: 'dpop';
+  /** The thumbprint of the key it is bound to. */
+  jkt?: string;
 }
 
 /** True while `access` may still be handed out (see `renewalTimes`); a token without an expiry always may. */
@@ -25,6 +29,8 @@ interface StoredAccess {
   scope: string;
   audience?: string;
   resource?: string;
+  token_type?: 'dpop';
+  jkt?: string;
 }
 
 /**
@@ -79,7 +85,9 @@ export function openAccessCache(deps: {
         const stored = JSON.parse(raw) as Partial<StoredAccess>;
         if (stored.v !== 1 || typeof stored.access_token !== 'string' || typeof stored.expires_at !== 'number' || typeof stored.refreshed_at !== 'number') return undefined;
         if (!issuedForThis(stored)) return undefined;
-        return { value: stored.access_token, refreshedAt: stored.refreshed_at, expiresAt: stored.expires_at };
+        const access: AccessToken = { value: stored.access_token, refreshedAt: stored.refreshed_at, expiresAt: stored.expires_at };
+        if (stored.token_type === 'dpop' && typeof stored.jkt === 'string') Object.assign(access, { tokenType: 'dpop', jkt: stored.jkt });
+        return access;
       } catch {
         return undefined;
       }
@@ -98,6 +106,7 @@ export function openAccessCache(deps: {
         scope: config.scope,
         ...(config.audience !== undefined ? { audience: config.audience } : {}),
         ...(config.resource !== undefined ? { resource: config.resource } : {}),
+        ...(access.tokenType === 'dpop' ? { token_type: 'dpop' as const, jkt: access.jkt } : {}),
       };
       await secretStore.set(account, JSON.stringify(stored)).catch((writeError: unknown) => logger.warn('could not cache the access token', { error: String(writeError) }));
     },

@@ -3,6 +3,8 @@ import type { UserProfile } from '../shared/ipc.ts';
 import { isLoopbackHost, type AuthConfig } from './config.ts';
 import { AuthError } from './errors.ts';
 import { assertDemoIsOurs } from './demo-proof.ts';
+import type { DpopKey } from './dpop.ts';
+import { createProviderDpop } from './dpop-provider.ts';
 import { classifyProviderError, discoveryError, messageOf } from './provider-errors.ts';
 import { assertRedirectAccepted } from './redirect-probe.ts';
 import { createHttpClient, type HttpClient } from './http.ts';
@@ -22,6 +24,8 @@ export interface TokenResult {
   /** Epoch ms, from `expires_in` and the injected clock (taken when the request was sent). */
   expiresAt?: number;
   scope?: string;
+  /** `dpop` when the access token is bound to the session's key (RFC 9449 §5), else `bearer`. */
+  tokenType?: 'dpop' | 'bearer';
   /** From the validated ID token's claims; after sign-in, with UserInfo's over them (see withUserInfo). */
   user?: UserProfile;
 }
@@ -39,6 +43,8 @@ export interface RefreshOptions {
    * sent is spent from then on, whatever those checks say.
    */
   onRotated?: (rotated: RotatedToken) => void;
+  /** The session's DPoP key: the refresh sends a proof with it (a bound refresh token needs one). */
+  dpop?: DpopKey;
 }
 
 export interface SignInOptions {
@@ -46,6 +52,8 @@ export interface SignInOptions {
   /** How long the user has to finish in the browser (default 5 minutes). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Bind the tokens to this key (RFC 9449 §10: `dpop_jkt` in the request, a proof with the code exchange). */
+  dpop?: DpopKey;
 }
 
 export interface ProviderClient {
@@ -55,7 +63,8 @@ export interface ProviderClient {
   readonly metadata: Record<string, unknown>;
   signIn(options: SignInOptions): Promise<TokenResult>;
   refresh(refreshToken: string, options?: RefreshOptions): Promise<TokenResult>;
-  revoke(refreshToken: string): Promise<void>;
+  /** With the session's DPoP key, when the token is bound to it. */
+  revoke(refreshToken: string, dpop?: DpopKey): Promise<void>;
   /** The provider's end-session page for this client, without an ID token; undefined when it has none. */
   endSessionUrl(): string | undefined;
   redirectUriFor(port: number): string;
@@ -90,9 +99,10 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
   const rotations = new Map<string, (rotated: RotatedToken) => void>();
   if (config.usesDemoProvider && config.demoDataDir) await assertDemoIsOurs(config.issuer, config.demoDataDir, http.fetch);
   let configuration: oidc.Configuration;
+  const dpop = createProviderDpop(() => configuration);
   try {
     configuration = await oidc.discovery(issuerUrl, config.clientId, { token_endpoint_auth_method: 'none' }, oidc.None(), {
-      [oidc.customFetch]: fetchReportingRotation(http.fetch, rotations, logger),
+      [oidc.customFetch]: dpop.wrapFetch(fetchReportingRotation(http.fetch, rotations, logger), () => configuration.serverMetadata().revocation_endpoint),
       execute: loopbackHttp ? [oidc.allowInsecureRequests] : [],
     });
   } catch (error) {
@@ -109,7 +119,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
   });
 
   const toTokenResult = (response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, sentAt: number): TokenResult => {
-    const result: TokenResult = { accessToken: response.access_token };
+    const result: TokenResult = { accessToken: response.access_token, tokenType: response.token_type === 'dpop' ? 'dpop' : 'bearer' };
     if (response.refresh_token) result.refreshToken = response.refresh_token;
     if (response.id_token) result.idToken = response.id_token;
     if (typeof response.expires_in === 'number') result.expiresAt = sentAt + response.expires_in * 1000;
@@ -119,13 +129,14 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
     return result;
   };
 
-  const exchangeCode = async (callback: ValidatedCallback, checks: { state: string; nonce: string; verifier: string }): Promise<TokenResult> => {
+  const exchangeCode = async (callback: ValidatedCallback, checks: { state: string; nonce: string; verifier: string }, key: DpopKey | undefined): Promise<TokenResult> => {
     const sentAt = clock();
     const response = await oidc.authorizationCodeGrant(
       configuration,
       callbackUrlOf(callback),
       { pkceCodeVerifier: checks.verifier, expectedState: checks.state, expectedNonce: checks.nonce, idTokenExpected: true },
       config.resource !== undefined ? { resource: config.resource } : undefined,
+      key ? { DPoP: dpop.handleFor(key) } : undefined,
     );
     return toTokenResult(response, sentAt);
   };
@@ -135,7 +146,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
     metadata,
     redirectUriFor,
 
-    async signIn({ opener, timeoutMs, signal }: SignInOptions): Promise<TokenResult> {
+    async signIn({ opener, timeoutMs, signal, dpop: key }: SignInOptions): Promise<TokenResult> {
       throwIfCancelled(signal);
       const verifier = oidc.randomPKCECodeVerifier();
       const state = oidc.randomState();
@@ -162,6 +173,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
           state,
           nonce,
           ...(config.prompt !== undefined ? { prompt: config.prompt } : {}),
+          ...(key ? { dpop_jkt: key.jkt } : {}),
           ...audienceParameters(),
         });
         logger?.info('sign-in started', { port: server.port, state: fingerprint(state) });
@@ -170,7 +182,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
         await Promise.race([openBrowser(opener, authorizationUrl.href), callbackArrival]);
         const callback = await callbackArrival;
         const tokens = await untilCancelled(
-          exchangeCode(callback, { state, nonce, verifier }).catch((error: unknown) => {
+          exchangeCode(callback, { state, nonce, verifier }, key).catch((error: unknown) => {
             throw classifyProviderError(error, { operation: 'sign-in' });
           }),
           signal,
@@ -179,7 +191,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
           tokens.user = await withUserInfo(tokens.user, tokens.accessToken, {
             config,
             endpoint: typeof metadata.userinfo_endpoint === 'string' ? metadata.userinfo_endpoint : undefined,
-            fetchClaims: async (accessToken) => ({ ...(await oidc.fetchUserInfo(configuration, accessToken, oidc.skipSubjectCheck)) }),
+            fetchClaims: async (accessToken) => ({ ...(await oidc.fetchUserInfo(configuration, accessToken, oidc.skipSubjectCheck, key ? { DPoP: dpop.handleFor(key) } : undefined)) }),
             logger,
           });
         }
@@ -199,7 +211,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       const sentAt = clock();
       if (options.onRotated) rotations.set(refreshToken, options.onRotated);
       try {
-        const response = await oidc.refreshTokenGrant(configuration, refreshToken, audienceParameters());
+        const response = await oidc.refreshTokenGrant(configuration, refreshToken, audienceParameters(), options.dpop ? { DPoP: dpop.handleFor(options.dpop) } : undefined);
         logger?.debug('refreshed', { refreshToken: fingerprint(refreshToken), rotated: response.refresh_token !== undefined && response.refresh_token !== refreshToken });
         return toTokenResult(response, sentAt);
       } catch (error) {
@@ -209,12 +221,15 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       }
     },
 
-    async revoke(refreshToken: string): Promise<void> {
+    async revoke(refreshToken: string, key?: DpopKey): Promise<void> {
       if (typeof metadata.revocation_endpoint !== 'string') return;
+      if (key) dpop.proveRevocation(refreshToken, key);
       try {
         await oidc.tokenRevocation(configuration, refreshToken, { token_type_hint: 'refresh_token' });
       } catch (error) {
         throw classifyProviderError(error, { operation: 'revocation' });
+      } finally {
+        dpop.forget(refreshToken);
       }
     },
 

@@ -1,5 +1,7 @@
 import type { UserProfile } from '../shared/ipc.ts';
 import { isUsable, type AccessCache, type AccessToken } from './access-cache.ts';
+import type { DpopKey } from './dpop.ts';
+import { adoptStoredDpopKey, boundAccess } from './dpop-session.ts';
 import { AuthError } from './errors.ts';
 import { fingerprint, type Logger } from './log.ts';
 import type { ProfileStore } from './profile-store.ts';
@@ -13,13 +15,15 @@ export interface SessionData {
   scope?: string;
   access?: AccessToken;
   user?: UserProfile;
+  /** The session's DPoP key (RFC 9449) when its tokens are bound; also in the keychain entry. */
+  dpop?: DpopKey;
   /** The entry generation (see RefreshLock) this process last read or wrote the keychain entry at; undefined = re-read it. */
   knownGeneration?: string;
 }
 
 /** Takes what a token response carries into `data` (a refresh may omit the refresh token or the scope). The ID token is not kept: nothing needs it once validated (logout names the client by client_id). */
 export function applyTokens(data: SessionData, result: TokenResult, now: number): void {
-  data.access = { value: result.accessToken, refreshedAt: now };
+  data.access = { value: result.accessToken, refreshedAt: now, ...boundAccess(result, data.dpop) };
   if (result.expiresAt !== undefined) data.access.expiresAt = result.expiresAt;
   if (result.refreshToken) data.refreshToken = result.refreshToken;
   if (result.scope) data.scope = result.scope;
@@ -146,11 +150,11 @@ export function createRefresher(deps: RefresherDeps): Refresher {
         if (storing || rotated.refreshToken === token) return;
         data.refreshToken = rotated.refreshToken;
         if (rotated.scope) data.scope = rotated.scope;
-        storing = entry.write(rotated.refreshToken, sub, data.scope);
+        storing = entry.write(rotated.refreshToken, sub, data.scope, data.dpop?.toStored());
       };
       let result: TokenResult;
       try {
-        result = await client.refresh(token, { onRotated: store });
+        result = await client.refresh(token, { onRotated: store, ...(data.dpop ? { dpop: data.dpop } : {}) });
       } catch (refreshError) {
         // Deleted while still holding the lock, so a newer session another process stores next is never touched.
         if (refreshError instanceof AuthError && refreshError.code === 'session_ended') await Promise.all([entry.remove(), deps.accessCache.remove()]);
@@ -185,6 +189,7 @@ export function createRefresher(deps: RefresherDeps): Refresher {
     const stored = await entry.read();
     if (!stored) throw new AuthError('signed_out', 'You were signed out in another Latchkey window — sign in again.');
     if (stored.refresh_token === data.refreshToken) return;
+    data.dpop = await adoptStoredDpopKey(data.dpop, stored.dpop_key);
     logger.info('using the refresh token another process stored', { refresh: fingerprint(stored.refresh_token) });
     data.refreshToken = stored.refresh_token;
     if (stored.scope) data.scope = stored.scope;
@@ -194,7 +199,7 @@ export function createRefresher(deps: RefresherDeps): Refresher {
   /** The shared access token, when it is usable and newer than ours. */
   const adoptCachedAccess = async (): Promise<boolean> => {
     const cached = await deps.accessCache.read();
-    if (!cached || cached.value === data.access?.value || !isUsable(cached, deps.clock())) return false;
+    if (!cached || cached.value === data.access?.value || !isUsable(cached, deps.clock()) || cached.jkt !== data.dpop?.jkt) return false;
     if ((cached.expiresAt ?? Infinity) <= (data.access?.expiresAt ?? 0)) return false;
     logger.info('using the access token another process refreshed', { access: fingerprint(cached.value) });
     data.access = cached;

@@ -3,6 +3,7 @@ import type { KeychainPlace, UserProfile } from '../shared/ipc.ts';
 import type { AuthConfig } from './config.ts';
 import { AuthError, toErrorInfo } from './errors.ts';
 import type { Logger } from './log.ts';
+import { parseStoredDpopKey, type StoredDpopKey } from './dpop.ts';
 import type { ProfileStore } from './profile-store.ts';
 import { announceEntryChange } from './refresh-lock.ts';
 import { KEYCHAIN_LOCKED_MESSAGE, KEYCHAIN_REFUSED_MESSAGE, type ReadOptions, type SecretStore } from './secret-store.ts';
@@ -18,6 +19,8 @@ export interface StoredSession {
   client_id: string;
   sub: string;
   scope?: string;
+  /** The session's DPoP private key (RFC 9449), when its tokens are bound: it lives and dies with the refresh token. */
+  dpop_key?: StoredDpopKey;
 }
 
 /** The keychain account of a session: one entry per issuer and client. */
@@ -39,6 +42,12 @@ export function parseStoredSession(raw: string): StoredSession | undefined {
     ) {
       const entry: StoredSession = { v: 1, refresh_token: value.refresh_token, issuer: value.issuer, client_id: value.client_id, sub: value.sub };
       if (typeof value.scope === 'string') entry.scope = value.scope;
+      if (value.dpop_key !== undefined) {
+        // A bound refresh token without its key is worthless: the entry is not usable.
+        const key = parseStoredDpopKey(value.dpop_key);
+        if (!key) return undefined;
+        entry.dpop_key = key;
+      }
       return entry;
     }
   } catch {
@@ -84,7 +93,7 @@ export interface SessionEntry {
    * Stores the entry; if the keychain fails now, the session carries on in memory only and `onDegraded` is called —
    * unless the keychain is locked: then the entry is written once it is unlocked (the next `read`).
    */
-  write(refreshToken: string, sub: string, scope: string | undefined): Promise<void>;
+  write(refreshToken: string, sub: string, scope: string | undefined, dpopKey?: StoredDpopKey): Promise<void>;
   /** Rejects with `keychain_locked` when a sign-in now could not be stored (the keychain is locked), before the browser opens. */
   assertWritable(): Promise<void>;
   /** Deletes the entry and the cached profile (best effort: failures are logged). */
@@ -111,9 +120,10 @@ export function openSessionEntry(deps: {
       ? undefined
       : { code: 'keychain_unavailable', message: secretStore.reason ?? 'No OS keychain is available, so your session is kept in memory only and won’t survive a restart.' };
 
-  const serialize = (refreshToken: string, sub: string, scope: string | undefined): string => {
+  const serialize = (refreshToken: string, sub: string, scope: string | undefined, dpopKey: StoredDpopKey | undefined): string => {
     const entry: StoredSession = { v: 1, refresh_token: refreshToken, issuer: config.issuer, client_id: config.clientId, sub };
     if (scope) entry.scope = scope;
+    if (dpopKey) entry.dpop_key = dpopKey;
     return JSON.stringify(entry);
   };
 
@@ -226,9 +236,9 @@ export function openSessionEntry(deps: {
       }
     },
 
-    async write(refreshToken, sub, scope) {
+    async write(refreshToken, sub, scope, dpopKey) {
       if (keychain === 'memory-only' && secretStore.kind === 'os') return;
-      const serialized = serialize(refreshToken, sub, scope);
+      const serialized = serialize(refreshToken, sub, scope, dpopKey);
       try {
         await secretStore.set(account, serialized);
         unstored = undefined;

@@ -14,6 +14,9 @@ import { keychainAccount, openSessionEntry } from './session-entry.ts';
 import { openKeychain } from './secret-store.ts';
 import { createSignInAttempts } from './sign-in-attempts.ts';
 import { revokeAtLogout, type LogoutResult } from './revocation.ts';
+import { chooseTokenBinding, createDpopKey, importDpopKey, type DpopKey } from './dpop.ts';
+import { usableWithKey } from './dpop-session.ts';
+import { createRequestHeaders } from './request-headers.ts';
 
 import type { AuthSession, AuthSessionDeps } from './auth-session.ts';
 
@@ -147,14 +150,14 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     onFailed: classify,
   });
 
-  const accessTokens = createAccessTokens({ data, refresher, retries, clock, readShared: () => (entry.shared ? accessCache.read() : Promise.resolve(undefined)), offlineMessage: () => error?.message });
+  const accessTokens = createAccessTokens({ data, refresher, retries, clock, readShared: async () => (entry.shared ? usableWithKey(await accessCache.read(), data.dpop) : undefined), offlineMessage: () => error?.message });
 
   const cancelLogin = () => attempts.cancel('Sign-in was cancelled.');
 
   const lockEntry = () => acquireRefreshLock(lockPath, { logger, ...(deps.onLockWait ? { onWait: deps.onLockWait } : {}) });
 
   /** Stores a completed sign-in as the session, under the lock, and ends the session it replaces at the provider. */
-  const adoptSignIn = async (result: TokenResult & { refreshToken: string }): Promise<void> => {
+  const adoptSignIn = async (result: TokenResult & { refreshToken: string }, key: DpopKey | undefined): Promise<void> => {
     const signedInUser: UserProfile = result.user ?? { sub: '' };
     await refresher.whenIdle();
     retries.cancel();
@@ -162,12 +165,15 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     // Under the lock, never without it: a refresh in another process must not store its rotated token over this new session.
     const lock = await lockEntry();
     const replaced = data.refreshToken;
+    const replacedKey = data.dpop;
     try {
       delete data.scope;
+      if (key) data.dpop = key;
+      else delete data.dpop;
       applyTokens(data, result, clock());
       data.user = signedInUser;
       data.knownGeneration = lock.announceChange();
-      await entry.write(result.refreshToken, signedInUser.sub, data.scope);
+      await entry.write(result.refreshToken, signedInUser.sub, data.scope, key?.toStored());
       if (data.access && entry.shared) await accessCache.write(data.access);
     } finally {
       await lock.release();
@@ -181,7 +187,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     if (replaced && replaced !== result.refreshToken) {
       // The session this sign-in replaces is of no use any more: end it at the provider too (best effort).
       const revocation = getProvider()
-        .then((client) => client.revoke(replaced))
+        .then((client) => client.revoke(replaced, replacedKey))
         .catch((revokeError: unknown) => logger.warn('could not revoke the replaced session', { error: String(revokeError) }))
         .finally(() => revocations.delete(revocation));
       revocations.add(revocation);
@@ -198,9 +204,12 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     emit();
 
     try {
-      const signingIn = getProvider().then((client) => {
+      let key: DpopKey | undefined;
+      const signingIn = getProvider().then(async (client) => {
         attempt.signal.throwIfAborted();
-        return client.signIn({ opener, signal: attempt.signal, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
+        // RFC 9449: a new key for each sign-in, made before the browser opens (its thumbprint goes in the request).
+        key = chooseTokenBinding(config.dpop, client.metadata, config.issuer) === 'dpop' ? await createDpopKey() : undefined;
+        return client.signIn({ opener, signal: attempt.signal, ...(key ? { dpop: key } : {}), ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
       });
       const result = await attempt.race(signingIn);
       if (!attempt.isCurrent()) throw new AuthError('login_cancelled', 'A new sign-in was started; this one was cancelled.');
@@ -210,7 +219,10 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
           'The provider signed you in but issued no refresh token, so the session cannot be kept. Allow offline access for this application at the provider (Auth0: enable "Allow Offline Access" on the API).',
         );
       }
-      await adoptSignIn({ ...result, refreshToken: result.refreshToken });
+      if (config.dpop === 'required' && result.tokenType !== 'dpop') {
+        throw new AuthError('provider_error', `DPoP is required (AUTH_DPOP=required) but the provider at ${config.issuer} answered the sign-in with unbound (${result.tokenType ?? 'bearer'}) tokens. Enable DPoP for this application at the provider, or set AUTH_DPOP=auto.`);
+      }
+      await adoptSignIn({ ...result, refreshToken: result.refreshToken }, key);
       attempts.finish(attempt);
       status = 'signed-in';
       error = undefined;
@@ -234,13 +246,13 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     if (entry.outOfReach) throw entry.outOfReach;
     cancelLogin();
     await refresher.whenIdle();
-    const tokens = new Set<string>();
-    if (data.refreshToken) tokens.add(data.refreshToken);
+    const tokens = new Map<string, DpopKey | undefined>();
+    if (data.refreshToken) tokens.set(data.refreshToken, data.dpop);
     // Waits for a refresh running in another process: it stores its rotated token first, so that is the token deleted and revoked here.
     const lock = await lockEntry();
     try {
       const stored = await entry.read().catch(() => null);
-      if (stored) tokens.add(stored.refresh_token);
+      if (stored && !tokens.has(stored.refresh_token)) tokens.set(stored.refresh_token, stored.dpop_key ? await importDpopKey(stored.dpop_key).catch(() => undefined) : undefined);
       lock.announceChange();
       await Promise.all([entry.remove(), accessCache.remove()]);
       forgetLocally(undefined);
@@ -270,6 +282,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     if (found.stored) {
       data.refreshToken = found.stored.refresh_token;
       if (found.stored.scope) data.scope = found.stored.scope;
+      if (found.stored.dpop_key) data.dpop = await importDpopKey(found.stored.dpop_key);
     }
     if (found.user) {
       data.user = found.user;
@@ -331,6 +344,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     cancelLogin,
     logout,
     getAccessToken: inReach(accessTokens.get),
+    requestHeaders: createRequestHeaders({ apiBaseUrl: config.apiBaseUrl, data, getAccessToken: inReach(accessTokens.get), clock }),
     refreshAfterUnauthorized: inReach(accessTokens.afterUnauthorized),
     retryNow,
     retryKeychain,

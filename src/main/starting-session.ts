@@ -31,7 +31,7 @@ export function createStartingSession(): StartingSession {
     for (const listener of listeners.keys()) listener(state);
   };
   const later =
-    <K extends 'login' | 'logout' | 'getAccessToken' | 'refreshAfterUnauthorized' | 'retryNow' | 'retryKeychain' | 'whenIdle'>(method: K) =>
+    <K extends 'login' | 'logout' | 'getAccessToken' | 'requestHeaders' | 'refreshAfterUnauthorized' | 'retryNow' | 'retryKeychain' | 'whenIdle'>(method: K) =>
     async (...args: Parameters<AuthSession[K]>): Promise<Awaited<ReturnType<AuthSession[K]>>> =>
       ((await whenReady)[method] as (...a: Parameters<AuthSession[K]>) => Promise<Awaited<ReturnType<AuthSession[K]>>>)(...args);
 
@@ -48,6 +48,7 @@ export function createStartingSession(): StartingSession {
     cancelLogin: () => real?.cancelLogin(),
     logout: later('logout'),
     getAccessToken: later('getAccessToken'),
+    requestHeaders: later('requestHeaders'),
     refreshAfterUnauthorized: later('refreshAfterUnauthorized'),
     retryNow: later('retryNow'),
     retryKeychain: later('retryKeychain'),

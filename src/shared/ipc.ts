@@ -36,6 +36,19 @@ export interface AuthState {
   accessToken?: { refreshedAt: number; expiresAt?: number };
 }
 
+/** One API call the caller is about to make: its method and full URL; `nonce` when the API's 401 asked for one (RFC 9449 §9). */
+export interface ApiRequest {
+  method: string;
+  url: string;
+  nonce?: string;
+}
+
+/** The headers that call needs: `Authorization` (`Bearer …` or `DPoP …`) and, for a bound token, the `DPoP` proof. */
+export interface ApiRequestHeaders {
+  Authorization: string;
+  DPoP?: string;
+}
+
 export interface AppConfigInfo {
   apiBaseUrl: string;
   issuer: string;
@@ -57,6 +70,11 @@ export interface InvokeChannels {
   /** After the API answered 401 for `rejectedToken`: a newer token, refreshing at most once however many callers ask. */
   'auth:refresh-access-token': (rejectedToken: string) => Promise<string>;
   /**
+   * The headers for one API call (RFC 9449 §7.1): the renderer never holds the DPoP key, only a proof for this
+   * method and URL. Only for URLs under the configured API.
+   */
+  'auth:request-headers': (request: ApiRequest) => Promise<ApiRequestHeaders>;
+  /**
    * While the keychain is locked or refuses access: read the stored session again. `prompt` lets the keychain ask
    * the user to unlock it (the "Unlock and retry" button); `check` only looks (window focus, resume), so a dismissed
    * prompt is not shown again and again.
@@ -75,6 +93,7 @@ export const INVOKE_CHANNELS = Object.keys({
   'auth:logout': 0,
   'auth:get-access-token': 0,
   'auth:refresh-access-token': 0,
+  'auth:request-headers': 0,
   'auth:retry-keychain': 0,
   'app:get-config': 0,
 } satisfies Record<InvokeChannel, 0>) as InvokeChannel[];

@@ -23,6 +23,7 @@ function fakeSession(overrides: Partial<AuthSession> = {}) {
     cancelLogin: vi.fn(),
     logout: vi.fn(async (): Promise<LogoutResult> => ({ endSessionUrl: 'http://127.0.0.1:4400/session/end?client_id=x', revoked: true, revocation: 'revoked' })),
     getAccessToken: vi.fn(async () => 'access-1'),
+    requestHeaders: vi.fn(async () => ({ Authorization: 'Bearer access-1' })),
     refreshAfterUnauthorized: vi.fn(async () => 'access-2'),
     retryNow: vi.fn(async () => undefined),
     retryKeychain: vi.fn(async () => SIGNED_IN),

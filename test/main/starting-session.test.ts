@@ -18,6 +18,7 @@ function fakeSession(state: AuthState): AuthSession & { emit(state: AuthState): 
     cancelLogin: vi.fn(),
     logout: vi.fn(async () => ({ revocation: 'revoked' }) as never),
     getAccessToken: vi.fn(async () => 'access-token'),
+    requestHeaders: vi.fn(async () => ({ Authorization: 'Bearer access-token' })),
     refreshAfterUnauthorized: vi.fn(async (rejected: string) => `newer-than-${rejected}`),
     retryNow: vi.fn(async () => undefined),
     retryKeychain: vi.fn(async () => state),

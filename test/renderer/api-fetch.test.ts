@@ -34,13 +34,18 @@ describe('apiFetch (bearer, one refresh after 401)', () => {
     accepted = 'fresh-token';
   });
 
-  const auth = (current: string, renewed: string | Error) => ({
-    getAccessToken: vi.fn(async () => current),
-    refreshAccessToken: vi.fn(async (_rejected: string) => {
-      if (renewed instanceof Error) throw renewed;
-      return renewed;
-    }),
-  });
+  /** main's side, bearer: the headers carry the current token; a refresh makes the renewed one current. */
+  const auth = (current: string, renewed: string | Error) => {
+    let token = current;
+    return {
+      requestHeaders: vi.fn(async (_request: { method: string; url: string; nonce?: string }) => ({ Authorization: `Bearer ${token}` })),
+      refreshAccessToken: vi.fn(async (_rejected: string) => {
+        if (renewed instanceof Error) throw renewed;
+        token = renewed;
+        return renewed;
+      }),
+    };
+  };
 
   it('sends the access token as a Bearer credential and does not refresh when it is accepted', async () => {
     const api = auth('fresh-token', 'unused');
