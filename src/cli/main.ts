@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, toErrorInfo, createLogger } from '../core/index.ts';
 import type { AuthConfig } from '../core/index.ts';
-import { loginCommand, logoutCommand, statusCommand, tokenCommand } from './commands.ts';
+import { headersCommand, loginCommand, logoutCommand, statusCommand, tokenCommand } from './commands.ts';
 import type { CliIo, CommandContext } from './context.ts';
 import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
 
@@ -18,7 +18,9 @@ Commands:
   login [--timeout SECONDS]  Sign in through the browser ($BROWSER, else the system's default)
   status [--json]            Show whether a session is stored (exit 0), not (exit 1), or locked away (exit 2)
   token [--refresh]          Print a valid access token (the one all processes share while it is fresh;
-                             with --refresh, a newer one)
+                             with --refresh, a newer one; a DPoP-bound one needs a proof: see headers)
+  headers [--method M] URL   Print the headers one call to the API needs, one "Name: value" line each
+                             (Authorization, and DPoP for a bound token): curl -H @<(latchkey headers URL) URL
   logout                     Revoke the session at the provider and forget it here
   doctor                     Check the configuration against the provider, with fixes
 
@@ -30,20 +32,23 @@ or the OS keychain is missing or locked (the session is kept) · 3 provider unre
 
 Configuration (environment, else the JSON file AUTH_CONFIG or config.json in the data folder; no issuer → the demo provider):
   AUTH_ISSUER or AUTH0_DOMAIN, AUTH_CLIENT_ID, AUTH_AUDIENCE, AUTH_RESOURCE, AUTH_SCOPE,
-  AUTH_REDIRECT_PORT, API_BASE_URL, AUTH_CA_FILE, AUTH_KEYCHAIN_SERVICE, AUTH_DATA_DIR, LATCHKEY_LOG_LEVEL;
+  AUTH_REDIRECT_PORT, AUTH_DPOP (auto|required|off), API_BASE_URL, AUTH_CA_FILE, AUTH_KEYCHAIN_SERVICE, AUTH_DATA_DIR, LATCHKEY_LOG_LEVEL;
   HTTPS_PROXY / HTTP_PROXY (http://USER:PASSWORD@host:port for a proxy that asks for a sign-in), NO_PROXY`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 interface Command {
   options: Options;
-  run(context: CommandContext, values: Record<string, string | boolean | undefined>): Promise<ExitCode>;
+  run(context: CommandContext, values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<ExitCode>;
+  /** Takes positional arguments (the URL of `headers`). */
+  positionals?: true;
 }
 
 const COMMANDS: Record<string, Command> = {
   login: { options: { timeout: { type: 'string' } }, run: loginCommand },
   status: { options: { json: { type: 'boolean' } }, run: statusCommand },
   token: { options: { refresh: { type: 'boolean' } }, run: tokenCommand },
+  headers: { options: { method: { type: 'string' } }, run: headersCommand, positionals: true },
   logout: { options: {}, run: logoutCommand },
   // Loaded only when asked for: it needs the protocol and HTTP libraries, which `token` usually does not.
   doctor: { options: {}, run: async (context) => (await import('./doctor.ts')).doctorCommand(context) },
@@ -64,8 +69,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
   }
 
   let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+    ({ values, positionals } = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: command.positionals === true }));
   } catch (error) {
     io.stderr(`${(error as Error).message.split('\n')[0]}`);
     io.stderr(`Run \`latchkey --help\` for the options of "${name}".`);
@@ -87,7 +93,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
   // Log lines are for debugging (LATCHKEY_LOG_LEVEL=info|debug); problems are reported as plain lines.
   const logger = createLogger(io.env.LATCHKEY_LOG_LEVEL ? {} : { level: 'silent' });
   try {
-    return await command.run({ config, io, logger }, values);
+    return await command.run({ config, io, logger }, values, positionals);
   } catch (error) {
     for (const line of toErrorInfo(error).message.split('\n')) io.stderr(line);
     return exitCodeFor(error);

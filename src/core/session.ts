@@ -64,7 +64,10 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     const shown = error ?? entry.notice;
     if (shown) state.error = { ...shown };
     const { access } = data;
-    if (access) state.accessToken = access.expiresAt === undefined ? { refreshedAt: access.refreshedAt } : { refreshedAt: access.refreshedAt, expiresAt: access.expiresAt };
+    if (access) {
+      state.accessToken = access.expiresAt === undefined ? { refreshedAt: access.refreshedAt } : { refreshedAt: access.refreshedAt, expiresAt: access.expiresAt };
+      if (access.tokenType === 'dpop') state.accessToken.dpop = true;
+    }
     return state;
   };
 

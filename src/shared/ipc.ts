@@ -32,8 +32,8 @@ export interface AuthState {
   keychain?: KeychainPlace;
   /** While starting: the keychain is waiting on the user (an unlock prompt is open). */
   keychainWaiting?: true;
-  /** When the current access token was obtained and when it expires (epoch ms). Never the token itself. */
-  accessToken?: { refreshedAt: number; expiresAt?: number };
+  /** When the current access token was obtained and when it expires (epoch ms), and `dpop` when it is bound to this installation's key (RFC 9449). Never the token itself. */
+  accessToken?: { refreshedAt: number; expiresAt?: number; dpop?: true };
 }
 
 /** One API call the caller is about to make: its method and full URL; `nonce` when the API's 401 asked for one (RFC 9449 §9). */
