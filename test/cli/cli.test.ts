@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, createHttpClient, connectProvider, createLogger, createAuthSession, keychainAccount } from '../../src/core/index.ts';
 import { freePort, issuedSecrets, portOf, startTestDemo } from '../helpers/demo.ts';
 import { demoCliEnv, JWT, ROOT as root, runCli } from '../helpers/cli.ts';
+import { statusWithToken } from '../helpers/api-call.ts';
 import { findLeaks, readFolders, type Captured } from '../helpers/leaks.ts';
 
 // Short enough to expire within the test, long enough that a token a process prints is still good when
@@ -59,7 +60,7 @@ describe('latchkey CLI', () => {
 
   async function apiStatus(token: string): Promise<number> {
     secrets.add(token);
-    return (await fetch(`${demo.apiUrl}/me`, { headers: { authorization: `Bearer ${token}` } })).status;
+    return statusWithToken(`${demo.apiUrl}/me`, token, { service, account: keychainAccount(config()) });
   }
 
   async function withProvider<T>(use: (provider: Awaited<ReturnType<typeof connectProvider>>) => Promise<T>): Promise<T> {

@@ -10,6 +10,7 @@ import keytar from 'keytar';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectProvider, createAuthSession, createHttpClient, createLogger, keychainAccount, loadConfig, openKeychain, type HttpClient, type SecretStore } from '../../src/core/index.ts';
 import { freePort, startTestDemo } from '../helpers/demo.ts';
+import { statusWithToken } from '../helpers/api-call.ts';
 import { demoCliEnv, JWT, startCli } from '../helpers/cli.ts';
 
 
@@ -51,7 +52,7 @@ describe('refresh token rotation across processes', () => {
   }
 
   async function apiStatus(token: string): Promise<number> {
-    return (await fetch(`${demo.apiUrl}/me`, { headers: { authorization: `Bearer ${token}` } })).status;
+    return statusWithToken(`${demo.apiUrl}/me`, token, { service, account: keychainAccount(config()) });
   }
 
   async function refreshWorks(refreshToken: string): Promise<boolean> {

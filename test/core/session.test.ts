@@ -12,6 +12,7 @@ import { createHttpClient } from '../../src/core/http.ts';
 import { createLogger } from '../../src/core/log.ts';
 import { connectProvider } from '../../src/core/provider-client.ts';
 import { keychainAccount } from '../../src/core/session-entry.ts';
+import { statusWithToken } from '../helpers/api-call.ts';
 import { createAuthSession, type AuthSession } from '../../src/core/session.ts';
 import { browserOpener, DEMO_ALICE, launchBrowser, type Browser } from '../../support/browser.ts';
 import { issuedSecrets, startTestDemo } from '../helpers/demo.ts';
@@ -78,10 +79,10 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
     return { config, session };
   }
 
-  async function callApi(token: string) {
+  /** The API's answer to `token`, sent as its holder would (a proof with the session's stored key when it is DPoP-bound). */
+  async function callApi(token: string, config: AuthConfig = shared.config) {
     seenSecrets.add(token);
-    const response = await fetch(`${demo.apiUrl}/me`, { headers: { authorization: `Bearer ${token}` } });
-    return response.status;
+    return statusWithToken(`${demo.apiUrl}/me`, token, { service: config.keychainService, account: keychainAccount(config) });
   }
 
   const expiry = () => new Promise((resolve) => setTimeout(resolve, ACCESS_TOKEN_TTL_S * 1000 + 100));
@@ -93,7 +94,16 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
     const { config, session } = shared;
     expect(session.getState()).toMatchObject({ status: 'signed-in', keychain: 'os', user: { name: 'Alice Liddell', email: 'alice@example.com' } });
     const entry = await storedEntry(config);
-    expect(entry).toEqual({ v: 1, refresh_token: expect.any(String), issuer: config.issuer, client_id: DEMO_CLIENT_ID, sub: session.getState().user!.sub, scope: expect.stringContaining('offline_access') });
+    expect(entry).toEqual({
+      v: 1,
+      refresh_token: expect.any(String),
+      issuer: config.issuer,
+      client_id: DEMO_CLIENT_ID,
+      sub: session.getState().user!.sub,
+      scope: expect.stringContaining('offline_access'),
+      // The demo offers DPoP, so under `auto` the session's private key is stored with its refresh token.
+      dpop_key: { kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), d: expect.any(String) },
+    });
     expect(await callApi(await session.getAccessToken())).toBe(200);
   });
 
