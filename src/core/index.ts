@@ -5,6 +5,8 @@
 //   sign-in flow      provider-client.ts (PKCE, state, nonce, code exchange, refresh, revoke; persist-first hook)
 //                     loopback-server.ts (the 127.0.0.1 redirect listener), callback-pages.ts, redirect-probe.ts,
 //                     userinfo.ts · provider-errors.ts / provider-answers.ts (what a failure means) · revocation.ts
+//   DPoP (RFC 9449)   dpop.ts (the session's key, proofs, nonces, whether a provider gets it) · dpop-provider.ts (token
+//                     endpoint and revocation proofs) · dpop-session.ts (the session's hooks) · request-headers.ts (one API call's headers)
 //   the session       auth-session.ts (its API) · session.ts (state machine, login/logout) → access-tokens.ts
 //                     (fresh, shared via access-cache.ts, or refresh) → refresh-flight.ts (single-flight, lock,
 //                     redeem, store) · renewal.ts (margins, backoff) · sign-in-attempts.ts
@@ -37,3 +39,4 @@ export { probeRedirectUri, redirectRefusedMessage, SUGGESTED_REDIRECT_PORT, type
 export { createAuthSession, type AuthSession, type AuthSessionDeps } from './session.ts';
 export type { LogoutResult, RevocationOutcome } from './revocation.ts';
 export { assertDemoIsOurs, probeDemoProvider, type DemoProbe } from './demo-proof.ts';
+export { createDpopKey, createDpopProof, importDpopKey, parseStoredDpopKey, type DpopKey, type StoredDpopKey } from './dpop.ts';
