@@ -12,7 +12,7 @@ import { loadConfig, createHttpClient, connectProvider, createLogger, createAuth
 import { freePort, issuedSecrets, portOf, startTestDemo } from '../helpers/demo.ts';
 import { demoCliEnv, JWT, ROOT as root, runCli } from '../helpers/cli.ts';
 import { statusWithToken } from '../helpers/api-call.ts';
-import { findLeaks, readFolders, type Captured } from '../helpers/leaks.ts';
+import { entrySecrets, findLeaks, readFolders, type Captured } from '../helpers/leaks.ts';
 
 // Short enough to expire within the test, long enough that a token a process prints is still good when
 // the test takes it to the API on a loaded machine (it is handed out until 2 s before expiry).
@@ -53,9 +53,8 @@ describe('latchkey CLI', () => {
   async function storedRefreshToken(): Promise<string | null> {
     const raw = await keytar.getPassword(service, keychainAccount(config()));
     if (raw === null) return null;
-    const token = (JSON.parse(raw) as { refresh_token: string }).refresh_token;
-    secrets.add(token);
-    return token;
+    for (const secret of entrySecrets(raw)) secrets.add(secret);
+    return (JSON.parse(raw) as { refresh_token: string }).refresh_token;
   }
 
   async function apiStatus(token: string): Promise<number> {
