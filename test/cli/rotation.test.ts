@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import keytar from 'keytar';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connectProvider, createAuthSession, createHttpClient, createLogger, keychainAccount, loadConfig, openKeychain, type HttpClient, type SecretStore } from '../../src/core/index.ts';
+import { connectProvider, createAuthSession, createHttpClient, createLogger, importDpopKey, keychainAccount, loadConfig, openKeychain, type HttpClient, type SecretStore, type StoredDpopKey } from '../../src/core/index.ts';
 import { freePort, startTestDemo } from '../helpers/demo.ts';
 import { statusWithToken } from '../helpers/api-call.ts';
 import { demoCliEnv, JWT, startCli } from '../helpers/cli.ts';
@@ -55,11 +55,12 @@ describe('refresh token rotation across processes', () => {
     return statusWithToken(`${demo.apiUrl}/me`, token, { service, account: keychainAccount(config()) });
   }
 
-  async function refreshWorks(refreshToken: string): Promise<boolean> {
+  /** Whether the provider still redeems `refreshToken` for whoever holds it and its DPoP key (as stored with it). */
+  async function refreshWorks(refreshToken: string, key: StoredDpopKey | undefined): Promise<boolean> {
     const http = createHttpClient();
     try {
       const provider = await connectProvider(config(), { http });
-      await provider.refresh(refreshToken);
+      await provider.refresh(refreshToken, key ? { dpop: await importDpopKey(key) } : {});
       return true;
     } catch {
       return false;
@@ -140,13 +141,17 @@ describe('refresh token rotation across processes', () => {
 
   it('a logout while another process’s refresh is held up 7 s at the provider leaves nobody signed in and no usable refresh token', async () => {
     const stored: string[] = [];
+    const storedKeys: (StoredDpopKey | undefined)[] = [];
     const keychain = await openKeychain(service);
     const refreshAccount = keychainAccount(config());
     const recording: SecretStore = {
       ...keychain,
       kind: keychain.kind,
       set: async (account, secret) => {
-        if (account === refreshAccount) stored.push(JSON.parse(secret).refresh_token);
+        if (account === refreshAccount) {
+          stored.push(JSON.parse(secret).refresh_token);
+          storedKeys.push(JSON.parse(secret).dpop_key);
+        }
         return keychain.set(account, secret);
       },
     };
@@ -173,7 +178,8 @@ describe('refresh token rotation across processes', () => {
       expect((await cli(['status'])).code).toBe(1);
       await expect(app.refreshAfterUnauthorized(token)).rejects.toMatchObject({ code: 'signed_out' });
       expect(app.getState().status).toBe('signed-out');
-      expect(await refreshWorks(stored[0]!)).toBe(false);
+      expect(storedKeys[0]).toBeDefined();
+      expect(await refreshWorks(stored[0]!, storedKeys[0])).toBe(false);
       expect(demo.stats.reuseDetected).toBe(0);
     } finally {
       await app.close();

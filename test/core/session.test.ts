@@ -13,6 +13,7 @@ import { createLogger } from '../../src/core/log.ts';
 import { connectProvider } from '../../src/core/provider-client.ts';
 import { keychainAccount } from '../../src/core/session-entry.ts';
 import { statusWithToken } from '../helpers/api-call.ts';
+import { importDpopKey, type StoredDpopKey } from '../../src/core/dpop.ts';
 import { createAuthSession, type AuthSession } from '../../src/core/session.ts';
 import { browserOpener, DEMO_ALICE, launchBrowser, type Browser } from '../../support/browser.ts';
 import { issuedSecrets, startTestDemo } from '../helpers/demo.ts';
@@ -65,7 +66,7 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
   async function storedEntry(config: AuthConfig) {
     const raw = await keytar.getPassword(config.keychainService, keychainAccount(config));
     if (raw === null) return null;
-    const entry = JSON.parse(raw) as { refresh_token: string };
+    const entry = JSON.parse(raw) as { refresh_token: string; dpop_key?: StoredDpopKey };
     seenSecrets.add(entry.refresh_token);
     return entry;
   }
@@ -210,7 +211,7 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
 
   it('logout revokes at the provider, which then refuses the old refresh token, and forgets everything local', async () => {
     const { config, session } = await signedInSession();
-    const refreshToken = (await storedEntry(config))!.refresh_token;
+    const { refresh_token: refreshToken, dpop_key: key } = (await storedEntry(config))!;
     const { endSessionUrl } = await session.logout();
     expect(new URL(endSessionUrl as string).searchParams.get('client_id')).toBe(config.clientId);
     expect(endSessionUrl).not.toMatch(/id_token_hint=/);
@@ -219,7 +220,8 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
     const http = createHttpClient();
     try {
       const provider = await connectProvider(config, { http });
-      await expect(provider.refresh(refreshToken)).rejects.toMatchObject({ code: 'session_ended' });
+      // Refused even to the holder of its DPoP key: revoked, not merely bound.
+      await expect(provider.refresh(refreshToken, key ? { dpop: await importDpopKey(key) } : {})).rejects.toMatchObject({ code: 'session_ended' });
     } finally {
       await http.close();
     }

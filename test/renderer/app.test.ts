@@ -47,6 +47,8 @@ let keyring: PrivateKeyring | undefined;
 let wireSession: (next: AuthSession) => void;
 const endSessionOpened: string[] = [];
 const apiStatuses: number[] = [];
+/** The credentials each API call from the page carried: its Authorization scheme, and whether a DPoP proof came with it. */
+const apiCredentials: { scheme: string; proof: boolean }[] = [];
 
 /** The core's clock. From the browser sign-in on it stands still, so the core keeps handing out a token the API already considers expired: the API's 401 is then what triggers the refresh. */
 let frozenAt: number | undefined;
@@ -168,6 +170,11 @@ beforeAll(async () => {
   page = await context.newPage();
   await page.exposeFunction('__latchkeyInvoke', (channel: InvokeChannel, args: unknown[]) => ipc.invoke(channel, args));
   await page.addInitScript({ content: bridgeScript });
+  page.on('request', (request) => {
+    if (request.url() !== `${config.apiBaseUrl.replace(/\/$/, '')}/me` || request.method() !== 'GET') return;
+    const headers = request.headers();
+    apiCredentials.push({ scheme: (headers.authorization ?? '').split(' ')[0] ?? '', proof: typeof headers.dpop === 'string' && headers.dpop.split('.').length === 3 });
+  });
   page.on('response', (response) => {
     if (response.url() === `${config.apiBaseUrl.replace(/\/$/, '')}/me` && response.request().method() === 'GET') apiStatuses.push(response.status());
   });
@@ -223,8 +230,11 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
 
     await page.click('#call-api');
     await expect.poll(() => page.locator('#api-status').textContent()).toBe('200 OK');
-    const body = JSON.parse((await page.locator('#api-body').textContent()) as string) as { sub: string; claims: { exp: number } };
+    const body = JSON.parse((await page.locator('#api-body').textContent()) as string) as { sub: string; claims: { exp: number; cnf?: { jkt?: string } } };
     expect(body.sub).toBe('alice');
+    // The demo binds tokens (DPoP under auto): the page sent the bound token with a proof main made for that one call.
+    expect(body.claims.cnf?.jkt).toEqual(expect.any(String));
+    expect(apiCredentials.at(-1)).toEqual({ scheme: 'DPoP', proof: true });
     await screenshot('api-result');
     const refreshesBefore = demo.stats.tokenRequestsByGrant.refresh_token ?? 0;
 
