@@ -1,11 +1,11 @@
 // DPoP-bound sessions (RFC 9449) end to end with the real parts: the demo provider (a stock
 // oidc-provider with its DPoP feature) and the demo API on loopback, Chromium completing the
 // sign-in form, gnome-keyring through keytar.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { calculateJwkThumbprint, decodeJwt } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, importJWK, SignJWT } from 'jose';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
@@ -145,6 +145,31 @@ describe('DPoP-bound sessions with the demo provider, Chromium and the OS keycha
     const forged = { authorization: headers.Authorization, dpop: await createDpopProof(otherKey, { method: 'GET', url, accessToken: headers.Authorization.slice(5) }) };
     expect((await fetch(url, { headers: forged })).status).toBe(401);
     await expect(shared.session.requestHeaders({ method: 'GET', url: `${demo.issuer}/me` })).rejects.toMatchObject({ code: 'invalid_argument' });
+  });
+
+  it('the API checks every part of a proof made with the right key: method, URL, token hash, age; and refuses a proof carrying the private key', async () => {
+    const url = `${demo.apiUrl}/me`;
+    const stored = (await storedEntry(shared.config))!.dpop_key!;
+    const key = await importDpopKey(stored);
+    const token = await shared.session.getAccessToken();
+    secrets.add(token);
+    const send = async (proof: string) => {
+      const response = await fetch(url, { headers: { authorization: `DPoP ${token}`, dpop: proof } });
+      return `${response.status} ${response.headers.get('www-authenticate') ?? ''}`;
+    };
+    expect(await send(await createDpopProof(key, { method: 'GET', url, accessToken: token }))).toMatch(/^200/);
+    expect(await send(await createDpopProof(key, { method: 'POST', url, accessToken: token }))).toMatch(/^401 .*\(htm\)/);
+    expect(await send(await createDpopProof(key, { method: 'GET', url: `${demo.apiUrl}/other`, accessToken: token }))).toMatch(/^401 .*\(htu\)/);
+    expect(await send(await createDpopProof(key, { method: 'GET', url, accessToken: `${token}x` }))).toMatch(/^401 .*\(ath\)/);
+    expect(await send(await createDpopProof(key, { method: 'GET', url }))).toMatch(/^401 .*\(ath\)/);
+    expect(await send(await createDpopProof(key, { method: 'GET', url, accessToken: token }, Date.now() - 5 * 60_000))).toMatch(/^401 .*\(iat\)/);
+    const ath = createHash('sha256').update(token).digest('base64url');
+    const leaky = await new SignJWT({ htm: 'GET', htu: url, ath, jti: randomUUID() })
+      .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: { ...stored } })
+      .setIssuedAt()
+      .sign(await importJWK(stored, 'ES256'));
+    // (jose refuses a private key in the header before the API looks at it.)
+    expect(await send(leaky)).toMatch(/^401 DPoP error="invalid_dpop_proof"/);
   });
 
   it('the stored refresh token, redeemed without the key or with another key, is refused by the provider; the session still works', async () => {

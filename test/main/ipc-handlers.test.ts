@@ -111,6 +111,17 @@ describe('IPC handlers (electron mocked)', () => {
     expect(session.refreshAfterUnauthorized).not.toHaveBeenCalled();
   });
 
+  it('passes requestHeaders only { method, url } (and a nonce); anything else is refused before the session sees it', async () => {
+    const { invoke, session } = setUp();
+    expect(await invoke('auth:request-headers', [{ method: 'GET', url: 'http://127.0.0.1:4401/me' }])).toEqual({ ok: true, value: { Authorization: 'Bearer access-1' } });
+    expect(await invoke('auth:request-headers', [{ method: 'GET', url: 'http://127.0.0.1:4401/me', nonce: 'n-1' }])).toMatchObject({ ok: true });
+    expect(session.requestHeaders).toHaveBeenNthCalledWith(2, { method: 'GET', url: 'http://127.0.0.1:4401/me', nonce: 'n-1' });
+    for (const args of [[], ['http://127.0.0.1:4401/me'], [{ url: 'http://127.0.0.1:4401/me' }], [{ method: 'GET', url: 42 }], [{ method: 'GET', url: 'x', key: 'd' }], [{ method: 'GET', url: 'x', nonce: '' }], [{ method: 'GET', url: 'x'.repeat(9000) }], [{ method: 'GET', url: 'x' }, 'extra']]) {
+      expect(await invoke('auth:request-headers', args)).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
+    }
+    expect(session.requestHeaders).toHaveBeenCalledTimes(2);
+  });
+
   it("passes retryKeychain only 'prompt' or 'check'", async () => {
     const { invoke, session } = setUp();
     expect(await invoke('auth:retry-keychain', ['prompt'])).toMatchObject({ ok: true });

@@ -373,6 +373,7 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
       'logout',
       'onStateChange',
       'refreshAccessToken',
+      'requestHeaders',
       'retryKeychain',
     ]);
     const ran = await page.evaluate(`(async () => {
