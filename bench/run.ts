@@ -236,7 +236,7 @@ try {
     // RFC 9449: the same forced refresh, DPoP-bound session against bearer session, interleaved in one run.
     dpop_ratio: round2(median(viaSession) / median(viaBearerSession)),
   };
-  const dpop = { proof_ms: round2(await measureProofCost(1000, median) * 1000) / 1000, nonce };
+  const dpop = { proof_ms: Math.round((await measureProofCost(1000, median)) * 1000) / 1000, nonce };
 
   // ---- coalesce: many callers, one rejected token ------------------------------------------------
   // Each repetition times one caller alone, then CALLERS callers at once, so the ratio is side by side.

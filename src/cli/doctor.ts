@@ -5,6 +5,7 @@ import type { CommandContext } from './context.ts';
 import { networkChecks } from './doctor-network.ts';
 import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
 import { redirectAcceptedCheck, refreshGrantCheck } from './doctor-interop.ts';
+import { dpopCheck } from './doctor-dpop.ts';
 
 import type { Check, Outcome } from './doctor-check.ts';
 
@@ -51,7 +52,7 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
     await http.close();
   }
 
-  if (provider) checks.push(...metadataChecks(provider.metadata));
+  if (provider) checks.push(...metadataChecks(provider.metadata), dpopCheck(config, provider.metadata));
   checks.push(await redirectCheck(config.redirectPort, config.issuer));
   if (provider) checks.push(await redirectAcceptedCheck(config, provider.metadata, io.env));
 

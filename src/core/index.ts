@@ -39,4 +39,4 @@ export { probeRedirectUri, redirectRefusedMessage, SUGGESTED_REDIRECT_PORT, type
 export { createAuthSession, type AuthSession, type AuthSessionDeps } from './session.ts';
 export type { LogoutResult, RevocationOutcome } from './revocation.ts';
 export { assertDemoIsOurs, probeDemoProvider, type DemoProbe } from './demo-proof.ts';
-export { createDpopKey, createDpopProof, importDpopKey, parseStoredDpopKey, type DpopKey, type StoredDpopKey } from './dpop.ts';
+export { chooseTokenBinding, createDpopKey, createDpopProof, importDpopKey, parseStoredDpopKey, type DpopKey, type StoredDpopKey } from './dpop.ts';

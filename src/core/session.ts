@@ -14,8 +14,8 @@ import { keychainAccount, openSessionEntry } from './session-entry.ts';
 import { openKeychain } from './secret-store.ts';
 import { createSignInAttempts } from './sign-in-attempts.ts';
 import { revokeAtLogout, type LogoutResult } from './revocation.ts';
-import { chooseTokenBinding, createDpopKey, importDpopKey, type DpopKey } from './dpop.ts';
-import { usableWithKey } from './dpop-session.ts';
+import type { DpopKey } from './dpop.ts';
+import { assertBoundAsRequired, keyForSignIn, loadStoredDpopKey, usableWithKey } from './dpop-session.ts';
 import { createRequestHeaders } from './request-headers.ts';
 
 import type { AuthSession, AuthSessionDeps } from './auth-session.ts';
@@ -210,8 +210,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       let key: DpopKey | undefined;
       const signingIn = getProvider().then(async (client) => {
         attempt.signal.throwIfAborted();
-        // RFC 9449: a new key for each sign-in, made before the browser opens (its thumbprint goes in the request).
-        key = chooseTokenBinding(config.dpop, client.metadata, config.issuer) === 'dpop' ? await createDpopKey() : undefined;
+        key = await keyForSignIn(config, client.metadata);
         return client.signIn({ opener, signal: attempt.signal, ...(key ? { dpop: key } : {}), ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
       });
       const result = await attempt.race(signingIn);
@@ -222,9 +221,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
           'The provider signed you in but issued no refresh token, so the session cannot be kept. Allow offline access for this application at the provider (Auth0: enable "Allow Offline Access" on the API).',
         );
       }
-      if (config.dpop === 'required' && result.tokenType !== 'dpop') {
-        throw new AuthError('provider_error', `DPoP is required (AUTH_DPOP=required) but the provider at ${config.issuer} answered the sign-in with unbound (${result.tokenType ?? 'bearer'}) tokens. Enable DPoP for this application at the provider, or set AUTH_DPOP=auto.`);
-      }
+      assertBoundAsRequired(config, result);
       await adoptSignIn({ ...result, refreshToken: result.refreshToken }, key);
       attempts.finish(attempt);
       status = 'signed-in';
@@ -255,7 +252,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     const lock = await lockEntry();
     try {
       const stored = await entry.read().catch(() => null);
-      if (stored && !tokens.has(stored.refresh_token)) tokens.set(stored.refresh_token, stored.dpop_key ? await importDpopKey(stored.dpop_key).catch(() => undefined) : undefined);
+      if (stored && !tokens.has(stored.refresh_token)) tokens.set(stored.refresh_token, await loadStoredDpopKey(stored.dpop_key, logger));
       lock.announceChange();
       await Promise.all([entry.remove(), accessCache.remove()]);
       forgetLocally(undefined);
@@ -285,7 +282,8 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     if (found.stored) {
       data.refreshToken = found.stored.refresh_token;
       if (found.stored.scope) data.scope = found.stored.scope;
-      if (found.stored.dpop_key) data.dpop = await importDpopKey(found.stored.dpop_key);
+      const key = await loadStoredDpopKey(found.stored.dpop_key, logger);
+      if (key) data.dpop = key;
     }
     if (found.user) {
       data.user = found.user;
