@@ -212,7 +212,7 @@ describe('latchkey CLI', () => {
     expect(await apiStatus(back.stdout.trim())).toBe(200);
   });
 
-  it('doctor checks discovery, PKCE S256, the refresh grant, revocation and the redirect URI', async () => {
+  it('doctor checks discovery, PKCE S256, the refresh grant, revocation, DPoP and the redirect URI', async () => {
     const doctor = await cli(['doctor']);
     expect(doctor.code, doctor.stdout).toBe(0);
     expect(doctor.stdout).toMatch(/✓ Discovery/);
@@ -224,9 +224,11 @@ describe('latchkey CLI', () => {
     expect(doctor.stdout).toMatch(/✓ Redirect URI: http:\/\/127\.0\.0\.1:PORT\/callback/);
     // Asked at the authorization endpoint with a random port, as a sign-in would use: the demo accepts any port (RFC 8252 §7.3).
     expect(doctor.stdout).toMatch(/^✓ Redirect URI accepted: .* accepts http:\/\/127\.0\.0\.1:\d+\/callback \(a random port, as each sign-in uses\)$/m);
+    expect(doctor.stdout).toMatch(/^✓ DPoP: offered \(ES256\): sessions are bound to a key of this installation \(AUTH_DPOP=auto\)$/m);
     const port = await freePort();
-    const fixed = await cli(['doctor'], { AUTH_REDIRECT_PORT: String(port) });
+    const fixed = await cli(['doctor'], { AUTH_REDIRECT_PORT: String(port), AUTH_DPOP: 'off' });
     expect(fixed.stdout).toContain(`✓ Redirect URI: http://127.0.0.1:${port}/callback`);
+    expect(fixed.stdout).toMatch(/^✓ DPoP: off \(AUTH_DPOP=off\): bearer tokens$/m);
   });
 
   it('doctor tells an Auth0 user to fix the port and what to register as Allowed Callback URLs', async () => {
