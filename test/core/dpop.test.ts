@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { calculateJwkThumbprint, decodeJwt, importJWK, SignJWT } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, importJWK, SignJWT } from 'jose';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
@@ -13,6 +13,7 @@ import { loadConfig, type AuthConfig } from '../../src/core/config.ts';
 import { createDpopKey, createDpopProof, importDpopKey, type StoredDpopKey } from '../../src/core/dpop.ts';
 import { createLogger } from '../../src/core/log.ts';
 import type { Opener } from '../../src/core/provider-client.ts';
+import { createHttpClient, type HttpClient } from '../../src/core/http.ts';
 import { keychainAccount } from '../../src/core/session-entry.ts';
 import { createAuthSession, type AuthSession } from '../../src/core/session.ts';
 import { apiFetch } from '../../src/renderer/api-fetch.ts';
@@ -43,6 +44,7 @@ describe('DPoP-bound sessions with the demo provider, Chromium and the OS keycha
 
   afterAll(async () => {
     await Promise.all(sessions.map((session) => session.close()));
+    await Promise.all(transports.map((transport) => transport.close()));
     for (const config of configs) await keytar.deletePassword(config.keychainService, keychainAccount(config)).catch(() => false);
     await browser?.close();
     await demo?.close();
@@ -67,8 +69,22 @@ describe('DPoP-bound sessions with the demo provider, Chromium and the OS keycha
     return config;
   }
 
-  async function newSession(config: AuthConfig, opener: Opener = browserOpener(browser, DEMO_ALICE)) {
-    const session = await createAuthSession({ config, opener, logger });
+  /** Every request the core sent to the provider: path, and the DPoP proof's claims when one came with it. */
+  const providerRequests: { path: string; proof?: { htm?: string; htu?: string; jwk?: unknown } }[] = [];
+  const transports: HttpClient[] = [];
+  function recordingHttp(): HttpClient {
+    const real = createHttpClient();
+    transports.push(real);
+    const recorded = (async (input: string | URL, init?: RequestInit) => {
+      const proof = new Headers(init?.headers).get('dpop');
+      providerRequests.push({ path: new URL(String(input)).pathname, ...(proof ? { proof: { ...decodeJwt(proof), jwk: decodeProtectedHeader(proof).jwk } } : {}) });
+      return real.fetch(input, init);
+    }) as typeof fetch;
+    return { ...real, fetch: recorded };
+  }
+
+  async function newSession(config: AuthConfig, opener: Opener = browserOpener(browser, DEMO_ALICE), http?: HttpClient) {
+    const session = await createAuthSession({ config, opener, logger, ...(http ? { http } : {}) });
     sessions.push(session);
     return session;
   }
@@ -111,10 +127,15 @@ describe('DPoP-bound sessions with the demo provider, Chromium and the OS keycha
 
   it('under auto, a sign-in and a refresh give tokens bound to the key stored with the session (cnf.jkt = its thumbprint)', async () => {
     const config = configFor(demo);
-    const session = await newSession(config);
+    const opener = browserOpener(browser, DEMO_ALICE);
+    const http = recordingHttp();
+    const session = await newSession(config, opener, http);
     await session.login({ timeoutMs: 30_000 });
     shared = { config, session };
     const thumbprint = await storedThumbprint(config);
+    // RFC 9449 §10: the authorization request names the key, so the code itself is bound.
+    expect(new URL(opener.urls.at(-1) as string).searchParams.get('dpop_jkt')).toBe(thumbprint);
+    await opener.close();
     const first = await session.getAccessToken();
     expect(boundTo(first)).toBe(thumbprint);
     expect(session.getState().accessToken?.dpop).toBe(true);
@@ -125,6 +146,13 @@ describe('DPoP-bound sessions with the demo provider, Chromium and the OS keycha
     const answer = await callApi(session);
     expect(answer.status).toBe(200);
     expect(((await answer.json()) as { claims: { cnf?: { jkt?: string } } }).claims.cnf?.jkt).toBe(thumbprint);
+    // The code exchange and the refresh each carried a proof for the token endpoint, signed with the stored key.
+    const tokenProofs = providerRequests.filter((request) => request.path === '/token').map((request) => request.proof);
+    expect(tokenProofs).toHaveLength(2);
+    for (const proof of tokenProofs) {
+      expect(proof).toMatchObject({ htm: 'POST', htu: `${demo.issuer}/token` });
+      expect(await calculateJwkThumbprint(proof!.jwk as Parameters<typeof calculateJwkThumbprint>[0])).toBe(thumbprint);
+    }
   });
 
   it('requestHeaders gives a DPoP proof for one call; the API refuses that proof replayed, and the bound token sent as Bearer', async () => {
@@ -190,7 +218,7 @@ describe('DPoP-bound sessions with the demo provider, Chromium and the OS keycha
     const { config } = shared;
     const thumbprint = await storedThumbprint(config);
     await shared.session.close();
-    const restarted = await newSession(config);
+    const restarted = await newSession(config, undefined, recordingHttp());
     expect(restarted.getState()).toMatchObject({ status: 'signed-in' });
     expect((await callApi(restarted)).status).toBe(200);
     const refreshed = await restarted.refreshAfterUnauthorized(await restarted.getAccessToken());
@@ -221,8 +249,13 @@ describe('DPoP-bound sessions with the demo provider, Chromium and the OS keycha
     const after = (await storedEntry(config))!;
     expect(after.dpop_key!.x).not.toBe(before.x);
     expect(boundTo(await session.getAccessToken())).toBe(await storedThumbprint(config));
+    const revocationsBefore = providerRequests.filter((request) => request.path === '/token/revocation').length;
     await session.logout();
     expect(await keytar.getPassword(config.keychainService, keychainAccount(config))).toBeNull();
+    // The revocation carried a proof with the session's key too.
+    const revocations = providerRequests.filter((request) => request.path === '/token/revocation').slice(revocationsBefore);
+    expect(revocations.length).toBeGreaterThanOrEqual(1);
+    for (const { proof } of revocations) expect(proof).toMatchObject({ htm: 'POST', htu: `${demo.issuer}/token/revocation` });
     expect(await redeemDirectly(config, after.refresh_token, after.dpop_key)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   });
 
