@@ -226,7 +226,7 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     expect(await page.locator('#user-name').textContent()).toBe('Alice Liddell');
     expect(await page.locator('#user-email').textContent()).toBe('alice@example.com');
     expect(await page.locator('#avatar').isVisible()).toBe(true);
-    expect(await page.locator('#token-line').textContent()).toMatch(/^Access token refreshed \d\d:\d\d:\d\d, expires \d\d:\d\d:\d\d$/);
+    expect(await page.locator('#token-line').textContent()).toMatch(/^Access token refreshed \d\d:\d\d:\d\d, expires \d\d:\d\d:\d\d · bound to this computer \(DPoP\)$/);
     expect(await page.locator('#announcer').textContent()).toBe('Signed in as Alice Liddell.');
     await screenshot('signed-in');
 
