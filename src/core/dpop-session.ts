@@ -10,9 +10,10 @@ export async function keyForSignIn(config: Pick<AuthConfig, 'dpop' | 'issuer'>, 
   return chooseTokenBinding(config.dpop, metadata, config.issuer) === 'dpop' ? createDpopKey() : undefined;
 }
 
-/** Under `required`, a sign-in answered with unbound tokens is refused, saying so. */
-export function assertBoundAsRequired(config: Pick<AuthConfig, 'dpop' | 'issuer'>, result: Pick<TokenResult, 'tokenType'>): void {
+/** Under `required`, a sign-in answered with unbound tokens is refused, saying so; `discard` ends them at the provider first. */
+export function assertBoundAsRequired(config: Pick<AuthConfig, 'dpop' | 'issuer'>, result: Pick<TokenResult, 'tokenType'>, discard: () => void): void {
   if (config.dpop !== 'required' || result.tokenType === 'dpop') return;
+  discard();
   throw new AuthError(
     'provider_error',
     `DPoP is required (AUTH_DPOP=required) but the provider at ${config.issuer} answered the sign-in with unbound (${result.tokenType ?? 'bearer'}) tokens. Enable DPoP for this application at the provider, or set AUTH_DPOP=auto.`,

@@ -187,14 +187,16 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       logger.warn('could not cache the profile', { error: String(profileError) });
     }
     logger.info('signed in', { sub: signedInUser.sub, refresh: fingerprint(result.refreshToken) });
-    if (replaced && replaced !== result.refreshToken) {
-      // The session this sign-in replaces is of no use any more: end it at the provider too (best effort).
-      const revocation = getProvider()
-        .then((client) => client.revoke(replaced, replacedKey))
-        .catch((revokeError: unknown) => logger.warn('could not revoke the replaced session', { error: String(revokeError) }))
-        .finally(() => revocations.delete(revocation));
-      revocations.add(revocation);
-    }
+    // The session this sign-in replaces is of no use any more: end it at the provider too (best effort).
+    if (replaced && replaced !== result.refreshToken) revokeInBackground(replaced, replacedKey, 'the replaced session');
+  };
+
+  const revokeInBackground = (token: string, key: DpopKey | undefined, what: string): void => {
+    const revocation = getProvider()
+      .then((client) => client.revoke(token, key))
+      .catch((revokeError: unknown) => logger.warn(`could not revoke ${what}`, { error: String(revokeError) }))
+      .finally(() => revocations.delete(revocation));
+    revocations.add(revocation);
   };
 
   const login = async (options: { timeoutMs?: number } = {}): Promise<AuthState> => {
@@ -221,8 +223,9 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
           'The provider signed you in but issued no refresh token, so the session cannot be kept. Allow offline access for this application at the provider (Auth0: enable "Allow Offline Access" on the API).',
         );
       }
-      assertBoundAsRequired(config, result);
-      await adoptSignIn({ ...result, refreshToken: result.refreshToken }, key);
+      const { refreshToken } = result;
+      assertBoundAsRequired(config, result, () => revokeInBackground(refreshToken, key, 'the refused unbound session'));
+      await adoptSignIn({ ...result, refreshToken }, key);
       attempts.finish(attempt);
       status = 'signed-in';
       error = undefined;
