@@ -1,6 +1,6 @@
 import type { ApiRequest, ApiRequestHeaders } from '../shared/ipc.ts';
-import type { SessionData } from './refresh-flight.ts';
-import { createDpopNonces, createDpopProof } from './dpop.ts';
+import type { AccessToken } from './access-cache.ts';
+import { createDpopNonces, createDpopProof, type DpopKey } from './dpop.ts';
 import { AuthError } from './errors.ts';
 
 /**
@@ -14,7 +14,8 @@ import { AuthError } from './errors.ts';
  */
 export function createRequestHeaders(deps: {
   apiBaseUrl: string;
-  data: SessionData;
+  /** What the session holds now: its access token (and how it is bound) and its DPoP key. */
+  held(): { access?: AccessToken | undefined; dpop?: DpopKey | undefined };
   getAccessToken(): Promise<string>;
   clock(): number;
 }): (request: ApiRequest) => Promise<ApiRequestHeaders> {
@@ -24,7 +25,7 @@ export function createRequestHeaders(deps: {
     const method = assertMethod(request.method);
     if (request.nonce !== undefined) nonces.remember(url.href, request.nonce);
     const token = await deps.getAccessToken();
-    const { access, dpop } = deps.data;
+    const { access, dpop } = deps.held();
     if (access?.value !== token || access.tokenType !== 'dpop' || !dpop || access.jkt !== dpop.jkt) return { Authorization: `Bearer ${token}` };
     const nonce = nonces.get(url.href);
     const proof = await createDpopProof(dpop, { method, url: url.href, accessToken: token, ...(nonce !== undefined ? { nonce } : {}) }, deps.clock());

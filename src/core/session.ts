@@ -348,7 +348,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     cancelLogin,
     logout,
     getAccessToken: inReach(accessTokens.get),
-    requestHeaders: createRequestHeaders({ apiBaseUrl: config.apiBaseUrl, data, getAccessToken: inReach(accessTokens.get), clock }),
+    requestHeaders: createRequestHeaders({ apiBaseUrl: config.apiBaseUrl, held: () => data, getAccessToken: inReach(accessTokens.get), clock }),
     refreshAfterUnauthorized: inReach(accessTokens.afterUnauthorized),
     retryNow,
     retryKeychain,
