@@ -5,10 +5,7 @@ import type { CommandContext } from './context.ts';
 import { networkChecks } from './doctor-network.ts';
 import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
 import { redirectAcceptedCheck, refreshGrantCheck } from './doctor-interop.ts';
-
 import type { Check, Outcome } from './doctor-check.ts';
-
-export type { Check } from './doctor-check.ts';
 
 const MARK: Record<Outcome, string> = { pass: '✓', warn: '!', fail: '✗' };
 const SUGGESTED_PORT = 53682;
