@@ -15,25 +15,23 @@
 //                     http.ts (undici, timeouts) → proxy.ts (env / OS proxy routes), tls.ts (trust store,
 //                     certificate errors) · clock-skew.ts · log.ts (redacting logger)
 // The IPC contract the app exposes is src/shared/ipc.ts; error codes are src/shared/errors.ts.
-export { loadConfig, defaultDataDir, isLoopbackHost, type AuthConfig, type LoadConfigOptions } from './config.ts';
+export { loadConfig, isLoopbackHost, type AuthConfig } from './config.ts';
 export { readBuildSettings, BUILD_SETTINGS_FILE } from './settings-file.ts';
-export { AuthError, toErrorInfo, type AuthErrorCode } from './errors.ts';
-export type { ErrorCode, ErrorInfo } from '../shared/errors.ts';
-export { createHttpClient, type HttpClient, type HttpClientOptions } from './http.ts';
-export { displayProxy, type ProxyResolver, type ProxyRoute, type RoutePlan } from './proxy.ts';
-export { certificateUntrusted, type TlsReport } from './tls.ts';
+export { AuthError, toErrorInfo } from './errors.ts';
+export type { ErrorCode } from '../shared/errors.ts';
+export { createHttpClient, type HttpClient } from './http.ts';
+export { displayProxy, type ProxyResolver, type RoutePlan } from './proxy.ts';
+export { certificateUntrusted } from './tls.ts';
 export { clockSkewFromDate, describeSkew, REPORTED_SKEW_MS } from './clock-skew.ts';
-export { connectProvider, type Opener, type ProviderClient, type ProviderDeps, type RefreshOptions, type RotatedToken, type SignInOptions, type TokenResult } from './provider-client.ts';
-export { startLoopbackServer, redirectUriFor, DEFAULT_SIGN_IN_TIMEOUT_MS, type LoopbackServer, type LoopbackServerOptions, type ValidatedCallback } from './loopback-server.ts';
-export { createLogger, fingerprint, parseLevel, redactSecrets, type Logger, type LogLevel } from './log.ts';
-export { createMemoryStore, openKeychain, type SecretStore } from './secret-store.ts';
-export { createSecretServiceProbe, openDbusConnection, type DbusCall, type DbusConnection, type EntryLock, type SecretServiceProbe } from './secret-service.ts';
-export { createMemoryProfileStore, openProfileStore, type CachedProfile, type ProfileStore } from './profile-store.ts';
-export { acquireRefreshLock, announceEntryChange, assertPrivateFolder, defaultLockDir, refreshLockPath, withRefreshLock, type RefreshLock, type RefreshLockOptions } from './refresh-lock.ts';
-export { keychainAccount, parseStoredSession, type StoredSession } from './session-entry.ts';
-export { renewalTimes, retryDelayMs } from './renewal.ts';
-export { realTimers, type Timers } from './timers.ts';
-export { probeRedirectUri, redirectRefusedMessage, SUGGESTED_REDIRECT_PORT, type RedirectProbe } from './redirect-probe.ts';
-export { createAuthSession, type AuthSession, type AuthSessionDeps } from './session.ts';
-export type { LogoutResult, RevocationOutcome } from './revocation.ts';
-export { assertDemoIsOurs, probeDemoProvider, type DemoProbe } from './demo-proof.ts';
+export { connectProvider, type Opener, type ProviderClient } from './provider-client.ts';
+export { redirectUriFor } from './loopback-server.ts';
+export { createLogger, parseLevel, type Logger } from './log.ts';
+export { openKeychain, type SecretStore } from './secret-store.ts';
+export { openProfileStore } from './profile-store.ts';
+export { assertPrivateFolder, defaultLockDir } from './refresh-lock.ts';
+export { keychainAccount } from './session-entry.ts';
+export { probeRedirectUri, redirectRefusedMessage } from './redirect-probe.ts';
+export { createAuthSession } from './session.ts';
+export type { AuthSession, AuthSessionDeps } from './auth-session.ts';
+export type { LogoutResult } from './revocation.ts';
+export { probeDemoProvider } from './demo-proof.ts';

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import Conf from 'conf';
-import type { UserProfile } from '../shared/ipc.ts';
+import type { UserProfile } from '../shared/auth-state.ts';
 import { AuthError } from './errors.ts';
 
 /** What is remembered about a session outside the keychain. Never a token: this lands on disk in plain JSON. */

@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import type { UserProfile } from '../shared/ipc.ts';
+import type { UserProfile } from '../shared/auth-state.ts';
 import { isLoopbackHost, type AuthConfig } from './config.ts';
 import { AuthError } from './errors.ts';
 import { assertDemoIsOurs } from './demo-proof.ts';
