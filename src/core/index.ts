@@ -11,12 +11,12 @@
 //   keychain access   session-entry.ts (the one entry: read/write/remove, locked vs. gone) → secret-store.ts (keytar)
 //                     → secret-service.ts (asks the Secret Service over D-Bus whether an entry is locked)
 //                     refresh-lock.ts (cross-process lock) · profile-store.ts (non-secret profile cache)
-//   configuration     config.ts → config-values.ts (each setting checked), settings-file.ts · demo-proof.ts
+//   configuration     config.ts → config-values.ts (each setting checked), config-file.ts · demo-proof.ts
 //                     http.ts (undici, timeouts) → proxy.ts (env / OS proxy routes), tls.ts (trust store,
 //                     certificate errors) · clock-skew.ts · log.ts (redacting logger)
 // The IPC contract the app exposes is src/shared/ipc.ts; error codes are src/shared/errors.ts.
 export { loadConfig, isLoopbackHost, type AuthConfig } from './config.ts';
-export { readBuildSettings, BUILD_SETTINGS_FILE } from './settings-file.ts';
+export { readBuildConfig, BUILD_CONFIG_FILE } from './config-file.ts';
 export { AuthError, toErrorInfo } from './errors.ts';
 export type { ErrorCode } from '../shared/errors.ts';
 export { createHttpClient, type HttpClient } from './http.ts';
@@ -30,7 +30,7 @@ export { openKeychain, type SecretStore } from './secret-store.ts';
 export { openProfileStore } from './profile-store.ts';
 export { assertPrivateFolder, defaultLockDir } from './refresh-lock.ts';
 export { keychainAccount } from './session-entry.ts';
-export { probeRedirectUri, redirectRefusedMessage } from './redirect-probe.ts';
+export { probeRedirectUri, redirectRefusedMessage, SUGGESTED_REDIRECT_PORT } from './redirect-probe.ts';
 export { createAuthSession } from './session.ts';
 export type { AuthSession, AuthSessionDeps } from './auth-session.ts';
 export type { LogoutResult } from './revocation.ts';

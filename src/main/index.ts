@@ -19,9 +19,9 @@ import { registerIpcHandlers } from './ipc-handlers.ts';
 import { createStartingSession } from './starting-session.ts';
 import { createAppLogger, logUncaughtErrors } from './log-file.ts';
 import { denyAllPermissions } from './permissions.ts';
-import { openWindowBoundsStore } from './settings.ts';
+import { openWindowBoundsStore } from './window-bounds-store.ts';
 import { systemProxyResolver } from './system-proxy.ts';
-import type { WindowBoundsStore } from './settings.ts';
+import type { WindowBoundsStore } from './window-bounds-store.ts';
 import { clampToDisplays } from './window-bounds.ts';
 import { bringToFront, createMainWindow, hardenWebContents } from './window.ts';
 
