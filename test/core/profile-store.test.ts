@@ -42,17 +42,6 @@ describe('openProfileStore', () => {
     store.delete(account);
     expect(openProfileStore(dataDir).get(account)).toBeUndefined();
   });
-});
-
-describe('the profile file other versions wrote', () => {
-  let dataDir: string;
-  const account = 'latchkey-desktop@http://127.0.0.1:4400/';
-  beforeEach(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'latchkey-profile-'));
-  });
-  afterEach(async () => {
-    await rm(dataDir, { recursive: true, force: true });
-  });
 
   it('reads and updates a profile.json written by conf (the store earlier versions and electron-store use), keeping its other accounts', async () => {
     const { default: Conf } = await import('conf');
