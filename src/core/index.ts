@@ -1,20 +1,24 @@
 // The auth core: plain Node, shared by the Electron shell, the CLI, the bench
-// and the tests. Everything outside src/core imports it from here only.
+// and the tests. Everything outside src/core imports it from here only — with
+// `import` or `import()` (lint checks both) — and this exports only what those
+// outside users take: the shell (src/main), the CLI (src/cli), the bench,
+// support/ and the build configs. The core's own tests (test/core, test/helpers)
+// import its files directly.
 //
 // Where things are:
 //   sign-in flow      provider-client.ts (PKCE, state, nonce, code exchange, refresh, revoke; persist-first hook)
 //                     loopback-server.ts (the 127.0.0.1 redirect listener), callback-pages.ts, redirect-probe.ts,
-//                     userinfo.ts · provider-errors.ts / provider-answers.ts (what a failure means) · revocation.ts
+//                     userinfo.ts · provider-answers.ts (what a provider's answer, or its silence, means) · revocation.ts
 //   the session       auth-session.ts (its API) · session.ts (state machine, login/logout) → access-tokens.ts
 //                     (fresh, shared via access-cache.ts, or refresh) → refresh-flight.ts (single-flight, lock,
 //                     redeem, store) · renewal.ts (margins, backoff) · sign-in-attempts.ts
 //   keychain access   session-entry.ts (the one entry: read/write/remove, locked vs. gone) → secret-store.ts (keytar)
-//                     → secret-service.ts (asks the Secret Service over D-Bus whether an entry is locked)
-//                     refresh-lock.ts (cross-process lock) · profile-store.ts (non-secret profile cache)
-//   configuration     config.ts → config-values.ts (each setting checked), config-file.ts · demo-proof.ts
-//                     http.ts (undici, timeouts) → proxy.ts (env / OS proxy routes), tls.ts (trust store,
-//                     certificate errors) · clock-skew.ts · log.ts (redacting logger)
-// The IPC contract the app exposes is src/shared/ipc.ts; error codes are src/shared/errors.ts.
+//                     → secret-service.ts (asks the Secret Service over D-Bus whether an entry is locked; dbus-wire.ts)
+//                     refresh-lock.ts (cross-process lock) · profile-store.ts (non-secret profile cache, plain JSON)
+//   configuration     config.ts → config-values.ts (each setting checked), config-file.ts (the JSON config files)
+//                     · demo-proof.ts · http.ts (undici, timeouts) → proxy.ts (env / OS proxy routes), tls.ts
+//                     (trust store, certificate errors) · clock-skew.ts · log.ts (redacting logger)
+// The domain types are src/shared/auth-state.ts, the IPC contract src/shared/ipc.ts, error codes src/shared/errors.ts.
 export { loadConfig, isLoopbackHost, type AuthConfig } from './config.ts';
 export { readBuildConfig, BUILD_CONFIG_FILE } from './config-file.ts';
 export { AuthError, toErrorInfo } from './errors.ts';
