@@ -45,9 +45,9 @@ const ERROR = 3;
 let wire: Wire | undefined;
 function loadWire(): Wire {
   if (wire) return wire;
-  const require = createRequire(import.meta.url);
-  const message = require('@homebridge/dbus-native/lib/message.js') as Pick<Wire, 'marshall' | 'unmarshalMessages'>;
-  const handshake = require('@homebridge/dbus-native/lib/handshake.js') as Wire['handshake'];
+  const load = createRequire(import.meta.url);
+  const message = load('@homebridge/dbus-native/lib/message.js') as Pick<Wire, 'marshall' | 'unmarshalMessages'>;
+  const handshake = load('@homebridge/dbus-native/lib/handshake.js') as Wire['handshake'];
   return (wire = { marshall: message.marshall, unmarshalMessages: message.unmarshalMessages, handshake });
 }
 
