@@ -58,9 +58,6 @@ export function connectDbus(stream: Socket): DbusBus {
   const queued: Buffer[] = [];
   let connected = false;
   let serial = 1;
-  // Only a call waiting for its answer keeps the process alive; an idle connection (or its Hello) does not.
-  let waiting = 0;
-  stream.unref();
   handshake(stream, {}, (error) => {
     if (error) return void stream.destroy(error);
     connected = true;
@@ -79,7 +76,7 @@ export function connectDbus(stream: Socket): DbusBus {
     );
     for (const bytes of queued.splice(0)) stream.write(bytes);
   });
-  const send = (call: DbusCall, callback: (error: DbusReplyError | undefined, ...values: unknown[]) => void) => {
+  const invoke: DbusBus['invoke'] = (call, callback) => {
     const message = { ...call, type: METHOD_CALL, serial: serial++ };
     replies.set(message.serial, callback);
     const bytes = marshall(message);
@@ -87,13 +84,6 @@ export function connectDbus(stream: Socket): DbusBus {
     else queued.push(bytes);
   };
   // A bus admits a connection only after Hello; a refusal shows as the next call's error.
-  send({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello' }, () => undefined);
-  const invoke: DbusBus['invoke'] = (call, callback) => {
-    if (waiting++ === 0) stream.ref();
-    send(call, (...answer) => {
-      if (--waiting === 0) stream.unref();
-      callback(...answer);
-    });
-  };
+  invoke({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello' }, () => undefined);
   return { connection: { on: (_event, listener) => void stream.on('error', listener), end: () => void stream.end() }, invoke };
 }

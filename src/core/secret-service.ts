@@ -33,15 +33,7 @@ export interface SecretServiceProbe {
   defaultCollectionLocked(): Promise<boolean | undefined>;
   /** Whether a Secret Service answers on the bus at all. */
   isRunning(): Promise<boolean>;
-  /**
-   * Starts connecting now for the next question, so the connection's set-up runs while
-   * something else waits (openKeychain's first keychain read). Unused, it closes after a few seconds.
-   */
-  prepare?(): void;
 }
-
-/** How long a prepared connection waits for its question before it is closed. */
-const PREPARED_IDLE_MS = 5_000;
 
 /**
  * Connects to the D-Bus bus at `address` (a D-Bus server address, e.g. the
@@ -89,36 +81,14 @@ export function openDbusConnection(address: string, options: { timeoutMs?: numbe
   };
 }
 
-/** The Secret Service on the session bus, one short-lived connection per question (the first one maybe opened ahead, `prepare`). */
+/** The Secret Service on the session bus, one short-lived connection per question. */
 export function createSecretServiceProbe(options: { busAddress?: string | undefined; timeoutMs?: number } = {}): SecretServiceProbe {
-  const address = () => options.busAddress ?? process.env.DBUS_SESSION_BUS_ADDRESS;
-  const connect = (busAddress: string) => openDbusConnection(busAddress, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
-  let prepared: { connection: DbusConnection; idle: NodeJS.Timeout } | undefined;
-  const takePrepared = (): DbusConnection | undefined => {
-    if (!prepared) return undefined;
-    clearTimeout(prepared.idle);
-    const { connection } = prepared;
-    prepared = undefined;
-    return connection;
-  };
-  const prepare = (): void => {
-    const busAddress = address();
-    if (prepared || !busAddress) return;
-    try {
-      const connection = connect(busAddress);
-      const idle = setTimeout(() => takePrepared()?.close(), PREPARED_IDLE_MS);
-      idle.unref();
-      prepared = { connection, idle };
-    } catch {
-      // The question opens its own connection and finds out why.
-    }
-  };
   const ask = async <T>(question: (connection: DbusConnection) => Promise<T>): Promise<T | undefined> => {
-    const busAddress = address();
-    if (!busAddress) return undefined;
+    const address = options.busAddress ?? process.env.DBUS_SESSION_BUS_ADDRESS;
+    if (!address) return undefined;
     let connection: DbusConnection | undefined;
     try {
-      connection = takePrepared() ?? connect(busAddress);
+      connection = openDbusConnection(address, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
       return await question(connection);
     } catch {
       return undefined;
@@ -127,7 +97,6 @@ export function createSecretServiceProbe(options: { busAddress?: string | undefi
     }
   };
   return {
-    prepare,
     entryLock: (service, account) =>
       ask(async (connection) => {
         const [unlocked, locked] = await connection.call({

@@ -105,8 +105,6 @@ export async function openKeychain(service: string, options: KeychainOptions = {
   const unavailable = 'The OS keychain is not available (no Secret Service running, or the keychain is locked), so your session won’t survive a restart.';
   // A harmless read: fails when there is no Secret Service; hangs while the keychain shows a prompt (to unlock it, or to create one).
   const probing = keytar.getPassword(service, PROBE_ACCOUNT);
-  // keytar reads on a thread of its own: the first Secret Service question's connection is set up meanwhile.
-  secretService?.prepare?.();
   try {
     await withTimeout(probing, timeoutMs);
   } catch (error) {

@@ -96,17 +96,6 @@ describe('openKeychain', () => {
     expect(await createSecretServiceProbe({ busAddress: 'unix:path=/nonexistent' }).entryLock(service, 'someone@issuer')).toBeUndefined();
   });
 
-  it.skipIf(process.platform !== 'linux')('answers the first question over a connection prepared ahead, and an unused prepared connection does not keep a process alive', async () => {
-    await keytar.setPassword(service, 'someone@issuer', 'a-secret-value');
-    const probe = createSecretServiceProbe();
-    probe.prepare?.();
-    expect(await probe.entryLock(service, 'someone@issuer')).toBe('unlocked');
-    expect(await probe.entryLock(service, 'nobody@issuer')).toBe('absent');
-    const probeModule = fileURLToPath(new URL('../../src/core/secret-service.ts', import.meta.url));
-    // Prepared and never used: the process must end on its own, long before the idle connection would be closed.
-    await run(process.execPath, ['--input-type=module', '-e', `const { createSecretServiceProbe } = await import(${JSON.stringify(probeModule)}); createSecretServiceProbe().prepare();`], { timeout: 4_000 });
-  });
-
   it('reports a locked entry as keychain_locked without reading it (no prompt) when asked not to prompt', async () => {
     let reads = 0;
     const counting = { getPassword: async () => (reads++, null), setPassword: () => Promise.resolve(), deletePassword: () => Promise.resolve(true) };
