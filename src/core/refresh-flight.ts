@@ -1,4 +1,4 @@
-import type { UserProfile } from '../shared/ipc.ts';
+import type { UserProfile } from '../shared/auth-state.ts';
 import { isUsable, type AccessCache, type AccessToken } from './access-cache.ts';
 import type { DpopKey } from './dpop.ts';
 import { adoptStoredDpopKey, boundAccess } from './dpop-session.ts';

@@ -1,4 +1,4 @@
-import type { ApiRequest, ApiRequestHeaders } from '../shared/ipc.ts';
+import type { ApiRequest, ApiRequestHeaders } from '../shared/auth-state.ts';
 import type { AccessToken } from './access-cache.ts';
 import { createDpopNonces, createDpopProof, type DpopKey } from './dpop.ts';
 import { AuthError } from './errors.ts';

@@ -1,6 +1,7 @@
 import type { ApiErrorCode } from '../shared/errors.ts';
 import { asksForDpopNonce } from '../shared/dpop-challenge.ts';
-import type { ApiRequestHeaders, AuthApi } from '../shared/ipc.ts';
+import type { ApiRequestHeaders } from '../shared/auth-state.ts';
+import type { AuthApi } from '../shared/ipc.ts';
 
 /** An API call that failed in a way the user should see: refused twice, or not reachable at all. */
 export class ApiError extends Error {

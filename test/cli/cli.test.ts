@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, createHttpClient, connectProvider, createLogger, createAuthSession, importDpopKey, keychainAccount, type StoredDpopKey } from '../../src/core/index.ts';
+import { loadConfig, createHttpClient, connectProvider, createLogger, createAuthSession, keychainAccount } from '../../src/core/index.ts';
 import { freePort, issuedSecrets, portOf, startTestDemo } from '../helpers/demo.ts';
 import { demoCliEnv, JWT, ROOT as root, runCli } from '../helpers/cli.ts';
-import { parseHeaderLines, statusWithToken } from '../helpers/api-call.ts';
+import { parseHeaderLines, statusWithToken, withStoredKey, type StoredDpopKey } from '../helpers/api-call.ts';
 import { entrySecrets, findLeaks, readFolders, type Captured } from '../helpers/leaks.ts';
 
 // Short enough to expire within the test, long enough that a token a process prints is still good when
@@ -55,7 +55,7 @@ describe('latchkey CLI', () => {
   const withKey = async (token: string) => {
     const key = storedKeys.get(token);
     expect(key).toBeDefined();
-    return { dpop: await importDpopKey(key!) };
+    return withStoredKey(key);
   };
 
   async function storedRefreshToken(): Promise<string | null> {

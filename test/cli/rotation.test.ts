@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import keytar from 'keytar';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connectProvider, createAuthSession, createHttpClient, createLogger, importDpopKey, keychainAccount, loadConfig, openKeychain, type HttpClient, type SecretStore, type StoredDpopKey } from '../../src/core/index.ts';
+import { connectProvider, createAuthSession, createHttpClient, createLogger, keychainAccount, loadConfig, openKeychain, type HttpClient, type SecretStore } from '../../src/core/index.ts';
 import { freePort, startTestDemo } from '../helpers/demo.ts';
-import { statusWithToken } from '../helpers/api-call.ts';
+import { statusWithToken, withStoredKey, type StoredDpopKey } from '../helpers/api-call.ts';
 import { demoCliEnv, JWT, startCli } from '../helpers/cli.ts';
 
 
@@ -60,7 +60,7 @@ describe('refresh token rotation across processes', () => {
     const http = createHttpClient();
     try {
       const provider = await connectProvider(config(), { http });
-      await provider.refresh(refreshToken, key ? { dpop: await importDpopKey(key) } : {});
+      await provider.refresh(refreshToken, await withStoredKey(key));
       return true;
     } catch {
       return false;

@@ -2,7 +2,7 @@
 // with a proof signed by the session's key — read from the session's keychain entry, as any process
 // of the user's sharing the session reads it — and an unbound one as Bearer.
 import keytar from 'keytar';
-import { createDpopProof, importDpopKey, parseStoredDpopKey, type StoredDpopKey } from '../../src/core/index.ts';
+import { createDpopProof, importDpopKey, parseStoredDpopKey, type StoredDpopKey } from '../../src/core/dpop.ts';
 
 /** The DPoP private key stored with the session, if it has one. */
 export async function storedDpopKey(service: string, account: string): Promise<StoredDpopKey | undefined> {
@@ -31,4 +31,11 @@ export function parseHeaderLines(text: string): Record<string, string> {
     if (colon > 0) headers[line.slice(0, colon)] = line.slice(colon + 2);
   }
   return headers;
+}
+
+export type { StoredDpopKey };
+
+/** `connectProvider(…).refresh`'s options for a token stored with `key`: a proof with that key (none for a bearer session). */
+export async function withStoredKey(key: StoredDpopKey | undefined): Promise<{ dpop?: Awaited<ReturnType<typeof importDpopKey>> }> {
+  return key ? { dpop: await importDpopKey(key) } : {};
 }
