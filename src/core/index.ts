@@ -34,6 +34,6 @@ export { keychainAccount, parseStoredSession, type StoredSession } from './sessi
 export { renewalTimes, retryDelayMs } from './renewal.ts';
 export { realTimers, type Timers } from './timers.ts';
 export { probeRedirectUri, redirectRefusedMessage, SUGGESTED_REDIRECT_PORT, type RedirectProbe } from './redirect-probe.ts';
-export { createAuthSession, type AuthSession, type AuthSessionDeps } from './session.ts';
+export { createAuthSession, startAuthSession, type AuthSession, type AuthSessionDeps, type StartingAuthSession } from './session.ts';
 export type { LogoutResult, RevocationOutcome } from './revocation.ts';
 export { assertDemoIsOurs, probeDemoProvider, type DemoProbe } from './demo-proof.ts';

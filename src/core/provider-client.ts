@@ -11,6 +11,9 @@ import { callbackUrlOf, redirectUriFor, startLoopbackServer, type ValidatedCallb
 import type { SignInOutcome } from './callback-pages.ts';
 import type { Timers } from './timers.ts';
 import { profileFrom, withUserInfo } from './userinfo.ts';
+import { fetchReportingRotation, type RotatedToken } from './rotated-token.ts';
+
+export type { RotatedToken };
 
 /** Opens a URL in the user's browser: `shell.openExternal` in the app, `$BROWSER` in the CLI, Chromium in tests. */
 export type Opener = (url: string) => Promise<void>;
@@ -24,12 +27,6 @@ export interface TokenResult {
   scope?: string;
   /** From the validated ID token's claims; after sign-in, with UserInfo's over them (see withUserInfo). */
   user?: UserProfile;
-}
-
-/** What a refresh response carries that must outlive the response checks: the rotated refresh token. */
-export interface RotatedToken {
-  refreshToken: string;
-  scope?: string;
 }
 
 export interface RefreshOptions {
@@ -197,7 +194,8 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
 
     async refresh(refreshToken: string, options: RefreshOptions = {}): Promise<TokenResult> {
       const sentAt = clock();
-      if (options.onRotated) rotations.set(refreshToken, options.onRotated);
+      const { onRotated } = options;
+      if (onRotated) rotations.set(refreshToken, (rotated) => onRotated(rotated.expiresAt === undefined ? rotated : { ...rotated, expiresAt: sentAt + rotated.expiresAt * 1000 }));
       try {
         const response = await oidc.refreshTokenGrant(configuration, refreshToken, audienceParameters());
         logger?.debug('refreshed', { refreshToken: fingerprint(refreshToken), rotated: response.refresh_token !== undefined && response.refresh_token !== refreshToken });
@@ -227,34 +225,6 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       if (config.postLogoutRedirectUri) parameters.post_logout_redirect_uri = config.postLogoutRedirectUri;
       return oidc.buildEndSessionUrl(configuration, parameters).href;
     },
-  };
-}
-
-/**
- * openid-client's `customFetch` hook, used to see a refresh response before
- * openid-client checks it: a successful refresh_token grant response that
- * carries a new refresh token is reported at once to whoever waits for that
- * redeemed token (RFC 9700 §4.14.2: the sent token is spent now). The response
- * itself goes on to openid-client unchanged, for every check it makes.
- */
-function fetchReportingRotation(fetch: HttpClient['fetch'], rotations: Map<string, (rotated: RotatedToken) => void>, logger: Logger | undefined): oidc.CustomFetch {
-  return async (url, options) => {
-    const response = await fetch(url, options as RequestInit);
-    const body = options.body;
-    if (response.status !== 200 || !(body instanceof URLSearchParams) || body.get('grant_type') !== 'refresh_token') return response;
-    const sent = body.get('refresh_token');
-    const report = sent === null ? undefined : rotations.get(sent);
-    if (!report) return response;
-    try {
-      const parsed = (await response.clone().json()) as { refresh_token?: unknown; scope?: unknown };
-      if (typeof parsed.refresh_token === 'string' && parsed.refresh_token !== '' && parsed.refresh_token !== sent) {
-        report({ refreshToken: parsed.refresh_token, ...(typeof parsed.scope === 'string' ? { scope: parsed.scope } : {}) });
-      }
-    } catch (error) {
-      // Not JSON: openid-client reports it as such; nothing was rotated that we could keep.
-      logger?.debug('refresh response not readable before its checks', { error: String(error) });
-    }
-    return response;
   };
 }
 

@@ -79,6 +79,8 @@ export interface RefreshLock {
   readGeneration(): string | undefined;
   /** Announces, before changing the keychain entry, that it is about to change; returns the new generation. */
   announceChange(): string;
+  /** False once released, or when another process took the lock over (this one stalled past the stale bound). */
+  isHeld(): boolean;
   release(): Promise<void>;
 }
 
@@ -220,6 +222,15 @@ function heldLock(path: string, fd: number, options: RefreshLockOptions & { cloc
       }
     },
     announceChange: () => announceEntryChange(path),
+    isHeld() {
+      if (released) return false;
+      try {
+        const ours = fstatSync(fd);
+        return ours.nlink > 0 && observe(path)?.ino === ours.ino;
+      } catch {
+        return false;
+      }
+    },
     async release() {
       if (released) return;
       released = true;

@@ -1,5 +1,6 @@
 import type { ErrorInfo } from '../shared/errors.ts';
 import type { KeychainPlace, UserProfile } from '../shared/ipc.ts';
+import { IN_OWN_ENTRY, MAX_SECRET_BYTES, type StoredAccess } from './access-cache.ts';
 import type { AuthConfig } from './config.ts';
 import { AuthError, toErrorInfo } from './errors.ts';
 import type { Logger } from './log.ts';
@@ -18,6 +19,8 @@ export interface StoredSession {
   client_id: string;
   sub: string;
   scope?: string;
+  /** The access token every process of the session shares when it fits in one secret with the rest; `own-entry` when it did not (see access-cache.ts). */
+  access?: StoredAccess | typeof IN_OWN_ENTRY;
 }
 
 /** The keychain account of a session: one entry per issuer and client. */
@@ -39,6 +42,7 @@ export function parseStoredSession(raw: string): StoredSession | undefined {
     ) {
       const entry: StoredSession = { v: 1, refresh_token: value.refresh_token, issuer: value.issuer, client_id: value.client_id, sub: value.sub };
       if (typeof value.scope === 'string') entry.scope = value.scope;
+      if ((typeof value.access === 'object' && value.access !== null) || value.access === IN_OWN_ENTRY) entry.access = value.access;
       return entry;
     }
   } catch {
@@ -81,10 +85,12 @@ export interface SessionEntry {
   /** `read` for restoring a session into memory; never rejects. */
   restore(options?: ReadOptions): Promise<RestoredSession>;
   /**
-   * Stores the entry; if the keychain fails now, the session carries on in memory only and `onDegraded` is called —
-   * unless the keychain is locked: then the entry is written once it is unlocked (the next `read`).
+   * Stores the entry — with the shared access token in the same write when both fit in one secret
+   * (`MAX_SECRET_BYTES`); resolves to whether `access` went in. If the keychain fails now, the session carries on
+   * in memory only and `onDegraded` is called — unless the keychain is locked: then the entry is written once it
+   * is unlocked (the next `read`).
    */
-  write(refreshToken: string, sub: string, scope: string | undefined): Promise<void>;
+  write(refreshToken: string, sub: string, scope: string | undefined, access?: StoredAccess): Promise<boolean>;
   /** Rejects with `keychain_locked` when a sign-in now could not be stored (the keychain is locked), before the browser opens. */
   assertWritable(): Promise<void>;
   /** Deletes the entry and the cached profile (best effort: failures are logged). */
@@ -111,10 +117,14 @@ export function openSessionEntry(deps: {
       ? undefined
       : { code: 'keychain_unavailable', message: secretStore.reason ?? 'No OS keychain is available, so your session is kept in memory only and won’t survive a restart.' };
 
-  const serialize = (refreshToken: string, sub: string, scope: string | undefined): string => {
+  /** The entry as stored, with `access` only when the whole still fits in one secret. */
+  const serialize = (refreshToken: string, sub: string, scope: string | undefined, access: StoredAccess | undefined): { serialized: string; withAccess: boolean } => {
     const entry: StoredSession = { v: 1, refresh_token: refreshToken, issuer: config.issuer, client_id: config.clientId, sub };
     if (scope) entry.scope = scope;
-    return JSON.stringify(entry);
+    if (!access) return { serialized: JSON.stringify(entry), withAccess: false };
+    const combined = JSON.stringify({ ...entry, access });
+    if (Buffer.byteLength(combined, 'utf8') <= MAX_SECRET_BYTES) return { serialized: combined, withAccess: true };
+    return { serialized: JSON.stringify({ ...entry, access: IN_OWN_ENTRY }), withAccess: false };
   };
 
   const outOfReachError = (): AuthError | undefined =>
@@ -226,12 +236,13 @@ export function openSessionEntry(deps: {
       }
     },
 
-    async write(refreshToken, sub, scope) {
-      if (keychain === 'memory-only' && secretStore.kind === 'os') return;
-      const serialized = serialize(refreshToken, sub, scope);
+    async write(refreshToken, sub, scope, access) {
+      if (keychain === 'memory-only' && secretStore.kind === 'os') return false;
+      const { serialized, withAccess } = serialize(refreshToken, sub, scope, access);
       try {
         await secretStore.set(account, serialized);
         unstored = undefined;
+        return withAccess;
       } catch (storeError) {
         if (keychain === 'locked' || (await secretStore.isLocked?.()) === true) {
           // Locked, not gone: keep the entry that is there (deleting it would fail too) and store this one on unlock.
@@ -239,7 +250,7 @@ export function openSessionEntry(deps: {
           unstored = serialized;
           putOutOfReach('locked');
           deps.onDegraded();
-          return;
+          return withAccess;
         }
         logger.warn('keychain write failed; keeping the session in memory only', { error: String(storeError) });
         keychain = 'memory-only';
@@ -250,6 +261,7 @@ export function openSessionEntry(deps: {
         // What is left there may be already redeemed; better gone than reused.
         await secretStore.delete(account).catch(() => {});
         deps.onDegraded();
+        return false;
       }
     },
 
