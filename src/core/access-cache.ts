@@ -1,5 +1,6 @@
 import type { AuthConfig } from './config.ts';
 import type { Logger } from './log.ts';
+import type { TokenResult } from './provider-client.ts';
 import { renewalTimes } from './renewal.ts';
 import type { SecretStore } from './secret-store.ts';
 
@@ -7,6 +8,11 @@ export interface AccessToken {
   value: string;
   refreshedAt: number;
   expiresAt?: number;
+}
+
+/** The access token a token response carries (the ID token is not kept: nothing needs it once validated). */
+export function accessFrom(result: TokenResult, now: number): AccessToken {
+  return result.expiresAt === undefined ? { value: result.accessToken, refreshedAt: now } : { value: result.accessToken, refreshedAt: now, expiresAt: result.expiresAt };
 }
 
 /** True while `access` may still be handed out (see `renewalTimes`); a token without an expiry always may. */

@@ -2,6 +2,7 @@ import { AuthError } from './errors.ts';
 import { fingerprint, type Logger } from './log.ts';
 import type { ProviderClient, TokenResult } from './provider-client.ts';
 import type { RetrySchedule } from './renewal.ts';
+import { refreshFailureMeaning } from './refresh-turn.ts';
 import type { SessionStore } from './session-store.ts';
 
 /** The refreshes of one session: at most one in flight, and the next one only after the last stored its rotated token. */
@@ -87,9 +88,9 @@ export function createRefresher(deps: RefresherDeps): Refresher {
   /** The store says what the failure means for the session; an unreachable provider is tried again later. */
   const failed = (refreshError: unknown): void => {
     store.refreshFailed(refreshError);
-    const code = refreshError instanceof AuthError ? refreshError.code : undefined;
-    if (code === 'session_ended' || code === 'signed_out') retries.cancel();
-    else if (code === 'provider_unreachable' || code === 'provider_error') retries.schedule(() => void refresh().catch(() => {}), (refreshError as AuthError).retryAfterMs);
+    const meaning = refreshFailureMeaning(refreshError);
+    if (meaning === 'ended') retries.cancel();
+    else if (meaning === 'offline') retries.schedule(() => void refresh().catch(() => {}), (refreshError as AuthError).retryAfterMs);
   };
 
   /**

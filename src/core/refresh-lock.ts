@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, futimesSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { closeSync, fstatSync, futimesSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AuthError } from './errors.ts';
+import { assertPrivateFolder, codeOf } from './lock-folder.ts';
 import type { Logger } from './log.ts';
 import { backgroundTimers, delay, realTimers, type Timers } from './timers.ts';
 
@@ -44,19 +45,6 @@ const DEFAULT_STALE_AFTER_MS = 5_000;
 // and keychain calls: waiters give up only well after that.
 const DEFAULT_TIMEOUT_MS = 75_000;
 const BREAKER_STALE_AFTER_MS = 5_000;
-
-/**
- * The folder every process of this user finds, whatever its data folder:
- * `$XDG_RUNTIME_DIR/latchkey` where the session has one, else
- * `<os temp dir>/latchkey-<uid>`. It is checked when a lock is taken
- * (`assertPrivateFolder`).
- */
-export function defaultLockDir(env: NodeJS.ProcessEnv = process.env): string {
-  const runtimeDir = env.XDG_RUNTIME_DIR;
-  if (runtimeDir && runtimeDir.startsWith('/') && isDirectory(runtimeDir)) return join(runtimeDir, 'latchkey');
-  const uid = process.getuid?.();
-  return join(tmpdir(), uid === undefined ? 'latchkey' : `latchkey-${uid}`);
-}
 
 /**
  * The lock file that serializes every use of one keychain entry (service +
@@ -153,34 +141,6 @@ export function announceEntryChange(path: string): string {
   // knows, which only makes it re-read the keychain — safe, and cheaper than a rename.
   writeFileSync(generationPathOf(path), generation, { mode: 0o600 });
   return generation;
-}
-
-/**
- * Creates `dir` (0700) if needed and refuses it unless it is a real folder,
- * owned by this user and closed to everyone else: in a shared temp dir another
- * user could pre-create it, or plant a symlink, to read or steer our locks.
- */
-export function assertPrivateFolder(dir: string): void {
-  let info = lstatSync(dir, { throwIfNoEntry: false });
-  if (!info) {
-    try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-    } catch (error) {
-      if (codeOf(error) !== 'EEXIST') throw error;
-    }
-    info = lstatSync(dir);
-  }
-  const uid = process.getuid?.();
-  const problem = !info.isDirectory()
-    ? 'it is not a folder (a symlink or a file)'
-    : uid !== undefined && info.uid !== uid
-      ? `it belongs to another user (uid ${info.uid})`
-      : uid !== undefined && (info.mode & 0o077) !== 0
-        ? `others may use it (mode ${(info.mode & 0o777).toString(8)})`
-        : undefined;
-  if (problem) {
-    throw new AuthError('config_invalid', `The lock folder ${dir} cannot be trusted: ${problem}. Remove it (Latchkey recreates it, private to you), or set XDG_RUNTIME_DIR.`);
-  }
 }
 
 function generationPathOf(path: string): string {
@@ -328,16 +288,4 @@ function removeOwnLock(path: string): void {
   } catch {
     // Already gone.
   }
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function codeOf(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code;
 }

@@ -1,11 +1,13 @@
-import type { UserProfile } from '../shared/ipc.ts';
-import type { AccessToken } from './access-cache.ts';
-import type { Logger } from './log.ts';
+import { isUsableAndNewer, type AccessToken } from './access-cache.ts';
+import { AuthError } from './errors.ts';
+import { fingerprint, type Logger } from './log.ts';
 import type { RotatedToken, TokenResult } from './provider-client.ts';
 import type { RefreshLock } from './refresh-lock.ts';
+import type { StoredSession } from './session-entry.ts';
+import { lockEntry, readEntry, removeEntry, type EntryWrite, type StoreKeychain } from './session-keychain.ts';
 
 /**
- * One refresh's hold on the session entry, opened by `SessionStore.beginRefresh`
+ * One refresh's hold on the session entry, opened by `beginRefreshTurn` (through `SessionStore.beginRefresh`)
  * under the cross-process lock and closed by `release`. It stores what the
  * provider answers — persist first (RFC 9700 §4.14.2) and in one keychain write
  * on the common path — through the store, which owns the state it changes.
@@ -30,22 +32,93 @@ export interface RefreshTurn {
   release(): Promise<void>;
 }
 
-export interface RefreshTurnDeps {
+/** What a failed refresh means for the session: it ended (sign in again), the provider is out of reach for now (retry later), or only this call failed. */
+export function refreshFailureMeaning(refreshError: unknown): 'ended' | 'offline' | 'failed' {
+  const code = refreshError instanceof AuthError ? refreshError.code : undefined;
+  if (code === 'session_ended' || code === 'signed_out') return 'ended';
+  return code === 'provider_unreachable' || code === 'provider_error' ? 'offline' : 'failed';
+}
+
+/** The store's side of a refresh: what it holds, and the named transitions a turn asks of it (the store assigns). */
+export interface RefreshTransitions {
+  held(): { refreshToken?: string | undefined; access?: AccessToken | undefined; user?: { sub: string } | undefined; generation?: string | undefined };
+  /** Another process rotated the token since we read it: the stored one is the live one. */
+  takeStored(stored: StoredSession): void;
+  /** Another process just refreshed: its access token serves our callers (the entry is as we read it at `generation`). */
+  takeShared(access: AccessToken, generation: string | undefined): void;
+  /** This process is about to change the entry, at this new generation. */
+  takeGeneration(generation: string): void;
+  /** The rotated refresh token, in memory. */
+  takeRotation(refreshToken: string, scope: string | undefined): void;
+  /** The checked answer becomes the session's; returns the access token now held. */
+  takeAnswer(result: TokenResult): AccessToken;
+  /** Writes the entry (see `writeEntry`) with the session's scope. */
+  write(lock: RefreshLock, write: Omit<EntryWrite, 'scope'>): Promise<void>;
+}
+
+/**
+ * Takes the entry's lock for one refresh and makes sure this process holds the
+ * live refresh token: the entry is re-read only when another process announced
+ * a change since we last synced with it. When another process just refreshed,
+ * its access token is adopted instead (`adopted`): no redeem needed.
+ */
+export async function beginRefreshTurn(keychain: StoreKeychain, store: RefreshTransitions, deps: { clock(): number; logger: Logger }): Promise<RefreshTurn> {
+  const { logger } = deps;
+  const lock = await lockEntry(keychain, logger);
+  try {
+    let adopted: string | undefined;
+    if (keychain.entry.shared) {
+      const known = store.held().generation;
+      if (known === undefined || lock.readGeneration() !== known) adopted = await adoptStored(keychain, store, lock.readGeneration(), deps);
+      if (adopted === undefined) store.takeGeneration(lock.announceChange());
+    }
+    const held = store.held();
+    if (adopted === undefined && !held.refreshToken) throw new AuthError('signed_out', 'You are not signed in — sign in first.');
+    return openRefreshTurn({
+      lock,
+      adopted,
+      held: { refreshToken: held.refreshToken ?? '', sub: held.user?.sub ?? '' },
+      clock: deps.clock,
+      logger,
+      persist: (write) => store.write(lock, write),
+      rotated: (refreshToken, scope) => store.takeRotation(refreshToken, scope),
+      answered: (result) => store.takeAnswer(result),
+      endSession: () => removeEntry(keychain, lock, logger, 'session end'),
+    });
+  } catch (beginError) {
+    await lock.release();
+    throw beginError;
+  }
+}
+
+/** Another process (the app, a CLI) may have rotated the token since we read it, or refreshed: take what it stored. Returns the access token it shared, when that serves our callers. */
+async function adoptStored(keychain: StoreKeychain, store: RefreshTransitions, generation: string | undefined, deps: { clock(): number; logger: Logger }): Promise<string | undefined> {
+  const { stored, shared } = await readEntry(keychain);
+  if (!stored) throw new AuthError('signed_out', 'You were signed out in another Latchkey window — sign in again.');
+  if (stored.refresh_token !== store.held().refreshToken) {
+    deps.logger.info('using the refresh token another process stored', { refresh: fingerprint(stored.refresh_token) });
+    store.takeStored(stored);
+  }
+  if (!isUsableAndNewer(shared, store.held().access, deps.clock())) return undefined;
+  deps.logger.info('using the access token another process refreshed', { access: fingerprint(shared.value) });
+  store.takeShared(shared, generation);
+  return shared.value;
+}
+
+interface RefreshTurnDeps {
   lock: RefreshLock;
   adopted: string | undefined;
   held: { refreshToken: string; sub: string };
   clock(): number;
   logger: Logger;
   /** Writes the entry (and the shared access token); `rotated` false: only worth it when there is someone to share the access token with. */
-  persist(stored: { refreshToken: string; sub: string; access: AccessToken | undefined; rotated: boolean }): Promise<void>;
-  /** The store takes the rotated refresh token into memory. */
+  persist(stored: Omit<EntryWrite, 'scope'>): Promise<void>;
   rotated(refreshToken: string, scope: string | undefined): void;
-  /** The store takes the checked answer as the session's; returns the access token it now holds. */
-  answered(result: TokenResult, claims: UserProfile | undefined): AccessToken;
+  answered(result: TokenResult): AccessToken;
   endSession(): Promise<void>;
 }
 
-export function openRefreshTurn(deps: RefreshTurnDeps): RefreshTurn {
+function openRefreshTurn(deps: RefreshTurnDeps): RefreshTurn {
   const { held, logger } = deps;
   const sent = held.refreshToken;
   let storing: Promise<void> | undefined;
@@ -78,7 +151,7 @@ export function openRefreshTurn(deps: RefreshTurnDeps): RefreshTurn {
     storeRotation,
     storeAnswer(result) {
       if (result.refreshToken) storeRotation({ refreshToken: result.refreshToken, ...(result.scope ? { scope: result.scope } : {}) });
-      accepted = deps.answered(result, result.user);
+      accepted = deps.answered(result);
       // Not rotated (nothing written yet), or rotated without the access token: one write now.
       if (written?.access !== accepted.value) write(written?.refreshToken ?? sent, accepted);
     },
