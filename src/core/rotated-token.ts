@@ -32,8 +32,11 @@ export function fetchReportingRotation(fetch: HttpClient['fetch'], rotations: Ma
     const sent = body.get('refresh_token');
     const report = sent === null ? undefined : rotations.get(sent);
     if (!report) return response;
+    // Read once and handed on as a new response: cheaper than `clone()`, which tees the body stream.
+    const text = await response.text();
+    const handedOn = new (response.constructor as typeof Response)(text, { status: response.status, statusText: response.statusText, headers: response.headers });
     try {
-      const parsed = (await response.clone().json()) as { refresh_token?: unknown; scope?: unknown; access_token?: unknown; expires_in?: unknown; id_token?: unknown };
+      const parsed = JSON.parse(text) as { refresh_token?: unknown; scope?: unknown; access_token?: unknown; expires_in?: unknown; id_token?: unknown };
       if (typeof parsed.refresh_token === 'string' && parsed.refresh_token !== '' && parsed.refresh_token !== sent) {
         const idTokenSub = typeof parsed.id_token === 'string' ? unverifiedSub(parsed.id_token) : undefined;
         // `expiresAt` carries `expires_in` (seconds) here; `refresh` turns it into epoch ms from when it sent the request.
@@ -49,7 +52,7 @@ export function fetchReportingRotation(fetch: HttpClient['fetch'], rotations: Ma
       // Not JSON: openid-client reports it as such; nothing was rotated that we could keep.
       logger?.debug('refresh response not readable before its checks', { error: String(error) });
     }
-    return response;
+    return handedOn;
   };
 }
 
