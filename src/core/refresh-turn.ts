@@ -46,13 +46,11 @@ export interface RefreshTransitions {
   takeStored(stored: StoredSession): void;
   /** Another process just refreshed: its access token serves our callers (the entry is as we read it at `generation`). */
   takeShared(access: AccessToken, generation: string | undefined): void;
-  /** This process is about to change the entry, at this new generation. */
-  takeGeneration(generation: string): void;
   /** The rotated refresh token, in memory. */
   takeRotation(refreshToken: string, scope: string | undefined): void;
   /** The checked answer becomes the session's; returns the access token now held. */
   takeAnswer(result: TokenResult): AccessToken;
-  /** Writes the entry (see `writeEntry`) with the session's scope. */
+  /** Announces the change (a new entry generation, which the store now holds), then writes the entry (see `writeEntry`) with the session's scope. */
   write(lock: RefreshLock, write: Omit<EntryWrite, 'scope'>): Promise<void>;
 }
 
@@ -61,6 +59,11 @@ export interface RefreshTransitions {
  * live refresh token: the entry is re-read only when another process announced
  * a change since we last synced with it. When another process just refreshed,
  * its access token is adopted instead (`adopted`): no redeem needed.
+ *
+ * The change is announced just before the entry is written (or deleted), not
+ * before the token request: every holder checks the generation under the lock
+ * only, so announcing any earlier tells nobody anything more — and the file
+ * write is then not in the callers' wait.
  */
 export async function beginRefreshTurn(keychain: StoreKeychain, store: RefreshTransitions, deps: { clock(): number; logger: Logger }): Promise<RefreshTurn> {
   const { logger } = deps;
@@ -70,7 +73,6 @@ export async function beginRefreshTurn(keychain: StoreKeychain, store: RefreshTr
     if (keychain.entry.shared) {
       const known = store.held().generation;
       if (known === undefined || lock.readGeneration() !== known) adopted = await adoptStored(keychain, store, lock.readGeneration(), deps);
-      if (adopted === undefined) store.takeGeneration(lock.announceChange());
     }
     const held = store.held();
     if (adopted === undefined && !held.refreshToken) throw new AuthError('signed_out', 'You are not signed in — sign in first.');
@@ -83,7 +85,10 @@ export async function beginRefreshTurn(keychain: StoreKeychain, store: RefreshTr
       persist: (write) => store.write(lock, write),
       rotated: (refreshToken, scope) => store.takeRotation(refreshToken, scope),
       answered: (result) => store.takeAnswer(result),
-      endSession: () => removeEntry(keychain, lock, logger, 'session end'),
+      endSession: async () => {
+        if (keychain.entry.shared) lock.announceChange();
+        await removeEntry(keychain, lock, logger, 'session end');
+      },
     });
   } catch (beginError) {
     await lock.release();
@@ -130,7 +135,9 @@ function openRefreshTurn(deps: RefreshTurnDeps): RefreshTurn {
     written = access ? { refreshToken, access: access.value } : { refreshToken };
     const rotated = refreshToken !== sent;
     const go = () => deps.persist({ refreshToken, sub: held.sub, access, rotated });
-    storing = storing ? storing.then(go, go) : go();
+    // Started on the next turn of the event loop, so its synchronous part (the generation file) runs while the
+    // answer's checks wait on WebCrypto, not before them; `release` and the next refresh wait for it all the same.
+    storing = storing ? storing.then(go, go) : new Promise<void>((resolve) => setImmediate(resolve)).then(go);
   };
 
   const storeRotation = (rotated: RotatedToken): void => {
@@ -150,10 +157,10 @@ function openRefreshTurn(deps: RefreshTurnDeps): RefreshTurn {
     sub: held.sub,
     storeRotation,
     storeAnswer(result) {
-      if (result.refreshToken) storeRotation({ refreshToken: result.refreshToken, ...(result.scope ? { scope: result.scope } : {}) });
       accepted = deps.answered(result);
-      // Not rotated (nothing written yet), or rotated without the access token: one write now.
-      if (written?.access !== accepted.value) write(written?.refreshToken ?? sent, accepted);
+      // Nothing written yet (not rotated, or the rotation was not seen early): one write of both now.
+      // Rotated without the access token (its unchecked ID token named someone else): the access token now.
+      if (written?.access !== accepted.value) write(written?.refreshToken ?? result.refreshToken ?? sent, accepted);
     },
     endSession: () => deps.endSession(),
     async release() {

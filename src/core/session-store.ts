@@ -264,9 +264,6 @@ export class SessionStore {
       this.#held.generation = generation;
       this.#takeRedeemed();
     },
-    takeGeneration: (generation) => {
-      this.#held.generation = generation;
-    },
     takeRotation: (refreshToken, scope) => {
       this.#held.refreshToken = refreshToken;
       if (scope) this.#held.scope = scope;
@@ -280,7 +277,10 @@ export class SessionStore {
       this.#takeRedeemed();
       return access;
     },
-    write: (lock, write) => this.#write(lock, { ...write, scope: this.#held.scope }),
+    write: (lock, write) => {
+      if (this.#opened().entry.shared) this.#held.generation = lock.announceChange();
+      return this.#write(lock, { ...write, scope: this.#held.scope });
+    },
   };
 
   #takeRedeemed(): void {

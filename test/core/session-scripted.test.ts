@@ -237,6 +237,8 @@ describe('auth session (scripted provider, injected clock)', () => {
     expect(reads).toBe(firstRefreshReads);
     for (let i = 0; i < 3; i++) token = await session.refreshAfterUnauthorized(token);
     expect(reads).toBe(firstRefreshReads);
+    // Another process announces only under the lock, which is ours until the last rotated token is stored.
+    await session.whenIdle();
     announceEntryChange(refreshLockPath(dataDir, config.keychainService, account));
     await session.refreshAfterUnauthorized(token);
     expect(reads).toBe(firstRefreshReads + 1);
