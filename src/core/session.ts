@@ -45,7 +45,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
  * token is fetched on first need (RFC 6749 §6). The provider is discovered
  * lazily, once, so this works offline.
  *
- * The session's state lives in one store (`createSessionStore`); refreshes go
+ * The session's state lives in one store (`SessionStore`); refreshes go
  * through `createRefresher` (single-flight, cross-process lock, rotated token
  * stored first). A refresh the provider refuses (HTTP 400/401) ends the
  * session; an unreachable provider leaves it intact and is retried with
