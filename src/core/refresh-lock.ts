@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, fstatSync, futimesSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AuthError } from './errors.ts';
@@ -67,6 +68,8 @@ export interface RefreshLock {
   readGeneration(): string | undefined;
   /** Announces, before changing the keychain entry, that it is about to change; returns the new generation. */
   announceChange(): string;
+  /** `announceChange` with the file written on the thread pool: for a holder whose main thread has other work meanwhile (a refresh's response checks). */
+  announceChangeSoon(): Promise<string>;
   /** False once released, or when another process took the lock over (this one stalled past the stale bound). */
   isHeld(): boolean;
   release(): Promise<void>;
@@ -182,6 +185,12 @@ function heldLock(path: string, fd: number, options: RefreshLockOptions & { cloc
       }
     },
     announceChange: () => announceEntryChange(path),
+    announceChangeSoon: async () => {
+      const generation = randomUUID();
+      assertPrivateFolder(join(path, '..'));
+      await writeFile(generationPathOf(path), generation, { mode: 0o600 });
+      return generation;
+    },
     isHeld() {
       if (released) return false;
       try {

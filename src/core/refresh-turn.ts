@@ -135,9 +135,7 @@ function openRefreshTurn(deps: RefreshTurnDeps): RefreshTurn {
     written = access ? { refreshToken, access: access.value } : { refreshToken };
     const rotated = refreshToken !== sent;
     const go = () => deps.persist({ refreshToken, sub: held.sub, access, rotated });
-    // Started on the next turn of the event loop, so its synchronous part (the generation file) runs while the
-    // answer's checks wait on WebCrypto, not before them; `release` and the next refresh wait for it all the same.
-    storing = storing ? storing.then(go, go) : new Promise<void>((resolve) => setImmediate(resolve)).then(go);
+    storing = storing ? storing.then(go, go) : go();
   };
 
   const storeRotation = (rotated: RotatedToken): void => {

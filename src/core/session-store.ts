@@ -277,8 +277,8 @@ export class SessionStore {
       this.#takeRedeemed();
       return access;
     },
-    write: (lock, write) => {
-      if (this.#opened().entry.shared) this.#held.generation = lock.announceChange();
+    write: async (lock, write) => {
+      if (this.#opened().entry.shared) this.#held.generation = await lock.announceChangeSoon();
       return this.#write(lock, { ...write, scope: this.#held.scope });
     },
   };
