@@ -1,5 +1,5 @@
 import type { ErrorInfo } from '../shared/errors.ts';
-import type { KeychainPlace } from '../shared/ipc.ts';
+import type { KeychainPlace } from '../shared/auth-state.ts';
 import { AuthError } from './errors.ts';
 import { KEYCHAIN_LOCKED_MESSAGE, KEYCHAIN_REFUSED_MESSAGE, type SecretStore } from './secret-store.ts';
 

@@ -1,5 +1,5 @@
 import { encodeAccess, type AccessCache, type AccessToken } from './access-cache.ts';
-import type { UserProfile } from '../shared/ipc.ts';
+import type { UserProfile } from '../shared/auth-state.ts';
 import type { AuthConfig } from './config.ts';
 import type { Logger } from './log.ts';
 import type { ProfileStore } from './profile-store.ts';

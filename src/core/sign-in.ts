@@ -1,4 +1,4 @@
-import type { AuthState } from '../shared/ipc.ts';
+import type { AuthState } from '../shared/auth-state.ts';
 import { AuthError, toErrorInfo } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { Opener, ProviderClient } from './provider-client.ts';

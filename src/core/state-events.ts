@@ -1,4 +1,4 @@
-import type { AuthState } from '../shared/ipc.ts';
+import type { AuthState } from '../shared/auth-state.ts';
 import type { Logger } from './log.ts';
 
 /** The listeners of a session's state: each change is sent to all of them; one that throws is logged and does not stop the others. */

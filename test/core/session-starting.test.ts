@@ -13,7 +13,7 @@ import type { ProviderClient } from '../../src/core/provider-client.ts';
 import { createMemoryStore, type SecretStore } from '../../src/core/secret-store.ts';
 import { keychainAccount } from '../../src/core/session-entry.ts';
 import { createAuthSession, startAuthSession, type AuthSession } from '../../src/core/session.ts';
-import type { AuthState } from '../../src/shared/ipc.ts';
+import type { AuthState } from '../../src/shared/auth-state.ts';
 
 const ISSUER = 'http://127.0.0.1:4400/';
 const CLIENT = 'latchkey-desktop';
