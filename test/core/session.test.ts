@@ -95,6 +95,9 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
     const { config, session } = shared;
     expect(session.getState()).toMatchObject({ status: 'signed-in', keychain: 'os', user: { name: 'Alice Liddell', email: 'alice@example.com' } });
     const entry = await storedEntry(config);
+    // The access token every process shares rides in the same entry (one keychain write), bound like the session;
+    // the demo offers DPoP, so under `auto` the session's private key is stored with its refresh token. No ID token, no profile.
+    const access = { v: 1, access_token: expect.any(String), refreshed_at: expect.any(Number), expires_at: expect.any(Number), issuer: config.issuer, client_id: DEMO_CLIENT_ID, scope: config.scope, audience: config.audience, token_type: 'dpop', jkt: expect.any(String) };
     expect(entry).toEqual({
       v: 1,
       refresh_token: expect.any(String),
@@ -102,7 +105,7 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
       client_id: DEMO_CLIENT_ID,
       sub: session.getState().user!.sub,
       scope: expect.stringContaining('offline_access'),
-      // The demo offers DPoP, so under `auto` the session's private key is stored with its refresh token.
+      access,
       dpop_key: { kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), d: expect.any(String) },
     });
     expect(await callApi(await session.getAccessToken())).toBe(200);
@@ -173,6 +176,8 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
 
   it('provider answering 503 or HTML keeps the refresh token, goes offline, and recovers when it is back', async () => {
     const { config, session } = shared;
+    // The last test's refresh-ahead may still be storing its rotated token: read the entry once it has.
+    await session.whenIdle();
     const stored = (await storedEntry(config))!.refresh_token;
     demo.failTokenEndpoint('unavailable');
     const current = await session.getAccessToken();
