@@ -4,6 +4,7 @@
 // Where things are:
 //   sign-in flow      provider-client.ts (PKCE, state, nonce, code exchange, refresh, revoke; persist-first hook)
 //                     loopback-server.ts (the 127.0.0.1 redirect listener), callback-pages.ts, redirect-probe.ts,
+//                     device-sign-in.ts (the device authorization grant, RFC 8628: codes, polling, GitHub's 200 errors)
 //                     userinfo.ts · provider-errors.ts / provider-answers.ts (what a failure means) · revocation.ts
 //   the session       auth-session.ts (its API) · session.ts (state machine, login/logout) → access-tokens.ts
 //                     (fresh, shared via access-cache.ts, or refresh) → refresh-flight.ts (single-flight, lock,
@@ -33,7 +34,9 @@ export { acquireRefreshLock, announceEntryChange, assertPrivateFolder, defaultLo
 export { keychainAccount, parseStoredSession, type StoredSession } from './session-entry.ts';
 export { renewalTimes, retryDelayMs } from './renewal.ts';
 export { realTimers, type Timers } from './timers.ts';
-export { probeRedirectUri, redirectRefusedMessage, SUGGESTED_REDIRECT_PORT, type RedirectProbe } from './redirect-probe.ts';
+export { probeRedirectUri, redirectRefusedMessage, RedirectRefusedError, SUGGESTED_REDIRECT_PORT, type RedirectProbe } from './redirect-probe.ts';
 export { createAuthSession, type AuthSession, type AuthSessionDeps } from './session.ts';
+export type { LoginOptions } from './auth-session.ts';
+export type { DeviceCodePrompt } from './device-sign-in.ts';
 export type { LogoutResult, RevocationOutcome } from './revocation.ts';
 export { assertDemoIsOurs, probeDemoProvider, type DemoProbe } from './demo-proof.ts';

@@ -11,6 +11,7 @@ import { callbackUrlOf, redirectUriFor, startLoopbackServer, type ValidatedCallb
 import type { SignInOutcome } from './callback-pages.ts';
 import type { Timers } from './timers.ts';
 import { profileFrom, withUserInfo } from './userinfo.ts';
+import { fetchReadingDeviceErrorsAnsweredWith200, pollDeviceSignIn, type DeviceSignInOptions } from './device-sign-in.ts';
 
 /** Opens a URL in the user's browser: `shell.openExternal` in the app, `$BROWSER` in the CLI, Chromium in tests. */
 export type Opener = (url: string) => Promise<void>;
@@ -54,6 +55,8 @@ export interface ProviderClient {
   /** The discovered authorization server metadata. */
   readonly metadata: Record<string, unknown>;
   signIn(options: SignInOptions): Promise<TokenResult>;
+  /** Sign-in with a code entered on any device (RFC 8628); `config_invalid` when the provider offers none. */
+  signInWithDevice(options: DeviceSignInOptions): Promise<TokenResult>;
   refresh(refreshToken: string, options?: RefreshOptions): Promise<TokenResult>;
   revoke(refreshToken: string): Promise<void>;
   /** The provider's end-session page for this client, without an ID token; undefined when it has none. */
@@ -92,7 +95,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
   let configuration: oidc.Configuration;
   try {
     configuration = await oidc.discovery(issuerUrl, config.clientId, { token_endpoint_auth_method: 'none' }, oidc.None(), {
-      [oidc.customFetch]: fetchReportingRotation(http.fetch, rotations, logger),
+      [oidc.customFetch]: fetchReportingRotation(fetchReadingDeviceErrorsAnsweredWith200(http.fetch), rotations, logger),
       execute: loopbackHttp ? [oidc.allowInsecureRequests] : [],
     });
   } catch (error) {
@@ -128,6 +131,19 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       config.resource !== undefined ? { resource: config.resource } : undefined,
     );
     return toTokenResult(response, sentAt);
+  };
+
+  const withProfile = async (tokens: TokenResult): Promise<TokenResult> => {
+    if (tokens.user) {
+      tokens.user = await withUserInfo(tokens.user, tokens.accessToken, {
+        config,
+        endpoint: typeof metadata.userinfo_endpoint === 'string' ? metadata.userinfo_endpoint : undefined,
+        fetchClaims: async (accessToken) => ({ ...(await oidc.fetchUserInfo(configuration, accessToken, oidc.skipSubjectCheck)) }),
+        logger,
+      });
+    }
+    logger?.info('sign-in completed', { sub: tokens.user?.sub, accessToken: fingerprint(tokens.accessToken) });
+    return tokens;
   };
 
   return {
@@ -175,17 +191,9 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
           }),
           signal,
         );
-        if (tokens.user) {
-          tokens.user = await withUserInfo(tokens.user, tokens.accessToken, {
-            config,
-            endpoint: typeof metadata.userinfo_endpoint === 'string' ? metadata.userinfo_endpoint : undefined,
-            fetchClaims: async (accessToken) => ({ ...(await oidc.fetchUserInfo(configuration, accessToken, oidc.skipSubjectCheck)) }),
-            logger,
-          });
-        }
-        logger?.info('sign-in completed', { sub: tokens.user?.sub, accessToken: fingerprint(tokens.accessToken) });
+        const signedIn = await withProfile(tokens);
         outcome = { ok: true };
-        return tokens;
+        return signedIn;
       } catch (error) {
         outcome = { ok: false, error };
         throw error;
@@ -193,6 +201,11 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
         if (outcome) server.complete(outcome);
         await server.close();
       }
+    },
+
+    async signInWithDevice(options: DeviceSignInOptions): Promise<TokenResult> {
+      const response = await pollDeviceSignIn(configuration, { config, parameters: audienceParameters(), clock, logger }, options);
+      return withProfile(toTokenResult(response, clock()));
     },
 
     async refresh(refreshToken: string, options: RefreshOptions = {}): Promise<TokenResult> {

@@ -1,4 +1,4 @@
-import type { AuthState, AuthStatus, ErrorInfo, UserProfile } from '../shared/ipc.ts';
+import type { AuthState, AuthStatus, DeviceCodePrompt, ErrorInfo, UserProfile } from '../shared/ipc.ts';
 import { AuthError, toErrorInfo } from './errors.ts';
 import type { HttpClient } from './http.ts';
 import { createLogger, fingerprint } from './log.ts';
@@ -14,8 +14,9 @@ import { keychainAccount, openSessionEntry } from './session-entry.ts';
 import { openKeychain } from './secret-store.ts';
 import { createSignInAttempts } from './sign-in-attempts.ts';
 import { revokeAtLogout, type LogoutResult } from './revocation.ts';
+import { deviceAuthorizationEndpoint } from './device-sign-in.ts';
 
-import type { AuthSession, AuthSessionDeps } from './auth-session.ts';
+import type { AuthSession, AuthSessionDeps, LoginOptions } from './auth-session.ts';
 
 export type { AuthSession, AuthSessionDeps };
 
@@ -47,6 +48,8 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
   const data: SessionData = {};
   let status: AuthStatus = 'signed-out';
   let error: ErrorInfo | undefined;
+  /** The codes of a pending sign-in with a code (RFC 8628), shown until it ends. */
+  let deviceCode: DeviceCodePrompt | undefined;
   const attempts = createSignInAttempts();
   let provider: Promise<ProviderClient> | undefined = deps.provider ? Promise.resolve(deps.provider) : undefined;
   let ownHttp: HttpClient | undefined;
@@ -62,6 +65,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     if (shown) state.error = { ...shown };
     const { access } = data;
     if (access) state.accessToken = access.expiresAt === undefined ? { refreshedAt: access.refreshedAt } : { refreshedAt: access.refreshedAt, expiresAt: access.expiresAt };
+    if (deviceCode && status === 'signing-in') state.deviceCode = { ...deviceCode };
     return state;
   };
 
@@ -188,18 +192,25 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     }
   };
 
-  const login = async (options: { timeoutMs?: number } = {}): Promise<AuthState> => {
+  const login = async (options: LoginOptions = {}): Promise<AuthState> => {
     if (closed) throw new AuthError('login_cancelled', 'The session is closed.');
     // A sign-in the keychain cannot store would be lost (or kept in memory only): unlock first.
     await entry.assertWritable();
     const attempt = attempts.start(attempts.current ? attempts.current.previousStatus : status);
     status = 'signing-in';
     error = undefined;
+    deviceCode = undefined;
     emit();
+    const showCode = (prompt: DeviceCodePrompt) => {
+      if (!attempt.isCurrent()) return;
+      deviceCode = prompt;
+      emit();
+    };
 
     try {
       const signingIn = getProvider().then((client) => {
         attempt.signal.throwIfAborted();
+        if (options.method === 'device') return client.signInWithDevice({ signal: attempt.signal, onCode: showCode });
         return client.signIn({ opener, signal: attempt.signal, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
       });
       const result = await attempt.race(signingIn);
@@ -212,6 +223,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       }
       await adoptSignIn({ ...result, refreshToken: result.refreshToken });
       attempts.finish(attempt);
+      deviceCode = undefined;
       status = 'signed-in';
       error = undefined;
       emit();
@@ -219,6 +231,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     } catch (loginError) {
       if (attempt.isCurrent()) {
         attempts.finish(attempt);
+        deviceCode = undefined;
         status = attempt.previousStatus;
         const code = loginError instanceof AuthError ? loginError.code : undefined;
         // Cancelling is the user's own choice, not an error to show.
@@ -329,6 +342,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     },
     login,
     cancelLogin,
+    offersDeviceSignIn: () => getProvider().then((client) => deviceAuthorizationEndpoint(client.metadata) !== undefined, () => false),
     logout,
     getAccessToken: inReach(accessTokens.get),
     refreshAfterUnauthorized: inReach(accessTokens.afterUnauthorized),

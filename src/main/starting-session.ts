@@ -46,6 +46,7 @@ export function createStartingSession(): StartingSession {
     },
     login: later('login'),
     cancelLogin: () => real?.cancelLogin(),
+    offersDeviceSignIn: async () => (await whenReady).offersDeviceSignIn(),
     logout: later('logout'),
     getAccessToken: later('getAccessToken'),
     refreshAfterUnauthorized: later('refreshAfterUnauthorized'),

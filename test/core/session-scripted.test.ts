@@ -63,6 +63,13 @@ function scriptedProvider(clock: { now: number }, lifetimeMs = 5_000) {
       issued++;
       return { accessToken: `at-${issued}`, refreshToken: `rt-${issued}`, idToken: `id-${issued}`, expiresAt: clock.now + lifetimeMs, user: { sub: 'alice', name: 'Alice Liddell' } };
     },
+    // The device grant's polling is openid-client's (tested against real providers); here it ends with the same tokens a browser sign-in gets.
+    async signInWithDevice({ onCode }) {
+      onCode({ userCode: 'WDJB-MJHT', verificationUri: `${ISSUER}device`, expiresAt: clock.now + 600_000, issuer: ISSUER, clientId: 'latchkey' });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      issued++;
+      return { accessToken: `at-${issued}`, refreshToken: `rt-${issued}`, idToken: `id-${issued}`, expiresAt: clock.now + lifetimeMs, user: { sub: 'alice', name: 'Alice Liddell' } };
+    },
     async refresh(refreshToken) {
       redeemed.push(refreshToken);
       await new Promise((resolve) => setTimeout(resolve, 5));

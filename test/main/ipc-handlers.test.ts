@@ -27,6 +27,7 @@ function fakeSession(overrides: Partial<AuthSession> = {}) {
     retryNow: vi.fn(async () => undefined),
     retryKeychain: vi.fn(async () => SIGNED_IN),
     whenIdle: vi.fn(async () => undefined),
+    offersDeviceSignIn: vi.fn(async () => true),
     close: vi.fn(async () => undefined),
     ...overrides,
   };

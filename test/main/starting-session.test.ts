@@ -22,6 +22,7 @@ function fakeSession(state: AuthState): AuthSession & { emit(state: AuthState): 
     retryNow: vi.fn(async () => undefined),
     retryKeychain: vi.fn(async () => state),
     whenIdle: vi.fn(async () => undefined),
+    offersDeviceSignIn: vi.fn(async () => false),
     close: vi.fn(async () => undefined),
   };
 }
