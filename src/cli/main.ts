@@ -15,7 +15,9 @@ Signs you in through your browser (OAuth 2.0 + PKCE) and keeps the session in th
 shared with the Latchkey app.
 
 Commands:
-  login [--timeout SECONDS]  Sign in through the browser ($BROWSER, else the system's default)
+  login [--timeout SECONDS]  Sign in through the browser ($BROWSER, else the system's default); with a code
+                             instead when no browser opens or the provider refuses the loopback redirect
+  login --device             Sign in with a code entered on any device (RFC 8628), e.g. over SSH
   status [--json]            Show whether a session is stored (exit 0), not (exit 1), or locked away (exit 2)
   token [--refresh]          Print a valid access token (the one all processes share while it is fresh;
                              with --refresh, a newer one)
@@ -41,7 +43,7 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
-  login: { options: { timeout: { type: 'string' } }, run: loginCommand },
+  login: { options: { timeout: { type: 'string' }, device: { type: 'boolean' } }, run: loginCommand },
   status: { options: { json: { type: 'boolean' } }, run: statusCommand },
   token: { options: { refresh: { type: 'boolean' } }, run: tokenCommand },
   logout: { options: {}, run: logoutCommand },
@@ -100,6 +102,7 @@ export async function main(): Promise<never> {
     stdout: (text) => process.stdout.write(text),
     stderr: (line) => process.stderr.write(line + '\n'),
     env: process.env,
+    stdoutIsTerminal: process.stdout.isTTY === true,
   });
   // Exit at once: nothing may keep a finished command alive (sockets, keychain connections, timers).
   return new Promise<never>(() => process.stdout.write('', () => process.exit(code)));
