@@ -8,12 +8,14 @@ import { join } from 'node:path';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keychainAccount, loadConfig } from '../../src/core/index.ts';
-import { DEVICE_CODE_GRANT } from '../../src/core/device-sign-in.ts';
 import { describeDeviceCode } from '../../src/cli/device-login.ts';
 import { launchBrowser, type Browser } from '../../support/browser.ts';
 import { enterDeviceCode } from '../../support/device-approval.ts';
 import { demoCliEnv, JWT, runCli, startCli, type CliResult } from '../helpers/cli.ts';
 import { startTestDemo } from '../helpers/demo.ts';
+
+/** RFC 8628 §3.4. */
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 interface Shown {
   verificationUri: string;
