@@ -11,35 +11,11 @@ import { keychainAccount, loadConfig } from '../../src/core/index.ts';
 import { describeDeviceCode } from '../../src/cli/device-login.ts';
 import { launchBrowser, type Browser } from '../../support/browser.ts';
 import { enterDeviceCode } from '../../support/device-approval.ts';
-import { demoCliEnv, JWT, runCli, startCli, type CliResult } from '../helpers/cli.ts';
+import { deviceCodePrinted as codePrinted, demoCliEnv, JWT, runCli, startCli, type CliResult } from '../helpers/cli.ts';
 import { startTestDemo } from '../helpers/demo.ts';
 
 /** RFC 8628 §3.4. */
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
-
-interface Shown {
-  verificationUri: string;
-  userCode: string;
-  complete?: string;
-}
-
-/** Waits until the CLI printed the address and the code (each on a line of its own) and returns them. */
-function codePrinted(child: ReturnType<typeof startCli>['child']): Promise<Shown> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const lines = out.split('\n');
-      const at = lines.indexOf('and enter the code:');
-      if (at < 1 || lines.length < at + 3) return;
-      child.stdout.off('data', onData);
-      const completeAt = lines.indexOf('Or open this address, which carries the code:');
-      resolve({ verificationUri: lines[at - 1]!, userCode: lines[at + 1]!, ...(completeAt >= 0 ? { complete: lines[completeAt + 1]! } : {}) });
-    };
-    child.stdout.on('data', onData);
-    child.once('close', () => reject(new Error(`The CLI exited before printing a code:\n${out}`)));
-  });
-}
 
 describe('latchkey login with a code', () => {
   let demo: Awaited<ReturnType<typeof startTestDemo>>;
