@@ -28,9 +28,9 @@ export default defineConfig({
         codeSplitting: {
           includeDependenciesRecursively: false,
           groups: [
-            { name: 'protocol', test: /src\/core\/(provider-client|provider-errors|provider-answers|redirect-probe|userinfo|loopback-server|callback-pages)\.ts$/, priority: 3 },
+            { name: 'protocol', test: /src\/core\/(provider-client|provider-errors|provider-answers|redirect-probe|userinfo|loopback-server|callback-pages|device-sign-in)\.ts$/, priority: 3 },
             { name: 'http', test: /src\/core\/(http|tls|proxy)\.ts$/, priority: 3 },
-            { name: 'commands', test: /src\/cli\/(doctor[\w-]*|opener|system-opener)\.ts$/, priority: 3 },
+            { name: 'commands', test: /src\/cli\/(doctor[\w-]*|opener|system-opener|device-login)\.ts$/, priority: 3 },
             { name: 'core', test: /\/src\//, priority: 1 },
           ],
         },

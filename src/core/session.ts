@@ -14,7 +14,6 @@ import { keychainAccount, openSessionEntry } from './session-entry.ts';
 import { openKeychain } from './secret-store.ts';
 import { createSignInAttempts } from './sign-in-attempts.ts';
 import { revokeAtLogout, type LogoutResult } from './revocation.ts';
-import { deviceAuthorizationEndpoint } from './device-sign-in.ts';
 
 import type { AuthSession, AuthSessionDeps, LoginOptions } from './auth-session.ts';
 
@@ -342,7 +341,8 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     },
     login,
     cancelLogin,
-    offersDeviceSignIn: () => getProvider().then((client) => deviceAuthorizationEndpoint(client.metadata) !== undefined, () => false),
+    // RFC 8628 §4; read here rather than through device-sign-in.ts, which would load openid-client for every `latchkey token`.
+    offersDeviceSignIn: () => getProvider().then((client) => typeof client.metadata.device_authorization_endpoint === 'string', () => false),
     logout,
     getAccessToken: inReach(accessTokens.get),
     refreshAfterUnauthorized: inReach(accessTokens.afterUnauthorized),

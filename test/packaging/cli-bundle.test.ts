@@ -34,7 +34,7 @@ describe('the bundled CLI', () => {
     rmSync(installed, { recursive: true, force: true });
   });
 
-  it('starts without the protocol and HTTP libraries: openid-client and undici load only behind dynamic imports', () => {
+  it('starts without the protocol, HTTP and QR libraries: openid-client, undici and uqr load only behind dynamic imports', () => {
     const startup = new Set<string>();
     const visit = (file: string) => {
       if (startup.has(file)) return;
@@ -46,7 +46,7 @@ describe('the bundled CLI', () => {
     };
     visit('main.js');
     const loaded = [...startup].map((file) => readFileSync(join(bundle, file), 'utf8')).join('\n');
-    expect(loaded).not.toMatch(/from "(openid-client|undici)"/);
+    expect(loaded).not.toMatch(/from "(openid-client|undici|uqr)"/);
     expect(loaded).not.toMatch(/\.ts"/);
     const everything = readdirSync(bundle, { recursive: true }).filter((file) => String(file).endsWith('.js')).map((file) => readFileSync(join(bundle, String(file)), 'utf8')).join('\n');
     expect(everything).toContain('from "openid-client"');
