@@ -63,6 +63,7 @@ export async function pollDeviceSignIn(configuration: oidc.Configuration, deps: 
     throw startRefused(error, config);
   }
   throwIfCancelled(signal);
+  assertShowable(codes, issuer);
   const expiresAt = clock() + codes.expires_in * 1000;
   const prompt: DeviceCodePrompt = {
     userCode: codes.user_code,
@@ -82,6 +83,19 @@ export async function pollDeviceSignIn(configuration: oidc.Configuration, deps: 
   } catch (error) {
     if (signal?.aborted) throw new AuthError('login_cancelled', 'The sign-in was cancelled.', { cause: error });
     throw pollEnded(error, prompt);
+  }
+}
+
+/**
+ * The codes are shown to a person — printed on a terminal, drawn as a QR code — so they must be what
+ * RFC 8628 §3.2 says: web addresses and a short code, with nothing a terminal would act on (escape
+ * sequences) and no other scheme a QR reader would open.
+ */
+function assertShowable(codes: oidc.DeviceAuthorizationResponse, issuer: string): void {
+  const webAddress = (value: string | undefined) => value === undefined || (URL.canParse(value) && ['https:', 'http:'].includes(new URL(value).protocol) && !/[\s\p{Cc}]/u.test(value));
+  const shortCode = /^[\p{L}\p{N}\p{P}\p{S} ]{1,64}$/u.test(codes.user_code);
+  if (!webAddress(codes.verification_uri) || !webAddress(codes.verification_uri_complete) || !shortCode) {
+    throw new AuthError('provider_error', `The provider at ${issuer} answered the request for a sign-in code with a verification address or user code that cannot be shown safely (RFC 8628 §3.2). Sign in through a browser, or ask the provider's administrator.`);
   }
 }
 

@@ -14,7 +14,7 @@ interface Poll {
 }
 
 /** An RFC 8628 provider that answers the polls with `answers`, in order (the last one repeats), as HTTP 400 errors or 200 tokens. */
-async function startScriptedProvider(answers: string[], options: { interval: number; expiresIn?: number }) {
+async function startScriptedProvider(answers: string[], options: { interval: number; expiresIn?: number; codes?: Record<string, unknown> }) {
   const polls: Poll[] = [];
   let authorizedAt = 0;
   const server = createServer(async (req, res) => {
@@ -26,7 +26,7 @@ async function startScriptedProvider(answers: string[], options: { interval: num
     }
     if (req.url === '/device_authorization') {
       authorizedAt = Date.now();
-      return json(200, { device_code: 'device-code-1', user_code: 'BDWP-HQPK', verification_uri: `${issuer}/device`, expires_in: options.expiresIn ?? 60, interval: options.interval });
+      return json(200, { device_code: 'device-code-1', user_code: 'BDWP-HQPK', verification_uri: `${issuer}/device`, expires_in: options.expiresIn ?? 60, interval: options.interval, ...options.codes });
     }
     if (req.url === '/token') {
       polls.push({ at: Date.now(), form: new URLSearchParams(body) });
@@ -77,6 +77,19 @@ describe('polling for a sign-in with a code', () => {
     });
     await expect((await clientOf(denied.issuer)).signInWithDevice({ onCode: () => {} })).rejects.toMatchObject({ code: 'login_denied', message: expect.stringContaining('The sign-in with code BDWP-HQPK was declined') });
     expect(denied.polls).toHaveLength(2);
+  });
+
+  it.each([
+    ['a user code with a terminal escape sequence', { user_code: '\u001b]0;pwned\u0007BDWP-HQPK' }],
+    ['a verification address that is not a web address', { verification_uri: 'javascript:alert(1)' }],
+    ['a complete address with a line break', { verification_uri_complete: 'https://id.example/device\nEnter your password at https://evil.example' }],
+  ])('codes that cannot be shown safely (%s) are refused before anyone sees them, and nothing is polled', async (_name, codes) => {
+    const provider = await startScriptedProvider(['tokens'], { interval: 1, codes });
+    cleanups.push(provider.close);
+    let shown = false;
+    await expect((await clientOf(provider.issuer)).signInWithDevice({ onCode: () => (shown = true) })).rejects.toMatchObject({ code: 'provider_error', message: expect.stringContaining('cannot be shown safely') });
+    expect(shown).toBe(false);
+    expect(provider.polls).toHaveLength(0);
   });
 
   it('a provider without a device authorization endpoint is refused before any request, saying what to enable', async () => {
