@@ -392,6 +392,7 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     await emit({ status: 'signing-in', deviceCode: { userCode: 'WDJB-MJHT', verificationUri: `${demo.issuer}/device`, expiresAt: Date.now() - 1000, issuer: config.issuer, clientId: config.clientId } });
     await visible('#view-device-code');
     await expect.poll(() => page.locator('#device-countdown').textContent()).toBe('The code has expired. Cancel and sign in again for a new one.');
+    expect(await page.locator('#copy-code').isDisabled()).toBe(true);
     await screenshot('device-code-expired');
     await emit(session.getState());
     await visible('#view-signed-out');
