@@ -1,7 +1,7 @@
 import { renderUnicodeCompact } from 'uqr';
 import { AuthError, RedirectRefusedError } from '../core/index.ts';
-import type { AuthSession, DeviceCodePrompt } from '../core/index.ts';
-import type { AuthState } from '../shared/ipc.ts';
+import type { AuthSession } from '../core/index.ts';
+import type { AuthState, DeviceCodePrompt } from '../shared/auth-state.ts';
 import type { CliIo } from './context.ts';
 
 /**

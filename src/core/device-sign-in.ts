@@ -1,10 +1,10 @@
 import * as oidc from 'openid-client';
-import type { DeviceCodePrompt } from '../shared/ipc.ts';
+import type { DeviceCodePrompt } from '../shared/auth-state.ts';
 import type { AuthConfig } from './config.ts';
 import { AuthError } from './errors.ts';
 import type { HttpClient } from './http.ts';
 import { fingerprint, type Logger } from './log.ts';
-import { classifyProviderError } from './provider-errors.ts';
+import { classifyProviderError } from './provider-answers.ts';
 
 export type { DeviceCodePrompt };
 

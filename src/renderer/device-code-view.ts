@@ -3,7 +3,7 @@
 // The QR code is an SVG made here (uqr) shown as a data: image — the CSP allows data: images, and an
 // <img> never runs anything inside an SVG.
 import { renderSVG } from 'uqr';
-import type { DeviceCodePrompt } from '../shared/ipc.ts';
+import type { DeviceCodePrompt } from '../shared/auth-state.ts';
 
 export interface DeviceCodeView {
   /** The codes to show, or undefined while they are being asked for. */
