@@ -37,6 +37,8 @@ export interface DemoOptions {
   accessTokenTtl?: number;
   /** Refresh token (and session, grant) lifetime in seconds. Default 14 days. */
   refreshTokenTtl?: number;
+  /** How long a sign-in code (RFC 8628 device code) is good for, in seconds. Default 10 minutes (oidc-provider's). */
+  deviceCodeTtl?: number;
   /** 'jwt' (default): `audience` selects the demo API and access tokens are JWTs for it. 'opaque': oidc-provider's default — opaque tokens for UserInfo, profile claims only there. */
   accessTokenFormat?: 'jwt' | 'opaque';
   /** DPoP at the provider and the API (see `DemoDpop`): `on` by default; `nonce` makes both demand server nonces; `off` turns it off at the provider. */
@@ -109,6 +111,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoServers>
       refreshTokenTtl: options.refreshTokenTtl ?? 14 * 24 * 60 * 60,
       ...(options.accessTokenFormat ? { accessTokenFormat: options.accessTokenFormat } : {}),
       ...(options.dpop ? { dpop: options.dpop } : {}),
+      ...(options.deviceCodeTtl ? { deviceCodeTtl: options.deviceCodeTtl } : {}),
       logger,
     });
     idpServer.ready(answeringDemoProof(secret, demo.provider.callback()));

@@ -28,6 +28,23 @@ export interface AuthState {
   keychainWaiting?: true;
   /** When the current access token was obtained and when it expires (epoch ms), and `dpop` when it is bound to this installation's key (RFC 9449). Never the token itself. */
   accessToken?: { refreshedAt: number; expiresAt?: number; dpop?: true };
+  /** While a sign-in with a code is waiting for the user: what to enter where (RFC 8628 §3.3). */
+  deviceCode?: DeviceCodePrompt;
+}
+
+/**
+ * A device sign-in's codes (RFC 8628 §3.2): the user opens `verificationUri`
+ * on any device and enters `userCode` (or opens `verificationUriComplete`,
+ * which carries it) before `expiresAt` (epoch ms). `issuer` and `clientId` say
+ * which provider and which app asked, so a phished code can be recognised.
+ */
+export interface DeviceCodePrompt {
+  userCode: string;
+  verificationUri: string;
+  verificationUriComplete?: string;
+  expiresAt: number;
+  issuer: string;
+  clientId: string;
 }
 
 /** One API call the caller is about to make: its method and full URL; `nonce` when the API's 401 asked for one (RFC 9449 §9). */
