@@ -3,7 +3,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadConfig, toErrorInfo, createLogger } from '../core/index.ts';
+import { loadConfig, toErrorInfo, createLogger, redactSecrets } from '../core/index.ts';
 import type { AuthConfig } from '../core/index.ts';
 import { loginCommand, logoutCommand, statusCommand, tokenCommand } from './commands.ts';
 import type { CliIo, CommandContext } from './context.ts';
@@ -49,8 +49,9 @@ const COMMANDS: Record<string, Command> = {
   doctor: { options: {}, run: async (context) => (await import('./doctor.ts')).doctorCommand(context) },
 };
 
-/** Runs one CLI command and returns its exit code. */
-export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
+/** Runs one CLI command and returns its exit code. Every line it writes to stderr is redacted (`redactSecrets`). */
+export async function runCli(argv: string[], given: CliIo): Promise<ExitCode> {
+  const io: CliIo = { ...given, stderr: (line) => given.stderr(redactSecrets(line)) };
   const [name, ...rest] = argv;
   if (name === '-h' || name === '--help' || name === 'help') {
     io.stdout(USAGE + '\n');

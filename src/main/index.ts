@@ -15,7 +15,7 @@ import { BUILD_SETTINGS } from './build-info.ts';
 import { retryWhenReachable } from './connectivity.ts';
 import { startDevelopmentDemo } from './demo.ts';
 import { createExternalLinkOpener, createProviderOpener, isProviderPageUrl } from './external-links.ts';
-import { registerIpcHandlers } from './ipc-handlers.ts';
+import { redactedForWindow, registerIpcHandlers } from './ipc-handlers.ts';
 import { createStartingSession } from './starting-session.ts';
 import { createAppLogger, logUncaughtErrors } from './log-file.ts';
 import { denyAllPermissions } from './permissions.ts';
@@ -91,7 +91,7 @@ async function start(logger: Logger): Promise<void> {
   running.stop.push(
     starting.session.onStateChange((state) => {
       for (const window of BrowserWindow.getAllWindows()) {
-        if (!window.isDestroyed()) window.webContents.send(STATE_CHANGED_CHANNEL, state);
+        if (!window.isDestroyed()) window.webContents.send(STATE_CHANGED_CHANNEL, redactedForWindow(state));
       }
       // The user just finished in the browser: bring them back to the app.
       if (previous === 'signing-in' && state.status === 'signed-in') focusMainWindow();
