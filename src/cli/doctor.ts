@@ -68,7 +68,7 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
         },
   );
 
-  checks.push(dataFolderCheck(config.dataDir), lockFolderCheck(defaultLockDir(io.env)), rotationCheck(config.issuer));
+  checks.push(dataFolderCheck(config.dataDir), lockFolderCheck(defaultLockDir()), rotationCheck(config.issuer));
 
   for (const check of checks) {
     io.stdout(`${MARK[check.outcome]} ${check.name}: ${check.detail}\n`);
@@ -184,7 +184,7 @@ function lockFolderCheck(lockDir: string): Check {
     assertPrivateFolder(lockDir);
     return { name: 'Lock folder', outcome: 'pass', detail: `${lockDir} (private to you)` };
   } catch (error) {
-    return { name: 'Lock folder', outcome: 'fail', detail: toErrorInfo(error).message, fix: `Remove ${lockDir}, or set XDG_RUNTIME_DIR to your own runtime folder.`, failsWith: EXIT.usage };
+    return { name: 'Lock folder', outcome: 'fail', detail: toErrorInfo(error).message, fix: `Remove ${lockDir}; Latchkey recreates it, private to you.`, failsWith: EXIT.usage };
   }
 }
 

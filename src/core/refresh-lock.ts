@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, fstatSync, futimesSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AuthError } from './errors.ts';
+import { userLockDir } from './lock-folder.ts';
 import type { Logger } from './log.ts';
 import { backgroundTimers, delay, realTimers, type Timers } from './timers.ts';
 
@@ -45,17 +46,9 @@ const DEFAULT_STALE_AFTER_MS = 5_000;
 const DEFAULT_TIMEOUT_MS = 75_000;
 const BREAKER_STALE_AFTER_MS = 5_000;
 
-/**
- * The folder every process of this user finds, whatever its data folder:
- * `$XDG_RUNTIME_DIR/latchkey` where the session has one, else
- * `<os temp dir>/latchkey-<uid>`. It is checked when a lock is taken
- * (`assertPrivateFolder`).
- */
-export function defaultLockDir(env: NodeJS.ProcessEnv = process.env): string {
-  const runtimeDir = env.XDG_RUNTIME_DIR;
-  if (runtimeDir && runtimeDir.startsWith('/') && isDirectory(runtimeDir)) return join(runtimeDir, 'latchkey');
-  const uid = process.getuid?.();
-  return join(tmpdir(), uid === undefined ? 'latchkey' : `latchkey-${uid}`);
+/** The folder every process of this user finds, whatever its environment or data folder (`userLockDir`). */
+export function defaultLockDir(): string {
+  return userLockDir();
 }
 
 /**
@@ -177,7 +170,7 @@ export function assertPrivateFolder(dir: string): void {
         ? `others may use it (mode ${(info.mode & 0o777).toString(8)})`
         : undefined;
   if (problem) {
-    throw new AuthError('config_invalid', `The lock folder ${dir} cannot be trusted: ${problem}. Remove it (Latchkey recreates it, private to you), or set XDG_RUNTIME_DIR.`);
+    throw new AuthError('config_invalid', `The lock folder ${dir} cannot be trusted: ${problem}. Remove it (Latchkey recreates it, private to you).`);
   }
 }
 
@@ -316,14 +309,6 @@ function removeOwnLock(path: string): void {
     unlinkSync(path);
   } catch {
     // Already gone.
-  }
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
   }
 }
 
