@@ -72,6 +72,15 @@ export interface RefreshLock {
   readGeneration(): string | undefined;
   /** Announces, before changing the keychain entry, that it is about to change; returns the new generation. */
   announceChange(): string;
+  /**
+   * Whether this process still holds the lock: false once another process took
+   * it over (this one stopped past the stale bound: SIGSTOP, Ctrl-Z, a debugger)
+   * or it was released. Touches the heartbeat first, so a waiter watching it
+   * needs a whole stale bound again before it may take over.
+   */
+  stillHeld(): boolean;
+  /** Throws unless `stillHeld()`: call it before redeeming and before each write of the entry. */
+  assertHeld(): void;
   release(): Promise<void>;
 }
 
@@ -204,6 +213,18 @@ function heldLock(path: string, fd: number, options: RefreshLockOptions & { cloc
     }, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
   };
   schedule();
+  // Beat first: a breaker that judged the old mtime then puts the lock back (`breakLock`), and a
+  // waiter starts its stale bound over. Then the file at `path` must still be the one we created.
+  const stillHeld = (): boolean => {
+    if (released) return false;
+    beat();
+    try {
+      const ours = fstatSync(fd);
+      return ours.nlink > 0 && observe(path)?.ino === ours.ino;
+    } catch {
+      return false;
+    }
+  };
   return {
     readGeneration() {
       try {
@@ -213,6 +234,15 @@ function heldLock(path: string, fd: number, options: RefreshLockOptions & { cloc
       }
     },
     announceChange: () => announceEntryChange(path),
+    stillHeld,
+    assertHeld() {
+      if (stillHeld()) return;
+      logger?.warn('the refresh lock was taken over while held; this process redeems and stores nothing');
+      throw new AuthError(
+        'provider_unreachable',
+        'This Latchkey process was paused while it held the session’s lock, and another Latchkey process has taken over, so this one stopped without using or storing anything. Try again.',
+      );
+    },
     async release() {
       if (released) return;
       released = true;

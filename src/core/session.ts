@@ -166,8 +166,10 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       delete data.scope;
       applyTokens(data, result, clock());
       data.user = signedInUser;
+      lock.assertHeld();
       data.knownGeneration = lock.announceChange();
       await entry.write(result.refreshToken, signedInUser.sub, data.scope);
+      lock.assertHeld();
       if (data.access && entry.shared) await accessCache.write(data.access);
     } finally {
       await lock.release();
@@ -241,6 +243,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     try {
       const stored = await entry.read().catch(() => null);
       if (stored) tokens.add(stored.refresh_token);
+      lock.assertHeld();
       lock.announceChange();
       await Promise.all([entry.remove(), accessCache.remove()]);
       forgetLocally(undefined);
