@@ -1,5 +1,6 @@
 import type { AuthConfig } from './config.ts';
 import type { Logger } from './log.ts';
+import { readEntryGeneration } from './refresh-lock.ts';
 import { renewalTimes } from './renewal.ts';
 import type { SecretStore } from './secret-store.ts';
 
@@ -14,12 +15,16 @@ export function isUsable(access: AccessToken, now: number): boolean {
   return access.expiresAt === undefined || now < renewalTimes(access.refreshedAt, access.expiresAt).staleAt;
 }
 
-/** What the access-token entry holds: the token and what it was issued for. */
+/** What the access-token entry holds: the token, what and whom it was issued for, and the entry generation it was stored at. */
 interface StoredAccess {
   v: 1;
   access_token: string;
   refreshed_at: number;
   expires_at: number;
+  /** The user it was issued to: another process may have signed in someone else since. */
+  sub: string;
+  /** The session entry's generation (see RefreshLock) when it was stored: any later change of the entry makes it stale. */
+  generation?: string;
   issuer: string;
   client_id: string;
   scope: string;
@@ -35,9 +40,14 @@ interface StoredAccess {
  * token. Never on disk, never logged.
  */
 export interface AccessCache {
-  /** The cached token, or undefined when there is none or it was issued for another issuer, client, scope or audience. */
-  read(): Promise<AccessToken | undefined>;
-  write(access: AccessToken): Promise<void>;
+  /**
+   * The cached token, or undefined when there is none, or it was issued for another issuer, client,
+   * scope, audience or user than `sub`, or stored before the session entry last changed (a sign-in,
+   * a sign-out or a refresh elsewhere since): a token for the wrong user or session is never handed out.
+   */
+  read(sub: string | undefined): Promise<AccessToken | undefined>;
+  /** Stores `access` as issued to `sub`, at the entry's current generation (call it under the lock). */
+  write(access: AccessToken, sub: string): Promise<void>;
   remove(): Promise<void>;
 }
 
@@ -50,9 +60,11 @@ export function openAccessCache(deps: {
   config: Pick<AuthConfig, 'issuer' | 'clientId' | 'scope' | 'audience' | 'resource'>;
   secretStore: SecretStore;
   refreshAccount: string;
+  /** The session entry's lock file, whose generation the cached token is tied to. */
+  lockPath: string;
   logger: Logger;
 }): AccessCache {
-  const { config, secretStore, logger } = deps;
+  const { config, secretStore, logger, lockPath } = deps;
   const account = accessCacheAccount(deps.refreshAccount);
   // A memory-only store is this process's alone: nothing to share.
   const enabled = secretStore.kind === 'os';
@@ -65,8 +77,8 @@ export function openAccessCache(deps: {
     stored.resource === config.resource;
 
   return {
-    async read() {
-      if (!enabled) return undefined;
+    async read(sub) {
+      if (!enabled || sub === undefined) return undefined;
       let raw: string | null;
       try {
         raw = await secretStore.get(account);
@@ -78,21 +90,24 @@ export function openAccessCache(deps: {
       try {
         const stored = JSON.parse(raw) as Partial<StoredAccess>;
         if (stored.v !== 1 || typeof stored.access_token !== 'string' || typeof stored.expires_at !== 'number' || typeof stored.refreshed_at !== 'number') return undefined;
-        if (!issuedForThis(stored)) return undefined;
+        if (!issuedForThis(stored) || stored.sub !== sub || stored.generation !== readEntryGeneration(lockPath)) return undefined;
         return { value: stored.access_token, refreshedAt: stored.refreshed_at, expiresAt: stored.expires_at };
       } catch {
         return undefined;
       }
     },
 
-    async write(access) {
+    async write(access, sub) {
       // Without an expiry no other process could tell when to stop using it.
       if (!enabled || access.expiresAt === undefined) return;
+      const generation = readEntryGeneration(lockPath);
       const stored: StoredAccess = {
         v: 1,
         access_token: access.value,
         refreshed_at: access.refreshedAt,
         expires_at: access.expiresAt,
+        sub,
+        ...(generation !== undefined ? { generation } : {}),
         issuer: config.issuer,
         client_id: config.clientId,
         scope: config.scope,

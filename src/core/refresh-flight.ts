@@ -175,7 +175,7 @@ export function createRefresher(deps: RefresherDeps): Refresher {
       logger.info('access token refreshed', { access: fingerprint(result.accessToken), refresh: fingerprint(data.refreshToken ?? token), rotated });
       // Callers get the token now; the next refresh still waits for this flight, so the rotated token is stored first.
       onRedeemed(result.accessToken);
-      if (data.access && entry.shared && lock.stillHeld()) caching = deps.accessCache.write(data.access);
+      if (data.access && entry.shared && lock.stillHeld()) caching = deps.accessCache.write(data.access, data.user?.sub ?? sub);
     } finally {
       await caching;
       await storing?.catch((storeError: unknown) => logger.error('storing the rotated refresh token failed', { error: String(storeError) }));
@@ -196,7 +196,7 @@ export function createRefresher(deps: RefresherDeps): Refresher {
 
   /** The shared access token, when it is usable and newer than ours. */
   const adoptCachedAccess = async (): Promise<boolean> => {
-    const cached = await deps.accessCache.read();
+    const cached = await deps.accessCache.read(data.user?.sub);
     if (!cached || cached.value === data.access?.value || !isUsable(cached, deps.clock())) return false;
     if ((cached.expiresAt ?? Infinity) <= (data.access?.expiresAt ?? 0)) return false;
     logger.info('using the access token another process refreshed', { access: fingerprint(cached.value) });

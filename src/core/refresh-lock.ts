@@ -183,6 +183,19 @@ export function assertPrivateFolder(dir: string): void {
   }
 }
 
+/**
+ * The generation last announced for the keychain entry guarded by the lock at
+ * `path` (see `RefreshLock.readGeneration`), read without taking the lock:
+ * what a shared access token must have been written at to be handed out.
+ */
+export function readEntryGeneration(path: string): string | undefined {
+  try {
+    return readFileSync(generationPathOf(path), 'utf8') || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function generationPathOf(path: string): string {
   return path.replace(/\.lock$/, '') + '.generation';
 }
@@ -190,7 +203,6 @@ function generationPathOf(path: string): string {
 function heldLock(path: string, fd: number, options: RefreshLockOptions & { clock: () => number; staleAfterMs: number }): RefreshLock {
   const { clock, staleAfterMs, logger } = options;
   const timers = options.timers ?? backgroundTimers;
-  const generationPath = generationPathOf(path);
   let lastBeat = clock();
   let stamp = 0;
   let released = false;
@@ -226,13 +238,7 @@ function heldLock(path: string, fd: number, options: RefreshLockOptions & { cloc
     }
   };
   return {
-    readGeneration() {
-      try {
-        return readFileSync(generationPath, 'utf8') || undefined;
-      } catch {
-        return undefined;
-      }
-    },
+    readGeneration: () => readEntryGeneration(path),
     announceChange: () => announceEntryChange(path),
     stillHeld,
     assertHeld() {

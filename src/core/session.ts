@@ -40,7 +40,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
   const profileStore = deps.profileStore ?? openProfileStore(config.dataDir);
   const lockPath = refreshLockPath(deps.lockDir ?? defaultLockDir(), config.keychainService, keychainAccount(config));
   const entry = openSessionEntry({ config, secretStore, profileStore, lockPath, logger, onDegraded: () => emit(), ...onWaiting });
-  const accessCache = openAccessCache({ config, secretStore, refreshAccount: entry.account, logger });
+  const accessCache = openAccessCache({ config, secretStore, refreshAccount: entry.account, lockPath, logger });
   const timers = deps.timers ?? backgroundTimers;
   const retries = createRetrySchedule({ timers, random: deps.random ?? Math.random, logger });
 
@@ -147,7 +147,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     onFailed: classify,
   });
 
-  const accessTokens = createAccessTokens({ data, refresher, retries, clock, readShared: () => (entry.shared ? accessCache.read() : Promise.resolve(undefined)), offlineMessage: () => error?.message });
+  const accessTokens = createAccessTokens({ data, refresher, retries, clock, readShared: () => (entry.shared ? accessCache.read(data.user?.sub) : Promise.resolve(undefined)), offlineMessage: () => error?.message });
 
   const cancelLogin = () => attempts.cancel('Sign-in was cancelled.');
 
@@ -170,7 +170,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       data.knownGeneration = lock.announceChange();
       await entry.write(result.refreshToken, signedInUser.sub, data.scope);
       lock.assertHeld();
-      if (data.access && entry.shared) await accessCache.write(data.access);
+      if (data.access && entry.shared) await accessCache.write(data.access, signedInUser.sub);
     } finally {
       await lock.release();
     }
