@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { createHttpClient, redirectUriFor, connectProvider, openProfileStore, openKeychain, assertPrivateFolder, defaultLockDir, toErrorInfo } from '../core/index.ts';
+import { createHttpClient, trustSettingsOf, redirectUriFor, connectProvider, openProfileStore, openKeychain, assertPrivateFolder, defaultLockDir, toErrorInfo } from '../core/index.ts';
 import type { ProviderClient } from '../core/index.ts';
 import type { CommandContext } from './context.ts';
 import { networkChecks } from './doctor-network.ts';
@@ -29,7 +29,7 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
     detail: `issuer ${config.issuer}, client id ${config.clientId}${config.usesDemoProvider ? ' (the bundled demo provider: start it with `npm run idp`)' : ''}`,
   });
 
-  const http = createHttpClient({ env: io.env, caFile: config.caFile });
+  const http = createHttpClient({ env: io.env, ...trustSettingsOf(config) });
   let provider: ProviderClient | undefined;
   try {
     checks.push(...(await networkChecks(http, config.issuer)));

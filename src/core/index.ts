@@ -15,8 +15,8 @@
 //                     http.ts (undici, timeouts) → proxy.ts (env / OS proxy routes), tls.ts (trust store,
 //                     certificate errors) · clock-skew.ts · log.ts (redacting logger)
 // The IPC contract the app exposes is src/shared/ipc.ts; error codes are src/shared/errors.ts.
-export { loadConfig, defaultDataDir, isLoopbackHost, type AuthConfig, type LoadConfigOptions } from './config.ts';
-export { readBuildSettings, BUILD_SETTINGS_FILE } from './settings-file.ts';
+export { loadConfig, defaultDataDir, isLoopbackHost, trustSettingsOf, type AuthConfig, type LoadConfigOptions } from './config.ts';
+export { embedCertificates, readBuildSettings, BUILD_SETTINGS_FILE } from './settings-file.ts';
 export { AuthError, toErrorInfo, type AuthErrorCode } from './errors.ts';
 export type { ErrorCode, ErrorInfo } from '../shared/errors.ts';
 export { createHttpClient, type HttpClient, type HttpClientOptions } from './http.ts';

@@ -1,4 +1,5 @@
 import type { AuthState, AuthStatus, ErrorInfo, UserProfile } from '../shared/ipc.ts';
+import { trustSettingsOf } from './config.ts';
 import { AuthError, toErrorInfo } from './errors.ts';
 import type { HttpClient } from './http.ts';
 import { createLogger, fingerprint } from './log.ts';
@@ -80,7 +81,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     if (!provider) {
       // Loaded on first network need: a CLI answering from the shared access token never pays for them.
       provider = Promise.all([import('./provider-client.ts'), import('./http.ts')]).then(([{ connectProvider }, { createHttpClient }]) => {
-        const http = deps.http ?? (ownHttp ??= createHttpClient({ caFile: config.caFile }));
+        const http = deps.http ?? (ownHttp ??= createHttpClient(trustSettingsOf(config)));
         return connectProvider(config, { http, clock, logger, ...(deps.timers ? { timers: deps.timers } : {}) });
       });
       // A failed discovery is retried on next need rather than remembered.

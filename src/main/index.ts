@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { BrowserWindow, Menu, app, dialog, ipcMain, net, powerMonitor, protocol, screen, session as electronSession, shell } from 'electron';
-import { createAuthSession, createHttpClient, loadConfig, toErrorInfo } from '../core/index.ts';
+import { createAuthSession, createHttpClient, loadConfig, toErrorInfo, trustSettingsOf } from '../core/index.ts';
 import type { AuthSession, HttpClient, Logger } from '../core/index.ts';
 import type { DemoServers } from '../demo/index.ts';
 import { STATE_CHANGED_CHANNEL } from '../shared/ipc.ts';
@@ -70,7 +70,7 @@ async function start(logger: Logger): Promise<void> {
   webSession.protocol.handle(APP_SCHEME, createAppProtocolHandler({ rootDir: RENDERER_DIR, csp: buildContentSecurityPolicy(config.apiBaseUrl) }));
 
   // The provider is reached the way the OS says (settings, PAC, WPAD) unless proxy variables are set.
-  const http = createHttpClient({ resolveProxy: systemProxyResolver(webSession), caFile: config.caFile });
+  const http = createHttpClient({ resolveProxy: systemProxyResolver(webSession), ...trustSettingsOf(config) });
   // The window opens on a stand-in session: reading the stored session may wait on a keychain unlock prompt.
   const starting = createStartingSession();
   const running: Running = { session: starting.session, http, stop: [], ...(demo ? { demo } : {}) };

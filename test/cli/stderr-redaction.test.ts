@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fingerprint } from '../../src/core/log.ts';
+import { fingerprint } from '../../src/core/index.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const SECRET = 'opaque-SECRET-value-0123456789';
