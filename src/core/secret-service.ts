@@ -4,6 +4,7 @@
 // https://specifications.freedesktop.org/secret-service-spec/latest/
 import { createRequire } from 'node:module';
 import { createConnection, type Socket } from 'node:net';
+import { CappedDbusStream } from './dbus-stream.ts';
 
 const SECRETS = 'org.freedesktop.secrets';
 const SERVICE_PATH = '/org/freedesktop/secrets';
@@ -27,10 +28,10 @@ export interface DbusConnection {
 
 /** The part of @homebridge/dbus-native used here (its bundled types leave out `sessionBus`). */
 interface NativeBus {
-  connection: { on(event: 'error', listener: (error: Error) => void): void; end(): void };
+  connection: { on(event: 'error', listener: (error: Error) => void): void };
   invoke(message: DbusCall, callback: (error: { name?: string; message?: unknown } | undefined, ...values: unknown[]) => void): void;
 }
-type DbusNative = { sessionBus(options: { stream: Socket } | { busAddress: string }): NativeBus };
+type DbusNative = { sessionBus(options: { stream: CappedDbusStream }): NativeBus };
 // Loaded on the first question, not at start-up: most runs never ask one, and the library costs a CLI
 // start tens of milliseconds. It is CommonJS, so a plain require keeps openDbusConnection synchronous.
 let dbus: DbusNative | undefined;
@@ -51,13 +52,17 @@ export interface SecretServiceProbe {
 
 /**
  * Connects to the D-Bus bus at `address` (a D-Bus server address, e.g. the
- * session bus's `DBUS_SESSION_BUS_ADDRESS`). `unix:path=` and Linux's
- * `unix:abstract=` go through node:net; anything else through the library.
+ * session bus's `DBUS_SESSION_BUS_ADDRESS`): `unix:path=`, Linux's
+ * `unix:abstract=` or `tcp:`, always over a socket of our own whose replies
+ * are capped (`CappedDbusStream`) and which `close()` destroys. Other
+ * transports are not used: the question then has no answer.
  */
 export function openDbusConnection(address: string, options: { timeoutMs?: number } = {}): DbusConnection {
   const timeoutMs = options.timeoutMs ?? 2_000;
-  const stream = unixSocketFor(address);
-  const bus = loadDbus().sessionBus(stream ? { stream } : { busAddress: address });
+  const socket = socketFor(address);
+  if (!socket) throw new Error(`D-Bus: no usable transport in the bus address (${address.split(':')[0]})`);
+  const stream = new CappedDbusStream(socket);
+  const bus = loadDbus().sessionBus({ stream });
   let failure: Error | undefined;
   const pending = new Set<(error: Error) => void>();
   bus.connection.on('error', (error) => {
@@ -86,11 +91,8 @@ export function openDbusConnection(address: string, options: { timeoutMs?: numbe
       });
     },
     close() {
-      try {
-        bus.connection.end();
-      } catch {
-        // Already closed.
-      }
+      // Destroyed, not ended: a peer that never answers would keep a half-closed socket open.
+      stream.destroy();
     },
   };
 }
@@ -157,11 +159,12 @@ function variantValue(variant: unknown): unknown {
   return Array.isArray(variant) && Array.isArray(variant[1]) ? variant[1][0] : undefined;
 }
 
-function unixSocketFor(address: string): Socket | undefined {
+function socketFor(address: string): Socket | undefined {
   for (const candidate of address.split(';')) {
     const [transport, rest = ''] = candidate.split(/:(.*)/s, 2);
-    if (transport !== 'unix') continue;
     const params = new Map(rest.split(',').map((pair) => pair.split('=', 2) as [string, string]));
+    if (transport === 'tcp' && params.get('port')) return createConnection(Number(params.get('port')), params.get('host') ?? '127.0.0.1');
+    if (transport !== 'unix') continue;
     const path = params.get('path');
     if (path) return createConnection(decodeURIComponent(path));
     const abstract = params.get('abstract');
