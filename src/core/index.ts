@@ -9,8 +9,9 @@
 //                     (fresh, shared via access-cache.ts, or refresh) → refresh-flight.ts (single-flight, lock,
 //                     redeem, store) · renewal.ts (margins, backoff) · sign-in-attempts.ts
 //   keychain access   session-entry.ts (the one entry: read/write/remove, locked vs. gone) → secret-store.ts (keytar)
-//                     → secret-service.ts (asks the Secret Service over D-Bus whether an entry is locked)
-//                     refresh-lock.ts (cross-process lock) · profile-store.ts (non-secret profile cache)
+//                     → secret-service.ts (asks the Secret Service over D-Bus whether an entry is locked;
+//                     dbus-stream.ts caps what the peer may send) · refresh-lock.ts (cross-process lock, in
+//                     lock-folder.ts's per-user folder) · profile-store.ts (non-secret profile cache)
 //   configuration     config.ts → config-values.ts (each setting checked), settings-file.ts · demo-proof.ts
 //                     http.ts (undici, timeouts) → proxy.ts (env / OS proxy routes), tls.ts (trust store,
 //                     certificate errors) · clock-skew.ts · log.ts (redacting logger)
