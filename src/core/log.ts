@@ -18,7 +18,9 @@ export function fingerprint(secret: string): string {
 // URL: `code%3D…%26`) or a JSON body (also JSON quoted inside JSON), in any case.
 const SECRET_NAMES = 'code|code_verifier|refresh_token|access_token|id_token|id_token_hint|client_secret|client_assertion|assertion|token|device_code|subject_token|actor_token|logout_token|password';
 const CREDENTIAL_PARAMETER = new RegExp(`(?:(?<!\\w)|(?<=%[\\da-f]{2}))(${SECRET_NAMES})(=|%3D)((?:(?!%26)[^&\\s"'<>\\\\])+)`, 'gi');
-const CREDENTIAL_MEMBER = new RegExp(`(\\\\*")(${SECRET_NAMES})\\1(\\s*:\\s*)\\1([^"\\\\]*)\\1`, 'gi');
+// In JSON, a bare "code" is an error's code far more often than an authorization code (which never travels in JSON).
+const SECRET_MEMBERS = SECRET_NAMES.replace(/^code\|/, '');
+const CREDENTIAL_MEMBER = new RegExp(`(\\\\*")(${SECRET_MEMBERS})\\1(\\s*:\\s*)\\1([^"\\\\]*)\\1`, 'gi');
 // A JWS (header.payload.signature) or a JWE (five parts, the second empty with direct encryption).
 const JWT = /\beyJ[\w-]{4,}\.[\w-]*\.[\w-]*(?:\.[\w-]+\.[\w-]+)?/g;
 // RFC 6750 / 7617 / 9449 credentials in an Authorization header (RFC 7235 token68).

@@ -32,7 +32,7 @@ describe('redactSecrets', () => {
   });
 
   it('leaves ordinary text, the authorization URL’s public parameters and WWW-Authenticate challenges alone', () => {
-    const text = 'Open https://idp.example/authorize?client_id=app&code_challenge=abc&state=xyz — Bearer error="invalid_token"';
+    const text = 'Open https://idp.example/authorize?client_id=app&code_challenge=abc&state=xyz — Bearer error="invalid_token" {"code":"ECONNRESET","error":"invalid_grant"}';
     expect(redactSecrets(text)).toBe(text);
   });
 
