@@ -72,7 +72,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     const certificateCode = certificateErrorCode(error);
     if (certificateCode) {
       const report = await inspectCertificate(url, route, trust(), connectTimeoutMs).catch(() => undefined);
-      return certificateUntrusted(url, certificateCode, report, clock, { cause: error });
+      return certificateUntrusted(url, certificateCode, report, clock, { cause: error, packaged: options.packaged });
     }
     return undefined;
   };

@@ -200,7 +200,7 @@ export function certificateErrorCode(error: unknown): string | undefined {
  * was refused and what to do. An untrusted issuer at work is most often a
  * TLS-inspecting proxy whose root the company installed in the OS store.
  */
-export function certificateUntrusted(url: URL, code: string, report: TlsReport | undefined, clock: () => number, options: { cause?: unknown } = {}): AuthError {
+export function certificateUntrusted(url: URL, code: string, report: TlsReport | undefined, clock: () => number, options: { cause?: unknown; packaged?: boolean | undefined } = {}): AuthError {
   const host = url.host;
   const issued = report ? `issued by ${report.issuer} to ${report.subject}` : 'whose issuer could not be read';
   let message: string;
@@ -216,7 +216,10 @@ export function certificateUntrusted(url: URL, code: string, report: TlsReport |
     message =
       `The certificate ${host} presented is ${issued}, which this computer does not trust (${code}). ` +
       'A company proxy or security software may be inspecting TLS with its own root certificate: get that root certificate (PEM) from your IT department ' +
-      'and set AUTH_CA_FILE to its path (or NODE_EXTRA_CA_CERTS, or add it to the OS trust store). If nobody should be inspecting your traffic, do not trust it: the connection may be intercepted.';
+      (options.packaged
+        ? 'and add it to the OS trust store (this installed app trusts no certificate file or variable). '
+        : 'and set AUTH_CA_FILE to its path (or NODE_EXTRA_CA_CERTS, or add it to the OS trust store). ') +
+      'If nobody should be inspecting your traffic, do not trust it: the connection may be intercepted.';
   }
-  return new AuthError('certificate_untrusted', message, options);
+  return new AuthError('certificate_untrusted', message, options.cause === undefined ? {} : { cause: options.cause });
 }
