@@ -30,7 +30,8 @@ export { createLogger, fingerprint, parseLevel, redactSecrets, type Logger, type
 export { createMemoryStore, openKeychain, type SecretStore } from './secret-store.ts';
 export { createSecretServiceProbe, openDbusConnection, type DbusCall, type DbusConnection, type EntryLock, type SecretServiceProbe } from './secret-service.ts';
 export { createMemoryProfileStore, openProfileStore, type CachedProfile, type ProfileStore } from './profile-store.ts';
-export { acquireRefreshLock, announceEntryChange, assertPrivateFolder, defaultLockDir, refreshLockPath, withRefreshLock, type RefreshLock, type RefreshLockOptions } from './refresh-lock.ts';
+export { acquireRefreshLock, announceEntryChange, refreshLockPath, withRefreshLock, type RefreshLock, type RefreshLockOptions } from './refresh-lock.ts';
+export { assertPrivateFolder, defaultLockDir } from './lock-folder.ts';
 export { keychainAccount, parseStoredSession, type StoredSession } from './session-entry.ts';
 export { renewalTimes, retryDelayMs } from './renewal.ts';
 export { realTimers, type Timers } from './timers.ts';

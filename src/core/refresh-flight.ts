@@ -147,7 +147,7 @@ export function createRefresher(deps: RefresherDeps): Refresher {
         data.refreshToken = rotated.refreshToken;
         if (rotated.scope) data.scope = rotated.scope;
         // Overtaken while the provider answered: the entry is the new holder's now; ours stays in memory only.
-        storing = lock.stillHeld() ? entry.write(rotated.refreshToken, sub, data.scope) : Promise.resolve();
+        storing = lock.isHeld() ? entry.write(rotated.refreshToken, sub, data.scope) : Promise.resolve();
       };
       let result: TokenResult;
       try {
@@ -156,7 +156,7 @@ export function createRefresher(deps: RefresherDeps): Refresher {
         result = await client.refresh(token, { onRotated: store });
       } catch (refreshError) {
         // Deleted while still holding the lock, so a newer session another process stores next is never touched.
-        if (refreshError instanceof AuthError && refreshError.code === 'session_ended' && lock.stillHeld()) await Promise.all([entry.remove(), deps.accessCache.remove()]);
+        if (refreshError instanceof AuthError && refreshError.code === 'session_ended' && lock.isHeld()) await Promise.all([entry.remove(), deps.accessCache.remove()]);
         throw refreshError;
       }
       if (result.refreshToken) store({ refreshToken: result.refreshToken, ...(result.scope ? { scope: result.scope } : {}) });
@@ -175,7 +175,7 @@ export function createRefresher(deps: RefresherDeps): Refresher {
       logger.info('access token refreshed', { access: fingerprint(result.accessToken), refresh: fingerprint(data.refreshToken ?? token), rotated });
       // Callers get the token now; the next refresh still waits for this flight, so the rotated token is stored first.
       onRedeemed(result.accessToken);
-      if (data.access && entry.shared && lock.stillHeld()) caching = deps.accessCache.write(data.access, data.user?.sub ?? sub);
+      if (data.access && entry.shared && lock.isHeld()) caching = deps.accessCache.write(data.access, data.user?.sub ?? sub);
     } finally {
       await caching;
       await storing?.catch((storeError: unknown) => logger.error('storing the rotated refresh token failed', { error: String(storeError) }));

@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, futimesSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, futimesSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AuthError } from './errors.ts';
-import { userLockDir } from './lock-folder.ts';
+import { assertPrivateFolder, codeOf } from './lock-folder.ts';
 import type { Logger } from './log.ts';
 import { backgroundTimers, delay, realTimers, type Timers } from './timers.ts';
 
@@ -46,11 +46,6 @@ const DEFAULT_STALE_AFTER_MS = 5_000;
 const DEFAULT_TIMEOUT_MS = 75_000;
 const BREAKER_STALE_AFTER_MS = 5_000;
 
-/** The folder every process of this user finds, whatever its environment or data folder (`userLockDir`). */
-export function defaultLockDir(): string {
-  return userLockDir();
-}
-
 /**
  * The lock file that serializes every use of one keychain entry (service +
  * account) across all processes of this user: the entry is what is shared, so
@@ -73,13 +68,13 @@ export interface RefreshLock {
   /** Announces, before changing the keychain entry, that it is about to change; returns the new generation. */
   announceChange(): string;
   /**
-   * Whether this process still holds the lock: false once another process took
-   * it over (this one stopped past the stale bound: SIGSTOP, Ctrl-Z, a debugger)
-   * or it was released. Touches the heartbeat first, so a waiter watching it
-   * needs a whole stale bound again before it may take over.
+   * False once released, or when another process took the lock over (this one
+   * stalled past the stale bound: SIGSTOP, Ctrl-Z, a debugger). Touches the
+   * heartbeat first, so a waiter watching it needs a whole stale bound again
+   * before it may take over.
    */
-  stillHeld(): boolean;
-  /** Throws unless `stillHeld()`: call it before redeeming and before each write of the entry. */
+  isHeld(): boolean;
+  /** Throws unless `isHeld()`: call it before redeeming and before each write of the entry. */
   assertHeld(): void;
   release(): Promise<void>;
 }
@@ -156,34 +151,6 @@ export function announceEntryChange(path: string): string {
 }
 
 /**
- * Creates `dir` (0700) if needed and refuses it unless it is a real folder,
- * owned by this user and closed to everyone else: in a shared temp dir another
- * user could pre-create it, or plant a symlink, to read or steer our locks.
- */
-export function assertPrivateFolder(dir: string): void {
-  let info = lstatSync(dir, { throwIfNoEntry: false });
-  if (!info) {
-    try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-    } catch (error) {
-      if (codeOf(error) !== 'EEXIST') throw error;
-    }
-    info = lstatSync(dir);
-  }
-  const uid = process.getuid?.();
-  const problem = !info.isDirectory()
-    ? 'it is not a folder (a symlink or a file)'
-    : uid !== undefined && info.uid !== uid
-      ? `it belongs to another user (uid ${info.uid})`
-      : uid !== undefined && (info.mode & 0o077) !== 0
-        ? `others may use it (mode ${(info.mode & 0o777).toString(8)})`
-        : undefined;
-  if (problem) {
-    throw new AuthError('config_invalid', `The lock folder ${dir} cannot be trusted: ${problem}. Remove it (Latchkey recreates it, private to you).`);
-  }
-}
-
-/**
  * The generation last announced for the keychain entry guarded by the lock at
  * `path` (see `RefreshLock.readGeneration`), read without taking the lock:
  * what a shared access token must have been written at to be handed out.
@@ -227,7 +194,7 @@ function heldLock(path: string, fd: number, options: RefreshLockOptions & { cloc
   schedule();
   // Beat first: a breaker that judged the old mtime then puts the lock back (`breakLock`), and a
   // waiter starts its stale bound over. Then the file at `path` must still be the one we created.
-  const stillHeld = (): boolean => {
+  const isHeld = (): boolean => {
     if (released) return false;
     beat();
     try {
@@ -240,9 +207,9 @@ function heldLock(path: string, fd: number, options: RefreshLockOptions & { cloc
   return {
     readGeneration: () => readEntryGeneration(path),
     announceChange: () => announceEntryChange(path),
-    stillHeld,
+    isHeld,
     assertHeld() {
-      if (stillHeld()) return;
+      if (isHeld()) return;
       logger?.warn('the refresh lock was taken over while held; this process redeems and stores nothing');
       throw new AuthError(
         'provider_unreachable',
@@ -346,8 +313,4 @@ function removeOwnLock(path: string): void {
   } catch {
     // Already gone.
   }
-}
-
-function codeOf(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code;
 }

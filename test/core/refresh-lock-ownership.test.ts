@@ -38,11 +38,11 @@ describe('a holder that lost the lock', () => {
     const path = refreshLockPath(scratch, 'latchkey-test', 'account');
     const script = `import { acquireRefreshLock } from ${JSON.stringify(lockModule)};
       const lock = await acquireRefreshLock(${JSON.stringify(path)}, { heartbeatMs: 50, staleAfterMs: 400 });
-      console.log('held ' + lock.stillHeld());
+      console.log('held ' + lock.isHeld());
       process.kill(process.pid, 'SIGSTOP');
       let threw = false;
       try { lock.assertHeld(); } catch (error) { threw = error.code; }
-      console.log('after ' + lock.stillHeld() + ' ' + threw);
+      console.log('after ' + lock.isHeld() + ' ' + threw);
       await lock.release();`;
     const holder = startNode(['--input-type=module', '-e', script], process.env, 'held');
     await holder.ready;
@@ -51,9 +51,9 @@ describe('a holder that lost the lock', () => {
     const output = await holder.done;
     expect(output).toContain('held true');
     expect(output).toContain('after false provider_unreachable');
-    expect(lock.stillHeld()).toBe(true);
+    expect(lock.isHeld()).toBe(true);
     await lock.release();
-    expect(lock.stillHeld()).toBe(false);
+    expect(lock.isHeld()).toBe(false);
   });
 
   describe('with the demo provider', () => {
