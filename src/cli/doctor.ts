@@ -32,7 +32,7 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
   const http = createHttpClient({ env: io.env, ...trustSettingsOf(config) });
   let provider: ProviderClient | undefined;
   try {
-    checks.push(...(await networkChecks(http, config.issuer)));
+    checks.push(...(await networkChecks(http, config.issuer, Date.now, io.env)));
     provider = await connectProvider(config, { http, logger });
     checks.push({ name: 'Discovery', outcome: 'pass', detail: `${new URL('.well-known/openid-configuration', withSlash(config.issuer)).href} answered` });
   } catch (error) {
