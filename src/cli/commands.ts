@@ -1,4 +1,4 @@
-import type { AuthState } from '../shared/ipc.ts';
+import type { AuthState } from '../shared/auth-state.ts';
 import { AuthError, openProfileStore, createAuthSession, keychainAccount } from '../core/index.ts';
 import type { Opener, AuthSession } from '../core/index.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';

@@ -1,17 +1,13 @@
 import { createServer } from 'node:net';
-import { createHttpClient, trustSettingsOf, redirectUriFor, connectProvider, openProfileStore, openKeychain, assertPrivateFolder, defaultLockDir, toErrorInfo } from '../core/index.ts';
+import { createHttpClient, trustSettingsOf, redirectUriFor, connectProvider, openProfileStore, openKeychain, assertPrivateFolder, defaultLockDir, toErrorInfo, SUGGESTED_REDIRECT_PORT } from '../core/index.ts';
 import type { ProviderClient } from '../core/index.ts';
 import type { CommandContext } from './context.ts';
 import { networkChecks } from './doctor-network.ts';
 import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
 import { redirectAcceptedCheck, refreshGrantCheck } from './doctor-interop.ts';
-
 import type { Check, Outcome } from './doctor-check.ts';
 
-export type { Check } from './doctor-check.ts';
-
 const MARK: Record<Outcome, string> = { pass: '✓', warn: '!', fail: '✗' };
-const SUGGESTED_PORT = 53682;
 
 /**
  * `doctor`: checks the configuration against the provider's discovered
@@ -138,7 +134,7 @@ async function redirectCheck(port: number, issuer: string): Promise<Check> {
         name: 'Redirect URI',
         outcome: 'fail',
         detail: `${detail}, but Auth0 matches callback URLs exactly, port included`,
-        fix: `Auth0 matches callback URLs exactly, so a fixed AUTH_REDIRECT_PORT is needed: set AUTH_REDIRECT_PORT=${SUGGESTED_PORT} and register Allowed Callback URLs: ${uriFor(SUGGESTED_PORT)}`,
+        fix: `Auth0 matches callback URLs exactly, so a fixed AUTH_REDIRECT_PORT is needed: set AUTH_REDIRECT_PORT=${SUGGESTED_REDIRECT_PORT} and register Allowed Callback URLs: ${uriFor(SUGGESTED_REDIRECT_PORT)}`,
         failsWith: EXIT.usage,
       };
     }

@@ -1,4 +1,4 @@
-import type { AuthState } from '../shared/ipc.ts';
+import type { AuthState } from '../shared/auth-state.ts';
 import type { AuthConfig } from './config.ts';
 import type { HttpClient } from './http.ts';
 import type { Logger } from './log.ts';

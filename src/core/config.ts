@@ -4,9 +4,8 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_DEMO_API_PORT, DEFAULT_DEMO_IDP_PORT, DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../shared/constants.ts';
 import { AuthError } from './errors.ts';
 import { LOG_LEVELS, parseLevel } from './log.ts';
-import type { TrustSettings } from './tls.ts';
 import { envValue, isAuth0Host, auth0DomainToIssuer, buildScope, demoPort, nonEmptyString, parseCaFile, parseHttpUrl, parseIssuer, parseEmbeddedCertificates, parsePort, parsePrompt, parseResource } from './config-values.ts';
-import { BUILD_SETTINGS_FILE, EMBEDDED_CERTIFICATES_KEY, clientSecretProblem, parseExternalLinks, parseSettingsObject, readSettingsFile, type FileKey, type Setting, type SettingsObject } from './settings-file.ts';
+import { BUILD_CONFIG_FILE, EMBEDDED_CERTIFICATES_KEY, clientSecretProblem, parseExternalLinks, parseConfigObject, readConfigObject, type FileKey, type Setting, type ConfigObject } from './config-file.ts';
 
 const DEFAULT_KEYCHAIN_SERVICE = 'dev.latchkey.desktop';
 const APP_FOLDER = 'Latchkey';
@@ -80,7 +79,7 @@ const SECRET_ENV_NAMES = ['AUTH_CLIENT_SECRET', 'AUTH0_CLIENT_SECRET'];
 /** Where settings come from, highest precedence first: the environment, then the files (the data folder's, the build's). */
 interface Sources {
   env: NodeJS.ProcessEnv;
-  files: SettingsObject[];
+  files: ConfigObject[];
 }
 
 /**
@@ -113,7 +112,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
   const dataDirFromEnv = packaged ? undefined : envValue(processEnv, 'AUTH_DATA_DIR');
   const dataDir = resolve(dataDirFromEnv ?? options.dataDir ?? defaultDataDir(processEnv));
   const { [EMBEDDED_CERTIFICATES_KEY]: embeddedCertificates, ...buildSettings } = (isObject(options.build) ? options.build : {}) as Record<string, unknown>;
-  const build = options.build === undefined ? undefined : parseSettingsObject(isObject(options.build) ? buildSettings : options.build, BUILD_SETTINGS_FILE, BUILD_SETTINGS_FILE, problems);
+  const build = options.build === undefined ? undefined : parseConfigObject(isObject(options.build) ? buildSettings : options.build, BUILD_CONFIG_FILE, BUILD_CONFIG_FILE, problems);
   const file = packaged ? undefined : readConfigFile(processEnv, dataDir, problems);
   const env = packaged ? {} : processEnv;
   const sources: Sources = { env, files: [file, build].filter((source) => source !== undefined) };
@@ -133,8 +132,8 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
   const usesDemoProvider = issuerSetting === undefined && !packaged;
   if (issuerSetting === undefined && packaged) {
     problems.push(
-      `${BUILD_SETTINGS_FILE}: no sign-in provider is configured for this build, and a packaged app never uses the demo provider. ` +
-        `Set "issuer" (or "auth0Domain") and "clientId" in ${BUILD_SETTINGS_FILE} next to electron-builder.yml, then build again with npm run dist.`,
+      `${BUILD_CONFIG_FILE}: no sign-in provider is configured for this build, and a packaged app never uses the demo provider. ` +
+        `Set "issuer" (or "auth0Domain") and "clientId" in ${BUILD_CONFIG_FILE} next to electron-builder.yml, then build again with npm run dist.`,
     );
   }
 
@@ -155,9 +154,9 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
       }
     }
   } else if (issuerSetting && clientIdSetting === undefined) {
-    const where = packaged ? `"clientId" in ${BUILD_SETTINGS_FILE}` : 'AUTH_CLIENT_ID (or "clientId" in the config file)';
+    const where = packaged ? `"clientId" in ${BUILD_CONFIG_FILE}` : 'AUTH_CLIENT_ID (or "clientId" in the config file)';
     problems.push(
-      `${packaged ? BUILD_SETTINGS_FILE : 'AUTH_CLIENT_ID'}: missing client id; an issuer is configured (${issuerSetting.label}) but no client id. ` +
+      `${packaged ? BUILD_CONFIG_FILE : 'AUTH_CLIENT_ID'}: missing client id; an issuer is configured (${issuerSetting.label}) but no client id. ` +
         `Set ${where} to the client id of the native/public application registered at your provider.`,
     );
   }
@@ -188,7 +187,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
     problems.push(`${caFileSetting.label}: a packaged app never reads a certificate file at run time (a relative path would follow the folder it was started from). Build it with \`npm run dist\`, which embeds the file's certificates.`);
   }
   const caFile = caFileSetting && !packaged ? parseCaFile(caFileSetting, problems) : undefined;
-  const caCertificates = embeddedCertificates === undefined ? undefined : parseEmbeddedCertificates(embeddedCertificates, BUILD_SETTINGS_FILE, problems);
+  const caCertificates = embeddedCertificates === undefined ? undefined : parseEmbeddedCertificates(embeddedCertificates, BUILD_CONFIG_FILE, problems);
   const logoutSetting = pick('postLogoutRedirectUri');
   const postLogoutRedirectUri = logoutSetting ? parseHttpUrl(logoutSetting, problems, 'Use the post-logout redirect URI registered for the client at your provider, or remove the setting.') : undefined;
   const linksSetting = pick('externalLinks');
@@ -224,8 +223,8 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
   return config;
 }
 
-/** What TLS to the provider trusts for `config` (see `createTrustStore`). */
-export function trustSettingsOf(config: Pick<AuthConfig, 'caFile' | 'caCertificates' | 'packaged'>): TrustSettings {
+/** What TLS to the provider trusts for `config`: the `TrustSettings` of tls.ts (see `createTrustStore`). */
+export function trustSettingsOf(config: Pick<AuthConfig, 'caFile' | 'caCertificates' | 'packaged'>): { caFile: string | undefined; caCertificates: string | undefined; packaged: boolean | undefined } {
   return { caFile: config.caFile, caCertificates: config.caCertificates, packaged: config.packaged };
 }
 
@@ -233,11 +232,11 @@ function isObject(value: unknown): value is object {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function readConfigFile(env: NodeJS.ProcessEnv, dataDir: string, problems: string[]): SettingsObject | undefined {
+function readConfigFile(env: NodeJS.ProcessEnv, dataDir: string, problems: string[]): ConfigObject | undefined {
   const explicit = envValue(env, 'AUTH_CONFIG');
   const path = explicit ? resolve(explicit) : join(dataDir, 'config.json');
   if (!explicit && !existsSync(path)) return undefined;
-  return readSettingsFile(path, explicit ? `AUTH_CONFIG (${path})` : `config file ${path}`, problems);
+  return readConfigObject(path, explicit ? `AUTH_CONFIG (${path})` : `config file ${path}`, problems);
 }
 
 /** The issuer and the Auth0 domain are one setting; within a source, giving both differently is ambiguous. */
@@ -275,7 +274,7 @@ function envSetting(env: NodeJS.ProcessEnv, key: FileKey): Setting | undefined {
   return name === undefined || value === undefined ? undefined : { value, label: name };
 }
 
-function fileSetting(file: SettingsObject, key: FileKey): Setting | undefined {
+function fileSetting(file: ConfigObject, key: FileKey): Setting | undefined {
   return file.values[key] !== undefined ? { value: file.values[key], label: `"${key}" in ${file.path}` } : undefined;
 }
 

@@ -1,9 +1,9 @@
 import * as oidc from 'openid-client';
-import type { UserProfile } from '../shared/ipc.ts';
+import type { UserProfile } from '../shared/auth-state.ts';
 import { isLoopbackHost, trustSettingsOf, type AuthConfig } from './config.ts';
 import { AuthError } from './errors.ts';
 import { assertDemoIsOurs } from './demo-proof.ts';
-import { classifyProviderError, discoveryError, messageOf } from './provider-errors.ts';
+import { classifyProviderError, discoveryError, messageOf } from './provider-answers.ts';
 import { assertRedirectAccepted } from './redirect-probe.ts';
 import { createHttpClient, type HttpClient } from './http.ts';
 import { fingerprint, type Logger } from './log.ts';

@@ -1,4 +1,4 @@
-import type { UserProfile } from '../shared/ipc.ts';
+import type { UserProfile } from '../shared/auth-state.ts';
 import { isUsable, type AccessCache, type AccessToken } from './access-cache.ts';
 import { AuthError } from './errors.ts';
 import { fingerprint, type Logger } from './log.ts';

@@ -2,40 +2,21 @@
 // libsecret (under keytar) does not say: whether an entry exists but is locked.
 // keytar's read of a locked entry yields `null`, exactly like a missing one.
 // https://specifications.freedesktop.org/secret-service-spec/latest/
-import { createRequire } from 'node:module';
 import { createConnection, type Socket } from 'node:net';
 import { CappedDbusStream } from './dbus-stream.ts';
+import { connectDbus, type DbusCall } from './dbus-wire.ts';
 
 const SECRETS = 'org.freedesktop.secrets';
 const SERVICE_PATH = '/org/freedesktop/secrets';
 const DEFAULT_COLLECTION = '/org/freedesktop/secrets/aliases/default';
 
-/** One D-Bus method call, as @homebridge/dbus-native marshals it. */
-export interface DbusCall {
-  destination: string;
-  path: string;
-  interface: string;
-  member: string;
-  signature?: string;
-  body?: unknown[];
-}
+export type { DbusCall } from './dbus-wire.ts';
 
 export interface DbusConnection {
   /** The reply's arguments; rejects with the D-Bus error name and message, or after the timeout. */
   call(message: DbusCall): Promise<unknown[]>;
   close(): void;
 }
-
-/** The part of @homebridge/dbus-native used here (its bundled types leave out `sessionBus`). */
-interface NativeBus {
-  connection: { on(event: 'error', listener: (error: Error) => void): void };
-  invoke(message: DbusCall, callback: (error: { name?: string; message?: unknown } | undefined, ...values: unknown[]) => void): void;
-}
-type DbusNative = { sessionBus(options: { stream: CappedDbusStream }): NativeBus };
-// Loaded on the first question, not at start-up: most runs never ask one, and the library costs a CLI
-// start tens of milliseconds. It is CommonJS, so a plain require keeps openDbusConnection synchronous.
-let dbus: DbusNative | undefined;
-const loadDbus = (): DbusNative => (dbus ??= createRequire(import.meta.url)('@homebridge/dbus-native') as DbusNative);
 
 /** How a keychain entry stands in the Secret Service. */
 export type EntryLock = 'unlocked' | 'locked' | 'absent';
@@ -62,7 +43,7 @@ export function openDbusConnection(address: string, options: { timeoutMs?: numbe
   const socket = socketFor(address);
   if (!socket) throw new Error(`D-Bus: no usable transport in the bus address (${address.split(':')[0]})`);
   const stream = new CappedDbusStream(socket);
-  const bus = loadDbus().sessionBus({ stream });
+  const bus = connectDbus(stream);
   let failure: Error | undefined;
   const pending = new Set<(error: Error) => void>();
   bus.connection.on('error', (error) => {

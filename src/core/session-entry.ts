@@ -1,5 +1,5 @@
 import type { ErrorInfo } from '../shared/errors.ts';
-import type { KeychainPlace, UserProfile } from '../shared/ipc.ts';
+import type { KeychainPlace, UserProfile } from '../shared/auth-state.ts';
 import type { AuthConfig } from './config.ts';
 import { AuthError, toErrorInfo } from './errors.ts';
 import type { Logger } from './log.ts';

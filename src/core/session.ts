@@ -1,4 +1,5 @@
-import type { AuthState, AuthStatus, ErrorInfo, UserProfile } from '../shared/ipc.ts';
+import type { AuthState, AuthStatus, UserProfile } from '../shared/auth-state.ts';
+import type { ErrorInfo } from '../shared/errors.ts';
 import { trustSettingsOf } from './config.ts';
 import { AuthError, toErrorInfo } from './errors.ts';
 import type { HttpClient } from './http.ts';

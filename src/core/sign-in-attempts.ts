@@ -1,4 +1,4 @@
-import type { AuthStatus } from '../shared/ipc.ts';
+import type { AuthStatus } from '../shared/auth-state.ts';
 import { AuthError } from './errors.ts';
 
 /** One interactive sign-in in progress: the newest one wins, older ones end as `login_cancelled`. */

@@ -8,7 +8,7 @@ import { createAuthSession, createHttpClient, loadConfig, toErrorInfo, trustSett
 import type { AuthSession, HttpClient, Logger } from '../core/index.ts';
 import type { DemoServers } from '../demo/index.ts';
 import { STATE_CHANGED_CHANNEL } from '../shared/ipc.ts';
-import type { AuthState } from '../shared/ipc.ts';
+import type { AuthState } from '../shared/auth-state.ts';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, buildContentSecurityPolicy, createAppProtocolHandler } from './app-protocol.ts';
 import { appMenuTemplate } from './app-menu.ts';
 import { BUILD_SETTINGS } from './build-info.ts';
@@ -19,9 +19,9 @@ import { redactedForWindow, registerIpcHandlers } from './ipc-handlers.ts';
 import { createStartingSession } from './starting-session.ts';
 import { createAppLogger, logUncaughtErrors } from './log-file.ts';
 import { denyAllPermissions } from './permissions.ts';
-import { openWindowBoundsStore } from './settings.ts';
+import { openWindowBoundsStore } from './window-bounds-store.ts';
 import { systemProxyResolver } from './system-proxy.ts';
-import type { WindowBoundsStore } from './settings.ts';
+import type { WindowBoundsStore } from './window-bounds-store.ts';
 import { clampToDisplays } from './window-bounds.ts';
 import { bringToFront, createMainWindow, hardenWebContents } from './window.ts';
 

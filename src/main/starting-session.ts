@@ -1,5 +1,5 @@
 import type { AuthSession } from '../core/index.ts';
-import type { AuthState } from '../shared/ipc.ts';
+import type { AuthState } from '../shared/auth-state.ts';
 
 /** The session the shell hands out while it opens the real one, and how it learns about that one. */
 export interface StartingSession {

@@ -1,13 +1,15 @@
 // Every line the real `latchkey` process writes to stderr goes through the log's redaction: whatever a
 // message quotes — an argument, a path, a provider's words — no secret-shaped value leaves verbatim.
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fingerprint } from '../../src/core/index.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const SECRET = 'opaque-SECRET-value-0123456789';
+/** What the log's redaction shows instead of a secret: the first 6 hex characters of its SHA-256. */
+const fingerprint = (secret: string) => createHash('sha256').update(secret).digest('hex').slice(0, 6);
 
 describe('latchkey stderr redaction', () => {
   let dataDir: string;

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireRefreshLock, keychainAccount, loadConfig, refreshLockPath } from '../../src/core/index.ts';
+import { keychainAccount, loadConfig } from '../../src/core/index.ts';
+import { acquireRefreshLock, refreshLockPath } from '../../src/core/refresh-lock.ts';
 import { startTestDemo } from '../helpers/demo.ts';
 import { demoCliEnv, JWT, startCli } from '../helpers/cli.ts';
 

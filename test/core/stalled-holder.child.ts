@@ -2,7 +2,8 @@
 // keychain and before redeeming — driven by refresh-lock-ownership.test.ts. Its keychain is the real one;
 // the only change is that reading the shared access token inside the refresh stops this process right
 // after the read. It prints one JSON line: what its refresh came to. Never a token: only fingerprints.
-import { createAuthSession, createLogger, fingerprint, keychainAccount, loadConfig, openKeychain, type SecretStore } from '../../src/core/index.ts';
+import { createAuthSession, createLogger, keychainAccount, loadConfig, openKeychain, type SecretStore } from '../../src/core/index.ts';
+import { fingerprint } from '../../src/core/log.ts';
 
 const config = loadConfig({ env: process.env });
 const keychain = await openKeychain(config.keychainService);

@@ -2,7 +2,7 @@
 // unlock prompt). Plain objects: no electron import is involved.
 import { describe, expect, it, vi } from 'vitest';
 import type { AuthSession } from '../../src/core/index.ts';
-import type { AuthState } from '../../src/shared/ipc.ts';
+import type { AuthState } from '../../src/shared/auth-state.ts';
 import { createStartingSession } from '../../src/main/starting-session.ts';
 
 function fakeSession(state: AuthState): AuthSession & { emit(state: AuthState): void } {

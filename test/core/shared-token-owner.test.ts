@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import keytar from 'keytar';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { announceEntryChange, createAuthSession, createLogger, defaultLockDir, keychainAccount, loadConfig, refreshLockPath } from '../../src/core/index.ts';
+import { createAuthSession, createLogger, keychainAccount, loadConfig } from '../../src/core/index.ts';
+import { defaultLockDir } from '../../src/core/lock-folder.ts';
+import { announceEntryChange, refreshLockPath } from '../../src/core/refresh-lock.ts';
 import { startTestDemo } from '../helpers/demo.ts';
 import { demoCliEnv, startCli } from '../helpers/cli.ts';
 
