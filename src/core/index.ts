@@ -9,13 +9,17 @@
 //   sign-in flow      provider-client.ts (PKCE, state, nonce, code exchange, refresh, revoke; persist-first hook)
 //                     loopback-server.ts (the 127.0.0.1 redirect listener), callback-pages.ts, redirect-probe.ts,
 //                     userinfo.ts · provider-answers.ts (what a provider's answer, or its silence, means) · revocation.ts
-//   the session       auth-session.ts (its API) · session.ts (state machine, login/logout) → access-tokens.ts
-//                     (fresh, shared via access-cache.ts, or refresh) → refresh-flight.ts (single-flight, lock,
-//                     redeem, store) · renewal.ts (margins, backoff) · sign-in-attempts.ts
-//   keychain access   session-entry.ts (the one entry: read/write/remove, locked vs. gone) → secret-store.ts (keytar)
-//                     → secret-service.ts (asks the Secret Service over D-Bus whether an entry is locked; dbus-wire.ts;
-//                     dbus-stream.ts caps what the peer may send) · refresh-lock.ts (cross-process lock, in
-//                     lock-folder.ts's per-user folder) · profile-store.ts (non-secret profile cache, plain JSON)
+//   the session       auth-session.ts (its API) · session.ts (`starting` at once, then restored; wires the parts)
+//                     session-store.ts (the one owner of its state: named transitions, transactions under the lock,
+//                     state events via state-events.ts; keychain I/O in session-keychain.ts) · sign-in.ts
+//                     (sign-in-attempts.ts) · sign-out.ts → access-tokens.ts (fresh, shared via access-cache.ts, or
+//                     refresh) → refresh-flight.ts (single-flight, backoff) → refresh-turn.ts (one refresh under the
+//                     lock: re-read, persist first, one write) · rotated-token.ts (the fetch hook) · renewal.ts
+//   keychain access   session-entry.ts (the one entry: read/write/remove, locked vs. gone; keychain-place.ts)
+//                     → secret-store.ts (keytar) → secret-service.ts (asks the Secret Service over D-Bus whether an
+//                     entry is locked; dbus-wire.ts; dbus-stream.ts caps what the peer may send) · refresh-lock.ts
+//                     (cross-process lock; lock-folder.ts: the per-user folder)
+//                     · profile-store.ts (non-secret profile cache, plain JSON)
 //   configuration     config.ts → config-values.ts (each setting checked), config-file.ts (the JSON config files)
 //                     · demo-proof.ts · http.ts (undici, timeouts) → proxy.ts (env / OS proxy routes), tls.ts
 //                     (trust store, certificate errors) · clock-skew.ts · log.ts (redacting logger)
@@ -36,7 +40,7 @@ export { openProfileStore } from './profile-store.ts';
 export { assertPrivateFolder, defaultLockDir } from './lock-folder.ts';
 export { keychainAccount } from './session-entry.ts';
 export { probeRedirectUri, redirectRefusedMessage, SUGGESTED_REDIRECT_PORT } from './redirect-probe.ts';
-export { createAuthSession } from './session.ts';
+export { createAuthSession, startAuthSession } from './session.ts';
 export type { AuthSession, AuthSessionDeps } from './auth-session.ts';
 export type { LogoutResult } from './revocation.ts';
 export { probeDemoProvider } from './demo-proof.ts';

@@ -11,6 +11,9 @@ import { callbackUrlOf, redirectUriFor, startLoopbackServer, type ValidatedCallb
 import type { SignInOutcome } from './callback-pages.ts';
 import type { Timers } from './timers.ts';
 import { profileFrom, withUserInfo } from './userinfo.ts';
+import { fetchReportingRotation, type RotatedToken } from './rotated-token.ts';
+
+export type { RotatedToken };
 
 /** Opens a URL in the user's browser: `shell.openExternal` in the app, `$BROWSER` in the CLI, Chromium in tests. */
 export type Opener = (url: string) => Promise<void>;
@@ -24,12 +27,6 @@ export interface TokenResult {
   scope?: string;
   /** From the validated ID token's claims; after sign-in, with UserInfo's over them (see withUserInfo). */
   user?: UserProfile;
-}
-
-/** What a refresh response carries that must outlive the response checks: the rotated refresh token. */
-export interface RotatedToken {
-  refreshToken: string;
-  scope?: string;
 }
 
 export interface RefreshOptions {
@@ -103,103 +100,20 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
   oidc.enableNonRepudiationChecks(configuration);
   logger?.debug('provider discovered', { issuer: config.issuer, demo: config.usesDemoProvider });
 
-  const audienceParameters = (): Record<string, string> => ({
-    ...(config.audience !== undefined ? { audience: config.audience } : {}),
-    ...(config.resource !== undefined ? { resource: config.resource } : {}),
-  });
-
-  const toTokenResult = (response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, sentAt: number): TokenResult => {
-    const result: TokenResult = { accessToken: response.access_token };
-    if (response.refresh_token) result.refreshToken = response.refresh_token;
-    if (response.id_token) result.idToken = response.id_token;
-    if (typeof response.expires_in === 'number') result.expiresAt = sentAt + response.expires_in * 1000;
-    if (response.scope) result.scope = response.scope;
-    const claims = response.claims();
-    if (claims) result.user = profileFrom(claims);
-    return result;
-  };
-
-  const exchangeCode = async (callback: ValidatedCallback, checks: { state: string; nonce: string; verifier: string }): Promise<TokenResult> => {
-    const sentAt = clock();
-    const response = await oidc.authorizationCodeGrant(
-      configuration,
-      callbackUrlOf(callback),
-      { pkceCodeVerifier: checks.verifier, expectedState: checks.state, expectedNonce: checks.nonce, idTokenExpected: true },
-      config.resource !== undefined ? { resource: config.resource } : undefined,
-    );
-    return toTokenResult(response, sentAt);
-  };
+  const flow: FlowContext = { config, configuration, metadata, http, clock, ...(logger ? { logger } : {}), ...(deps.timers ? { timers: deps.timers } : {}) };
 
   return {
     issuer: config.issuer,
     metadata,
     redirectUriFor,
-
-    async signIn({ opener, timeoutMs, signal }: SignInOptions): Promise<TokenResult> {
-      throwIfCancelled(signal);
-      const verifier = oidc.randomPKCECodeVerifier();
-      const state = oidc.randomState();
-      const nonce = oidc.randomNonce();
-      const codeChallenge = await oidc.calculatePKCECodeChallenge(verifier);
-      const server = await startLoopbackServer({
-        port: config.redirectPort,
-        expectedState: state,
-        expectedIssuer: { issuer: configuration.serverMetadata().issuer, required: metadata.authorization_response_iss_parameter_supported === true },
-        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-        ...(signal ? { signal } : {}),
-        ...(logger ? { logger } : {}),
-        ...(deps.timers ? { timers: deps.timers } : {}),
-      });
-      let outcome: SignInOutcome | undefined;
-      try {
-        // Before any browser opens: a provider that refuses this redirect URI would show its error page and never call back.
-        await untilCancelled(assertRedirectAccepted(config, configuration.serverMetadata().authorization_endpoint as string, server.redirectUri, http), signal);
-        const authorizationUrl = oidc.buildAuthorizationUrl(configuration, {
-          redirect_uri: server.redirectUri,
-          scope: config.scope,
-          code_challenge: codeChallenge,
-          code_challenge_method: 'S256',
-          state,
-          nonce,
-          ...(config.prompt !== undefined ? { prompt: config.prompt } : {}),
-          ...audienceParameters(),
-        });
-        logger?.info('sign-in started', { port: server.port, state: fingerprint(state) });
-        // The opener may never settle (a launcher that hangs); the callback, timeout and cancel still decide.
-        const callbackArrival = server.waitForCallback();
-        await Promise.race([openBrowser(opener, authorizationUrl.href), callbackArrival]);
-        const callback = await callbackArrival;
-        const tokens = await untilCancelled(
-          exchangeCode(callback, { state, nonce, verifier }).catch((error: unknown) => {
-            throw classifyProviderError(error, { operation: 'sign-in' });
-          }),
-          signal,
-        );
-        if (tokens.user) {
-          tokens.user = await withUserInfo(tokens.user, tokens.accessToken, {
-            config,
-            endpoint: typeof metadata.userinfo_endpoint === 'string' ? metadata.userinfo_endpoint : undefined,
-            fetchClaims: async (accessToken) => ({ ...(await oidc.fetchUserInfo(configuration, accessToken, oidc.skipSubjectCheck)) }),
-            logger,
-          });
-        }
-        logger?.info('sign-in completed', { sub: tokens.user?.sub, accessToken: fingerprint(tokens.accessToken) });
-        outcome = { ok: true };
-        return tokens;
-      } catch (error) {
-        outcome = { ok: false, error };
-        throw error;
-      } finally {
-        if (outcome) server.complete(outcome);
-        await server.close();
-      }
-    },
+    signIn: (options) => signInThroughBrowser(flow, options),
 
     async refresh(refreshToken: string, options: RefreshOptions = {}): Promise<TokenResult> {
       const sentAt = clock();
-      if (options.onRotated) rotations.set(refreshToken, options.onRotated);
+      const { onRotated } = options;
+      if (onRotated) rotations.set(refreshToken, (rotated) => onRotated(rotated.expiresAt === undefined ? rotated : { ...rotated, expiresAt: sentAt + rotated.expiresAt * 1000 }));
       try {
-        const response = await oidc.refreshTokenGrant(configuration, refreshToken, audienceParameters());
+        const response = await oidc.refreshTokenGrant(configuration, refreshToken, audienceParameters(config));
         logger?.debug('refreshed', { refreshToken: fingerprint(refreshToken), rotated: response.refresh_token !== undefined && response.refresh_token !== refreshToken });
         return toTokenResult(response, sentAt);
       } catch (error) {
@@ -230,32 +144,111 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
   };
 }
 
+/** What the flows of one connected provider share. */
+interface FlowContext {
+  config: AuthConfig;
+  configuration: oidc.Configuration;
+  metadata: Record<string, unknown>;
+  http: HttpClient;
+  clock(): number;
+  logger?: Logger;
+  timers?: Timers;
+}
+
 /**
- * openid-client's `customFetch` hook, used to see a refresh response before
- * openid-client checks it: a successful refresh_token grant response that
- * carries a new refresh token is reported at once to whoever waits for that
- * redeemed token (RFC 9700 §4.14.2: the sent token is spent now). The response
- * itself goes on to openid-client unchanged, for every check it makes.
+ * The interactive sign-in (RFC 8252): a loopback listener on 127.0.0.1, the
+ * authorization request with PKCE S256, `state` and `nonce` in the system
+ * browser, the code exchange with every check, then the profile from UserInfo.
  */
-function fetchReportingRotation(fetch: HttpClient['fetch'], rotations: Map<string, (rotated: RotatedToken) => void>, logger: Logger | undefined): oidc.CustomFetch {
-  return async (url, options) => {
-    const response = await fetch(url, options as RequestInit);
-    const body = options.body;
-    if (response.status !== 200 || !(body instanceof URLSearchParams) || body.get('grant_type') !== 'refresh_token') return response;
-    const sent = body.get('refresh_token');
-    const report = sent === null ? undefined : rotations.get(sent);
-    if (!report) return response;
+async function signInThroughBrowser(flow: FlowContext, { opener, timeoutMs, signal }: SignInOptions): Promise<TokenResult> {
+  const { config, configuration, metadata, http, logger } = flow;
+
+    throwIfCancelled(signal);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const codeChallenge = await oidc.calculatePKCECodeChallenge(verifier);
+    const server = await startLoopbackServer({
+      port: config.redirectPort,
+      expectedState: state,
+      expectedIssuer: { issuer: configuration.serverMetadata().issuer, required: metadata.authorization_response_iss_parameter_supported === true },
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      ...(signal ? { signal } : {}),
+      ...(logger ? { logger } : {}),
+      ...(flow.timers ? { timers: flow.timers } : {}),
+    });
+    let outcome: SignInOutcome | undefined;
     try {
-      const parsed = (await response.clone().json()) as { refresh_token?: unknown; scope?: unknown };
-      if (typeof parsed.refresh_token === 'string' && parsed.refresh_token !== '' && parsed.refresh_token !== sent) {
-        report({ refreshToken: parsed.refresh_token, ...(typeof parsed.scope === 'string' ? { scope: parsed.scope } : {}) });
+      // Before any browser opens: a provider that refuses this redirect URI would show its error page and never call back.
+      await untilCancelled(assertRedirectAccepted(config, configuration.serverMetadata().authorization_endpoint as string, server.redirectUri, http), signal);
+      const authorizationUrl = oidc.buildAuthorizationUrl(configuration, {
+        redirect_uri: server.redirectUri,
+        scope: config.scope,
+        code_challenge: codeChallenge,
+        code_challenge_method: 'S256',
+        state,
+        nonce,
+        ...(config.prompt !== undefined ? { prompt: config.prompt } : {}),
+        ...audienceParameters(config),
+      });
+      logger?.info('sign-in started', { port: server.port, state: fingerprint(state) });
+      // The opener may never settle (a launcher that hangs); the callback, timeout and cancel still decide.
+      const callbackArrival = server.waitForCallback();
+      await Promise.race([openBrowser(opener, authorizationUrl.href), callbackArrival]);
+      const callback = await callbackArrival;
+      const tokens = await untilCancelled(
+        exchangeCode(flow, callback, { state, nonce, verifier }).catch((error: unknown) => {
+          throw classifyProviderError(error, { operation: 'sign-in' });
+        }),
+        signal,
+      );
+      if (tokens.user) {
+        tokens.user = await withUserInfo(tokens.user, tokens.accessToken, {
+          config,
+          endpoint: typeof metadata.userinfo_endpoint === 'string' ? metadata.userinfo_endpoint : undefined,
+          fetchClaims: async (accessToken) => ({ ...(await oidc.fetchUserInfo(configuration, accessToken, oidc.skipSubjectCheck)) }),
+          logger,
+        });
       }
+      logger?.info('sign-in completed', { sub: tokens.user?.sub, accessToken: fingerprint(tokens.accessToken) });
+      outcome = { ok: true };
+      return tokens;
     } catch (error) {
-      // Not JSON: openid-client reports it as such; nothing was rotated that we could keep.
-      logger?.debug('refresh response not readable before its checks', { error: String(error) });
+      outcome = { ok: false, error };
+      throw error;
+    } finally {
+      if (outcome) server.complete(outcome);
+      await server.close();
     }
-    return response;
+}
+
+function audienceParameters(config: Pick<AuthConfig, 'audience' | 'resource'>): Record<string, string> {
+  return {
+    ...(config.audience !== undefined ? { audience: config.audience } : {}),
+    ...(config.resource !== undefined ? { resource: config.resource } : {}),
   };
+}
+
+function toTokenResult(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, sentAt: number): TokenResult {
+  const result: TokenResult = { accessToken: response.access_token };
+  if (response.refresh_token) result.refreshToken = response.refresh_token;
+  if (response.id_token) result.idToken = response.id_token;
+  if (typeof response.expires_in === 'number') result.expiresAt = sentAt + response.expires_in * 1000;
+  if (response.scope) result.scope = response.scope;
+  const claims = response.claims();
+  if (claims) result.user = profileFrom(claims);
+  return result;
+}
+
+async function exchangeCode(flow: FlowContext, callback: ValidatedCallback, checks: { state: string; nonce: string; verifier: string }): Promise<TokenResult> {
+  const sentAt = flow.clock();
+  const response = await oidc.authorizationCodeGrant(
+    flow.configuration,
+    callbackUrlOf(callback),
+    { pkceCodeVerifier: checks.verifier, expectedState: checks.state, expectedNonce: checks.nonce, idTokenExpected: true },
+    flow.config.resource !== undefined ? { resource: flow.config.resource } : undefined,
+  );
+  return toTokenResult(response, sentAt);
 }
 
 function assertEndpointsStayLocal(config: AuthConfig, metadata: Record<string, unknown>): void {

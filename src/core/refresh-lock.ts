@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, fstatSync, futimesSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AuthError } from './errors.ts';
@@ -76,6 +77,8 @@ export interface RefreshLock {
   isHeld(): boolean;
   /** Throws unless `isHeld()`: call it before redeeming and before each write of the entry. */
   assertHeld(): void;
+  /** `announceChange` with the file written on the thread pool: for a holder whose main thread has other work meanwhile (a refresh's response checks). */
+  announceChangeSoon(): Promise<string>;
   release(): Promise<void>;
 }
 
@@ -215,6 +218,12 @@ function heldLock(path: string, fd: number, options: RefreshLockOptions & { cloc
         'provider_unreachable',
         'This Latchkey process was paused while it held the session’s lock, and another Latchkey process has taken over, so this one stopped without using or storing anything. Try again.',
       );
+    },
+    announceChangeSoon: async () => {
+      const generation = randomUUID();
+      assertPrivateFolder(join(path, '..'));
+      await writeFile(generationPathOf(path), generation, { mode: 0o600 });
+      return generation;
     },
     async release() {
       if (released) return;

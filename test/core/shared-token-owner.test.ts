@@ -28,9 +28,12 @@ describe('the shared access token is for one user and one generation of the sess
   const config = () => loadConfig({ env: env() });
   const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) => startCli(args, env(extra)).result;
   const accessAccount = () => `${keychainAccount(config())}#access-token`;
+  /** The shared access token: in the session's entry, or in its own entry when it did not fit there. */
   const cachedToken = async () => {
-    const raw = await keytar.getPassword(service, accessAccount());
-    return raw === null ? undefined : (JSON.parse(raw) as { access_token: string }).access_token;
+    const raw = await keytar.getPassword(service, keychainAccount(config()));
+    const access = raw === null ? undefined : (JSON.parse(raw) as { access?: { access_token: string } | string }).access;
+    if (access === 'own-entry') return (JSON.parse((await keytar.getPassword(service, accessAccount()))!) as { access_token: string }).access_token;
+    return typeof access === 'object' ? access.access_token : undefined;
   };
 
   beforeAll(async () => {

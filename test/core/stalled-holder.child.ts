@@ -1,20 +1,20 @@
 // A session that is stopped (SIGSTOP, as Ctrl-Z does) while it holds the session's lock, after reading the
 // keychain and before redeeming — driven by refresh-lock-ownership.test.ts. Its keychain is the real one;
-// the only change is that reading the shared access token inside the refresh stops this process right
+// the only change is that reading the session entry inside the refresh stops this process right
 // after the read. It prints one JSON line: what its refresh came to. Never a token: only fingerprints.
 import { createAuthSession, createLogger, keychainAccount, loadConfig, openKeychain, type SecretStore } from '../../src/core/index.ts';
 import { fingerprint } from '../../src/core/log.ts';
 
 const config = loadConfig({ env: process.env });
 const keychain = await openKeychain(config.keychainService);
-const accessAccount = `${keychainAccount(config)}#access-token`;
+
 let armed = false;
 const secretStore: SecretStore = {
   ...keychain,
   kind: keychain.kind,
   get: async (account, options) => {
     const value = await keychain.get(account, options);
-    if (armed && account === accessAccount) {
+    if (armed && account === keychainAccount(config)) {
       armed = false;
       process.stdout.write('stopping\n');
       process.kill(process.pid, 'SIGSTOP');
