@@ -30,9 +30,9 @@ export default defineConfig({
         codeSplitting: {
           includeDependenciesRecursively: false,
           groups: [
-            { name: 'protocol', test: /src\/core\/(provider-client|provider-answers|redirect-probe|userinfo|loopback-server|callback-pages)\.ts$/, priority: 3 },
+            { name: 'protocol', test: /src\/core\/(provider-client|provider-answers|redirect-probe|userinfo|loopback-server|callback-pages|device-sign-in)\.ts$/, priority: 3 },
             { name: 'http', test: /src\/core\/(http|tls|proxy)\.ts$/, priority: 3 },
-            { name: 'commands', test: /src\/cli\/(doctor[\w-]*|opener|system-opener)\.ts$/, priority: 3 },
+            { name: 'commands', test: /src\/cli\/(doctor[\w-]*|opener|system-opener|device-login)\.ts$/, priority: 3 },
             // What `--help` and a usage error need besides main.js itself; everything else waits behind an import().
             { name: 'start', test: /src\/(cli\/exit-codes|shared\/errors)\.ts$/, priority: 2 },
             { name: 'core', test: /\/src\/(?!cli\/main\.ts$)/, priority: 1 },

@@ -8,6 +8,7 @@
 // Where things are:
 //   sign-in flow      provider-client.ts (PKCE, state, nonce, code exchange, refresh, revoke; persist-first hook)
 //                     loopback-server.ts (the 127.0.0.1 redirect listener), callback-pages.ts, redirect-probe.ts,
+//                     device-sign-in.ts (the device authorization grant, RFC 8628: codes, polling, GitHub's 200 errors)
 //                     userinfo.ts · provider-answers.ts (what a provider's answer, or its silence, means) · revocation.ts
 //   the session       auth-session.ts (its API) · session.ts (`starting` at once, then restored; wires the parts)
 //                     session-store.ts (the one owner of its state: named transitions, transactions under the lock,
@@ -39,7 +40,7 @@ export { openKeychain, type SecretStore } from './secret-store.ts';
 export { openProfileStore } from './profile-store.ts';
 export { assertPrivateFolder, defaultLockDir } from './lock-folder.ts';
 export { keychainAccount } from './session-entry.ts';
-export { probeRedirectUri, redirectRefusedMessage, SUGGESTED_REDIRECT_PORT } from './redirect-probe.ts';
+export { probeRedirectUri, redirectRefusedMessage, RedirectRefusedError, SUGGESTED_REDIRECT_PORT } from './redirect-probe.ts';
 export { createAuthSession, startAuthSession } from './session.ts';
 export type { AuthSession, AuthSessionDeps } from './auth-session.ts';
 export type { LogoutResult } from './revocation.ts';

@@ -12,6 +12,7 @@ import type { SignInOutcome } from './callback-pages.ts';
 import type { Timers } from './timers.ts';
 import { profileFrom, withUserInfo } from './userinfo.ts';
 import { fetchReportingRotation, type RotatedToken } from './rotated-token.ts';
+import { fetchReadingDeviceErrorsAnsweredWith200, pollDeviceSignIn, type DeviceSignInOptions } from './device-sign-in.ts';
 
 export type { RotatedToken };
 
@@ -51,6 +52,8 @@ export interface ProviderClient {
   /** The discovered authorization server metadata. */
   readonly metadata: Record<string, unknown>;
   signIn(options: SignInOptions): Promise<TokenResult>;
+  /** Sign-in with a code entered on any device (RFC 8628); `config_invalid` when the provider offers none. */
+  signInWithDevice(options: DeviceSignInOptions): Promise<TokenResult>;
   refresh(refreshToken: string, options?: RefreshOptions): Promise<TokenResult>;
   revoke(refreshToken: string): Promise<void>;
   /** The provider's end-session page for this client, without an ID token; undefined when it has none. */
@@ -89,7 +92,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
   let configuration: oidc.Configuration;
   try {
     configuration = await oidc.discovery(issuerUrl, config.clientId, { token_endpoint_auth_method: 'none' }, oidc.None(), {
-      [oidc.customFetch]: fetchReportingRotation(http.fetch, rotations, logger),
+      [oidc.customFetch]: fetchReportingRotation(fetchReadingDeviceErrorsAnsweredWith200(http.fetch), rotations, logger),
       execute: loopbackHttp ? [oidc.allowInsecureRequests] : [],
     });
   } catch (error) {
@@ -107,6 +110,11 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
     metadata,
     redirectUriFor,
     signIn: (options) => signInThroughBrowser(flow, options),
+
+    async signInWithDevice(options: DeviceSignInOptions): Promise<TokenResult> {
+      const response = await pollDeviceSignIn(configuration, { config, parameters: audienceParameters(config), clock, ...(logger ? { logger } : {}) }, options);
+      return withProfile(flow, toTokenResult(response, clock()));
+    },
 
     async refresh(refreshToken: string, options: RefreshOptions = {}): Promise<TokenResult> {
       const sentAt = clock();
@@ -202,17 +210,9 @@ async function signInThroughBrowser(flow: FlowContext, { opener, timeoutMs, sign
         }),
         signal,
       );
-      if (tokens.user) {
-        tokens.user = await withUserInfo(tokens.user, tokens.accessToken, {
-          config,
-          endpoint: typeof metadata.userinfo_endpoint === 'string' ? metadata.userinfo_endpoint : undefined,
-          fetchClaims: async (accessToken) => ({ ...(await oidc.fetchUserInfo(configuration, accessToken, oidc.skipSubjectCheck)) }),
-          logger,
-        });
-      }
-      logger?.info('sign-in completed', { sub: tokens.user?.sub, accessToken: fingerprint(tokens.accessToken) });
+      const signedIn = await withProfile(flow, tokens);
       outcome = { ok: true };
-      return tokens;
+      return signedIn;
     } catch (error) {
       outcome = { ok: false, error };
       throw error;
@@ -220,6 +220,21 @@ async function signInThroughBrowser(flow: FlowContext, { opener, timeoutMs, sign
       if (outcome) server.complete(outcome);
       await server.close();
     }
+}
+
+/** A completed sign-in (either flow): the ID token's profile with UserInfo's claims over it. */
+async function withProfile(flow: FlowContext, tokens: TokenResult): Promise<TokenResult> {
+  const { config, configuration, metadata, logger } = flow;
+  if (tokens.user) {
+    tokens.user = await withUserInfo(tokens.user, tokens.accessToken, {
+      config,
+      endpoint: typeof metadata.userinfo_endpoint === 'string' ? metadata.userinfo_endpoint : undefined,
+      fetchClaims: async (accessToken) => ({ ...(await oidc.fetchUserInfo(configuration, accessToken, oidc.skipSubjectCheck)) }),
+      logger,
+    });
+  }
+  logger?.info('sign-in completed', { sub: tokens.user?.sub, accessToken: fingerprint(tokens.accessToken) });
+  return tokens;
 }
 
 function audienceParameters(config: Pick<AuthConfig, 'audience' | 'resource'>): Record<string, string> {

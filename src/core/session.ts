@@ -1,3 +1,4 @@
+import { trustSettingsOf } from './config.ts';
 import type { HttpClient } from './http.ts';
 import { createLogger } from './log.ts';
 import { openProfileStore } from './profile-store.ts';
@@ -15,7 +16,7 @@ import { openKeychain } from './secret-store.ts';
 import { createSignIn } from './sign-in.ts';
 import { signOut } from './sign-out.ts';
 
-import type { AuthSession, AuthSessionDeps } from './auth-session.ts';
+import type { AuthSession, AuthSessionDeps, LoginOptions } from './auth-session.ts';
 
 export type { AuthSession, AuthSessionDeps };
 
@@ -66,7 +67,7 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
     if (!provider) {
       // Loaded on first network need: a CLI answering from the shared access token never pays for them.
       provider = Promise.all([import('./provider-client.ts'), import('./http.ts')]).then(([{ connectProvider }, { createHttpClient }]) => {
-        const http = deps.http ?? (ownHttp ??= createHttpClient({ caFile: config.caFile }));
+        const http = deps.http ?? (ownHttp ??= createHttpClient(trustSettingsOf(config)));
         return connectProvider(config, { http, clock, logger, ...(deps.timers ? { timers: deps.timers } : {}) });
       });
       // A failed discovery is retried on next need rather than remembered.
@@ -148,8 +149,10 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
   return {
     getState: () => store.getState(),
     onStateChange: (listener) => store.onChange(listener),
-    login: afterStart((options?: { timeoutMs?: number }) => signIn.login(options)),
+    login: afterStart((options?: LoginOptions) => signIn.login(options)),
     cancelLogin: () => signIn.cancel(),
+    // RFC 8628 §4; read here rather than through device-sign-in.ts, which would load openid-client for every `latchkey token`.
+    offersDeviceSignIn: () => getProvider().then((client) => typeof client.metadata.device_authorization_endpoint === 'string', () => false),
     logout: afterStart(() => signOut({ store, refresher, signIn, getProvider, logger })),
     getAccessToken: inReach(accessTokens.get),
     refreshAfterUnauthorized: inReach(accessTokens.afterUnauthorized),
