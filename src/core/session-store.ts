@@ -129,7 +129,7 @@ export class SessionStore {
       const key = await loadStoredDpopKey(found.stored.dpop_key, this.#deps.logger);
       if (key) this.#held.dpop = key;
       // The access token the last refresh shared, from the same read: a restart needs no second keychain read.
-      const shared = keychain.entry.shared ? usableWithKey(await keychain.accessCache.fromEntry(found.stored.access), this.#held.dpop) : undefined;
+      const shared = keychain.entry.shared ? usableWithKey(await keychain.accessCache.fromEntry(found.stored.access, found.stored.sub), this.#held.dpop) : undefined;
       if (isUsableAndNewer(shared, this.#held.access, this.#deps.clock())) this.#held.access = shared;
     }
     if (found.user) {
@@ -145,7 +145,7 @@ export class SessionStore {
   async readShared(): Promise<AccessToken | undefined> {
     const keychain = this.#keychain;
     // A bound token is of use only with the key it is bound to.
-    return keychain?.entry.shared ? usableWithKey(await keychain.accessCache.read(), this.#held.dpop) : undefined;
+    return keychain?.entry.shared ? usableWithKey(await keychain.accessCache.read(this.#held.user?.sub), this.#held.dpop) : undefined;
   }
 
   /** A shared access token read without the lock, taken when it is usable and newer than ours: another process refreshed. */

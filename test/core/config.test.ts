@@ -256,6 +256,7 @@ describe('loadConfig with the build’s latchkey.config.json', () => {
       keychainService: 'dev.latchkey.desktop',
       dataDir,
       usesDemoProvider: false,
+      packaged: true,
     });
   });
 
