@@ -11,6 +11,7 @@ import { callbackUrlOf, redirectUriFor, startLoopbackServer, type ValidatedCallb
 import type { SignInOutcome } from './callback-pages.ts';
 import type { Timers } from './timers.ts';
 import { profileFrom, withUserInfo } from './userinfo.ts';
+import { refusalAsError } from './providers/token-response.ts';
 
 /** Opens a URL in the user's browser: `shell.openExternal` in the app, `$BROWSER` in the CLI, Chromium in tests. */
 export type Opener = (url: string) => Promise<void>;
@@ -235,12 +236,14 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
  * openid-client checks it: a successful refresh_token grant response that
  * carries a new refresh token is reported at once to whoever waits for that
  * redeemed token (RFC 9700 §4.14.2: the sent token is spent now). The response
- * itself goes on to openid-client unchanged, for every check it makes.
+ * itself goes on to openid-client unchanged, for every check it makes — except
+ * a 2xx token answer that is a refusal (GitHub's), which goes on as the 400 it means.
  */
 function fetchReportingRotation(fetch: HttpClient['fetch'], rotations: Map<string, (rotated: RotatedToken) => void>, logger: Logger | undefined): oidc.CustomFetch {
   return async (url, options) => {
-    const response = await fetch(url, options as RequestInit);
     const body = options.body;
+    const answer = await fetch(url, options as RequestInit);
+    const response = body instanceof URLSearchParams && body.has('grant_type') ? await refusalAsError(answer) : answer;
     if (response.status !== 200 || !(body instanceof URLSearchParams) || body.get('grant_type') !== 'refresh_token') return response;
     const sent = body.get('refresh_token');
     const report = sent === null ? undefined : rotations.get(sent);
