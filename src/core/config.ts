@@ -5,6 +5,9 @@ import { DEFAULT_DEMO_API_PORT, DEFAULT_DEMO_IDP_PORT, DEMO_AUDIENCE, DEMO_CLIEN
 import { AuthError } from './errors.ts';
 import { LOG_LEVELS, parseLevel } from './log.ts';
 import { envValue, isAuth0Host, auth0DomainToIssuer, buildScope, demoPort, nonEmptyString, parseCaFile, parseHttpUrl, parseIssuer, parsePort, parsePrompt, parseResource } from './config-values.ts';
+import { readProviderSettings, PROVIDER_ENV_NAMES, isMultiTenantIssuer } from './providers/provider-settings.ts';
+import type { Endpoints, PresetName } from './providers/index.ts';
+import type { RedirectHost } from './loopback-server.ts';
 import { BUILD_SETTINGS_FILE, clientSecretProblem, parseExternalLinks, parseSettingsObject, readSettingsFile, type FileKey, type Setting, type SettingsObject } from './settings-file.ts';
 
 const DEFAULT_KEYCHAIN_SERVICE = 'dev.latchkey.desktop';
@@ -18,7 +21,18 @@ export interface AuthConfig {
   audience?: string;
   /** RFC 8707 resource indicator. */
   resource?: string;
-  /** Space-separated; always includes `openid` and `offline_access`. */
+  /** The provider preset (AUTH_PROVIDER): the provider's documented habits (src/core/providers/). */
+  provider: PresetName;
+  /**
+   * A client secret the provider insists on (Google, GitHub). Not a secret in a
+   * desktop app (RFC 8252 §8.5); never logged, never shown.
+   */
+  clientSecret?: string;
+  /** Endpoints set one by one (AUTH_*_ENDPOINT): over the discovered ones, or instead of discovery. */
+  endpoints?: Partial<Endpoints>;
+  /** Entra multi-tenant: the tenant ids a sign-in may come from; `['*']` = any. */
+  allowedTenants?: string[];
+  /** Space-separated; `openid` and `offline_access` where the preset asks for them (not Google, Cognito, GitHub). */
   scope: string;
   /**
    * The authorization request's `prompt` (OpenID Connect Core §3.1.2.1);
@@ -28,6 +42,8 @@ export interface AuthConfig {
   prompt?: string;
   /** 0 = an ephemeral port picked per sign-in. */
   redirectPort: number;
+  /** The redirect URI's host (AUTH_REDIRECT_HOST): 127.0.0.1, or localhost where the provider accepts only that; the listener binds loopback either way. */
+  redirectHost: RedirectHost;
   /** The API the access token is for; '' when a real provider is configured without one. */
   apiBaseUrl: string;
   /** Where the provider sends the browser after logout; only when registered for the client (RP-Initiated Logout 1.0 §3). */
@@ -68,9 +84,10 @@ const ENV_NAMES: Record<Exclude<FileKey, 'externalLinks'>, string> = {
   apiBaseUrl: 'API_BASE_URL',
   caFile: 'AUTH_CA_FILE',
   postLogoutRedirectUri: 'AUTH_POST_LOGOUT_REDIRECT_URI',
+  ...PROVIDER_ENV_NAMES,
 };
 
-const SECRET_ENV_NAMES = ['AUTH_CLIENT_SECRET', 'AUTH0_CLIENT_SECRET'];
+const SECRET_ENV_NAMES = ['AUTH0_CLIENT_SECRET'];
 
 /** Where settings come from, highest precedence first: the environment, then the files (the data folder's, the build's). */
 interface Sources {
@@ -122,9 +139,19 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
 
   const pick = (key: FileKey): Setting | undefined => envSetting(env, key) ?? sources.files.map((source) => fileSetting(source, key)).find(Boolean);
 
-  const issuerSetting = pickIssuer(sources, problems);
+  const givenIssuer = pickIssuer(sources, problems);
+  const auth0 = givenIssuer !== undefined && (/auth0Domain|AUTH0_DOMAIN/.test(givenIssuer.label) || (typeof givenIssuer.value === 'string' && URL.canParse(givenIssuer.value) && isAuth0Host(new URL(givenIssuer.value).hostname)));
+  const providerSettings = readProviderSettings(pick, problems, { auth0, issuerSet: givenIssuer !== undefined });
+  const { preset } = providerSettings;
+  const issuerSetting = givenIssuer ?? (providerSettings.derivedIssuer ? { value: providerSettings.derivedIssuer, label: `the ${preset.name} preset's issuer` } : undefined);
   const issuer = issuerSetting ? parseIssuer(issuerSetting, problems) : undefined;
   const usesDemoProvider = issuerSetting === undefined && !packaged;
+  if (usesDemoProvider && preset.name !== 'generic') problems.push(`AUTH_ISSUER: the ${preset.name} preset needs the issuer of your ${preset.title} tenant (or AUTH0_DOMAIN, AUTH_TENANT). Set it.`);
+  if (preset.name === 'entra' && issuer && isMultiTenantIssuer(issuer) && !providerSettings.allowedTenants) {
+    problems.push(
+      `AUTH_ALLOWED_TENANTS: ${issuer} lets a user of any Microsoft tenant sign in. List the tenant ids allowed (comma-separated), or * to allow any tenant on purpose.`,
+    );
+  }
   if (issuerSetting === undefined && packaged) {
     problems.push(
       `${BUILD_SETTINGS_FILE}: no sign-in provider is configured for this build, and a packaged app never uses the demo provider. ` +
@@ -157,11 +184,10 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
   }
 
   const scopeSetting = pick('scope');
-  const scope = buildScope(scopeSetting, problems);
+  const scope = buildScope(scopeSetting, problems, preset);
 
-  const auth0 = issuerSetting !== undefined && (/auth0Domain|AUTH0_DOMAIN/.test(issuerSetting.label) || (issuer !== undefined && isAuth0Host(new URL(issuer).hostname)));
   const promptSetting = pick('prompt');
-  const prompt = promptSetting ? parsePrompt(promptSetting, problems) : auth0 ? undefined : 'consent';
+  const prompt = promptSetting ? parsePrompt(promptSetting, problems) : preset.defaultPrompt;
 
   const portSetting = pick('redirectPort');
   const redirectPort = portSetting ? parsePort(portSetting, problems, 'Use 0 (the default) for an ephemeral port, or the port registered in the callback URL at your provider.') ?? 0 : 0;
@@ -191,8 +217,10 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
   const config: AuthConfig = {
     issuer: usesDemoProvider ? demoIssuer : (issuer as string),
     clientId: usesDemoProvider ? DEMO_CLIENT_ID : (clientId as string),
+    provider: preset.name,
     scope,
     redirectPort,
+    redirectHost: providerSettings.redirectHost,
     apiBaseUrl,
     externalLinks,
     keychainService: envValue(env, 'AUTH_KEYCHAIN_SERVICE') ?? DEFAULT_KEYCHAIN_SERVICE,
@@ -203,6 +231,9 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
   if (effectiveAudience !== undefined) config.audience = effectiveAudience;
   if (resource !== undefined) config.resource = resource;
   if (prompt !== undefined) config.prompt = prompt;
+  if (providerSettings.clientSecret !== undefined) config.clientSecret = providerSettings.clientSecret;
+  if (Object.keys(providerSettings.endpoints).length > 0) config.endpoints = providerSettings.endpoints;
+  if (providerSettings.allowedTenants) config.allowedTenants = providerSettings.allowedTenants;
   if (postLogoutRedirectUri !== undefined) config.postLogoutRedirectUri = postLogoutRedirectUri;
   if (demoPorts) {
     config.demoPorts = demoPorts;

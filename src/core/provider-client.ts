@@ -12,6 +12,10 @@ import type { SignInOutcome } from './callback-pages.ts';
 import type { Timers } from './timers.ts';
 import { profileFrom, withUserInfo } from './userinfo.ts';
 import { refusalAsError } from './providers/token-response.ts';
+import { loadProviderConfiguration } from './providers/configuration.ts';
+import { withUserTenant } from './providers/entra-tenant.ts';
+import { endSessionUrlFor, revokeAtProvider } from './providers/provider-logout.ts';
+import { fetchUserProfile } from './providers/user-endpoint.ts';
 
 /** Opens a URL in the user's browser: `shell.openExternal` in the app, `$BROWSER` in the CLI, Chromium in tests. */
 export type Opener = (url: string) => Promise<void>;
@@ -56,7 +60,8 @@ export interface ProviderClient {
   readonly metadata: Record<string, unknown>;
   signIn(options: SignInOptions): Promise<TokenResult>;
   refresh(refreshToken: string, options?: RefreshOptions): Promise<TokenResult>;
-  revoke(refreshToken: string): Promise<void>;
+  /** Ends the session at the provider (RFC 7009, or the preset's own way); `kind` says which token it is (default a refresh token). */
+  revoke(token: string, kind?: 'refresh_token' | 'access_token'): Promise<void>;
   /** The provider's end-session page for this client, without an ID token; undefined when it has none. */
   endSessionUrl(): string | undefined;
   redirectUriFor(port: number): string;
@@ -71,12 +76,12 @@ export interface ProviderDeps {
   timers?: Timers;
 }
 
-const METADATA_URL_FIELDS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'revocation_endpoint', 'end_session_endpoint', 'userinfo_endpoint'];
-
 /**
- * Discovers the provider once (OpenID Connect Discovery 1.0 / RFC 8414) and
- * returns the client of a public native app (RFC 8252: no client secret,
- * `token_endpoint_auth_method=none`, PKCE). Plain http is allowed only when the
+ * Discovers the provider once (OpenID Connect Discovery 1.0 / RFC 8414), or
+ * takes its endpoints from the preset and settings where it has no discovery,
+ * and returns the client of a native app (RFC 8252: PKCE; no client secret
+ * unless the provider insists, see providers/configuration.ts), shaped by the
+ * provider's preset (src/core/providers/). Plain http is allowed only when the
  * issuer and every endpoint are on loopback. ID token signatures are checked
  * against the provider's JWKS, not only trusted because they came over TLS.
  * Throws `provider_unreachable` when discovery fails.
@@ -90,19 +95,17 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
 
   const rotations = new Map<string, (rotated: RotatedToken) => void>();
   if (config.usesDemoProvider && config.demoDataDir) await assertDemoIsOurs(config.issuer, config.demoDataDir, http.fetch);
-  let configuration: oidc.Configuration;
+  const providerFetch = fetchReportingRotation(http.fetch, rotations, logger);
+  let provider: Awaited<ReturnType<typeof loadProviderConfiguration>>;
   try {
-    configuration = await oidc.discovery(issuerUrl, config.clientId, { token_endpoint_auth_method: 'none' }, oidc.None(), {
-      [oidc.customFetch]: fetchReportingRotation(http.fetch, rotations, logger),
-      execute: loopbackHttp ? [oidc.allowInsecureRequests] : [],
-    });
+    provider = await loadProviderConfiguration(config, { fetch: providerFetch, insecure: loopbackHttp });
   } catch (error) {
     throw discoveryError(config, error);
   }
-  const metadata = configuration.serverMetadata() as unknown as Record<string, unknown>;
-  if (loopbackHttp) assertEndpointsStayLocal(config, metadata);
-  oidc.enableNonRepudiationChecks(configuration);
-  logger?.debug('provider discovered', { issuer: config.issuer, demo: config.usesDemoProvider });
+  const { configuration, metadata, preset } = provider;
+  if (provider.openid) oidc.enableNonRepudiationChecks(configuration);
+  logger?.debug('provider discovered', { issuer: config.issuer, demo: config.usesDemoProvider, preset: preset.name, discovery: provider.openid });
+  const inUserTenant = <T>(run: (tenantConfiguration: oidc.Configuration) => Promise<T>, operation: 'sign-in' | 'refresh') => withUserTenant(provider, config.allowedTenants, providerFetch, run, operation);
 
   const audienceParameters = (): Record<string, string> => ({
     ...(config.audience !== undefined ? { audience: config.audience } : {}),
@@ -115,18 +118,18 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
     if (response.id_token) result.idToken = response.id_token;
     if (typeof response.expires_in === 'number') result.expiresAt = sentAt + response.expires_in * 1000;
     if (response.scope) result.scope = response.scope;
-    const claims = response.claims();
+    const claims = provider.openid ? response.claims() : undefined;
     if (claims) result.user = profileFrom(claims);
     return result;
   };
 
   const exchangeCode = async (callback: ValidatedCallback, checks: { state: string; nonce: string; verifier: string }): Promise<TokenResult> => {
     const sentAt = clock();
-    const response = await oidc.authorizationCodeGrant(
-      configuration,
-      callbackUrlOf(callback),
-      { pkceCodeVerifier: checks.verifier, expectedState: checks.state, expectedNonce: checks.nonce, idTokenExpected: true },
-      config.resource !== undefined ? { resource: config.resource } : undefined,
+    const expected = provider.openid ? { expectedNonce: checks.nonce, idTokenExpected: true } : {};
+    const response = await inUserTenant(
+      (tenantConfiguration) =>
+        oidc.authorizationCodeGrant(tenantConfiguration, callbackUrlOf(callback), { pkceCodeVerifier: checks.verifier, expectedState: checks.state, ...expected }, config.resource !== undefined ? { resource: config.resource } : undefined),
+      'sign-in',
     );
     return toTokenResult(response, sentAt);
   };
@@ -134,7 +137,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
   return {
     issuer: config.issuer,
     metadata,
-    redirectUriFor,
+    redirectUriFor: (port) => redirectUriFor(port, config.redirectHost),
 
     async signIn({ opener, timeoutMs, signal }: SignInOptions): Promise<TokenResult> {
       throwIfCancelled(signal);
@@ -144,6 +147,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       const codeChallenge = await oidc.calculatePKCECodeChallenge(verifier);
       const server = await startLoopbackServer({
         port: config.redirectPort,
+        redirectHost: config.redirectHost,
         expectedState: state,
         expectedIssuer: { issuer: configuration.serverMetadata().issuer, required: metadata.authorization_response_iss_parameter_supported === true },
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
@@ -161,8 +165,9 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
           code_challenge: codeChallenge,
           code_challenge_method: 'S256',
           state,
-          nonce,
+          ...(provider.openid ? { nonce } : {}),
           ...(config.prompt !== undefined ? { prompt: config.prompt } : {}),
+          ...preset.authorizationParameters,
           ...audienceParameters(),
         });
         logger?.info('sign-in started', { port: server.port, state: fingerprint(state) });
@@ -176,7 +181,13 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
           }),
           signal,
         );
-        if (tokens.user) {
+        if (!provider.openid && typeof metadata.userinfo_endpoint === 'string') {
+          const profile = await fetchUserProfile(metadata.userinfo_endpoint, tokens.accessToken, preset, http).catch((error: unknown) => {
+            throw classifyProviderError(error, { operation: 'sign-in' });
+          });
+          if (!profile) throw new AuthError('provider_error', `The provider signed you in, but its user endpoint ${metadata.userinfo_endpoint} did not say who you are. Check AUTH_USERINFO_ENDPOINT.`);
+          tokens.user = profile;
+        } else if (tokens.user) {
           tokens.user = await withUserInfo(tokens.user, tokens.accessToken, {
             config,
             endpoint: typeof metadata.userinfo_endpoint === 'string' ? metadata.userinfo_endpoint : undefined,
@@ -200,7 +211,9 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       const sentAt = clock();
       if (options.onRotated) rotations.set(refreshToken, options.onRotated);
       try {
-        const response = await oidc.refreshTokenGrant(configuration, refreshToken, audienceParameters());
+        // Entra wants the scope on every refresh (AADSTS90009 without it).
+        const parameters = { ...audienceParameters(), ...(preset.scopeOnRefresh ? { scope: config.scope } : {}) };
+        const response = await inUserTenant((tenantConfiguration) => oidc.refreshTokenGrant(tenantConfiguration, refreshToken, parameters), 'refresh');
         logger?.debug('refreshed', { refreshToken: fingerprint(refreshToken), rotated: response.refresh_token !== undefined && response.refresh_token !== refreshToken });
         return toTokenResult(response, sentAt);
       } catch (error) {
@@ -210,23 +223,16 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       }
     },
 
-    async revoke(refreshToken: string): Promise<void> {
-      if (typeof metadata.revocation_endpoint !== 'string') return;
+    async revoke(token: string, kind: 'refresh_token' | 'access_token' = 'refresh_token'): Promise<void> {
       try {
-        await oidc.tokenRevocation(configuration, refreshToken, { token_type_hint: 'refresh_token' });
+        await revokeAtProvider(provider, config, token, kind, http);
       } catch (error) {
         throw classifyProviderError(error, { operation: 'revocation' });
       }
     },
 
     endSessionUrl(): string | undefined {
-      if (typeof metadata.end_session_endpoint !== 'string') return undefined;
-      // No id_token_hint: this URL is a browser's command-line argument (readable by other users
-      // through /proc on Linux) and lands in its history. RP-Initiated Logout 1.0 §2 lets client_id
-      // identify the client instead, and post_logout_redirect_uri is sent only when one is registered.
-      const parameters: Record<string, string> = { client_id: config.clientId };
-      if (config.postLogoutRedirectUri) parameters.post_logout_redirect_uri = config.postLogoutRedirectUri;
-      return oidc.buildEndSessionUrl(configuration, parameters).href;
+      return endSessionUrlFor(provider, config);
     },
   };
 }
@@ -259,20 +265,6 @@ function fetchReportingRotation(fetch: HttpClient['fetch'], rotations: Map<strin
     }
     return response;
   };
-}
-
-function assertEndpointsStayLocal(config: AuthConfig, metadata: Record<string, unknown>): void {
-  for (const field of METADATA_URL_FIELDS) {
-    const value = metadata[field];
-    if (typeof value !== 'string' || !URL.canParse(value)) continue;
-    const url = new URL(value);
-    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-      throw new AuthError(
-        'provider_unreachable',
-        `The provider at ${config.issuer} advertises ${field} ${value} over plain http on another machine; tokens would cross the network unencrypted. Fix the provider's configuration to use https.`,
-      );
-    }
-  }
 }
 
 async function openBrowser(opener: Opener, url: string): Promise<void> {
