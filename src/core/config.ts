@@ -112,8 +112,10 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: N
  * build's `latchkey.config.json`; with no issuer anywhere, the bundled demo
  * provider. A packaged app reads the build's settings only — a user-writable
  * file or variable must not re-point where its tokens go — and has no demo
- * provider. The app is a public native client (RFC 8252 §8.5): a client secret
- * is refused, and the issuer must use https unless it is on loopback (RFC 8252
+ * provider. The provider preset (AUTH_PROVIDER, providers/provider-settings.ts)
+ * shapes the rest. The app is a native client (RFC 8252 §8.5): a client secret
+ * is taken only as AUTH_CLIENT_SECRET, where the preset allows one, and is never
+ * shown; the issuer must use https unless it is on loopback (RFC 8252
  * §8.3 for the redirect, RFC 9700 §2.6 for transport). Throws
  * `AuthError('config_invalid')` listing every problem found, one line each.
  */
@@ -167,7 +169,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
   const resource = resourceSetting ? parseResource(resourceSetting, problems) : undefined;
 
   if (usesDemoProvider) {
-    for (const setting of [clientIdSetting, audienceSetting, resourceSetting]) {
+    for (const setting of [clientIdSetting, audienceSetting, resourceSetting, pick('clientSecret')]) {
       if (setting) {
         problems.push(
           `${setting.label}: is set but no issuer is configured, so the demo provider would be used with it. ` +

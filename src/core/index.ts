@@ -5,6 +5,9 @@
 //   sign-in flow      provider-client.ts (PKCE, state, nonce, code exchange, refresh, revoke; persist-first hook)
 //                     loopback-server.ts (the 127.0.0.1 redirect listener), callback-pages.ts, redirect-probe.ts,
 //                     userinfo.ts · provider-errors.ts / provider-answers.ts (what a failure means) · revocation.ts
+//   providers/        presets: each provider's documented habits as data plus hooks (preset.ts, one file each),
+//                     provider-settings.ts (AUTH_PROVIDER & co.), configuration.ts (discovery or endpoints, secret),
+//                     entra-tenant.ts, provider-logout.ts, user-endpoint.ts, error-words.ts, token-response.ts
 //   the session       auth-session.ts (its API) · session.ts (state machine, login/logout) → access-tokens.ts
 //                     (fresh, shared via access-cache.ts, or refresh) → refresh-flight.ts (single-flight, lock,
 //                     redeem, store) · renewal.ts (margins, backoff) · sign-in-attempts.ts
@@ -37,3 +40,4 @@ export { probeRedirectUri, redirectRefusedMessage, SUGGESTED_REDIRECT_PORT, type
 export { createAuthSession, type AuthSession, type AuthSessionDeps } from './session.ts';
 export type { LogoutResult, RevocationOutcome } from './revocation.ts';
 export { assertDemoIsOurs, probeDemoProvider, type DemoProbe } from './demo-proof.ts';
+export { PRESETS, PRESET_NAMES, type PresetName, type ProviderPreset } from './providers/index.ts';

@@ -72,7 +72,7 @@ export function redirectRefusedMessage(redirectPort: number, redirectUri: string
   if (redirectPort === 0) {
     return (
       `The provider refused the redirect URI ${redirectUri} (${answer}): it matches redirect URIs exactly, port included, so a new port per sign-in cannot work. ` +
-      `Register ${redirectUriFor(SUGGESTED_REDIRECT_PORT)} at the provider and set AUTH_REDIRECT_PORT=${SUGGESTED_REDIRECT_PORT}.`
+      `Register ${redirectUriFor(SUGGESTED_REDIRECT_PORT, new URL(redirectUri).hostname === 'localhost' ? 'localhost' : '127.0.0.1')} at the provider and set AUTH_REDIRECT_PORT=${SUGGESTED_REDIRECT_PORT}.`
     );
   }
   return `The provider refused the redirect URI ${redirectUri} (${answer}). Register exactly ${redirectUri} for this client at the provider, and check AUTH_CLIENT_ID.`;

@@ -84,7 +84,7 @@ describe('latchkey CLI', () => {
     expect(badOption.stderr).toMatch(/--verbose/);
     const secret = await cli(['status'], { AUTH_CLIENT_SECRET: 'shh' });
     expect(secret.code).toBe(2);
-    expect(secret.stderr).toMatch(/AUTH_CLIENT_SECRET: a client secret was given/);
+    expect(secret.stderr).toMatch(/AUTH_CLIENT_SECRET: is set but no issuer is configured/);
     expect((await cli(['login', '--timeout', 'soon'])).code).toBe(2);
     // Longer than Node's longest timer, which would fire at once and end the sign-in with a false "not completed within".
     const tooLong = await cli(['login', '--timeout', '3000000'], { BROWSER: '/bin/true' });
