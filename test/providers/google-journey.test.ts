@@ -31,6 +31,13 @@ if (!HAVE_CHROMIUM) {
     },
     (journey) => {
       it('asked for access_type=offline and prompt=consent, never offline_access, and sent the secret in the body', () => {
+        const signIns = standin.authorizationRequests.filter((query) => query.get('code_challenge'));
+        expect(signIns.length).toBeGreaterThan(0);
+        for (const query of signIns) {
+          expect(query.get('access_type')).toBe('offline');
+          expect(query.get('prompt')).toBe('consent');
+          expect(query.get('scope')?.split(' ')).not.toContain('offline_access');
+        }
         const exchange = standin.tokenRequests.find((request) => request.body.get('grant_type') === 'authorization_code');
         expect(exchange?.body.get('client_secret')).toBe(SECRET);
         expect(exchange?.body.get('code_verifier')).toEqual(expect.any(String));

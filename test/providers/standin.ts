@@ -88,6 +88,8 @@ export interface Standin {
   endAllSessions(): void;
   /** What the token endpoint received, newest last (for request-shape checks). */
   tokenRequests: Array<{ body: URLSearchParams; authorization?: string }>;
+  /** The authorization requests' query strings, newest last. */
+  authorizationRequests: URLSearchParams[];
   revocations: number;
   stop(): Promise<void>;
 }
@@ -101,6 +103,7 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
   const refreshTokens = new Map<string, Grant & { alive: boolean; revoked?: boolean }>();
   const accessTokens = new Map<string, { user: StandinUser; expiresAt: number }>();
   const tokenRequests: Standin['tokenRequests'] = [];
+  const authorizationRequests: URLSearchParams[] = [];
   let reuse = false;
   let revocations = 0;
   let origin = '';
@@ -181,6 +184,7 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
   };
 
   const authorize = (res: ServerResponse, query: URLSearchParams) => {
+    authorizationRequests.push(query);
     const redirectUri = query.get('redirect_uri') ?? '';
     if (query.get('client_id') !== habits.clientId || !habits.redirectAccepted(redirectUri)) {
       return send(res, 400, '<!doctype html><title>Error</title><p>The redirect URI or client is not registered for this application.</p>');
@@ -273,6 +277,7 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
     issuer,
     users,
     tokenRequests,
+    authorizationRequests,
     get revocations() {
       return revocations;
     },
