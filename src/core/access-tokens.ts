@@ -24,7 +24,7 @@ export function createAccessTokens(deps: {
   const { data, refresher, retries } = deps;
 
   const requireSession = () => {
-    if (!data.refreshToken) throw new AuthError('signed_out', 'You are not signed in — sign in first.');
+    if (!data.refreshToken && !data.accessOnly) throw new AuthError('signed_out', 'You are not signed in — sign in first.');
   };
 
   /** While offline with a retry scheduled, callers needing a new token fail fast instead of defeating the backoff; `retryNow()` overrides. */

@@ -62,6 +62,8 @@ export interface ProviderClient {
   refresh(refreshToken: string, options?: RefreshOptions): Promise<TokenResult>;
   /** Ends the session at the provider (RFC 7009, or the preset's own way); `kind` says which token it is (default a refresh token). */
   revoke(token: string, kind?: 'refresh_token' | 'access_token'): Promise<void>;
+  /** Whether the provider still accepts an access token (its user endpoint answers to it); throws when it cannot be asked. */
+  accessTokenAccepted(accessToken: string): Promise<boolean>;
   /** The provider's end-session page for this client, without an ID token; undefined when it has none. */
   endSessionUrl(): string | undefined;
   redirectUriFor(port: number): string;
@@ -228,6 +230,16 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
         await revokeAtProvider(provider, config, token, kind, http);
       } catch (error) {
         throw classifyProviderError(error, { operation: 'revocation' });
+      }
+    },
+
+    async accessTokenAccepted(accessToken: string): Promise<boolean> {
+      const endpoint = metadata.userinfo_endpoint;
+      if (typeof endpoint !== 'string') return true;
+      try {
+        return (await fetchUserProfile(endpoint, accessToken, preset, http)) !== undefined;
+      } catch (error) {
+        throw classifyProviderError(error, { operation: 'refresh' });
       }
     },
 

@@ -15,6 +15,8 @@ export interface SessionData {
   user?: UserProfile;
   /** The entry generation (see RefreshLock) this process last read or wrote the keychain entry at; undefined = re-read it. */
   knownGeneration?: string;
+  /** No refresh token: the long-lived access token in `access` is the session (a GitHub OAuth App), kept until the provider refuses it. */
+  accessOnly?: true;
 }
 
 /** Takes what a token response carries into `data` (a refresh may omit the refresh token or the scope). The ID token is not kept: nothing needs it once validated (logout names the client by client_id). */
@@ -138,6 +140,10 @@ export function createRefresher(deps: RefresherDeps): Refresher {
         }
         data.knownGeneration = lock.announceChange();
       }
+      if (data.accessOnly && data.access) {
+        await confirmStandingAccess(data.access.value, client, onRedeemed);
+        return;
+      }
       const token = data.refreshToken;
       if (!token) throw new AuthError('signed_out', 'You are not signed in — sign in first.');
       // OpenID Connect Core §12.2: the session stays the signed-in user's, whoever a refreshed ID token names.
@@ -180,10 +186,31 @@ export function createRefresher(deps: RefresherDeps): Refresher {
     }
   };
 
+  /**
+   * A session standing on a long-lived access token has nothing to redeem: a
+   * "refresh" asks the provider whether it still accepts that token, and ends
+   * the session when it does not.
+   */
+  const confirmStandingAccess = async (accessToken: string, client: ProviderClient, onRedeemed: (accessToken: string) => void): Promise<void> => {
+    if (await client.accessTokenAccepted(accessToken)) {
+      onRedeemed(accessToken);
+      return;
+    }
+    await Promise.all([entry.remove(), deps.accessCache.remove()]);
+    throw new AuthError('session_ended', 'Your session ended at the provider: it no longer accepts the access token this session stands on (the app was revoked or the token expired). Sign in again.');
+  };
+
   /** Another process (the app, a CLI) may have rotated the token since we read it: the stored one is then the live one. */
   const adoptStoredToken = async (): Promise<void> => {
     const stored = await entry.read();
     if (!stored) throw new AuthError('signed_out', 'You were signed out in another Latchkey window — sign in again.');
+    if (stored.access_token !== undefined) {
+      if (data.access?.value !== stored.access_token) data.access = { value: stored.access_token, refreshedAt: deps.clock() };
+      data.accessOnly = true;
+      delete data.refreshToken;
+      return;
+    }
+    delete data.accessOnly;
     if (stored.refresh_token === data.refreshToken) return;
     logger.info('using the refresh token another process stored', { refresh: fingerprint(stored.refresh_token) });
     data.refreshToken = stored.refresh_token;

@@ -10,10 +10,18 @@ import { KEYCHAIN_LOCKED_MESSAGE, KEYCHAIN_REFUSED_MESSAGE, type ReadOptions, ty
 const SIGN_IN_LOCKED_MESSAGE =
   'Your keychain is locked — unlock it (e.g. log in to your desktop session or open your keyring manager), then sign in: a session signed in now could not be kept.';
 
-/** What the keychain entry holds: the refresh token and only what is needed to use it. */
-export interface StoredSession {
+/**
+ * What the keychain entry holds: the refresh token and only what is needed to
+ * use it — or, for a provider that issues no refresh token but a long-lived
+ * access token (a GitHub OAuth App), that access token instead.
+ */
+export type StoredSession = StoredFields & ({ refresh_token: string; access_token?: undefined } | { access_token: string; refresh_token?: undefined });
+
+/** Which token a session stands on: the refresh token (RFC 6749 §6), or a long-lived access token kept until refused. */
+export type SessionKind = 'refresh_token' | 'access_token';
+
+interface StoredFields {
   v: 1;
-  refresh_token: string;
   issuer: string;
   client_id: string;
   sub: string;
@@ -28,16 +36,10 @@ export function keychainAccount(config: Pick<AuthConfig, 'clientId' | 'issuer'>)
 /** The keychain entry parsed and checked, or undefined when it is not one of ours. */
 export function parseStoredSession(raw: string): StoredSession | undefined {
   try {
-    const value = JSON.parse(raw) as Partial<StoredSession>;
-    if (
-      value.v === 1 &&
-      typeof value.refresh_token === 'string' &&
-      value.refresh_token !== '' &&
-      typeof value.issuer === 'string' &&
-      typeof value.client_id === 'string' &&
-      typeof value.sub === 'string'
-    ) {
-      const entry: StoredSession = { v: 1, refresh_token: value.refresh_token, issuer: value.issuer, client_id: value.client_id, sub: value.sub };
+    const value = JSON.parse(raw) as Partial<StoredFields & { refresh_token: unknown; access_token: unknown }>;
+    const token = nonEmpty(value.refresh_token) ? { refresh_token: value.refresh_token } : nonEmpty(value.access_token) ? { access_token: value.access_token } : undefined;
+    if (value.v === 1 && token && typeof value.issuer === 'string' && typeof value.client_id === 'string' && typeof value.sub === 'string') {
+      const entry: StoredSession = { v: 1, ...token, issuer: value.issuer, client_id: value.client_id, sub: value.sub };
       if (typeof value.scope === 'string') entry.scope = value.scope;
       return entry;
     }
@@ -45,6 +47,15 @@ export function parseStoredSession(raw: string): StoredSession | undefined {
     // Not JSON: not ours.
   }
   return undefined;
+}
+
+function nonEmpty(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+/** The token a stored session stands on, and which kind it is. */
+export function standingToken(stored: StoredSession): { token: string; kind: SessionKind } {
+  return stored.access_token !== undefined ? { token: stored.access_token, kind: 'access_token' } : { token: stored.refresh_token, kind: 'refresh_token' };
 }
 
 /** What a restore finds: the entry and its user; for a session out of reach, the cached user; and why a read failed. */
@@ -84,7 +95,7 @@ export interface SessionEntry {
    * Stores the entry; if the keychain fails now, the session carries on in memory only and `onDegraded` is called —
    * unless the keychain is locked: then the entry is written once it is unlocked (the next `read`).
    */
-  write(refreshToken: string, sub: string, scope: string | undefined): Promise<void>;
+  write(refreshToken: string, sub: string, scope: string | undefined, kind?: SessionKind): Promise<void>;
   /** Rejects with `keychain_locked` when a sign-in now could not be stored (the keychain is locked), before the browser opens. */
   assertWritable(): Promise<void>;
   /** Deletes the entry and the cached profile (best effort: failures are logged). */
@@ -111,8 +122,8 @@ export function openSessionEntry(deps: {
       ? undefined
       : { code: 'keychain_unavailable', message: secretStore.reason ?? 'No OS keychain is available, so your session is kept in memory only and won’t survive a restart.' };
 
-  const serialize = (refreshToken: string, sub: string, scope: string | undefined): string => {
-    const entry: StoredSession = { v: 1, refresh_token: refreshToken, issuer: config.issuer, client_id: config.clientId, sub };
+  const serialize = (token: string, sub: string, scope: string | undefined, kind: SessionKind): string => {
+    const entry: StoredSession = { v: 1, ...(kind === 'access_token' ? { access_token: token } : { refresh_token: token }), issuer: config.issuer, client_id: config.clientId, sub };
     if (scope) entry.scope = scope;
     return JSON.stringify(entry);
   };
@@ -226,9 +237,9 @@ export function openSessionEntry(deps: {
       }
     },
 
-    async write(refreshToken, sub, scope) {
+    async write(token, sub, scope, kind = 'refresh_token') {
       if (keychain === 'memory-only' && secretStore.kind === 'os') return;
-      const serialized = serialize(refreshToken, sub, scope);
+      const serialized = serialize(token, sub, scope, kind);
       try {
         await secretStore.set(account, serialized);
         unstored = undefined;

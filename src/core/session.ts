@@ -10,7 +10,7 @@ import { openAccessCache } from './access-cache.ts';
 import { createAccessTokens } from './access-tokens.ts';
 import { createRetrySchedule } from './renewal.ts';
 import { backgroundTimers } from './timers.ts';
-import { keychainAccount, openSessionEntry } from './session-entry.ts';
+import { keychainAccount, openSessionEntry, standingToken, type SessionKind } from './session-entry.ts';
 import { openKeychain } from './secret-store.ts';
 import { createSignInAttempts } from './sign-in-attempts.ts';
 import { revokeAtLogout, type LogoutResult } from './revocation.ts';
@@ -58,6 +58,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
   const getState = (): AuthState => {
     const state: AuthState = { status, keychain: entry.keychain };
     if (data.user) state.user = { ...data.user };
+    if (data.accessOnly || data.refreshToken) state.standsOn = data.accessOnly ? 'access_token' : 'refresh_token';
     const shown = error ?? entry.notice;
     if (shown) state.error = { ...shown };
     const { access } = data;
@@ -154,7 +155,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
   const lockEntry = () => acquireRefreshLock(lockPath, { logger, ...(deps.onLockWait ? { onWait: deps.onLockWait } : {}) });
 
   /** Stores a completed sign-in as the session, under the lock, and ends the session it replaces at the provider. */
-  const adoptSignIn = async (result: TokenResult & { refreshToken: string }): Promise<void> => {
+  const adoptSignIn = async (result: TokenResult, standing: { token: string; kind: SessionKind }): Promise<void> => {
     const signedInUser: UserProfile = result.user ?? { sub: '' };
     await refresher.whenIdle();
     retries.cancel();
@@ -165,9 +166,15 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     try {
       delete data.scope;
       applyTokens(data, result, clock());
+      if (standing.kind === 'access_token') {
+        data.accessOnly = true;
+        delete data.refreshToken;
+      } else {
+        delete data.accessOnly;
+      }
       data.user = signedInUser;
       data.knownGeneration = lock.announceChange();
-      await entry.write(result.refreshToken, signedInUser.sub, data.scope);
+      await entry.write(standing.token, signedInUser.sub, data.scope, standing.kind);
       if (data.access && entry.shared) await accessCache.write(data.access);
     } finally {
       await lock.release();
@@ -177,8 +184,8 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     } catch (profileError) {
       logger.warn('could not cache the profile', { error: String(profileError) });
     }
-    logger.info('signed in', { sub: signedInUser.sub, refresh: fingerprint(result.refreshToken) });
-    if (replaced && replaced !== result.refreshToken) {
+    logger.info('signed in', { sub: signedInUser.sub, [standing.kind === 'access_token' ? 'access' : 'refresh']: fingerprint(standing.token) });
+    if (replaced && replaced !== standing.token) {
       // The session this sign-in replaces is of no use any more: end it at the provider too (best effort).
       const revocation = getProvider()
         .then((client) => client.revoke(replaced))
@@ -204,13 +211,15 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       });
       const result = await attempt.race(signingIn);
       if (!attempt.isCurrent()) throw new AuthError('login_cancelled', 'A new sign-in was started; this one was cancelled.');
-      if (!result.refreshToken) {
+      // No refresh token but an access token that does not expire (a GitHub OAuth App): that token is the session.
+      const standing = result.refreshToken ? { token: result.refreshToken, kind: 'refresh_token' as const } : result.expiresAt === undefined ? { token: result.accessToken, kind: 'access_token' as const } : undefined;
+      if (!standing) {
         throw new AuthError(
           'provider_error',
           'The provider signed you in but issued no refresh token, so the session cannot be kept. Allow offline access for this application at the provider (Auth0: enable "Allow Offline Access" on the API).',
         );
       }
-      await adoptSignIn({ ...result, refreshToken: result.refreshToken });
+      await adoptSignIn(result, standing);
       attempts.finish(attempt);
       status = 'signed-in';
       error = undefined;
@@ -234,13 +243,14 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     if (entry.outOfReach) throw entry.outOfReach;
     cancelLogin();
     await refresher.whenIdle();
-    const tokens = new Set<string>();
-    if (data.refreshToken) tokens.add(data.refreshToken);
+    const tokens = new Map<string, SessionKind>();
+    if (data.refreshToken) tokens.set(data.refreshToken, 'refresh_token');
+    if (data.accessOnly && data.access) tokens.set(data.access.value, 'access_token');
     // Waits for a refresh running in another process: it stores its rotated token first, so that is the token deleted and revoked here.
     const lock = await lockEntry();
     try {
       const stored = await entry.read().catch(() => null);
-      if (stored) tokens.add(stored.refresh_token);
+      if (stored) tokens.set(standingToken(stored).token, standingToken(stored).kind);
       lock.announceChange();
       await Promise.all([entry.remove(), accessCache.remove()]);
       forgetLocally(undefined);
@@ -268,13 +278,19 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     const found = await entry.restore(readOptions);
     error = found.error;
     if (found.stored) {
-      data.refreshToken = found.stored.refresh_token;
+      const standing = standingToken(found.stored);
+      if (standing.kind === 'access_token') {
+        data.accessOnly = true;
+        data.access = { value: standing.token, refreshedAt: clock() };
+      } else {
+        data.refreshToken = standing.token;
+      }
       if (found.stored.scope) data.scope = found.stored.scope;
     }
     if (found.user) {
       data.user = found.user;
       setSessionStatus('signed-in');
-    } else if (data.user && !data.refreshToken) {
+    } else if (data.user && !data.refreshToken && !data.accessOnly) {
       forgetLocally(found.error);
     }
   };
@@ -294,7 +310,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       return;
     }
     const sessionStatus = attempts.current ? attempts.current.previousStatus : status;
-    if (!data.refreshToken || (sessionStatus !== 'offline' && !refresher.running)) return;
+    if ((!data.refreshToken && !data.accessOnly) || (sessionStatus !== 'offline' && !refresher.running)) return;
     retries.cancel();
     await refresher.refresh().catch(() => {});
   };

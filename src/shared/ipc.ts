@@ -34,6 +34,8 @@ export interface AuthState {
   keychainWaiting?: true;
   /** When the current access token was obtained and when it expires (epoch ms). Never the token itself. */
   accessToken?: { refreshedAt: number; expiresAt?: number };
+  /** What a stored session stands on: a refresh token, or a long-lived access token kept until the provider refuses it (a GitHub OAuth App). */
+  standsOn?: 'refresh_token' | 'access_token';
 }
 
 export interface AppConfigInfo {

@@ -52,6 +52,7 @@ function countingProvider() {
   const provider: ProviderClient = {
     issuer: ISSUER,
     metadata: {},
+    accessTokenAccepted: async () => true,
     async signIn() {
       calls.signIn++;
       issued++;

@@ -18,7 +18,12 @@ import { loopbackAnyPort, startStandin, type Standin, type StandinUser } from '.
 
 const TROUBLESHOOTING = 'https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors';
 
-export async function startGithubStandin(options: { clientId: string; clientSecret: string; users: StandinUser[] }): Promise<Standin> {
+/**
+ * `kind: 'oauth-app'` is a GitHub OAuth App instead (docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps):
+ * no refresh token and an access token without expiry, valid until the user or app revokes it.
+ */
+export async function startGithubStandin(options: { clientId: string; clientSecret: string; users: StandinUser[]; kind?: 'github-app' | 'oauth-app' }): Promise<Standin> {
+  const oauthApp = options.kind === 'oauth-app';
   return startStandin(
     {
       clientId: options.clientId,
@@ -27,13 +32,14 @@ export async function startGithubStandin(options: { clientId: string; clientSecr
       issuerPath: '/',
       paths: { authorize: '/login/oauth/authorize', token: '/login/oauth/access_token', user: '/user', revoke: '/applications/{client_id}/token' },
       redirectAccepted: (uri) => loopbackAnyPort(uri, '/callback'),
-      issuesRefreshToken: () => true,
+      issuesRefreshToken: () => !oauthApp,
       idToken: () => false,
       deadRefreshToken: { status: 200, json: { error: 'bad_refresh_token', error_description: 'The refresh token passed is incorrect or expired.', error_uri: TROUBLESHOOTING } },
       badClient: { status: 200, json: { error: 'incorrect_client_credentials', error_description: 'The client_id and/or client_secret passed are incorrect.', error_uri: TROUBLESHOOTING } },
       badCode: { status: 200, json: { error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.', error_uri: TROUBLESHOOTING } },
       rotation: 'always',
-      accessTokenSeconds: 28_800,
+      tokenType: 'bearer',
+      ...(oauthApp ? {} : { accessTokenSeconds: 28_800 }),
       userBody: (user) => ({ login: user.login, id: Number(user.sub), name: user.name, email: user.email, avatar_url: `https://avatars.githubusercontent.com/u/${user.sub}?v=4`, type: 'User' }),
       revocation: 'github',
     },

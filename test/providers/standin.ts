@@ -60,7 +60,10 @@ export interface Habits {
   badCode: Answer;
   /** Rotation: a new refresh token each time, the old one then dead ('always') or still valid ('keep-old', Entra); or none. */
   rotation: 'always' | 'keep-old' | 'never';
-  accessTokenSeconds: number;
+  /** The `token_type` as the provider writes it (GitHub: `bearer`). */
+  tokenType?: string;
+  /** Access token lifetime; undefined: long-lived, no `expires_in` (a GitHub OAuth App). */
+  accessTokenSeconds?: number;
   /** The user endpoint's body for this user (UserInfo or GitHub's /user). */
   userBody?(user: StandinUser): Record<string, unknown>;
   /** How revocation is asked: RFC 7009 (POST form `token`) or GitHub's DELETE with Basic and a JSON `access_token`. */
@@ -84,13 +87,15 @@ export interface Standin {
   accessTokenWorks(token: string): Promise<boolean>;
   /** True once a refresh token was presented again after it was rotated out. */
   reuseSeen(): boolean;
-  /** The user revokes the app's access at the provider: every refresh token dies. */
-  endAllSessions(): void;
+  /** The user revokes the app's access at the provider: every refresh token dies (and every access token, with `accessTokensToo`). */
+  endAllSessions(options?: { accessTokensToo?: boolean }): void;
   /** What the token endpoint received, newest last (for request-shape checks). */
   tokenRequests: Array<{ body: URLSearchParams; authorization?: string }>;
   /** The authorization requests' query strings, newest last. */
   authorizationRequests: URLSearchParams[];
   revocations: number;
+  /** How many requests the user endpoint answered. */
+  userRequests: number;
   stop(): Promise<void>;
 }
 
@@ -106,6 +111,7 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
   const authorizationRequests: URLSearchParams[] = [];
   let reuse = false;
   let revocations = 0;
+  let userRequests = 0;
   let origin = '';
   let issuer = '';
 
@@ -118,8 +124,9 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
 
   const issueTokens = async (grant: Grant): Promise<Record<string, unknown>> => {
     const accessToken = random();
-    accessTokens.set(accessToken, { user: grant.user, expiresAt: Date.now() + habits.accessTokenSeconds * 1000 });
-    const body: Record<string, unknown> = { access_token: accessToken, token_type: 'Bearer', expires_in: habits.accessTokenSeconds, scope: grant.scope };
+    const lifetime = habits.accessTokenSeconds;
+    accessTokens.set(accessToken, { user: grant.user, expiresAt: lifetime === undefined ? Infinity : Date.now() + lifetime * 1000 });
+    const body: Record<string, unknown> = { access_token: accessToken, token_type: habits.tokenType ?? 'Bearer', scope: grant.scope, ...(lifetime === undefined ? {} : { expires_in: lifetime }) };
     if (habits.idToken(grant.scope)) {
       body.id_token = await new SignJWT({ name: grant.user.name, email: grant.user.email, ...(grant.nonce ? { nonce: grant.nonce } : {}), ...habits.idTokenClaims?.(grant.user) })
         .setProtectedHeader({ alg: 'RS256', kid: 'standin-1' })
@@ -259,6 +266,7 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
         if (path === '/standin/login' && req.method === 'POST') return login(res, new URLSearchParams(raw));
         if (path === habits.paths.token && req.method === 'POST') return token(req, res, new URLSearchParams(raw));
         if (path === habits.paths.user && req.method === 'GET') {
+          userRequests += 1;
           const user = bearerUser(req);
           return user && habits.userBody ? send(res, 200, habits.userBody(user)) : send(res, 401, { message: 'Bad credentials' });
         }
@@ -281,10 +289,14 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
     get revocations() {
       return revocations;
     },
+    get userRequests() {
+      return userRequests;
+    },
     accessTokenWorks: async (accessToken) => bearerUser({ headers: { authorization: `Bearer ${accessToken}` } } as IncomingMessage) !== undefined,
     reuseSeen: () => reuse,
-    endAllSessions() {
+    endAllSessions(options = {}) {
       for (const grant of refreshTokens.values()) Object.assign(grant, { alive: false, revoked: true });
+      if (options.accessTokensToo) accessTokens.clear();
     },
     stop: () =>
       new Promise<void>((resolve) => {
