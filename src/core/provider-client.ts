@@ -11,8 +11,8 @@ import { callbackUrlOf, redirectUriFor, startLoopbackServer, type ValidatedCallb
 import type { SignInOutcome } from './callback-pages.ts';
 import type { Timers } from './timers.ts';
 import { profileFrom, withUserInfo } from './userinfo.ts';
-import { refusalAsError } from './providers/token-response.ts';
-import { loadProviderConfiguration } from './providers/configuration.ts';
+import { fetchReportingRotation } from './token-fetch.ts';
+import { loadProviderConfiguration, type ProviderConfiguration } from './providers/configuration.ts';
 import { withUserTenant } from './providers/entra-tenant.ts';
 import { endSessionUrlFor, revokeAtProvider } from './providers/provider-logout.ts';
 import { fetchUserProfile } from './providers/user-endpoint.ts';
@@ -98,7 +98,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
   const rotations = new Map<string, (rotated: RotatedToken) => void>();
   if (config.usesDemoProvider && config.demoDataDir) await assertDemoIsOurs(config.issuer, config.demoDataDir, http.fetch);
   const providerFetch = fetchReportingRotation(http.fetch, rotations, logger);
-  let provider: Awaited<ReturnType<typeof loadProviderConfiguration>>;
+  let provider: ProviderConfiguration;
   try {
     provider = await loadProviderConfiguration(config, { fetch: providerFetch, insecure: loopbackHttp });
   } catch (error) {
@@ -109,22 +109,6 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
   logger?.debug('provider discovered', { issuer: config.issuer, demo: config.usesDemoProvider, preset: preset.name, discovery: provider.openid });
   const inUserTenant = <T>(run: (tenantConfiguration: oidc.Configuration) => Promise<T>, operation: 'sign-in' | 'refresh') => withUserTenant(provider, config.allowedTenants, providerFetch, run, operation);
 
-  const audienceParameters = (): Record<string, string> => ({
-    ...(config.audience !== undefined ? { audience: config.audience } : {}),
-    ...(config.resource !== undefined ? { resource: config.resource } : {}),
-  });
-
-  const toTokenResult = (response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, sentAt: number): TokenResult => {
-    const result: TokenResult = { accessToken: response.access_token };
-    if (response.refresh_token) result.refreshToken = response.refresh_token;
-    if (response.id_token) result.idToken = response.id_token;
-    if (typeof response.expires_in === 'number') result.expiresAt = sentAt + response.expires_in * 1000;
-    if (response.scope) result.scope = response.scope;
-    const claims = provider.openid ? response.claims() : undefined;
-    if (claims) result.user = profileFrom(claims);
-    return result;
-  };
-
   const exchangeCode = async (callback: ValidatedCallback, checks: { state: string; nonce: string; verifier: string }): Promise<TokenResult> => {
     const sentAt = clock();
     const expected = provider.openid ? { expectedNonce: checks.nonce, idTokenExpected: true } : {};
@@ -133,7 +117,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
         oidc.authorizationCodeGrant(tenantConfiguration, callbackUrlOf(callback), { pkceCodeVerifier: checks.verifier, expectedState: checks.state, ...expected }, config.resource !== undefined ? { resource: config.resource } : undefined),
       'sign-in',
     );
-    return toTokenResult(response, sentAt);
+    return toTokenResult(response, sentAt, provider.openid);
   };
 
   return {
@@ -170,7 +154,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
           ...(provider.openid ? { nonce } : {}),
           ...(config.prompt !== undefined ? { prompt: config.prompt } : {}),
           ...preset.authorizationParameters,
-          ...audienceParameters(),
+          ...audienceParameters(config),
         });
         logger?.info('sign-in started', { port: server.port, state: fingerprint(state) });
         // The opener may never settle (a launcher that hangs); the callback, timeout and cancel still decide.
@@ -183,20 +167,8 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
           }),
           signal,
         );
-        if (!provider.openid && typeof metadata.userinfo_endpoint === 'string') {
-          const profile = await fetchUserProfile(metadata.userinfo_endpoint, tokens.accessToken, preset, http).catch((error: unknown) => {
-            throw classifyProviderError(error, { operation: 'sign-in' });
-          });
-          if (!profile) throw new AuthError('provider_error', `The provider signed you in, but its user endpoint ${metadata.userinfo_endpoint} did not say who you are. Check AUTH_USERINFO_ENDPOINT.`);
-          tokens.user = profile;
-        } else if (tokens.user) {
-          tokens.user = await withUserInfo(tokens.user, tokens.accessToken, {
-            config,
-            endpoint: typeof metadata.userinfo_endpoint === 'string' ? metadata.userinfo_endpoint : undefined,
-            fetchClaims: async (accessToken) => ({ ...(await oidc.fetchUserInfo(configuration, accessToken, oidc.skipSubjectCheck)) }),
-            logger,
-          });
-        }
+        const user = await profileAfterSignIn(tokens, { provider, config, http, logger });
+        if (user) tokens.user = user;
         logger?.info('sign-in completed', { sub: tokens.user?.sub, accessToken: fingerprint(tokens.accessToken) });
         outcome = { ok: true };
         return tokens;
@@ -214,10 +186,10 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       if (options.onRotated) rotations.set(refreshToken, options.onRotated);
       try {
         // Entra wants the scope on every refresh (AADSTS90009 without it).
-        const parameters = { ...audienceParameters(), ...(preset.scopeOnRefresh ? { scope: config.scope } : {}) };
+        const parameters = { ...audienceParameters(config), ...(preset.scopeOnRefresh ? { scope: config.scope } : {}) };
         const response = await inUserTenant((tenantConfiguration) => oidc.refreshTokenGrant(tenantConfiguration, refreshToken, parameters), 'refresh');
         logger?.debug('refreshed', { refreshToken: fingerprint(refreshToken), rotated: response.refresh_token !== undefined && response.refresh_token !== refreshToken });
-        return toTokenResult(response, sentAt);
+        return toTokenResult(response, sentAt, provider.openid);
       } catch (error) {
         throw classifyProviderError(error, { operation: 'refresh' });
       } finally {
@@ -236,11 +208,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
     async accessTokenAccepted(accessToken: string): Promise<boolean> {
       const endpoint = metadata.userinfo_endpoint;
       if (typeof endpoint !== 'string') return true;
-      try {
-        return (await fetchUserProfile(endpoint, accessToken, preset, http)) !== undefined;
-      } catch (error) {
-        throw classifyProviderError(error, { operation: 'refresh' });
-      }
+      return (await fetchUserProfile(endpoint, accessToken, preset, http).catch(throwAs('refresh'))) !== undefined;
     },
 
     endSessionUrl(): string | undefined {
@@ -250,32 +218,44 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
 }
 
 /**
- * openid-client's `customFetch` hook, used to see a refresh response before
- * openid-client checks it: a successful refresh_token grant response that
- * carries a new refresh token is reported at once to whoever waits for that
- * redeemed token (RFC 9700 §4.14.2: the sent token is spent now). The response
- * itself goes on to openid-client unchanged, for every check it makes — except
- * a 2xx token answer that is a refusal (GitHub's), which goes on as the 400 it means.
+ * Who signed in: with an ID token, its claims with UserInfo's over them
+ * (`withUserInfo`); without one (GitHub, plain OAuth 2.0), the provider's user
+ * endpoint, which must name the user.
  */
-function fetchReportingRotation(fetch: HttpClient['fetch'], rotations: Map<string, (rotated: RotatedToken) => void>, logger: Logger | undefined): oidc.CustomFetch {
-  return async (url, options) => {
-    const body = options.body;
-    const answer = await fetch(url, options as RequestInit);
-    const response = body instanceof URLSearchParams && body.has('grant_type') ? await refusalAsError(answer) : answer;
-    if (response.status !== 200 || !(body instanceof URLSearchParams) || body.get('grant_type') !== 'refresh_token') return response;
-    const sent = body.get('refresh_token');
-    const report = sent === null ? undefined : rotations.get(sent);
-    if (!report) return response;
-    try {
-      const parsed = (await response.clone().json()) as { refresh_token?: unknown; scope?: unknown };
-      if (typeof parsed.refresh_token === 'string' && parsed.refresh_token !== '' && parsed.refresh_token !== sent) {
-        report({ refreshToken: parsed.refresh_token, ...(typeof parsed.scope === 'string' ? { scope: parsed.scope } : {}) });
-      }
-    } catch (error) {
-      // Not JSON: openid-client reports it as such; nothing was rotated that we could keep.
-      logger?.debug('refresh response not readable before its checks', { error: String(error) });
-    }
-    return response;
+async function profileAfterSignIn(tokens: TokenResult, deps: { provider: ProviderConfiguration; config: AuthConfig; http: HttpClient; logger: Logger | undefined }): Promise<UserProfile | undefined> {
+  const { provider, config, http, logger } = deps;
+  const endpoint = typeof provider.metadata.userinfo_endpoint === 'string' ? provider.metadata.userinfo_endpoint : undefined;
+  if (!provider.openid) {
+    if (!endpoint) return undefined;
+    const profile = await fetchUserProfile(endpoint, tokens.accessToken, provider.preset, http).catch(throwAs('sign-in'));
+    if (!profile) throw new AuthError('provider_error', `The provider signed you in, but its user endpoint ${endpoint} did not say who you are. Check AUTH_USERINFO_ENDPOINT.`);
+    return profile;
+  }
+  if (!tokens.user) return undefined;
+  const fetchClaims = async (accessToken: string) => ({ ...(await oidc.fetchUserInfo(provider.configuration, accessToken, oidc.skipSubjectCheck)) });
+  return withUserInfo(tokens.user, tokens.accessToken, { config, endpoint, fetchClaims, logger });
+}
+
+/** The token response as the session keeps it; the user from the ID token's claims where there is one. */
+function toTokenResult(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, sentAt: number, openid: boolean): TokenResult {
+  const result: TokenResult = { accessToken: response.access_token };
+  if (response.refresh_token) result.refreshToken = response.refresh_token;
+  if (response.id_token) result.idToken = response.id_token;
+  if (typeof response.expires_in === 'number') result.expiresAt = sentAt + response.expires_in * 1000;
+  if (response.scope) result.scope = response.scope;
+  const claims = openid ? response.claims() : undefined;
+  if (claims) result.user = profileFrom(claims);
+  return result;
+}
+
+/** Auth0's `audience` and RFC 8707's `resource`, where configured. */
+function audienceParameters(config: AuthConfig): Record<string, string> {
+  return { ...(config.audience !== undefined ? { audience: config.audience } : {}), ...(config.resource !== undefined ? { resource: config.resource } : {}) };
+}
+
+function throwAs(operation: 'sign-in' | 'refresh'): (error: unknown) => never {
+  return (error) => {
+    throw classifyProviderError(error, { operation });
   };
 }
 
