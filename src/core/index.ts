@@ -40,4 +40,4 @@ export { probeRedirectUri, redirectRefusedMessage, SUGGESTED_REDIRECT_PORT, type
 export { createAuthSession, type AuthSession, type AuthSessionDeps } from './session.ts';
 export type { LogoutResult, RevocationOutcome } from './revocation.ts';
 export { assertDemoIsOurs, probeDemoProvider, type DemoProbe } from './demo-proof.ts';
-export { PRESETS, PRESET_NAMES, type PresetName, type ProviderPreset } from './providers/index.ts';
+export { PRESETS, type ProviderPreset } from './providers/index.ts';
