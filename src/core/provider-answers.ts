@@ -15,7 +15,7 @@ export type ProviderOperation = 'sign-in' | 'refresh' | 'revocation';
  *   400, 401 or 403 with an OAuth error body (RFC 6749 §5.2), whatever its
  *   `error`, ends the session: the provider has looked at the refresh token and
  *   said no (a 2xx with an `error` body, as GitHub sends, arrives here as a 400:
- *   see `refusalAsError`);
+ *   see `readTokenAnswer`);
  * - 400 or 401 with no OAuth body ends it too: the provider answered and
  *   refused, and asking again with the same token cannot succeed (Glewlwyd
  *   answers a spent or revoked refresh token exactly so; retrying would only

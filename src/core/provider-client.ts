@@ -97,7 +97,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
 
   const rotations = new Map<string, (rotated: RotatedToken) => void>();
   if (config.usesDemoProvider && config.demoDataDir) await assertDemoIsOurs(config.issuer, config.demoDataDir, http.fetch);
-  const providerFetch = fetchReportingRotation(http.fetch, rotations, logger);
+  const providerFetch = fetchReportingRotation(http.fetch, rotations);
   let provider: ProviderConfiguration;
   try {
     provider = await loadProviderConfiguration(config, { fetch: providerFetch, insecure: loopbackHttp });

@@ -68,6 +68,8 @@ export interface Habits {
   userBody?(user: StandinUser): Record<string, unknown>;
   /** How revocation is asked: RFC 7009 (POST form `token`) or GitHub's DELETE with Basic and a JSON `access_token`. */
   revocation?: 'rfc7009' | 'github';
+  /** The authorization response carries `iss` (RFC 9207), as Keycloak's does. */
+  issuerInAuthorizationResponse?: boolean;
   /** RFC 7009 revocation without client authentication (Google's /revoke takes the token alone). */
   revocationWithoutClient?: boolean;
 }
@@ -201,6 +203,7 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
       for (const [name, value] of Object.entries(parameters)) target.searchParams.set(name, value);
       const state = query.get('state');
       if (state) target.searchParams.set('state', state);
+      if (habits.issuerInAuthorizationResponse) target.searchParams.set('iss', issuer);
       res.writeHead(302, { location: target.href }).end();
     };
     const refused = habits.authorizationError?.(query);
@@ -225,6 +228,7 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
     const target = new URL(query.get('redirect_uri') ?? '');
     target.searchParams.set('code', code);
     if (query.get('state')) target.searchParams.set('state', query.get('state') as string);
+    if (habits.issuerInAuthorizationResponse) target.searchParams.set('iss', issuer);
     res.writeHead(302, { location: target.href }).end();
   };
 
