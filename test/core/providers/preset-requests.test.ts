@@ -121,3 +121,13 @@ describe('provider presets on the wire', () => {
     expect(() => load({ AUTH_ISSUER: 'https://idp.example.com', AUTH_CLIENT_ID: 'c', AUTH_REDIRECT_HOST: 'example.com' })).toThrow(/AUTH_REDIRECT_HOST: "example\.com" is not a loopback name/);
   });
 });
+
+describe('Entra tenant allow-list', () => {
+  it('allows a listed tenant whatever its case, any tenant with *, and refuses others: a sign-in as denied, a refresh as the session ending', async () => {
+    const { assertTenantAllowed } = await import('../../../src/core/providers/entra-tenant.ts');
+    expect(() => assertTenantAllowed('ABC-1', ['abc-1'], 'sign-in')).not.toThrow();
+    expect(() => assertTenantAllowed('anything', ['*'], 'sign-in')).not.toThrow();
+    expect(() => assertTenantAllowed('other', ['abc-1'], 'sign-in')).toThrow(expect.objectContaining({ code: 'login_denied', message: expect.stringContaining('tenant other, which this app does not allow') }));
+    expect(() => assertTenantAllowed('other', ['abc-1'], 'refresh')).toThrow(expect.objectContaining({ code: 'session_ended' }));
+  });
+});
