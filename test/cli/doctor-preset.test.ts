@@ -2,7 +2,7 @@
 // the provider insists on one, never the secret itself), and Entra's tenants.
 import { describe, expect, it } from 'vitest';
 import { presetChecks } from '../../src/cli/doctor-preset.ts';
-import { loadConfig } from '../../src/core/config.ts';
+import { loadConfig } from '../../src/core/index.ts';
 
 const checksFor = (env: Record<string, string>) => new Map(presetChecks(loadConfig({ env: { AUTH_DATA_DIR: '/tmp/latchkey-doctor-preset', ...env } })).map((check) => [check.name, check]));
 
