@@ -162,7 +162,7 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
     retries.reset();
     // Under the lock, never without it: a refresh in another process must not store its rotated token over this new session.
     const lock = await lockEntry();
-    const replaced = data.refreshToken;
+    const replaced = data.accessOnly ? { token: data.access?.value, kind: 'access_token' as const } : { token: data.refreshToken, kind: 'refresh_token' as const };
     try {
       delete data.scope;
       applyTokens(data, result, clock());
@@ -185,10 +185,11 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
       logger.warn('could not cache the profile', { error: String(profileError) });
     }
     logger.info('signed in', { sub: signedInUser.sub, [standing.kind === 'access_token' ? 'access' : 'refresh']: fingerprint(standing.token) });
-    if (replaced && replaced !== standing.token) {
+    const { token: replacedToken, kind: replacedKind } = replaced;
+    if (replacedToken && replacedToken !== standing.token) {
       // The session this sign-in replaces is of no use any more: end it at the provider too (best effort).
       const revocation = getProvider()
-        .then((client) => client.revoke(replaced))
+        .then((client) => client.revoke(replacedToken, replacedKind))
         .catch((revokeError: unknown) => logger.warn('could not revoke the replaced session', { error: String(revokeError) }))
         .finally(() => revocations.delete(revocation));
       revocations.add(revocation);

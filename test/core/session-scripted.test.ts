@@ -473,6 +473,17 @@ describe('auth session (scripted provider, injected clock)', () => {
     expect(await secretStore.get(account)).toBeNull();
   });
 
+  it('a new sign-in over a long-lived access token session revokes the access token it replaces', async () => {
+    const scripted = scriptedProvider(clock);
+    scripted.issueOnlyLongLivedAccessTokens();
+    const session = await start(scripted.provider);
+    await session.login();
+    await session.login();
+    await session.close();
+    expect(scripted.revoked).toEqual(['access:long-lived-at-1']);
+    expect(JSON.parse((await secretStore.get(account)) ?? '{}')).toMatchObject({ access_token: 'long-lived-at-2' });
+  });
+
   it('logout of a long-lived access token session revokes that access token', async () => {
     const scripted = scriptedProvider(clock);
     scripted.issueOnlyLongLivedAccessTokens();
