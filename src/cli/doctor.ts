@@ -59,7 +59,11 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
     await http.close();
   }
 
-  if (provider) checks.push(...(ownEndpoints ? metadataChecks(provider.metadata).filter((check) => ['Revocation', 'End session'].includes(check.name)) : metadataChecks(provider.metadata)));
+  if (provider) {
+    // Without discovery only what the endpoints say can be judged; with a secret the provider insists on, "Client secret" above replaces "Public client".
+    const relevant = (check: Check) => (!ownEndpoints || ['Revocation', 'End session'].includes(check.name)) && !(check.name === 'Public client' && config.clientSecret !== undefined);
+    checks.push(...metadataChecks(provider.metadata).filter(relevant));
+  }
   checks.push(await redirectCheck(config));
   if (provider) checks.push(await redirectAcceptedCheck(config, provider.metadata, io.env));
 
@@ -120,7 +124,7 @@ export function metadataChecks(metadata: Record<string, unknown>): Check[] {
   checks.push(
     authMethods === undefined || authMethods.includes('none')
       ? { name: 'Public client', outcome: 'pass', detail: 'the token endpoint accepts clients without a secret (auth method "none")' }
-      : { name: 'Public client', outcome: 'warn', detail: `token endpoint auth methods: ${authMethods.join(', ')}`, fix: 'Register the app as a native/public application (token endpoint auth method "none"); Latchkey never uses a client secret.' },
+      : { name: 'Public client', outcome: 'warn', detail: `token endpoint auth methods: ${authMethods.join(', ')}`, fix: 'Register the app as a native/public application (token endpoint auth method "none"); Latchkey sends no client secret unless the provider insists on one (AUTH_CLIENT_SECRET).' },
   );
 
   checks.push(
