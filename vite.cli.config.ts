@@ -28,7 +28,11 @@ export default defineConfig({
         codeSplitting: {
           includeDependenciesRecursively: false,
           groups: [
-            { name: 'protocol', test: /src\/core\/(provider-client|provider-errors|provider-answers|redirect-probe|userinfo|loopback-server|callback-pages)\.ts$/, priority: 3 },
+            {
+              name: 'protocol',
+              test: /src\/core\/(provider-client|provider-errors|provider-answers|redirect-probe|userinfo|loopback-server|callback-pages|token-fetch|providers\/(configuration|entra-tenant|provider-logout|user-endpoint|token-response|error-words))\.ts$/,
+              priority: 3,
+            },
             { name: 'http', test: /src\/core\/(http|tls|proxy)\.ts$/, priority: 3 },
             { name: 'commands', test: /src\/cli\/(doctor[\w-]*|opener|system-opener)\.ts$/, priority: 3 },
             { name: 'core', test: /\/src\//, priority: 1 },
