@@ -105,7 +105,6 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
     throw discoveryError(config, error);
   }
   const { configuration, metadata, preset } = provider;
-  if (provider.openid) oidc.enableNonRepudiationChecks(configuration);
   logger?.debug('provider discovered', { issuer: config.issuer, demo: config.usesDemoProvider, preset: preset.name, discovery: provider.openid });
   const inUserTenant = <T>(run: (tenantConfiguration: oidc.Configuration) => Promise<T>, operation: 'sign-in' | 'refresh') => withUserTenant(provider, config.allowedTenants, providerFetch, run, operation);
 

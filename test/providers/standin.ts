@@ -91,6 +91,8 @@ export interface Standin {
   reuseSeen(): boolean;
   /** The user revokes the app's access at the provider: every refresh token dies (and every access token, with `accessTokensToo`). */
   endAllSessions(options?: { accessTokensToo?: boolean }): void;
+  /** Fault injection: sign ID tokens with a key the JWKS does not publish (a forged token). */
+  forgeIdTokens(on: boolean): void;
   /** What the token endpoint received, newest last (for request-shape checks). */
   tokenRequests: Array<{ body: URLSearchParams; authorization?: string }>;
   /** The authorization requests' query strings, newest last. */
@@ -105,6 +107,8 @@ export interface Standin {
 export async function startStandin(habits: Habits, users: StandinUser[], port = 0): Promise<Standin> {
   const { privateKey, publicKey } = await generateKeyPair('RS256');
   const jwk = { ...(await exportJWK(publicKey)), kid: 'standin-1', alg: 'RS256', use: 'sig' };
+  const forgeryKey = (await generateKeyPair('RS256')).privateKey;
+  let forging = false;
   const pending = new Map<string, { query: URLSearchParams }>();
   const codes = new Map<string, Grant & { redirectUri: string; challenge: string }>();
   const refreshTokens = new Map<string, Grant & { alive: boolean; revoked?: boolean }>();
@@ -137,7 +141,7 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
         .setSubject(grant.user.sub)
         .setIssuedAt()
         .setExpirationTime('10m')
-        .sign(privateKey);
+        .sign(forging ? forgeryKey : privateKey);
     }
     return body;
   };
@@ -298,6 +302,9 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
     },
     accessTokenWorks: async (accessToken) => bearerUser({ headers: { authorization: `Bearer ${accessToken}` } } as IncomingMessage) !== undefined,
     reuseSeen: () => reuse,
+    forgeIdTokens(on) {
+      forging = on;
+    },
     endAllSessions(options = {}) {
       for (const grant of refreshTokens.values()) Object.assign(grant, { alive: false, revoked: true });
       if (options.accessTokensToo) accessTokens.clear();

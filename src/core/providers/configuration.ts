@@ -56,6 +56,8 @@ export async function loadProviderConfiguration(config: AuthConfig, options: Con
     const configuration = new oidc.Configuration(serverMetadata as unknown as oidc.ServerMetadata, config.clientId, { token_endpoint_auth_method: method }, clientAuthentication(method, config.clientSecret));
     configuration[oidc.customFetch] = fetch;
     for (const extension of execute) extension(configuration);
+    // ID token signatures are checked against the provider's JWKS, not only trusted because they came over TLS.
+    if (!ownEndpoints) oidc.enableNonRepudiationChecks(configuration);
     return configuration;
   };
   const issuer = String(metadata.issuer);

@@ -131,3 +131,36 @@ describe('Entra tenant allow-list', () => {
     expect(() => assertTenantAllowed('other', ['abc-1'], 'refresh')).toThrow(expect.objectContaining({ code: 'session_ended' }));
   });
 });
+
+describe('Entra multi-tenant sign-in (common), without a browser', () => {
+  /** A browser stand-in over plain HTTP: fills the stand-in's login form and follows the redirect to the loopback callback. */
+  const httpOpener = (user: { login: string; password: string }) => async (url: string) => {
+    const page = await fetch(url);
+    const request = /name="request" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
+    const login = await fetch(new URL('/standin/login', url), { method: 'POST', body: new URLSearchParams({ request, login: user.login, password: user.password }), redirect: 'manual' });
+    await fetch(login.headers.get('location') ?? '', { redirect: 'manual' }).then((answer) => answer.text());
+  };
+
+  it('signs in a user of an allowed tenant, checks refreshed ID tokens against the JWKS for that tenant’s issuer, and refuses other tenants', async () => {
+    const adele = { ...ALICE, login: 'adele', sub: 'adele-oid', tenant: 'tenant-a' };
+    const mallory = { ...ALICE, login: 'mallory', sub: 'mallory-oid', tenant: 'tenant-b' };
+    const standin = await startEntraStandin({ clientId: 'app', tenant: 'common', users: [adele, mallory] });
+    standins.push(standin);
+    const config = load({ AUTH_PROVIDER: 'entra', AUTH_ISSUER: standin.issuer, AUTH_CLIENT_ID: 'app', AUTH_ALLOWED_TENANTS: 'TENANT-A' });
+    const client = await connectProvider(config, { http });
+    expect(client.metadata.issuer).toBe(`${standin.origin}/{tenantid}/v2.0`);
+
+    const signedIn = await client.signIn({ opener: httpOpener(adele), timeoutMs: 20_000 });
+    expect(signedIn.user).toMatchObject({ sub: 'adele-oid', name: ALICE.name });
+    const refreshed = await client.refresh(signedIn.refreshToken as string);
+    expect(refreshed.user?.sub).toBe('adele-oid');
+
+    standin.forgeIdTokens(true);
+    const forged = await client.refresh(signedIn.refreshToken as string).catch((error: unknown) => error);
+    expect(forged).toMatchObject({ code: 'id_token_invalid' });
+    standin.forgeIdTokens(false);
+
+    const refused = await client.signIn({ opener: httpOpener(mallory), timeoutMs: 20_000 }).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'login_denied', message: expect.stringContaining('tenant tenant-b, which this app does not allow (AUTH_ALLOWED_TENANTS: TENANT-A)') });
+  });
+});
