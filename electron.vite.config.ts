@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import type { Plugin, UserConfig as ViteUserConfig } from 'vite';
-import { BUILD_SETTINGS_FILE, loadConfig, readBuildSettings } from './src/core/index.ts';
+import { BUILD_CONFIG_FILE, loadConfig, readBuildConfig } from './src/core/index.ts';
 
 const root = import.meta.dirname;
 
@@ -17,12 +17,12 @@ export const PACKAGED_MODE = 'packaged';
  */
 export function buildDefinitions(mode: string, projectDir = root): Record<string, string> {
   const packaged = mode === PACKAGED_MODE;
-  const settings = readBuildSettings(resolve(projectDir, BUILD_SETTINGS_FILE));
+  const settings = readBuildConfig(resolve(projectDir, BUILD_CONFIG_FILE));
   if (packaged) {
     try {
       loadConfig({ env: {}, dataDir: projectDir, build: settings, packaged: true });
     } catch (error) {
-      throw new Error(`A packaged build needs its provider in ${BUILD_SETTINGS_FILE} (see latchkey.config.example.json):\n${(error as Error).message}`, { cause: error });
+      throw new Error(`A packaged build needs its provider in ${BUILD_CONFIG_FILE} (see latchkey.config.example.json):\n${(error as Error).message}`, { cause: error });
     }
   }
   return { __LATCHKEY_BUILD_SETTINGS__: JSON.stringify(settings ?? null) };

@@ -6,8 +6,10 @@ const root = import.meta.dirname;
 /**
  * The `latchkey` command as one bundled ES module (`out/cli/main.js`), so it
  * starts without TypeScript stripping. Dependencies stay external, loaded from
- * node_modules (keytar is native); the protocol and HTTP libraries sit behind
- * dynamic imports in their own chunks, loaded only when a command needs the network.
+ * node_modules (keytar is native). main.js answers `--help` and usage errors with
+ * only the start chunk beside it; the core loads once a command runs
+ * (command-runner.ts), and the protocol and HTTP libraries sit behind dynamic
+ * imports in their own chunks, loaded only when a command needs the network.
  */
 export default defineConfig({
   build: {
@@ -30,12 +32,14 @@ export default defineConfig({
           groups: [
             {
               name: 'protocol',
-              test: /src\/core\/(provider-client|provider-errors|provider-answers|redirect-probe|userinfo|loopback-server|callback-pages|token-fetch|providers\/(configuration|entra-tenant|provider-logout|user-endpoint|token-response|error-words))\.ts$/,
+              test: /src\/core\/(provider-client|provider-answers|redirect-probe|userinfo|loopback-server|callback-pages|token-fetch|providers\/(configuration|entra-tenant|provider-logout|user-endpoint|token-response|error-words))\.ts$/,
               priority: 3,
             },
             { name: 'http', test: /src\/core\/(http|tls|proxy)\.ts$/, priority: 3 },
             { name: 'commands', test: /src\/cli\/(doctor[\w-]*|opener|system-opener)\.ts$/, priority: 3 },
-            { name: 'core', test: /\/src\//, priority: 1 },
+            // What `--help` and a usage error need besides main.js itself; everything else waits behind an import().
+            { name: 'start', test: /src\/(cli\/exit-codes|shared\/errors)\.ts$/, priority: 2 },
+            { name: 'core', test: /\/src\/(?!cli\/main\.ts$)/, priority: 1 },
           ],
         },
       },

@@ -1,5 +1,5 @@
-// The `latchkey token` figures of `npm run bench`: the bundled CLI as a script
-// runs it, against its own demo provider (5-minute access tokens, so every call
+// The `latchkey token` and `latchkey --help` figures of `npm run bench`, beside a bare
+// `node -e 0`: the bundled CLI as a script runs it, against its own demo provider (5-minute access tokens, so every call
 // falls inside one token's life) and the real OS keychain.
 import { fork, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,6 +16,8 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export interface CliFigures {
   /** Median wall time of sequential `latchkey token` processes with a valid cached token. */
   token_ms: number;
+  /** Median wall time of `latchkey --help`: the CLI's own start, with no keychain or file read. */
+  help_ms: number;
   /** Median wall time of `node -e 0`: what any Node process costs here. */
   node_floor_ms: number;
   /** Token requests the provider saw for the sequential calls plus parallel ones, within one access token's life. */
@@ -57,10 +59,15 @@ export async function measureCli(options: { rounds: number; parallel: number; me
   try {
     if ((await latchkey('login', '--timeout', '60')).code !== 0) throw new Error('latchkey login failed');
     const floor: number[] = [];
-    for (let i = 0; i < options.rounds; i += 1) floor.push((await timed(['-e', '0'])).ms);
-    const before = (await stats()).tokenRequests;
+    const help: number[] = [];
     const token: number[] = [];
+    const before = (await stats()).tokenRequests;
+    // Interleaved, so a busy moment of the machine weighs on all three alike.
     for (let i = 0; i < options.rounds; i += 1) {
+      floor.push((await timed(['-e', '0'])).ms);
+      const usage = await latchkey('--help');
+      if (usage.code !== 0) throw new Error(`latchkey --help exited ${usage.code}`);
+      help.push(usage.ms);
       const run = await latchkey('token');
       if (run.code !== 0) throw new Error(`latchkey token exited ${run.code}`);
       token.push(run.ms);
@@ -69,7 +76,7 @@ export async function measureCli(options: { rounds: number; parallel: number; me
     if (parallel.some((run) => run.code !== 0)) throw new Error('a parallel latchkey token failed');
     const providerRequests = (await stats()).tokenRequests - before;
     await latchkey('logout');
-    return { token_ms: options.median(token), node_floor_ms: options.median(floor), provider_requests: providerRequests, sequential: options.rounds, parallel: options.parallel };
+    return { token_ms: options.median(token), help_ms: options.median(help), node_floor_ms: options.median(floor), provider_requests: providerRequests, sequential: options.rounds, parallel: options.parallel };
   } finally {
     demo.send({ type: 'close' });
     await new Promise((resolve) => demo.once('exit', resolve));

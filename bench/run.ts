@@ -9,7 +9,7 @@
 //   steady    the demo API called every 100 ms with 5-second access tokens;
 //   restore   a new session object with a stored refresh token → first access token;
 //   memory    heap and RSS over the steady run;
-//   cli       `latchkey token` (bundled) with a cached token vs. a bare `node -e 0`, and the
+//   cli       `latchkey token` (bundled) with a cached token and `latchkey --help` vs. a bare `node -e 0`, and the
 //             token requests 20 sequential + 8 parallel calls cost (bench/cli.ts).
 // With --json the last line is one JSON object with every figure.
 import { fork } from 'node:child_process';
@@ -119,6 +119,7 @@ try {
   // ---- refresh: bare POST vs. session, interleaved ---------------------------------------------
   const tokenEndpoint = String(provider.metadata.token_endpoint);
   const agent = new Agent();
+  let directAccessToken = '';
   const directRefresh = async (): Promise<number> => {
     const started = performance.now();
     const response = await request(tokenEndpoint, {
@@ -132,10 +133,11 @@ try {
         audience: DEMO_AUDIENCE,
       }).toString(),
     });
-    const body = (await response.body.json()) as { refresh_token?: string; error?: string };
+    const body = (await response.body.json()) as { refresh_token?: string; access_token?: string; error?: string };
     const elapsed = performance.now() - started;
     if (response.statusCode !== 200 || !body.refresh_token) throw new Error(`bare refresh failed: ${response.statusCode} ${body.error}`);
     directRefreshToken = body.refresh_token;
+    directAccessToken = body.access_token ?? '';
     return elapsed;
   };
   // openid-client over undici fetch alone, no session: what the protocol library costs over a bare POST.
@@ -161,11 +163,13 @@ try {
     tokenInHand.push(handedOut);
     return elapsed;
   };
-  // The OS keychain's own cost for the same write, measured in the same loop.
+  // The OS keychain's own cost for the same write — the rotated refresh token with the new access token, as
+  // the session stores them in one entry — measured in the same loop.
   const keytar = (await import('keytar')).default;
   const benchAccount = 'bench-keychain-write';
   const keychainWrite = async (): Promise<number> => {
-    const value = JSON.stringify({ v: 1, refresh_token: directRefreshToken, issuer, client_id: DEMO_CLIENT_ID, sub: 'bench' });
+    const access = { v: 1, access_token: directAccessToken, refreshed_at: Date.now(), expires_at: Date.now() + 5_000, issuer, client_id: DEMO_CLIENT_ID, scope: config.scope, audience: DEMO_AUDIENCE };
+    const value = JSON.stringify({ v: 1, refresh_token: directRefreshToken, issuer, client_id: DEMO_CLIENT_ID, sub: 'bench', scope: config.scope, access });
     const started = performance.now();
     await keytar.setPassword(config.keychainService, benchAccount, value);
     return performance.now() - started;
@@ -319,9 +323,9 @@ try {
   }
   const restore_ms = round2(median(restores));
 
-  say('cli: 20 × `node -e 0`, 20 sequential + 8 parallel `latchkey token` (bundled) after one login');
+  say('cli: 20 × (`node -e 0`, `latchkey --help`, `latchkey token`) interleaved, then 8 parallel `latchkey token` (bundled), after one login');
   const cliFigures = await measureCli({ rounds: 20, parallel: 8, median });
-  const cli = { ...cliFigures, token_ms: round2(cliFigures.token_ms), node_floor_ms: round2(cliFigures.node_floor_ms) };
+  const cli = { ...cliFigures, token_ms: round2(cliFigures.token_ms), help_ms: round2(cliFigures.help_ms), node_floor_ms: round2(cliFigures.node_floor_ms) };
 
   const stats = await providerStats();
   const result = {
@@ -333,10 +337,10 @@ try {
     memory,
     provider: { tokenRequests: stats.tokenRequests, reuseDetected: stats.reuseDetected },
     targets: {
-      refresh_vs_limit_le_1_10: refresh.vs_limit <= 1.1,
-      cli_token_le_3x_floor_plus_100: cli.token_ms <= 3 * cli.node_floor_ms + 100,
+      refresh_vs_limit_le_1_15: refresh.vs_limit <= 1.15,
+      cli_token_le_2x_floor_plus_50: cli.token_ms <= 2 * cli.node_floor_ms + 50,
       cli_provider_requests_le_1: cli.provider_requests <= 1,
-      refresh_token_ratio_le_1_15: refresh.token_ratio <= 1.15,
+      refresh_token_ratio_le_1_25: refresh.token_ratio <= 1.25,
       coalesce_one_request: coalesce.tokenRequests === 1,
       coalesce_p99_within_2x: coalesce.p99_vs_single_refresh <= 2,
       steady_no_unauthorized: steady.unauthorized === 0,
@@ -346,18 +350,20 @@ try {
 
   const rows: [string, string, string][] = [
     ['refresh: bare POST (median)', `${refresh.direct_ms} ms`, 'the physical limit'],
-    ['refresh: through the session (median)', `${refresh.session_ms} ms`, 'incl. lock, rotated token and shared access token stored'],
+    ['refresh: through the session (median)', `${refresh.session_ms} ms`, 'incl. lock, rotated refresh token + shared access token stored in one write'],
     ['refresh: ratio session / bare', `${refresh.ratio}`, ''],
-    ['refresh: vs. the limit (POST + write)', `${refresh.vs_limit}`, 'target ≤ 1.10'],
+    ['refresh: vs. the limit (POST + write)', `${refresh.vs_limit}`, 'target ≤ 1.15'],
     ['refresh: bare keychain write (median)', `${refresh.keychain_write_ms} ms`, `bare POST + write = ${refresh.limit_with_keychain_ratio}× bare POST`],
-    ['refresh: until callers have the token', `${refresh.session_token_ms} ms`, `token_ratio ${refresh.token_ratio}× bare POST (target ≤ 1.15)`],
+    ['refresh: until callers have the token', `${refresh.session_token_ms} ms`, `token_ratio ${refresh.token_ratio}× bare POST (target ≤ 1.25)`],
     ['refresh: openid-client alone (median)', `${refresh.client_ms} ms`, `session until token = ${refresh.session_over_client_ratio}× this`],
     [`coalesce: token requests for ${CALLERS} callers`, `${coalesce.tokenRequests}`, `target 1 (most of ${COALESCE_REPS} bursts)`],
     ['coalesce: p50 / p99', `${coalesce.p50_ms} / ${coalesce.p99_ms} ms`, `p99 = ${coalesce.p99_vs_single_refresh}× one caller alone, ${coalesce.single_ms} ms (target ≤ 2)`],
     [`steady: ${steady.calls} calls in ${steady.seconds} s`, `${steady.unauthorized} × 401`, `target 0; ${steady.refreshes} refreshes`],
     ['steady: wait for a token (p99)', `${steady.token_wait_p99_ms} ms`, 'refresh-ahead keeps this near 0'],
     ['restore: new session → first token', `${restore_ms} ms`, 'the shared access token, from the keychain'],
-    ['cli: `latchkey token`, cached (median)', `${cli.token_ms} ms`, `target ≤ 3 × ${cli.node_floor_ms} ms (node -e 0) + 100 = ${round2(3 * cli.node_floor_ms + 100)} ms`],
+    ['cli: `node -e 0` (median)', `${cli.node_floor_ms} ms`, 'the node floor: what any Node process costs here'],
+    ['cli: `latchkey --help` (median)', `${cli.help_ms} ms`, `${round2(cli.help_ms - cli.node_floor_ms)} ms over the floor`],
+    ['cli: `latchkey token`, cached (median)', `${cli.token_ms} ms`, `target ≤ 2 × ${cli.node_floor_ms} ms (node -e 0) + 50 = ${round2(2 * cli.node_floor_ms + 50)} ms`],
     [`cli: token requests for ${cli.sequential} + ${cli.parallel} calls`, `${cli.provider_requests}`, 'target ≤ 1'],
     ['memory: heap growth after warm-up', `${memory.heap_growth_mb} MiB`, `${memory.heap_start_mb} → ${memory.heap_end_mb} MiB`],
     ['memory: RSS growth after warm-up', `${memory.rss_growth_mb} MiB`, `${memory.rss_start_mb} → ${memory.rss_end_mb} MiB`],

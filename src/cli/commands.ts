@@ -1,4 +1,4 @@
-import type { AuthState } from '../shared/ipc.ts';
+import type { AuthState } from '../shared/auth-state.ts';
 import { AuthError, openProfileStore, createAuthSession, keychainAccount } from '../core/index.ts';
 import type { Opener, AuthSession } from '../core/index.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
@@ -108,7 +108,6 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
         user: signedIn ? state.user : null,
         keychain: state.keychain,
       };
-      if (signedIn && state.standsOn) report.standsOn = state.standsOn;
       if (lastSignInAt) report.lastSignInAt = new Date(lastSignInAt).toISOString();
       if (state.error) report.error = state.error;
       io.stdout(JSON.stringify(report) + '\n');
@@ -116,8 +115,6 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
       io.stdout(`Signed in as ${displayName(state)} (${state.user?.sub ?? ''}) at ${config.issuer}, but the session is out of reach: the keychain is ${state.keychain}.\n`);
     } else if (signedIn) {
       io.stdout(`Signed in as ${displayName(state)} (${state.user?.sub ?? ''}) at ${config.issuer}\n`);
-      // Which kind of session: most stand on a refresh token; a GitHub OAuth App's on the one access token it issued.
-      if (state.standsOn === 'access_token') io.stdout('The session stands on a long-lived access token (the provider issues no refresh token); it lasts until the provider refuses it.\n');
     } else {
       // Without the keychain a sign-in would be refused; stderr says what to fix instead.
       io.stdout(`Not signed in at ${config.issuer}.${state.keychain === 'os' ? ' Run `latchkey login`.' : ''}\n`);
@@ -135,9 +132,8 @@ export async function tokenCommand(context: CommandContext, values: Values): Pro
     const startedAt = Date.now();
     let token = await session.getAccessToken();
     const refreshedAt = session.getState().accessToken?.refreshedAt ?? 0;
-    // An access token never outlives its process, so it is fresh already unless something was cached in memory before this command —
-    // or unless the session stands on a long-lived access token read from the keychain: then the provider is asked whether it still accepts it.
-    if (values.refresh && (refreshedAt < startedAt || session.getState().standsOn === 'access_token')) token = await session.refreshAfterUnauthorized(token);
+    // An access token never outlives its process, so it is fresh already unless something was cached in memory before this command.
+    if (values.refresh && refreshedAt < startedAt) token = await session.refreshAfterUnauthorized(token);
     context.io.stdout(token + '\n');
     return EXIT.ok;
   });

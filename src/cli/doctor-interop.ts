@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { createHttpClient, probeRedirectUri, redirectRefusedMessage, redirectUriFor } from '../core/index.ts';
 import type { AuthConfig } from '../core/index.ts';
-import type { Check } from './doctor.ts';
+import type { Check } from './doctor-check.ts';
 import { EXIT } from './exit-codes.ts';
 
 /**

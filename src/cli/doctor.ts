@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { createHttpClient, redirectUriFor, connectProvider, openProfileStore, openKeychain, assertPrivateFolder, defaultLockDir, toErrorInfo } from '../core/index.ts';
+import { createHttpClient, redirectUriFor, connectProvider, openProfileStore, openKeychain, assertPrivateFolder, defaultLockDir, toErrorInfo, SUGGESTED_REDIRECT_PORT } from '../core/index.ts';
 import type { AuthConfig, ProviderClient } from '../core/index.ts';
 import type { CommandContext } from './context.ts';
 import { networkChecks } from './doctor-network.ts';
@@ -10,10 +10,7 @@ import { PRESETS } from '../core/index.ts';
 
 import type { Check, Outcome } from './doctor-check.ts';
 
-export type { Check } from './doctor-check.ts';
-
 const MARK: Record<Outcome, string> = { pass: '✓', warn: '!', fail: '✗' };
-const SUGGESTED_PORT = 53682;
 
 /**
  * `doctor`: checks the configuration against the provider's discovered
@@ -153,7 +150,7 @@ async function redirectCheck(config: AuthConfig): Promise<Check> {
         name: 'Redirect URI',
         outcome: 'fail',
         detail: `${detail}, but ${who} matches callback URLs exactly, port included`,
-        fix: `${who} matches callback URLs exactly, so a fixed AUTH_REDIRECT_PORT is needed: set AUTH_REDIRECT_PORT=${SUGGESTED_PORT} and register ${auth0 ? 'Allowed Callback URLs: ' : 'the callback URL '}${uriFor(SUGGESTED_PORT)}`,
+        fix: `${who} matches callback URLs exactly, so a fixed AUTH_REDIRECT_PORT is needed: set AUTH_REDIRECT_PORT=${SUGGESTED_REDIRECT_PORT} and register ${auth0 ? 'Allowed Callback URLs: ' : 'the callback URL '}${uriFor(SUGGESTED_REDIRECT_PORT)}`,
         failsWith: EXIT.usage,
       };
     }

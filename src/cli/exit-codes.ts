@@ -1,5 +1,5 @@
-import { toErrorInfo } from '../core/index.ts';
-import type { ErrorCode } from '../core/index.ts';
+// The error vocabulary straight from src/shared, not through the core: `--help` and a usage error answer without loading the core.
+import { toErrorInfo, type ErrorCode } from '../shared/errors.ts';
 
 /** The CLI's exit codes — a contract for scripts (issue 3 §6). */
 export const EXIT = {

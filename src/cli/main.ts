@@ -3,11 +3,9 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadConfig, toErrorInfo, createLogger } from '../core/index.ts';
-import type { AuthConfig } from '../core/index.ts';
-import { loginCommand, logoutCommand, statusCommand, tokenCommand } from './commands.ts';
-import type { CliIo, CommandContext } from './context.ts';
-import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
+import type { CommandName } from './command-runner.ts';
+import type { CliIo } from './context.ts';
+import { EXIT, type ExitCode } from './exit-codes.ts';
 
 export const USAGE = `Usage: latchkey <command> [options]
 
@@ -35,19 +33,16 @@ Configuration (environment, else the JSON file AUTH_CONFIG or config.json in the
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-interface Command {
-  options: Options;
-  run(context: CommandContext, values: Record<string, string | boolean | undefined>): Promise<ExitCode>;
-}
-
-const COMMANDS: Record<string, Command> = {
-  login: { options: { timeout: { type: 'string' } }, run: loginCommand },
-  status: { options: { json: { type: 'boolean' } }, run: statusCommand },
-  token: { options: { refresh: { type: 'boolean' } }, run: tokenCommand },
-  logout: { options: {}, run: logoutCommand },
-  // Loaded only when asked for: it needs the protocol and HTTP libraries, which `token` usually does not.
-  doctor: { options: {}, run: async (context) => (await import('./doctor.ts')).doctorCommand(context) },
+/** Each command's options. Its code, and the core under it, load only once the command line is good (command-runner.ts). */
+const OPTIONS: Record<CommandName, Options> = {
+  login: { timeout: { type: 'string' } },
+  status: { json: { type: 'boolean' } },
+  token: { refresh: { type: 'boolean' } },
+  logout: {},
+  doctor: {},
 };
+
+const isCommand = (name: string | undefined): name is CommandName => name !== undefined && Object.hasOwn(OPTIONS, name);
 
 /** Runs one CLI command and returns its exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
@@ -56,8 +51,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
     io.stdout(USAGE + '\n');
     return EXIT.ok;
   }
-  const command = name === undefined ? undefined : COMMANDS[name];
-  if (!command) {
+  if (!isCommand(name)) {
     io.stderr(name === undefined ? 'No command given.' : `Unknown command "${name}".`);
     io.stderr('Run `latchkey --help` for the commands.');
     return EXIT.usage;
@@ -65,7 +59,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
 
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args: rest, options: { ...OPTIONS[name], help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
   } catch (error) {
     io.stderr(`${(error as Error).message.split('\n')[0]}`);
     io.stderr(`Run \`latchkey --help\` for the options of "${name}".`);
@@ -76,22 +70,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
     return EXIT.ok;
   }
 
-  let config: AuthConfig;
-  try {
-    config = loadConfig({ env: io.env });
-  } catch (error) {
-    for (const line of toErrorInfo(error).message.split('\n')) io.stderr(line);
-    return exitCodeFor(error);
-  }
-
-  // Log lines are for debugging (LATCHKEY_LOG_LEVEL=info|debug); problems are reported as plain lines.
-  const logger = createLogger(io.env.LATCHKEY_LOG_LEVEL ? {} : { level: 'silent' });
-  try {
-    return await command.run({ config, io, logger }, values);
-  } catch (error) {
-    for (const line of toErrorInfo(error).message.split('\n')) io.stderr(line);
-    return exitCodeFor(error);
-  }
+  const { runCommand } = await import('./command-runner.ts');
+  return runCommand(name, values, io);
 }
 
 /** Runs the CLI on this process's arguments and exits with its code. */

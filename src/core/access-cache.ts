@@ -1,5 +1,6 @@
 import type { AuthConfig } from './config.ts';
 import type { Logger } from './log.ts';
+import type { TokenResult } from './provider-client.ts';
 import { renewalTimes } from './renewal.ts';
 import type { SecretStore } from './secret-store.ts';
 
@@ -9,13 +10,30 @@ export interface AccessToken {
   expiresAt?: number;
 }
 
+/** The access token a token response carries (the ID token is not kept: nothing needs it once validated). */
+export function accessFrom(result: TokenResult, now: number): AccessToken {
+  return result.expiresAt === undefined ? { value: result.accessToken, refreshedAt: now } : { value: result.accessToken, refreshedAt: now, expiresAt: result.expiresAt };
+}
+
 /** True while `access` may still be handed out (see `renewalTimes`); a token without an expiry always may. */
 export function isUsable(access: AccessToken, now: number): boolean {
   return access.expiresAt === undefined || now < renewalTimes(access.refreshedAt, access.expiresAt).staleAt;
 }
 
-/** What the access-token entry holds: the token and what it was issued for. */
-interface StoredAccess {
+/** True when `candidate` may replace `held`: another process refreshed, so this one need not. The one rule, wherever a shared token is read. */
+export function isUsableAndNewer(candidate: AccessToken | undefined, held: AccessToken | undefined, now: number): candidate is AccessToken {
+  if (!candidate || candidate.value === held?.value || !isUsable(candidate, now)) return false;
+  return (candidate.expiresAt ?? Infinity) > (held?.expiresAt ?? 0);
+}
+
+/**
+ * The shared access token as stored: the token and what it was issued for. It
+ * rides in the session's keychain entry (`access`, see session-entry.ts), so a
+ * refresh stores the rotated refresh token and the new access token in one
+ * keychain write; only when the two together outgrow one secret does it go to
+ * an entry of its own (`accessCacheAccount`).
+ */
+export interface StoredAccess {
   v: 1;
   access_token: string;
   refreshed_at: number;
@@ -28,83 +46,103 @@ interface StoredAccess {
 }
 
 /**
+ * The most a keychain secret may hold everywhere: Windows Credential Manager
+ * caps a credential's blob at 2,560 bytes (CRED_MAX_CREDENTIAL_BLOB_SIZE,
+ * https://learn.microsoft.com/en-us/windows/win32/api/wincred/ns-wincred-credentiala).
+ * The same bound on every platform, so a session behaves alike on all of them.
+ */
+export const MAX_SECRET_BYTES = 2_560;
+
+/** What the session entry's `access` says when the token is in its own entry (it did not fit). */
+export const IN_OWN_ENTRY = 'own-entry';
+
+type IssuedFor = Pick<AuthConfig, 'issuer' | 'clientId' | 'scope' | 'audience' | 'resource'>;
+
+/** `access` as stored for other processes, or undefined when it cannot be shared (no expiry: nobody could tell when to stop using it). */
+export function encodeAccess(config: IssuedFor, access: AccessToken | undefined): StoredAccess | undefined {
+  if (!access || access.expiresAt === undefined) return undefined;
+  return {
+    v: 1,
+    access_token: access.value,
+    refreshed_at: access.refreshedAt,
+    expires_at: access.expiresAt,
+    issuer: config.issuer,
+    client_id: config.clientId,
+    scope: config.scope,
+    ...(config.audience !== undefined ? { audience: config.audience } : {}),
+    ...(config.resource !== undefined ? { resource: config.resource } : {}),
+  };
+}
+
+/** The stored token, or undefined when it is malformed or was issued for another issuer, client, scope or audience. */
+export function decodeAccess(config: IssuedFor, stored: unknown): AccessToken | undefined {
+  if (typeof stored !== 'object' || stored === null) return undefined;
+  const value = stored as Partial<StoredAccess>;
+  if (value.v !== 1 || typeof value.access_token !== 'string' || typeof value.expires_at !== 'number' || typeof value.refreshed_at !== 'number') return undefined;
+  const issuedForThis =
+    value.issuer === config.issuer && value.client_id === config.clientId && value.scope === config.scope && value.audience === config.audience && value.resource === config.resource;
+  return issuedForThis ? { value: value.access_token, refreshedAt: value.refreshed_at, expiresAt: value.expires_at } : undefined;
+}
+
+/**
  * The access token every process of a session shares (the app, any number of
- * CLIs), in its own keychain entry beside the refresh token's: JWT access
- * tokens can outgrow one secret (Windows Credential Manager: 2,560 bytes), and
- * a process that only needs an access token then never touches the refresh
- * token. Never on disk, never logged.
+ * CLIs): read from the session's keychain entry, or from the entry of its own
+ * when it did not fit there. Never on disk, never logged.
  */
 export interface AccessCache {
-  /** The cached token, or undefined when there is none or it was issued for another issuer, client, scope or audience. */
+  /** The shared token, or undefined when there is none or it was issued for something else. Never rejects. */
   read(): Promise<AccessToken | undefined>;
-  write(access: AccessToken): Promise<void>;
+  /** The token for the session entry's `access` (just read): decoded, or read from its own entry when it says so. */
+  fromEntry(access: unknown): Promise<AccessToken | undefined>;
+  /** Stores `access` in its own entry: for a token too large to ride in the session's entry. */
+  writeOwnEntry(access: StoredAccess): Promise<void>;
+  /** Deletes the token's own entry (the session entry's copy goes with that entry). */
   remove(): Promise<void>;
 }
 
-/** The keychain account of a session's access token (see `keychainAccount` for the refresh token's). */
+/** The keychain account of a shared access token too large for the session's entry (see `keychainAccount` for that one's). */
 export function accessCacheAccount(refreshAccount: string): string {
   return `${refreshAccount}#access-token`;
 }
 
-export function openAccessCache(deps: {
-  config: Pick<AuthConfig, 'issuer' | 'clientId' | 'scope' | 'audience' | 'resource'>;
-  secretStore: SecretStore;
-  refreshAccount: string;
-  logger: Logger;
-}): AccessCache {
+export function openAccessCache(deps: { config: IssuedFor; secretStore: SecretStore; refreshAccount: string; logger: Logger }): AccessCache {
   const { config, secretStore, logger } = deps;
   const account = accessCacheAccount(deps.refreshAccount);
   // A memory-only store is this process's alone: nothing to share.
   const enabled = secretStore.kind === 'os';
 
-  const issuedForThis = (stored: Partial<StoredAccess>): boolean =>
-    stored.issuer === config.issuer &&
-    stored.client_id === config.clientId &&
-    stored.scope === config.scope &&
-    stored.audience === config.audience &&
-    stored.resource === config.resource;
+  const readStored = async (from: string): Promise<unknown> => {
+    try {
+      const raw = await secretStore.get(from);
+      return raw === null ? undefined : (JSON.parse(raw) as unknown);
+    } catch (readError) {
+      logger.debug('shared access token unreadable', { error: String(readError) });
+      return undefined;
+    }
+  };
+
+  const fromEntry = async (access: unknown): Promise<AccessToken | undefined> => {
+    if (!enabled || access === undefined) return undefined;
+    return decodeAccess(config, access === IN_OWN_ENTRY ? await readStored(account) : access);
+  };
 
   return {
     async read() {
       if (!enabled) return undefined;
-      let raw: string | null;
-      try {
-        raw = await secretStore.get(account);
-      } catch (readError) {
-        logger.debug('access token cache unreadable', { error: String(readError) });
-        return undefined;
-      }
-      if (raw === null) return undefined;
-      try {
-        const stored = JSON.parse(raw) as Partial<StoredAccess>;
-        if (stored.v !== 1 || typeof stored.access_token !== 'string' || typeof stored.expires_at !== 'number' || typeof stored.refreshed_at !== 'number') return undefined;
-        if (!issuedForThis(stored)) return undefined;
-        return { value: stored.access_token, refreshedAt: stored.refreshed_at, expiresAt: stored.expires_at };
-      } catch {
-        return undefined;
-      }
+      const entry = await readStored(deps.refreshAccount);
+      return fromEntry(typeof entry === 'object' && entry !== null ? (entry as { access?: unknown }).access : undefined);
     },
 
-    async write(access) {
-      // Without an expiry no other process could tell when to stop using it.
-      if (!enabled || access.expiresAt === undefined) return;
-      const stored: StoredAccess = {
-        v: 1,
-        access_token: access.value,
-        refreshed_at: access.refreshedAt,
-        expires_at: access.expiresAt,
-        issuer: config.issuer,
-        client_id: config.clientId,
-        scope: config.scope,
-        ...(config.audience !== undefined ? { audience: config.audience } : {}),
-        ...(config.resource !== undefined ? { resource: config.resource } : {}),
-      };
-      await secretStore.set(account, JSON.stringify(stored)).catch((writeError: unknown) => logger.warn('could not cache the access token', { error: String(writeError) }));
+    fromEntry,
+
+    async writeOwnEntry(access) {
+      if (!enabled) return;
+      await secretStore.set(account, JSON.stringify(access)).catch((writeError: unknown) => logger.warn('could not store the shared access token', { error: String(writeError) }));
     },
 
     async remove() {
       if (!enabled) return;
-      await secretStore.delete(account).catch((deleteError: unknown) => logger.warn('could not delete the cached access token', { error: String(deleteError) }));
+      await secretStore.delete(account).catch((deleteError: unknown) => logger.warn('could not delete the shared access token', { error: String(deleteError) }));
     },
   };
 }

@@ -1,9 +1,10 @@
-import { isUsable, type AccessToken } from './access-cache.ts';
+import { isUsable } from './access-cache.ts';
 import { AuthError } from './errors.ts';
-import type { Refresher, SessionData } from './refresh-flight.ts';
-import { renewalTimes, type RetrySchedule } from './renewal.ts';
+import type { Refresher } from './refresh-flight.ts';
+import { renewalTimes } from './renewal.ts';
+import type { SessionStore } from './session-store.ts';
 
-/** How callers get an access token: from memory while it is fresh, else from the shared cache, else from the one refresh in flight. */
+/** How callers get an access token: from the store while it is fresh, else from the shared cache, else from the one refresh in flight. */
 export interface AccessTokens {
   /** A valid access token, refreshed first when it is missing or about to expire (renewed ahead in the background). */
   get(): Promise<string>;
@@ -12,25 +13,21 @@ export interface AccessTokens {
 }
 
 export function createAccessTokens(deps: {
-  data: SessionData;
+  store: SessionStore;
   refresher: Refresher;
-  retries: RetrySchedule;
   clock(): number;
-  /** The access token other processes of this session share (the keychain cache), if any. */
-  readShared(): Promise<AccessToken | undefined>;
-  /** The message of the session's current error, for callers turned away during backoff. */
-  offlineMessage(): string | undefined;
 }): AccessTokens {
-  const { data, refresher, retries } = deps;
+  const { store, refresher } = deps;
+  const held = () => store.held.access;
 
   const requireSession = () => {
-    if (!data.refreshToken && !data.accessOnly) throw new AuthError('signed_out', 'You are not signed in — sign in first.');
+    if (!store.held.refreshToken) throw new AuthError('signed_out', 'You are not signed in — sign in first.');
   };
 
   /** While offline with a retry scheduled, callers needing a new token fail fast instead of defeating the backoff; `retryNow()` overrides. */
   const refreshUnlessBackingOff = (): Promise<string> => {
-    if (retries.pending && !refresher.running) {
-      return Promise.reject(new AuthError('provider_unreachable', deps.offlineMessage() ?? 'The provider cannot be reached right now; Latchkey keeps retrying.'));
+    if (refresher.backingOff && !refresher.running) {
+      return Promise.reject(new AuthError('provider_unreachable', store.error?.message ?? 'The provider cannot be reached right now; Latchkey keeps retrying.'));
     }
     return refresher.refresh();
   };
@@ -38,17 +35,15 @@ export function createAccessTokens(deps: {
   let sharedRead: Promise<void> | undefined;
   /** Adopts the shared token when it is usable and newer than ours: another process refreshed, so this one need not. One read for all concurrent callers. */
   const adoptShared = (): Promise<void> =>
-    (sharedRead ??= deps
+    (sharedRead ??= store
       .readShared()
-      .then((cached) => {
-        if (cached && cached.value !== data.access?.value && isUsable(cached, deps.clock()) && (cached.expiresAt ?? Infinity) > (data.access?.expiresAt ?? 0)) data.access = cached;
-      })
+      .then((cached) => void store.adoptShared(cached))
       .finally(() => {
         sharedRead = undefined;
       }));
 
   const freshInMemory = (): string | undefined => {
-    const { access } = data;
+    const access = held();
     if (!access) return undefined;
     if (access.expiresAt === undefined || deps.clock() < renewalTimes(access.refreshedAt, access.expiresAt).refreshAt) return access.value;
     return undefined;
@@ -58,21 +53,21 @@ export function createAccessTokens(deps: {
     requireSession();
     const fresh = freshInMemory();
     if (fresh !== undefined) return fresh;
-    const held = data.access;
-    if (held && isUsable(held, deps.clock())) {
+    const current = held();
+    if (current && isUsable(current, deps.clock())) {
       // Refresh ahead: hand out the still-valid token now; in the background, take the shared one if
       // another process renewed it already, else renew it here (single-flight).
-      if (!retries.pending) {
+      if (!refresher.backingOff) {
         void (refresher.running ? Promise.resolve() : adoptShared())
           .then(() => (freshInMemory() === undefined ? refresher.refresh() : undefined))
           .catch(() => {});
       }
-      return held.value;
+      return current.value;
     }
     if (!refresher.running) await adoptShared();
-    const shared = data.access;
+    const shared = held();
     if (shared && isUsable(shared, deps.clock())) {
-      if (freshInMemory() === undefined && !retries.pending) void refresher.refresh().catch(() => {});
+      if (freshInMemory() === undefined && !refresher.backingOff) void refresher.refresh().catch(() => {});
       return shared.value;
     }
     return refreshUnlessBackingOff();
@@ -82,11 +77,11 @@ export function createAccessTokens(deps: {
     requireSession();
     const answering = refresher.awaitingAnswer;
     if (answering) return answering;
-    if (data.access && data.access.value !== rejected) return get();
+    if (held() && held()?.value !== rejected) return get();
     const running = refresher.running;
     if (running) {
       await running;
-      if (data.access && data.access.value !== rejected) return get();
+      if (held() && held()?.value !== rejected) return get();
     }
     return refreshUnlessBackingOff();
   };

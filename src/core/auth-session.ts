@@ -1,4 +1,4 @@
-import type { AuthState } from '../shared/ipc.ts';
+import type { AuthState } from '../shared/auth-state.ts';
 import type { AuthConfig } from './config.ts';
 import type { HttpClient } from './http.ts';
 import type { Logger } from './log.ts';
@@ -9,7 +9,7 @@ import type { SecretStore } from './secret-store.ts';
 import type { Timers } from './timers.ts';
 
 // What a session offers its callers (the app's IPC handlers, the CLI) and what it is built from.
-// `createAuthSession` in session.ts is the one implementation.
+// `startAuthSession` in session.ts is the one implementation (`createAuthSession` resolves once it has started).
 
 /** One signed-in user of one provider: the access token in memory, the refresh token in the keychain. */
 export interface AuthSession {

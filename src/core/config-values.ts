@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Setting } from './settings-file.ts';
+import type { Setting } from './config-file.ts';
 import type { ProviderPreset } from './providers/index.ts';
 
 // How each setting's value is checked: one function per kind of value, each pushing one actionable

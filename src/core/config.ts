@@ -8,7 +8,7 @@ import { envValue, isAuth0Host, auth0DomainToIssuer, buildScope, demoPort, nonEm
 import { readProviderSettings, PROVIDER_ENV_NAMES, isMultiTenantIssuer } from './providers/provider-settings.ts';
 import type { Endpoints, PresetName } from './providers/index.ts';
 import type { RedirectHost } from './loopback-server.ts';
-import { BUILD_SETTINGS_FILE, clientSecretProblem, parseExternalLinks, parseSettingsObject, readSettingsFile, type FileKey, type Setting, type SettingsObject } from './settings-file.ts';
+import { BUILD_CONFIG_FILE, clientSecretProblem, parseExternalLinks, parseConfigObject, readConfigObject, type FileKey, type Setting, type ConfigObject } from './config-file.ts';
 
 const DEFAULT_KEYCHAIN_SERVICE = 'dev.latchkey.desktop';
 const APP_FOLDER = 'Latchkey';
@@ -92,7 +92,7 @@ const SECRET_ENV_NAMES = ['AUTH0_CLIENT_SECRET'];
 /** Where settings come from, highest precedence first: the environment, then the files (the data folder's, the build's). */
 interface Sources {
   env: NodeJS.ProcessEnv;
-  files: SettingsObject[];
+  files: ConfigObject[];
 }
 
 /**
@@ -126,7 +126,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
 
   const dataDirFromEnv = packaged ? undefined : envValue(processEnv, 'AUTH_DATA_DIR');
   const dataDir = resolve(dataDirFromEnv ?? options.dataDir ?? defaultDataDir(processEnv));
-  const build = options.build === undefined ? undefined : parseSettingsObject(options.build, BUILD_SETTINGS_FILE, BUILD_SETTINGS_FILE, problems);
+  const build = options.build === undefined ? undefined : parseConfigObject(options.build, BUILD_CONFIG_FILE, BUILD_CONFIG_FILE, problems);
   const file = packaged ? undefined : readConfigFile(processEnv, dataDir, problems);
   const env = packaged ? {} : processEnv;
   const sources: Sources = { env, files: [file, build].filter((source) => source !== undefined) };
@@ -156,8 +156,8 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
   }
   if (issuerSetting === undefined && packaged) {
     problems.push(
-      `${BUILD_SETTINGS_FILE}: no sign-in provider is configured for this build, and a packaged app never uses the demo provider. ` +
-        `Set "issuer" (or "auth0Domain") and "clientId" in ${BUILD_SETTINGS_FILE} next to electron-builder.yml, then build again with npm run dist.`,
+      `${BUILD_CONFIG_FILE}: no sign-in provider is configured for this build, and a packaged app never uses the demo provider. ` +
+        `Set "issuer" (or "auth0Domain") and "clientId" in ${BUILD_CONFIG_FILE} next to electron-builder.yml, then build again with npm run dist.`,
     );
   }
 
@@ -178,9 +178,9 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
       }
     }
   } else if (issuerSetting && clientIdSetting === undefined) {
-    const where = packaged ? `"clientId" in ${BUILD_SETTINGS_FILE}` : 'AUTH_CLIENT_ID (or "clientId" in the config file)';
+    const where = packaged ? `"clientId" in ${BUILD_CONFIG_FILE}` : 'AUTH_CLIENT_ID (or "clientId" in the config file)';
     problems.push(
-      `${packaged ? BUILD_SETTINGS_FILE : 'AUTH_CLIENT_ID'}: missing client id; an issuer is configured (${issuerSetting.label}) but no client id. ` +
+      `${packaged ? BUILD_CONFIG_FILE : 'AUTH_CLIENT_ID'}: missing client id; an issuer is configured (${issuerSetting.label}) but no client id. ` +
         `Set ${where} to the client id of the native/public application registered at your provider.`,
     );
   }
@@ -245,11 +245,11 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
   return config;
 }
 
-function readConfigFile(env: NodeJS.ProcessEnv, dataDir: string, problems: string[]): SettingsObject | undefined {
+function readConfigFile(env: NodeJS.ProcessEnv, dataDir: string, problems: string[]): ConfigObject | undefined {
   const explicit = envValue(env, 'AUTH_CONFIG');
   const path = explicit ? resolve(explicit) : join(dataDir, 'config.json');
   if (!explicit && !existsSync(path)) return undefined;
-  return readSettingsFile(path, explicit ? `AUTH_CONFIG (${path})` : `config file ${path}`, problems);
+  return readConfigObject(path, explicit ? `AUTH_CONFIG (${path})` : `config file ${path}`, problems);
 }
 
 /** The issuer and the Auth0 domain are one setting; within a source, giving both differently is ambiguous. */
@@ -287,7 +287,7 @@ function envSetting(env: NodeJS.ProcessEnv, key: FileKey): Setting | undefined {
   return name === undefined || value === undefined ? undefined : { value, label: name };
 }
 
-function fileSetting(file: SettingsObject, key: FileKey): Setting | undefined {
+function fileSetting(file: ConfigObject, key: FileKey): Setting | undefined {
   return file.values[key] !== undefined ? { value: file.values[key], label: `"${key}" in ${file.path}` } : undefined;
 }
 

@@ -117,17 +117,7 @@ export async function startLoopbackServer(options: LoopbackServerOptions): Promi
   const redirectUri = redirectUriFor(port, redirectHost);
   const ipv6 = redirectHost === 'localhost' ? await listenIpv6Too(createServer({ maxHeaderSize: MAX_REQUEST_BYTES, requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => handle(req, res)), port, server) : undefined;
 
-  function send(res: ServerResponse, page: CallbackPage): void {
-    res.writeHead(page.status, page.headers);
-    res.end(page.body);
-  }
-
-  function refuse(req: IncomingMessage, res: ServerResponse, status: number, reason: string): void {
-    // A browser asks for /favicon.ico and the like; only the suspicious refusals are worth a warning.
-    const level = status === 404 ? 'debug' : 'warn';
-    logger?.[level]('loopback listener refused a request', { status, reason, method: req.method, path: (req.url ?? '').split('?')[0]?.slice(0, 100) });
-    send(res, refusalPage(status, reason));
-  }
+  const refuse = (req: IncomingMessage, res: ServerResponse, status: number, reason: string) => refuseRequest(logger, req, res, status, reason);
 
   function serveResult(res: ServerResponse): void {
     send(res, outcomePage(outcome));
@@ -136,19 +126,12 @@ export async function startLoopbackServer(options: LoopbackServerOptions): Promi
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
-    const target = req.url ?? '';
-    if (target.length > MAX_REQUEST_BYTES) return refuse(req, res, 414, 'Request target too long.');
-    if (req.headers.host?.toLowerCase() !== host) return refuse(req, res, 421, 'This listener only answers requests for ' + host + '.');
-    if (req.method !== 'GET') {
-      res.setHeader('Allow', 'GET');
-      return refuse(req, res, 405, 'Only GET is accepted.');
+    const screened = screenRequest(req, host);
+    if ('refusal' in screened) {
+      if (screened.refusal.status === 405) res.setHeader('Allow', 'GET');
+      return refuse(req, res, screened.refusal.status, screened.refusal.reason);
     }
-    // Only origin-form targets: `//host/…` or `http://…` would name another authority, and a
-    // malformed one (any web page can send `//a:99999/`) would make `new URL` throw out of the listener.
-    if (!target.startsWith('/') || target.startsWith('//') || !URL.canParse(target, `http://${host}`)) {
-      return refuse(req, res, 400, 'Malformed request target.');
-    }
-    const url = new URL(target, `http://${host}`);
+    const { url } = screened;
     if (url.pathname === '/callback') return handleCallback(req, res, url);
     if (url.pathname === '/done' && phase !== 'waiting' && !resultServed && url.searchParams.get('r') === resultToken) {
       if (outcome) return serveResult(res);
@@ -171,7 +154,7 @@ export async function startLoopbackServer(options: LoopbackServerOptions): Promi
     const error = url.searchParams.get('error');
     if (error !== null) {
       const description = url.searchParams.get('error_description');
-      const denied = issuerMismatch(url.searchParams.getAll('iss'))
+      const denied = issuerMismatch(options.expectedIssuer, url.searchParams.getAll('iss'))
         ? new AuthError('provider_error', 'The authorization response did not come from the configured issuer (RFC 9207), so it was refused. Sign in again; if it persists, check AUTH_ISSUER.')
         : loginDenied(error, description);
       logger?.info('provider returned an error to the callback', { error, code: denied.code });
@@ -184,13 +167,6 @@ export async function startLoopbackServer(options: LoopbackServerOptions): Promi
     }
     res.writeHead(303, { ...refusalPage(303, '').headers, Location: `/done?r=${resultToken}` });
     res.end();
-  }
-
-  function issuerMismatch(issuers: string[]): boolean {
-    const expected = options.expectedIssuer;
-    if (!expected) return false;
-    if (issuers.length === 0) return expected.required;
-    return issuers.length !== 1 || issuers[0] !== expected.issuer;
   }
 
   function complete(result: SignInOutcome): void {
@@ -222,26 +198,12 @@ export async function startLoopbackServer(options: LoopbackServerOptions): Promi
     return closing;
   }
 
-  const timeoutMs = options.timeoutMs ?? DEFAULT_SIGN_IN_TIMEOUT_MS;
-  const endWith = (error: AuthError) => {
+  endOnTimeoutOrAbort({ timers, timeoutMs: options.timeoutMs ?? DEFAULT_SIGN_IN_TIMEOUT_MS, signal: options.signal, until: callbackPromise }, (error) => {
     if (phase !== 'waiting') return;
     settleCallback.reject(error);
     complete({ ok: false, error });
     void close();
-  };
-  const timer = timers.setTimeout(
-    () => endWith(new AuthError('login_timeout', `The sign-in was not completed within ${Math.round(timeoutMs / 1000)} seconds. Sign in again when you are ready.`)),
-    timeoutMs,
-  );
-  const onAbort = () => endWith(new AuthError('login_cancelled', 'The sign-in was cancelled.'));
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  callbackPromise
-    .finally(() => {
-      timers.clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-    })
-    .catch(() => {});
-  if (options.signal?.aborted) onAbort();
+  });
 
   return {
     port,
@@ -269,6 +231,55 @@ async function listenIpv6Too(server: ReturnType<typeof createServer>, port: numb
     await new Promise((resolve) => ipv4.close(resolve));
     throw new AuthError('port_in_use', `The sign-in callback port [::1]:${port} is already in use by another program, and a browser may send localhost there. Close that program, or change AUTH_REDIRECT_PORT.`, { cause: error });
   }
+}
+
+/** Ends the sign-in with `login_timeout` after `timeoutMs`, or `login_cancelled` when `signal` aborts — unless `until` settles first. */
+function endOnTimeoutOrAbort(deps: { timers: Timers; timeoutMs: number; signal: AbortSignal | undefined; until: Promise<unknown> }, end: (error: AuthError) => void): void {
+  const { timers, timeoutMs, signal } = deps;
+  const timer = timers.setTimeout(
+    () => end(new AuthError('login_timeout', `The sign-in was not completed within ${Math.round(timeoutMs / 1000)} seconds. Sign in again when you are ready.`)),
+    timeoutMs,
+  );
+  const onAbort = () => end(new AuthError('login_cancelled', 'The sign-in was cancelled.'));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  deps.until
+    .finally(() => {
+      timers.clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    })
+    .catch(() => {});
+  if (signal?.aborted) onAbort();
+}
+
+function send(res: ServerResponse, page: CallbackPage): void {
+  res.writeHead(page.status, page.headers);
+  res.end(page.body);
+}
+
+function refuseRequest(logger: Logger | undefined, req: IncomingMessage, res: ServerResponse, status: number, reason: string): void {
+  // A browser asks for /favicon.ico and the like; only the suspicious refusals are worth a warning.
+  const level = status === 404 ? 'debug' : 'warn';
+  logger?.[level]('loopback listener refused a request', { status, reason, method: req.method, path: (req.url ?? '').split('?')[0]?.slice(0, 100) });
+  send(res, refusalPage(status, reason));
+}
+
+/** The request's URL when it is a GET of an origin-form target for this listener's own `Host`; else why it is refused. */
+function screenRequest(req: IncomingMessage, host: string): { url: URL } | { refusal: { status: number; reason: string } } {
+  const target = req.url ?? '';
+  if (target.length > MAX_REQUEST_BYTES) return { refusal: { status: 414, reason: 'Request target too long.' } };
+  if (req.headers.host?.toLowerCase() !== host) return { refusal: { status: 421, reason: 'This listener only answers requests for ' + host + '.' } };
+  if (req.method !== 'GET') return { refusal: { status: 405, reason: 'Only GET is accepted.' } };
+  // Only origin-form targets: `//host/…` or `http://…` would name another authority, and a
+  // malformed one (any web page can send `//a:99999/`) would make `new URL` throw out of the listener.
+  if (!target.startsWith('/') || target.startsWith('//') || !URL.canParse(target, `http://${host}`)) return { refusal: { status: 400, reason: 'Malformed request target.' } };
+  return { url: new URL(target, `http://${host}`) };
+}
+
+/** RFC 9207: the authorization response's `iss` must be the configured issuer (required when the provider says it sends one). */
+function issuerMismatch(expected: LoopbackServerOptions['expectedIssuer'], issuers: string[]): boolean {
+  if (!expected) return false;
+  if (issuers.length === 0) return expected.required;
+  return issuers.length !== 1 || issuers[0] !== expected.issuer;
 }
 
 function listen(server: ReturnType<typeof createServer>, port: number, portSetting: string): Promise<number> {

@@ -1,9 +1,9 @@
 import * as oidc from 'openid-client';
-import type { UserProfile } from '../shared/ipc.ts';
+import type { UserProfile } from '../shared/auth-state.ts';
 import { isLoopbackHost, type AuthConfig } from './config.ts';
 import { AuthError } from './errors.ts';
 import { assertDemoIsOurs } from './demo-proof.ts';
-import { classifyProviderError, discoveryError, messageOf } from './provider-errors.ts';
+import { classifyProviderError, discoveryError, messageOf } from './provider-answers.ts';
 import { assertRedirectAccepted } from './redirect-probe.ts';
 import { createHttpClient, type HttpClient } from './http.ts';
 import { fingerprint, type Logger } from './log.ts';
@@ -11,7 +11,10 @@ import { callbackUrlOf, redirectUriFor, startLoopbackServer, type ValidatedCallb
 import type { SignInOutcome } from './callback-pages.ts';
 import type { Timers } from './timers.ts';
 import { profileFrom, withUserInfo } from './userinfo.ts';
-import { fetchReportingRotation } from './token-fetch.ts';
+import { fetchReportingRotation, type RotatedToken } from './rotated-token.ts';
+import { refusalsAsErrors } from './providers/token-response.ts';
+
+export type { RotatedToken };
 import { loadProviderConfiguration, type ProviderConfiguration } from './providers/configuration.ts';
 import { withUserTenant } from './providers/entra-tenant.ts';
 import { endSessionUrlFor, revokeAtProvider } from './providers/provider-logout.ts';
@@ -31,11 +34,6 @@ export interface TokenResult {
   user?: UserProfile;
 }
 
-/** What a refresh response carries that must outlive the response checks: the rotated refresh token. */
-export interface RotatedToken {
-  refreshToken: string;
-  scope?: string;
-}
 
 export interface RefreshOptions {
   /**
@@ -62,8 +60,6 @@ export interface ProviderClient {
   refresh(refreshToken: string, options?: RefreshOptions): Promise<TokenResult>;
   /** Ends the session at the provider (RFC 7009, or the preset's own way); `kind` says which token it is (default a refresh token). */
   revoke(token: string, kind?: 'refresh_token' | 'access_token'): Promise<void>;
-  /** Whether the provider still accepts an access token (its user endpoint answers to it); throws when it cannot be asked. */
-  accessTokenAccepted(accessToken: string): Promise<boolean>;
   /** The provider's end-session page for this client, without an ID token; undefined when it has none. */
   endSessionUrl(): string | undefined;
   redirectUriFor(port: number): string;
@@ -97,7 +93,8 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
 
   const rotations = new Map<string, (rotated: RotatedToken) => void>();
   if (config.usesDemoProvider && config.demoDataDir) await assertDemoIsOurs(config.issuer, config.demoDataDir, http.fetch);
-  const providerFetch = fetchReportingRotation(http.fetch, rotations);
+  // GitHub's 200-with-error becomes the 400 it means before anything reads the answer.
+  const providerFetch = fetchReportingRotation(refusalsAsErrors(http.fetch), rotations, logger);
   let provider: ProviderConfiguration;
   try {
     provider = await loadProviderConfiguration(config, { fetch: providerFetch, insecure: loopbackHttp });
@@ -182,7 +179,8 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
 
     async refresh(refreshToken: string, options: RefreshOptions = {}): Promise<TokenResult> {
       const sentAt = clock();
-      if (options.onRotated) rotations.set(refreshToken, options.onRotated);
+      const { onRotated } = options;
+      if (onRotated) rotations.set(refreshToken, (rotated) => onRotated(rotated.expiresAt === undefined ? rotated : { ...rotated, expiresAt: sentAt + rotated.expiresAt * 1000 }));
       try {
         // Entra wants the scope on every refresh (AADSTS90009 without it).
         const parameters = { ...audienceParameters(config), ...(preset.scopeOnRefresh ? { scope: config.scope } : {}) };
@@ -202,12 +200,6 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       } catch (error) {
         throw classifyProviderError(error, { operation: 'revocation' });
       }
-    },
-
-    async accessTokenAccepted(accessToken: string): Promise<boolean> {
-      const endpoint = metadata.userinfo_endpoint;
-      if (typeof endpoint !== 'string') return true;
-      return (await fetchUserProfile(endpoint, accessToken, preset, http).catch(throwAs('refresh'))) !== undefined;
     },
 
     endSessionUrl(): string | undefined {

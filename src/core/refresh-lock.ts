@@ -1,9 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, futimesSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { closeSync, fstatSync, futimesSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AuthError } from './errors.ts';
+import { assertPrivateFolder, codeOf } from './lock-folder.ts';
 import type { Logger } from './log.ts';
 import { backgroundTimers, delay, realTimers, type Timers } from './timers.ts';
 
@@ -46,19 +48,6 @@ const DEFAULT_TIMEOUT_MS = 75_000;
 const BREAKER_STALE_AFTER_MS = 5_000;
 
 /**
- * The folder every process of this user finds, whatever its data folder:
- * `$XDG_RUNTIME_DIR/latchkey` where the session has one, else
- * `<os temp dir>/latchkey-<uid>`. It is checked when a lock is taken
- * (`assertPrivateFolder`).
- */
-export function defaultLockDir(env: NodeJS.ProcessEnv = process.env): string {
-  const runtimeDir = env.XDG_RUNTIME_DIR;
-  if (runtimeDir && runtimeDir.startsWith('/') && isDirectory(runtimeDir)) return join(runtimeDir, 'latchkey');
-  const uid = process.getuid?.();
-  return join(tmpdir(), uid === undefined ? 'latchkey' : `latchkey-${uid}`);
-}
-
-/**
  * The lock file that serializes every use of one keychain entry (service +
  * account) across all processes of this user: the entry is what is shared, so
  * it is what is locked — two processes with different data folders still meet here.
@@ -79,6 +68,10 @@ export interface RefreshLock {
   readGeneration(): string | undefined;
   /** Announces, before changing the keychain entry, that it is about to change; returns the new generation. */
   announceChange(): string;
+  /** `announceChange` with the file written on the thread pool: for a holder whose main thread has other work meanwhile (a refresh's response checks). */
+  announceChangeSoon(): Promise<string>;
+  /** False once released, or when another process took the lock over (this one stalled past the stale bound). */
+  isHeld(): boolean;
   release(): Promise<void>;
 }
 
@@ -153,34 +146,6 @@ export function announceEntryChange(path: string): string {
   return generation;
 }
 
-/**
- * Creates `dir` (0700) if needed and refuses it unless it is a real folder,
- * owned by this user and closed to everyone else: in a shared temp dir another
- * user could pre-create it, or plant a symlink, to read or steer our locks.
- */
-export function assertPrivateFolder(dir: string): void {
-  let info = lstatSync(dir, { throwIfNoEntry: false });
-  if (!info) {
-    try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-    } catch (error) {
-      if (codeOf(error) !== 'EEXIST') throw error;
-    }
-    info = lstatSync(dir);
-  }
-  const uid = process.getuid?.();
-  const problem = !info.isDirectory()
-    ? 'it is not a folder (a symlink or a file)'
-    : uid !== undefined && info.uid !== uid
-      ? `it belongs to another user (uid ${info.uid})`
-      : uid !== undefined && (info.mode & 0o077) !== 0
-        ? `others may use it (mode ${(info.mode & 0o777).toString(8)})`
-        : undefined;
-  if (problem) {
-    throw new AuthError('config_invalid', `The lock folder ${dir} cannot be trusted: ${problem}. Remove it (Latchkey recreates it, private to you), or set XDG_RUNTIME_DIR.`);
-  }
-}
-
 function generationPathOf(path: string): string {
   return path.replace(/\.lock$/, '') + '.generation';
 }
@@ -220,6 +185,21 @@ function heldLock(path: string, fd: number, options: RefreshLockOptions & { cloc
       }
     },
     announceChange: () => announceEntryChange(path),
+    announceChangeSoon: async () => {
+      const generation = randomUUID();
+      assertPrivateFolder(join(path, '..'));
+      await writeFile(generationPathOf(path), generation, { mode: 0o600 });
+      return generation;
+    },
+    isHeld() {
+      if (released) return false;
+      try {
+        const ours = fstatSync(fd);
+        return ours.nlink > 0 && observe(path)?.ino === ours.ino;
+      } catch {
+        return false;
+      }
+    },
     async release() {
       if (released) return;
       released = true;
@@ -317,16 +297,4 @@ function removeOwnLock(path: string): void {
   } catch {
     // Already gone.
   }
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function codeOf(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code;
 }

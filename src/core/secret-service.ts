@@ -4,20 +4,13 @@
 // https://specifications.freedesktop.org/secret-service-spec/latest/
 import { createRequire } from 'node:module';
 import { createConnection, type Socket } from 'node:net';
+import { connectDbus, type DbusBus, type DbusCall } from './dbus-wire.ts';
 
 const SECRETS = 'org.freedesktop.secrets';
 const SERVICE_PATH = '/org/freedesktop/secrets';
 const DEFAULT_COLLECTION = '/org/freedesktop/secrets/aliases/default';
 
-/** One D-Bus method call, as @homebridge/dbus-native marshals it. */
-export interface DbusCall {
-  destination: string;
-  path: string;
-  interface: string;
-  member: string;
-  signature?: string;
-  body?: unknown[];
-}
+export type { DbusCall } from './dbus-wire.ts';
 
 export interface DbusConnection {
   /** The reply's arguments; rejects with the D-Bus error name and message, or after the timeout. */
@@ -25,16 +18,9 @@ export interface DbusConnection {
   close(): void;
 }
 
-/** The part of @homebridge/dbus-native used here (its bundled types leave out `sessionBus`). */
-interface NativeBus {
-  connection: { on(event: 'error', listener: (error: Error) => void): void; end(): void };
-  invoke(message: DbusCall, callback: (error: { name?: string; message?: unknown } | undefined, ...values: unknown[]) => void): void;
-}
-type DbusNative = { sessionBus(options: { stream: Socket } | { busAddress: string }): NativeBus };
-// Loaded on the first question, not at start-up: most runs never ask one, and the library costs a CLI
-// start tens of milliseconds. It is CommonJS, so a plain require keeps openDbusConnection synchronous.
-let dbus: DbusNative | undefined;
-const loadDbus = (): DbusNative => (dbus ??= createRequire(import.meta.url)('@homebridge/dbus-native') as DbusNative);
+type DbusNative = { sessionBus(options: { busAddress: string }): DbusBus };
+// The whole library only for a bus that is not a unix socket (tcp, unixexec): rare, and it costs a start tens of milliseconds.
+const loadDbusNative = (): DbusNative => createRequire(import.meta.url)('@homebridge/dbus-native') as DbusNative;
 
 /** How a keychain entry stands in the Secret Service. */
 export type EntryLock = 'unlocked' | 'locked' | 'absent';
@@ -57,7 +43,7 @@ export interface SecretServiceProbe {
 export function openDbusConnection(address: string, options: { timeoutMs?: number } = {}): DbusConnection {
   const timeoutMs = options.timeoutMs ?? 2_000;
   const stream = unixSocketFor(address);
-  const bus = loadDbus().sessionBus(stream ? { stream } : { busAddress: address });
+  const bus = stream ? connectDbus(stream) : loadDbusNative().sessionBus({ busAddress: address });
   let failure: Error | undefined;
   const pending = new Set<(error: Error) => void>();
   bus.connection.on('error', (error) => {

@@ -1,31 +1,27 @@
 import type { ErrorInfo } from '../shared/errors.ts';
-import type { KeychainPlace, UserProfile } from '../shared/ipc.ts';
+import type { KeychainPlace, UserProfile } from '../shared/auth-state.ts';
+import { IN_OWN_ENTRY, MAX_SECRET_BYTES, type StoredAccess } from './access-cache.ts';
 import type { AuthConfig } from './config.ts';
 import { AuthError, toErrorInfo } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { ProfileStore } from './profile-store.ts';
 import { announceEntryChange } from './refresh-lock.ts';
-import { KEYCHAIN_LOCKED_MESSAGE, KEYCHAIN_REFUSED_MESSAGE, type ReadOptions, type SecretStore } from './secret-store.ts';
+import { KeychainPlaceState } from './keychain-place.ts';
+import type { ReadOptions, SecretStore } from './secret-store.ts';
 
 const SIGN_IN_LOCKED_MESSAGE =
   'Your keychain is locked — unlock it (e.g. log in to your desktop session or open your keyring manager), then sign in: a session signed in now could not be kept.';
 
-/**
- * What the keychain entry holds: the refresh token and only what is needed to
- * use it — or, for a provider that issues no refresh token but a long-lived
- * access token (a GitHub OAuth App), that access token instead.
- */
-export type StoredSession = StoredFields & ({ refresh_token: string; access_token?: undefined } | { access_token: string; refresh_token?: undefined });
-
-/** Which token a session stands on: the refresh token (RFC 6749 §6), or a long-lived access token kept until refused. */
-export type SessionKind = 'refresh_token' | 'access_token';
-
-interface StoredFields {
+/** What the keychain entry holds: the refresh token and only what is needed to use it. */
+export interface StoredSession {
   v: 1;
+  refresh_token: string;
   issuer: string;
   client_id: string;
   sub: string;
   scope?: string;
+  /** The access token every process of the session shares when it fits in one secret with the rest; `own-entry` when it did not (see access-cache.ts). */
+  access?: StoredAccess | typeof IN_OWN_ENTRY;
 }
 
 /** The keychain account of a session: one entry per issuer and client. */
@@ -36,26 +32,24 @@ export function keychainAccount(config: Pick<AuthConfig, 'clientId' | 'issuer'>)
 /** The keychain entry parsed and checked, or undefined when it is not one of ours. */
 export function parseStoredSession(raw: string): StoredSession | undefined {
   try {
-    const value = JSON.parse(raw) as Partial<StoredFields & { refresh_token: unknown; access_token: unknown }>;
-    const token = nonEmpty(value.refresh_token) ? { refresh_token: value.refresh_token } : nonEmpty(value.access_token) ? { access_token: value.access_token } : undefined;
-    if (value.v === 1 && token && typeof value.issuer === 'string' && typeof value.client_id === 'string' && typeof value.sub === 'string') {
-      const entry: StoredSession = { v: 1, ...token, issuer: value.issuer, client_id: value.client_id, sub: value.sub };
+    const value = JSON.parse(raw) as Partial<StoredSession>;
+    if (
+      value.v === 1 &&
+      typeof value.refresh_token === 'string' &&
+      value.refresh_token !== '' &&
+      typeof value.issuer === 'string' &&
+      typeof value.client_id === 'string' &&
+      typeof value.sub === 'string'
+    ) {
+      const entry: StoredSession = { v: 1, refresh_token: value.refresh_token, issuer: value.issuer, client_id: value.client_id, sub: value.sub };
       if (typeof value.scope === 'string') entry.scope = value.scope;
+      if ((typeof value.access === 'object' && value.access !== null) || value.access === IN_OWN_ENTRY) entry.access = value.access;
       return entry;
     }
   } catch {
     // Not JSON: not ours.
   }
   return undefined;
-}
-
-function nonEmpty(value: unknown): value is string {
-  return typeof value === 'string' && value !== '';
-}
-
-/** The token a stored session stands on, and which kind it is. */
-export function standingToken(stored: StoredSession): { token: string; kind: SessionKind } {
-  return stored.access_token !== undefined ? { token: stored.access_token, kind: 'access_token' } : { token: stored.refresh_token, kind: 'refresh_token' };
 }
 
 /** What a restore finds: the entry and its user; for a session out of reach, the cached user; and why a read failed. */
@@ -92,10 +86,12 @@ export interface SessionEntry {
   /** `read` for restoring a session into memory; never rejects. */
   restore(options?: ReadOptions): Promise<RestoredSession>;
   /**
-   * Stores the entry; if the keychain fails now, the session carries on in memory only and `onDegraded` is called —
-   * unless the keychain is locked: then the entry is written once it is unlocked (the next `read`).
+   * Stores the entry — with the shared access token in the same write when both fit in one secret
+   * (`MAX_SECRET_BYTES`); resolves to whether `access` went in. If the keychain fails now, the session carries on
+   * in memory only and `onDegraded` is called — unless the keychain is locked: then the entry is written once it
+   * is unlocked (the next `read`).
    */
-  write(refreshToken: string, sub: string, scope: string | undefined, kind?: SessionKind): Promise<void>;
+  write(refreshToken: string, sub: string, scope: string | undefined, access?: StoredAccess): Promise<boolean>;
   /** Rejects with `keychain_locked` when a sign-in now could not be stored (the keychain is locked), before the browser opens. */
   assertWritable(): Promise<void>;
   /** Deletes the entry and the cached profile (best effort: failures are logged). */
@@ -114,61 +110,14 @@ export function openSessionEntry(deps: {
 }): SessionEntry {
   const { config, secretStore, profileStore, lockPath, logger } = deps;
   const account = keychainAccount(config);
-  let keychain: KeychainPlace = secretStore.kind;
+  const place = new KeychainPlaceState(secretStore);
   /** A rotated entry the locked keychain did not accept yet: written as soon as it is unlocked. */
   let unstored: string | undefined;
-  let notice: ErrorInfo | undefined =
-    secretStore.kind === 'os'
-      ? undefined
-      : { code: 'keychain_unavailable', message: secretStore.reason ?? 'No OS keychain is available, so your session is kept in memory only and won’t survive a restart.' };
-
-  const serialize = (token: string, sub: string, scope: string | undefined, kind: SessionKind): string => {
-    const entry: StoredSession = { v: 1, ...(kind === 'access_token' ? { access_token: token } : { refresh_token: token }), issuer: config.issuer, client_id: config.clientId, sub };
-    if (scope) entry.scope = scope;
-    return JSON.stringify(entry);
-  };
-
-  const outOfReachError = (): AuthError | undefined =>
-    keychain === 'locked' ? new AuthError('keychain_locked', KEYCHAIN_LOCKED_MESSAGE) : keychain === 'refused' ? new AuthError('keychain_refused', KEYCHAIN_REFUSED_MESSAGE) : undefined;
-
-  const putOutOfReach = (place: 'locked' | 'refused'): AuthError => {
-    keychain = place;
-    const error = outOfReachError() as AuthError;
-    notice = { code: error.code, message: error.message };
-    return error;
-  };
-
-  const bringBackInReach = (): void => {
-    if (keychain !== 'locked' && keychain !== 'refused') return;
-    keychain = 'os';
-    notice = undefined;
-  };
-
-  const cachedUser = (): UserProfile | undefined => {
-    try {
-      return profileStore.get(account)?.user;
-    } catch {
-      return undefined;
-    }
-  };
-
+  const putOutOfReach = (where: 'locked' | 'refused') => place.putOutOfReach(where);
+  const cachedUser = () => cachedUserOf(profileStore, account);
   /** The cached profile is written at every sign-in and deleted at every sign-out: it marks that a session was stored (no secret). */
   const sessionWasStored = (): boolean => secretStore.kind === 'os' && cachedUser() !== undefined;
-
-  /** Nothing came back for a stored session: locked away, or really gone? */
-  const isLockedAway = async (): Promise<boolean> => {
-    const lock = await secretStore.entryLock?.(account);
-    if (lock === 'absent') {
-      logger.info('the stored session is gone from the keychain; forgetting its cached profile', { account });
-      try {
-        profileStore.delete(account);
-      } catch {
-        // Best effort: the next read asks again.
-      }
-    }
-    // Without the Secret Service's word, Linux's libsecret yields nothing both for a locked entry whose prompt was dismissed and for none.
-    return lock === undefined ? process.platform === 'linux' : lock === 'locked';
-  };
+  const isLockedAway = () => isLockedAwayIn(deps, account);
 
   const readRaw = async (options: ReadOptions): Promise<string | null> => {
     const readOptions = { ...(deps.onWaiting ? { onWaiting: deps.onWaiting } : {}), ...options };
@@ -195,7 +144,7 @@ export function openSessionEntry(deps: {
 
   const read = async (options: ReadOptions = {}): Promise<StoredSession | null> => {
     const raw = await readRaw(options);
-    bringBackInReach();
+    place.bringBackInReach();
     if (raw === null) return null;
     const entry = parseStoredSession(raw);
     if (entry && entry.issuer === config.issuer && entry.client_id === config.clientId) return entry;
@@ -209,63 +158,50 @@ export function openSessionEntry(deps: {
     account,
     lockPath,
     get keychain() {
-      return keychain;
+      return place.place;
     },
     get notice() {
-      return notice;
+      return place.notice;
     },
     get shared() {
       // Locked is still shared: a token another process rotated before the lock must not be redeemed blindly.
-      return secretStore.kind === 'os' && keychain !== 'memory-only';
+      return secretStore.kind === 'os' && place.place !== 'memory-only';
     },
     get outOfReach() {
-      return outOfReachError();
+      return place.outOfReachError();
     },
 
     read,
 
-    async restore(options) {
-      try {
-        const stored = await read(options);
-        if (!stored) return {};
-        const cached = cachedUser();
-        return { stored, user: cached?.sub === stored.sub ? cached : { sub: stored.sub } };
-      } catch (readError) {
-        logger.warn('could not read the keychain entry', { error: String(readError) });
-        const user = outOfReachError() ? cachedUser() : undefined;
-        return { error: toErrorInfo(readError), ...(user ? { user } : {}) };
-      }
-    },
+    restore: (options) => restoreWith(() => read(options), { cachedUser, outOfReach: () => place.outOfReachError() !== undefined, logger }),
 
-    async write(token, sub, scope, kind = 'refresh_token') {
-      if (keychain === 'memory-only' && secretStore.kind === 'os') return;
-      const serialized = serialize(token, sub, scope, kind);
+    async write(refreshToken, sub, scope, access) {
+      if (place.place === 'memory-only' && secretStore.kind === 'os') return false;
+      const { serialized, withAccess } = serializeEntry(config, { refreshToken, sub, scope, access });
       try {
         await secretStore.set(account, serialized);
         unstored = undefined;
+        return withAccess;
       } catch (storeError) {
-        if (keychain === 'locked' || (await secretStore.isLocked?.()) === true) {
+        if (place.place === 'locked' || (await secretStore.isLocked?.()) === true) {
           // Locked, not gone: keep the entry that is there (deleting it would fail too) and store this one on unlock.
           logger.warn('the keychain is locked; the session will be stored once it is unlocked', { error: String(storeError) });
           unstored = serialized;
           putOutOfReach('locked');
           deps.onDegraded();
-          return;
+          return withAccess;
         }
         logger.warn('keychain write failed; keeping the session in memory only', { error: String(storeError) });
-        keychain = 'memory-only';
-        notice = {
-          code: 'keychain_unavailable',
-          message: 'The OS keychain stopped accepting the session, so it is kept in memory only and won’t survive a restart.',
-        };
+        place.fallBackToMemory();
         // What is left there may be already redeemed; better gone than reused.
         await secretStore.delete(account).catch(() => {});
         deps.onDegraded();
+        return false;
       }
     },
 
     async assertWritable() {
-      const outOfReach = outOfReachError();
+      const outOfReach = place.outOfReachError();
       if (outOfReach) throw outOfReach;
       if (secretStore.kind === 'os' && (await secretStore.isLocked?.()) === true) throw new AuthError('keychain_locked', SIGN_IN_LOCKED_MESSAGE);
     },
@@ -279,4 +215,51 @@ export function openSessionEntry(deps: {
       }
     },
   };
+}
+
+/** The entry as stored, with `access` only when the whole still fits in one secret (else marked as in its own entry). */
+function serializeEntry(config: Pick<AuthConfig, 'issuer' | 'clientId'>, fields: { refreshToken: string; sub: string; scope: string | undefined; access: StoredAccess | undefined }): { serialized: string; withAccess: boolean } {
+  const entry: StoredSession = { v: 1, refresh_token: fields.refreshToken, issuer: config.issuer, client_id: config.clientId, sub: fields.sub };
+  if (fields.scope) entry.scope = fields.scope;
+  if (!fields.access) return { serialized: JSON.stringify(entry), withAccess: false };
+  const combined = JSON.stringify({ ...entry, access: fields.access });
+  if (Buffer.byteLength(combined, 'utf8') <= MAX_SECRET_BYTES) return { serialized: combined, withAccess: true };
+  return { serialized: JSON.stringify({ ...entry, access: IN_OWN_ENTRY }), withAccess: false };
+}
+
+function cachedUserOf(profileStore: ProfileStore, account: string): UserProfile | undefined {
+  try {
+    return profileStore.get(account)?.user;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Nothing came back for a stored session: locked away, or really gone? */
+async function isLockedAwayIn(deps: { secretStore: SecretStore; profileStore: ProfileStore; logger: Logger }, account: string): Promise<boolean> {
+  const lock = await deps.secretStore.entryLock?.(account);
+  if (lock === 'absent') {
+    deps.logger.info('the stored session is gone from the keychain; forgetting its cached profile', { account });
+    try {
+      deps.profileStore.delete(account);
+    } catch {
+      // Best effort: the next read asks again.
+    }
+  }
+  // Without the Secret Service's word, Linux's libsecret yields nothing both for a locked entry whose prompt was dismissed and for none.
+  return lock === undefined ? process.platform === 'linux' : lock === 'locked';
+}
+
+/** `read` for restoring a session into memory; never rejects. A session out of reach keeps its cached user. */
+async function restoreWith(read: () => Promise<StoredSession | null>, deps: { cachedUser(): UserProfile | undefined; outOfReach(): boolean; logger: Logger }): Promise<RestoredSession> {
+  try {
+    const stored = await read();
+    if (!stored) return {};
+    const cached = deps.cachedUser();
+    return { stored, user: cached?.sub === stored.sub ? cached : { sub: stored.sub } };
+  } catch (readError) {
+    deps.logger.warn('could not read the keychain entry', { error: String(readError) });
+    const user = deps.outOfReach() ? deps.cachedUser() : undefined;
+    return { error: toErrorInfo(readError), ...(user ? { user } : {}) };
+  }
 }

@@ -1,11 +1,8 @@
-import type { AuthStatus } from '../shared/ipc.ts';
 import { AuthError } from './errors.ts';
 
 /** One interactive sign-in in progress: the newest one wins, older ones end as `login_cancelled`. */
 export interface SignInAttempt {
   readonly signal: AbortSignal;
-  /** The session status to go back to if this attempt fails (kept current by refreshes meanwhile). */
-  previousStatus: AuthStatus;
   /** `work`, unless the attempt is cancelled first. */
   race<T>(work: Promise<T>): Promise<T>;
   isCurrent(): boolean;
@@ -14,7 +11,7 @@ export interface SignInAttempt {
 export interface SignInAttempts {
   readonly current: SignInAttempt | undefined;
   /** Starts a new attempt, cancelling the pending one. */
-  start(previousStatus: AuthStatus): SignInAttempt;
+  start(): SignInAttempt;
   /** Cancels the pending attempt, if any, with `message`. */
   cancel(message: string): void;
   /** The attempt is over (signed in or failed): no attempt is pending any more. */
@@ -30,7 +27,7 @@ export function createSignInAttempts(): SignInAttempts {
     get current() {
       return current;
     },
-    start(previousStatus) {
+    start() {
       cancel('A new sign-in was started; this one was cancelled.');
       const controller = new AbortController();
       let cancelled!: (reason: AuthError) => void;
@@ -43,7 +40,6 @@ export function createSignInAttempts(): SignInAttempts {
       cancellation.catch(() => {});
       const attempt = {
         signal: controller.signal,
-        previousStatus,
         race: <T>(work: Promise<T>) => Promise.race([work, cancellation]),
         isCurrent: () => current === attempt,
         cancelled,

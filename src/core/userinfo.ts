@@ -1,4 +1,4 @@
-import type { UserProfile } from '../shared/ipc.ts';
+import type { UserProfile } from '../shared/auth-state.ts';
 import type { AuthConfig } from './config.ts';
 import type { Logger } from './log.ts';
 

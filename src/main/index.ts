@@ -4,11 +4,11 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { BrowserWindow, Menu, app, dialog, ipcMain, net, powerMonitor, protocol, screen, session as electronSession, shell } from 'electron';
-import { createAuthSession, createHttpClient, loadConfig, toErrorInfo } from '../core/index.ts';
+import { createHttpClient, loadConfig, startAuthSession, toErrorInfo } from '../core/index.ts';
 import type { AuthSession, HttpClient, Logger } from '../core/index.ts';
 import type { DemoServers } from '../demo/index.ts';
 import { STATE_CHANGED_CHANNEL } from '../shared/ipc.ts';
-import type { AuthState } from '../shared/ipc.ts';
+import type { AuthState } from '../shared/auth-state.ts';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, buildContentSecurityPolicy, createAppProtocolHandler } from './app-protocol.ts';
 import { appMenuTemplate } from './app-menu.ts';
 import { BUILD_SETTINGS } from './build-info.ts';
@@ -16,12 +16,11 @@ import { retryWhenReachable } from './connectivity.ts';
 import { startDevelopmentDemo } from './demo.ts';
 import { createExternalLinkOpener, createProviderOpener, isProviderPageUrl } from './external-links.ts';
 import { registerIpcHandlers } from './ipc-handlers.ts';
-import { createStartingSession } from './starting-session.ts';
 import { createAppLogger, logUncaughtErrors } from './log-file.ts';
 import { denyAllPermissions } from './permissions.ts';
-import { openWindowBoundsStore } from './settings.ts';
+import { openWindowBoundsStore } from './window-bounds-store.ts';
 import { systemProxyResolver } from './system-proxy.ts';
-import type { WindowBoundsStore } from './settings.ts';
+import type { WindowBoundsStore } from './window-bounds-store.ts';
 import { clampToDisplays } from './window-bounds.ts';
 import { bringToFront, createMainWindow, hardenWebContents } from './window.ts';
 
@@ -71,13 +70,14 @@ async function start(logger: Logger): Promise<void> {
 
   // The provider is reached the way the OS says (settings, PAC, WPAD) unless proxy variables are set.
   const http = createHttpClient({ resolveProxy: systemProxyResolver(webSession), caFile: config.caFile });
-  // The window opens on a stand-in session: reading the stored session may wait on a keychain unlock prompt.
-  const starting = createStartingSession();
-  const running: Running = { session: starting.session, http, stop: [], ...(demo ? { demo } : {}) };
+  // The session exists at once, `starting`: reading the stored session may wait on a keychain unlock prompt,
+  // which the window shows ("Waiting for your keychain…") while calls made meanwhile wait.
+  const session = startAuthSession({ config, opener: createProviderOpener(openExternal), logger, http });
+  const running: Running = { session, http, stop: [], ...(demo ? { demo } : {}) };
   shutDownOnQuit(running, logger);
   running.stop.push(
     registerIpcHandlers(ipcMain, {
-      session: starting.session,
+      session,
       config,
       logger,
       openEndSession: async (url) => {
@@ -87,9 +87,9 @@ async function start(logger: Logger): Promise<void> {
     }),
   );
 
-  let previous: AuthState['status'] = starting.session.getState().status;
+  let previous: AuthState['status'] = session.getState().status;
   running.stop.push(
-    starting.session.onStateChange((state) => {
+    session.onStateChange((state) => {
       for (const window of BrowserWindow.getAllWindows()) {
         if (!window.isDestroyed()) window.webContents.send(STATE_CHANGED_CHANNEL, state);
       }
@@ -102,18 +102,9 @@ async function start(logger: Logger): Promise<void> {
   const boundsStore = openWindowBoundsStore(config.dataDir);
   openMainWindow(boundsStore);
 
-  const authSession = await createAuthSession({
-    config,
-    opener: createProviderOpener(openExternal),
-    logger,
-    http,
-    onKeychainWaiting: () => starting.keychainWaiting(),
-  });
-  if (!starting.ready(authSession)) return;
-
   running.stop.push(
     retryWhenReachable(
-      authSession,
+      session,
       {
         onResume: (listener) => {
           powerMonitor.on('resume', listener);
@@ -132,6 +123,8 @@ async function start(logger: Logger): Promise<void> {
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
+  // A keychain that cannot be opened at all fails the start, as any other start-up error does.
+  await session.whenStarted();
 }
 
 function openLogsFolder(logger: Logger): void {

@@ -1,7 +1,8 @@
 import { AuthError, toErrorInfo } from '../core/index.ts';
 import type { AuthConfig, AuthSession, Logger } from '../core/index.ts';
 import { INVOKE_CHANNELS } from '../shared/ipc.ts';
-import type { ErrorInfo, InvokeChannel, InvokeChannels, IpcResult } from '../shared/ipc.ts';
+import type { ErrorInfo } from '../shared/errors.ts';
+import type { InvokeChannel, InvokeChannels, IpcResult } from '../shared/ipc.ts';
 import { isAppUrl } from './app-protocol.ts';
 
 /** A JWT is a few kilobytes at most; anything far larger is not a token we issued. */

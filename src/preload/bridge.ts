@@ -2,7 +2,9 @@
 // preload hands it Electron's ipcRenderer; the renderer tests hand it a bridge
 // to the real main-process handlers. No electron import here.
 import { INVOKE_CHANNELS } from '../shared/ipc.ts';
-import type { AppApi, AuthApi, AuthState, ErrorInfo, InvokeApi, InvokeChannel, InvokeChannels, IpcResult } from '../shared/ipc.ts';
+import type { AuthState } from '../shared/auth-state.ts';
+import type { ErrorInfo } from '../shared/errors.ts';
+import type { AppApi, AuthApi, InvokeApi, InvokeChannel, InvokeChannels, IpcResult } from '../shared/ipc.ts';
 import { toErrorInfo } from '../shared/errors.ts';
 
 /** `ipcRenderer.invoke`, untyped as Electron declares it. */

@@ -3,7 +3,7 @@
 import { contextBridge, ipcRenderer } from 'electron';
 import type { IpcRendererEvent } from 'electron';
 import { STATE_CHANGED_CHANNEL } from '../shared/ipc.ts';
-import type { AuthState } from '../shared/ipc.ts';
+import type { AuthState } from '../shared/auth-state.ts';
 import { createAppApi, createAuthApi, createInvoke } from './bridge.ts';
 import type { Subscribe } from './bridge.ts';
 

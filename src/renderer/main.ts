@@ -1,7 +1,7 @@
 // The page's wiring: state from main renders the view; buttons call
 // window.auth / window.app (the preload's bridge). Nothing else reaches main.
 import { toErrorInfo, type ErrorCode, type ErrorInfo } from '../shared/errors.ts';
-import type { AuthState } from '../shared/ipc.ts';
+import type { AuthState } from '../shared/auth-state.ts';
 import { apiFetch } from './api-fetch.ts';
 import { createView, isOutOfReach } from './view.ts';
 

@@ -1,7 +1,8 @@
 // Turns an AuthState into the page. Text only ever goes in through
 // textContent and attributes, never innerHTML, so nothing from the provider or
 // the API can become markup.
-import type { AuthState, ErrorInfo, UserProfile } from '../shared/ipc.ts';
+import type { AuthState, UserProfile } from '../shared/auth-state.ts';
+import type { ErrorInfo } from '../shared/errors.ts';
 
 type ViewName = 'loading' | 'signed-out' | 'signing-in' | 'signed-in';
 

@@ -5,38 +5,10 @@
 // the main-process handlers are all derived from it, so adding a call touches
 // this map and its handler — TypeScript points at the handler until it exists.
 // Types and constants only: importable from the renderer, the preload and Node.
+// The domain types it carries (AuthState…) are src/shared/auth-state.ts; the page's
+// `window.auth` / `window.app` globals are declared in src/renderer/window-api.d.ts.
+import type { AuthState } from './auth-state.ts';
 import type { ErrorInfo } from './errors.ts';
-
-export type { ErrorCode, ErrorInfo } from './errors.ts';
-
-/** `starting`: the app is still opening the stored session (reading the keychain); only the shell reports it. */
-export type AuthStatus = 'starting' | 'signed-out' | 'signing-in' | 'signed-in' | 'offline';
-
-export interface UserProfile {
-  sub: string;
-  name?: string;
-  email?: string;
-  picture?: string;
-}
-
-/**
- * Where the refresh token lives: the OS keychain, memory only (lost on restart), or the OS keychain
- * while it is locked (`locked`) or refuses access (`refused`) — a stored session out of reach, not a signed-out user.
- */
-export type KeychainPlace = 'os' | 'memory-only' | 'locked' | 'refused';
-
-export interface AuthState {
-  status: AuthStatus;
-  user?: UserProfile;
-  error?: ErrorInfo;
-  keychain?: KeychainPlace;
-  /** While starting: the keychain is waiting on the user (an unlock prompt is open). */
-  keychainWaiting?: true;
-  /** When the current access token was obtained and when it expires (epoch ms). Never the token itself. */
-  accessToken?: { refreshedAt: number; expiresAt?: number };
-  /** What a stored session stands on: a refresh token, or a long-lived access token kept until the provider refuses it (a GitHub OAuth App). */
-  standsOn?: 'refresh_token' | 'access_token';
-}
 
 export interface AppConfigInfo {
   apiBaseUrl: string;
@@ -109,10 +81,3 @@ export const STATE_CHANGED_CHANNEL = 'auth:state-changed';
  * contextBridge would drop an `Error`'s `code`.
  */
 export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
-
-declare global {
-  interface Window {
-    auth: AuthApi;
-    app: AppApi;
-  }
-}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultDataDir, isLoopbackHost, loadConfig } from '../../src/core/config.ts';
-import { readBuildSettings } from '../../src/core/settings-file.ts';
+import { readBuildConfig } from '../../src/core/config-file.ts';
 import { AuthError } from '../../src/core/errors.ts';
 
 let dataDir: string;
@@ -279,13 +279,13 @@ describe('loadConfig with the build’s latchkey.config.json', () => {
     expect(packagedProblems({ ...BUILD, externalLinks: 'https://example.com/' })[0]).toMatch(/must be a list of https URLs/);
   });
 
-  it('readBuildSettings returns the file’s object, or undefined when there is no file', () => {
+  it('readBuildConfig returns the file’s object, or undefined when there is no file', () => {
     const path = join(dataDir, 'latchkey.config.json');
-    expect(readBuildSettings(path)).toBeUndefined();
+    expect(readBuildConfig(path)).toBeUndefined();
     writeFileSync(path, JSON.stringify(BUILD));
-    expect(readBuildSettings(path)).toEqual(BUILD);
+    expect(readBuildConfig(path)).toEqual(BUILD);
     writeFileSync(path, '{ nope');
-    expect(() => readBuildSettings(path)).toThrow(/not valid JSON/);
+    expect(() => readBuildConfig(path)).toThrow(/not valid JSON/);
   });
 });
 

@@ -52,7 +52,6 @@ function countingProvider() {
   const provider: ProviderClient = {
     issuer: ISSUER,
     metadata: {},
-    accessTokenAccepted: async () => true,
     async signIn() {
       calls.signIn++;
       issued++;

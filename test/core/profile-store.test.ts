@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -41,5 +41,26 @@ describe('openProfileStore', () => {
     store.set(account, { user: { sub: 'bob' }, lastSignInAt: 1 });
     store.delete(account);
     expect(openProfileStore(dataDir).get(account)).toBeUndefined();
+  });
+
+  it('reads and updates a profile.json written by conf (the store earlier versions and electron-store use), keeping its other accounts', async () => {
+    const { default: Conf } = await import('conf');
+    const earlier = new Conf<Record<string, unknown>>({ cwd: dataDir, configName: 'profile', configFileMode: 0o600, accessPropertiesByDotNotation: false });
+    earlier.set(account, { user: { sub: 'alice', name: 'Alice' }, lastSignInAt: 42 });
+    earlier.set('other@https://issuer.example/', { user: { sub: 'bob' }, lastSignInAt: 7 });
+    const store = openProfileStore(dataDir);
+    expect(store.get(account)).toEqual({ user: { sub: 'alice', name: 'Alice' }, lastSignInAt: 42 });
+    store.set(account, { user: { sub: 'alice', email: 'alice@example.com' }, lastSignInAt: 43 });
+    expect(earlier.get(account)).toEqual({ user: { sub: 'alice', email: 'alice@example.com' }, lastSignInAt: 43 });
+    expect(earlier.get('other@https://issuer.example/')).toEqual({ user: { sub: 'bob' }, lastSignInAt: 7 });
+  });
+
+  it('reads a damaged profile.json as empty and replaces it on the next write, leaving no temporary file', async () => {
+    await writeFile(join(dataDir, 'profile.json'), '{"half a file');
+    const store = openProfileStore(dataDir);
+    expect(store.get(account)).toBeUndefined();
+    store.set(account, { user: { sub: 'alice' }, lastSignInAt: 1 });
+    expect(JSON.parse(await readFile(join(dataDir, 'profile.json'), 'utf8'))).toEqual({ [account]: { user: { sub: 'alice' }, lastSignInAt: 1 } });
+    expect(await readdir(dataDir)).toEqual(['profile.json']);
   });
 });

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireRefreshLock, defaultLockDir, refreshLockPath } from '../../src/core/refresh-lock.ts';
+import { defaultLockDir } from '../../src/core/lock-folder.ts';
+import { acquireRefreshLock, refreshLockPath } from '../../src/core/refresh-lock.ts';
 import { createLogger } from '../../src/core/log.ts';
 import type { Timers } from '../../src/core/timers.ts';
 

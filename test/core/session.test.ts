@@ -93,7 +93,9 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
     const { config, session } = shared;
     expect(session.getState()).toMatchObject({ status: 'signed-in', keychain: 'os', user: { name: 'Alice Liddell', email: 'alice@example.com' } });
     const entry = await storedEntry(config);
-    expect(entry).toEqual({ v: 1, refresh_token: expect.any(String), issuer: config.issuer, client_id: DEMO_CLIENT_ID, sub: session.getState().user!.sub, scope: expect.stringContaining('offline_access') });
+    // The access token every process shares rides in the same entry (one keychain write); no ID token, no profile.
+    const access = { v: 1, access_token: expect.any(String), refreshed_at: expect.any(Number), expires_at: expect.any(Number), issuer: config.issuer, client_id: DEMO_CLIENT_ID, scope: config.scope, audience: config.audience };
+    expect(entry).toEqual({ v: 1, refresh_token: expect.any(String), issuer: config.issuer, client_id: DEMO_CLIENT_ID, sub: session.getState().user!.sub, scope: expect.stringContaining('offline_access'), access });
     expect(await callApi(await session.getAccessToken())).toBe(200);
   });
 
@@ -162,6 +164,8 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
 
   it('provider answering 503 or HTML keeps the refresh token, goes offline, and recovers when it is back', async () => {
     const { config, session } = shared;
+    // The last test's refresh-ahead may still be storing its rotated token: read the entry once it has.
+    await session.whenIdle();
     const stored = (await storedEntry(config))!.refresh_token;
     demo.failTokenEndpoint('unavailable');
     const current = await session.getAccessToken();

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fingerprint } from '../../src/core/index.ts';
+import { fingerprint } from '../../src/core/log.ts';
 
 /** Text a leak check reads: a file's content or a captured output, named for the report. */
 export interface Captured {

@@ -31,6 +31,9 @@ describe('npm run lint enforces the layout', () => {
     ['the core importing the demo', 'src/core/probe.ts', "import { startDemo } from '../demo/index.ts';\nexport const x = startDemo;\n", /separate program/],
     ['the demo importing the core', 'src/demo/probe.ts', "import { createLogger } from '../core/index.ts';\nexport const x = createLogger;\n", /independent of the auth core/],
     ['the page importing the core', 'src/renderer/probe.ts', "import { fingerprint } from '../core/index.ts';\nexport const x = fingerprint;\n", /independent of the auth core/],
+    ['a dynamic import() past the core index', 'src/cli/probe.ts', "export const x = async () => (await import('../core/session.ts')).createAuthSession;\n", /through src\/core\/index\.ts/],
+    ['an import type past the core index', 'src/main/probe.ts', "export type X = typeof import('../core/session-entry.ts');\n", /through src\/core\/index\.ts/],
+    ['a dynamic import() of the core from the demo', 'src/demo/probe.ts', "export const x = async () => (await import('../core/index.ts')).createLogger;\n", /independent of the auth core/],
   ];
 
   for (const [what, filePath, code, expected] of crossings) {
@@ -42,12 +45,21 @@ describe('npm run lint enforces the layout', () => {
   it('lets the core test its own files and everything else use the index', async () => {
     expect(await problems(eslint, 'test/core/probe.test.ts', "import { loadConfig } from '../../src/core/config.ts';\nexport const x = loadConfig;\n")).toEqual([]);
     expect(await problems(eslint, 'src/cli/probe.ts', "import { loadConfig } from '../core/index.ts';\nexport const x = loadConfig;\n")).toEqual([]);
+    expect(await problems(eslint, 'src/cli/probe.ts', "export const x = async () => (await import('../core/index.ts')).loadConfig;\n")).toEqual([]);
+    expect(await problems(eslint, 'test/core/probe.test.ts', "export const x = async () => (await import('../../src/core/config.ts')).loadConfig;\n")).toEqual([]);
   });
 
   it('fails on an import cycle', async () => {
     const withFixtures = new ESLint({ cwd: root, ignore: false });
     const results = await withFixtures.lintFiles(['test/lint-fixtures/cycle/a.ts']);
     expect(results[0]?.messages.map((message) => message.ruleId)).toContain('import-x/no-cycle');
+  });
+
+  it('fails on an import cycle made of type-only imports', async () => {
+    const withFixtures = new ESLint({ cwd: root, ignore: false });
+    const results = await withFixtures.lintFiles(['test/lint-fixtures/type-cycle/a.ts']);
+    const cycles = results[0]?.messages.filter((message) => message.ruleId === 'latchkey/no-import-cycle') ?? [];
+    expect(cycles.map((message) => message.message).join('\n')).toMatch(/type-cycle\/a\.ts → test\/lint-fixtures\/type-cycle\/b\.ts → test\/lint-fixtures\/type-cycle\/a\.ts/);
   });
 
   it('passes on the repository as it is', async () => {

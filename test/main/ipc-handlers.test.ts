@@ -8,7 +8,8 @@ import type { AuthSession, LogoutResult } from '../../src/core/index.ts';
 import { MAX_TOKEN_ARGUMENT_LENGTH, registerIpcHandlers } from '../../src/main/ipc-handlers.ts';
 import type { IpcInvokeEventLike, IpcMainLike } from '../../src/main/ipc-handlers.ts';
 import { INVOKE_CHANNELS } from '../../src/shared/ipc.ts';
-import type { AuthState, InvokeChannel, IpcResult } from '../../src/shared/ipc.ts';
+import type { AuthState } from '../../src/shared/auth-state.ts';
+import type { InvokeChannel, IpcResult } from '../../src/shared/ipc.ts';
 
 vi.mock('electron', () => ({}));
 

@@ -34,23 +34,36 @@ describe('the bundled CLI', () => {
     rmSync(installed, { recursive: true, force: true });
   });
 
-  it('starts without the protocol and HTTP libraries: openid-client and undici load only behind dynamic imports', () => {
-    const startup = new Set<string>();
+  /** The code a module of the bundle loads with it: itself and what it imports statically, not what waits behind import(). */
+  const loadedWith = (entry: string): string => {
+    const loaded = new Set<string>();
     const visit = (file: string) => {
-      if (startup.has(file)) return;
-      startup.add(file);
+      if (loaded.has(file)) return;
+      loaded.add(file);
       const code = readFileSync(join(bundle, file), 'utf8');
       for (const [, specifier] of code.matchAll(/^(?:import|export)\b[^;]*?from "(\.[^"]+)"|^import "(\.[^"]+)"/gm)) {
         if (specifier) visit(join(file, '..', specifier));
       }
     };
-    visit('main.js');
-    const loaded = [...startup].map((file) => readFileSync(join(bundle, file), 'utf8')).join('\n');
+    visit(entry);
+    return [...loaded].map((file) => readFileSync(join(bundle, file), 'utf8')).join('\n');
+  };
+
+  it('starts without the protocol and HTTP libraries: openid-client and undici load only behind dynamic imports', () => {
+    const loaded = loadedWith('main.js');
     expect(loaded).not.toMatch(/from "(openid-client|undici)"/);
     expect(loaded).not.toMatch(/\.ts"/);
     const everything = readdirSync(bundle, { recursive: true }).filter((file) => String(file).endsWith('.js')).map((file) => readFileSync(join(bundle, String(file)), 'utf8')).join('\n');
     expect(everything).toContain('from "openid-client"');
     expect(everything).toContain('import("keytar")');
+  });
+
+  it('answers --help and usage errors without loading the core: no keychain or session code starts with main.js', () => {
+    const loaded = loadedWith('main.js');
+    expect(loaded).toContain('Usage: latchkey <command>');
+    expect(loaded).not.toContain('import("keytar")');
+    expect(loaded).not.toMatch(/function createAuthSession|function loadConfig/);
+    expect(loadedWith('chunks/command-runner.js')).toMatch(/function createAuthSession/);
   });
 
   it('runs from an installed package through its bin', async () => {

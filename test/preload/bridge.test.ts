@@ -2,7 +2,7 @@
 // preload hands it is ipcRenderer; this module has no electron import).
 import { describe, expect, it, vi } from 'vitest';
 import { createAppApi, createAuthApi, createInvoke } from '../../src/preload/bridge.ts';
-import type { AuthState } from '../../src/shared/ipc.ts';
+import type { AuthState } from '../../src/shared/auth-state.ts';
 
 describe('the preload bridge', () => {
   it('calls each contract channel with its arguments and unwraps the ok envelope', async () => {

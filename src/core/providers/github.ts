@@ -1,4 +1,4 @@
-import type { UserProfile } from '../../shared/ipc.ts';
+import type { UserProfile } from '../../shared/auth-state.ts';
 import { STANDARD, type ProviderPreset } from './preset.ts';
 
 /**
@@ -31,7 +31,7 @@ export const github: ProviderPreset = {
   logout: 'none',
   refreshTokens: 'maybe',
   register: [
-    'a GitHub App with "Expire user authorization tokens" on (an OAuth App works too, with a long-lived token and no refresh token)',
+    'a GitHub App with "Expire user authorization tokens" on (an OAuth App issues no refresh token, which Latchkey does not support yet)',
     'the callback URL http://127.0.0.1/callback (GitHub ignores the port of a loopback URL)',
     'a client secret, given as AUTH_CLIENT_SECRET',
   ],

@@ -1,4 +1,4 @@
-import type { UserProfile } from '../../shared/ipc.ts';
+import type { UserProfile } from '../../shared/auth-state.ts';
 
 /** The names `AUTH_PROVIDER` / `"provider"` accepts. */
 export const PRESET_NAMES = ['generic', 'auth0', 'entra', 'google', 'okta', 'keycloak', 'cognito', 'github'] as const;
@@ -53,7 +53,7 @@ export interface ProviderPreset {
   revocation: 'rfc7009' | 'github' | 'none';
   /** The browser logout: RP-Initiated Logout, Cognito's `/logout?client_id&logout_uri`, or none. */
   logout: 'rp-initiated' | 'cognito' | 'none';
-  /** A refresh token is not issued at all (GitHub OAuth Apps): the access token is kept until refused. */
+  /** 'maybe': some of the provider's apps issue no refresh token at all (GitHub OAuth Apps); such a sign-in is refused today (room for keeping a long-lived access token). */
   refreshTokens: 'issued' | 'maybe';
   /** What must be registered at the provider, one line each, for doctor and the README. */
   register: string[];

@@ -1,5 +1,5 @@
 import type { RedirectHost } from '../loopback-server.ts';
-import type { Setting } from '../settings-file.ts';
+import type { Setting } from '../config-file.ts';
 import { parseHttpUrl } from '../config-values.ts';
 import { entraIssuer, MULTI_TENANT_NAMES } from './entra.ts';
 import { PRESET_NAMES, PRESETS, type Endpoints, type PresetName, type ProviderPreset } from './index.ts';
@@ -104,7 +104,7 @@ function readTenant(pick: (key: ProviderSettingKey) => Setting | undefined, prob
     return;
   }
   if (allowed) {
-    const list = Array.isArray(allowed.value) ? allowed.value.map(String) : typeof allowed.value === 'string' ? allowed.value.split(',') : [];
+    const list: string[] = Array.isArray(allowed.value) ? allowed.value.map(String) : typeof allowed.value === 'string' ? allowed.value.split(',') : [];
     const ids = list.map((id) => id.trim()).filter(Boolean);
     if (ids.length === 0) problems.push(`${allowed.label}: must list tenant ids separated by commas, or be * to allow any tenant.`);
     else settings.allowedTenants = ids;

@@ -26,3 +26,12 @@ export async function readTokenAnswer(response: Response): Promise<{ response: R
   await response.body?.cancel();
   return { response: new Response(JSON.stringify(parsed), { status: 400, statusText: 'Bad Request', headers }), body: parsed };
 }
+
+/** `fetch` with every token-endpoint answer (a request with `grant_type`) passed through `readTokenAnswer`. */
+export function refusalsAsErrors(fetch: typeof globalThis.fetch): typeof globalThis.fetch {
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const answer = await fetch(input, init);
+    const body = init?.body;
+    return body instanceof URLSearchParams && body.has('grant_type') ? (await readTokenAnswer(answer)).response : answer;
+  }) as typeof globalThis.fetch;
+}

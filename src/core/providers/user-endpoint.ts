@@ -1,4 +1,4 @@
-import type { UserProfile } from '../../shared/ipc.ts';
+import type { UserProfile } from '../../shared/auth-state.ts';
 import type { HttpClient } from '../http.ts';
 import type { ProviderPreset } from './preset.ts';
 

@@ -1,8 +1,8 @@
 import Store from 'electron-store';
 import type { Rectangle } from 'electron';
 
-/** What the app remembers besides the core's profile cache. Never tokens. */
-interface Settings {
+/** What the app remembers about its window besides the core's profile cache. Never tokens. */
+interface StoredWindow {
   windowBounds?: Rectangle;
 }
 
@@ -11,9 +11,13 @@ export interface WindowBoundsStore {
   save(bounds: Rectangle): void;
 }
 
-/** Window bounds in `settings.json` in the app's data folder (electron-store). */
+/**
+ * Window bounds in the app's data folder (electron-store). The file keeps the
+ * name earlier versions gave it, `settings.json`, so a saved window size survives
+ * the update; "settings" in the code means the provider configuration only.
+ */
 export function openWindowBoundsStore(dataDir: string): WindowBoundsStore {
-  const store = new Store<Settings>({
+  const store = new Store<StoredWindow>({
     cwd: dataDir,
     name: 'settings',
     clearInvalidConfig: true,

@@ -18,21 +18,21 @@ export interface Setting {
 }
 
 /** Settings read from one JSON object, and the name to show for it in problems (a path or a file name). */
-export interface SettingsObject {
+export interface ConfigObject {
   path: string;
   values: Partial<Record<FileKey, unknown>>;
 }
 
 /** The name of the build-time settings file, next to electron-builder.yml. */
-export const BUILD_SETTINGS_FILE = 'latchkey.config.json';
+export const BUILD_CONFIG_FILE = 'latchkey.config.json';
 
 /**
- * Reads a JSON settings file into a `SettingsObject`, or pushes one problem
+ * Reads a JSON settings file into a `ConfigObject`, or pushes one problem
  * per thing wrong with it; `label` names it in those problems.
  */
-export function readSettingsFile(path: string, label: string, problems: string[]): SettingsObject | undefined {
+export function readConfigObject(path: string, label: string, problems: string[]): ConfigObject | undefined {
   const parsed = readJsonFile(path, label, problems);
-  return parsed === undefined ? undefined : parseSettingsObject(parsed, path, label, problems);
+  return parsed === undefined ? undefined : parseConfigObject(parsed, path, label, problems);
 }
 
 function readJsonFile(path: string, label: string, problems: string[]): unknown {
@@ -53,7 +53,7 @@ function readJsonFile(path: string, label: string, problems: string[]): unknown 
 }
 
 /** Checks a parsed settings object: known keys only, and never a client secret. */
-export function parseSettingsObject(parsed: unknown, path: string, label: string, problems: string[]): SettingsObject | undefined {
+export function parseConfigObject(parsed: unknown, path: string, label: string, problems: string[]): ConfigObject | undefined {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     problems.push(`${label}: must hold one JSON object such as {"issuer": "https://…", "clientId": "…"}. Fix the file.`);
     return undefined;
@@ -84,7 +84,7 @@ export function clientSecretProblem(label: string): string {
  * parsed object, or undefined when there is no such file. `loadConfig` checks
  * its settings like any others; this only reads it.
  */
-export function readBuildSettings(path: string): unknown {
+export function readBuildConfig(path: string): unknown {
   if (!existsSync(path)) return undefined;
   const problems: string[] = [];
   const parsed = readJsonFile(path, path, problems);

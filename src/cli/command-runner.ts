@@ -1,0 +1,42 @@
+import { loadConfig, createLogger, toErrorInfo } from '../core/index.ts';
+import type { AuthConfig } from '../core/index.ts';
+import { loginCommand, logoutCommand, statusCommand, tokenCommand } from './commands.ts';
+import type { CliIo, CommandContext } from './context.ts';
+import { exitCodeFor, type ExitCode } from './exit-codes.ts';
+
+type Values = Record<string, string | boolean | undefined>;
+
+const RUN = {
+  login: loginCommand,
+  status: statusCommand,
+  token: tokenCommand,
+  logout: logoutCommand,
+  // Loaded only when asked for: it needs the protocol and HTTP libraries, which `token` usually does not.
+  doctor: async (context: CommandContext) => (await import('./doctor.ts')).doctorCommand(context),
+} satisfies Record<string, (context: CommandContext, values: Values) => Promise<ExitCode>>;
+
+export type CommandName = keyof typeof RUN;
+
+/**
+ * Runs one command whose command line main.ts has checked: loads the configuration,
+ * then the command; every failure becomes plain lines on stderr and its exit code.
+ * main.ts imports this only then, so `--help` and usage errors never load the core.
+ */
+export async function runCommand(name: CommandName, values: Values, io: CliIo): Promise<ExitCode> {
+  let config: AuthConfig;
+  try {
+    config = loadConfig({ env: io.env });
+  } catch (error) {
+    for (const line of toErrorInfo(error).message.split('\n')) io.stderr(line);
+    return exitCodeFor(error);
+  }
+
+  // Log lines are for debugging (LATCHKEY_LOG_LEVEL=info|debug); problems are reported as plain lines.
+  const logger = createLogger(io.env.LATCHKEY_LOG_LEVEL ? {} : { level: 'silent' });
+  try {
+    return await RUN[name]({ config, io, logger }, values);
+  } catch (error) {
+    for (const line of toErrorInfo(error).message.split('\n')) io.stderr(line);
+    return exitCodeFor(error);
+  }
+}

@@ -1,0 +1,300 @@
+import type { AuthState, AuthStatus, UserProfile } from '../shared/auth-state.ts';
+import type { ErrorInfo } from '../shared/errors.ts';
+import { accessFrom, isUsableAndNewer, type AccessToken } from './access-cache.ts';
+import type { AuthConfig } from './config.ts';
+import { AuthError, toErrorInfo } from './errors.ts';
+import { fingerprint, type Logger } from './log.ts';
+import type { TokenResult } from './provider-client.ts';
+import { beginRefreshTurn, refreshFailureMeaning, type RefreshTransitions, type RefreshTurn } from './refresh-turn.ts';
+import { StateEvents } from './state-events.ts';
+import type { SessionEntry } from './session-entry.ts';
+import { cacheProfile, forgetCachedProfile, lockEntry, removeEntry, writeEntry, type EntryWrite, type StoreKeychain } from './session-keychain.ts';
+
+export type { StoreKeychain };
+
+/** What one process holds of a session. The refresh token is also in the keychain entry; the rest only here. */
+export interface HeldSession {
+  refreshToken?: string;
+  scope?: string;
+  access?: AccessToken;
+  user?: UserProfile;
+  /** The entry generation (see RefreshLock) this process last read or wrote the keychain entry at; undefined = re-read it. */
+  generation?: string;
+}
+
+export interface SessionStoreDeps {
+  config: Pick<AuthConfig, 'issuer' | 'clientId' | 'scope' | 'audience' | 'resource'>;
+  clock(): number;
+  logger: Logger;
+  /** A sign-in or sign-out is waiting for another process to finish with the keychain entry. */
+  onLockWait?: () => void;
+}
+
+/**
+ * The one owner of a session's state in this process: its tokens, the entry's
+ * generation, its status and error. Everything else reads it; it changes only
+ * through the named transitions below, and every change a caller can see
+ * leaves as a state event (`onChange`). The transactions that write the
+ * keychain — adopt a sign-in, a refresh turn (adopt what another process
+ * stored, store the rotation), forget — run under the entry's cross-process
+ * lock, and check that they still hold it before writing (`verifyHeld`).
+ */
+export class SessionStore {
+  #held: HeldSession = {};
+  /** The stored session's status, beneath a sign-in in progress. */
+  #status: AuthStatus = 'starting';
+  #signingIn = false;
+  #error: ErrorInfo | undefined;
+  #keychainWaiting = false;
+  #keychain: StoreKeychain | undefined;
+  readonly #events: StateEvents;
+  readonly #deps: SessionStoreDeps;
+
+  constructor(deps: SessionStoreDeps) {
+    this.#deps = deps;
+    this.#events = new StateEvents(deps.logger);
+  }
+
+  get held(): Readonly<HeldSession> {
+    return this.#held;
+  }
+
+  /** The stored session's status, beneath a sign-in in progress. */
+  get status(): AuthStatus {
+    return this.#status;
+  }
+
+  get error(): ErrorInfo | undefined {
+    return this.#error;
+  }
+
+  /** The keychain entry, once the keychain is open (see `open`). */
+  get entry(): SessionEntry | undefined {
+    return this.#keychain?.entry;
+  }
+
+  getState(): AuthState {
+    const keychain = this.#keychain;
+    if (this.#status === 'starting' || !keychain) return this.#keychainWaiting ? { status: 'starting', keychainWaiting: true } : { status: 'starting' };
+    const state: AuthState = { status: this.#signingIn ? 'signing-in' : this.#status, keychain: keychain.entry.keychain };
+    if (this.#held.user) state.user = { ...this.#held.user };
+    const shown = this.#error ?? keychain.entry.notice;
+    if (shown) state.error = { ...shown };
+    const { access } = this.#held;
+    if (access) state.accessToken = access.expiresAt === undefined ? { refreshedAt: access.refreshedAt } : { refreshedAt: access.refreshedAt, expiresAt: access.expiresAt };
+    return state;
+  }
+
+  /** Called on every state change; returns the unsubscribe function. */
+  onChange(listener: (state: AuthState) => void): () => void {
+    return this.#events.on(listener);
+  }
+
+  /** No more state events (the session is closed). */
+  stopEvents(): void {
+    this.#events.clear();
+  }
+
+  /** While starting: the keychain waits on the user (an unlock prompt is open). */
+  keychainWaiting(): void {
+    if (this.#status !== 'starting' || this.#keychainWaiting) return;
+    this.#keychainWaiting = true;
+    this.#emit();
+  }
+
+  /** The keychain is open: the session is kept there from now on (still `starting` until `restore`). */
+  open(keychain: StoreKeychain): void {
+    this.#keychain = keychain;
+  }
+
+  /** Reads the stored session into memory, without the lock. One out of reach (keychain locked) keeps the cached user: it is not signed out. */
+  async restore(options: { prompt?: boolean } = {}): Promise<void> {
+    const keychain = this.#opened();
+    const found = await keychain.entry.restore(options);
+    if (this.#status === 'starting') this.#status = 'signed-out';
+    this.#error = found.error;
+    if (found.stored) {
+      this.#held.refreshToken = found.stored.refresh_token;
+      if (found.stored.scope) this.#held.scope = found.stored.scope;
+      // The access token the last refresh shared, from the same read: a restart needs no second keychain read.
+      const shared = keychain.entry.shared ? await keychain.accessCache.fromEntry(found.stored.access) : undefined;
+      if (isUsableAndNewer(shared, this.#held.access, this.#deps.clock())) this.#held.access = shared;
+    }
+    if (found.user) {
+      this.#held.user = found.user;
+      this.#status = 'signed-in';
+    } else if (this.#held.user && !this.#held.refreshToken) {
+      this.#forgetLocally(found.error);
+    }
+    this.#emit();
+  }
+
+  /** The access token other processes of this session share, read without the lock; undefined when none or not shared. */
+  readShared(): Promise<AccessToken | undefined> {
+    const keychain = this.#keychain;
+    return keychain?.entry.shared ? keychain.accessCache.read() : Promise.resolve(undefined);
+  }
+
+  /** A shared access token read without the lock, taken when it is usable and newer than ours: another process refreshed. */
+  adoptShared(candidate: AccessToken | undefined): boolean {
+    if (!isUsableAndNewer(candidate, this.#held.access, this.#deps.clock())) return false;
+    this.#held.access = candidate;
+    this.#emit();
+    return true;
+  }
+
+  /** The keychain stopped accepting the session (memory only, or locked): the state says so. */
+  noteDegraded(): void {
+    this.#emit();
+  }
+
+  beginSignIn(): void {
+    this.#signingIn = true;
+    this.#error = undefined;
+    this.#emit();
+  }
+
+  /** The sign-in is over; `error` says why it failed, if it did. */
+  endSignIn(error: ErrorInfo | undefined): void {
+    this.#signingIn = false;
+    this.#error = error;
+    this.#emit();
+  }
+
+  /** What a failed refresh means for the session: ended (forgotten here; the entry is gone already), offline, or just this call failed. */
+  refreshFailed(refreshError: unknown): void {
+    const meaning = refreshFailureMeaning(refreshError);
+    if (meaning === 'ended') {
+      this.#deps.logger.info('session ended at the provider; signing out', { code: (refreshError as AuthError).code });
+      // The provider's own words (its error code and description) say why; the message ends with "sign in again".
+      this.#forgetLocally(toErrorInfo(refreshError));
+      if (this.#keychain) forgetCachedProfile(this.#keychain);
+    } else {
+      // Unreachable or erring providers keep the refresh token: they may be back in a minute.
+      if (meaning === 'offline') this.#status = 'offline';
+      this.#error = toErrorInfo(refreshError);
+    }
+    this.#emit();
+  }
+
+  /** Shown while signed out (e.g. the provider was not told of a logout). */
+  noteSignedOut(notice: ErrorInfo): void {
+    if (this.#status !== 'signed-out' || this.#signingIn) return;
+    this.#error = notice;
+    this.#emit();
+  }
+
+  /** Under the lock: stores a completed sign-in as the session; resolves to the refresh token it replaced, if any. */
+  async adoptSignIn(result: TokenResult & { refreshToken: string }): Promise<string | undefined> {
+    const keychain = this.#opened();
+    const { clock, logger } = this.#deps;
+    const user: UserProfile = result.user ?? { sub: '' };
+    // Under the lock, never without it: a refresh in another process must not store its rotated token over this new session.
+    const lock = await lockEntry(keychain, logger, this.#deps.onLockWait);
+    const replaced = this.#held.refreshToken;
+    try {
+      this.#held = { refreshToken: result.refreshToken, access: accessFrom(result, clock()), user, ...(result.scope ? { scope: result.scope } : {}), generation: lock.announceChange() };
+      await this.#write(lock, { refreshToken: result.refreshToken, sub: user.sub, scope: this.#held.scope, access: this.#held.access, rotated: true });
+    } finally {
+      await lock.release();
+    }
+    cacheProfile(keychain, logger, user, clock(), true);
+    this.#status = 'signed-in';
+    logger.info('signed in', { sub: user.sub, refresh: fingerprint(result.refreshToken) });
+    // No event yet: the sign-in still shows as in progress until `endSignIn` reports it.
+    return replaced !== result.refreshToken ? replaced : undefined;
+  }
+
+  /** Under the lock: adopts what another process stored, then holds the lock for one refresh (see `beginRefreshTurn`). */
+  beginRefresh(): Promise<RefreshTurn> {
+    return beginRefreshTurn(this.#opened(), this.#refreshTransitions, this.#deps);
+  }
+
+  /** Under the lock: deletes the entry, the shared access token and the profile, and forgets the session; resolves to every refresh token to revoke. */
+  async forget(): Promise<Set<string>> {
+    const keychain = this.#opened();
+    const { logger } = this.#deps;
+    const tokens = new Set<string>();
+    if (this.#held.refreshToken) tokens.add(this.#held.refreshToken);
+    // Waits for a refresh running in another process: it stores its rotated token first, so that is the token deleted and revoked here.
+    const lock = await lockEntry(keychain, logger, this.#deps.onLockWait);
+    try {
+      const stored = await keychain.entry.read().catch(() => null);
+      if (stored) tokens.add(stored.refresh_token);
+      lock.announceChange();
+      await removeEntry(keychain, lock, logger, 'sign-out');
+      this.#forgetLocally(undefined);
+    } finally {
+      await lock.release();
+    }
+    logger.info('signed out');
+    this.#emit();
+    return tokens;
+  }
+
+  #opened(): StoreKeychain {
+    if (!this.#keychain) throw new Error('The session is still starting.');
+    return this.#keychain;
+  }
+
+  #emit(): void {
+    this.#events.send(this.getState());
+  }
+
+  #write(lock: Parameters<typeof writeEntry>[2], write: EntryWrite): Promise<void> {
+    return writeEntry(this.#opened(), this.#deps.config, lock, this.#deps.logger, write);
+  }
+
+  #forgetLocally(reason: ErrorInfo | undefined): void {
+    this.#held = {};
+    this.#status = 'signed-out';
+    this.#error = reason;
+  }
+
+  /** The named transitions a refresh turn asks of the store. */
+  readonly #refreshTransitions: RefreshTransitions = {
+    held: () => this.#held,
+    takeStored: (stored) => {
+      const keychain = this.#opened();
+      this.#held.refreshToken = stored.refresh_token;
+      if (stored.scope) this.#held.scope = stored.scope;
+      if (this.#held.user?.sub !== stored.sub) this.#held.user = keychain.profileStore.get(keychain.entry.account)?.user ?? { sub: stored.sub };
+    },
+    takeShared: (access, generation) => {
+      this.#held.access = access;
+      this.#held.generation = generation;
+      this.#takeRedeemed();
+    },
+    takeRotation: (refreshToken, scope) => {
+      this.#held.refreshToken = refreshToken;
+      if (scope) this.#held.scope = scope;
+    },
+    takeAnswer: (result) => {
+      const access = accessFrom(result, this.#deps.clock());
+      this.#held.access = access;
+      if (result.refreshToken) this.#held.refreshToken = result.refreshToken;
+      if (result.scope) this.#held.scope = result.scope;
+      if (result.user && this.#held.user?.sub === result.user.sub) this.#updateProfile(result.user);
+      this.#takeRedeemed();
+      return access;
+    },
+    write: async (lock, write) => {
+      if (this.#opened().entry.shared) this.#held.generation = await lock.announceChangeSoon();
+      return this.#write(lock, { ...write, scope: this.#held.scope });
+    },
+  };
+
+  #takeRedeemed(): void {
+    this.#status = 'signed-in';
+    this.#error = undefined;
+    this.#emit();
+  }
+
+  /** A refresh may carry fresh ID token claims (a changed name or picture): keep the cache current. */
+  #updateProfile(claims: UserProfile): void {
+    const updated = { ...this.#held.user, ...claims };
+    if (JSON.stringify(updated) === JSON.stringify(this.#held.user)) return;
+    this.#held.user = updated;
+    cacheProfile(this.#opened(), this.#deps.logger, updated, this.#deps.clock(), false);
+  }
+}

@@ -1,0 +1,81 @@
+import type { AuthState } from '../shared/auth-state.ts';
+import { AuthError, toErrorInfo } from './errors.ts';
+import type { Logger } from './log.ts';
+import type { Opener, ProviderClient } from './provider-client.ts';
+import type { Refresher } from './refresh-flight.ts';
+import type { SessionStore } from './session-store.ts';
+import { createSignInAttempts } from './sign-in-attempts.ts';
+
+/** The interactive sign-in of one session: the newest attempt wins, and a completed one becomes the session. */
+export interface SignIn {
+  login(options?: { timeoutMs?: number }): Promise<AuthState>;
+  cancel(): void;
+}
+
+export function createSignIn(deps: {
+  store: SessionStore;
+  refresher: Refresher;
+  getProvider(): Promise<ProviderClient>;
+  opener: Opener;
+  logger: Logger;
+  isClosed(): boolean;
+  /** Best-effort revocations of replaced sessions still in flight (the session's close waits for them). */
+  revocations: Set<Promise<void>>;
+}): SignIn {
+  const { store, refresher, logger } = deps;
+  const attempts = createSignInAttempts();
+
+  /** The session this sign-in replaces is of no use any more: end it at the provider too (best effort). */
+  const revokeReplaced = (replaced: string): void => {
+    const revocation = deps
+      .getProvider()
+      .then((client) => client.revoke(replaced))
+      .catch((revokeError: unknown) => logger.warn('could not revoke the replaced session', { error: String(revokeError) }))
+      .finally(() => deps.revocations.delete(revocation));
+    deps.revocations.add(revocation);
+  };
+
+  /**
+   * Signs in through the system browser (RFC 8252: authorization code + PKCE,
+   * loopback redirect) and stores the result as the session under the lock.
+   * A new call cancels a pending one (`login_cancelled`).
+   */
+  const login = async (options: { timeoutMs?: number } = {}): Promise<AuthState> => {
+    if (deps.isClosed()) throw new AuthError('login_cancelled', 'The session is closed.');
+    // A sign-in the keychain cannot store would be lost (or kept in memory only): unlock first.
+    await store.entry?.assertWritable();
+    const attempt = attempts.start();
+    store.beginSignIn();
+    try {
+      const signingIn = deps.getProvider().then((client) => {
+        attempt.signal.throwIfAborted();
+        return client.signIn({ opener: deps.opener, signal: attempt.signal, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
+      });
+      const result = await attempt.race(signingIn);
+      if (!attempt.isCurrent()) throw new AuthError('login_cancelled', 'A new sign-in was started; this one was cancelled.');
+      if (!result.refreshToken) {
+        throw new AuthError(
+          'provider_error',
+          'The provider signed you in but issued no refresh token, so the session cannot be kept. Allow offline access for this application at the provider (Auth0: enable "Allow Offline Access" on the API).',
+        );
+      }
+      await refresher.whenIdle();
+      refresher.cancelRetry({ restart: true });
+      const replaced = await store.adoptSignIn({ ...result, refreshToken: result.refreshToken });
+      if (replaced) revokeReplaced(replaced);
+      attempts.finish(attempt);
+      store.endSignIn(undefined);
+      return store.getState();
+    } catch (loginError) {
+      if (attempt.isCurrent()) {
+        attempts.finish(attempt);
+        const code = loginError instanceof AuthError ? loginError.code : undefined;
+        // Cancelling is the user's own choice, not an error to show.
+        store.endSignIn(code === 'login_cancelled' ? undefined : toErrorInfo(loginError));
+      }
+      throw loginError;
+    }
+  };
+
+  return { login, cancel: () => attempts.cancel('Sign-in was cancelled.') };
+}

@@ -1,0 +1,31 @@
+// The domain model every side shares: who is signed in, how, and where the refresh token lives.
+// The core produces it, the shell sends it over IPC (src/shared/ipc.ts), the page and the CLI show it.
+// Types only.
+import type { ErrorInfo } from './errors.ts';
+
+/** `starting`: the app is still opening the stored session (reading the keychain); only the shell reports it. */
+export type AuthStatus = 'starting' | 'signed-out' | 'signing-in' | 'signed-in' | 'offline';
+
+export interface UserProfile {
+  sub: string;
+  name?: string;
+  email?: string;
+  picture?: string;
+}
+
+/**
+ * Where the refresh token lives: the OS keychain, memory only (lost on restart), or the OS keychain
+ * while it is locked (`locked`) or refuses access (`refused`) — a stored session out of reach, not a signed-out user.
+ */
+export type KeychainPlace = 'os' | 'memory-only' | 'locked' | 'refused';
+
+export interface AuthState {
+  status: AuthStatus;
+  user?: UserProfile;
+  error?: ErrorInfo;
+  keychain?: KeychainPlace;
+  /** While starting: the keychain is waiting on the user (an unlock prompt is open). */
+  keychainWaiting?: true;
+  /** When the current access token was obtained and when it expires (epoch ms). Never the token itself. */
+  accessToken?: { refreshedAt: number; expiresAt?: number };
+}

@@ -1,0 +1,109 @@
+// One keychain write per refresh: the rotated refresh token and the new access token every process
+// shares go into the session's one entry together — real demo provider, real OS keychain, real processes.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import keytar from 'keytar';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAuthSession, createHttpClient, createLogger, keychainAccount, loadConfig, openKeychain, type HttpClient, type SecretStore } from '../../src/core/index.ts';
+import { freePort, startTestDemo } from '../helpers/demo.ts';
+import { demoCliEnv, JWT, runCli } from '../helpers/cli.ts';
+
+describe('keychain writes of a refresh', () => {
+  let demo: Awaited<ReturnType<typeof startTestDemo>>;
+  let dataDir: string;
+  const service = `latchkey-test-keychain-writes-${randomUUID()}`;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'latchkey-keychain-writes-'));
+    demo = await startTestDemo({ accessTokenTtl: 60 });
+  });
+
+  afterAll(async () => {
+    const account = keychainAccount(config());
+    await keytar.deletePassword(service, account);
+    await keytar.deletePassword(service, `${account}#access-token`);
+    await demo?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    if ((await storedEntry()) === null) expect((await cli(['login', '--timeout', '60'])).code).toBe(0);
+  });
+
+  const env = () => demoCliEnv(demo, { service, dataDir });
+  const config = () => loadConfig({ env: env() });
+  const cli = (args: string[]) => runCli(args, env());
+
+  async function storedEntry(): Promise<{ refresh_token: string; access?: { access_token: string } | string } | null> {
+    const raw = await keytar.getPassword(service, keychainAccount(config()));
+    return raw === null ? null : JSON.parse(raw);
+  }
+
+  /** The real keychain, with every write recorded by account. */
+  async function recordingKeychain(): Promise<{ store: SecretStore; writes: string[] }> {
+    const keychain = await openKeychain(service);
+    const writes: string[] = [];
+    const store: SecretStore = {
+      ...keychain,
+      kind: keychain.kind,
+      set: async (account, secret) => {
+        writes.push(account);
+        return keychain.set(account, secret);
+      },
+    };
+    return { store, writes };
+  }
+
+  it('a rotating refresh writes the keychain once — the rotated refresh token with the new access token — and a CLI started after uses that token without a request', async () => {
+    const { store, writes } = await recordingKeychain();
+    const session = await createAuthSession({ config: config(), opener: async () => {}, secretStore: store, logger: createLogger({ level: 'silent' }) });
+    try {
+      const before = (await storedEntry())!;
+      const renewed = await session.refreshAfterUnauthorized(await session.getAccessToken());
+      await session.whenIdle();
+      expect(writes).toEqual([keychainAccount(config())]);
+      const after = (await storedEntry())!;
+      expect(after.refresh_token).not.toBe(before.refresh_token);
+      expect(after.access).toMatchObject({ access_token: renewed });
+      expect(await keytar.getPassword(service, `${keychainAccount(config())}#access-token`)).toBeNull();
+
+      const requests = demo.stats.tokenRequests;
+      const fromCli = await cli(['token']);
+      expect(fromCli.code, fromCli.stderr).toBe(0);
+      expect(fromCli.stdout.trim()).toBe(renewed);
+      expect(demo.stats.tokenRequests).toBe(requests);
+    } finally {
+      await session.close();
+    }
+    expect(demo.stats.reuseDetected).toBe(0);
+  });
+
+  it('an answer that fails its checks after the rotation was stored keeps the rotated refresh token but takes its unchecked access token out again', async () => {
+    const before = (await storedEntry())!;
+    const closedPort = await freePort();
+    // The key set cannot be fetched (connection refused) right after the provider answered with a rotated token.
+    const real = createHttpClient();
+    const http: HttpClient = {
+      ...real,
+      fetch: ((input: string | URL, init?: RequestInit) => (new URL(String(input)).pathname === '/jwks' ? real.fetch(`http://127.0.0.1:${closedPort}/jwks`) : real.fetch(input, init))) as typeof fetch,
+    };
+    const session = await createAuthSession({ config: config(), opener: async () => {}, logger: createLogger({ level: 'silent' }), http });
+    try {
+      await expect(session.refreshAfterUnauthorized(await session.getAccessToken())).rejects.toMatchObject({ code: 'provider_unreachable' });
+    } finally {
+      await session.close();
+      await real.close();
+    }
+    const after = (await storedEntry())!;
+    expect(after.refresh_token).not.toBe(before.refresh_token);
+    expect(after.access).toBeUndefined();
+
+    // Another process finds no shared token to use, so it refreshes with the rotated refresh token: no reuse.
+    const next = await cli(['token']);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stdout.trim()).toMatch(JWT);
+    expect(demo.stats.reuseDetected).toBe(0);
+  });
+});
