@@ -20,6 +20,9 @@ export const GLEWLWYD_SELECTORS = {
   grant: 'button.btn-primary:has-text("Grant access")',
   continue: 'button.btn-success[title="Continue to client application"]',
   message: '.toast[role=alert] .toast-body',
+  /** The device verification page (login.html?prompt=device): the user code, then "OK". */
+  deviceCode: 'input[placeholder="X1Y2-A3B4"]',
+  deviceOk: 'button.btn-primary:has-text("OK")',
 } as const;
 
 export interface GlewlwydUser {
@@ -44,6 +47,27 @@ export async function signInThroughGlewlwyd(page: Page, authorizationUrl: string
     const url = page.url();
     return url.startsWith('http') && new URL(url).origin !== provider;
   };
+  return walkWatchingGrants(page, () => page.goto(authorizationUrl, { waitUntil: 'commit', timeout: STEP_TIMEOUT_MS }), user, left);
+}
+
+/**
+ * Sign-in with a code (RFC 8628) on Glewlwyd's pages, as on another device: opens
+ * `verificationUri`, types `userCode`, then signs in, grants every requested
+ * scope and continues until the page says "Authorization complete". Resolves
+ * with that page's text.
+ */
+export async function approveDeviceCodeOnGlewlwyd(page: Page, verificationUri: string, userCode: string, user: GlewlwydUser): Promise<string> {
+  const complete = () => new URL(page.url()).searchParams.get('prompt') === 'deviceComplete';
+  await walkWatchingGrants(page, async () => {
+    await page.goto(verificationUri, { waitUntil: 'commit', timeout: STEP_TIMEOUT_MS });
+    await page.fill(GLEWLWYD_SELECTORS.deviceCode, userCode, { timeout: STEP_TIMEOUT_MS });
+    await page.click(GLEWLWYD_SELECTORS.deviceOk);
+  }, user, complete);
+  await page.getByText('Authorization complete').first().waitFor({ timeout: STEP_TIMEOUT_MS });
+  return ((await page.locator('.card-body').first().textContent()) ?? '').trim();
+}
+
+async function walkWatchingGrants(page: Page, start: () => Promise<unknown>, user: GlewlwydUser, left: () => boolean): Promise<string> {
   // The page shows "Continue" before it has asked which scopes are granted already (GET /api/auth/grant/…),
   // and swaps in the consent form when that answer says some are not: decide only after the answer.
   let grantsKnown = false;
@@ -52,14 +76,14 @@ export async function signInThroughGlewlwyd(page: Page, authorizationUrl: string
   };
   page.on('requestfinished', onFinished);
   try {
-    return await walkPages(page, authorizationUrl, user, left, () => grantsKnown);
+    return await walkPages(page, start, user, left, () => grantsKnown);
   } finally {
     page.off('requestfinished', onFinished);
   }
 }
 
-async function walkPages(page: Page, authorizationUrl: string, user: GlewlwydUser, left: () => boolean, grantsKnown: () => boolean): Promise<string> {
-  await page.goto(authorizationUrl, { waitUntil: 'commit', timeout: STEP_TIMEOUT_MS });
+async function walkPages(page: Page, start: () => Promise<unknown>, user: GlewlwydUser, left: () => boolean, grantsKnown: () => boolean): Promise<string> {
+  await start();
 
   let signedIn = false;
   for (let step = 0; step < MAX_STEPS; step += 1) {

@@ -53,7 +53,10 @@ function displayName(state: AuthState): string {
   return user?.name ?? user?.email ?? user?.sub ?? 'unknown user';
 }
 
-/** `login [--timeout SECONDS]`: the interactive sign-in through the browser. */
+/**
+ * `login [--timeout SECONDS] [--device]`: the interactive sign-in through the browser, or with a code
+ * (`--device`, RFC 8628) — which it also falls back to when no browser opens or the provider refuses the loopback redirect.
+ */
 export async function loginCommand(context: CommandContext, values: Values): Promise<ExitCode> {
   const { io } = context;
   let timeoutMs: number | undefined;
@@ -70,8 +73,9 @@ export async function loginCommand(context: CommandContext, values: Values): Pro
     }
     timeoutMs = Math.round(seconds * 1000);
   }
-  const { createCliOpener } = await import('./opener.ts');
-  const opener = createCliOpener(io);
+  const [{ createCliOpener }, { loginWithCode, whyUseCode }] = await Promise.all([import('./opener.ts'), import('./device-login.ts')]);
+  let codeOffered = false;
+  const opener = createCliOpener(io, () => codeOffered);
   return withSession(
     context,
     async (session) => {
@@ -82,8 +86,21 @@ export async function loginCommand(context: CommandContext, values: Values): Pro
         io.stderr('A sign-in from the command line needs the OS keychain to be kept; start a Secret Service (e.g. gnome-keyring) or unlock the keychain, then try again.');
         return EXIT.usage;
       }
-      // Ctrl-C cancels the sign-in (holdSignalsUntilStored), freeing the loopback port.
-      const signedIn = await session.login(timeoutMs === undefined ? {} : { timeoutMs });
+      // Ctrl-C cancels the sign-in (holdSignalsUntilStored), freeing the loopback port (or ending the polling).
+      let signedIn: AuthState;
+      if (values.device) {
+        signedIn = await loginWithCode(session, io);
+      } else {
+        codeOffered = await session.offersDeviceSignIn();
+        try {
+          signedIn = await session.login(timeoutMs === undefined ? {} : { timeoutMs });
+        } catch (error) {
+          const why = codeOffered ? whyUseCode(error) : undefined;
+          if (!why) throw error;
+          io.stderr(why);
+          signedIn = await loginWithCode(session, io);
+        }
+      }
       io.stdout(`Signed in as ${displayName(signedIn)} (${signedIn.user?.sub ?? ''})\n`);
       return EXIT.ok;
     },

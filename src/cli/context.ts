@@ -6,6 +6,8 @@ export interface CliIo {
   /** One plain line per problem. */
   stderr(line: string): void;
   env: NodeJS.ProcessEnv;
+  /** stdout is a terminal (a person reads it): a sign-in code comes with a QR code. */
+  stdoutIsTerminal?: boolean;
 }
 
 /** What every command runs with. */

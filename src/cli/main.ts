@@ -13,7 +13,9 @@ Signs you in through your browser (OAuth 2.0 + PKCE) and keeps the session in th
 shared with the Latchkey app.
 
 Commands:
-  login [--timeout SECONDS]  Sign in through the browser ($BROWSER, else the system's default)
+  login [--timeout SECONDS]  Sign in through the browser ($BROWSER, else the system's default); with a code
+                             instead when no browser opens or the provider refuses the loopback redirect
+  login --device             Sign in with a code entered on any device (RFC 8628), e.g. over SSH
   status [--json]            Show whether a session is stored (exit 0), not (exit 1), or locked away (exit 2)
   token [--refresh]          Print a valid access token (the one all processes share while it is fresh;
                              with --refresh, a newer one)
@@ -35,7 +37,7 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** Each command's options. Its code, and the core under it, load only once the command line is good (command-runner.ts). */
 const OPTIONS: Record<CommandName, Options> = {
-  login: { timeout: { type: 'string' } },
+  login: { timeout: { type: 'string' }, device: { type: 'boolean' } },
   status: { json: { type: 'boolean' } },
   token: { refresh: { type: 'boolean' } },
   logout: {},
@@ -80,6 +82,7 @@ export async function main(): Promise<never> {
     stdout: (text) => process.stdout.write(text),
     stderr: (line) => process.stderr.write(line + '\n'),
     env: process.env,
+    stdoutIsTerminal: process.stdout.isTTY === true,
   });
   // Exit at once: nothing may keep a finished command alive (sockets, keychain connections, timers).
   return new Promise<never>(() => process.stdout.write('', () => process.exit(code)));

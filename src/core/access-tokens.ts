@@ -1,5 +1,5 @@
 import { isUsable } from './access-cache.ts';
-import { AuthError } from './errors.ts';
+import { AuthError, notSignedIn } from './errors.ts';
 import type { Refresher } from './refresh-flight.ts';
 import { renewalTimes } from './renewal.ts';
 import type { SessionStore } from './session-store.ts';
@@ -21,7 +21,7 @@ export function createAccessTokens(deps: {
   const held = () => store.held.access;
 
   const requireSession = () => {
-    if (!store.held.refreshToken) throw new AuthError('signed_out', 'You are not signed in — sign in first.');
+    if (!store.held.refreshToken) throw notSignedIn();
   };
 
   /** While offline with a retry scheduled, callers needing a new token fail fast instead of defeating the backoff; `retryNow()` overrides. */
@@ -33,7 +33,7 @@ export function createAccessTokens(deps: {
   };
 
   let sharedRead: Promise<void> | undefined;
-  /** Adopts the shared token when it is usable and newer than ours: another process refreshed, so this one need not. One read for all concurrent callers. */
+  /** Offers the shared token to the store (`adoptShared`): another process may have refreshed, so this one need not. One read for all concurrent callers. */
   const adoptShared = (): Promise<void> =>
     (sharedRead ??= store
       .readShared()

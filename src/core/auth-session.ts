@@ -16,9 +16,14 @@ export interface AuthSession {
   getState(): AuthState;
   /** Called on every state change; returns the unsubscribe function. */
   onStateChange(listener: (state: AuthState) => void): () => void;
-  /** Interactive sign-in through the system browser. A new call cancels a pending one (`login_cancelled`). */
-  login(options?: { timeoutMs?: number }): Promise<AuthState>;
+  /**
+   * Interactive sign-in: through the system browser, or with `method: 'device'` by a code the user enters on any
+   * device (RFC 8628; the state's `deviceCode` says what to enter where). A new call cancels a pending one (`login_cancelled`).
+   */
+  login(options?: LoginOptions): Promise<AuthState>;
   cancelLogin(): void;
+  /** Whether the provider offers sign-in with a code (a `device_authorization_endpoint`, RFC 8628 §4); false when it cannot be reached. */
+  offersDeviceSignIn(): Promise<boolean>;
   /** Forgets everything local always, then revokes at the provider when it can; `notice` (also the state's error) says when it could not. */
   logout(): Promise<LogoutResult>;
   /** A valid access token, refreshed first when it is missing or about to expire. */
@@ -32,6 +37,13 @@ export interface AuthSession {
   /** Resolves once no refresh is running: a rotated refresh token is then in the keychain. */
   whenIdle(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface LoginOptions {
+  /** 'browser' (default): the system browser and a loopback redirect; 'device': the device authorization grant. */
+  method?: 'browser' | 'device';
+  /** How long the user has to finish in the browser (the device code's own lifetime bounds a device sign-in). */
+  timeoutMs?: number;
 }
 
 export interface AuthSessionDeps {

@@ -21,3 +21,8 @@ export function loginDenied(error: string, description?: string | null, options?
   const detail = description?.trim().replace(/[\s.]+$/, '');
   return new AuthError('login_denied', `The provider did not sign you in: ${error}${detail ? ` — ${detail}` : ''}.`, options);
 }
+
+/** What a caller hears when no session is held: the one sentence for it. */
+export function notSignedIn(): AuthError {
+  return new AuthError('signed_out', 'You are not signed in — sign in first.');
+}

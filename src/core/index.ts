@@ -8,6 +8,7 @@
 // Where things are:
 //   sign-in flow      provider-client.ts (PKCE, state, nonce, code exchange, refresh, revoke; persist-first hook)
 //                     loopback-server.ts (the 127.0.0.1 redirect listener), callback-pages.ts, redirect-probe.ts,
+//                     device-sign-in.ts (the device authorization grant, RFC 8628: codes, polling, GitHub's 200 errors)
 //                     userinfo.ts · provider-answers.ts (what a provider's answer, or its silence, means) · revocation.ts
 //   providers/        presets: each provider's documented habits as data plus hooks (preset.ts, one file each),
 //                     provider-settings.ts (AUTH_PROVIDER & co.), configuration.ts (discovery or endpoints, secret),
@@ -41,7 +42,7 @@ export { openKeychain, type SecretStore } from './secret-store.ts';
 export { openProfileStore } from './profile-store.ts';
 export { assertPrivateFolder, defaultLockDir } from './lock-folder.ts';
 export { keychainAccount } from './session-entry.ts';
-export { probeRedirectUri, redirectRefusedMessage, SUGGESTED_REDIRECT_PORT } from './redirect-probe.ts';
+export { probeRedirectUri, redirectRefusedMessage, RedirectRefusedError, SUGGESTED_REDIRECT_PORT } from './redirect-probe.ts';
 export { createAuthSession, startAuthSession } from './session.ts';
 export type { AuthSession, AuthSessionDeps } from './auth-session.ts';
 export type { LogoutResult } from './revocation.ts';

@@ -13,6 +13,7 @@ import type { Timers } from './timers.ts';
 import { profileFrom, withUserInfo } from './userinfo.ts';
 import { fetchReportingRotation, type RotatedToken } from './rotated-token.ts';
 import { refusalsAsErrors } from './providers/token-response.ts';
+import { fetchReadingDeviceErrorsAnsweredWith200, pollDeviceSignIn, type DeviceSignInOptions } from './device-sign-in.ts';
 
 export type { RotatedToken };
 import { loadProviderConfiguration, type ProviderConfiguration } from './providers/configuration.ts';
@@ -57,6 +58,8 @@ export interface ProviderClient {
   /** The discovered authorization server metadata. */
   readonly metadata: Record<string, unknown>;
   signIn(options: SignInOptions): Promise<TokenResult>;
+  /** Sign-in with a code entered on any device (RFC 8628); `config_invalid` when the provider offers none. */
+  signInWithDevice(options: DeviceSignInOptions): Promise<TokenResult>;
   refresh(refreshToken: string, options?: RefreshOptions): Promise<TokenResult>;
   /** Ends the session at the provider (RFC 7009, or the preset's own way); `kind` says which token it is (default a refresh token). */
   revoke(token: string, kind?: 'refresh_token' | 'access_token'): Promise<void>;
@@ -94,7 +97,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
   const rotations = new Map<string, (rotated: RotatedToken) => void>();
   if (config.usesDemoProvider && config.demoDataDir) await assertDemoIsOurs(config.issuer, config.demoDataDir, http.fetch);
   // GitHub's 200-with-error becomes the 400 it means before anything reads the answer.
-  const providerFetch = fetchReportingRotation(refusalsAsErrors(http.fetch), rotations, logger);
+  const providerFetch = fetchReportingRotation(fetchReadingDeviceErrorsAnsweredWith200(refusalsAsErrors(http.fetch)), rotations, logger);
   let provider: ProviderConfiguration;
   try {
     provider = await loadProviderConfiguration(config, { fetch: providerFetch, insecure: loopbackHttp });
@@ -175,6 +178,14 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
         if (outcome) server.complete(outcome);
         await server.close();
       }
+    },
+
+    async signInWithDevice(options: DeviceSignInOptions): Promise<TokenResult> {
+      const response = await pollDeviceSignIn(configuration, { config, parameters: audienceParameters(config), clock, ...(logger ? { logger } : {}) }, options);
+      const tokens = toTokenResult(response, clock(), provider.openid);
+      const user = await profileAfterSignIn(tokens, { provider, config, http, logger });
+      if (user) tokens.user = user;
+      return tokens;
     },
 
     async refresh(refreshToken: string, options: RefreshOptions = {}): Promise<TokenResult> {

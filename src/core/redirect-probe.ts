@@ -86,8 +86,15 @@ export function redirectRefusedMessage(redirectPort: number, redirectUri: string
   return `The provider refused the redirect URI ${redirectUri} (${answer}). Register exactly ${redirectUri} for this client at the provider, and check AUTH_CLIENT_ID.`;
 }
 
+/** The provider refused the loopback redirect URI (`config_invalid`): a sign-in through the browser cannot work with this registration. */
+export class RedirectRefusedError extends AuthError {
+  constructor(message: string) {
+    super('config_invalid', message);
+  }
+}
+
 /** Before the browser opens: fails fast with `config_invalid` when the provider refuses the redirect URI, instead of waiting out the sign-in timeout. */
 export async function assertRedirectAccepted(config: Pick<AuthConfig, 'clientId' | 'scope' | 'prompt' | 'audience' | 'resource' | 'redirectPort' | 'provider'>, authorizationEndpoint: string, redirectUri: string, http: Pick<HttpClient, 'fetch'>): Promise<void> {
   const probe = await probeRedirectUri(config, authorizationEndpoint, redirectUri, http);
-  if (probe.verdict === 'refused') throw new AuthError('config_invalid', redirectRefusedMessage(config.redirectPort, redirectUri, probe));
+  if (probe.verdict === 'refused') throw new RedirectRefusedError(redirectRefusedMessage(config.redirectPort, redirectUri, probe));
 }

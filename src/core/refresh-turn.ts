@@ -1,5 +1,5 @@
 import { isUsableAndNewer, type AccessToken } from './access-cache.ts';
-import { AuthError } from './errors.ts';
+import { AuthError, notSignedIn } from './errors.ts';
 import { fingerprint, type Logger } from './log.ts';
 import type { RotatedToken, TokenResult } from './provider-client.ts';
 import type { RefreshLock } from './refresh-lock.ts';
@@ -75,7 +75,7 @@ export async function beginRefreshTurn(keychain: StoreKeychain, store: RefreshTr
       if (known === undefined || lock.readGeneration() !== known) adopted = await adoptStored(keychain, store, lock.readGeneration(), deps);
     }
     const held = store.held();
-    if (adopted === undefined && !held.refreshToken) throw new AuthError('signed_out', 'You are not signed in — sign in first.');
+    if (adopted === undefined && !held.refreshToken) throw notSignedIn();
     return openRefreshTurn({
       lock,
       adopted,

@@ -1,4 +1,4 @@
-import type { AuthState, AuthStatus, UserProfile } from '../shared/auth-state.ts';
+import type { AuthState, AuthStatus, DeviceCodePrompt, UserProfile } from '../shared/auth-state.ts';
 import type { ErrorInfo } from '../shared/errors.ts';
 import { accessFrom, isUsableAndNewer, type AccessToken } from './access-cache.ts';
 import type { AuthConfig } from './config.ts';
@@ -44,6 +44,8 @@ export class SessionStore {
   /** The stored session's status, beneath a sign-in in progress. */
   #status: AuthStatus = 'starting';
   #signingIn = false;
+  /** While a sign-in with a code waits for the user: what to enter where (RFC 8628 §3.3). */
+  #deviceCode: DeviceCodePrompt | undefined;
   #error: ErrorInfo | undefined;
   #keychainWaiting = false;
   #keychain: StoreKeychain | undefined;
@@ -82,6 +84,7 @@ export class SessionStore {
     if (shown) state.error = { ...shown };
     const { access } = this.#held;
     if (access) state.accessToken = access.expiresAt === undefined ? { refreshedAt: access.refreshedAt } : { refreshedAt: access.refreshedAt, expiresAt: access.expiresAt };
+    if (this.#signingIn && this.#deviceCode) state.deviceCode = { ...this.#deviceCode };
     return state;
   }
 
@@ -150,13 +153,22 @@ export class SessionStore {
 
   beginSignIn(): void {
     this.#signingIn = true;
+    this.#deviceCode = undefined;
     this.#error = undefined;
+    this.#emit();
+  }
+
+  /** A sign-in with a code got its codes from the provider: the state shows them until the sign-in ends. */
+  showDeviceCode(prompt: DeviceCodePrompt): void {
+    if (!this.#signingIn) return;
+    this.#deviceCode = prompt;
     this.#emit();
   }
 
   /** The sign-in is over; `error` says why it failed, if it did. */
   endSignIn(error: ErrorInfo | undefined): void {
     this.#signingIn = false;
+    this.#deviceCode = undefined;
     this.#error = error;
     this.#emit();
   }

@@ -15,7 +15,7 @@ import { openKeychain } from './secret-store.ts';
 import { createSignIn } from './sign-in.ts';
 import { signOut } from './sign-out.ts';
 
-import type { AuthSession, AuthSessionDeps } from './auth-session.ts';
+import type { AuthSession, AuthSessionDeps, LoginOptions } from './auth-session.ts';
 
 export type { AuthSession, AuthSessionDeps };
 
@@ -148,8 +148,10 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
   return {
     getState: () => store.getState(),
     onStateChange: (listener) => store.onChange(listener),
-    login: afterStart((options?: { timeoutMs?: number }) => signIn.login(options)),
+    login: afterStart((options?: LoginOptions) => signIn.login(options)),
     cancelLogin: () => signIn.cancel(),
+    // RFC 8628 §4; read here rather than through device-sign-in.ts, which would load openid-client for every `latchkey token`.
+    offersDeviceSignIn: () => getProvider().then((client) => typeof client.metadata.device_authorization_endpoint === 'string', () => false),
     logout: afterStart(() => signOut({ store, refresher, signIn, getProvider, logger })),
     getAccessToken: inReach(accessTokens.get),
     refreshAfterUnauthorized: inReach(accessTokens.afterUnauthorized),

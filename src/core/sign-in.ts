@@ -1,4 +1,5 @@
 import type { AuthState } from '../shared/auth-state.ts';
+import type { LoginOptions } from './auth-session.ts';
 import { AuthError, toErrorInfo } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { Opener, ProviderClient } from './provider-client.ts';
@@ -8,7 +9,7 @@ import { createSignInAttempts } from './sign-in-attempts.ts';
 
 /** The interactive sign-in of one session: the newest attempt wins, and a completed one becomes the session. */
 export interface SignIn {
-  login(options?: { timeoutMs?: number }): Promise<AuthState>;
+  login(options?: LoginOptions): Promise<AuthState>;
   cancel(): void;
 }
 
@@ -37,10 +38,12 @@ export function createSignIn(deps: {
 
   /**
    * Signs in through the system browser (RFC 8252: authorization code + PKCE,
-   * loopback redirect) and stores the result as the session under the lock.
+   * loopback redirect), or with `method: 'device'` by a code entered on any
+   * device (RFC 8628; the codes are shown through the store's state), and
+   * stores the result as the session under the lock, either way alike.
    * A new call cancels a pending one (`login_cancelled`).
    */
-  const login = async (options: { timeoutMs?: number } = {}): Promise<AuthState> => {
+  const login = async (options: LoginOptions = {}): Promise<AuthState> => {
     if (deps.isClosed()) throw new AuthError('login_cancelled', 'The session is closed.');
     // A sign-in the keychain cannot store would be lost (or kept in memory only): unlock first.
     await store.entry?.assertWritable();
@@ -49,6 +52,14 @@ export function createSignIn(deps: {
     try {
       const signingIn = deps.getProvider().then((client) => {
         attempt.signal.throwIfAborted();
+        if (options.method === 'device') {
+          return client.signInWithDevice({
+            signal: attempt.signal,
+            onCode: (prompt) => {
+              if (attempt.isCurrent()) store.showDeviceCode(prompt);
+            },
+          });
+        }
         return client.signIn({ opener: deps.opener, signal: attempt.signal, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
       });
       const result = await attempt.race(signingIn);

@@ -37,6 +37,8 @@ export interface DemoOptions {
   accessTokenTtl?: number;
   /** Refresh token (and session, grant) lifetime in seconds. Default 14 days. */
   refreshTokenTtl?: number;
+  /** How long a sign-in code (RFC 8628 device code) is good for, in seconds. Default 10 minutes (oidc-provider's). */
+  deviceCodeTtl?: number;
   /** 'jwt' (default): `audience` selects the demo API and access tokens are JWTs for it. 'opaque': oidc-provider's default — opaque tokens for UserInfo, profile claims only there. */
   accessTokenFormat?: 'jwt' | 'opaque';
   /** Origins the demo API answers CORS for. Default `[APP_ORIGIN]`. */
@@ -106,6 +108,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoServers>
       accessTokenTtl: options.accessTokenTtl ?? 60,
       refreshTokenTtl: options.refreshTokenTtl ?? 14 * 24 * 60 * 60,
       ...(options.accessTokenFormat ? { accessTokenFormat: options.accessTokenFormat } : {}),
+      ...(options.deviceCodeTtl ? { deviceCodeTtl: options.deviceCodeTtl } : {}),
       logger,
     });
     idpServer.ready(answeringDemoProof(secret, demo.provider.callback()));

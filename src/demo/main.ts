@@ -48,6 +48,7 @@ try {
   const demo = await startDemo(options);
   console.log(`issuer: ${demo.issuer}`);
   console.log(`api: ${demo.apiUrl}`);
+  console.log(`sign in with a code: ${demo.issuer}/device`);
   let stopping = false;
   const stop = () => {
     if (stopping) return;

@@ -37,6 +37,9 @@ const REFRESH_TOKEN_REUSED = 'refresh token already used';
  * refresh token only when `offline_access` comes with `prompt=consent`
  * (OpenID Connect Core §11); it never rewrites a request.
  *
+ * Sign-in with a code (the device authorization grant, RFC 8628) is on, as
+ * Auth0 offers it to native apps, with oidc-provider's stock pages.
+ *
  * `accessTokenFormat: 'opaque'` is oidc-provider's own default: `audience` is
  * not mapped to a resource, so access tokens are opaque and for UserInfo, and
  * ID tokens carry only what OpenID Connect Core §5.4 puts there (no profile or
@@ -48,6 +51,7 @@ export function createDemoProvider(issuer: string, options: {
   accessTokenTtl: number;
   refreshTokenTtl: number;
   accessTokenFormat?: 'jwt' | 'opaque';
+  deviceCodeTtl?: number;
   logger?: Logger;
 }): DemoProvider {
   const { store, keys, accessTokenTtl, refreshTokenTtl, logger } = options;
@@ -71,7 +75,7 @@ export function createDemoProvider(issuer: string, options: {
       application_type: 'native',
       token_endpoint_auth_method: 'none',
       redirect_uris: ['http://127.0.0.1/callback'],
-      grant_types: ['authorization_code', 'refresh_token'],
+      grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
       response_types: ['code'],
     }],
     jwks: keys.jwks,
@@ -93,6 +97,7 @@ export function createDemoProvider(issuer: string, options: {
     ttl: {
       AccessToken: accessTokenTtl,
       AuthorizationCode: 60,
+      DeviceCode: options.deviceCodeTtl ?? 10 * 60,
       IdToken: 60 * 60,
       Interaction: 60 * 60,
       // A rotated refresh token gets a fresh lifetime (an idle timeout); the
@@ -104,6 +109,9 @@ export function createDemoProvider(issuer: string, options: {
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
+      // Sign-in with a code (RFC 8628), with oidc-provider's stock user-code and confirmation pages;
+      // the sign-in and consent in between are the demo's own interaction pages, as for a browser sign-in.
+      deviceFlow: { enabled: true },
       // Auth0 has no pushed authorization requests on ordinary tenants.
       pushedAuthorizationRequests: { enabled: false },
       revocation: {

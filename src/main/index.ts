@@ -3,7 +3,7 @@
 // network events — and holds no auth logic of its own.
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { BrowserWindow, Menu, app, dialog, ipcMain, net, powerMonitor, protocol, screen, session as electronSession, shell } from 'electron';
+import { BrowserWindow, Menu, app, clipboard, dialog, ipcMain, net, powerMonitor, protocol, screen, session as electronSession, shell } from 'electron';
 import { createHttpClient, loadConfig, startAuthSession, toErrorInfo } from '../core/index.ts';
 import type { AuthSession, HttpClient, Logger } from '../core/index.ts';
 import type { DemoServers } from '../demo/index.ts';
@@ -80,6 +80,7 @@ async function start(logger: Logger): Promise<void> {
       session,
       config,
       logger,
+      copyText: (text) => clipboard.writeText(text),
       openEndSession: async (url) => {
         if (isProviderPageUrl(url)) await openExternal(url);
         else logger.warn('refused to open an end-session URL that is neither https nor on this machine');

@@ -47,6 +47,8 @@ export interface IpcHandlerDeps {
   config: Pick<AuthConfig, 'apiBaseUrl' | 'issuer'>;
   /** Opens the provider's end-session page in the system browser (the caller checks it is a provider page URL). */
   openEndSession(url: string): Promise<void>;
+  /** Puts text on the system clipboard (Electron's `clipboard.writeText`). */
+  copyText(text: string): void;
   logger?: Logger;
 }
 
@@ -58,6 +60,9 @@ const noArguments = (args: readonly unknown[]): [] => {
 const ARGUMENT_PARSERS: ArgumentParsers = {
   'auth:get-state': noArguments,
   'auth:login': noArguments,
+  'auth:login-with-code': noArguments,
+  'auth:offers-device-sign-in': noArguments,
+  'auth:copy-user-code': noArguments,
   'auth:cancel-login': noArguments,
   'auth:logout': noArguments,
   'auth:get-access-token': noArguments,
@@ -96,6 +101,13 @@ export function registerIpcHandlers(ipcMain: IpcMainLike, deps: IpcHandlerDeps):
   const handlers: Handlers = {
     'auth:get-state': async () => session.getState(),
     'auth:login': () => session.login(),
+    'auth:login-with-code': () => session.login({ method: 'device' }),
+    'auth:offers-device-sign-in': () => session.offersDeviceSignIn(),
+    'auth:copy-user-code': async () => {
+      const code = session.getState().deviceCode?.userCode;
+      if (!code) throw new AuthError('invalid_argument', 'No sign-in code is waiting to be entered.');
+      deps.copyText(code);
+    },
     'auth:cancel-login': async () => session.cancelLogin(),
     'auth:logout': async () => {
       const { endSessionUrl } = await session.logout();

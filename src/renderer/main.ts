@@ -3,7 +3,7 @@
 import { toErrorInfo, type ErrorCode, type ErrorInfo } from '../shared/errors.ts';
 import type { AuthState } from '../shared/auth-state.ts';
 import { apiFetch } from './api-fetch.ts';
-import { createView, isOutOfReach } from './view.ts';
+import { createView, isOutOfReach, type PageContext } from './view.ts';
 
 const view = createView(document);
 const { auth, app } = window;
@@ -11,10 +11,11 @@ const { auth, app } = window;
 let state: AuthState = { status: 'signed-out' };
 /** An error from the last action when the state itself carries none (e.g. a failed sign-out). */
 let localError: ErrorInfo | undefined;
+const page: PageContext = { signingInWithCode: false, codeOffered: false };
 
 const render = (next: AuthState) => {
   state = next;
-  view.render(state, localError);
+  view.render(state, localError, page);
 };
 
 /**
@@ -50,7 +51,7 @@ function report(error: unknown): void {
   const info = toErrorInfo(error);
   if (!SHOWN[info.code]) return;
   localError = info;
-  view.render(state, localError);
+  view.render(state, localError, page);
 }
 
 async function run(button: HTMLButtonElement, action: () => Promise<unknown>): Promise<void> {
@@ -66,11 +67,27 @@ async function run(button: HTMLButtonElement, action: () => Promise<unknown>): P
 
 function startSignIn(): void {
   localError = undefined;
+  page.signingInWithCode = false;
   // login() resolves only once the browser round trip is done; the state events drive the view meanwhile.
   auth.login().then(render, report);
 }
 
 view.buttons.signIn.addEventListener('click', startSignIn);
+view.buttons.signInCode.addEventListener('click', () => {
+  localError = undefined;
+  page.signingInWithCode = true;
+  // Resolves once the code was entered and approved elsewhere; meanwhile the state carries the code to show.
+  auth.loginWithCode().then(render, report);
+  view.render(state, localError, page);
+});
+view.buttons.cancelCode.addEventListener('click', () => void run(view.buttons.cancelCode, () => auth.cancelLogin()));
+view.buttons.copyCode.addEventListener('click', () =>
+  void run(view.buttons.copyCode, async () => {
+    await auth.copyUserCode();
+    view.buttons.copyCode.textContent = 'Copied';
+    setTimeout(() => (view.buttons.copyCode.textContent = 'Copy code'), 2000);
+  }),
+);
 // The core cancels the pending attempt and opens a fresh sign-in page.
 view.buttons.reopen.addEventListener('click', startSignIn);
 view.buttons.cancel.addEventListener('click', () => void run(view.buttons.cancel, () => auth.cancelLogin()));
@@ -114,3 +131,7 @@ function withTrailingSlash(url: string): string {
 
 auth.onStateChange(render);
 auth.getState().then(render, report);
+auth.offersDeviceSignIn().then((offered) => {
+  page.codeOffered = offered;
+  view.render(state, localError, page);
+}, () => undefined);

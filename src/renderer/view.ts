@@ -3,8 +3,15 @@
 // the API can become markup.
 import type { AuthState, UserProfile } from '../shared/auth-state.ts';
 import type { ErrorInfo } from '../shared/errors.ts';
+import { createDeviceCodeView } from './device-code-view.ts';
 
-type ViewName = 'loading' | 'signed-out' | 'signing-in' | 'signed-in';
+type ViewName = 'loading' | 'signed-out' | 'signing-in' | 'device-code' | 'signed-in';
+
+/** What the page knows that the state does not: which sign-in it started, and whether the provider offers sign-in with a code. */
+export interface PageContext {
+  signingInWithCode: boolean;
+  codeOffered: boolean;
+}
 
 export interface ApiOutcome {
   status: number;
@@ -13,13 +20,13 @@ export interface ApiOutcome {
 }
 
 export interface View {
-  render(state: AuthState, localError?: ErrorInfo): void;
+  render(state: AuthState, localError?: ErrorInfo, page?: PageContext): void;
   showApiOutcome(outcome: ApiOutcome): void;
   showApiError(error: ErrorInfo): void;
   setBusy(button: HTMLButtonElement, busy: boolean): void;
   /** While a retry waits on the keychain (its unlock prompt may be open). */
   setKeychainWaiting(waiting: boolean): void;
-  readonly buttons: Record<'signIn' | 'reopen' | 'cancel' | 'callApi' | 'signOut' | 'unlockRetry', HTMLButtonElement>;
+  readonly buttons: Record<'signIn' | 'signInCode' | 'copyCode' | 'cancelCode' | 'reopen' | 'cancel' | 'callApi' | 'signOut' | 'unlockRetry', HTMLButtonElement>;
 }
 
 function element<T extends HTMLElement>(doc: Document, id: string, type: { new (): T }): T {
@@ -36,11 +43,13 @@ export function createView(doc: Document): View {
     loading: get('view-loading', HTMLElement),
     'signed-out': get('view-signed-out', HTMLElement),
     'signing-in': get('view-signing-in', HTMLElement),
+    'device-code': get('view-device-code', HTMLElement),
     'signed-in': get('view-signed-in', HTMLElement),
   };
   const headings: Partial<Record<ViewName, HTMLElement>> = {
     'signed-out': get('signed-out-title', HTMLElement),
     'signing-in': get('signing-in-title', HTMLElement),
+    'device-code': get('device-code-title', HTMLElement),
     'signed-in': get('user-name', HTMLElement),
   };
   const offlineBanner = get('offline-banner', HTMLElement);
@@ -50,6 +59,7 @@ export function createView(doc: Document): View {
   const lockedDetail = get('locked-detail', HTMLElement);
   const loadingText = get('loading-text', HTMLElement);
   const signedOutError = get('signed-out-error', HTMLElement);
+  const codeOffer = get('code-offer', HTMLElement);
   const avatar = get('avatar', HTMLImageElement);
   const initials = get('initials', HTMLElement);
   const userName = get('user-name', HTMLElement);
@@ -61,6 +71,9 @@ export function createView(doc: Document): View {
   const apiError = get('api-error', HTMLElement);
   const buttons = {
     signIn: get('sign-in', HTMLButtonElement),
+    signInCode: get('sign-in-code', HTMLButtonElement),
+    copyCode: get('copy-code', HTMLButtonElement),
+    cancelCode: get('cancel-code', HTMLButtonElement),
     reopen: get('reopen', HTMLButtonElement),
     cancel: get('cancel', HTMLButtonElement),
     callApi: get('call-api', HTMLButtonElement),
@@ -96,7 +109,10 @@ export function createView(doc: Document): View {
     announcer.textContent = text;
   };
 
+  const deviceCode = createDeviceCodeView(get, (text) => announce(text));
+
   const show = (name: ViewName) => {
+    if (name !== 'device-code') deviceCode.hide();
     if (name === current) return;
     const focusWasInside = views[current].contains(doc.activeElement);
     for (const [key, section] of Object.entries(views)) section.hidden = key !== name;
@@ -127,7 +143,7 @@ export function createView(doc: Document): View {
 
   return {
     buttons,
-    render(state, localError) {
+    render(state, localError, page = { signingInWithCode: false, codeOffered: false }) {
       root.setAttribute('aria-busy', 'false');
       offlineBanner.hidden = state.status !== 'offline';
       memoryBanner.hidden = state.keychain !== 'memory-only' || state.status === 'signed-out';
@@ -145,6 +161,9 @@ export function createView(doc: Document): View {
         loadingText.textContent = state.keychainWaiting ? 'Waiting for your keychain…' : 'Loading…';
         show('loading');
         announce(loadingText.textContent);
+      } else if (state.status === 'signing-in' && (state.deviceCode || page.signingInWithCode)) {
+        show('device-code');
+        deviceCode.show(state.deviceCode);
       } else if (state.status === 'signing-in') {
         show('signing-in');
         announce('Finish signing in in your browser.');
@@ -163,6 +182,12 @@ export function createView(doc: Document): View {
         const error = state.error ?? localError;
         signedOutError.textContent = error ? error.message : '';
         signedOutError.hidden = !error;
+        buttons.signInCode.hidden = outOfReach || !page.codeOffered;
+        // No browser here: the way that still works is the code, so it becomes the main button.
+        const offerCode = page.codeOffered && error?.code === 'browser_unavailable';
+        codeOffer.hidden = !offerCode;
+        buttons.signInCode.classList.toggle('primary', offerCode);
+        buttons.signIn.classList.toggle('primary', !offerCode);
         apiResult.hidden = true;
         show('signed-out');
         announce(error ? `Signed out. ${error.message}` : 'Signed out.');

@@ -28,4 +28,21 @@ export interface AuthState {
   keychainWaiting?: true;
   /** When the current access token was obtained and when it expires (epoch ms). Never the token itself. */
   accessToken?: { refreshedAt: number; expiresAt?: number };
+  /** While a sign-in with a code is waiting for the user: what to enter where (RFC 8628 §3.3). */
+  deviceCode?: DeviceCodePrompt;
+}
+
+/**
+ * A device sign-in's codes (RFC 8628 §3.2): the user opens `verificationUri`
+ * on any device and enters `userCode` (or opens `verificationUriComplete`,
+ * which carries it) before `expiresAt` (epoch ms). `issuer` and `clientId` say
+ * which provider and which app asked, so a phished code can be recognised.
+ */
+export interface DeviceCodePrompt {
+  userCode: string;
+  verificationUri: string;
+  verificationUriComplete?: string;
+  expiresAt: number;
+  issuer: string;
+  clientId: string;
 }

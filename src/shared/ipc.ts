@@ -24,6 +24,12 @@ export interface InvokeChannels {
   'auth:get-state': () => Promise<AuthState>;
   /** Opens the system browser; resolves when signed in. A second call cancels the pending attempt and starts anew. */
   'auth:login': () => Promise<AuthState>;
+  /** Sign-in with a code entered on any device (RFC 8628): the state's `deviceCode` says what to enter where; resolves when signed in. */
+  'auth:login-with-code': () => Promise<AuthState>;
+  /** Whether the provider offers sign-in with a code (false when it cannot be reached). */
+  'auth:offers-device-sign-in': () => Promise<boolean>;
+  /** Copies the pending sign-in's user code to the clipboard (main holds it; the page never needs clipboard permission). */
+  'auth:copy-user-code': () => Promise<void>;
   'auth:cancel-login': () => Promise<void>;
   'auth:logout': () => Promise<AuthState>;
   /** A valid access token, refreshed in main if needed. */
@@ -45,6 +51,9 @@ export type InvokeChannel = keyof InvokeChannels;
 export const INVOKE_CHANNELS = Object.keys({
   'auth:get-state': 0,
   'auth:login': 0,
+  'auth:login-with-code': 0,
+  'auth:offers-device-sign-in': 0,
+  'auth:copy-user-code': 0,
   'auth:cancel-login': 0,
   'auth:logout': 0,
   'auth:get-access-token': 0,

@@ -52,6 +52,7 @@ function countingProvider() {
   const provider: ProviderClient = {
     issuer: ISSUER,
     metadata: {},
+    signInWithDevice: () => Promise.reject(new Error('this scripted provider offers no sign-in with a code')),
     async signIn() {
       calls.signIn++;
       issued++;

@@ -17,6 +17,7 @@ import { renewalTimes, retryDelayMs } from '../../src/core/renewal.ts';
 import type { Timers } from '../../src/core/timers.ts';
 import { keychainAccount } from '../../src/core/session-entry.ts';
 import { createAuthSession, type AuthSession } from '../../src/core/session.ts';
+import type { AuthState } from '../../src/shared/auth-state.ts';
 
 const ISSUER = 'http://127.0.0.1:4400/';
 const CLIENT = 'latchkey-desktop';
@@ -60,6 +61,13 @@ function scriptedProvider(clock: { now: number }, lifetimeMs = 5_000) {
     issuer: ISSUER,
     metadata: { revocation_endpoint: `${ISSUER}revoke` },
     async signIn() {
+      issued++;
+      return { accessToken: `at-${issued}`, refreshToken: `rt-${issued}`, idToken: `id-${issued}`, expiresAt: clock.now + lifetimeMs, user: { sub: 'alice', name: 'Alice Liddell' } };
+    },
+    // The device grant's polling is openid-client's (tested against real providers); here it ends with the same tokens a browser sign-in gets.
+    async signInWithDevice({ onCode }) {
+      onCode({ userCode: 'WDJB-MJHT', verificationUri: `${ISSUER}device`, expiresAt: clock.now + 600_000, issuer: ISSUER, clientId: 'latchkey' });
+      await new Promise((resolve) => setTimeout(resolve, 5));
       issued++;
       return { accessToken: `at-${issued}`, refreshToken: `rt-${issued}`, idToken: `id-${issued}`, expiresAt: clock.now + lifetimeMs, user: { sub: 'alice', name: 'Alice Liddell' } };
     },
@@ -431,6 +439,21 @@ describe('auth session (scripted provider, injected clock)', () => {
     await session.close();
     expect(scripted.revoked).toEqual(['rt-1']);
     expect(JSON.parse((await secretStore.get(account))!).refresh_token).toBe('rt-new');
+  });
+
+  it('a sign-in with a code is stored like a browser sign-in: its code is a state event while signing in, then the new session is in the keychain and the replaced one revoked', async () => {
+    const scripted = scriptedProvider(clock);
+    await storeEntry('rt-0');
+    const session = await start(scripted.provider);
+    const seen: AuthState[] = [];
+    session.onStateChange((state) => seen.push(state));
+    const signedIn = await session.login({ method: 'device' });
+    expect(seen).toContainEqual(expect.objectContaining({ status: 'signing-in', deviceCode: expect.objectContaining({ userCode: 'WDJB-MJHT', verificationUri: `${ISSUER}device` }) }));
+    expect(signedIn).toMatchObject({ status: 'signed-in', user: { sub: 'alice', name: 'Alice Liddell' } });
+    expect(signedIn.deviceCode).toBeUndefined();
+    expect(JSON.parse((await secretStore.get(account))!).refresh_token).toBe('rt-1');
+    await session.close();
+    expect(scripted.revoked).toEqual(['rt-0']);
   });
 
   it('a failed login goes back to the previous status with the error', async () => {

@@ -47,6 +47,7 @@ function scriptedProvider() {
     issuer: ISSUER,
     metadata: {},
     signIn: async () => ({ accessToken: 'at-1', refreshToken: 'rt-1', expiresAt: Date.now() + 60_000, user: { sub: 'alice', name: 'Alice Liddell' } }),
+    signInWithDevice: () => Promise.reject(new Error('this scripted provider offers no sign-in with a code')),
     async refresh() {
       calls.refresh++;
       return { accessToken: `at-r${calls.refresh}`, refreshToken: `rt-r${calls.refresh}`, expiresAt: Date.now() + 60_000 };

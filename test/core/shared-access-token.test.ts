@@ -26,6 +26,7 @@ function scriptedProvider(size: () => number) {
     issuer: ISSUER,
     metadata: {},
     signIn: async () => ({ accessToken: token('at'), refreshToken: `rt-${issued}`, expiresAt: Date.now() + 60_000, user: { sub: 'alice' } }),
+    signInWithDevice: () => Promise.reject(new Error('this scripted provider offers no sign-in with a code')),
     refresh: async () => ({ accessToken: token('at'), refreshToken: `rt-${issued}`, expiresAt: Date.now() + 60_000 }),
     async revoke() {},
     endSessionUrl: () => undefined,

@@ -61,3 +61,28 @@ export function startCli(
 export function runCli(args: string[], env: NodeJS.ProcessEnv, onExit?: (command: string, result: CliResult) => void): Promise<CliResult> {
   return startCli(args, env, onExit).result;
 }
+
+export interface ShownCode {
+  verificationUri: string;
+  userCode: string;
+  complete?: string;
+}
+
+/** Waits until the CLI printed the address and the code (each on a line of its own) and returns them. */
+export function deviceCodePrinted(child: ReturnType<typeof startCli>['child']): Promise<ShownCode> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const lines = out.split('\n');
+      // The prompt is complete once it says it waits.
+      if (!lines.includes('Waiting for the sign-in…')) return;
+      const at = lines.indexOf('and enter the code:');
+      child.stdout.off('data', onData);
+      const completeAt = lines.indexOf('Or open this address, which carries the code:');
+      resolve({ verificationUri: lines[at - 1]!, userCode: lines[at + 1]!, ...(completeAt >= 0 ? { complete: lines[completeAt + 1]! } : {}) });
+    };
+    child.stdout.on('data', onData);
+    child.once('close', () => reject(new Error(`The CLI exited before printing a code:\n${out}`)));
+  });
+}

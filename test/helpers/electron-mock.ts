@@ -44,6 +44,7 @@ const state = {
   handlers: new Map<string, (event: unknown, ...args: unknown[]) => Promise<unknown>>(),
   opened: [] as string[],
   openedPaths: [] as string[],
+  clipboard: [] as string[],
   protocolHandlers: new Map<string, (request: Request) => Promise<Response>>(),
   errors: [] as string[],
   menu: undefined as MenuItem[] | undefined,
@@ -112,6 +113,7 @@ const module = {
       return '';
     },
   },
+  clipboard: { writeText: (text: string) => void state.clipboard.push(text) },
   dialog: { showErrorBox: (_title: string, message: string) => void state.errors.push(message) },
   net: { isOnline: () => true },
   powerMonitor: emitter(),
@@ -127,6 +129,7 @@ export function resetElectronMock(): void {
   state.handlers.clear();
   state.protocolHandlers.clear();
   state.opened.length = 0;
+  state.clipboard.length = 0;
   state.openedPaths.length = 0;
   state.errors.length = 0;
   state.menu = undefined;

@@ -48,6 +48,8 @@ export interface GlewlwydOptions {
   refreshTokenRolling?: boolean;
   /** Default true: the authorization request must carry an S256 code challenge. */
   pkceRequired?: boolean;
+  /** Default false: sign-in with a code (RFC 8628 device authorization grant) for the plugin and the client. */
+  deviceAuthorization?: boolean;
   /** Default 'latchkey'. */
   clientId?: string;
   /** Port of the client's registered redirect URI `http://127.0.0.1:PORT/callback`; default a free one. */
@@ -181,7 +183,7 @@ export async function startGlewlwyd(options: GlewlwydOptions = {}): Promise<Glew
       confidential: false,
       scope: [],
       redirect_uri: [redirectUri],
-      authorization_type: ['code', 'refresh_token'],
+      authorization_type: ['code', 'refresh_token', ...(options.deviceAuthorization ? ['device_authorization'] : [])],
       token_endpoint_auth_method: ['none'],
     });
 
@@ -273,7 +275,9 @@ function oidcPlugin(issuer: string, options: GlewlwydOptions) {
       'auth-type-none-enabled': false,
       'auth-type-password-enabled': false,
       'auth-type-client-enabled': false,
-      'auth-type-device-enabled': false,
+      'auth-type-device-enabled': options.deviceAuthorization ?? false,
+      'device-authorization-expiration': 600,
+      'device-authorization-interval': 5,
       'auth-type-refresh-enabled': true,
       'allowed-scope': ['openid', 'profile', 'email', 'offline_access'],
       'secret-type': 'public',

@@ -28,6 +28,7 @@ function fakeSession(overrides: Partial<AuthSession> = {}) {
     retryNow: vi.fn(async () => undefined),
     retryKeychain: vi.fn(async () => SIGNED_IN),
     whenIdle: vi.fn(async () => undefined),
+    offersDeviceSignIn: vi.fn(async () => true),
     close: vi.fn(async () => undefined),
     ...overrides,
   };
@@ -54,13 +55,15 @@ function fakeIpcMain() {
 function setUp(sessionOverrides: Partial<AuthSession> = {}) {
   const session = fakeSession(sessionOverrides);
   const openEndSession = vi.fn(async () => undefined);
+  const copied: string[] = [];
   const ipc = fakeIpcMain();
   const unregister = registerIpcHandlers(ipc.ipcMain, {
     session,
     config: { apiBaseUrl: 'http://127.0.0.1:4401', issuer: 'http://127.0.0.1:4400/' },
     openEndSession,
+    copyText: (text) => void copied.push(text),
   });
-  return { session, openEndSession, unregister, ...ipc };
+  return { session, openEndSession, copied, unregister, ...ipc };
 }
 
 describe('IPC handlers (electron mocked)', () => {
@@ -78,6 +81,19 @@ describe('IPC handlers (electron mocked)', () => {
     expect(await invoke('auth:refresh-access-token', ['access-1'])).toEqual({ ok: true, value: 'access-2' });
     expect(session.refreshAfterUnauthorized).toHaveBeenCalledWith('access-1');
     expect(await invoke('app:get-config')).toEqual({ ok: true, value: { apiBaseUrl: 'http://127.0.0.1:4401', issuer: 'http://127.0.0.1:4400/' } });
+  });
+
+  it('a sign-in with a code goes to the session as one; Copy puts the pending code on the clipboard, and refuses when none is pending', async () => {
+    const pending: AuthState = { status: 'signing-in', deviceCode: { userCode: 'WDJB-MJHT', verificationUri: 'http://127.0.0.1:4400/device', expiresAt: 1, issuer: 'http://127.0.0.1:4400/', clientId: 'latchkey' } };
+    const { invoke, session, copied } = setUp({ getState: vi.fn(() => pending) });
+    expect(await invoke('auth:login-with-code')).toEqual({ ok: true, value: SIGNED_IN });
+    expect(session.login).toHaveBeenCalledWith({ method: 'device' });
+    expect(await invoke('auth:offers-device-sign-in')).toEqual({ ok: true, value: true });
+    expect(await invoke('auth:copy-user-code')).toEqual({ ok: true, value: undefined });
+    expect(copied).toEqual(['WDJB-MJHT']);
+    const idle = setUp();
+    expect(await idle.invoke('auth:copy-user-code')).toEqual({ ok: false, error: { code: 'invalid_argument', message: 'No sign-in code is waiting to be entered.' } });
+    expect(idle.copied).toEqual([]);
   });
 
   it.each([

@@ -49,9 +49,9 @@ describe('the bundled CLI', () => {
     return [...loaded].map((file) => readFileSync(join(bundle, file), 'utf8')).join('\n');
   };
 
-  it('starts without the protocol and HTTP libraries: openid-client and undici load only behind dynamic imports', () => {
+  it('starts without the protocol, HTTP and QR libraries: openid-client, undici and uqr load only behind dynamic imports', () => {
     const loaded = loadedWith('main.js');
-    expect(loaded).not.toMatch(/from "(openid-client|undici)"/);
+    expect(loaded).not.toMatch(/from "(openid-client|undici|uqr)"/);
     expect(loaded).not.toMatch(/\.ts"/);
     const everything = readdirSync(bundle, { recursive: true }).filter((file) => String(file).endsWith('.js')).map((file) => readFileSync(join(bundle, String(file)), 'utf8')).join('\n');
     expect(everything).toContain('from "openid-client"');

@@ -24,6 +24,7 @@ import { registerIpcHandlers } from '../../src/main/ipc-handlers.ts';
 import type { IpcInvokeEventLike, IpcMainLike } from '../../src/main/ipc-handlers.ts';
 import type { AuthApi, InvokeChannel } from '../../src/shared/ipc.ts';
 import { browserOpener, DEMO_ALICE, launchBrowser } from '../../support/browser.ts';
+import { enterDeviceCode } from '../../support/device-approval.ts';
 import type { Browser, Page } from '../../support/browser.ts';
 import { demoEnv, startTestDemo } from '../helpers/demo.ts';
 import { startPrivateKeyring, type PrivateKeyring } from '../helpers/private-keyring.ts';
@@ -46,6 +47,8 @@ let bridgeScript: string;
 let keyring: PrivateKeyring | undefined;
 let wireSession: (next: AuthSession) => void;
 const endSessionOpened: string[] = [];
+/** What "Copy" put on the clipboard (Electron's clipboard in the app). */
+const copied: string[] = [];
 const apiStatuses: number[] = [];
 
 /** The core's clock. From the browser sign-in on it stands still, so the core keeps handing out a token the API already considers expired: the API's 401 is then what triggers the refresh. */
@@ -153,7 +156,7 @@ beforeAll(async () => {
   wireSession = (next) => {
     unwire();
     session = next;
-    const unregister = registerIpcHandlers(ipc.ipcMain, { session, config, openEndSession: async (url) => void endSessionOpened.push(url) });
+    const unregister = registerIpcHandlers(ipc.ipcMain, { session, config, openEndSession: async (url) => void endSessionOpened.push(url), copyText: (text) => void copied.push(text) });
     const unsubscribe = session.onStateChange((state) => {
       void page?.evaluate((next) => (globalThis as unknown as PageGlobals).__latchkeyEmit(next), state).catch(() => undefined);
     });
@@ -353,14 +356,91 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     await visible('#view-signed-out');
   });
 
+  it('signs in with a code: the code large, the address, a QR code, Copy, a countdown and Cancel; offers it when no browser opens', async () => {
+    const emit = (next: unknown) => page.evaluate((value) => (globalThis as unknown as PageGlobals).__latchkeyEmit(value), next);
+    await visible('#sign-in-code');
+    expect(await page.locator('#code-offer').isHidden()).toBe(true);
+    await screenshot('signed-out-with-code');
+
+    await page.click('#sign-in-code');
+    await visible('#view-device-code');
+    await expect.poll(() => page.locator('#device-user-code').textContent()).toMatch(/^[A-Z]{4}-[A-Z]{4}$/);
+    const firstCode = (await page.locator('#device-user-code').textContent()) as string;
+    expect(session.getState().deviceCode?.userCode).toBe(firstCode);
+    expect(await page.locator('#device-address').textContent()).toBe(`${demo.issuer}/device`);
+    expect(await page.locator('#device-who').textContent()).toBe(`Latchkey (client ${config.clientId}) asked ${config.issuer} for this code. Enter it only if you started this sign-in yourself.`);
+    expect(await page.locator('#device-countdown').textContent()).toMatch(/^The code expires in (10:00|9:[0-5]\d)\.$/);
+    // The QR code is a data: image the CSP lets through, and it loaded.
+    expect(await page.locator('#device-qr').getAttribute('src')).toMatch(/^data:image\/svg\+xml;charset=utf-8,/);
+    expect(await page.locator('#device-qr').evaluate((image) => (image as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
+    await screenshot('device-code');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot('device-code-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    await page.click('#copy-code');
+    await expect.poll(() => page.locator('#copy-code').textContent()).toBe('Copied');
+    expect(copied).toEqual([firstCode]);
+
+    // Cancel: back to signed out, and the core holds no code any more.
+    await page.click('#cancel-code');
+    await visible('#view-signed-out');
+    expect(session.getState().status).toBe('signed-out');
+    expect(session.getState().deviceCode).toBeUndefined();
+
+    // A code that expired while shown (as main would broadcast it at that moment).
+    await emit({ status: 'signing-in', deviceCode: { userCode: 'WDJB-MJHT', verificationUri: `${demo.issuer}/device`, expiresAt: Date.now() - 1000, issuer: config.issuer, clientId: config.clientId } });
+    await visible('#view-device-code');
+    await expect.poll(() => page.locator('#device-countdown').textContent()).toBe('The code has expired. Cancel and sign in again for a new one.');
+    expect(await page.locator('#copy-code').isDisabled()).toBe(true);
+    await screenshot('device-code-expired');
+    await emit(session.getState());
+    await visible('#view-signed-out');
+
+    // Declined at the provider: back to signed out, saying so.
+    await page.click('#sign-in-code');
+    await expect.poll(() => session.getState().deviceCode?.userCode).toBeTruthy();
+    const declined = session.getState().deviceCode!;
+    await enterDeviceCode(browser, declined.verificationUri, declined.userCode, { answer: 'abort' });
+    await visible('#view-signed-out');
+    await expect.poll(() => page.locator('#signed-out-error').textContent()).toBe(`The sign-in with code ${declined.userCode} was declined at ${new URL(demo.issuer).host}. If that was not you, nothing more is needed; otherwise sign in again.`);
+    await screenshot('device-code-declined');
+
+    // No browser can be opened: the window says so and offers the code as the main way in.
+    openWith = () => Promise.reject(new Error('xdg-open: no method available for opening the page'));
+    await page.click('#sign-in');
+    await visible('#code-offer');
+    expect(await page.locator('#signed-out-error').textContent()).toContain('The browser could not be opened (xdg-open: no method available for opening the page)');
+    expect(await page.locator('#sign-in-code').getAttribute('class')).toBe('primary');
+    await screenshot('browser-unavailable-code-offer');
+
+    // Entered and approved on "another device": signed in, the same session as a browser sign-in's.
+    await page.click('#sign-in-code');
+    await expect.poll(() => session.getState().deviceCode?.userCode).toBeTruthy();
+    const approved = session.getState().deviceCode!;
+    expect(approved.userCode).not.toBe(firstCode);
+    await enterDeviceCode(browser, approved.verificationUri, approved.userCode);
+    await visible('#view-signed-in');
+    expect(await page.locator('#user-name').textContent()).toBe('Alice Liddell');
+    await page.click('#call-api');
+    await expect.poll(() => page.locator('#api-status').textContent()).toBe('200 OK');
+    await page.click('#sign-out');
+    await visible('#view-signed-out');
+    expect(await page.locator('#code-offer').isHidden()).toBe(true);
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__cspViolations)).toEqual([]);
+  });
+
   it('refuses what the page must not do: ipcRenderer is not there, inline scripts are blocked by the CSP', async () => {
     expect(await page.evaluate(() => typeof (globalThis as unknown as PageGlobals).ipcRenderer)).toBe('undefined');
     expect(await page.evaluate(() => Object.keys((globalThis as unknown as PageGlobals).auth).sort())).toEqual([
       'cancelLogin',
+      'copyUserCode',
       'getAccessToken',
       'getState',
       'login',
+      'loginWithCode',
       'logout',
+      'offersDeviceSignIn',
       'onStateChange',
       'refreshAccessToken',
       'retryKeychain',

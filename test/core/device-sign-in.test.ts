@@ -1,0 +1,143 @@
+// Sign-in with a code (RFC 8628) against the real demo provider (oidc-provider's device flow, stock
+// pages), with the code entered in Chromium as a person would on another device, and the OS keychain.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import keytar from 'keytar';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createAuthSession, createLogger, keychainAccount, loadConfig, type AuthSession } from '../../src/core/index.ts';
+import type { DeviceCodePrompt } from '../../src/shared/auth-state.ts';
+import { DEVICE_CODE_GRANT } from '../../src/core/device-sign-in.ts';
+import { launchBrowser, type Browser } from '../../support/browser.ts';
+import { enterDeviceCode } from '../../support/device-approval.ts';
+import { demoCliEnv } from '../helpers/cli.ts';
+import { startTestDemo } from '../helpers/demo.ts';
+
+describe('sign-in with a code against the demo provider', () => {
+  let demo: Awaited<ReturnType<typeof startTestDemo>>;
+  let browser: Browser;
+  let dataDir: string;
+  const service = `latchkey-test-device-${randomUUID()}`;
+  const sessions: AuthSession[] = [];
+
+  beforeAll(async () => {
+    [demo, browser, dataDir] = await Promise.all([startTestDemo({ accessTokenTtl: 30 }), launchBrowser(), mkdtemp(join(tmpdir(), 'latchkey-device-'))]);
+  });
+  afterEach(async () => {
+    await Promise.all(sessions.splice(0).map((session) => session.close()));
+  });
+  afterAll(async () => {
+    await keytar.deletePassword(service, keychainAccount(config())).catch(() => false);
+    await Promise.all([demo?.close(), browser?.close(), rm(dataDir, { recursive: true, force: true })]);
+  });
+
+  const config = () => loadConfig({ env: demoCliEnv(demo, { service, dataDir }) });
+
+  async function openSession(): Promise<AuthSession> {
+    const session = await createAuthSession({
+      config: config(),
+      opener: () => Promise.reject(new Error('a sign-in with a code opens no browser here')),
+      logger: createLogger({ level: 'silent' }),
+    });
+    sessions.push(session);
+    return session;
+  }
+
+  /** The codes the session shows, once it shows them. */
+  const codeShown = (session: AuthSession) =>
+    new Promise<DeviceCodePrompt>((resolve) => {
+      const stop = session.onStateChange((state) => {
+        if (state.deviceCode) {
+          stop();
+          resolve(state.deviceCode);
+        }
+      });
+    });
+
+  const devicePolls = () => demo.stats.tokenRequestsByGrant[DEVICE_CODE_GRANT] ?? 0;
+
+  it('signs in once the code is entered and approved in a browser; the session then refreshes and signs out like a browser sign-in', async () => {
+    const session = await openSession();
+    const shown = codeShown(session);
+    const signingIn = session.login({ method: 'device' });
+    const prompt = await shown;
+    expect(prompt).toMatchObject({ issuer: config().issuer, clientId: config().clientId, userCode: expect.stringMatching(/^[A-Z]{4}-[A-Z]{4}$/) });
+    expect(prompt.verificationUri).toBe(`${demo.issuer}/device`);
+    expect(prompt.verificationUriComplete).toContain(encodeURIComponent(prompt.userCode).slice(0, 4));
+    expect(prompt.expiresAt - Date.now()).toBeGreaterThan(9 * 60_000);
+    expect(session.getState()).toMatchObject({ status: 'signing-in', deviceCode: { userCode: prompt.userCode } });
+
+    expect(await enterDeviceCode(browser, prompt.verificationUri, prompt.userCode)).toMatch(/Sign-in Success/);
+    const signedIn = await signingIn;
+    expect(signedIn).toMatchObject({ status: 'signed-in', user: { sub: 'alice', name: 'Alice Liddell' } });
+    expect(signedIn.deviceCode).toBeUndefined();
+
+    // Persist-first storage: the refresh token is in the keychain, as after a browser sign-in.
+    const stored = JSON.parse((await keytar.getPassword(service, keychainAccount(config())))!) as { refresh_token: string; sub: string };
+    expect(stored.sub).toBe('alice');
+    const token = await session.getAccessToken();
+    expect((await fetch(`${demo.apiUrl}/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+
+    // The 401 rule: a rejected token is replaced by a refresh, and the rotated refresh token is stored.
+    const newer = await session.refreshAfterUnauthorized(token);
+    expect(newer).not.toBe(token);
+    expect((await fetch(`${demo.apiUrl}/me`, { headers: { authorization: `Bearer ${newer}` } })).status).toBe(200);
+    const rotated = JSON.parse((await keytar.getPassword(service, keychainAccount(config())))!) as { refresh_token: string };
+    expect(rotated.refresh_token).not.toBe(stored.refresh_token);
+
+    // A second process finds the same session in the keychain.
+    const other = await openSession();
+    expect(other.getState()).toMatchObject({ status: 'signed-in', user: { sub: 'alice' } });
+
+    await session.logout();
+    expect(await keytar.getPassword(service, keychainAccount(config()))).toBeNull();
+  });
+
+  it('stops with login_denied, in words, when the code is refused at the provider', async () => {
+    const session = await openSession();
+    const shown = codeShown(session);
+    const signingIn = session.login({ method: 'device' });
+    signingIn.catch(() => {});
+    const prompt = await shown;
+    await enterDeviceCode(browser, prompt.verificationUri, prompt.userCode, { answer: 'abort' });
+    await expect(signingIn).rejects.toMatchObject({ code: 'login_denied', message: expect.stringContaining(`code ${prompt.userCode} was declined at 127.0.0.1`) });
+    expect(session.getState()).toMatchObject({ status: 'signed-out', error: { code: 'login_denied' } });
+    expect(session.getState().deviceCode).toBeUndefined();
+  });
+
+  it('stops with login_timeout when the code expires before anyone enters it', async () => {
+    const shortLived = await startTestDemo({ deviceCodeTtl: 2 });
+    try {
+      const session = await createAuthSession({ config: loadConfig({ env: demoCliEnv(shortLived, { service, dataDir }) }), opener: () => Promise.resolve(), logger: createLogger({ level: 'silent' }) });
+      sessions.push(session);
+      const shown = codeShown(session);
+      const signingIn = session.login({ method: 'device' });
+      signingIn.catch(() => {});
+      const prompt = await shown;
+      await expect(signingIn).rejects.toMatchObject({ code: 'login_timeout', message: expect.stringContaining(`The code ${prompt.userCode} expired`) });
+      expect(session.getState()).toMatchObject({ status: 'signed-out', error: { code: 'login_timeout' } });
+    } finally {
+      await shortLived.close();
+    }
+  });
+
+  it('cancelling ends the wait at once, clears the code and sends no further poll', async () => {
+    const session = await openSession();
+    const shown = codeShown(session);
+    const signingIn = session.login({ method: 'device' });
+    signingIn.catch(() => {});
+    await shown;
+    const pollsBefore = devicePolls();
+    const cancelledAt = Date.now();
+    session.cancelLogin();
+    await expect(signingIn).rejects.toMatchObject({ code: 'login_cancelled' });
+    expect(Date.now() - cancelledAt).toBeLessThan(1000);
+    expect(session.getState()).toEqual(expect.objectContaining({ status: 'signed-out' }));
+    expect(session.getState().deviceCode).toBeUndefined();
+    expect(session.getState().error).toBeUndefined();
+    // Past the provider's 5 s interval: a poll loop still running would have asked by now.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    expect(devicePolls()).toBe(pollsBefore);
+  });
+});
