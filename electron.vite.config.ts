@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import type { Plugin, UserConfig as ViteUserConfig } from 'vite';
-import { BUILD_CONFIG_FILE, loadConfig, readBuildConfig } from './src/core/index.ts';
+import { BUILD_CONFIG_FILE, embedCertificates, loadConfig, readBuildConfig } from './src/core/index.ts';
 
 const root = import.meta.dirname;
 
@@ -10,14 +10,15 @@ export const PACKAGED_MODE = 'packaged';
 
 /**
  * The build-time definitions of src/main/build-info.ts: the provider settings
- * from latchkey.config.json, and whether the demo is left out. A packaged
- * build checks the settings with the app's own loadConfig and fails — rather
- * than ship an app that would fall back to the demo — when there is no
- * provider or a setting is wrong.
+ * from latchkey.config.json, with the certificates of its `caFile` embedded
+ * (read now, relative to the project folder: the app never resolves a path),
+ * and whether the demo is left out. A packaged build checks the settings with
+ * the app's own loadConfig and fails — rather than ship an app that would fall
+ * back to the demo — when there is no provider or a setting is wrong.
  */
 export function buildDefinitions(mode: string, projectDir = root): Record<string, string> {
   const packaged = mode === PACKAGED_MODE;
-  const settings = readBuildConfig(resolve(projectDir, BUILD_CONFIG_FILE));
+  const settings = embedCertificates(readBuildConfig(resolve(projectDir, BUILD_CONFIG_FILE)), projectDir);
   if (packaged) {
     try {
       loadConfig({ env: {}, dataDir: projectDir, build: settings, packaged: true });

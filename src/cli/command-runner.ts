@@ -1,4 +1,4 @@
-import { loadConfig, createLogger, toErrorInfo } from '../core/index.ts';
+import { loadConfig, createLogger, redactSecrets, toErrorInfo } from '../core/index.ts';
 import type { AuthConfig } from '../core/index.ts';
 import { loginCommand, logoutCommand, statusCommand, tokenCommand } from './commands.ts';
 import type { CliIo, CommandContext } from './context.ts';
@@ -21,8 +21,10 @@ export type CommandName = keyof typeof RUN;
  * Runs one command whose command line main.ts has checked: loads the configuration,
  * then the command; every failure becomes plain lines on stderr and its exit code.
  * main.ts imports this only then, so `--help` and usage errors never load the core.
+ * Every line the command writes to stderr is redacted (`redactSecrets`).
  */
-export async function runCommand(name: CommandName, values: Values, io: CliIo): Promise<ExitCode> {
+export async function runCommand(name: CommandName, values: Values, given: CliIo): Promise<ExitCode> {
+  const io: CliIo = { ...given, stderr: (line) => given.stderr(redactSecrets(line)) };
   let config: AuthConfig;
   try {
     config = loadConfig({ env: io.env });

@@ -10,11 +10,11 @@ import { EXIT, exitCodeFor } from './exit-codes.ts';
  * computer's clock is from the provider's `Date` header (ID token `exp`/`iat`
  * checks, OpenID Connect Core §3.1.3.7, fail on a clock that is off).
  */
-export async function networkChecks(http: HttpClient, issuer: string, clock: () => number = Date.now): Promise<Check[]> {
+export async function networkChecks(http: HttpClient, issuer: string, clock: () => number = Date.now, env: NodeJS.ProcessEnv = process.env): Promise<Check[]> {
   const discoveryUrl = new URL('.well-known/openid-configuration', issuer.endsWith('/') ? issuer : `${issuer}/`);
   const checks: Check[] = [];
   checks.push(await proxyCheck(http, discoveryUrl));
-  checks.push(await tlsCheck(http, discoveryUrl, clock));
+  checks.push(await tlsCheck(http, discoveryUrl, clock, env));
   checks.push(await clockCheck(http, discoveryUrl, clock));
   return checks;
 }
@@ -39,11 +39,17 @@ async function proxyCheck(http: HttpClient, url: URL): Promise<Check> {
   return { name: 'Proxy', outcome: 'pass', detail: `${way} for ${url.host} — ${source}${skipped}` };
 }
 
-async function tlsCheck(http: HttpClient, url: URL, clock: () => number): Promise<Check> {
+// Variables the command line (like development) lets widen the roots it trusts; an installed app ignores them.
+const TRUST_VARIABLES = ['AUTH_CA_FILE', 'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR'];
+
+async function tlsCheck(http: HttpClient, url: URL, clock: () => number, env: NodeJS.ProcessEnv): Promise<Check> {
   if (url.protocol !== 'https:') return { name: 'TLS', outcome: 'pass', detail: `not used: ${url.host} is on this machine (plain http)` };
   try {
     const report = await http.inspectTls(url);
-    if (report.trusted) return { name: 'TLS', outcome: 'pass', detail: `the certificate of ${url.host} is trusted; issued by ${report.issuer} to ${report.subject}` };
+    const widened = TRUST_VARIABLES.filter((name) => env[name]);
+    const trustNote = widened.length > 0 ? ` (this command also trusts the roots ${widened.join(', ')} name${widened.length === 1 ? 's' : ''}; the installed app does not)` : '';
+    const verifyNote = env.NODE_TLS_REJECT_UNAUTHORIZED === '0' ? ' (NODE_TLS_REJECT_UNAUTHORIZED=0 is ignored: Latchkey always verifies)' : '';
+    if (report.trusted) return { name: 'TLS', outcome: 'pass', detail: `the certificate of ${url.host} is trusted; issued by ${report.issuer} to ${report.subject}${trustNote}${verifyNote}` };
     return {
       name: 'TLS',
       outcome: 'fail',

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { createHttpClient, redirectUriFor, connectProvider, openProfileStore, openKeychain, assertPrivateFolder, defaultLockDir, toErrorInfo, SUGGESTED_REDIRECT_PORT } from '../core/index.ts';
+import { createHttpClient, trustSettingsOf, redirectUriFor, connectProvider, openProfileStore, openKeychain, assertPrivateFolder, defaultLockDir, toErrorInfo, SUGGESTED_REDIRECT_PORT } from '../core/index.ts';
 import type { AuthConfig, ProviderClient } from '../core/index.ts';
 import type { CommandContext } from './context.ts';
 import { networkChecks } from './doctor-network.ts';
@@ -30,10 +30,10 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
   checks.push(...presetChecks(config));
   const ownEndpoints = usesOwnEndpoints(config);
 
-  const http = createHttpClient({ env: io.env, caFile: config.caFile });
+  const http = createHttpClient({ env: io.env, ...trustSettingsOf(config) });
   let provider: ProviderClient | undefined;
   try {
-    checks.push(...(await networkChecks(http, config.issuer)));
+    checks.push(...(await networkChecks(http, config.issuer, Date.now, io.env)));
     provider = await connectProvider(config, { http, logger });
     checks.push(
       ownEndpoints
@@ -77,7 +77,7 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
         },
   );
 
-  checks.push(dataFolderCheck(config.dataDir), lockFolderCheck(defaultLockDir(io.env)), rotationCheck(config));
+  checks.push(dataFolderCheck(config.dataDir), lockFolderCheck(defaultLockDir()), rotationCheck(config));
 
   for (const check of checks) {
     io.stdout(`${MARK[check.outcome]} ${check.name}: ${check.detail}\n`);
@@ -196,7 +196,7 @@ function lockFolderCheck(lockDir: string): Check {
     assertPrivateFolder(lockDir);
     return { name: 'Lock folder', outcome: 'pass', detail: `${lockDir} (private to you)` };
   } catch (error) {
-    return { name: 'Lock folder', outcome: 'fail', detail: toErrorInfo(error).message, fix: `Remove ${lockDir}, or set XDG_RUNTIME_DIR to your own runtime folder.`, failsWith: EXIT.usage };
+    return { name: 'Lock folder', outcome: 'fail', detail: toErrorInfo(error).message, fix: `Remove ${lockDir}; Latchkey recreates it, private to you.`, failsWith: EXIT.usage };
   }
 }
 

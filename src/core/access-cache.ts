@@ -1,5 +1,6 @@
 import type { AuthConfig } from './config.ts';
 import type { Logger } from './log.ts';
+import { readEntryGeneration } from './refresh-lock.ts';
 import type { TokenResult } from './provider-client.ts';
 import { renewalTimes } from './renewal.ts';
 import type { SecretStore } from './secret-store.ts';
@@ -38,6 +39,10 @@ export interface StoredAccess {
   access_token: string;
   refreshed_at: number;
   expires_at: number;
+  /** The user it was issued to: another process may have signed in someone else since. */
+  sub?: string;
+  /** The session entry's generation (see RefreshLock) it was stored at: a later change of the entry makes it stale. */
+  generation?: string;
   issuer: string;
   client_id: string;
   scope: string;
@@ -57,15 +62,22 @@ export const MAX_SECRET_BYTES = 2_560;
 export const IN_OWN_ENTRY = 'own-entry';
 
 type IssuedFor = Pick<AuthConfig, 'issuer' | 'clientId' | 'scope' | 'audience' | 'resource'>;
+/** Whom, and at which generation of the session entry, a shared token was stored for. */
+export interface AccessOwner {
+  sub: string | undefined;
+  generation: string | undefined;
+}
 
 /** `access` as stored for other processes, or undefined when it cannot be shared (no expiry: nobody could tell when to stop using it). */
-export function encodeAccess(config: IssuedFor, access: AccessToken | undefined): StoredAccess | undefined {
+export function encodeAccess(config: IssuedFor, access: AccessToken | undefined, owner: AccessOwner): StoredAccess | undefined {
   if (!access || access.expiresAt === undefined) return undefined;
   return {
     v: 1,
     access_token: access.value,
     refreshed_at: access.refreshedAt,
     expires_at: access.expiresAt,
+    ...(owner.sub !== undefined ? { sub: owner.sub } : {}),
+    ...(owner.generation !== undefined ? { generation: owner.generation } : {}),
     issuer: config.issuer,
     client_id: config.clientId,
     scope: config.scope,
@@ -74,13 +86,19 @@ export function encodeAccess(config: IssuedFor, access: AccessToken | undefined)
   };
 }
 
-/** The stored token, or undefined when it is malformed or was issued for another issuer, client, scope or audience. */
-export function decodeAccess(config: IssuedFor, stored: unknown): AccessToken | undefined {
+/**
+ * The stored token, or undefined when it is malformed, or was issued for another issuer, client, scope,
+ * audience or user than `owner.sub`, or stored at another generation of the session entry than
+ * `owner.generation` (a sign-in, sign-out or refresh elsewhere since): a token for the wrong user or
+ * session is never handed out.
+ */
+export function decodeAccess(config: IssuedFor, stored: unknown, owner: AccessOwner): AccessToken | undefined {
   if (typeof stored !== 'object' || stored === null) return undefined;
   const value = stored as Partial<StoredAccess>;
   if (value.v !== 1 || typeof value.access_token !== 'string' || typeof value.expires_at !== 'number' || typeof value.refreshed_at !== 'number') return undefined;
   const issuedForThis =
-    value.issuer === config.issuer && value.client_id === config.clientId && value.scope === config.scope && value.audience === config.audience && value.resource === config.resource;
+    value.issuer === config.issuer && value.client_id === config.clientId && value.scope === config.scope && value.audience === config.audience && value.resource === config.resource &&
+    owner.sub !== undefined && value.sub === owner.sub && value.generation === owner.generation;
   return issuedForThis ? { value: value.access_token, refreshedAt: value.refreshed_at, expiresAt: value.expires_at } : undefined;
 }
 
@@ -90,10 +108,10 @@ export function decodeAccess(config: IssuedFor, stored: unknown): AccessToken | 
  * when it did not fit there. Never on disk, never logged.
  */
 export interface AccessCache {
-  /** The shared token, or undefined when there is none or it was issued for something else. Never rejects. */
-  read(): Promise<AccessToken | undefined>;
-  /** The token for the session entry's `access` (just read): decoded, or read from its own entry when it says so. */
-  fromEntry(access: unknown): Promise<AccessToken | undefined>;
+  /** The shared token, or undefined when there is none or it was issued for something or someone else than `sub` (see `decodeAccess`). Never rejects. */
+  read(sub: string | undefined): Promise<AccessToken | undefined>;
+  /** The token for the session entry's `access` (just read, for `sub`): decoded, or read from its own entry when it says so. */
+  fromEntry(access: unknown, sub: string | undefined): Promise<AccessToken | undefined>;
   /** Stores `access` in its own entry: for a token too large to ride in the session's entry. */
   writeOwnEntry(access: StoredAccess): Promise<void>;
   /** Deletes the token's own entry (the session entry's copy goes with that entry). */
@@ -105,7 +123,7 @@ export function accessCacheAccount(refreshAccount: string): string {
   return `${refreshAccount}#access-token`;
 }
 
-export function openAccessCache(deps: { config: IssuedFor; secretStore: SecretStore; refreshAccount: string; logger: Logger }): AccessCache {
+export function openAccessCache(deps: { config: IssuedFor; secretStore: SecretStore; refreshAccount: string; lockPath: string; logger: Logger }): AccessCache {
   const { config, secretStore, logger } = deps;
   const account = accessCacheAccount(deps.refreshAccount);
   // A memory-only store is this process's alone: nothing to share.
@@ -121,16 +139,16 @@ export function openAccessCache(deps: { config: IssuedFor; secretStore: SecretSt
     }
   };
 
-  const fromEntry = async (access: unknown): Promise<AccessToken | undefined> => {
+  const fromEntry = async (access: unknown, sub: string | undefined): Promise<AccessToken | undefined> => {
     if (!enabled || access === undefined) return undefined;
-    return decodeAccess(config, access === IN_OWN_ENTRY ? await readStored(account) : access);
+    return decodeAccess(config, access === IN_OWN_ENTRY ? await readStored(account) : access, { sub, generation: readEntryGeneration(deps.lockPath) });
   };
 
   return {
-    async read() {
+    async read(sub) {
       if (!enabled) return undefined;
       const entry = await readStored(deps.refreshAccount);
-      return fromEntry(typeof entry === 'object' && entry !== null ? (entry as { access?: unknown }).access : undefined);
+      return fromEntry(typeof entry === 'object' && entry !== null ? (entry as { access?: unknown }).access : undefined, sub);
     },
 
     fromEntry,

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { AuthError } from './errors.ts';
 
 /** The keys a JSON settings object may carry (camelCase, like AuthConfig). */
@@ -90,6 +91,31 @@ export function readBuildConfig(path: string): unknown {
   const parsed = readJsonFile(path, path, problems);
   if (parsed === undefined) throw new AuthError('config_invalid', problems.join('\n'));
   return parsed;
+}
+
+/** The key under which a build embeds the certificates of its `caFile` (PEM text, never a path). */
+export const EMBEDDED_CERTIFICATES_KEY = 'caCertificates';
+
+/**
+ * The build's settings as they are embedded: `caFile`, resolved against the
+ * project folder and read now, becomes the PEM text of its certificates
+ * (`caCertificates`). A packaged app must not resolve a path at run time — a
+ * relative one would follow whatever folder it was started from, where
+ * anyone could have placed a root of their own.
+ */
+export function embedCertificates(settings: unknown, projectDir: string): unknown {
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) return settings;
+  const { caFile, ...rest } = settings as Record<string, unknown>;
+  if (caFile === undefined || caFile === null || caFile === '') return settings;
+  if (typeof caFile !== 'string') throw new AuthError('config_invalid', `"caFile" in ${BUILD_CONFIG_FILE}: must be the path of a PEM file, relative to the project folder.`);
+  const path = resolve(projectDir, caFile);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new AuthError('config_invalid', `"caFile" in ${BUILD_CONFIG_FILE}: ${path} cannot be read (${(error as Error).message}). Point it at a PEM file of root certificates, relative to the project folder.`, { cause: error });
+  }
+  return { ...rest, [EMBEDDED_CERTIFICATES_KEY]: text };
 }
 
 /** A list of https URLs without credentials: the pages the app itself links to. */

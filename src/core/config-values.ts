@@ -85,6 +85,13 @@ export function parseCaFile(setting: Setting, problems: string[]): string | unde
   return path;
 }
 
+/** PEM text a build embedded (`embedCertificates`): it must hold at least one certificate. */
+export function parseEmbeddedCertificates(value: unknown, label: string, problems: string[]): string | undefined {
+  if (typeof value === 'string' && value.includes('-----BEGIN CERTIFICATE-----')) return value;
+  problems.push(`${label}: the certificates the build embedded hold no PEM certificate. Point "caFile" in latchkey.config.json at a PEM file of root certificates and build again.`);
+  return undefined;
+}
+
 export function parseResource(setting: Setting, problems: string[]): string | undefined {
   if (typeof setting.value !== 'string' || !URL.canParse(setting.value) || new URL(setting.value).hash) {
     problems.push(`${setting.label}: "${String(setting.value)}" is not an absolute URI without a fragment (RFC 8707 §2). Use the identifier of your API, e.g. https://api.example.com/.`);

@@ -4,11 +4,11 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_DEMO_API_PORT, DEFAULT_DEMO_IDP_PORT, DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../shared/constants.ts';
 import { AuthError } from './errors.ts';
 import { LOG_LEVELS, parseLevel } from './log.ts';
-import { envValue, isAuth0Host, auth0DomainToIssuer, buildScope, demoPort, nonEmptyString, parseCaFile, parseHttpUrl, parseIssuer, parsePort, parsePrompt, parseResource } from './config-values.ts';
+import { envValue, isAuth0Host, auth0DomainToIssuer, buildScope, demoPort, nonEmptyString, parseCaFile, parseHttpUrl, parseIssuer, parseEmbeddedCertificates, parsePort, parsePrompt, parseResource } from './config-values.ts';
 import { readProviderSettings, PROVIDER_ENV_NAMES, isMultiTenantIssuer } from './providers/provider-settings.ts';
 import type { Endpoints, PresetName } from './providers/index.ts';
 import type { RedirectHost } from './loopback-server.ts';
-import { BUILD_CONFIG_FILE, clientSecretProblem, parseExternalLinks, parseConfigObject, readConfigObject, type FileKey, type Setting, type ConfigObject } from './config-file.ts';
+import { BUILD_CONFIG_FILE, EMBEDDED_CERTIFICATES_KEY, clientSecretProblem, parseExternalLinks, parseConfigObject, readConfigObject, type FileKey, type Setting, type ConfigObject } from './config-file.ts';
 
 const DEFAULT_KEYCHAIN_SERVICE = 'dev.latchkey.desktop';
 const APP_FOLDER = 'Latchkey';
@@ -54,8 +54,12 @@ export interface AuthConfig {
   dataDir: string;
   /** True when no issuer was configured and the bundled demo provider is used. */
   usesDemoProvider: boolean;
-  /** A PEM bundle of extra root certificates to trust for the provider (AUTH_CA_FILE), e.g. a TLS-inspecting proxy's. */
+  /** A PEM bundle of extra root certificates to trust for the provider (AUTH_CA_FILE), e.g. a TLS-inspecting proxy's. Never set in a packaged app. */
   caFile?: string;
+  /** The PEM text of the roots the build embedded from latchkey.config.json's `caFile` (read at build time). */
+  caCertificates?: string;
+  /** A packaged app: TLS trusts nothing the environment names (see `createTrustStore`). */
+  packaged?: boolean;
   /** With the demo provider: the loopback ports its provider and API listen on (DEMO_IDP_PORT, DEMO_API_PORT). */
   demoPorts?: { idp: number; api: number };
   /** With the demo provider: its data folder (DEMO_DATA_DIR, else `<app data>/Latchkey/demo-provider`), whose secret proves a running demo is ours. */
@@ -126,7 +130,8 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
 
   const dataDirFromEnv = packaged ? undefined : envValue(processEnv, 'AUTH_DATA_DIR');
   const dataDir = resolve(dataDirFromEnv ?? options.dataDir ?? defaultDataDir(processEnv));
-  const build = options.build === undefined ? undefined : parseConfigObject(options.build, BUILD_CONFIG_FILE, BUILD_CONFIG_FILE, problems);
+  const { [EMBEDDED_CERTIFICATES_KEY]: embeddedCertificates, ...buildSettings } = (isObject(options.build) ? options.build : {}) as Record<string, unknown>;
+  const build = options.build === undefined ? undefined : parseConfigObject(isObject(options.build) ? buildSettings : options.build, BUILD_CONFIG_FILE, BUILD_CONFIG_FILE, problems);
   const file = packaged ? undefined : readConfigFile(processEnv, dataDir, problems);
   const env = packaged ? {} : processEnv;
   const sources: Sources = { env, files: [file, build].filter((source) => source !== undefined) };
@@ -206,7 +211,11 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
   }
 
   const caFileSetting = pick('caFile');
-  const caFile = caFileSetting ? parseCaFile(caFileSetting, problems) : undefined;
+  if (caFileSetting && packaged) {
+    problems.push(`${caFileSetting.label}: a packaged app never reads a certificate file at run time (a relative path would follow the folder it was started from). Build it with \`npm run dist\`, which embeds the file's certificates.`);
+  }
+  const caFile = caFileSetting && !packaged ? parseCaFile(caFileSetting, problems) : undefined;
+  const caCertificates = embeddedCertificates === undefined ? undefined : parseEmbeddedCertificates(embeddedCertificates, BUILD_CONFIG_FILE, problems);
   const logoutSetting = pick('postLogoutRedirectUri');
   const postLogoutRedirectUri = logoutSetting ? parseHttpUrl(logoutSetting, problems, 'Use the post-logout redirect URI registered for the client at your provider, or remove the setting.') : undefined;
   const linksSetting = pick('externalLinks');
@@ -242,7 +251,18 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
     config.demoDataDir = resolve(envValue(env, 'DEMO_DATA_DIR') ?? join(defaultDataDir(env), 'demo-provider'));
   }
   if (caFile !== undefined) config.caFile = caFile;
+  if (caCertificates !== undefined) config.caCertificates = caCertificates;
+  if (packaged) config.packaged = true;
   return config;
+}
+
+/** What TLS to the provider trusts for `config`: the `TrustSettings` of tls.ts (see `createTrustStore`). */
+export function trustSettingsOf(config: Pick<AuthConfig, 'caFile' | 'caCertificates' | 'packaged'>): { caFile: string | undefined; caCertificates: string | undefined; packaged: boolean | undefined } {
+  return { caFile: config.caFile, caCertificates: config.caCertificates, packaged: config.packaged };
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function readConfigFile(env: NodeJS.ProcessEnv, dataDir: string, problems: string[]): ConfigObject | undefined {

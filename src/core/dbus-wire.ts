@@ -4,7 +4,7 @@
 // introspection (xml2js) at require time, a third of a `latchkey token` start;
 // nothing here introspects. https://dbus.freedesktop.org/doc/dbus-specification.html
 import { createRequire } from 'node:module';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /** One D-Bus method call, as @homebridge/dbus-native marshals it. */
 export interface DbusCall {
@@ -33,8 +33,8 @@ interface WireMessage extends Partial<DbusCall> {
 }
 interface Wire {
   marshall(message: WireMessage): Buffer;
-  unmarshalMessages(stream: Socket, onMessage: (message: WireMessage) => void, options: object): void;
-  handshake(stream: Socket, options: object, done: (error: Error | null | undefined) => void): void;
+  unmarshalMessages(stream: Duplex, onMessage: (message: WireMessage) => void, options: object): void;
+  handshake(stream: Duplex, options: object, done: (error: Error | null | undefined) => void): void;
 }
 
 const METHOD_CALL = 1;
@@ -51,8 +51,8 @@ function loadWire(): Wire {
   return (wire = { marshall: message.marshall, unmarshalMessages: message.unmarshalMessages, handshake });
 }
 
-/** A client connection on `stream` (already connecting to the bus): authenticates, says Hello, then carries method calls. */
-export function connectDbus(stream: Socket): DbusBus {
+/** A client connection on `stream` (already connecting to the bus; see CappedDbusStream): authenticates, says Hello, then carries method calls. */
+export function connectDbus(stream: Duplex): DbusBus {
   const { marshall, unmarshalMessages, handshake } = loadWire();
   const replies = new Map<number, (error: DbusReplyError | undefined, ...values: unknown[]) => void>();
   const queued: Buffer[] = [];

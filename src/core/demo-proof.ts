@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEMO_PROOF_PATH, DEMO_SECRET_FILE } from '../shared/constants.ts';
+import { DEMO_PROOF_PATH, DEMO_SECRET_FILE, demoProofInput } from '../shared/constants.ts';
 import { AuthError } from './errors.ts';
 
 export type DemoProbe = 'ours' | 'free' | 'taken';
@@ -9,9 +9,10 @@ export type DemoProbe = 'ours' | 'free' | 'taken';
 /**
  * What is listening at the demo issuer: our demo provider, nothing, or
  * something else. Ours answers a fresh random challenge with its HMAC under
- * the secret in the demo's data folder (which only this user can read); a
- * discovery document naming the demo issuer proves nothing, since any program
- * on the port can serve one.
+ * the secret in the demo's data folder (which only this user can read), bound
+ * to the issuer asked (`demoProofInput`), so relaying the challenge to a real
+ * demo elsewhere does not pass; a discovery document naming the demo issuer
+ * proves nothing, since any program on the port can serve one.
  */
 export async function probeDemoProvider(issuer: string, dataDir: string, fetchImpl: typeof fetch = fetch, timeoutMs = 2_000): Promise<DemoProbe> {
   const challenge = randomBytes(32).toString('hex');
@@ -23,7 +24,7 @@ export async function probeDemoProvider(issuer: string, dataDir: string, fetchIm
   }
   try {
     const [body, secret] = await Promise.all([response.json() as Promise<{ proof?: unknown }>, readDemoSecret(dataDir)]);
-    return response.ok && secret !== undefined && isProof(secret, challenge, body.proof) ? 'ours' : 'taken';
+    return response.ok && secret !== undefined && isProof(secret, demoProofInput(issuer, challenge), body.proof) ? 'ours' : 'taken';
   } catch {
     return 'taken';
   }
@@ -53,9 +54,9 @@ async function readDemoSecret(dataDir: string): Promise<string | undefined> {
   }
 }
 
-function isProof(secret: string, challenge: string, proof: unknown): boolean {
+function isProof(secret: string, input: string, proof: unknown): boolean {
   if (typeof proof !== 'string') return false;
-  const expected = Buffer.from(createHmac('sha256', secret).update(challenge).digest('hex'));
+  const expected = Buffer.from(createHmac('sha256', secret).update(input).digest('hex'));
   const given = Buffer.from(proof);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }

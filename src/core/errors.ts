@@ -1,9 +1,14 @@
 import type { AuthErrorCode } from '../shared/errors.ts';
+import { redactSecrets } from './log.ts';
 
 export type { AuthErrorCode };
 export { toErrorInfo } from '../shared/errors.ts';
 
-/** An auth failure with a stable `code` and a message a user can act on. */
+/**
+ * An auth failure with a stable `code` and a message a user can act on. The
+ * message is redacted (`redactSecrets`) as it is made: it is shown in the
+ * window and on the CLI's stderr, and may quote a provider's words.
+ */
 export class AuthError extends Error {
   override name = 'AuthError';
   readonly code: AuthErrorCode;
@@ -11,7 +16,7 @@ export class AuthError extends Error {
   retryAfterMs?: number;
 
   constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(redactSecrets(message), options);
     this.code = code;
   }
 }

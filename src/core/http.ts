@@ -1,7 +1,7 @@
 import { Agent, ProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { AuthError } from './errors.ts';
 import { displayProxy, hasCredentials, planRoutes, type ProxyResolver, type ProxyRoute, type RoutePlan } from './proxy.ts';
-import { certificateErrorCode, certificateUntrusted, createTrustStore, inspectCertificate, type TlsReport } from './tls.ts';
+import { certificateErrorCode, certificateUntrusted, createTrustStore, inspectCertificate, type TlsReport, type TrustSettings } from './tls.ts';
 
 export interface HttpClient {
   /** undici's fetch over this client's routes; handed to openid-client as `customFetch`. */
@@ -13,13 +13,11 @@ export interface HttpClient {
   close(): Promise<void>;
 }
 
-export interface HttpClientOptions {
+export interface HttpClientOptions extends TrustSettings {
   /** Where `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` (or their lowercase forms) are read. */
   env?: NodeJS.ProcessEnv;
   /** The OS's proxy for a URL (the app: Electron's `resolveProxy`); used when no proxy variable is set. */
   resolveProxy?: ProxyResolver;
-  /** A PEM bundle of extra roots to trust (`AUTH_CA_FILE`). */
-  caFile?: string;
   connectTimeoutMs?: number;
   headersTimeoutMs?: number;
   bodyTimeoutMs?: number;
@@ -35,8 +33,9 @@ const UNCONNECTED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EH
  * cannot hang a refresh. Each request takes the route `planRoutes` names —
  * proxy variables, else the OS's proxy (settings, PAC, WPAD) through
  * `resolveProxy`, trying a PAC list's entries in order while one cannot be
- * connected; loopback always direct. TLS trusts Node's roots, the OS's store
- * and `caFile`. A proxy's 407 and a refused certificate become AuthErrors that
+ * connected; loopback always direct. TLS is always verified, whatever
+ * NODE_TLS_REJECT_UNAUTHORIZED says, against Node's roots, the OS's store and
+ * the configured extra roots (`createTrustStore`). A proxy's 407 and a refused certificate become AuthErrors that
  * say what to do (`proxy_auth_required`, `certificate_untrusted`): neither is
  * retried, since trying again cannot fix them.
  */
@@ -45,7 +44,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const clock = options.clock ?? Date.now;
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const timeouts = { headersTimeout: options.headersTimeoutMs ?? 15_000, bodyTimeout: options.bodyTimeoutMs ?? 15_000 };
-  const trust = createTrustStore(options.caFile);
+  const trust = createTrustStore(options);
   const dispatchers = new Map<string, Dispatcher>();
 
   /** One dispatcher per route and per need of TLS: plain-http loopback never reads the trust store. */
@@ -55,7 +54,8 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     const key = `${proxyUri ?? 'direct'} ${tlsNeeded}`;
     let dispatcher = dispatchers.get(key);
     if (!dispatcher) {
-      const connect = { timeout: connectTimeoutMs, ...(tlsNeeded ? { secureContext: trust() } : {}) };
+      // Verification is stated, not left to Node's default, which NODE_TLS_REJECT_UNAUTHORIZED=0 turns off.
+      const connect = { timeout: connectTimeoutMs, rejectUnauthorized: true, ...(tlsNeeded ? { secureContext: trust() } : {}) };
       dispatcher = proxyUri
         ? new ProxyAgent({ ...timeouts, uri: proxyUri, connectTimeout: connectTimeoutMs, requestTls: connect, proxyTls: connect })
         : new Agent({ ...timeouts, connect });
@@ -72,7 +72,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     const certificateCode = certificateErrorCode(error);
     if (certificateCode) {
       const report = await inspectCertificate(url, route, trust(), connectTimeoutMs).catch(() => undefined);
-      return certificateUntrusted(url, certificateCode, report, clock, { cause: error });
+      return certificateUntrusted(url, certificateCode, report, clock, { cause: error, packaged: options.packaged });
     }
     return undefined;
   };

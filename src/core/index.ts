@@ -21,14 +21,15 @@
 //                     lock: re-read, persist first, one write) · rotated-token.ts (the fetch hook) · renewal.ts
 //   keychain access   session-entry.ts (the one entry: read/write/remove, locked vs. gone; keychain-place.ts)
 //                     → secret-store.ts (keytar) → secret-service.ts (asks the Secret Service over D-Bus whether an
-//                     entry is locked; dbus-wire.ts) · refresh-lock.ts (cross-process lock; lock-folder.ts)
+//                     entry is locked; dbus-wire.ts; dbus-stream.ts caps what the peer may send) · refresh-lock.ts
+//                     (cross-process lock; lock-folder.ts: the per-user folder)
 //                     · profile-store.ts (non-secret profile cache, plain JSON)
 //   configuration     config.ts → config-values.ts (each setting checked), config-file.ts (the JSON config files)
 //                     · demo-proof.ts · http.ts (undici, timeouts) → proxy.ts (env / OS proxy routes), tls.ts
 //                     (trust store, certificate errors) · clock-skew.ts · log.ts (redacting logger)
 // The domain types are src/shared/auth-state.ts, the IPC contract src/shared/ipc.ts, error codes src/shared/errors.ts.
-export { loadConfig, isLoopbackHost, type AuthConfig } from './config.ts';
-export { readBuildConfig, BUILD_CONFIG_FILE } from './config-file.ts';
+export { loadConfig, isLoopbackHost, trustSettingsOf, type AuthConfig } from './config.ts';
+export { embedCertificates, readBuildConfig, BUILD_CONFIG_FILE } from './config-file.ts';
 export { AuthError, toErrorInfo } from './errors.ts';
 export type { ErrorCode } from '../shared/errors.ts';
 export { createHttpClient, type HttpClient } from './http.ts';
@@ -37,7 +38,7 @@ export { certificateUntrusted } from './tls.ts';
 export { clockSkewFromDate, describeSkew, REPORTED_SKEW_MS } from './clock-skew.ts';
 export { connectProvider, type Opener, type ProviderClient } from './provider-client.ts';
 export { redirectUriFor } from './loopback-server.ts';
-export { createLogger, parseLevel, type Logger } from './log.ts';
+export { createLogger, parseLevel, redactSecrets, type Logger } from './log.ts';
 export { openKeychain, type SecretStore } from './secret-store.ts';
 export { openProfileStore } from './profile-store.ts';
 export { assertPrivateFolder, defaultLockDir } from './lock-folder.ts';

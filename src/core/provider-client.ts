@@ -1,6 +1,6 @@
 import * as oidc from 'openid-client';
 import type { UserProfile } from '../shared/auth-state.ts';
-import { isLoopbackHost, type AuthConfig } from './config.ts';
+import { isLoopbackHost, trustSettingsOf, type AuthConfig } from './config.ts';
 import { AuthError } from './errors.ts';
 import { assertDemoIsOurs } from './demo-proof.ts';
 import { classifyProviderError, discoveryError, messageOf } from './provider-answers.ts';
@@ -90,7 +90,7 @@ export interface ProviderDeps {
 export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {}): Promise<ProviderClient> {
   const clock = deps.clock ?? Date.now;
   const logger = deps.logger;
-  const http = deps.http ?? createHttpClient({ caFile: config.caFile });
+  const http = deps.http ?? createHttpClient(trustSettingsOf(config));
   const issuerUrl = new URL(config.issuer);
   const loopbackHttp = issuerUrl.protocol === 'http:' && isLoopbackHost(issuerUrl.hostname);
 

@@ -110,6 +110,8 @@ export function createRefresher(deps: RefresherDeps): Refresher {
       }
       let result: TokenResult;
       try {
+        // A holder that stalled past the stale bound (Ctrl-Z) and was overtaken redeems nothing.
+        turn.assertHeld();
         result = await client.refresh(turn.refreshToken, { onRotated: turn.storeRotation });
       } catch (refreshError) {
         if (refreshError instanceof AuthError && refreshError.code === 'session_ended') await turn.endSession();

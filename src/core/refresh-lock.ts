@@ -68,10 +68,17 @@ export interface RefreshLock {
   readGeneration(): string | undefined;
   /** Announces, before changing the keychain entry, that it is about to change; returns the new generation. */
   announceChange(): string;
+  /**
+   * False once released, or when another process took the lock over (this one
+   * stalled past the stale bound: SIGSTOP, Ctrl-Z, a debugger). Touches the
+   * heartbeat first, so a waiter watching it needs a whole stale bound again
+   * before it may take over.
+   */
+  isHeld(): boolean;
+  /** Throws unless `isHeld()`: call it before redeeming and before each write of the entry. */
+  assertHeld(): void;
   /** `announceChange` with the file written on the thread pool: for a holder whose main thread has other work meanwhile (a refresh's response checks). */
   announceChangeSoon(): Promise<string>;
-  /** False once released, or when another process took the lock over (this one stalled past the stale bound). */
-  isHeld(): boolean;
   release(): Promise<void>;
 }
 
@@ -146,6 +153,19 @@ export function announceEntryChange(path: string): string {
   return generation;
 }
 
+/**
+ * The generation last announced for the keychain entry guarded by the lock at
+ * `path` (see `RefreshLock.readGeneration`), read without taking the lock:
+ * what a shared access token must have been written at to be handed out.
+ */
+export function readEntryGeneration(path: string): string | undefined {
+  try {
+    return readFileSync(generationPathOf(path), 'utf8') || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function generationPathOf(path: string): string {
   return path.replace(/\.lock$/, '') + '.generation';
 }
@@ -153,7 +173,6 @@ function generationPathOf(path: string): string {
 function heldLock(path: string, fd: number, options: RefreshLockOptions & { clock: () => number; staleAfterMs: number }): RefreshLock {
   const { clock, staleAfterMs, logger } = options;
   const timers = options.timers ?? backgroundTimers;
-  const generationPath = generationPathOf(path);
   let lastBeat = clock();
   let stamp = 0;
   let released = false;
@@ -176,29 +195,35 @@ function heldLock(path: string, fd: number, options: RefreshLockOptions & { cloc
     }, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
   };
   schedule();
+  // Beat first: a breaker that judged the old mtime then puts the lock back (`breakLock`), and a
+  // waiter starts its stale bound over. Then the file at `path` must still be the one we created.
+  const isHeld = (): boolean => {
+    if (released) return false;
+    beat();
+    try {
+      const ours = fstatSync(fd);
+      return ours.nlink > 0 && observe(path)?.ino === ours.ino;
+    } catch {
+      return false;
+    }
+  };
   return {
-    readGeneration() {
-      try {
-        return readFileSync(generationPath, 'utf8') || undefined;
-      } catch {
-        return undefined;
-      }
-    },
+    readGeneration: () => readEntryGeneration(path),
     announceChange: () => announceEntryChange(path),
+    isHeld,
+    assertHeld() {
+      if (isHeld()) return;
+      logger?.warn('the refresh lock was taken over while held; this process redeems and stores nothing');
+      throw new AuthError(
+        'provider_unreachable',
+        'This Latchkey process was paused while it held the session’s lock, and another Latchkey process has taken over, so this one stopped without using or storing anything. Try again.',
+      );
+    },
     announceChangeSoon: async () => {
       const generation = randomUUID();
       assertPrivateFolder(join(path, '..'));
       await writeFile(generationPathOf(path), generation, { mode: 0o600 });
       return generation;
-    },
-    isHeld() {
-      if (released) return false;
-      try {
-        const ours = fstatSync(fd);
-        return ours.nlink > 0 && observe(path)?.ino === ours.ino;
-      } catch {
-        return false;
-      }
     },
     async release() {
       if (released) return;

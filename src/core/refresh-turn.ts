@@ -28,6 +28,8 @@ export interface RefreshTurn {
   storeAnswer(result: TokenResult): void;
   /** The provider refused the refresh token: the entry is deleted while the lock is still held, so a newer session is never touched. */
   endSession(): Promise<void>;
+  /** Throws unless this process still holds the lock (it stalled and was overtaken): called right before redeeming. */
+  assertHeld(): void;
   /** Waits for the keychain writes, then releases the lock. */
   release(): Promise<void>;
 }
@@ -161,6 +163,7 @@ function openRefreshTurn(deps: RefreshTurnDeps): RefreshTurn {
       if (written?.access !== accepted.value) write(written?.refreshToken ?? result.refreshToken ?? sent, accepted);
     },
     endSession: () => deps.endSession(),
+    assertHeld: () => deps.lock.assertHeld(),
     async release() {
       const stored = async () => {
         await storing?.catch((storeError: unknown) => logger.error('storing the rotated refresh token failed', { error: String(storeError) }));

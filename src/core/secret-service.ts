@@ -2,9 +2,9 @@
 // libsecret (under keytar) does not say: whether an entry exists but is locked.
 // keytar's read of a locked entry yields `null`, exactly like a missing one.
 // https://specifications.freedesktop.org/secret-service-spec/latest/
-import { createRequire } from 'node:module';
 import { createConnection, type Socket } from 'node:net';
-import { connectDbus, type DbusBus, type DbusCall } from './dbus-wire.ts';
+import { CappedDbusStream } from './dbus-stream.ts';
+import { connectDbus, type DbusCall } from './dbus-wire.ts';
 
 const SECRETS = 'org.freedesktop.secrets';
 const SERVICE_PATH = '/org/freedesktop/secrets';
@@ -17,10 +17,6 @@ export interface DbusConnection {
   call(message: DbusCall): Promise<unknown[]>;
   close(): void;
 }
-
-type DbusNative = { sessionBus(options: { busAddress: string }): DbusBus };
-// The whole library only for a bus that is not a unix socket (tcp, unixexec): rare, and it costs a start tens of milliseconds.
-const loadDbusNative = (): DbusNative => createRequire(import.meta.url)('@homebridge/dbus-native') as DbusNative;
 
 /** How a keychain entry stands in the Secret Service. */
 export type EntryLock = 'unlocked' | 'locked' | 'absent';
@@ -37,13 +33,17 @@ export interface SecretServiceProbe {
 
 /**
  * Connects to the D-Bus bus at `address` (a D-Bus server address, e.g. the
- * session bus's `DBUS_SESSION_BUS_ADDRESS`). `unix:path=` and Linux's
- * `unix:abstract=` go through node:net; anything else through the library.
+ * session bus's `DBUS_SESSION_BUS_ADDRESS`): `unix:path=`, Linux's
+ * `unix:abstract=` or `tcp:`, always over a socket of our own whose replies
+ * are capped (`CappedDbusStream`) and which `close()` destroys. Other
+ * transports are not used: the question then has no answer.
  */
 export function openDbusConnection(address: string, options: { timeoutMs?: number } = {}): DbusConnection {
   const timeoutMs = options.timeoutMs ?? 2_000;
-  const stream = unixSocketFor(address);
-  const bus = stream ? connectDbus(stream) : loadDbusNative().sessionBus({ busAddress: address });
+  const socket = socketFor(address);
+  if (!socket) throw new Error(`D-Bus: no usable transport in the bus address (${address.split(':')[0]})`);
+  const stream = new CappedDbusStream(socket);
+  const bus = connectDbus(stream);
   let failure: Error | undefined;
   const pending = new Set<(error: Error) => void>();
   bus.connection.on('error', (error) => {
@@ -72,11 +72,8 @@ export function openDbusConnection(address: string, options: { timeoutMs?: numbe
       });
     },
     close() {
-      try {
-        bus.connection.end();
-      } catch {
-        // Already closed.
-      }
+      // Destroyed, not ended: a peer that never answers would keep a half-closed socket open.
+      stream.destroy();
     },
   };
 }
@@ -143,11 +140,12 @@ function variantValue(variant: unknown): unknown {
   return Array.isArray(variant) && Array.isArray(variant[1]) ? variant[1][0] : undefined;
 }
 
-function unixSocketFor(address: string): Socket | undefined {
+function socketFor(address: string): Socket | undefined {
   for (const candidate of address.split(';')) {
     const [transport, rest = ''] = candidate.split(/:(.*)/s, 2);
-    if (transport !== 'unix') continue;
     const params = new Map(rest.split(',').map((pair) => pair.split('=', 2) as [string, string]));
+    if (transport === 'tcp' && params.get('port')) return createConnection(Number(params.get('port')), params.get('host') ?? '127.0.0.1');
+    if (transport !== 'unix') continue;
     const path = params.get('path');
     if (path) return createConnection(decodeURIComponent(path));
     const abstract = params.get('abstract');

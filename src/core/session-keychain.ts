@@ -38,7 +38,9 @@ export function lockEntry(keychain: StoreKeychain, logger: Logger, onWait?: () =
  * is lost for good.
  */
 export function verifyHeld(lock: RefreshLock, logger: Logger, what: string): void {
-  if (!lock.isHeld()) logger.warn('writing the keychain entry after the lock was taken over (this process stalled)', { what });
+  if (lock.isHeld()) return;
+  logger.warn('not writing the keychain entry: the lock was taken over (this process stalled)', { what });
+  lock.assertHeld();
 }
 
 /**
@@ -47,7 +49,7 @@ export function verifyHeld(lock: RefreshLock, logger: Logger, what: string): voi
  */
 export async function writeEntry(keychain: StoreKeychain, config: Pick<AuthConfig, 'issuer' | 'clientId' | 'scope' | 'audience' | 'resource'>, lock: RefreshLock, logger: Logger, write: EntryWrite): Promise<void> {
   const { entry, accessCache } = keychain;
-  const shared = entry.shared ? encodeAccess(config, write.access) : undefined;
+  const shared = entry.shared ? encodeAccess(config, write.access, { sub: write.sub, generation: lock.readGeneration() }) : undefined;
   if (!write.rotated && !shared) return;
   verifyHeld(lock, logger, 'session entry');
   const fitted = await entry.write(write.refreshToken, write.sub, write.scope, shared);
@@ -57,7 +59,7 @@ export async function writeEntry(keychain: StoreKeychain, config: Pick<AuthConfi
 /** Under the lock: the stored entry and the access token shared with it; signed out when another process deleted it. */
 export async function readEntry(keychain: StoreKeychain): Promise<{ stored: StoredSession | null; shared: AccessToken | undefined }> {
   const stored = await keychain.entry.read();
-  return { stored, shared: stored ? await keychain.accessCache.fromEntry(stored.access) : undefined };
+  return { stored, shared: stored ? await keychain.accessCache.fromEntry(stored.access, stored.sub) : undefined };
 }
 
 /** Under the lock: deletes the entry, the shared access token and the cached profile. */

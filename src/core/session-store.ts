@@ -120,7 +120,7 @@ export class SessionStore {
       this.#held.refreshToken = found.stored.refresh_token;
       if (found.stored.scope) this.#held.scope = found.stored.scope;
       // The access token the last refresh shared, from the same read: a restart needs no second keychain read.
-      const shared = keychain.entry.shared ? await keychain.accessCache.fromEntry(found.stored.access) : undefined;
+      const shared = keychain.entry.shared ? await keychain.accessCache.fromEntry(found.stored.access, found.stored.sub) : undefined;
       if (isUsableAndNewer(shared, this.#held.access, this.#deps.clock())) this.#held.access = shared;
     }
     if (found.user) {
@@ -135,7 +135,7 @@ export class SessionStore {
   /** The access token other processes of this session share, read without the lock; undefined when none or not shared. */
   readShared(): Promise<AccessToken | undefined> {
     const keychain = this.#keychain;
-    return keychain?.entry.shared ? keychain.accessCache.read() : Promise.resolve(undefined);
+    return keychain?.entry.shared ? keychain.accessCache.read(this.#held.user?.sub) : Promise.resolve(undefined);
   }
 
   /** A shared access token read without the lock, taken when it is usable and newer than ours: another process refreshed. */

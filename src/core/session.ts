@@ -1,3 +1,4 @@
+import { trustSettingsOf } from './config.ts';
 import type { HttpClient } from './http.ts';
 import { createLogger } from './log.ts';
 import { openProfileStore } from './profile-store.ts';
@@ -66,7 +67,7 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
     if (!provider) {
       // Loaded on first network need: a CLI answering from the shared access token never pays for them.
       provider = Promise.all([import('./provider-client.ts'), import('./http.ts')]).then(([{ connectProvider }, { createHttpClient }]) => {
-        const http = deps.http ?? (ownHttp ??= createHttpClient({ caFile: config.caFile }));
+        const http = deps.http ?? (ownHttp ??= createHttpClient(trustSettingsOf(config)));
         return connectProvider(config, { http, clock, logger, ...(deps.timers ? { timers: deps.timers } : {}) });
       });
       // A failed discovery is retried on next need rather than remembered.
@@ -91,7 +92,7 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
     const profileStore = deps.profileStore ?? openProfileStore(config.dataDir);
     const lockPath = refreshLockPath(deps.lockDir ?? defaultLockDir(), config.keychainService, keychainAccount(config));
     const entry = openSessionEntry({ config, secretStore, profileStore, lockPath, logger, onDegraded: () => store.noteDegraded(), onWaiting });
-    const accessCache = openAccessCache({ config, secretStore, refreshAccount: entry.account, logger });
+    const accessCache = openAccessCache({ config, secretStore, refreshAccount: entry.account, lockPath: entry.lockPath, logger });
     store.open({ entry, accessCache, profileStore });
     // Restore a stored session without any network call.
     await store.restore();

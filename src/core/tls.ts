@@ -5,24 +5,44 @@ import { Client } from 'undici';
 import { AuthError } from './errors.ts';
 import { displayProxy, type ProxyRoute } from './proxy.ts';
 
-/**
- * The roots TLS to the provider trusts: Node's bundled Mozilla roots and
- * `NODE_EXTRA_CA_CERTS` (Node's "default" set), the OS's trust store — where a
- * company installs the root certificate of its TLS-inspecting proxy — and the
- * PEM bundle in `AUTH_CA_FILE`. One context, built on first use: reading the
- * OS store takes ~100 ms, which a loopback-only session never needs.
- */
-export function createTrustStore(caFile: string | undefined): () => tls.SecureContext {
-  let context: tls.SecureContext | undefined;
-  return () => {
-    context ??= tls.createSecureContext({ ca: [...new Set([...caCertificates('default'), ...caCertificates('system'), ...readCaFile(caFile)])] });
-    return context;
-  };
+/** Where the roots to trust come from, beyond Node's own and the OS's. */
+export interface TrustSettings {
+  /** A PEM bundle of extra roots, read on first use (development and the CLI: `AUTH_CA_FILE`). */
+  caFile?: string | undefined;
+  /** PEM text of extra roots, as the build embedded it (`caFile` of latchkey.config.json, read at build time). */
+  caCertificates?: string | undefined;
+  /**
+   * A packaged app: the trust list is Node's bundled roots, the OS store read
+   * from its fixed place, and `caCertificates` — never anything the
+   * environment names (`NODE_EXTRA_CA_CERTS`, `SSL_CERT_FILE`, `SSL_CERT_DIR`).
+   */
+  packaged?: boolean | undefined;
 }
 
-function caCertificates(type: 'default' | 'system'): string[] {
+/**
+ * The roots TLS to the provider trusts: Node's bundled Mozilla roots, the OS's
+ * trust store — where a company installs the root certificate of its
+ * TLS-inspecting proxy — and the configured extra roots. In development and
+ * the CLI, whose whole configuration comes from the environment, Node's
+ * "default" set (with `NODE_EXTRA_CA_CERTS`) and OpenSSL's view of the OS
+ * store (which follows `SSL_CERT_FILE`/`SSL_CERT_DIR`) are used; a packaged
+ * app ignores all of those (`TrustSettings.packaged`). One context, built on
+ * first use: reading the OS store takes ~100 ms, which a loopback-only session
+ * never needs.
+ */
+export function createTrustStore(settings: TrustSettings = {}): () => tls.SecureContext {
+  let context: tls.SecureContext | undefined;
+  return () => (context ??= tls.createSecureContext({ ca: [...new Set([...trustedRoots(settings), ...pemCertificates(settings.caCertificates ?? '')])] }));
+}
+
+function trustedRoots(settings: TrustSettings): string[] {
+  if (settings.packaged) return [...caCertificates('bundled'), ...osStoreIgnoringEnvironment()];
+  return [...caCertificates('default'), ...caCertificates('system'), ...readCaFile(settings.caFile)];
+}
+
+function caCertificates(type: 'default' | 'system' | 'bundled'): string[] {
   // tls.getCACertificates is Node ≥ 22.15; before it only the bundled roots are known.
-  if (typeof tls.getCACertificates !== 'function') return type === 'default' ? [...tls.rootCertificates] : [];
+  if (typeof tls.getCACertificates !== 'function') return type === 'system' ? [] : [...tls.rootCertificates];
   try {
     return tls.getCACertificates(type);
   } catch {
@@ -30,10 +50,42 @@ function caCertificates(type: 'default' | 'system'): string[] {
   }
 }
 
+// Where Linux distributions keep the OS trust store as one PEM bundle (the list Go's crypto/x509 reads).
+const LINUX_TRUST_BUNDLES = [
+  '/etc/ssl/certs/ca-certificates.crt',
+  '/etc/pki/tls/certs/ca-bundle.crt',
+  '/etc/ssl/ca-bundle.pem',
+  '/etc/pki/tls/cacert.pem',
+  '/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem',
+  '/etc/ssl/cert.pem',
+];
+
+/**
+ * The OS trust store, not as the environment would redirect it: on Linux
+ * OpenSSL's default paths follow `SSL_CERT_FILE`/`SSL_CERT_DIR`, so the
+ * distribution's bundle is read from its fixed place; macOS and Windows are
+ * asked through their own APIs (the keychain, the certificate store).
+ */
+function osStoreIgnoringEnvironment(): string[] {
+  if (process.platform !== 'linux') return caCertificates('system');
+  for (const bundle of LINUX_TRUST_BUNDLES) {
+    try {
+      return pemCertificates(readFileSync(bundle, 'utf8'));
+    } catch {
+      // Not this distribution's place.
+    }
+  }
+  return [];
+}
+
+function pemCertificates(text: string): string[] {
+  return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
+
 function readCaFile(caFile: string | undefined): string[] {
   if (!caFile) return [];
   try {
-    return readFileSync(caFile, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    return pemCertificates(readFileSync(caFile, 'utf8'));
   } catch (error) {
     throw new AuthError('config_invalid', `AUTH_CA_FILE: ${caFile} cannot be read (${(error as Error).message}). Point it at a PEM file of root certificates, or unset it.`, { cause: error });
   }
@@ -96,7 +148,7 @@ export async function inspectCertificate(url: URL, route: ProxyRoute, secureCont
 async function openTunnel(proxyUri: string, host: string, port: number, secureContext: tls.SecureContext, timeoutMs: number): Promise<Duplex> {
   const proxy = new URL(proxyUri);
   if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') throw new Error(`cannot inspect TLS through ${displayProxy(proxyUri)}`);
-  const client = new Client(proxy.origin, { connect: { secureContext, timeout: timeoutMs } });
+  const client = new Client(proxy.origin, { connect: { secureContext, rejectUnauthorized: true, timeout: timeoutMs } });
   const headers: Record<string, string> = { host: `${host}:${port}` };
   if (proxy.username || proxy.password) {
     headers['proxy-authorization'] = `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}`;
@@ -148,7 +200,7 @@ export function certificateErrorCode(error: unknown): string | undefined {
  * was refused and what to do. An untrusted issuer at work is most often a
  * TLS-inspecting proxy whose root the company installed in the OS store.
  */
-export function certificateUntrusted(url: URL, code: string, report: TlsReport | undefined, clock: () => number, options: { cause?: unknown } = {}): AuthError {
+export function certificateUntrusted(url: URL, code: string, report: TlsReport | undefined, clock: () => number, options: { cause?: unknown; packaged?: boolean | undefined } = {}): AuthError {
   const host = url.host;
   const issued = report ? `issued by ${report.issuer} to ${report.subject}` : 'whose issuer could not be read';
   let message: string;
@@ -164,7 +216,10 @@ export function certificateUntrusted(url: URL, code: string, report: TlsReport |
     message =
       `The certificate ${host} presented is ${issued}, which this computer does not trust (${code}). ` +
       'A company proxy or security software may be inspecting TLS with its own root certificate: get that root certificate (PEM) from your IT department ' +
-      'and set AUTH_CA_FILE to its path (or NODE_EXTRA_CA_CERTS, or add it to the OS trust store). If nobody should be inspecting your traffic, do not trust it: the connection may be intercepted.';
+      (options.packaged
+        ? 'and add it to the OS trust store (this installed app trusts no certificate file or variable). '
+        : 'and set AUTH_CA_FILE to its path (or NODE_EXTRA_CA_CERTS, or add it to the OS trust store). ') +
+      'If nobody should be inspecting your traffic, do not trust it: the connection may be intercepted.';
   }
-  return new AuthError('certificate_untrusted', message, options);
+  return new AuthError('certificate_untrusted', message, options.cause === undefined ? {} : { cause: options.cause });
 }

@@ -111,7 +111,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoServers>
       ...(options.deviceCodeTtl ? { deviceCodeTtl: options.deviceCodeTtl } : {}),
       logger,
     });
-    idpServer.ready(answeringDemoProof(secret, demo.provider.callback()));
+    idpServer.ready(answeringDemoProof(secret, issuer, demo.provider.callback()));
     apiServer.ready(createDemoApiHandler({
       issuer,
       jwksUri: `${issuer}/jwks`,

@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { DEMO_PROOF_PATH, DEMO_SECRET_FILE as SECRET_FILE } from '../shared/constants.ts';
+import { DEMO_PROOF_PATH, DEMO_SECRET_FILE as SECRET_FILE, demoProofInput } from '../shared/constants.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 
 export { DEMO_PROOF_PATH };
@@ -36,21 +36,21 @@ export async function readDemoSecret(dataDir: string): Promise<string | undefine
   }
 }
 
-/** HMAC-SHA256 of the challenge under the secret: the secret itself never crosses the socket. */
-export function demoProof(secret: string, challenge: string): string {
-  return createHmac('sha256', secret).update(challenge).digest('hex');
+/** HMAC-SHA256 of the issuer's origin and the challenge under the secret: the secret itself never crosses the socket. */
+export function demoProof(secret: string, issuer: string, challenge: string): string {
+  return createHmac('sha256', secret).update(demoProofInput(issuer, challenge)).digest('hex');
 }
 
-/** True when `proof` is the answer to `challenge` under `secret` (compared in constant time). */
-export function isDemoProof(secret: string, challenge: string, proof: unknown): boolean {
+/** True when `proof` is the answer to `challenge` asked of `issuer` under `secret` (compared in constant time). */
+export function isDemoProof(secret: string, issuer: string, challenge: string, proof: unknown): boolean {
   if (typeof proof !== 'string') return false;
-  const expected = Buffer.from(demoProof(secret, challenge));
+  const expected = Buffer.from(demoProof(secret, issuer, challenge));
   const given = Buffer.from(proof);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-/** Serves `GET DEMO_PROOF_PATH?challenge=<hex>` with `{ proof }` and hands every other request to `next`. */
-export function answeringDemoProof(secret: string, next: Handler): Handler {
+/** Serves `GET DEMO_PROOF_PATH?challenge=<hex>` with `{ proof }` for `issuer` and hands every other request to `next`. */
+export function answeringDemoProof(secret: string, issuer: string, next: Handler): Handler {
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname !== DEMO_PROOF_PATH) return next(req, res);
@@ -59,6 +59,6 @@ export function answeringDemoProof(secret: string, next: Handler): Handler {
       res.writeHead(400, { 'content-type': 'text/plain' }).end('Send GET with a hex challenge.');
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ proof: demoProof(secret, challenge) }));
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ proof: demoProof(secret, issuer, challenge) }));
   };
 }

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { BrowserWindow, Menu, app, clipboard, dialog, ipcMain, net, powerMonitor, protocol, screen, session as electronSession, shell } from 'electron';
-import { createHttpClient, loadConfig, startAuthSession, toErrorInfo } from '../core/index.ts';
+import { createHttpClient, loadConfig, startAuthSession, toErrorInfo, trustSettingsOf } from '../core/index.ts';
 import type { AuthSession, HttpClient, Logger } from '../core/index.ts';
 import type { DemoServers } from '../demo/index.ts';
 import { STATE_CHANGED_CHANNEL } from '../shared/ipc.ts';
@@ -15,7 +15,7 @@ import { BUILD_SETTINGS } from './build-info.ts';
 import { retryWhenReachable } from './connectivity.ts';
 import { startDevelopmentDemo } from './demo.ts';
 import { createExternalLinkOpener, createProviderOpener, isProviderPageUrl } from './external-links.ts';
-import { registerIpcHandlers } from './ipc-handlers.ts';
+import { redactedForWindow, registerIpcHandlers } from './ipc-handlers.ts';
 import { createAppLogger, logUncaughtErrors } from './log-file.ts';
 import { denyAllPermissions } from './permissions.ts';
 import { openWindowBoundsStore } from './window-bounds-store.ts';
@@ -69,7 +69,7 @@ async function start(logger: Logger): Promise<void> {
   webSession.protocol.handle(APP_SCHEME, createAppProtocolHandler({ rootDir: RENDERER_DIR, csp: buildContentSecurityPolicy(config.apiBaseUrl) }));
 
   // The provider is reached the way the OS says (settings, PAC, WPAD) unless proxy variables are set.
-  const http = createHttpClient({ resolveProxy: systemProxyResolver(webSession), caFile: config.caFile });
+  const http = createHttpClient({ resolveProxy: systemProxyResolver(webSession), ...trustSettingsOf(config) });
   // The session exists at once, `starting`: reading the stored session may wait on a keychain unlock prompt,
   // which the window shows ("Waiting for your keychain…") while calls made meanwhile wait.
   const session = startAuthSession({ config, opener: createProviderOpener(openExternal), logger, http });
@@ -92,7 +92,7 @@ async function start(logger: Logger): Promise<void> {
   running.stop.push(
     session.onStateChange((state) => {
       for (const window of BrowserWindow.getAllWindows()) {
-        if (!window.isDestroyed()) window.webContents.send(STATE_CHANGED_CHANNEL, state);
+        if (!window.isDestroyed()) window.webContents.send(STATE_CHANGED_CHANNEL, redactedForWindow(state));
       }
       // The user just finished in the browser: bring them back to the app.
       if (previous === 'signing-in' && state.status === 'signed-in') focusMainWindow();

@@ -1,4 +1,4 @@
-import { AuthError, toErrorInfo } from '../core/index.ts';
+import { AuthError, redactSecrets, toErrorInfo } from '../core/index.ts';
 import type { AuthConfig, AuthSession, Logger } from '../core/index.ts';
 import { INVOKE_CHANNELS } from '../shared/ipc.ts';
 import type { ErrorInfo } from '../shared/errors.ts';
@@ -82,6 +82,19 @@ const ARGUMENT_PARSERS: ArgumentParsers = {
 };
 
 /**
+ * What the window is sent, with any error sentence in it redacted
+ * (`redactSecrets`): error text may quote a provider's `error_description` or
+ * a URL, and a page must never be shown a secret in it. Anything else — an
+ * access token the window asked for — is passed unchanged.
+ */
+export function redactedForWindow<T>(value: T): T {
+  const error = (value as { error?: unknown } | null | undefined)?.error;
+  if (typeof value !== 'object' || value === null || typeof error !== 'object' || error === null) return value;
+  const { message } = error as { message?: unknown };
+  return typeof message === 'string' ? { ...value, error: { ...error, message: redactSecrets(message) } } : value;
+}
+
+/**
  * True when the IPC message comes from the app's own page in a top-level
  * frame — not an iframe, not a page that navigated elsewhere (Electron
  * security checklist §17, "Validate the sender of all IPC messages").
@@ -146,10 +159,10 @@ async function invokeChecked<C extends InvokeChannel>(
   try {
     const parsed = ARGUMENT_PARSERS[channel](args);
     const handler = handlers[channel] as (...a: typeof parsed) => ReturnType<InvokeChannels[C]>;
-    return { ok: true, value: (await handler(...parsed)) as Awaited<ReturnType<InvokeChannels[C]>> };
+    return { ok: true, value: redactedForWindow((await handler(...parsed)) as Awaited<ReturnType<InvokeChannels[C]>>) };
   } catch (error) {
     const info = toErrorInfo(error);
-    if (info.code !== 'internal_error') return { ok: false, error: info };
+    if (info.code !== 'internal_error') return redactedForWindow({ ok: false, error: info });
     // Unexpected failures may carry paths or internals: the log gets them, the page a plain sentence.
     logger?.error('IPC handler failed', { channel, error: info.message });
     return { ok: false, error: INTERNAL_ERROR };

@@ -1,4 +1,5 @@
-// Constants the app, the auth core and the demo share. Constants only.
+// Constants the app, the auth core and the demo share. Constants only — and the one
+// definition both sides of the demo proof must agree on (`demoProofInput`).
 
 /** The Electron app's page origin: the window's pages are served from it and the demo API allows it (CORS). */
 export const APP_ORIGIN = 'app://latchkey';
@@ -14,5 +15,13 @@ export const DEFAULT_DEMO_IDP_PORT = 4400;
 export const DEFAULT_DEMO_API_PORT = 4401;
 /** Where a demo provider answers a challenge with an HMAC under the secret in its data folder, proving it is ours. */
 export const DEMO_PROOF_PATH = '/.latchkey/demo-proof';
+/**
+ * What the demo's proof is an HMAC of: the issuer's origin and the challenge. Binding the origin means
+ * a program squatting the demo's port cannot pass by relaying the challenge to the real demo elsewhere:
+ * that demo answers for its own origin, not the one the client asked.
+ */
+export function demoProofInput(issuer: string, challenge: string): string {
+  return `${new URL(issuer).origin}\n${challenge}`;
+}
 /** The file in the demo's data folder holding that secret. */
 export const DEMO_SECRET_FILE = 'instance-secret';

@@ -105,6 +105,8 @@ describe('behind an authenticating proxy that inspects TLS', () => {
     const result = await cli(['doctor'], { AUTH_CA_FILE: '', NODE_EXTRA_CA_CERTS: certificates.caFile });
     expect(result.stdout).toMatch(new RegExp(`✓ Proxy: http://127\\.0\\.0\\.1:${proxy.port} for ${IDP_HOST}:\\d+ — from HTTPS_PROXY`));
     expect(result.stdout).toMatch(new RegExp(`✓ TLS: the certificate of ${IDP_HOST}:\\d+ is trusted; issued by "${TEST_CA_NAME}"`));
+    // Trust the environment widened is named as such: the installed app would not trust it.
+    expect(result.stdout).toMatch(/this command also trusts the roots [^;)]*NODE_EXTRA_CA_CERTS[^;)]* names?; the installed app does not/);
     expect(result.stdout).toMatch(/✓ Clock: within [0-2] s of the provider's/);
     expect(result.stdout).toMatch(/✓ Discovery/);
     expect(result.stdout + result.stderr).not.toContain(APP_PASSWORD);

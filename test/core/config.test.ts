@@ -254,6 +254,7 @@ describe('loadConfig with the build’s latchkey.config.json', () => {
       keychainService: 'dev.latchkey.desktop',
       dataDir,
       usesDemoProvider: false,
+      packaged: true,
     });
   });
 

@@ -54,4 +54,19 @@ describe('the demo provider proves it is ours before the core uses it', () => {
     expect((await connectProvider(ours)).issuer).toBe(`${demo.issuer}/`);
     expect(await probeDemoProvider(`${demo.issuer}/`, join(folder, 'elsewhere'))).toBe('taken');
   });
+
+  it('refuses a squatter that relays the challenge to the real demo: the proof is bound to the issuer that was asked', async () => {
+    const relay = createServer((req, res) => {
+      if (!req.url?.startsWith('/.latchkey/demo-proof')) return void res.writeHead(404).end();
+      void fetch(new URL(req.url, demo.issuer)).then(async (answer) => res.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text()));
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    try {
+      const relayIssuer = `http://127.0.0.1:${(relay.address() as AddressInfo).port}/`;
+      expect(await probeDemoProvider(relayIssuer, demo.dataDir)).toBe('taken');
+      expect(await probeDemoProvider(`${demo.issuer}/`, demo.dataDir)).toBe('ours');
+    } finally {
+      await new Promise((resolve) => relay.close(resolve));
+    }
+  });
 });

@@ -4,10 +4,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultLockDir } from '../../src/core/lock-folder.ts';
 import { acquireRefreshLock, refreshLockPath } from '../../src/core/refresh-lock.ts';
 import { createLogger } from '../../src/core/log.ts';
@@ -145,9 +145,14 @@ describe('refresh lock liveness', () => {
     await expect(acquireRefreshLock(refreshLockPath(foreign, 's', 'a'))).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringContaining('another user') });
   });
 
-  it('lives in XDG_RUNTIME_DIR when there is one, else in a per-user folder of the temp dir, whatever the data folder', () => {
-    expect(defaultLockDir({ XDG_RUNTIME_DIR: dir })).toBe(join(dir, 'latchkey'));
-    expect(defaultLockDir({})).toBe(join(tmpdir(), `latchkey-${process.getuid?.() ?? ''}`.replace(/-$/, '')));
+  it.runIf(process.platform === 'linux')('lives in the user’s own cache folder, whatever XDG_RUNTIME_DIR, TMPDIR or HOME say, and is named for the keychain entry', () => {
+    const expected = join(userInfo().homedir, '.cache', 'latchkey', 'locks');
+    expect(defaultLockDir()).toBe(expected);
+    for (const variable of ['XDG_RUNTIME_DIR', 'TMPDIR', 'HOME']) {
+      vi.stubEnv(variable, dir);
+      expect(defaultLockDir()).toBe(expected);
+    }
+    vi.unstubAllEnvs();
     expect(refreshLockPath(dir, 'service', 'account')).not.toBe(refreshLockPath(dir, 'other-service', 'account'));
   });
 });

@@ -94,7 +94,8 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
     expect(session.getState()).toMatchObject({ status: 'signed-in', keychain: 'os', user: { name: 'Alice Liddell', email: 'alice@example.com' } });
     const entry = await storedEntry(config);
     // The access token every process shares rides in the same entry (one keychain write); no ID token, no profile.
-    const access = { v: 1, access_token: expect.any(String), refreshed_at: expect.any(Number), expires_at: expect.any(Number), issuer: config.issuer, client_id: DEMO_CLIENT_ID, scope: config.scope, audience: config.audience };
+    // It names its user and the entry generation it was stored at: no other user's or older session's token is handed out.
+    const access = { v: 1, access_token: expect.any(String), refreshed_at: expect.any(Number), expires_at: expect.any(Number), sub: session.getState().user!.sub, generation: expect.any(String), issuer: config.issuer, client_id: DEMO_CLIENT_ID, scope: config.scope, audience: config.audience };
     expect(entry).toEqual({ v: 1, refresh_token: expect.any(String), issuer: config.issuer, client_id: DEMO_CLIENT_ID, sub: session.getState().user!.sub, scope: expect.stringContaining('offline_access'), access });
     expect(await callApi(await session.getAccessToken())).toBe(200);
   });

@@ -152,6 +152,22 @@ describe('IPC handlers (electron mocked)', () => {
     expect(await invoke('auth:get-access-token')).toEqual({ ok: false, error: { code: 'session_ended', message: 'Your session ended — sign in again.' } });
   });
 
+  it('shows the window no secret quoted in error text: the state’s error and a failed call’s message are redacted, the access token asked for is not', async () => {
+    const secret = 'opaque-refresh-SECRET-0123456789';
+    const quoted = `The provider refused the refresh: invalid_grant — {"refresh_token":"${secret}"} via http://user:${secret}@proxy:8080`;
+    const { invoke } = setUp({
+      getState: vi.fn((): AuthState => ({ status: 'signed-out', keychain: 'os', error: { code: 'session_ended', message: quoted } })),
+      // A code-bearing rejection that is not an AuthError (as a bridge or a library may give): redacted all the same.
+      login: vi.fn(async () => Promise.reject({ code: 'provider_error', message: quoted })),
+      getAccessToken: vi.fn(async () => secret),
+    });
+    for (const result of [await invoke('auth:get-state'), await invoke('auth:login')]) {
+      expect(JSON.stringify(result)).toContain('The provider refused the refresh');
+      expect(JSON.stringify(result)).not.toContain(secret);
+    }
+    expect(await invoke('auth:get-access-token')).toEqual({ ok: true, value: secret });
+  });
+
   it('hides the details of an unexpected error behind a plain sentence', async () => {
     const { invoke } = setUp({
       login: vi.fn(async () => {
