@@ -30,7 +30,11 @@ export default defineConfig({
         codeSplitting: {
           includeDependenciesRecursively: false,
           groups: [
-            { name: 'protocol', test: /src\/core\/(provider-client|provider-answers|redirect-probe|userinfo|loopback-server|callback-pages|device-sign-in|dpop-provider)\.ts$/, priority: 3 },
+            {
+              name: 'protocol',
+              test: /src\/core\/(provider-client|provider-answers|redirect-probe|userinfo|loopback-server|callback-pages|device-sign-in|dpop-provider|providers\/(configuration|entra-tenant|provider-logout|user-endpoint|token-response|error-words))\.ts$/,
+              priority: 3,
+            },
             { name: 'http', test: /src\/core\/(http|tls|proxy)\.ts$/, priority: 3 },
             { name: 'commands', test: /src\/cli\/(doctor[\w-]*|opener|system-opener|device-login)\.ts$/, priority: 3 },
             // What `--help` and a usage error need besides main.js itself; everything else waits behind an import().

@@ -30,7 +30,7 @@ export async function redirectAcceptedCheck(config: AuthConfig, metadata: Record
   const name = 'Redirect URI accepted';
   if (typeof metadata.authorization_endpoint !== 'string') return { name, outcome: 'warn', detail: 'no authorization_endpoint in the metadata to ask' };
   const port = config.redirectPort || (await someFreePort());
-  const redirectUri = redirectUriFor(port);
+  const redirectUri = redirectUriFor(port, config.redirectHost);
   const http = createHttpClient({ env });
   try {
     const probe = await probeRedirectUri(config, metadata.authorization_endpoint, redirectUri, http);

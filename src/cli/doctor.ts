@@ -1,11 +1,14 @@
 import { createServer } from 'node:net';
 import { createHttpClient, trustSettingsOf, redirectUriFor, connectProvider, openProfileStore, openKeychain, assertPrivateFolder, defaultLockDir, toErrorInfo, SUGGESTED_REDIRECT_PORT } from '../core/index.ts';
-import type { ProviderClient } from '../core/index.ts';
+import type { AuthConfig, ProviderClient } from '../core/index.ts';
 import type { CommandContext } from './context.ts';
 import { networkChecks } from './doctor-network.ts';
 import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
 import { redirectAcceptedCheck, refreshGrantCheck } from './doctor-interop.ts';
 import { dpopCheck } from './doctor-dpop.ts';
+import { presetChecks, usesOwnEndpoints } from './doctor-preset.ts';
+import { PRESETS } from '../core/index.ts';
+
 import type { Check, Outcome } from './doctor-check.ts';
 
 const MARK: Record<Outcome, string> = { pass: '✓', warn: '!', fail: '✗' };
@@ -25,13 +28,19 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
     outcome: 'pass',
     detail: `issuer ${config.issuer}, client id ${config.clientId}${config.usesDemoProvider ? ' (the bundled demo provider: start it with `npm run idp`)' : ''}`,
   });
+  checks.push(...presetChecks(config));
+  const ownEndpoints = usesOwnEndpoints(config);
 
   const http = createHttpClient({ env: io.env, ...trustSettingsOf(config) });
   let provider: ProviderClient | undefined;
   try {
     checks.push(...(await networkChecks(http, config.issuer, Date.now, io.env)));
     provider = await connectProvider(config, { http, logger });
-    checks.push({ name: 'Discovery', outcome: 'pass', detail: `${new URL('.well-known/openid-configuration', withSlash(config.issuer)).href} answered` });
+    checks.push(
+      ownEndpoints
+        ? { name: 'Endpoints', outcome: 'pass', detail: `authorization ${String(provider.metadata.authorization_endpoint)}, token ${String(provider.metadata.token_endpoint)} (configured; no discovery)` }
+        : { name: 'Discovery', outcome: 'pass', detail: `${new URL('.well-known/openid-configuration', withSlash(config.issuer)).href} answered` },
+    );
   } catch (error) {
     // A proxy asking for a sign-in or a refused certificate: the message itself says what to do.
     const explained = ['proxy_auth_required', 'certificate_untrusted'].includes(toErrorInfo(error).code);
@@ -48,8 +57,12 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
     await http.close();
   }
 
-  if (provider) checks.push(...metadataChecks(provider.metadata), dpopCheck(config, provider.metadata));
-  checks.push(await redirectCheck(config.redirectPort, config.issuer));
+  if (provider) {
+    // Without discovery only what the endpoints say can be judged; with a secret the provider insists on, "Client secret" above replaces "Public client".
+    const relevant = (check: Check) => (!ownEndpoints || ['Revocation', 'End session'].includes(check.name)) && !(check.name === 'Public client' && config.clientSecret !== undefined);
+    checks.push(...metadataChecks(provider.metadata).filter(relevant), dpopCheck(config, provider.metadata));
+  }
+  checks.push(await redirectCheck(config));
   if (provider) checks.push(await redirectAcceptedCheck(config, provider.metadata, io.env));
 
   const keychain = await openKeychain(config.keychainService, { logger });
@@ -65,7 +78,7 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
         },
   );
 
-  checks.push(dataFolderCheck(config.dataDir), lockFolderCheck(defaultLockDir()), rotationCheck(config.issuer));
+  checks.push(dataFolderCheck(config.dataDir), lockFolderCheck(defaultLockDir()), rotationCheck(config));
 
   for (const check of checks) {
     io.stdout(`${MARK[check.outcome]} ${check.name}: ${check.detail}\n`);
@@ -109,7 +122,7 @@ export function metadataChecks(metadata: Record<string, unknown>): Check[] {
   checks.push(
     authMethods === undefined || authMethods.includes('none')
       ? { name: 'Public client', outcome: 'pass', detail: 'the token endpoint accepts clients without a secret (auth method "none")' }
-      : { name: 'Public client', outcome: 'warn', detail: `token endpoint auth methods: ${authMethods.join(', ')}`, fix: 'Register the app as a native/public application (token endpoint auth method "none"); Latchkey never uses a client secret.' },
+      : { name: 'Public client', outcome: 'warn', detail: `token endpoint auth methods: ${authMethods.join(', ')}`, fix: 'Register the app as a native/public application (token endpoint auth method "none"); Latchkey sends no client secret unless the provider insists on one (AUTH_CLIENT_SECRET).' },
   );
 
   checks.push(
@@ -125,24 +138,27 @@ export function metadataChecks(metadata: Record<string, unknown>): Check[] {
   return checks;
 }
 
-async function redirectCheck(port: number, issuer: string): Promise<Check> {
-  const uriFor = (p: number | 'PORT') => (p === 'PORT' ? redirectUriFor(0).replace(':0/', ':PORT/') : redirectUriFor(p));
-  const auth0 = /(^|\.)auth0\.com$/i.test(new URL(issuer).hostname);
+async function redirectCheck(config: AuthConfig): Promise<Check> {
+  const { redirectPort: port, redirectHost: host } = config;
+  const uriFor = (p: number | 'PORT') => (p === 'PORT' ? redirectUriFor(0, host).replace(':0/', ':PORT/') : redirectUriFor(p, host));
+  const preset = PRESETS[config.provider];
+  const auth0 = preset.name === 'auth0' || /(^|\.)auth0\.com$/i.test(new URL(config.issuer).hostname);
+  const who = auth0 ? 'Auth0' : preset.title;
   if (port === 0) {
     const detail = `${uriFor('PORT')} with a free PORT picked per sign-in`;
-    if (auth0) {
+    if (auth0 || preset.redirect.exactPort) {
       return {
         name: 'Redirect URI',
         outcome: 'fail',
-        detail: `${detail}, but Auth0 matches callback URLs exactly, port included`,
-        fix: `Auth0 matches callback URLs exactly, so a fixed AUTH_REDIRECT_PORT is needed: set AUTH_REDIRECT_PORT=${SUGGESTED_REDIRECT_PORT} and register Allowed Callback URLs: ${uriFor(SUGGESTED_REDIRECT_PORT)}`,
+        detail: `${detail}, but ${who} matches callback URLs exactly, port included`,
+        fix: `${who} matches callback URLs exactly, so a fixed AUTH_REDIRECT_PORT is needed: set AUTH_REDIRECT_PORT=${SUGGESTED_REDIRECT_PORT} and register ${auth0 ? 'Allowed Callback URLs: ' : 'the callback URL '}${uriFor(SUGGESTED_REDIRECT_PORT)}`,
         failsWith: EXIT.usage,
       };
     }
     return {
       name: 'Redirect URI',
       outcome: 'pass',
-      detail: `${detail}. Register http://127.0.0.1/callback at the provider (any port, RFC 8252 §7.3); providers that match exactly (Auth0: "Allowed Callback URLs: ${uriFor('PORT')}") need a fixed AUTH_REDIRECT_PORT.`,
+      detail: `${detail}. Register http://${host}/callback at the provider (any port, RFC 8252 §7.3); providers that match exactly (Auth0: "Allowed Callback URLs: ${uriFor('PORT')}") need a fixed AUTH_REDIRECT_PORT.`,
     };
   }
   const register = auth0 ? `Allowed Callback URLs: ${uriFor(port)}` : `the redirect URI ${uriFor(port)}`;
@@ -192,8 +208,8 @@ function lockFolderCheck(lockDir: string): Check {
  * like reuse and end the session (RFC 9700 §4.14.2). A provider's grace period
  * for the previous token closes that window; Auth0 has one.
  */
-function rotationCheck(issuer: string): Check {
-  if (/(^|\.)auth0\.com$/i.test(new URL(issuer).hostname)) {
+function rotationCheck(config: AuthConfig): Check {
+  if (config.provider === 'auth0' || /(^|\.)auth0\.com$/i.test(new URL(config.issuer).hostname)) {
     return {
       name: 'Rotation grace period',
       outcome: 'warn',

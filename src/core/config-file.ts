@@ -3,10 +3,14 @@ import { resolve } from 'node:path';
 import { AuthError } from './errors.ts';
 
 /** The keys a JSON settings object may carry (camelCase, like AuthConfig). */
-export const FILE_KEYS = ['issuer', 'auth0Domain', 'clientId', 'audience', 'resource', 'scope', 'prompt', 'dpop', 'redirectPort', 'apiBaseUrl', 'caFile', 'postLogoutRedirectUri', 'externalLinks'] as const;
+export const FILE_KEYS = [
+  'issuer', 'auth0Domain', 'clientId', 'audience', 'resource', 'scope', 'prompt', 'dpop', 'redirectPort', 'apiBaseUrl', 'caFile', 'postLogoutRedirectUri', 'externalLinks',
+  // The provider preset and what goes with it (providers/provider-settings.ts).
+  'provider', 'clientSecret', 'redirectHost', 'tenant', 'allowedTenants', 'authorizationEndpoint', 'tokenEndpoint', 'userinfoEndpoint', 'revocationEndpoint',
+] as const;
 export type FileKey = (typeof FILE_KEYS)[number];
 
-const SECRET_FILE_KEYS = ['clientSecret', 'client_secret'];
+const SECRET_FILE_KEYS = ['client_secret'];
 
 /** One configured value and where it came from, so a problem can name the setting the user wrote. */
 export interface Setting {
@@ -70,9 +74,9 @@ export function parseConfigObject(parsed: unknown, path: string, label: string, 
 
 export function clientSecretProblem(label: string): string {
   return (
-    `${label}: a client secret was given, but Latchkey is a desktop app — a public client — and never uses one: ` +
-    'anything shipped in an installed app can be extracted by its users (RFC 8252 §8.5). Remove the secret, ' +
-    'register the app at your provider as a native/public application (token endpoint auth method "none"), and use PKCE, which Latchkey always does.'
+    `${label}: a client secret under this name is not read. Latchkey is a desktop app — a public client — and a secret shipped in it ` +
+    'can be extracted by its users (RFC 8252 §8.5). Register the app at your provider as a native/public application (token endpoint auth method "none"); ' +
+    'only where the provider insists on its secret (Google, GitHub), give it as AUTH_CLIENT_SECRET or "clientSecret".'
   );
 }
 

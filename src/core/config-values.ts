@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Setting } from './config-file.ts';
+import type { ProviderPreset } from './providers/index.ts';
 
 // How each setting's value is checked: one function per kind of value, each pushing one actionable
 // line per problem (naming the setting as the user wrote it) and returning the value or undefined.
 
-const DEFAULT_SCOPE = 'openid profile email';
-const ALWAYS_REQUESTED_SCOPES = ['openid', 'offline_access'];
 
 /** A variable's trimmed value; unset and empty are the same. */
 export function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -107,8 +106,9 @@ export function nonEmptyString(setting: Setting, problems: string[]): string | u
   return undefined;
 }
 
-export function buildScope(setting: Setting | undefined, problems: string[]): string {
-  let requested = DEFAULT_SCOPE.split(' ');
+/** The scope to request: AUTH_SCOPE or the preset's default, plus the scopes the preset always asks for; a scope the provider refuses is a problem. */
+export function buildScope(setting: Setting | undefined, problems: string[], preset: Pick<ProviderPreset, 'defaultScope' | 'requiredScopes' | 'refusedScopes' | 'title'>): string {
+  let requested = preset.defaultScope.split(' ').filter(Boolean);
   if (setting) {
     if (typeof setting.value !== 'string') {
       problems.push(`${setting.label}: must be a string of space-separated scopes, e.g. "openid profile email". Fix the value.`);
@@ -123,7 +123,13 @@ export function buildScope(setting: Setting | undefined, problems: string[]): st
       }
     }
   }
-  return [...new Set([ALWAYS_REQUESTED_SCOPES[0] as string, ...requested, ...ALWAYS_REQUESTED_SCOPES])].join(' ');
+  for (const token of requested) {
+    const refusal = preset.refusedScopes?.[token];
+    if (refusal && setting) problems.push(`${setting.label}: leave out "${token}": ${refusal}.`);
+  }
+  const [first, ...rest] = preset.requiredScopes;
+  const scopes = [...(first ? [first] : []), ...requested, ...rest].filter((token) => !preset.refusedScopes?.[token]);
+  return [...new Set(scopes)].join(' ');
 }
 
 const PROMPT_VALUES = ['login', 'consent', 'select_account'];

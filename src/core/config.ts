@@ -5,6 +5,9 @@ import { DEFAULT_DEMO_API_PORT, DEFAULT_DEMO_IDP_PORT, DEMO_AUDIENCE, DEMO_CLIEN
 import { AuthError } from './errors.ts';
 import { LOG_LEVELS, parseLevel } from './log.ts';
 import { envValue, isAuth0Host, auth0DomainToIssuer, buildScope, demoPort, nonEmptyString, parseCaFile, parseHttpUrl, parseIssuer, parseDpopMode, parseEmbeddedCertificates, parsePort, parsePrompt, parseResource, type DpopMode } from './config-values.ts';
+import { readProviderSettings, PROVIDER_ENV_NAMES, isMultiTenantIssuer } from './providers/provider-settings.ts';
+import type { Endpoints, PresetName } from './providers/index.ts';
+import type { RedirectHost } from './loopback-server.ts';
 import { BUILD_CONFIG_FILE, EMBEDDED_CERTIFICATES_KEY, clientSecretProblem, parseExternalLinks, parseConfigObject, readConfigObject, type FileKey, type Setting, type ConfigObject } from './config-file.ts';
 
 const DEFAULT_KEYCHAIN_SERVICE = 'dev.latchkey.desktop';
@@ -18,7 +21,18 @@ export interface AuthConfig {
   audience?: string;
   /** RFC 8707 resource indicator. */
   resource?: string;
-  /** Space-separated; always includes `openid` and `offline_access`. */
+  /** The provider preset (AUTH_PROVIDER): the provider's documented habits (src/core/providers/). */
+  provider: PresetName;
+  /**
+   * A client secret the provider insists on (Google, GitHub). Not a secret in a
+   * desktop app (RFC 8252 §8.5); never logged, never shown.
+   */
+  clientSecret?: string;
+  /** Endpoints set one by one (AUTH_*_ENDPOINT): over the discovered ones, or instead of discovery. */
+  endpoints?: Partial<Endpoints>;
+  /** Entra multi-tenant: the tenant ids a sign-in may come from; `['*']` = any. */
+  allowedTenants?: string[];
+  /** Space-separated; `openid` and `offline_access` where the preset asks for them (not Google, Cognito, GitHub). */
   scope: string;
   /**
    * The authorization request's `prompt` (OpenID Connect Core §3.1.2.1);
@@ -33,6 +47,8 @@ export interface AuthConfig {
   dpop?: DpopMode;
   /** 0 = an ephemeral port picked per sign-in. */
   redirectPort: number;
+  /** The redirect URI's host (AUTH_REDIRECT_HOST): 127.0.0.1, or localhost where the provider accepts only that; the listener binds loopback either way. */
+  redirectHost: RedirectHost;
   /** The API the access token is for; '' when a real provider is configured without one. */
   apiBaseUrl: string;
   /** Where the provider sends the browser after logout; only when registered for the client (RP-Initiated Logout 1.0 §3). */
@@ -78,9 +94,10 @@ const ENV_NAMES: Record<Exclude<FileKey, 'externalLinks'>, string> = {
   apiBaseUrl: 'API_BASE_URL',
   caFile: 'AUTH_CA_FILE',
   postLogoutRedirectUri: 'AUTH_POST_LOGOUT_REDIRECT_URI',
+  ...PROVIDER_ENV_NAMES,
 };
 
-const SECRET_ENV_NAMES = ['AUTH_CLIENT_SECRET', 'AUTH0_CLIENT_SECRET'];
+const SECRET_ENV_NAMES = ['AUTH0_CLIENT_SECRET'];
 
 /** Where settings come from, highest precedence first: the environment, then the files (the data folder's, the build's). */
 interface Sources {
@@ -105,8 +122,10 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: N
  * build's `latchkey.config.json`; with no issuer anywhere, the bundled demo
  * provider. A packaged app reads the build's settings only — a user-writable
  * file or variable must not re-point where its tokens go — and has no demo
- * provider. The app is a public native client (RFC 8252 §8.5): a client secret
- * is refused, and the issuer must use https unless it is on loopback (RFC 8252
+ * provider. The provider preset (AUTH_PROVIDER, providers/provider-settings.ts)
+ * shapes the rest. The app is a native client (RFC 8252 §8.5): a client secret
+ * is taken only as AUTH_CLIENT_SECRET, where the preset allows one, and is never
+ * shown; the issuer must use https unless it is on loopback (RFC 8252
  * §8.3 for the redirect, RFC 9700 §2.6 for transport). Throws
  * `AuthError('config_invalid')` listing every problem found, one line each.
  */
@@ -133,9 +152,19 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
 
   const pick = (key: FileKey): Setting | undefined => envSetting(env, key) ?? sources.files.map((source) => fileSetting(source, key)).find(Boolean);
 
-  const issuerSetting = pickIssuer(sources, problems);
+  const givenIssuer = pickIssuer(sources, problems);
+  const auth0 = givenIssuer !== undefined && (/auth0Domain|AUTH0_DOMAIN/.test(givenIssuer.label) || (typeof givenIssuer.value === 'string' && URL.canParse(givenIssuer.value) && isAuth0Host(new URL(givenIssuer.value).hostname)));
+  const providerSettings = readProviderSettings(pick, problems, { auth0, issuerSet: givenIssuer !== undefined });
+  const { preset } = providerSettings;
+  const issuerSetting = givenIssuer ?? (providerSettings.derivedIssuer ? { value: providerSettings.derivedIssuer, label: `the ${preset.name} preset's issuer` } : undefined);
   const issuer = issuerSetting ? parseIssuer(issuerSetting, problems) : undefined;
   const usesDemoProvider = issuerSetting === undefined && !packaged;
+  if (usesDemoProvider && preset.name !== 'generic') problems.push(`AUTH_ISSUER: the ${preset.name} preset needs the issuer of your ${preset.title} tenant (or AUTH0_DOMAIN, AUTH_TENANT). Set it.`);
+  if (preset.name === 'entra' && issuer && isMultiTenantIssuer(issuer) && !providerSettings.allowedTenants) {
+    problems.push(
+      `AUTH_ALLOWED_TENANTS: ${issuer} lets a user of any Microsoft tenant sign in. List the tenant ids allowed (comma-separated), or * to allow any tenant on purpose.`,
+    );
+  }
   if (issuerSetting === undefined && packaged) {
     problems.push(
       `${BUILD_CONFIG_FILE}: no sign-in provider is configured for this build, and a packaged app never uses the demo provider. ` +
@@ -151,7 +180,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
   const resource = resourceSetting ? parseResource(resourceSetting, problems) : undefined;
 
   if (usesDemoProvider) {
-    for (const setting of [clientIdSetting, audienceSetting, resourceSetting]) {
+    for (const setting of [clientIdSetting, audienceSetting, resourceSetting, pick('clientSecret')]) {
       if (setting) {
         problems.push(
           `${setting.label}: is set but no issuer is configured, so the demo provider would be used with it. ` +
@@ -168,11 +197,10 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
   }
 
   const scopeSetting = pick('scope');
-  const scope = buildScope(scopeSetting, problems);
+  const scope = buildScope(scopeSetting, problems, preset);
 
-  const auth0 = issuerSetting !== undefined && (/auth0Domain|AUTH0_DOMAIN/.test(issuerSetting.label) || (issuer !== undefined && isAuth0Host(new URL(issuer).hostname)));
   const promptSetting = pick('prompt');
-  const prompt = promptSetting ? parsePrompt(promptSetting, problems) : auth0 ? undefined : 'consent';
+  const prompt = promptSetting ? parsePrompt(promptSetting, problems) : preset.defaultPrompt;
 
   const dpopSetting = pick('dpop');
   const dpop = dpopSetting ? parseDpopMode(dpopSetting, problems) : 'auto';
@@ -209,9 +237,11 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
   const config: AuthConfig = {
     issuer: usesDemoProvider ? demoIssuer : (issuer as string),
     clientId: usesDemoProvider ? DEMO_CLIENT_ID : (clientId as string),
+    provider: preset.name,
     scope,
     dpop,
     redirectPort,
+    redirectHost: providerSettings.redirectHost,
     apiBaseUrl,
     externalLinks,
     keychainService: envValue(env, 'AUTH_KEYCHAIN_SERVICE') ?? DEFAULT_KEYCHAIN_SERVICE,
@@ -222,6 +252,9 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
   if (effectiveAudience !== undefined) config.audience = effectiveAudience;
   if (resource !== undefined) config.resource = resource;
   if (prompt !== undefined) config.prompt = prompt;
+  if (providerSettings.clientSecret !== undefined) config.clientSecret = providerSettings.clientSecret;
+  if (Object.keys(providerSettings.endpoints).length > 0) config.endpoints = providerSettings.endpoints;
+  if (providerSettings.allowedTenants) config.allowedTenants = providerSettings.allowedTenants;
   if (postLogoutRedirectUri !== undefined) config.postLogoutRedirectUri = postLogoutRedirectUri;
   if (demoPorts) {
     config.demoPorts = demoPorts;

@@ -12,6 +12,9 @@
 //                     userinfo.ts · provider-answers.ts (what a provider's answer, or its silence, means) · revocation.ts
 //   DPoP (RFC 9449)   dpop.ts (the session's key, proofs, nonces, whether a provider gets it) · dpop-provider.ts (token
 //                     endpoint and revocation proofs) · dpop-session.ts (the session's hooks) · request-headers.ts (one API call's headers)
+//   providers/        presets: each provider's documented habits as data plus hooks (preset.ts, one file each),
+//                     provider-settings.ts (AUTH_PROVIDER & co.), configuration.ts (discovery or endpoints, secret),
+//                     entra-tenant.ts, provider-logout.ts, user-endpoint.ts, error-words.ts, token-response.ts
 //   the session       auth-session.ts (its API) · session.ts (`starting` at once, then restored; wires the parts)
 //                     session-store.ts (the one owner of its state: named transitions, transactions under the lock,
 //                     state events via state-events.ts; keychain I/O in session-keychain.ts) · sign-in.ts
@@ -48,3 +51,4 @@ export type { AuthSession, AuthSessionDeps } from './auth-session.ts';
 export type { LogoutResult } from './revocation.ts';
 export { probeDemoProvider } from './demo-proof.ts';
 export { chooseTokenBinding, createDpopKey, createDpopProof, type DpopKey } from './dpop.ts';
+export { PRESETS, type ProviderPreset } from './providers/index.ts';

@@ -28,14 +28,24 @@ export function callbackUrlOf(callback: ValidatedCallback): URL {
   return new URL(url);
 }
 
-/** The redirect URI for a loopback port, exactly as registered and sent (RFC 8252 §7.3: the IP literal, not `localhost`). */
-export function redirectUriFor(port: number): string {
-  return `http://127.0.0.1:${port}/callback`;
+/** The loopback names a redirect URI may use: the IP literal RFC 8252 §7.3 recommends, or `localhost` for providers that accept only that name (Cognito). */
+export type RedirectHost = '127.0.0.1' | 'localhost';
+
+/** The redirect URI for a loopback port, exactly as registered and sent (RFC 8252 §7.3: the IP literal unless the provider accepts only `localhost`). */
+export function redirectUriFor(port: number, host: RedirectHost = '127.0.0.1'): string {
+  return `http://${host}:${port}/callback`;
 }
 
 export interface LoopbackServerOptions {
   /** 0 for an ephemeral port, or the fixed port registered at the provider. */
   port: number;
+  /**
+   * The name in the redirect URI (default 127.0.0.1). With `localhost` the
+   * listener binds [::1] on the same port too, when this machine has IPv6: a
+   * browser may resolve `localhost` to either, and no other program may hold
+   * the one Latchkey left free (RFC 8252 §8.3).
+   */
+  redirectHost?: RedirectHost;
   /** The `state` sent with the authorization request. */
   expectedState: string;
   /** How long to wait for the browser to come back (default 5 minutes). */
@@ -102,8 +112,10 @@ export async function startLoopbackServer(options: LoopbackServerOptions): Promi
 
   const server = createServer({ maxHeaderSize: MAX_REQUEST_BYTES, requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => handle(req, res));
   const port = await listen(server, options.port, options.portSetting ?? 'AUTH_REDIRECT_PORT');
-  const host = `127.0.0.1:${port}`;
-  const redirectUri = redirectUriFor(port);
+  const redirectHost = options.redirectHost ?? '127.0.0.1';
+  const host = `${redirectHost}:${port}`;
+  const redirectUri = redirectUriFor(port, redirectHost);
+  const ipv6 = redirectHost === 'localhost' ? await listenIpv6Too(createServer({ maxHeaderSize: MAX_REQUEST_BYTES, requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => handle(req, res)), port, server) : undefined;
 
   const refuse = (req: IncomingMessage, res: ServerResponse, status: number, reason: string) => refuseRequest(logger, req, res, status, reason);
 
@@ -172,10 +184,16 @@ export async function startLoopbackServer(options: LoopbackServerOptions): Promi
       }
       phase = 'closed';
       for (const res of heldResults.splice(0)) serveResult(res);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await Promise.all(
+        [server, ipv6].map(
+          (listener) =>
+            listener &&
+            new Promise<void>((resolve) => {
+              listener.close(() => resolve());
+              listener.closeAllConnections();
+            }),
+        ),
+      );
     })();
     return closing;
   }
@@ -194,6 +212,25 @@ export async function startLoopbackServer(options: LoopbackServerOptions): Promi
     complete,
     close,
   };
+}
+
+/** [::1] on the port 127.0.0.1 got; none when this machine has no IPv6 loopback. Busy there: the IPv4 listener is closed and the port reported busy. */
+async function listenIpv6Too(server: ReturnType<typeof createServer>, port: number, ipv4: ReturnType<typeof createServer>): Promise<ReturnType<typeof createServer> | undefined> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port, host: '::1', exclusive: true, ipv6Only: true }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return server;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT') return undefined;
+    await new Promise((resolve) => ipv4.close(resolve));
+    throw new AuthError('port_in_use', `The sign-in callback port [::1]:${port} is already in use by another program, and a browser may send localhost there. Close that program, or change AUTH_REDIRECT_PORT.`, { cause: error });
+  }
 }
 
 /** Ends the sign-in with `login_timeout` after `timeoutMs`, or `login_cancelled` when `signal` aborts — unless `until` settles first. */

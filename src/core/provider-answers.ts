@@ -6,6 +6,7 @@ import * as oidc from 'openid-client';
 import { clockSkewError } from './clock-skew.ts';
 import type { AuthConfig } from './config.ts';
 import { AuthError, loginDenied } from './errors.ts';
+import { describeProviderError } from './providers/error-words.ts';
 
 export type ProviderOperation = 'sign-in' | 'refresh' | 'revocation';
 
@@ -15,9 +16,12 @@ export type ProviderOperation = 'sign-in' | 'refresh' | 'revocation';
  * a 2xx that is not a token response, a 5xx without an OAuth body), which the
  * caller treats as "could not be reached".
  *
- * The rule for a refresh (README, "What ends a session"):
- * - 400 or 401 with an OAuth error body (RFC 6749 §5.2), whatever its `error`,
- *   ends the session: the provider has looked at the refresh token and said no;
+ * The rule for a refresh, the same for every provider (README, "What ends a session"):
+ * - `invalid_grant` with any status (Auth0 answers a dead token with 403), or
+ *   400, 401 or 403 with an OAuth error body (RFC 6749 §5.2), whatever its
+ *   `error`, ends the session: the provider has looked at the refresh token and
+ *   said no (a 2xx with an `error` body, as GitHub sends, arrives here as a 400:
+ *   see `readTokenAnswer`);
  * - 400 or 401 with no OAuth body ends it too: the provider answered and
  *   refused, and asking again with the same token cannot succeed (Glewlwyd
  *   answers a spent or revoked refresh token exactly so; retrying would only
@@ -27,12 +31,13 @@ export type ProviderOperation = 'sign-in' | 'refresh' | 'revocation';
  */
 export function classifyProviderAnswer(error: unknown, operation: ProviderOperation): AuthError | undefined {
   if (error instanceof oidc.ResponseBodyError) {
-    const described = `${error.error}${error.error_description ? ` — ${error.error_description}` : ''}`;
+    const described = describeProviderError(error.error, error.error_description);
+    const refused = error.error === 'invalid_grant' || error.status === 400 || error.status === 401 || error.status === 403;
     if (error.status === 429) return tooManyRequests(operation, error.response, error);
-    if (error.status >= 500 || error.error === 'temporarily_unavailable' || error.error === 'server_error') {
+    if ((error.status >= 500 && error.error !== 'invalid_grant') || error.error === 'temporarily_unavailable' || error.error === 'server_error') {
       return new AuthError('provider_unreachable', `The provider could not handle the ${operation} right now (HTTP ${error.status}: ${described}). ${laterAdvice(operation)}`, { cause: error });
     }
-    if (operation === 'refresh' && (error.status === 400 || error.status === 401)) {
+    if (operation === 'refresh' && refused) {
       return new AuthError('session_ended', `Your session ended at the provider: it refused the refresh (${described}). Sign in again.`, { cause: error });
     }
     const advice = operation === 'sign-in' ? 'Sign in again; if it keeps failing, check the application settings at the provider (`latchkey doctor`).' : 'Check the application settings at the provider (`latchkey doctor`).';

@@ -3,8 +3,6 @@ import type { UserProfile } from '../shared/auth-state.ts';
 import { isLoopbackHost, trustSettingsOf, type AuthConfig } from './config.ts';
 import { AuthError } from './errors.ts';
 import { assertDemoIsOurs } from './demo-proof.ts';
-import type { DpopKey } from './dpop.ts';
-import { createProviderDpop, type ProviderDpop } from './dpop-provider.ts';
 import { classifyProviderError, discoveryError, messageOf } from './provider-answers.ts';
 import { assertRedirectAccepted } from './redirect-probe.ts';
 import { createHttpClient, type HttpClient } from './http.ts';
@@ -14,9 +12,16 @@ import type { SignInOutcome } from './callback-pages.ts';
 import type { Timers } from './timers.ts';
 import { profileFrom, withUserInfo } from './userinfo.ts';
 import { fetchReportingRotation, type RotatedToken } from './rotated-token.ts';
+import { refusalsAsErrors } from './providers/token-response.ts';
 import { fetchReadingDeviceErrorsAnsweredWith200, pollDeviceSignIn, type DeviceSignInOptions } from './device-sign-in.ts';
 
 export type { RotatedToken };
+import { loadProviderConfiguration, type ProviderConfiguration } from './providers/configuration.ts';
+import { withUserTenant } from './providers/entra-tenant.ts';
+import { endSessionUrlFor, revokeAtProvider } from './providers/provider-logout.ts';
+import { fetchUserProfile } from './providers/user-endpoint.ts';
+import type { DpopKey } from './dpop.ts';
+import { createProviderDpop, type ProviderDpop } from './dpop-provider.ts';
 
 /** Opens a URL in the user's browser: `shell.openExternal` in the app, `$BROWSER` in the CLI, Chromium in tests. */
 export type Opener = (url: string) => Promise<void>;
@@ -28,10 +33,10 @@ export interface TokenResult {
   /** Epoch ms, from `expires_in` and the injected clock (taken when the request was sent). */
   expiresAt?: number;
   scope?: string;
-  /** `dpop` when the access token is bound to the session's key (RFC 9449 §5), else `bearer`. */
-  tokenType?: 'dpop' | 'bearer';
   /** From the validated ID token's claims; after sign-in, with UserInfo's over them (see withUserInfo). */
   user?: UserProfile;
+  /** `dpop` when the access token is bound to the session's key (RFC 9449 §5), else `bearer`. */
+  tokenType?: 'dpop' | 'bearer';
 }
 
 export interface RefreshOptions {
@@ -63,8 +68,11 @@ export interface ProviderClient {
   /** Sign-in with a code entered on any device (RFC 8628); `config_invalid` when the provider offers none. */
   signInWithDevice(options: DeviceSignInOptions): Promise<TokenResult>;
   refresh(refreshToken: string, options?: RefreshOptions): Promise<TokenResult>;
-  /** With the session's DPoP key, when the token is bound to it. */
-  revoke(refreshToken: string, dpop?: DpopKey): Promise<void>;
+  /**
+   * Ends the session at the provider (RFC 7009, or the preset's own way), with a proof from the session's DPoP key when the
+   * token is bound to it; `kind` says which token it is (default a refresh token).
+   */
+  revoke(token: string, dpop?: DpopKey, kind?: 'refresh_token' | 'access_token'): Promise<void>;
   /** The provider's end-session page for this client, without an ID token; undefined when it has none. */
   endSessionUrl(): string | undefined;
   redirectUriFor(port: number): string;
@@ -79,12 +87,12 @@ export interface ProviderDeps {
   timers?: Timers;
 }
 
-const METADATA_URL_FIELDS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'revocation_endpoint', 'end_session_endpoint', 'userinfo_endpoint'];
-
 /**
- * Discovers the provider once (OpenID Connect Discovery 1.0 / RFC 8414) and
- * returns the client of a public native app (RFC 8252: no client secret,
- * `token_endpoint_auth_method=none`, PKCE). Plain http is allowed only when the
+ * Discovers the provider once (OpenID Connect Discovery 1.0 / RFC 8414), or
+ * takes its endpoints from the preset and settings where it has no discovery,
+ * and returns the client of a native app (RFC 8252: PKCE; no client secret
+ * unless the provider insists, see providers/configuration.ts), shaped by the
+ * provider's preset (src/core/providers/). Plain http is allowed only when the
  * issuer and every endpoint are on loopback. ID token signatures are checked
  * against the provider's JWKS, not only trusted because they came over TLS.
  * Throws `provider_unreachable` when discovery fails.
@@ -98,32 +106,36 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
 
   const rotations = new Map<string, (rotated: RotatedToken) => void>();
   if (config.usesDemoProvider && config.demoDataDir) await assertDemoIsOurs(config.issuer, config.demoDataDir, http.fetch);
-  let configuration: oidc.Configuration;
-  const dpop = createProviderDpop(() => configuration);
+  let provider: ProviderConfiguration | undefined;
+  const dpop = createProviderDpop(() => provider!.configuration);
+  // GitHub's 200-with-error becomes the 400 it means before anything reads the answer.
+  const providerFetch = dpop.wrapFetch(
+    fetchReportingRotation(fetchReadingDeviceErrorsAnsweredWith200(refusalsAsErrors(http.fetch)), rotations, logger),
+    () => provider?.configuration.serverMetadata().revocation_endpoint,
+  );
   try {
-    configuration = await oidc.discovery(issuerUrl, config.clientId, { token_endpoint_auth_method: 'none' }, oidc.None(), {
-      [oidc.customFetch]: dpop.wrapFetch(fetchReportingRotation(fetchReadingDeviceErrorsAnsweredWith200(http.fetch), rotations, logger), () => configuration.serverMetadata().revocation_endpoint),
-      execute: loopbackHttp ? [oidc.allowInsecureRequests] : [],
-    });
+    provider = await loadProviderConfiguration(config, { fetch: providerFetch, insecure: loopbackHttp });
   } catch (error) {
     throw discoveryError(config, error);
   }
-  const metadata = configuration.serverMetadata() as unknown as Record<string, unknown>;
-  if (loopbackHttp) assertEndpointsStayLocal(config, metadata);
-  oidc.enableNonRepudiationChecks(configuration);
-  logger?.debug('provider discovered', { issuer: config.issuer, demo: config.usesDemoProvider });
-
-  const flow: FlowContext = { config, configuration, metadata, http, clock, dpop, ...(logger ? { logger } : {}), ...(deps.timers ? { timers: deps.timers } : {}) };
+  const connected: ProviderConfiguration = provider;
+  const { configuration, metadata, preset } = connected;
+  logger?.debug('provider discovered', { issuer: config.issuer, demo: config.usesDemoProvider, preset: preset.name, discovery: connected.openid });
+  const inUserTenant = <T>(run: (tenantConfiguration: oidc.Configuration) => Promise<T>, operation: 'sign-in' | 'refresh') => withUserTenant(connected, config.allowedTenants, providerFetch, run, operation);
+  const flow: FlowContext = { config, provider: connected, http, clock, dpop, inUserTenant, ...(logger ? { logger } : {}), ...(deps.timers ? { timers: deps.timers } : {}) };
 
   return {
     issuer: config.issuer,
     metadata,
-    redirectUriFor,
+    redirectUriFor: (port) => redirectUriFor(port, config.redirectHost),
     signIn: (options) => signInThroughBrowser(flow, options),
 
     async signInWithDevice(options: DeviceSignInOptions): Promise<TokenResult> {
       const response = await pollDeviceSignIn(configuration, { config, parameters: audienceParameters(config), clock, ...(logger ? { logger } : {}) }, options);
-      return withProfile(flow, toTokenResult(response, clock()));
+      const tokens = toTokenResult(response, clock(), connected.openid);
+      const user = await profileAfterSignIn(tokens, flow);
+      if (user) tokens.user = user;
+      return tokens;
     },
 
     async refresh(refreshToken: string, options: RefreshOptions = {}): Promise<TokenResult> {
@@ -131,9 +143,12 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       const { onRotated } = options;
       if (onRotated) rotations.set(refreshToken, (rotated) => onRotated(rotated.expiresAt === undefined ? rotated : { ...rotated, expiresAt: sentAt + rotated.expiresAt * 1000 }));
       try {
-        const response = await oidc.refreshTokenGrant(configuration, refreshToken, audienceParameters(config), options.dpop ? { DPoP: dpop.handleFor(options.dpop) } : undefined);
+        // Entra wants the scope on every refresh (AADSTS90009 without it).
+        const parameters = { ...audienceParameters(config), ...(preset.scopeOnRefresh ? { scope: config.scope } : {}) };
+        const proof = options.dpop ? { DPoP: dpop.handleFor(options.dpop) } : undefined;
+        const response = await inUserTenant((tenantConfiguration) => oidc.refreshTokenGrant(tenantConfiguration, refreshToken, parameters, proof), 'refresh');
         logger?.debug('refreshed', { refreshToken: fingerprint(refreshToken), rotated: response.refresh_token !== undefined && response.refresh_token !== refreshToken });
-        return toTokenResult(response, sentAt);
+        return toTokenResult(response, sentAt, connected.openid);
       } catch (error) {
         throw classifyProviderError(error, { operation: 'refresh' });
       } finally {
@@ -141,26 +156,19 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       }
     },
 
-    async revoke(refreshToken: string, key?: DpopKey): Promise<void> {
-      if (typeof metadata.revocation_endpoint !== 'string') return;
-      if (key) dpop.proveRevocation(refreshToken, key);
+    async revoke(token: string, key?: DpopKey, kind: 'refresh_token' | 'access_token' = 'refresh_token'): Promise<void> {
+      if (key) dpop.proveRevocation(token, key);
       try {
-        await oidc.tokenRevocation(configuration, refreshToken, { token_type_hint: 'refresh_token' });
+        await revokeAtProvider(connected, config, token, kind, http);
       } catch (error) {
         throw classifyProviderError(error, { operation: 'revocation' });
       } finally {
-        dpop.forget(refreshToken);
+        dpop.forget(token);
       }
     },
 
     endSessionUrl(): string | undefined {
-      if (typeof metadata.end_session_endpoint !== 'string') return undefined;
-      // No id_token_hint: this URL is a browser's command-line argument (readable by other users
-      // through /proc on Linux) and lands in its history. RP-Initiated Logout 1.0 §2 lets client_id
-      // identify the client instead, and post_logout_redirect_uri is sent only when one is registered.
-      const parameters: Record<string, string> = { client_id: config.clientId };
-      if (config.postLogoutRedirectUri) parameters.post_logout_redirect_uri = config.postLogoutRedirectUri;
-      return oidc.buildEndSessionUrl(configuration, parameters).href;
+      return endSessionUrlFor(connected, config);
     },
   };
 }
@@ -168,132 +176,133 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
 /** What the flows of one connected provider share. */
 interface FlowContext {
   config: AuthConfig;
-  configuration: oidc.Configuration;
-  metadata: Record<string, unknown>;
+  provider: ProviderConfiguration;
   http: HttpClient;
   clock(): number;
   dpop: ProviderDpop;
+  /** Runs a token request against the user's tenant where the issuer is Entra's multi-tenant template. */
+  inUserTenant<T>(run: (tenantConfiguration: oidc.Configuration) => Promise<T>, operation: 'sign-in' | 'refresh'): Promise<T>;
   logger?: Logger;
   timers?: Timers;
 }
 
 /**
- * The interactive sign-in (RFC 8252): a loopback listener on 127.0.0.1, the
- * authorization request with PKCE S256, `state` and `nonce` in the system
- * browser, the code exchange with every check, then the profile from UserInfo.
+ * The authorization code flow through the system browser and a loopback
+ * redirect (RFC 8252 §7.3) with PKCE (RFC 7636) and, with a DPoP key,
+ * `dpop_jkt` (RFC 9449 §10).
  */
 async function signInThroughBrowser(flow: FlowContext, { opener, timeoutMs, signal, dpop: key }: SignInOptions): Promise<TokenResult> {
-  const { config, configuration, metadata, http, logger } = flow;
-
-    throwIfCancelled(signal);
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const nonce = oidc.randomNonce();
-    const codeChallenge = await oidc.calculatePKCECodeChallenge(verifier);
-    const server = await startLoopbackServer({
-      port: config.redirectPort,
-      expectedState: state,
-      expectedIssuer: { issuer: configuration.serverMetadata().issuer, required: metadata.authorization_response_iss_parameter_supported === true },
-      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-      ...(signal ? { signal } : {}),
-      ...(logger ? { logger } : {}),
-      ...(flow.timers ? { timers: flow.timers } : {}),
+  const { config, provider, http, logger } = flow;
+  const { configuration, metadata, preset } = provider;
+  throwIfCancelled(signal);
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const codeChallenge = await oidc.calculatePKCECodeChallenge(verifier);
+  const server = await startLoopbackServer({
+    port: config.redirectPort,
+    redirectHost: config.redirectHost,
+    expectedState: state,
+    expectedIssuer: { issuer: configuration.serverMetadata().issuer, required: metadata.authorization_response_iss_parameter_supported === true },
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(signal ? { signal } : {}),
+    ...(logger ? { logger } : {}),
+    ...(flow.timers ? { timers: flow.timers } : {}),
+  });
+  let outcome: SignInOutcome | undefined;
+  try {
+    // Before any browser opens: a provider that refuses this redirect URI would show its error page and never call back.
+    await untilCancelled(assertRedirectAccepted(config, configuration.serverMetadata().authorization_endpoint as string, server.redirectUri, http), signal);
+    const authorizationUrl = oidc.buildAuthorizationUrl(configuration, {
+      redirect_uri: server.redirectUri,
+      scope: config.scope,
+      code_challenge: codeChallenge,
+      code_challenge_method: 'S256',
+      state,
+      ...(provider.openid ? { nonce } : {}),
+      ...(config.prompt !== undefined ? { prompt: config.prompt } : {}),
+      ...preset.authorizationParameters,
+      ...(key ? { dpop_jkt: key.jkt } : {}),
+      ...audienceParameters(config),
     });
-    let outcome: SignInOutcome | undefined;
-    try {
-      // Before any browser opens: a provider that refuses this redirect URI would show its error page and never call back.
-      await untilCancelled(assertRedirectAccepted(config, configuration.serverMetadata().authorization_endpoint as string, server.redirectUri, http), signal);
-      const authorizationUrl = oidc.buildAuthorizationUrl(configuration, {
-        redirect_uri: server.redirectUri,
-        scope: config.scope,
-        code_challenge: codeChallenge,
-        code_challenge_method: 'S256',
-        state,
-        nonce,
-        ...(config.prompt !== undefined ? { prompt: config.prompt } : {}),
-        ...(key ? { dpop_jkt: key.jkt } : {}),
-        ...audienceParameters(config),
-      });
-      logger?.info('sign-in started', { port: server.port, state: fingerprint(state) });
-      // The opener may never settle (a launcher that hangs); the callback, timeout and cancel still decide.
-      const callbackArrival = server.waitForCallback();
-      await Promise.race([openBrowser(opener, authorizationUrl.href), callbackArrival]);
-      const callback = await callbackArrival;
-      const tokens = await untilCancelled(
-        exchangeCode(flow, callback, { state, nonce, verifier }, key).catch((error: unknown) => {
-          throw classifyProviderError(error, { operation: 'sign-in' });
-        }),
-        signal,
-      );
-      const signedIn = await withProfile(flow, tokens, key);
-      outcome = { ok: true };
-      return signedIn;
-    } catch (error) {
-      outcome = { ok: false, error };
-      throw error;
-    } finally {
-      if (outcome) server.complete(outcome);
-      await server.close();
-    }
-}
-
-/** A completed sign-in (either flow): the ID token's profile with UserInfo's claims over it. */
-async function withProfile(flow: FlowContext, tokens: TokenResult, key?: DpopKey): Promise<TokenResult> {
-  const { config, configuration, metadata, logger } = flow;
-  if (tokens.user) {
-    tokens.user = await withUserInfo(tokens.user, tokens.accessToken, {
-      config,
-      endpoint: typeof metadata.userinfo_endpoint === 'string' ? metadata.userinfo_endpoint : undefined,
-      fetchClaims: async (accessToken) => ({ ...(await oidc.fetchUserInfo(configuration, accessToken, oidc.skipSubjectCheck, key ? { DPoP: flow.dpop.handleFor(key) } : undefined)) }),
-      logger,
-    });
+    logger?.info('sign-in started', { port: server.port, state: fingerprint(state) });
+    // The opener may never settle (a launcher that hangs); the callback, timeout and cancel still decide.
+    const callbackArrival = server.waitForCallback();
+    await Promise.race([openBrowser(opener, authorizationUrl.href), callbackArrival]);
+    const callback = await callbackArrival;
+    const tokens = await untilCancelled(
+      exchangeCode(flow, callback, { state, nonce, verifier }, key).catch((error: unknown) => {
+        throw classifyProviderError(error, { operation: 'sign-in' });
+      }),
+      signal,
+    );
+    const user = await profileAfterSignIn(tokens, flow, key);
+    if (user) tokens.user = user;
+    logger?.info('sign-in completed', { sub: tokens.user?.sub, accessToken: fingerprint(tokens.accessToken) });
+    outcome = { ok: true };
+    return tokens;
+  } catch (error) {
+    outcome = { ok: false, error };
+    throw error;
+  } finally {
+    if (outcome) server.complete(outcome);
+    await server.close();
   }
-  logger?.info('sign-in completed', { sub: tokens.user?.sub, accessToken: fingerprint(tokens.accessToken) });
-  return tokens;
 }
 
-function audienceParameters(config: Pick<AuthConfig, 'audience' | 'resource'>): Record<string, string> {
-  return {
-    ...(config.audience !== undefined ? { audience: config.audience } : {}),
-    ...(config.resource !== undefined ? { resource: config.resource } : {}),
-  };
+async function exchangeCode(flow: FlowContext, callback: ValidatedCallback, checks: { state: string; nonce: string; verifier: string }, key: DpopKey | undefined): Promise<TokenResult> {
+  const { config, provider } = flow;
+  const sentAt = flow.clock();
+  const expected = provider.openid ? { expectedNonce: checks.nonce, idTokenExpected: true } : {};
+  const proof = key ? { DPoP: flow.dpop.handleFor(key) } : undefined;
+  const response = await flow.inUserTenant(
+    (tenantConfiguration) =>
+      oidc.authorizationCodeGrant(tenantConfiguration, callbackUrlOf(callback), { pkceCodeVerifier: checks.verifier, expectedState: checks.state, ...expected }, config.resource !== undefined ? { resource: config.resource } : undefined, proof),
+    'sign-in',
+  );
+  return toTokenResult(response, sentAt, provider.openid);
 }
 
-function toTokenResult(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, sentAt: number): TokenResult {
+/**
+ * Who signed in: with an ID token, its claims with UserInfo's over them
+ * (`withUserInfo`); without one (GitHub, plain OAuth 2.0), the provider's user
+ * endpoint, which must name the user.
+ */
+async function profileAfterSignIn(tokens: TokenResult, flow: FlowContext, key?: DpopKey): Promise<UserProfile | undefined> {
+  const { provider, config, http, logger } = flow;
+  const endpoint = typeof provider.metadata.userinfo_endpoint === 'string' ? provider.metadata.userinfo_endpoint : undefined;
+  if (!provider.openid) {
+    if (!endpoint) return undefined;
+    const profile = await fetchUserProfile(endpoint, tokens.accessToken, provider.preset, http).catch(throwAs('sign-in'));
+    if (!profile) throw new AuthError('provider_error', `The provider signed you in, but its user endpoint ${endpoint} did not say who you are. Check AUTH_USERINFO_ENDPOINT.`);
+    return profile;
+  }
+  if (!tokens.user) return undefined;
+  const fetchClaims = async (accessToken: string) => ({ ...(await oidc.fetchUserInfo(provider.configuration, accessToken, oidc.skipSubjectCheck, key ? { DPoP: flow.dpop.handleFor(key) } : undefined)) });
+  return withUserInfo(tokens.user, tokens.accessToken, { config, endpoint, fetchClaims, logger });
+}
+
+/** The token response as the session keeps it; the user from the ID token's claims where there is one. */
+function toTokenResult(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, sentAt: number, openid: boolean): TokenResult {
   const result: TokenResult = { accessToken: response.access_token, tokenType: response.token_type === 'dpop' ? 'dpop' : 'bearer' };
   if (response.refresh_token) result.refreshToken = response.refresh_token;
   if (response.id_token) result.idToken = response.id_token;
   if (typeof response.expires_in === 'number') result.expiresAt = sentAt + response.expires_in * 1000;
   if (response.scope) result.scope = response.scope;
-  const claims = response.claims();
+  const claims = openid ? response.claims() : undefined;
   if (claims) result.user = profileFrom(claims);
   return result;
 }
 
-async function exchangeCode(flow: FlowContext, callback: ValidatedCallback, checks: { state: string; nonce: string; verifier: string }, key: DpopKey | undefined): Promise<TokenResult> {
-  const sentAt = flow.clock();
-  const response = await oidc.authorizationCodeGrant(
-    flow.configuration,
-    callbackUrlOf(callback),
-    { pkceCodeVerifier: checks.verifier, expectedState: checks.state, expectedNonce: checks.nonce, idTokenExpected: true },
-    flow.config.resource !== undefined ? { resource: flow.config.resource } : undefined,
-    key ? { DPoP: flow.dpop.handleFor(key) } : undefined,
-  );
-  return toTokenResult(response, sentAt);
+/** Auth0's `audience` and RFC 8707's `resource`, where configured. */
+function audienceParameters(config: AuthConfig): Record<string, string> {
+  return { ...(config.audience !== undefined ? { audience: config.audience } : {}), ...(config.resource !== undefined ? { resource: config.resource } : {}) };
 }
 
-function assertEndpointsStayLocal(config: AuthConfig, metadata: Record<string, unknown>): void {
-  for (const field of METADATA_URL_FIELDS) {
-    const value = metadata[field];
-    if (typeof value !== 'string' || !URL.canParse(value)) continue;
-    const url = new URL(value);
-    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-      throw new AuthError(
-        'provider_unreachable',
-        `The provider at ${config.issuer} advertises ${field} ${value} over plain http on another machine; tokens would cross the network unencrypted. Fix the provider's configuration to use https.`,
-      );
-    }
-  }
+function throwAs(operation: 'sign-in' | 'refresh'): (error: unknown) => never {
+  return (error) => {
+    throw classifyProviderError(error, { operation });
+  };
 }
 
 async function openBrowser(opener: Opener, url: string): Promise<void> {

@@ -3,6 +3,7 @@ import type { AuthConfig } from './config.ts';
 import { AuthError } from './errors.ts';
 import type { HttpClient } from './http.ts';
 import { redirectUriFor } from './loopback-server.ts';
+import { PRESETS, type PresetName } from './providers/index.ts';
 
 /** The fixed port suggested when a provider matches redirect URIs exactly (any free port works). */
 export const SUGGESTED_REDIRECT_PORT = 53682;
@@ -21,7 +22,12 @@ export type RedirectProbe =
  * to its own error page; one that accepts it redirects to its sign-in page or
  * back to the redirect URI. A 5xx or no answer decides nothing.
  */
-export async function probeRedirectUri(config: Pick<AuthConfig, 'clientId' | 'scope' | 'prompt' | 'audience' | 'resource'>, authorizationEndpoint: string, redirectUri: string, http: Pick<HttpClient, 'fetch'>): Promise<RedirectProbe> {
+export async function probeRedirectUri(
+  config: Pick<AuthConfig, 'clientId' | 'scope' | 'prompt' | 'audience' | 'resource'> & { provider?: PresetName },
+  authorizationEndpoint: string,
+  redirectUri: string,
+  http: Pick<HttpClient, 'fetch'>,
+): Promise<RedirectProbe> {
   const url = new URL(authorizationEndpoint);
   const verifier = randomBytes(32).toString('base64url');
   const parameters: Record<string, string | undefined> = {
@@ -36,6 +42,8 @@ export async function probeRedirectUri(config: Pick<AuthConfig, 'clientId' | 'sc
     prompt: config.prompt,
     audience: config.audience,
     resource: config.resource,
+    // The preset's own parameters (Google's access_type=offline), as the sign-in sends them.
+    ...PRESETS[config.provider ?? 'generic'].authorizationParameters,
   };
   for (const [name, value] of Object.entries(parameters)) if (value !== undefined) url.searchParams.set(name, value);
 
@@ -72,7 +80,7 @@ export function redirectRefusedMessage(redirectPort: number, redirectUri: string
   if (redirectPort === 0) {
     return (
       `The provider refused the redirect URI ${redirectUri} (${answer}): it matches redirect URIs exactly, port included, so a new port per sign-in cannot work. ` +
-      `Register ${redirectUriFor(SUGGESTED_REDIRECT_PORT)} at the provider and set AUTH_REDIRECT_PORT=${SUGGESTED_REDIRECT_PORT}.`
+      `Register ${redirectUriFor(SUGGESTED_REDIRECT_PORT, new URL(redirectUri).hostname === 'localhost' ? 'localhost' : '127.0.0.1')} at the provider and set AUTH_REDIRECT_PORT=${SUGGESTED_REDIRECT_PORT}.`
     );
   }
   return `The provider refused the redirect URI ${redirectUri} (${answer}). Register exactly ${redirectUri} for this client at the provider, and check AUTH_CLIENT_ID.`;
@@ -86,7 +94,7 @@ export class RedirectRefusedError extends AuthError {
 }
 
 /** Before the browser opens: fails fast with `config_invalid` when the provider refuses the redirect URI, instead of waiting out the sign-in timeout. */
-export async function assertRedirectAccepted(config: Pick<AuthConfig, 'clientId' | 'scope' | 'prompt' | 'audience' | 'resource' | 'redirectPort'>, authorizationEndpoint: string, redirectUri: string, http: Pick<HttpClient, 'fetch'>): Promise<void> {
+export async function assertRedirectAccepted(config: Pick<AuthConfig, 'clientId' | 'scope' | 'prompt' | 'audience' | 'resource' | 'redirectPort' | 'provider'>, authorizationEndpoint: string, redirectUri: string, http: Pick<HttpClient, 'fetch'>): Promise<void> {
   const probe = await probeRedirectUri(config, authorizationEndpoint, redirectUri, http);
   if (probe.verdict === 'refused') throw new RedirectRefusedError(redirectRefusedMessage(config.redirectPort, redirectUri, probe));
 }

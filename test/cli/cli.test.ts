@@ -92,9 +92,13 @@ describe('latchkey CLI', () => {
     const badOption = await cli(['token', '--verbose']);
     expect(badOption.code).toBe(2);
     expect(badOption.stderr).toMatch(/--verbose/);
-    const secret = await cli(['status'], { AUTH_CLIENT_SECRET: 'shh' });
+    const secret = await cli(['status'], { AUTH0_CLIENT_SECRET: 'shh' });
     expect(secret.code).toBe(2);
-    expect(secret.stderr).toMatch(/AUTH_CLIENT_SECRET: a client secret was given/);
+    expect(secret.stderr).toMatch(/AUTH0_CLIENT_SECRET: a client secret under this name is not read/);
+    expect(secret.stderr).not.toContain('shh');
+    const refused = await cli(['status'], { AUTH_PROVIDER: 'entra', AUTH_CLIENT_SECRET: 'shh' });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/AUTH_CLIENT_SECRET: Microsoft Entra ID refuses a client secret from a desktop \(public\) client/);
     expect((await cli(['login', '--timeout', 'soon'])).code).toBe(2);
     // Longer than Node's longest timer, which would fire at once and end the sign-in with a false "not completed within".
     const tooLong = await cli(['login', '--timeout', '3000000'], { BROWSER: '/bin/true' });

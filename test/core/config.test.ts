@@ -137,12 +137,20 @@ describe('loadConfig', () => {
     expect(problemsOf({ API_BASE_URL: 'http://api.example.com' })[0]).toMatch(/^API_BASE_URL: plain http/);
   });
 
-  it('refuses a client secret, explaining why a desktop app has none', () => {
-    const [problem] = problemsOf({ AUTH_ISSUER: 'https://idp.example.com', AUTH_CLIENT_ID: 'c', AUTH_CLIENT_SECRET: 's3cret' });
-    expect(problem).toMatch(/^AUTH_CLIENT_SECRET: .*public client.*extracted.*RFC 8252 §8\.5/);
-    expect(problem).not.toContain('s3cret');
-    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ issuer: 'https://idp.example.com', clientId: 'c', clientSecret: 'x' }));
-    expect(problemsOf({})[0]).toMatch(/^"clientSecret" in .*config\.json: .*public client/);
+  it('takes a client secret only as AUTH_CLIENT_SECRET / "clientSecret", and refuses it where the provider refuses one (Entra)', () => {
+    expect(load({ AUTH_ISSUER: 'https://idp.example.com', AUTH_CLIENT_ID: 'c', AUTH_CLIENT_SECRET: 's3cret' }).clientSecret).toBe('s3cret');
+    const [entra] = problemsOf({ AUTH_PROVIDER: 'entra', AUTH_TENANT: 'contoso.onmicrosoft.com', AUTH_CLIENT_ID: 'c', AUTH_CLIENT_SECRET: 's3cret' });
+    expect(entra).toMatch(/^AUTH_CLIENT_SECRET: Microsoft Entra ID refuses a client secret from a desktop \(public\) client/);
+    expect(entra).not.toContain('s3cret');
+    const [legacy] = problemsOf({ AUTH_ISSUER: 'https://idp.example.com', AUTH_CLIENT_ID: 'c', AUTH0_CLIENT_SECRET: 's3cret' });
+    expect(legacy).toMatch(/^AUTH0_CLIENT_SECRET: .*public client.*extracted.*RFC 8252 §8\.5/);
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ issuer: 'https://idp.example.com', clientId: 'c', client_secret: 'x' }));
+    expect(problemsOf({})[0]).toMatch(/^"client_secret" in .*config\.json: .*public client/);
+  });
+
+  it('requires the secret where the provider insists on it (Google, GitHub), saying it is not a secret in a desktop app', () => {
+    expect(problemsOf({ AUTH_PROVIDER: 'google', AUTH_CLIENT_ID: 'c' })).toEqual([expect.stringMatching(/^AUTH_CLIENT_SECRET: Google requires the client secret .*RFC 8252 §8\.5/)]);
+    expect(load({ AUTH_PROVIDER: 'google', AUTH_CLIENT_ID: 'c', AUTH_CLIENT_SECRET: 'GOCSPX-x' })).toMatchObject({ issuer: 'https://accounts.google.com/', provider: 'google', scope: 'openid profile email', prompt: 'consent' });
   });
 
   it('requires a client id when an issuer is configured', () => {
@@ -202,9 +210,9 @@ describe('loadConfig', () => {
   });
 
   it('reports every problem at once, one line each', () => {
-    const problems = problemsOf({ AUTH_ISSUER: 'http://idp.example.com', AUTH_CLIENT_SECRET: 'x', AUTH_REDIRECT_PORT: 'abc', AUTH_SCOPE: 'a\\b' });
+    const problems = problemsOf({ AUTH_ISSUER: 'http://idp.example.com', AUTH0_CLIENT_SECRET: 'x', AUTH_REDIRECT_PORT: 'abc', AUTH_SCOPE: 'a\\b' });
     expect(problems.map((p) => p.split(':')[0])).toEqual(
-      expect.arrayContaining(['AUTH_CLIENT_SECRET', 'AUTH_ISSUER', 'AUTH_CLIENT_ID', 'AUTH_REDIRECT_PORT', 'AUTH_SCOPE']),
+      expect.arrayContaining(['AUTH0_CLIENT_SECRET', 'AUTH_ISSUER', 'AUTH_CLIENT_ID', 'AUTH_REDIRECT_PORT', 'AUTH_SCOPE']),
     );
     expect(problems).toHaveLength(5);
   });
@@ -247,10 +255,12 @@ describe('loadConfig with the build’s latchkey.config.json', () => {
     expect(config).toEqual({
       issuer: 'https://built.eu.auth0.com/',
       clientId: 'built-client',
+      provider: 'auth0',
       audience: 'https://api.built.example',
       scope: 'openid profile email offline_access',
       redirectPort: 7777,
       dpop: 'auto',
+      redirectHost: '127.0.0.1',
       apiBaseUrl: 'https://api.built.example/',
       externalLinks: [],
       keychainService: 'dev.latchkey.desktop',
@@ -268,7 +278,7 @@ describe('loadConfig with the build’s latchkey.config.json', () => {
   });
 
   it('checks the build’s settings with the same rules as any other', () => {
-    expect(packagedProblems({ ...BUILD, clientSecret: 'x' })[0]).toMatch(/^"clientSecret" in latchkey\.config\.json: .*public client/);
+    expect(packagedProblems({ ...BUILD, client_secret: 'x' })[0]).toMatch(/^"client_secret" in latchkey\.config\.json: .*public client/);
     expect(packagedProblems({ ...BUILD, apiBaseUrl: 'http://api.example.com' })[0]).toMatch(/^"apiBaseUrl" in latchkey\.config\.json: plain http/);
     expect(packagedProblems({ ...BUILD, clientld: 'typo' })[0]).toMatch(/^"clientld" in latchkey\.config\.json: not a known setting/);
     expect(packagedProblems([BUILD])[0]).toMatch(/^latchkey\.config\.json: must hold one JSON object/);

@@ -241,4 +241,23 @@ describe('loopback listener', () => {
     expect((probe.address() as AddressInfo).port).toBe(server.port);
     await new Promise((resolve) => probe.close(resolve));
   });
+
+  it('with redirect host localhost: the URI names localhost, [::1] on the same port answers too, and a Host of 127.0.0.1 is refused', async () => {
+    const server = await start({ redirectHost: 'localhost' });
+    expect(server.redirectUri).toBe(`http://localhost:${server.port}/callback`);
+    expect((await send(server.port, `/callback?state=${STATE}&code=c`, { host: `127.0.0.1:${server.port}` })).status).toBe(421);
+    const ipv6 = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: '::1', port: server.port, path: '/favicon.ico', headers: { host: `localhost:${server.port}` }, agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    }).catch((error: NodeJS.ErrnoException) => (error.code === 'EADDRNOTAVAIL' || error.code === 'ENETUNREACH' ? 'no-ipv6' : Promise.reject(error)));
+    // Answered by Latchkey's listener (its 404), not refused: nothing else can hold [::1] on this port.
+    if (ipv6 !== 'no-ipv6') expect(ipv6).toBe(404);
+    const answer = await send(server.port, `/callback?state=${STATE}&code=c`, { host: `localhost:${server.port}` });
+    expect(answer.status).toBe(303);
+    expect(callbackUrlOf(await server.waitForCallback()).href).toBe(`http://localhost:${server.port}/callback?state=${STATE}&code=c`);
+  });
 });

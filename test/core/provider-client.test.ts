@@ -278,7 +278,7 @@ describe('answers the demo provider never gives', () => {
     tokenAnswer = () => ({ status, json: { error: code, error_description: description } });
     const error = await errorOf(stub.refresh('rt'));
     expect(error.code).toBe('session_ended');
-    expect(error.message).toBe(`Your session ended at the provider: it refused the refresh (${code} — ${description}). Sign in again.`);
+    expect(error.message).toMatch(new RegExp(`^Your session ended at the provider: it refused the refresh \\(${code} — ${description}(; that is, [^)]+)?\\)\\. Sign in again\\.$`));
   });
 
   it.each([400, 401])('ends the session when a refresh gets HTTP %i with an empty body (Glewlwyd\'s spent token): refused, not unreachable', async (status) => {
@@ -306,12 +306,43 @@ describe('answers the demo provider never gives', () => {
     expect((await errorOf(stub.refresh('rt'))).code).toBe('provider_unreachable');
   });
 
-  it('classifies an OAuth error outside 400/401 as provider_error with the provider\'s description', async () => {
+  it('ends the session on Auth0\'s answer to a dead refresh token: HTTP 403 invalid_grant', async () => {
+    tokenAnswer = () => ({ status: 403, json: { error: 'invalid_grant', error_description: 'Unknown or invalid refresh token.' } });
+    const error = await errorOf(stub.refresh('rt'));
+    expect(error.code).toBe('session_ended');
+    expect(error.message).toBe('Your session ended at the provider: it refused the refresh (invalid_grant — Unknown or invalid refresh token). Sign in again.');
+  });
+
+  it('ends the session on GitHub\'s answer to a dead refresh token: HTTP 200 with an error body and no access token', async () => {
+    tokenAnswer = () => ({ status: 200, json: { error: 'bad_refresh_token', error_description: 'The refresh token passed is incorrect or expired.', error_uri: 'https://docs.github.com' } });
+    const error = await errorOf(stub.refresh('rt'));
+    expect(error.code).toBe('session_ended');
+    expect(error.message).toBe(
+      'Your session ended at the provider: it refused the refresh (bad_refresh_token — The refresh token passed is incorrect or expired; that is, the refresh token is expired, revoked or already used). Sign in again.',
+    );
+  });
+
+  it('ends the session on any 400/401/403 OAuth refusal, and on invalid_grant whatever the status', async () => {
     tokenAnswer = () => ({ status: 403, json: { error: 'access_denied', error_description: 'client disabled' } });
+    expect(await errorOf(stub.refresh('rt'))).toMatchObject({ code: 'session_ended', message: expect.stringContaining('access_denied — client disabled') });
+    tokenAnswer = () => ({ status: 409, json: { error: 'invalid_grant' } });
+    expect((await errorOf(stub.refresh('rt'))).code).toBe('session_ended');
+  });
+
+  it('explains an Entra AADSTS reason in plain words and names an unknown code with its description', async () => {
+    tokenAnswer = () => ({ status: 400, json: { error: 'invalid_grant', error_description: 'AADSTS50173: The provided grant has expired due to it being revoked.' } });
+    expect((await errorOf(stub.refresh('rt'))).message).toContain('that is, your password was changed or the session was revoked');
+    tokenAnswer = () => ({ status: 400, json: { error: 'tenant_gone', error_description: 'The tenant was deleted.' } });
+    const unknown = await errorOf(stub.refresh('rt'));
+    expect(unknown.code).toBe('session_ended');
+    expect(unknown.message).toContain('the provider\'s own error code "tenant_gone", described as: The tenant was deleted');
+  });
+
+  it('keeps the session on an OAuth error with another status (418), as a provider error', async () => {
+    tokenAnswer = () => ({ status: 418, json: { error: 'access_denied', error_description: 'teapot' } });
     const error = await errorOf(stub.refresh('rt'));
     expect(error.code).toBe('provider_error');
-    expect(error.message).toContain('access_denied');
-    expect(error.message).toContain('client disabled');
+    expect(error.message).toContain('access_denied — teapot');
   });
 
   it('refuses a loopback issuer that sends tokens to plain http elsewhere', async () => {

@@ -133,7 +133,7 @@ describe('the packaged app (npm run dist, electron-builder --dir with a stand-in
   it('fails the build, naming latchkey.config.json, when no provider is configured or a setting is wrong', async () => {
     await rm(join(project, 'latchkey.config.json'));
     await expect(buildPackaged(project)).rejects.toThrow(/A packaged build needs its provider in latchkey\.config\.json[\s\S]*no sign-in provider is configured for this build/);
-    await writeFile(join(project, 'latchkey.config.json'), JSON.stringify({ ...BUILD_SETTINGS, clientSecret: 'shipped-secret' }));
-    await expect(buildPackaged(project)).rejects.toThrow(/"clientSecret" in latchkey\.config\.json: .*public client/);
+    await writeFile(join(project, 'latchkey.config.json'), JSON.stringify({ ...BUILD_SETTINGS, client_secret: 'shipped-secret' }));
+    await expect(buildPackaged(project)).rejects.toThrow(/"client_secret" in latchkey\.config\.json: .*public client/);
   });
 });

@@ -1,0 +1,17 @@
+import { STANDARD, type ProviderPreset } from './preset.ts';
+
+/**
+ * Keycloak — keycloak.org/docs/latest/server_admin/ (public clients, "Revoke Refresh Token",
+ * offline sessions), RedirectUtils (a loopback redirect URI registered without a port matches any
+ * port), keycloak.org/securing-apps/dpop. Refresh tokens come with the code flow; `offline_access`
+ * makes it an offline session that outlives the SSO session.
+ */
+export const keycloak: ProviderPreset = {
+  ...STANDARD,
+  name: 'keycloak',
+  title: 'Keycloak',
+  defaultPrompt: undefined,
+  register: ['a public client (Client authentication off) with Standard flow', 'the redirect URI http://127.0.0.1/callback without a port (Keycloak then accepts any loopback port)', 'the offline_access client scope'],
+  deviceAuthorization: 'discovered',
+  dpop: true,
+};
