@@ -72,17 +72,20 @@ export async function loadProviderConfiguration(config: AuthConfig, options: Con
 }
 
 /**
- * A provider without discovery's endpoints from its preset. Its device
- * authorization endpoint (GitHub's) belongs to its own token endpoint: where
- * AUTH_AUTHORIZATION_ENDPOINT / AUTH_TOKEN_ENDPOINT point elsewhere (GitHub
- * Enterprise Server, a stand-in), it is left out, and only
- * AUTH_DEVICE_AUTHORIZATION_ENDPOINT names one.
+ * A provider without discovery's endpoints from its preset. The preset's other
+ * endpoints (GitHub's user, revocation and device endpoints) belong to its own
+ * authorization and token endpoints: where AUTH_AUTHORIZATION_ENDPOINT /
+ * AUTH_TOKEN_ENDPOINT point elsewhere (GitHub Enterprise Server, a stand-in),
+ * they are left out, so an access token is never sent to a host the user did
+ * not name; AUTH_USERINFO_ENDPOINT, AUTH_REVOCATION_ENDPOINT and
+ * AUTH_DEVICE_AUTHORIZATION_ENDPOINT name them there.
  */
 function presetEndpoints(preset: ProviderPreset, overrides: Partial<Endpoints>): Partial<Endpoints> {
   const all: Partial<Endpoints> = preset.endpoints ?? {};
-  const { device_authorization_endpoint: device, ...endpoints } = all;
-  const moved = (['authorization_endpoint', 'token_endpoint'] as const).some((field) => overrides[field] !== undefined && overrides[field] !== endpoints[field]);
-  return device === undefined || moved ? endpoints : { ...endpoints, device_authorization_endpoint: device };
+  const moved = (['authorization_endpoint', 'token_endpoint'] as const).some((field) => overrides[field] !== undefined && overrides[field] !== all[field]);
+  if (!moved) return all;
+  const { authorization_endpoint, token_endpoint } = all;
+  return { ...(authorization_endpoint ? { authorization_endpoint } : {}), ...(token_endpoint ? { token_endpoint } : {}) };
 }
 
 /**

@@ -111,11 +111,14 @@ describe('provider presets on the wire', () => {
     expect(load({ AUTH_PROVIDER: 'github', AUTH_CLIENT_ID: 'Iv1', AUTH_CLIENT_SECRET: 's' })).toMatchObject({ issuer: 'https://github.com/', usesDemoProvider: false });
   });
 
-  it("github: the device authorization endpoint is GitHub's own with its default endpoints, left out when they point elsewhere, and AUTH_DEVICE_AUTHORIZATION_ENDPOINT names one", async () => {
+  it("github: the user, revocation and device endpoints are GitHub's own with its default endpoints, left out when they point elsewhere (no token to a host not named), and the settings name them", async () => {
     const metadataOf = async (env: Record<string, string>) => (await loadProviderConfiguration(load({ AUTH_PROVIDER: 'github', AUTH_CLIENT_ID: 'Iv1', AUTH_CLIENT_SECRET: 's', ...env }), { fetch: http.fetch, insecure: false })).metadata;
     expect(await metadataOf({})).toMatchObject({ token_endpoint: 'https://github.com/login/oauth/access_token', device_authorization_endpoint: 'https://github.com/login/device/code' });
     const enterprise = { AUTH_ISSUER: 'https://ghe.example.com/', AUTH_AUTHORIZATION_ENDPOINT: 'https://ghe.example.com/login/oauth/authorize', AUTH_TOKEN_ENDPOINT: 'https://ghe.example.com/login/oauth/access_token' };
-    expect((await metadataOf(enterprise)).device_authorization_endpoint).toBeUndefined();
+    expect(await metadataOf({})).toMatchObject({ userinfo_endpoint: 'https://api.github.com/user', revocation_endpoint: 'https://api.github.com/applications/{client_id}/token' });
+    const moved = await metadataOf(enterprise);
+    expect([moved.device_authorization_endpoint, moved.userinfo_endpoint, moved.revocation_endpoint]).toEqual([undefined, undefined, undefined]);
+    expect(await metadataOf({ ...enterprise, AUTH_USERINFO_ENDPOINT: 'https://ghe.example.com/api/v3/user' })).toMatchObject({ userinfo_endpoint: 'https://ghe.example.com/api/v3/user' });
     expect(await metadataOf({ ...enterprise, AUTH_DEVICE_AUTHORIZATION_ENDPOINT: 'https://ghe.example.com/login/device/code' })).toMatchObject({ device_authorization_endpoint: 'https://ghe.example.com/login/device/code' });
     expect(() => load({ AUTH_PROVIDER: 'github', AUTH_CLIENT_ID: 'Iv1', AUTH_CLIENT_SECRET: 's', AUTH_DEVICE_AUTHORIZATION_ENDPOINT: 'http://ghe.example.com/login/device/code' })).toThrow(/AUTH_DEVICE_AUTHORIZATION_ENDPOINT: plain http is only allowed on this machine/);
   });
