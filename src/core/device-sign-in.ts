@@ -23,6 +23,8 @@ export interface DeviceSignInDeps {
   parameters: Record<string, string>;
   clock: () => number;
   logger?: Logger | undefined;
+  /** The session's DPoP handle (RFC 9449): each token poll carries a proof from its key, binding the tokens. */
+  DPoP?: oidc.DPoPHandle;
 }
 
 /** The provider's device authorization endpoint (RFC 8628 §4), when its metadata names one. */
@@ -79,7 +81,7 @@ export async function pollDeviceSignIn(configuration: oidc.Configuration, deps: 
   const expiry = AbortSignal.timeout(codes.expires_in * 1000);
   const polling = signal ? AbortSignal.any([signal, expiry]) : expiry;
   try {
-    return await oidc.pollDeviceAuthorizationGrant(configuration, codes, deps.parameters, { signal: polling });
+    return await oidc.pollDeviceAuthorizationGrant(configuration, codes, deps.parameters, { signal: polling, ...(deps.DPoP ? { DPoP: deps.DPoP } : {}) });
   } catch (error) {
     if (signal?.aborted) throw new AuthError('login_cancelled', 'The sign-in was cancelled.', { cause: error });
     throw pollEnded(error, prompt);

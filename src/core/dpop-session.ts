@@ -5,9 +5,12 @@ import { AuthError } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { TokenResult } from './provider-client.ts';
 
-/** RFC 9449: a new key for each sign-in, made before the browser opens (its thumbprint goes in the request) — when the provider gets DPoP. */
-export async function keyForSignIn(config: Pick<AuthConfig, 'dpop' | 'issuer'>, metadata: Record<string, unknown>): Promise<DpopKey | undefined> {
-  return chooseTokenBinding(config.dpop, metadata, config.issuer) === 'dpop' ? createDpopKey() : undefined;
+/**
+ * RFC 9449: a new key for each sign-in, made before the browser opens (its thumbprint goes in the request) or a
+ * device code is requested — when the provider gets DPoP (its metadata, or its preset: `presetOffersDpop`).
+ */
+export async function keyForSignIn(config: Pick<AuthConfig, 'dpop' | 'issuer'>, metadata: Record<string, unknown>, presetOffersDpop = false): Promise<DpopKey | undefined> {
+  return chooseTokenBinding(config.dpop, metadata, config.issuer, presetOffersDpop) === 'dpop' ? createDpopKey() : undefined;
 }
 
 /** Under `required`, a sign-in answered with unbound tokens is refused, saying so; `discard` ends them at the provider first. */

@@ -120,14 +120,18 @@ export type TokenBinding = 'dpop' | 'bearer';
 /**
  * Whether a sign-in binds its tokens (RFC 9449 §5.1: a provider that supports
  * DPoP lists `dpop_signing_alg_values_supported` in its metadata). `auto` uses
- * DPoP where the provider offers ES256; `required` refuses a provider that does
- * not, saying why, before any browser opens; `off` never uses it.
+ * DPoP where the provider offers ES256, or where its metadata lists no DPoP
+ * algorithms but its preset documents DPoP support (`presetOffersDpop`: Okta,
+ * Auth0, Keycloak); a metadata list without ES256 wins over the preset.
+ * `required` refuses a provider that offers neither, saying why, before any
+ * browser opens or code is shown; `off` never uses it.
  */
-export function chooseTokenBinding(mode: DpopMode | undefined, metadata: Record<string, unknown>, issuer: string): TokenBinding {
+export function chooseTokenBinding(mode: DpopMode | undefined, metadata: Record<string, unknown>, issuer: string, presetOffersDpop = false): TokenBinding {
   if (mode === 'off') return 'bearer';
   const algorithms = metadata.dpop_signing_alg_values_supported;
   const listed = Array.isArray(algorithms) ? algorithms.filter((alg): alg is string => typeof alg === 'string') : [];
   if (listed.includes(DPOP_ALGORITHM)) return 'dpop';
+  if (listed.length === 0 && presetOffersDpop) return 'dpop';
   if (mode !== 'required') return 'bearer';
   const why = listed.length === 0
     ? 'its metadata does not list dpop_signing_alg_values_supported, so it does not offer DPoP'

@@ -64,9 +64,11 @@ export interface ProviderClient {
   readonly issuer: string;
   /** The discovered authorization server metadata. */
   readonly metadata: Record<string, unknown>;
+  /** The provider's preset documents DPoP support (providers/preset.ts `dpop`): one more reason to bind under `auto`. */
+  readonly presetOffersDpop?: boolean;
   signIn(options: SignInOptions): Promise<TokenResult>;
   /** Sign-in with a code entered on any device (RFC 8628); `config_invalid` when the provider offers none. */
-  signInWithDevice(options: DeviceSignInOptions): Promise<TokenResult>;
+  signInWithDevice(options: DeviceSignInOptions & { dpop?: DpopKey }): Promise<TokenResult>;
   refresh(refreshToken: string, options?: RefreshOptions): Promise<TokenResult>;
   /**
    * Ends the session at the provider (RFC 7009, or the preset's own way), with a proof from the session's DPoP key when the
@@ -127,13 +129,16 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
   return {
     issuer: config.issuer,
     metadata,
+    presetOffersDpop: preset.dpop === true,
     redirectUriFor: (port) => redirectUriFor(port, config.redirectHost),
     signIn: (options) => signInThroughBrowser(flow, options),
 
-    async signInWithDevice(options: DeviceSignInOptions): Promise<TokenResult> {
-      const response = await pollDeviceSignIn(configuration, { config, parameters: audienceParameters(config), clock, ...(logger ? { logger } : {}) }, options);
+    async signInWithDevice({ dpop: key, ...options }: DeviceSignInOptions & { dpop?: DpopKey }): Promise<TokenResult> {
+      // With a key, every token poll carries a proof from it (RFC 9449 §5), so the tokens are bound as after a browser sign-in.
+      const proof = key ? { DPoP: dpop.handleFor(key) } : {};
+      const response = await pollDeviceSignIn(configuration, { config, parameters: audienceParameters(config), clock, ...proof, ...(logger ? { logger } : {}) }, options);
       const tokens = toTokenResult(response, clock(), connected.openid);
-      const user = await profileAfterSignIn(tokens, flow);
+      const user = await profileAfterSignIn(tokens, flow, key);
       if (user) tokens.user = user;
       return tokens;
     },

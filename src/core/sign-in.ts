@@ -57,16 +57,17 @@ export function createSignIn(deps: {
       let key: DpopKey | undefined;
       const signingIn = deps.getProvider().then(async (client) => {
         attempt.signal.throwIfAborted();
+        // Before a browser opens or a code is shown: under `required`, a provider without DPoP is refused here.
+        key = await keyForSignIn(deps.config, client.metadata, client.presetOffersDpop);
         if (options.method === 'device') {
-          // A sign-in with a code is not bound yet (its token polls send no proof): a bearer session.
           return client.signInWithDevice({
             signal: attempt.signal,
+            ...(key ? { dpop: key } : {}),
             onCode: (prompt) => {
               if (attempt.isCurrent()) store.showDeviceCode(prompt);
             },
           });
         }
-        key = await keyForSignIn(deps.config, client.metadata);
         return client.signIn({ opener: deps.opener, signal: attempt.signal, ...(key ? { dpop: key } : {}), ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
       });
       const result = await attempt.race(signingIn);

@@ -4,11 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { calculateJwkThumbprint, decodeJwt } from 'jose';
 import keytar from 'keytar';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthSession, createLogger, keychainAccount, loadConfig, type AuthSession } from '../../src/core/index.ts';
 import type { DeviceCodePrompt } from '../../src/shared/auth-state.ts';
 import { DEVICE_CODE_GRANT } from '../../src/core/device-sign-in.ts';
+import { createHttpClient } from '../../src/core/http.ts';
 import { launchBrowser, type Browser } from '../../support/browser.ts';
 import { enterDeviceCode } from '../../support/device-approval.ts';
 import { demoCliEnv } from '../helpers/cli.ts';
@@ -77,12 +79,13 @@ describe('sign-in with a code against the demo provider', () => {
     const stored = JSON.parse((await keytar.getPassword(service, keychainAccount(config())))!) as { refresh_token: string; sub: string };
     expect(stored.sub).toBe('alice');
     const token = await session.getAccessToken();
-    expect((await fetch(`${demo.apiUrl}/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    const callMe = async () => (await fetch(`${demo.apiUrl}/me`, { headers: { ...(await session.requestHeaders({ method: 'GET', url: `${demo.apiUrl}/me` })) } })).status;
+    expect(await callMe()).toBe(200);
 
     // The 401 rule: a rejected token is replaced by a refresh, and the rotated refresh token is stored.
     const newer = await session.refreshAfterUnauthorized(token);
     expect(newer).not.toBe(token);
-    expect((await fetch(`${demo.apiUrl}/me`, { headers: { authorization: `Bearer ${newer}` } })).status).toBe(200);
+    expect(await callMe()).toBe(200);
     const rotated = JSON.parse((await keytar.getPassword(service, keychainAccount(config())))!) as { refresh_token: string };
     expect(rotated.refresh_token).not.toBe(stored.refresh_token);
 
@@ -139,5 +142,59 @@ describe('sign-in with a code against the demo provider', () => {
     // Past the provider's 5 s interval: a poll loop still running would have asked by now.
     await new Promise((resolve) => setTimeout(resolve, 6_000));
     expect(devicePolls()).toBe(pollsBefore);
+  });
+
+  it('under auto (the demo offers DPoP) the device token polls carry proofs, so the access token is bound to the key stored with the session', async () => {
+    const session = await openSession();
+    const shown = codeShown(session);
+    const signingIn = session.login({ method: 'device' });
+    const prompt = await shown;
+    expect(await enterDeviceCode(browser, prompt.verificationUri, prompt.userCode)).toMatch(/Sign-in Success/);
+    await signingIn;
+    const stored = JSON.parse((await keytar.getPassword(service, keychainAccount(config())))!) as { dpop_key?: { kty: string; crv: string; x: string; y: string } };
+    expect(stored.dpop_key).toBeDefined();
+    const { kty, crv, x, y } = stored.dpop_key!;
+    const thumbprint = await calculateJwkThumbprint({ kty, crv, x, y });
+    const token = await session.getAccessToken();
+    expect((decodeJwt(token).cnf as { jkt?: string } | undefined)?.jkt).toBe(thumbprint);
+    // Bound: sent as a plain Bearer token the API refuses it; with the session's proof it accepts it.
+    expect((await fetch(`${demo.apiUrl}/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    const headers = await session.requestHeaders({ method: 'GET', url: `${demo.apiUrl}/me` });
+    expect((await fetch(`${demo.apiUrl}/me`, { headers: { ...headers } })).status).toBe(200);
+    await session.logout();
+  });
+
+  it('under required, a provider without DPoP is refused before any code is requested', async () => {
+    const plain = await startTestDemo({ dpop: 'off' });
+    const real = createHttpClient();
+    const paths: string[] = [];
+    try {
+      const http = { ...real, fetch: (async (input: string | URL, init?: RequestInit) => {
+        paths.push(new URL(String(input)).pathname);
+        return real.fetch(input, init);
+      }) as typeof fetch };
+      const session = await createAuthSession({
+        config: loadConfig({ env: demoCliEnv(plain, { service, dataDir }, { AUTH_DPOP: 'required' }) }),
+        opener: () => Promise.reject(new Error('a sign-in with a code opens no browser here')),
+        logger: createLogger({ level: 'silent' }),
+        http,
+      });
+      sessions.push(session);
+      let codeWasShown = false;
+      session.onStateChange((state) => {
+        if (state.deviceCode) codeWasShown = true;
+      });
+      await expect(session.login({ method: 'device' })).rejects.toMatchObject({
+        code: 'provider_error',
+        message: expect.stringMatching(/^DPoP is required \(AUTH_DPOP=required\) but the provider at .* cannot bind tokens: its metadata does not list dpop_signing_alg_values_supported/),
+      });
+      expect(codeWasShown).toBe(false);
+      expect(paths.length).toBeGreaterThan(0);
+      expect(paths.filter((path) => path.includes('device'))).toEqual([]);
+      expect(plain.stats.tokenRequests).toBe(0);
+    } finally {
+      await real.close();
+      await plain.close();
+    }
   });
 });

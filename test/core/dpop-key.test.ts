@@ -4,6 +4,7 @@ import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify }
 import { describe, expect, it } from 'vitest';
 import { chooseTokenBinding, createDpopKey, createDpopProof, importDpopKey, parseStoredDpopKey } from '../../src/core/dpop.ts';
 import { parseStoredSession } from '../../src/core/session-entry.ts';
+import { PRESETS } from '../../src/core/providers/index.ts';
 
 describe('the DPoP key', () => {
   it('is a P-256 key whose thumbprint (RFC 7638) is jose’s, survives its keychain form, and shows only the thumbprint when serialized', async () => {
@@ -69,5 +70,16 @@ describe('whether a sign-in binds its tokens', () => {
       expect.objectContaining({ code: 'provider_error', message: expect.stringMatching(/^DPoP is required \(AUTH_DPOP=required\) but the provider at https:\/\/idp\.example\.com\/ cannot bind tokens: its metadata does not list dpop_signing_alg_values_supported.*set AUTH_DPOP=auto/) }),
     );
     expect(() => chooseTokenBinding('required', { dpop_signing_alg_values_supported: ['EdDSA'] }, issuer)).toThrow(/offers DPoP only with EdDSA, and Latchkey signs proofs with ES256/);
+  });
+
+  it('a preset that documents DPoP (Okta, Auth0, Keycloak) binds under auto and satisfies required even when the metadata omits the member; a metadata list without ES256 still wins', () => {
+    expect(chooseTokenBinding('auto', {}, issuer, true)).toBe('dpop');
+    expect(chooseTokenBinding(undefined, {}, issuer, true)).toBe('dpop');
+    expect(chooseTokenBinding('required', {}, issuer, true)).toBe('dpop');
+    expect(chooseTokenBinding('off', {}, issuer, true)).toBe('bearer');
+    expect(chooseTokenBinding('auto', {}, issuer, false)).toBe('bearer');
+    expect(chooseTokenBinding('auto', { dpop_signing_alg_values_supported: ['EdDSA'] }, issuer, true)).toBe('bearer');
+    expect(() => chooseTokenBinding('required', { dpop_signing_alg_values_supported: ['EdDSA'] }, issuer, true)).toThrow(/offers DPoP only with EdDSA/);
+    for (const name of ['okta', 'auth0', 'keycloak'] as const) expect(PRESETS[name].dpop).toBe(true);
   });
 });

@@ -59,7 +59,10 @@ export interface ProviderPreset {
   refreshTokens: 'issued' | 'maybe';
   /** What must be registered at the provider, one line each, for doctor and the README. */
   register: string[];
-  /** Room for later: DPoP (RFC 9449). Not used yet. */
+  /**
+   * The provider documents DPoP (RFC 9449) with ES256: under AUTH_DPOP=auto (and `required`) sign-ins bind their tokens
+   * even when the metadata omits `dpop_signing_alg_values_supported` (see chooseTokenBinding in dpop.ts).
+   */
   dpop?: boolean;
   /** The profile from a user endpoint that is not OpenID UserInfo (GitHub's `/user`). */
   profileFromUser?(user: Record<string, unknown>): UserProfile | undefined;
