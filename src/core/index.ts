@@ -9,7 +9,7 @@
 //   sign-in flow      provider-client.ts (PKCE, state, nonce, code exchange, refresh, revoke; persist-first hook)
 //                     loopback-server.ts (the 127.0.0.1 redirect listener), callback-pages.ts, redirect-probe.ts,
 //                     device-sign-in.ts (the device authorization grant, RFC 8628: codes, polling, GitHub's 200 errors)
-//                     userinfo.ts · provider-answers.ts (what a provider's answer, or its silence, means) · revocation.ts
+//                     userinfo.ts · signed-in-profile.ts · provider-answers.ts (what a provider's answer, or its silence, means) · revocation.ts
 //   providers/        presets: each provider's documented habits as data plus hooks (preset.ts, one file each),
 //                     provider-settings.ts (AUTH_PROVIDER & co.), configuration.ts (discovery or endpoints, secret),
 //                     entra-tenant.ts, provider-logout.ts, user-endpoint.ts, error-words.ts, token-response.ts

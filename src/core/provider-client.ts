@@ -10,7 +10,8 @@ import { fingerprint, type Logger } from './log.ts';
 import { callbackUrlOf, redirectUriFor, startLoopbackServer, type ValidatedCallback } from './loopback-server.ts';
 import type { SignInOutcome } from './callback-pages.ts';
 import type { Timers } from './timers.ts';
-import { profileFrom, withUserInfo } from './userinfo.ts';
+import { profileFrom } from './userinfo.ts';
+import { profileAfterSignIn } from './signed-in-profile.ts';
 import { fetchReportingRotation, type RotatedToken } from './rotated-token.ts';
 import { refusalsAsErrors } from './providers/token-response.ts';
 import { fetchReadingDeviceErrorsAnsweredWith200, pollDeviceSignIn, type DeviceSignInOptions } from './device-sign-in.ts';
@@ -19,7 +20,6 @@ export type { RotatedToken };
 import { loadProviderConfiguration, type ProviderConfiguration } from './providers/configuration.ts';
 import { withUserTenant } from './providers/entra-tenant.ts';
 import { endSessionUrlFor, revokeAtProvider } from './providers/provider-logout.ts';
-import { fetchUserProfile } from './providers/user-endpoint.ts';
 
 /** Opens a URL in the user's browser: `shell.openExternal` in the app, `$BROWSER` in the CLI, Chromium in tests. */
 export type Opener = (url: string) => Promise<void>;
@@ -34,7 +34,6 @@ export interface TokenResult {
   /** From the validated ID token's claims; after sign-in, with UserInfo's over them (see withUserInfo). */
   user?: UserProfile;
 }
-
 
 export interface RefreshOptions {
   /**
@@ -106,86 +105,18 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
   }
   const { configuration, metadata, preset } = provider;
   logger?.debug('provider discovered', { issuer: config.issuer, demo: config.usesDemoProvider, preset: preset.name, discovery: provider.openid });
-  const inUserTenant = <T>(run: (tenantConfiguration: oidc.Configuration) => Promise<T>, operation: 'sign-in' | 'refresh') => withUserTenant(provider, config.allowedTenants, providerFetch, run, operation);
-
-  const exchangeCode = async (callback: ValidatedCallback, checks: { state: string; nonce: string; verifier: string }): Promise<TokenResult> => {
-    const sentAt = clock();
-    const expected = provider.openid ? { expectedNonce: checks.nonce, idTokenExpected: true } : {};
-    const response = await inUserTenant(
-      (tenantConfiguration) =>
-        oidc.authorizationCodeGrant(tenantConfiguration, callbackUrlOf(callback), { pkceCodeVerifier: checks.verifier, expectedState: checks.state, ...expected }, config.resource !== undefined ? { resource: config.resource } : undefined),
-      'sign-in',
-    );
-    return toTokenResult(response, sentAt, provider.openid);
-  };
+  const flow: FlowContext = { config, provider, http, providerFetch, clock, ...(logger ? { logger } : {}), ...(deps.timers ? { timers: deps.timers } : {}) };
 
   return {
     issuer: config.issuer,
     metadata,
     redirectUriFor: (port) => redirectUriFor(port, config.redirectHost),
 
-    async signIn({ opener, timeoutMs, signal }: SignInOptions): Promise<TokenResult> {
-      throwIfCancelled(signal);
-      const verifier = oidc.randomPKCECodeVerifier();
-      const state = oidc.randomState();
-      const nonce = oidc.randomNonce();
-      const codeChallenge = await oidc.calculatePKCECodeChallenge(verifier);
-      const server = await startLoopbackServer({
-        port: config.redirectPort,
-        redirectHost: config.redirectHost,
-        expectedState: state,
-        expectedIssuer: { issuer: configuration.serverMetadata().issuer, required: metadata.authorization_response_iss_parameter_supported === true },
-        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-        ...(signal ? { signal } : {}),
-        ...(logger ? { logger } : {}),
-        ...(deps.timers ? { timers: deps.timers } : {}),
-      });
-      let outcome: SignInOutcome | undefined;
-      try {
-        // Before any browser opens: a provider that refuses this redirect URI would show its error page and never call back.
-        await untilCancelled(assertRedirectAccepted(config, configuration.serverMetadata().authorization_endpoint as string, server.redirectUri, http), signal);
-        const authorizationUrl = oidc.buildAuthorizationUrl(configuration, {
-          redirect_uri: server.redirectUri,
-          scope: config.scope,
-          code_challenge: codeChallenge,
-          code_challenge_method: 'S256',
-          state,
-          ...(provider.openid ? { nonce } : {}),
-          ...(config.prompt !== undefined ? { prompt: config.prompt } : {}),
-          ...preset.authorizationParameters,
-          ...audienceParameters(config),
-        });
-        logger?.info('sign-in started', { port: server.port, state: fingerprint(state) });
-        // The opener may never settle (a launcher that hangs); the callback, timeout and cancel still decide.
-        const callbackArrival = server.waitForCallback();
-        await Promise.race([openBrowser(opener, authorizationUrl.href), callbackArrival]);
-        const callback = await callbackArrival;
-        const tokens = await untilCancelled(
-          exchangeCode(callback, { state, nonce, verifier }).catch((error: unknown) => {
-            throw classifyProviderError(error, { operation: 'sign-in' });
-          }),
-          signal,
-        );
-        const user = await profileAfterSignIn(tokens, { provider, config, http, logger });
-        if (user) tokens.user = user;
-        logger?.info('sign-in completed', { sub: tokens.user?.sub, accessToken: fingerprint(tokens.accessToken) });
-        outcome = { ok: true };
-        return tokens;
-      } catch (error) {
-        outcome = { ok: false, error };
-        throw error;
-      } finally {
-        if (outcome) server.complete(outcome);
-        await server.close();
-      }
-    },
+    signIn: (options: SignInOptions) => signInThroughBrowser(flow, options),
 
     async signInWithDevice(options: DeviceSignInOptions): Promise<TokenResult> {
       const response = await pollDeviceSignIn(configuration, { config, parameters: audienceParameters(config), clock, ...(logger ? { logger } : {}) }, options);
-      const tokens = toTokenResult(response, clock(), provider.openid);
-      const user = await profileAfterSignIn(tokens, { provider, config, http, logger });
-      if (user) tokens.user = user;
-      return tokens;
+      return withProfile(flow, toTokenResult(response, clock(), provider.openid));
     },
 
     async refresh(refreshToken: string, options: RefreshOptions = {}): Promise<TokenResult> {
@@ -195,7 +126,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       try {
         // Entra wants the scope on every refresh (AADSTS90009 without it).
         const parameters = { ...audienceParameters(config), ...(preset.scopeOnRefresh ? { scope: config.scope } : {}) };
-        const response = await inUserTenant((tenantConfiguration) => oidc.refreshTokenGrant(tenantConfiguration, refreshToken, parameters), 'refresh');
+        const response = await inUserTenant(flow, (tenantConfiguration) => oidc.refreshTokenGrant(tenantConfiguration, refreshToken, parameters), 'refresh');
         logger?.debug('refreshed', { refreshToken: fingerprint(refreshToken), rotated: response.refresh_token !== undefined && response.refresh_token !== refreshToken });
         return toTokenResult(response, sentAt, provider.openid);
       } catch (error) {
@@ -219,23 +150,104 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
   };
 }
 
+/** What the flows below share: one discovered provider and the transport, clock and logger they run on. */
+interface FlowContext {
+  config: AuthConfig;
+  provider: ProviderConfiguration;
+  http: HttpClient;
+  /** The token endpoint's fetch (GitHub's 200-with-error as a 400, rotation reports). */
+  providerFetch: oidc.CustomFetch;
+  clock: () => number;
+  logger?: Logger;
+  timers?: Timers;
+}
+
+/** Runs a token request against the user's tenant where the preset has them (Entra's {tenantid}), else the provider itself. */
+function inUserTenant<T>(flow: FlowContext, run: (tenantConfiguration: oidc.Configuration) => Promise<T>, operation: 'sign-in' | 'refresh'): Promise<T> {
+  return withUserTenant(flow.provider, flow.config.allowedTenants, flow.providerFetch, run, operation);
+}
+
 /**
- * Who signed in: with an ID token, its claims with UserInfo's over them
- * (`withUserInfo`); without one (GitHub, plain OAuth 2.0), the provider's user
- * endpoint, which must name the user.
+ * The browser sign-in of a native app (RFC 8252 §7.3 loopback redirect, RFC
+ * 7636 PKCE, https://www.rfc-editor.org/rfc/rfc8252): listens on loopback,
+ * opens the authorization page, exchanges the code the callback brings.
  */
-async function profileAfterSignIn(tokens: TokenResult, deps: { provider: ProviderConfiguration; config: AuthConfig; http: HttpClient; logger: Logger | undefined }): Promise<UserProfile | undefined> {
-  const { provider, config, http, logger } = deps;
-  const endpoint = typeof provider.metadata.userinfo_endpoint === 'string' ? provider.metadata.userinfo_endpoint : undefined;
-  if (!provider.openid) {
-    if (!endpoint) return undefined;
-    const profile = await fetchUserProfile(endpoint, tokens.accessToken, provider.preset, http).catch(throwAs('sign-in'));
-    if (!profile) throw new AuthError('provider_error', `The provider signed you in, but its user endpoint ${endpoint} did not say who you are. Check AUTH_USERINFO_ENDPOINT.`);
-    return profile;
+async function signInThroughBrowser(flow: FlowContext, { opener, timeoutMs, signal }: SignInOptions): Promise<TokenResult> {
+  const { config, provider, http, logger } = flow;
+  const { configuration, metadata, preset } = provider;
+  throwIfCancelled(signal);
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const codeChallenge = await oidc.calculatePKCECodeChallenge(verifier);
+  const server = await startLoopbackServer({
+    port: config.redirectPort,
+    redirectHost: config.redirectHost,
+    expectedState: state,
+    expectedIssuer: { issuer: configuration.serverMetadata().issuer, required: metadata.authorization_response_iss_parameter_supported === true },
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(signal ? { signal } : {}),
+    ...(logger ? { logger } : {}),
+    ...(flow.timers ? { timers: flow.timers } : {}),
+  });
+  let outcome: SignInOutcome | undefined;
+  try {
+    // Before any browser opens: a provider that refuses this redirect URI would show its error page and never call back.
+    await untilCancelled(assertRedirectAccepted(config, configuration.serverMetadata().authorization_endpoint as string, server.redirectUri, http), signal);
+    const authorizationUrl = oidc.buildAuthorizationUrl(configuration, {
+      redirect_uri: server.redirectUri,
+      scope: config.scope,
+      code_challenge: codeChallenge,
+      code_challenge_method: 'S256',
+      state,
+      ...(provider.openid ? { nonce } : {}),
+      ...(config.prompt !== undefined ? { prompt: config.prompt } : {}),
+      ...preset.authorizationParameters,
+      ...audienceParameters(config),
+    });
+    logger?.info('sign-in started', { port: server.port, state: fingerprint(state) });
+    // The opener may never settle (a launcher that hangs); the callback, timeout and cancel still decide.
+    const callbackArrival = server.waitForCallback();
+    await Promise.race([openBrowser(opener, authorizationUrl.href), callbackArrival]);
+    const callback = await callbackArrival;
+    const tokens = await untilCancelled(
+      exchangeCode(flow, callback, { state, nonce, verifier }).catch((error: unknown) => {
+        throw classifyProviderError(error, { operation: 'sign-in' });
+      }),
+      signal,
+    );
+    await withProfile(flow, tokens);
+    logger?.info('sign-in completed', { sub: tokens.user?.sub, accessToken: fingerprint(tokens.accessToken) });
+    outcome = { ok: true };
+    return tokens;
+  } catch (error) {
+    outcome = { ok: false, error };
+    throw error;
+  } finally {
+    if (outcome) server.complete(outcome);
+    await server.close();
   }
-  if (!tokens.user) return undefined;
-  const fetchClaims = async (accessToken: string) => ({ ...(await oidc.fetchUserInfo(provider.configuration, accessToken, oidc.skipSubjectCheck)) });
-  return withUserInfo(tokens.user, tokens.accessToken, { config, endpoint, fetchClaims, logger });
+}
+
+/** Exchanges the callback's code (RFC 6749 §4.1.3) with the PKCE verifier, state and nonce checks. */
+async function exchangeCode(flow: FlowContext, callback: ValidatedCallback, checks: { state: string; nonce: string; verifier: string }): Promise<TokenResult> {
+  const { config, provider } = flow;
+  const sentAt = flow.clock();
+  const expected = provider.openid ? { expectedNonce: checks.nonce, idTokenExpected: true } : {};
+  const response = await inUserTenant(
+    flow,
+    (tenantConfiguration) =>
+      oidc.authorizationCodeGrant(tenantConfiguration, callbackUrlOf(callback), { pkceCodeVerifier: checks.verifier, expectedState: checks.state, ...expected }, config.resource !== undefined ? { resource: config.resource } : undefined),
+    'sign-in',
+  );
+  return toTokenResult(response, sentAt, provider.openid);
+}
+
+/** The tokens with the signed-in user's profile set (see profileAfterSignIn). */
+async function withProfile(flow: FlowContext, tokens: TokenResult): Promise<TokenResult> {
+  const user = await profileAfterSignIn(tokens, { provider: flow.provider, config: flow.config, http: flow.http, logger: flow.logger });
+  if (user) tokens.user = user;
+  return tokens;
 }
 
 /** The token response as the session keeps it; the user from the ID token's claims where there is one. */
@@ -253,12 +265,6 @@ function toTokenResult(response: oidc.TokenEndpointResponse & oidc.TokenEndpoint
 /** Auth0's `audience` and RFC 8707's `resource`, where configured. */
 function audienceParameters(config: AuthConfig): Record<string, string> {
   return { ...(config.audience !== undefined ? { audience: config.audience } : {}), ...(config.resource !== undefined ? { resource: config.resource } : {}) };
-}
-
-function throwAs(operation: 'sign-in' | 'refresh'): (error: unknown) => never {
-  return (error) => {
-    throw classifyProviderError(error, { operation });
-  };
 }
 
 async function openBrowser(opener: Opener, url: string): Promise<void> {
