@@ -64,7 +64,9 @@ export function createSignIn(deps: {
       });
       const result = await attempt.race(signingIn);
       if (!attempt.isCurrent()) throw new AuthError('login_cancelled', 'A new sign-in was started; this one was cancelled.');
-      if (!result.refreshToken) {
+      // No refresh token but an access token that does not expire (a GitHub OAuth App): that token is the session.
+      const standing = result.refreshToken ? { token: result.refreshToken, kind: 'refresh_token' as const } : result.expiresAt === undefined ? { token: result.accessToken, kind: 'access_token' as const } : undefined;
+      if (!standing) {
         throw new AuthError(
           'provider_error',
           'The provider signed you in but issued no refresh token, so the session cannot be kept. Allow offline access for this application at the provider (Auth0: enable "Allow Offline Access" on the API).',
@@ -72,7 +74,7 @@ export function createSignIn(deps: {
       }
       await refresher.whenIdle();
       refresher.cancelRetry({ restart: true });
-      const replaced = await store.adoptSignIn({ ...result, refreshToken: result.refreshToken });
+      const replaced = await store.adoptSignIn(result, standing);
       if (replaced) revokeReplaced(replaced);
       attempts.finish(attempt);
       store.endSignIn(undefined);
