@@ -13,6 +13,8 @@ const demo = await startDemo({
   apiPort: 0,
   dataDir,
   accessTokenTtl: Number(process.env.BENCH_ACCESS_TOKEN_TTL ?? 5),
+  // `nonce`: the provider demands DPoP nonces (bench/dpop.ts measures the round trip a cold start costs).
+  ...(process.env.BENCH_DPOP === 'nonce' ? { dpop: 'nonce' as const } : {}),
 });
 
 process.send!({ type: 'ready', issuer: demo.issuer, apiUrl: demo.apiUrl });

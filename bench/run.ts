@@ -4,7 +4,10 @@
 // demo provider on loopback (in a child process) and the real OS keychain:
 //   refresh   a bare undici POST grant_type=refresh_token (the physical limit)
 //             vs. a forced refresh through the session (lock, keychain re-read,
-//             openid-client, rotated token stored in the keychain);
+//             openid-client, rotated token stored in the keychain) — a DPoP-bound
+//             session, as the demo gives under AUTH_DPOP=auto — and through a
+//             bearer session (AUTH_DPOP=off) for refresh.dpop_ratio;
+//   dpop      one proof's cost; the nonce round trip after a cold start (bench/dpop.ts);
 //   coalesce  1000 concurrent refreshAfterUnauthorized() with one rejected token;
 //   steady    the demo API called every 100 ms with 5-second access tokens;
 //   restore   a new session object with a stored refresh token → first access token;
@@ -25,6 +28,7 @@ import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../src/shared/constants.ts';
 import type { DemoStats } from '../src/demo/index.ts';
 import { browserOpener, DEMO_ALICE, DEMO_BOB, launchBrowser } from '../support/browser.ts';
 import { measureCli } from './cli.ts';
+import { measureNonceRoundTrip, measureProofCost, startNonceDemo } from './dpop.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -113,7 +117,24 @@ try {
   const carol = browserOpener(browser, DEMO_BOB);
   let clientRefreshToken = (await provider.signIn({ opener: carol, timeoutMs: 60_000 })).refreshToken;
   if (!directRefreshToken || !clientRefreshToken) throw new Error('the provider issued no refresh token');
-  await Promise.all([alice.close(), bob.close(), carol.close()]);
+  // The same session with DPoP off, against the same provider: the bearer refresh refresh.dpop_ratio compares with.
+  const dave = browserOpener(browser, DEMO_BOB);
+  const bearerSession = await createAuthSession({ config: { ...config, dpop: 'off', keychainService: `${config.keychainService}-bearer` }, opener: dave, http, logger });
+  sessions.push(bearerSession);
+  await bearerSession.login({ timeoutMs: 60_000 });
+  if (!session.getState().accessToken?.dpop || bearerSession.getState().accessToken?.dpop) throw new Error('expected one DPoP-bound and one bearer session');
+  // A provider that demands nonces, in a process of its own: what a cold start's nonce round trip costs.
+  const nonceDemo = await startNonceDemo();
+  let nonce: Awaited<ReturnType<typeof measureNonceRoundTrip>>;
+  const erin = browserOpener(browser, DEMO_BOB);
+  try {
+    say(`dpop: nonce round trip after a cold start, ${Math.max(5, Math.round(ROUNDS / 4))} rounds against ${nonceDemo.issuer}`);
+    const nonceConfig = loadConfig({ env: { AUTH_ISSUER: nonceDemo.issuer, AUTH_CLIENT_ID: DEMO_CLIENT_ID, AUTH_AUDIENCE: DEMO_AUDIENCE, AUTH_KEYCHAIN_SERVICE: `${config.keychainService}-nonce`, AUTH_DATA_DIR: dataDir } });
+    nonce = await measureNonceRoundTrip({ config: nonceConfig, http, logger, opener: erin, rounds: Math.max(5, Math.round(ROUNDS / 4)), median });
+  } finally {
+    await nonceDemo.close();
+  }
+  await Promise.all([alice.close(), bob.close(), carol.close(), dave.close(), erin.close()]);
   await browser.close();
 
   // ---- refresh: bare POST vs. session, interleaved ---------------------------------------------
@@ -151,18 +172,19 @@ try {
   // Two figures per forced refresh: when callers have the new access token, and when the rotated
   // refresh token is stored in the keychain too (the flight is over; the issue's `session_ms`).
   const tokenInHand: number[] = [];
-  const sessionRefresh = async (): Promise<number> => {
-    await session.whenIdle();
-    const current = await session.getAccessToken();
+  const refreshThrough = async (through: AuthSession, handedOutTimes?: number[]): Promise<number> => {
+    await through.whenIdle();
+    const current = await through.getAccessToken();
     const started = performance.now();
-    const next = await session.refreshAfterUnauthorized(current);
+    const next = await through.refreshAfterUnauthorized(current);
     const handedOut = performance.now() - started;
-    await session.whenIdle();
+    await through.whenIdle();
     const elapsed = performance.now() - started;
     if (next === current) throw new Error('the session did not refresh');
-    tokenInHand.push(handedOut);
+    handedOutTimes?.push(handedOut);
     return elapsed;
   };
+  const sessionRefresh = () => refreshThrough(session, tokenInHand);
   // The OS keychain's own cost for the same write — the rotated refresh token with the new access token, as
   // the session stores them in one entry — measured in the same loop.
   const keytar = (await import('keytar')).default;
@@ -180,8 +202,10 @@ try {
     await directRefresh();
     await clientRefresh();
     await sessionRefresh();
+    await refreshThrough(bearerSession);
   }
   tokenInHand.length = 0;
+  const viaBearerSession: number[] = [];
   const direct: number[] = [];
   const viaSession: number[] = [];
   const viaClient: number[] = [];
@@ -192,6 +216,7 @@ try {
       async () => direct.push(await directRefresh()),
       async () => viaClient.push(await clientRefresh()),
       async () => viaSession.push(await sessionRefresh()),
+      async () => viaBearerSession.push(await refreshThrough(bearerSession)),
     ];
     for (let k = 0; k < order.length; k += 1) await order[(i + k) % order.length]!();
     writes.push(await keychainWrite());
@@ -211,7 +236,11 @@ try {
     limit_with_keychain_ratio: round2((median(direct) + median(writes)) / median(direct)),
     // The real limit: the next refresh may start only once the POST is answered and the rotated token written.
     vs_limit: round2(median(viaSession) / (median(direct) + median(writes))),
+    bearer_session_ms: round2(median(viaBearerSession)),
+    // RFC 9449: the same forced refresh, DPoP-bound session against bearer session, interleaved in one run.
+    dpop_ratio: round2(median(viaSession) / median(viaBearerSession)),
   };
+  const dpop = { proof_ms: Math.round((await measureProofCost(1000, median)) * 1000) / 1000, nonce };
 
   // ---- coalesce: many callers, one rejected token ------------------------------------------------
   // Each repetition times one caller alone, then CALLERS callers at once, so the ratio is side by side.
@@ -265,9 +294,10 @@ try {
   const steadyStart = performance.now();
   for (let tick = 0; performance.now() - steadyStart < STEADY_SECONDS * 1000; tick += 1) {
     const askedAt = performance.now();
-    const token = await session.getAccessToken();
+    // What the window does for each call: the headers main gives (the bound token and a fresh proof).
+    const headers = await session.requestHeaders({ method: 'GET', url: `${apiUrl}/me` });
     waits.push(performance.now() - askedAt);
-    const response = await request(`${apiUrl}/me`, { dispatcher: apiAgent, headers: { authorization: `Bearer ${token}` } });
+    const response = await request(`${apiUrl}/me`, { dispatcher: apiAgent, headers: { ...headers } });
     await response.body.dump();
     calls += 1;
     if (response.statusCode === 401) unauthorized += 1;
@@ -331,6 +361,7 @@ try {
   const result = {
     cli,
     refresh,
+    dpop,
     coalesce,
     steady,
     restore_ms,
@@ -338,6 +369,7 @@ try {
     provider: { tokenRequests: stats.tokenRequests, reuseDetected: stats.reuseDetected },
     targets: {
       refresh_vs_limit_le_1_15: refresh.vs_limit <= 1.15,
+      refresh_dpop_ratio_le_1_6: refresh.dpop_ratio <= 1.6,
       cli_token_le_2x_floor_plus_50: cli.token_ms <= 2 * cli.node_floor_ms + 50,
       cli_provider_requests_le_1: cli.provider_requests <= 1,
       refresh_token_ratio_le_1_25: refresh.token_ratio <= 1.25,
@@ -356,10 +388,14 @@ try {
     ['refresh: bare keychain write (median)', `${refresh.keychain_write_ms} ms`, `bare POST + write = ${refresh.limit_with_keychain_ratio}× bare POST`],
     ['refresh: until callers have the token', `${refresh.session_token_ms} ms`, `token_ratio ${refresh.token_ratio}× bare POST (target ≤ 1.25)`],
     ['refresh: openid-client alone (median)', `${refresh.client_ms} ms`, `session until token = ${refresh.session_over_client_ratio}× this`],
+    ['refresh: bearer session (median)', `${refresh.bearer_session_ms} ms`, 'the same refresh with AUTH_DPOP=off'],
+    ['refresh: dpop_ratio (DPoP / bearer)', `${refresh.dpop_ratio}`, 'target ≤ 1.6'],
+    ['dpop: one proof (median)', `${dpop.proof_ms} ms`, 'ES256 signature and ath, WebCrypto'],
+    ['dpop: nonce round trip after a cold start', `${dpop.nonce.round_trip_ms} ms`, `first refresh ${dpop.nonce.cold_ms} ms vs. next ${dpop.nonce.warm_ms} ms (provider demands nonces)`],
     [`coalesce: token requests for ${CALLERS} callers`, `${coalesce.tokenRequests}`, `target 1 (most of ${COALESCE_REPS} bursts)`],
     ['coalesce: p50 / p99', `${coalesce.p50_ms} / ${coalesce.p99_ms} ms`, `p99 = ${coalesce.p99_vs_single_refresh}× one caller alone, ${coalesce.single_ms} ms (target ≤ 2)`],
     [`steady: ${steady.calls} calls in ${steady.seconds} s`, `${steady.unauthorized} × 401`, `target 0; ${steady.refreshes} refreshes`],
-    ['steady: wait for a token (p99)', `${steady.token_wait_p99_ms} ms`, 'refresh-ahead keeps this near 0'],
+    ['steady: wait for the headers (p99)', `${steady.token_wait_p99_ms} ms`, 'a token (refresh-ahead keeps this near 0) and a proof'],
     ['restore: new session → first token', `${restore_ms} ms`, 'the shared access token, from the keychain'],
     ['cli: `node -e 0` (median)', `${cli.node_floor_ms} ms`, 'the node floor: what any Node process costs here'],
     ['cli: `latchkey --help` (median)', `${cli.help_ms} ms`, `${round2(cli.help_ms - cli.node_floor_ms)} ms over the floor`],

@@ -1,6 +1,6 @@
 import { loadConfig, createLogger, redactSecrets, toErrorInfo } from '../core/index.ts';
 import type { AuthConfig } from '../core/index.ts';
-import { loginCommand, logoutCommand, statusCommand, tokenCommand } from './commands.ts';
+import { headersCommand, loginCommand, logoutCommand, statusCommand, tokenCommand } from './commands.ts';
 import type { CliIo, CommandContext } from './context.ts';
 import { exitCodeFor, type ExitCode } from './exit-codes.ts';
 
@@ -10,10 +10,11 @@ const RUN = {
   login: loginCommand,
   status: statusCommand,
   token: tokenCommand,
+  headers: headersCommand,
   logout: logoutCommand,
   // Loaded only when asked for: it needs the protocol and HTTP libraries, which `token` usually does not.
   doctor: async (context: CommandContext) => (await import('./doctor.ts')).doctorCommand(context),
-} satisfies Record<string, (context: CommandContext, values: Values) => Promise<ExitCode>>;
+} satisfies Record<string, (context: CommandContext, values: Values, positionals: string[]) => Promise<ExitCode>>;
 
 export type CommandName = keyof typeof RUN;
 
@@ -23,7 +24,7 @@ export type CommandName = keyof typeof RUN;
  * main.ts imports this only then, so `--help` and usage errors never load the core.
  * Every line the command writes to stderr is redacted (`redactSecrets`).
  */
-export async function runCommand(name: CommandName, values: Values, given: CliIo): Promise<ExitCode> {
+export async function runCommand(name: CommandName, values: Values, given: CliIo, positionals: string[] = []): Promise<ExitCode> {
   const io: CliIo = { ...given, stderr: (line) => given.stderr(redactSecrets(line)) };
   let config: AuthConfig;
   try {
@@ -36,7 +37,7 @@ export async function runCommand(name: CommandName, values: Values, given: CliIo
   // Log lines are for debugging (LATCHKEY_LOG_LEVEL=info|debug); problems are reported as plain lines.
   const logger = createLogger(io.env.LATCHKEY_LOG_LEVEL ? {} : { level: 'silent' });
   try {
-    return await RUN[name]({ config, io, logger }, values);
+    return await RUN[name]({ config, io, logger }, values, positionals);
   } catch (error) {
     for (const line of toErrorInfo(error).message.split('\n')) io.stderr(line);
     return exitCodeFor(error);

@@ -156,6 +156,29 @@ export async function tokenCommand(context: CommandContext, values: Values): Pro
     // or unless the session stands on a long-lived access token: then no newer one exists, and asking says it was refused (the session ends).
     if (values.refresh && (refreshedAt < startedAt || session.getState().standsOn === 'access_token')) token = await session.refreshAfterUnauthorized(token);
     context.io.stdout(token + '\n');
+    if (session.getState().accessToken?.dpop) {
+      context.io.stderr('This access token is DPoP-bound (RFC 9449): an API accepts it only with a proof signed by this session\'s key. Use `latchkey headers URL` for the headers of one call.');
+    }
+    return EXIT.ok;
+  });
+}
+
+/**
+ * `headers [--method M] URL`: the headers one call to the configured API needs, one `Name: value` line each —
+ * `Authorization: DPoP …` and `DPoP: <proof>` for a bound token, `Authorization: Bearer …` otherwise — so
+ * `curl -H @<(latchkey headers URL) URL` works for either. A proof is good for one request.
+ */
+export async function headersCommand(context: CommandContext, values: Values, positionals: string[]): Promise<ExitCode> {
+  const [url, ...extra] = positionals;
+  if (url === undefined || extra.length > 0) {
+    context.io.stderr('headers takes one URL: latchkey headers [--method M] URL');
+    return EXIT.usage;
+  }
+  const method = typeof values.method === 'string' ? values.method : 'GET';
+  return withSession(context, async (session) => {
+    refuseWithoutKeychain(session.getState(), 'a stored session cannot be read');
+    const headers = await session.requestHeaders({ method, url });
+    for (const [name, value] of Object.entries(headers)) if (value !== undefined) context.io.stdout(`${name}: ${value}\n`);
     return EXIT.ok;
   });
 }

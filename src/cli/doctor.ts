@@ -5,6 +5,7 @@ import type { CommandContext } from './context.ts';
 import { networkChecks } from './doctor-network.ts';
 import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
 import { redirectAcceptedCheck, refreshGrantCheck } from './doctor-interop.ts';
+import { dpopCheck } from './doctor-dpop.ts';
 import { presetChecks, usesOwnEndpoints } from './doctor-preset.ts';
 import { PRESETS } from '../core/index.ts';
 
@@ -59,7 +60,7 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
   if (provider) {
     // Without discovery only what the endpoints say can be judged; with a secret the provider insists on, "Client secret" above replaces "Public client".
     const relevant = (check: Check) => (!ownEndpoints || ['Revocation', 'End session'].includes(check.name)) && !(check.name === 'Public client' && config.clientSecret !== undefined);
-    checks.push(...metadataChecks(provider.metadata).filter(relevant));
+    checks.push(...metadataChecks(provider.metadata).filter(relevant), dpopCheck(config, provider.metadata));
   }
   checks.push(await redirectCheck(config));
   if (provider) checks.push(await redirectAcceptedCheck(config, provider.metadata, io.env));

@@ -18,7 +18,9 @@ Commands:
   login --device             Sign in with a code entered on any device (RFC 8628), e.g. over SSH
   status [--json]            Show whether a session is stored (exit 0), not (exit 1), or locked away (exit 2)
   token [--refresh]          Print a valid access token (the one all processes share while it is fresh;
-                             with --refresh, a newer one)
+                             with --refresh, a newer one; a DPoP-bound one needs a proof: see headers)
+  headers [--method M] URL   Print the headers one call to the API needs, one "Name: value" line each
+                             (Authorization, and DPoP for a bound token): curl -H @<(latchkey headers URL) URL
   logout                     Revoke the session at the provider and forget it here
   doctor                     Check the configuration against the provider, with fixes
 
@@ -30,7 +32,7 @@ or the OS keychain is missing or locked (the session is kept) · 3 provider unre
 
 Configuration (environment, else the JSON file AUTH_CONFIG or config.json in the data folder; no issuer → the demo provider):
   AUTH_ISSUER or AUTH0_DOMAIN, AUTH_CLIENT_ID, AUTH_AUDIENCE, AUTH_RESOURCE, AUTH_SCOPE,
-  AUTH_REDIRECT_PORT, API_BASE_URL, AUTH_CA_FILE, AUTH_KEYCHAIN_SERVICE, AUTH_DATA_DIR, LATCHKEY_LOG_LEVEL;
+  AUTH_REDIRECT_PORT, AUTH_DPOP (auto|required|off), API_BASE_URL, AUTH_CA_FILE, AUTH_KEYCHAIN_SERVICE, AUTH_DATA_DIR, LATCHKEY_LOG_LEVEL;
   HTTPS_PROXY / HTTP_PROXY (http://USER:PASSWORD@host:port for a proxy that asks for a sign-in), NO_PROXY`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -40,9 +42,13 @@ const OPTIONS: Record<CommandName, Options> = {
   login: { timeout: { type: 'string' }, device: { type: 'boolean' } },
   status: { json: { type: 'boolean' } },
   token: { refresh: { type: 'boolean' } },
+  headers: { method: { type: 'string' } },
   logout: {},
   doctor: {},
 };
+
+/** The commands that take positional arguments (the URL of `headers`). */
+const TAKES_POSITIONALS: ReadonlySet<CommandName> = new Set(['headers']);
 
 const isCommand = (name: string | undefined): name is CommandName => name !== undefined && Object.hasOwn(OPTIONS, name);
 
@@ -60,8 +66,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
   }
 
   let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({ args: rest, options: { ...OPTIONS[name], help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+    ({ values, positionals } = parseArgs({ args: rest, options: { ...OPTIONS[name], help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: TAKES_POSITIONALS.has(name) }));
   } catch (error) {
     io.stderr(`${(error as Error).message.split('\n')[0]}`);
     io.stderr(`Run \`latchkey --help\` for the options of "${name}".`);
@@ -73,7 +80,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
   }
 
   const { runCommand } = await import('./command-runner.ts');
-  return runCommand(name, values, io);
+  return runCommand(name, values, io, positionals);
 }
 
 /** Runs the CLI on this process's arguments and exits with its code. */

@@ -9,6 +9,10 @@ export interface AccessToken {
   value: string;
   refreshedAt: number;
   expiresAt?: number;
+  /** `dpop`: bound to the session's key (RFC 9449), sent as `Authorization: DPoP` with a proof; undefined: bearer. */
+  tokenType?: 'dpop';
+  /** The thumbprint of the key it is bound to. */
+  jkt?: string;
 }
 
 /** The access token a token response carries (the ID token is not kept: nothing needs it once validated). */
@@ -48,6 +52,8 @@ export interface StoredAccess {
   scope: string;
   audience?: string;
   resource?: string;
+  token_type?: 'dpop';
+  jkt?: string;
 }
 
 /**
@@ -83,6 +89,7 @@ export function encodeAccess(config: IssuedFor, access: AccessToken | undefined,
     scope: config.scope,
     ...(config.audience !== undefined ? { audience: config.audience } : {}),
     ...(config.resource !== undefined ? { resource: config.resource } : {}),
+    ...(access.tokenType === 'dpop' && access.jkt !== undefined ? { token_type: 'dpop' as const, jkt: access.jkt } : {}),
   };
 }
 
@@ -99,7 +106,9 @@ export function decodeAccess(config: IssuedFor, stored: unknown, owner: AccessOw
   const issuedForThis =
     value.issuer === config.issuer && value.client_id === config.clientId && value.scope === config.scope && value.audience === config.audience && value.resource === config.resource &&
     owner.sub !== undefined && value.sub === owner.sub && value.generation === owner.generation;
-  return issuedForThis ? { value: value.access_token, refreshedAt: value.refreshed_at, expiresAt: value.expires_at } : undefined;
+  if (!issuedForThis) return undefined;
+  const access: AccessToken = { value: value.access_token, refreshedAt: value.refreshed_at, expiresAt: value.expires_at };
+  return value.token_type === 'dpop' && typeof value.jkt === 'string' ? { ...access, tokenType: 'dpop', jkt: value.jkt } : access;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { AuthState } from '../shared/auth-state.ts';
+import type { ApiRequest, ApiRequestHeaders, AuthState } from '../shared/auth-state.ts';
 import type { AuthConfig } from './config.ts';
 import type { HttpClient } from './http.ts';
 import type { Logger } from './log.ts';
@@ -30,6 +30,8 @@ export interface AuthSession {
   getAccessToken(): Promise<string>;
   /** After an API answered 401 for `rejectedToken`: a newer token, with at most one refresh however many callers ask. */
   refreshAfterUnauthorized(rejectedToken: string): Promise<string>;
+  /** The headers for one call to the configured API: a bound token with a fresh DPoP proof, or a bearer token (see request-headers.ts). */
+  requestHeaders(request: ApiRequest): Promise<ApiRequestHeaders>;
   /** While offline: try to refresh now instead of waiting for the next backoff step (resume, network back); while the keychain is locked: look again. */
   retryNow(): Promise<void>;
   /** While the keychain is locked or refuses access: read the stored session again, letting the keychain prompt (`prompt`) or only looking (`check`). */

@@ -152,6 +152,19 @@ export function parsePrompt(setting: Setting, problems: string[]): string | unde
   return [...new Set(values)].join(' ');
 }
 
+export type DpopMode = 'auto' | 'required' | 'off';
+const DPOP_MODES: readonly DpopMode[] = ['auto', 'required', 'off'];
+
+/** AUTH_DPOP / "dpop": when to bind tokens to a key of this installation (RFC 9449). */
+export function parseDpopMode(setting: Setting, problems: string[]): DpopMode {
+  const value = typeof setting.value === 'string' ? setting.value.trim().toLowerCase() : setting.value;
+  if (DPOP_MODES.includes(value as DpopMode)) return value as DpopMode;
+  problems.push(
+    `${setting.label}: "${String(setting.value)}" is not a DPoP mode. Use auto (the default: DPoP when the provider supports it), required (refuse to sign in without it) or off.`,
+  );
+  return 'auto';
+}
+
 export function parsePort(setting: Setting, problems: string[], fix: string): number | undefined {
   const { value } = setting;
   const port = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : Number.NaN;

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_DEMO_API_PORT, DEFAULT_DEMO_IDP_PORT, DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../shared/constants.ts';
 import { AuthError } from './errors.ts';
 import { LOG_LEVELS, parseLevel } from './log.ts';
-import { envValue, isAuth0Host, auth0DomainToIssuer, buildScope, demoPort, nonEmptyString, parseCaFile, parseHttpUrl, parseIssuer, parseEmbeddedCertificates, parsePort, parsePrompt, parseResource } from './config-values.ts';
+import { envValue, isAuth0Host, auth0DomainToIssuer, buildScope, demoPort, nonEmptyString, parseCaFile, parseHttpUrl, parseIssuer, parseDpopMode, parseEmbeddedCertificates, parsePort, parsePrompt, parseResource, type DpopMode } from './config-values.ts';
 import { readProviderSettings, PROVIDER_ENV_NAMES, isMultiTenantIssuer } from './providers/provider-settings.ts';
 import type { Endpoints, PresetName } from './providers/index.ts';
 import type { RedirectHost } from './loopback-server.ts';
@@ -40,6 +40,11 @@ export interface AuthConfig {
    * `offline_access`, except for Auth0, which issues refresh tokens without it.
    */
   prompt?: string;
+  /**
+   * Sender-constrained tokens (RFC 9449): `auto` uses DPoP when the provider's metadata lists
+   * `dpop_signing_alg_values_supported`; `required` refuses to sign in with a provider that does not; `off` never. Unset = `auto`.
+   */
+  dpop?: DpopMode;
   /** 0 = an ephemeral port picked per sign-in. */
   redirectPort: number;
   /** The redirect URI's host (AUTH_REDIRECT_HOST): 127.0.0.1, or localhost where the provider accepts only that; the listener binds loopback either way. */
@@ -84,6 +89,7 @@ const ENV_NAMES: Record<Exclude<FileKey, 'externalLinks'>, string> = {
   resource: 'AUTH_RESOURCE',
   scope: 'AUTH_SCOPE',
   prompt: 'AUTH_PROMPT',
+  dpop: 'AUTH_DPOP',
   redirectPort: 'AUTH_REDIRECT_PORT',
   apiBaseUrl: 'API_BASE_URL',
   caFile: 'AUTH_CA_FILE',
@@ -196,6 +202,9 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
   const promptSetting = pick('prompt');
   const prompt = promptSetting ? parsePrompt(promptSetting, problems) : preset.defaultPrompt;
 
+  const dpopSetting = pick('dpop');
+  const dpop = dpopSetting ? parseDpopMode(dpopSetting, problems) : 'auto';
+
   const portSetting = pick('redirectPort');
   const redirectPort = portSetting ? parsePort(portSetting, problems, 'Use 0 (the default) for an ephemeral port, or the port registered in the callback URL at your provider.') ?? 0 : 0;
 
@@ -230,6 +239,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
     clientId: usesDemoProvider ? DEMO_CLIENT_ID : (clientId as string),
     provider: preset.name,
     scope,
+    dpop,
     redirectPort,
     redirectHost: providerSettings.redirectHost,
     apiBaseUrl,

@@ -9,7 +9,9 @@
 //   sign-in flow      provider-client.ts (PKCE, state, nonce, code exchange, refresh, revoke; persist-first hook)
 //                     loopback-server.ts (the 127.0.0.1 redirect listener), callback-pages.ts, redirect-probe.ts,
 //                     device-sign-in.ts (the device authorization grant, RFC 8628: codes, polling, GitHub's 200 errors)
-//                     userinfo.ts · signed-in-profile.ts · provider-answers.ts (what a provider's answer, or its silence, means) · revocation.ts
+//                     userinfo.ts · provider-answers.ts (what a provider's answer, or its silence, means) · revocation.ts
+//   DPoP (RFC 9449)   dpop.ts (the session's key, proofs, nonces, whether a provider gets it) · dpop-provider.ts (token
+//                     endpoint and revocation proofs) · dpop-session.ts (the session's hooks) · request-headers.ts (one API call's headers)
 //   providers/        presets: each provider's documented habits as data plus hooks (preset.ts, one file each),
 //                     provider-settings.ts (AUTH_PROVIDER & co.), configuration.ts (discovery or endpoints, secret),
 //                     entra-tenant.ts, provider-logout.ts, user-endpoint.ts, error-words.ts, token-response.ts
@@ -48,4 +50,5 @@ export { createAuthSession, startAuthSession } from './session.ts';
 export type { AuthSession, AuthSessionDeps } from './auth-session.ts';
 export type { LogoutResult } from './revocation.ts';
 export { probeDemoProvider } from './demo-proof.ts';
+export { chooseTokenBinding, createDpopKey, createDpopProof, type DpopKey } from './dpop.ts';
 export { PRESETS, type ProviderPreset } from './providers/index.ts';

@@ -10,8 +10,7 @@ import { fingerprint, type Logger } from './log.ts';
 import { callbackUrlOf, redirectUriFor, startLoopbackServer, type ValidatedCallback } from './loopback-server.ts';
 import type { SignInOutcome } from './callback-pages.ts';
 import type { Timers } from './timers.ts';
-import { profileFrom } from './userinfo.ts';
-import { profileAfterSignIn } from './signed-in-profile.ts';
+import { profileFrom, withUserInfo } from './userinfo.ts';
 import { fetchReportingRotation, type RotatedToken } from './rotated-token.ts';
 import { refusalsAsErrors } from './providers/token-response.ts';
 import { fetchReadingDeviceErrorsAnsweredWith200, pollDeviceSignIn, type DeviceSignInOptions } from './device-sign-in.ts';
@@ -20,6 +19,9 @@ export type { RotatedToken };
 import { loadProviderConfiguration, type ProviderConfiguration } from './providers/configuration.ts';
 import { withUserTenant } from './providers/entra-tenant.ts';
 import { endSessionUrlFor, revokeAtProvider } from './providers/provider-logout.ts';
+import { fetchUserProfile } from './providers/user-endpoint.ts';
+import type { DpopKey } from './dpop.ts';
+import { createProviderDpop, type ProviderDpop } from './dpop-provider.ts';
 
 /** Opens a URL in the user's browser: `shell.openExternal` in the app, `$BROWSER` in the CLI, Chromium in tests. */
 export type Opener = (url: string) => Promise<void>;
@@ -33,6 +35,8 @@ export interface TokenResult {
   scope?: string;
   /** From the validated ID token's claims; after sign-in, with UserInfo's over them (see withUserInfo). */
   user?: UserProfile;
+  /** `dpop` when the access token is bound to the session's key (RFC 9449 §5), else `bearer`. */
+  tokenType?: 'dpop' | 'bearer';
 }
 
 export interface RefreshOptions {
@@ -42,6 +46,8 @@ export interface RefreshOptions {
    * sent is spent from then on, whatever those checks say.
    */
   onRotated?: (rotated: RotatedToken) => void;
+  /** The session's DPoP key: the refresh sends a proof with it (a bound refresh token needs one). */
+  dpop?: DpopKey;
 }
 
 export interface SignInOptions {
@@ -49,6 +55,8 @@ export interface SignInOptions {
   /** How long the user has to finish in the browser (default 5 minutes). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Bind the tokens to this key (RFC 9449 §10: `dpop_jkt` in the request, a proof with the code exchange). */
+  dpop?: DpopKey;
 }
 
 export interface ProviderClient {
@@ -60,8 +68,11 @@ export interface ProviderClient {
   /** Sign-in with a code entered on any device (RFC 8628); `config_invalid` when the provider offers none. */
   signInWithDevice(options: DeviceSignInOptions): Promise<TokenResult>;
   refresh(refreshToken: string, options?: RefreshOptions): Promise<TokenResult>;
-  /** Ends the session at the provider (RFC 7009, or the preset's own way); `kind` says which token it is (default a refresh token). */
-  revoke(token: string, kind?: 'refresh_token' | 'access_token'): Promise<void>;
+  /**
+   * Ends the session at the provider (RFC 7009, or the preset's own way), with a proof from the session's DPoP key when the
+   * token is bound to it; `kind` says which token it is (default a refresh token).
+   */
+  revoke(token: string, dpop?: DpopKey, kind?: 'refresh_token' | 'access_token'): Promise<void>;
   /** The provider's end-session page for this client, without an ID token; undefined when it has none. */
   endSessionUrl(): string | undefined;
   redirectUriFor(port: number): string;
@@ -95,28 +106,36 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
 
   const rotations = new Map<string, (rotated: RotatedToken) => void>();
   if (config.usesDemoProvider && config.demoDataDir) await assertDemoIsOurs(config.issuer, config.demoDataDir, http.fetch);
+  let provider: ProviderConfiguration | undefined;
+  const dpop = createProviderDpop(() => provider!.configuration);
   // GitHub's 200-with-error becomes the 400 it means before anything reads the answer.
-  const providerFetch = fetchReportingRotation(fetchReadingDeviceErrorsAnsweredWith200(refusalsAsErrors(http.fetch)), rotations, logger);
-  let provider: ProviderConfiguration;
+  const providerFetch = dpop.wrapFetch(
+    fetchReportingRotation(fetchReadingDeviceErrorsAnsweredWith200(refusalsAsErrors(http.fetch)), rotations, logger),
+    () => provider?.configuration.serverMetadata().revocation_endpoint,
+  );
   try {
     provider = await loadProviderConfiguration(config, { fetch: providerFetch, insecure: loopbackHttp });
   } catch (error) {
     throw discoveryError(config, error);
   }
-  const { configuration, metadata, preset } = provider;
-  logger?.debug('provider discovered', { issuer: config.issuer, demo: config.usesDemoProvider, preset: preset.name, discovery: provider.openid });
-  const flow: FlowContext = { config, provider, http, providerFetch, clock, ...(logger ? { logger } : {}), ...(deps.timers ? { timers: deps.timers } : {}) };
+  const connected: ProviderConfiguration = provider;
+  const { configuration, metadata, preset } = connected;
+  logger?.debug('provider discovered', { issuer: config.issuer, demo: config.usesDemoProvider, preset: preset.name, discovery: connected.openid });
+  const inUserTenant = <T>(run: (tenantConfiguration: oidc.Configuration) => Promise<T>, operation: 'sign-in' | 'refresh') => withUserTenant(connected, config.allowedTenants, providerFetch, run, operation);
+  const flow: FlowContext = { config, provider: connected, http, clock, dpop, inUserTenant, ...(logger ? { logger } : {}), ...(deps.timers ? { timers: deps.timers } : {}) };
 
   return {
     issuer: config.issuer,
     metadata,
     redirectUriFor: (port) => redirectUriFor(port, config.redirectHost),
-
-    signIn: (options: SignInOptions) => signInThroughBrowser(flow, options),
+    signIn: (options) => signInThroughBrowser(flow, options),
 
     async signInWithDevice(options: DeviceSignInOptions): Promise<TokenResult> {
       const response = await pollDeviceSignIn(configuration, { config, parameters: audienceParameters(config), clock, ...(logger ? { logger } : {}) }, options);
-      return withProfile(flow, toTokenResult(response, clock(), provider.openid));
+      const tokens = toTokenResult(response, clock(), connected.openid);
+      const user = await profileAfterSignIn(tokens, flow);
+      if (user) tokens.user = user;
+      return tokens;
     },
 
     async refresh(refreshToken: string, options: RefreshOptions = {}): Promise<TokenResult> {
@@ -126,9 +145,10 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       try {
         // Entra wants the scope on every refresh (AADSTS90009 without it).
         const parameters = { ...audienceParameters(config), ...(preset.scopeOnRefresh ? { scope: config.scope } : {}) };
-        const response = await inUserTenant(flow, (tenantConfiguration) => oidc.refreshTokenGrant(tenantConfiguration, refreshToken, parameters), 'refresh');
+        const proof = options.dpop ? { DPoP: dpop.handleFor(options.dpop) } : undefined;
+        const response = await inUserTenant((tenantConfiguration) => oidc.refreshTokenGrant(tenantConfiguration, refreshToken, parameters, proof), 'refresh');
         logger?.debug('refreshed', { refreshToken: fingerprint(refreshToken), rotated: response.refresh_token !== undefined && response.refresh_token !== refreshToken });
-        return toTokenResult(response, sentAt, provider.openid);
+        return toTokenResult(response, sentAt, connected.openid);
       } catch (error) {
         throw classifyProviderError(error, { operation: 'refresh' });
       } finally {
@@ -136,43 +156,42 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       }
     },
 
-    async revoke(token: string, kind: 'refresh_token' | 'access_token' = 'refresh_token'): Promise<void> {
+    async revoke(token: string, key?: DpopKey, kind: 'refresh_token' | 'access_token' = 'refresh_token'): Promise<void> {
+      if (key) dpop.proveRevocation(token, key);
       try {
-        await revokeAtProvider(provider, config, token, kind, http);
+        await revokeAtProvider(connected, config, token, kind, http);
       } catch (error) {
         throw classifyProviderError(error, { operation: 'revocation' });
+      } finally {
+        dpop.forget(token);
       }
     },
 
     endSessionUrl(): string | undefined {
-      return endSessionUrlFor(provider, config);
+      return endSessionUrlFor(connected, config);
     },
   };
 }
 
-/** What the flows below share: one discovered provider and the transport, clock and logger they run on. */
+/** What the flows of one connected provider share. */
 interface FlowContext {
   config: AuthConfig;
   provider: ProviderConfiguration;
   http: HttpClient;
-  /** The token endpoint's fetch (GitHub's 200-with-error as a 400, rotation reports). */
-  providerFetch: oidc.CustomFetch;
-  clock: () => number;
+  clock(): number;
+  dpop: ProviderDpop;
+  /** Runs a token request against the user's tenant where the issuer is Entra's multi-tenant template. */
+  inUserTenant<T>(run: (tenantConfiguration: oidc.Configuration) => Promise<T>, operation: 'sign-in' | 'refresh'): Promise<T>;
   logger?: Logger;
   timers?: Timers;
 }
 
-/** Runs a token request against the user's tenant where the preset has them (Entra's {tenantid}), else the provider itself. */
-function inUserTenant<T>(flow: FlowContext, run: (tenantConfiguration: oidc.Configuration) => Promise<T>, operation: 'sign-in' | 'refresh'): Promise<T> {
-  return withUserTenant(flow.provider, flow.config.allowedTenants, flow.providerFetch, run, operation);
-}
-
 /**
- * The browser sign-in of a native app (RFC 8252 §7.3 loopback redirect, RFC
- * 7636 PKCE, https://www.rfc-editor.org/rfc/rfc8252): listens on loopback,
- * opens the authorization page, exchanges the code the callback brings.
+ * The authorization code flow through the system browser and a loopback
+ * redirect (RFC 8252 §7.3) with PKCE (RFC 7636) and, with a DPoP key,
+ * `dpop_jkt` (RFC 9449 §10).
  */
-async function signInThroughBrowser(flow: FlowContext, { opener, timeoutMs, signal }: SignInOptions): Promise<TokenResult> {
+async function signInThroughBrowser(flow: FlowContext, { opener, timeoutMs, signal, dpop: key }: SignInOptions): Promise<TokenResult> {
   const { config, provider, http, logger } = flow;
   const { configuration, metadata, preset } = provider;
   throwIfCancelled(signal);
@@ -203,6 +222,7 @@ async function signInThroughBrowser(flow: FlowContext, { opener, timeoutMs, sign
       ...(provider.openid ? { nonce } : {}),
       ...(config.prompt !== undefined ? { prompt: config.prompt } : {}),
       ...preset.authorizationParameters,
+      ...(key ? { dpop_jkt: key.jkt } : {}),
       ...audienceParameters(config),
     });
     logger?.info('sign-in started', { port: server.port, state: fingerprint(state) });
@@ -211,12 +231,13 @@ async function signInThroughBrowser(flow: FlowContext, { opener, timeoutMs, sign
     await Promise.race([openBrowser(opener, authorizationUrl.href), callbackArrival]);
     const callback = await callbackArrival;
     const tokens = await untilCancelled(
-      exchangeCode(flow, callback, { state, nonce, verifier }).catch((error: unknown) => {
+      exchangeCode(flow, callback, { state, nonce, verifier }, key).catch((error: unknown) => {
         throw classifyProviderError(error, { operation: 'sign-in' });
       }),
       signal,
     );
-    await withProfile(flow, tokens);
+    const user = await profileAfterSignIn(tokens, flow, key);
+    if (user) tokens.user = user;
     logger?.info('sign-in completed', { sub: tokens.user?.sub, accessToken: fingerprint(tokens.accessToken) });
     outcome = { ok: true };
     return tokens;
@@ -229,30 +250,41 @@ async function signInThroughBrowser(flow: FlowContext, { opener, timeoutMs, sign
   }
 }
 
-/** Exchanges the callback's code (RFC 6749 §4.1.3) with the PKCE verifier, state and nonce checks. */
-async function exchangeCode(flow: FlowContext, callback: ValidatedCallback, checks: { state: string; nonce: string; verifier: string }): Promise<TokenResult> {
+async function exchangeCode(flow: FlowContext, callback: ValidatedCallback, checks: { state: string; nonce: string; verifier: string }, key: DpopKey | undefined): Promise<TokenResult> {
   const { config, provider } = flow;
   const sentAt = flow.clock();
   const expected = provider.openid ? { expectedNonce: checks.nonce, idTokenExpected: true } : {};
-  const response = await inUserTenant(
-    flow,
+  const proof = key ? { DPoP: flow.dpop.handleFor(key) } : undefined;
+  const response = await flow.inUserTenant(
     (tenantConfiguration) =>
-      oidc.authorizationCodeGrant(tenantConfiguration, callbackUrlOf(callback), { pkceCodeVerifier: checks.verifier, expectedState: checks.state, ...expected }, config.resource !== undefined ? { resource: config.resource } : undefined),
+      oidc.authorizationCodeGrant(tenantConfiguration, callbackUrlOf(callback), { pkceCodeVerifier: checks.verifier, expectedState: checks.state, ...expected }, config.resource !== undefined ? { resource: config.resource } : undefined, proof),
     'sign-in',
   );
   return toTokenResult(response, sentAt, provider.openid);
 }
 
-/** The tokens with the signed-in user's profile set (see profileAfterSignIn). */
-async function withProfile(flow: FlowContext, tokens: TokenResult): Promise<TokenResult> {
-  const user = await profileAfterSignIn(tokens, { provider: flow.provider, config: flow.config, http: flow.http, logger: flow.logger });
-  if (user) tokens.user = user;
-  return tokens;
+/**
+ * Who signed in: with an ID token, its claims with UserInfo's over them
+ * (`withUserInfo`); without one (GitHub, plain OAuth 2.0), the provider's user
+ * endpoint, which must name the user.
+ */
+async function profileAfterSignIn(tokens: TokenResult, flow: FlowContext, key?: DpopKey): Promise<UserProfile | undefined> {
+  const { provider, config, http, logger } = flow;
+  const endpoint = typeof provider.metadata.userinfo_endpoint === 'string' ? provider.metadata.userinfo_endpoint : undefined;
+  if (!provider.openid) {
+    if (!endpoint) return undefined;
+    const profile = await fetchUserProfile(endpoint, tokens.accessToken, provider.preset, http).catch(throwAs('sign-in'));
+    if (!profile) throw new AuthError('provider_error', `The provider signed you in, but its user endpoint ${endpoint} did not say who you are. Check AUTH_USERINFO_ENDPOINT.`);
+    return profile;
+  }
+  if (!tokens.user) return undefined;
+  const fetchClaims = async (accessToken: string) => ({ ...(await oidc.fetchUserInfo(provider.configuration, accessToken, oidc.skipSubjectCheck, key ? { DPoP: flow.dpop.handleFor(key) } : undefined)) });
+  return withUserInfo(tokens.user, tokens.accessToken, { config, endpoint, fetchClaims, logger });
 }
 
 /** The token response as the session keeps it; the user from the ID token's claims where there is one. */
 function toTokenResult(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, sentAt: number, openid: boolean): TokenResult {
-  const result: TokenResult = { accessToken: response.access_token };
+  const result: TokenResult = { accessToken: response.access_token, tokenType: response.token_type === 'dpop' ? 'dpop' : 'bearer' };
   if (response.refresh_token) result.refreshToken = response.refresh_token;
   if (response.id_token) result.idToken = response.id_token;
   if (typeof response.expires_in === 'number') result.expiresAt = sentAt + response.expires_in * 1000;
@@ -265,6 +297,12 @@ function toTokenResult(response: oidc.TokenEndpointResponse & oidc.TokenEndpoint
 /** Auth0's `audience` and RFC 8707's `resource`, where configured. */
 function audienceParameters(config: AuthConfig): Record<string, string> {
   return { ...(config.audience !== undefined ? { audience: config.audience } : {}), ...(config.resource !== undefined ? { resource: config.resource } : {}) };
+}
+
+function throwAs(operation: 'sign-in' | 'refresh'): (error: unknown) => never {
+  return (error) => {
+    throw classifyProviderError(error, { operation });
+  };
 }
 
 async function openBrowser(opener: Opener, url: string): Promise<void> {

@@ -120,7 +120,7 @@ export function createRefresher(deps: RefresherDeps): Refresher {
       try {
         // A holder that stalled past the stale bound (Ctrl-Z) and was overtaken redeems nothing.
         turn.assertHeld();
-        result = await client.refresh(turn.refreshToken, { onRotated: turn.storeRotation });
+        result = await client.refresh(turn.refreshToken, { onRotated: turn.storeRotation, ...(turn.dpop ? { dpop: turn.dpop } : {}) });
       } catch (refreshError) {
         if (refreshError instanceof AuthError && refreshError.code === 'session_ended') await turn.endSession();
         throw refreshError;

@@ -1,4 +1,6 @@
 import { isUsableAndNewer, type AccessToken } from './access-cache.ts';
+import type { DpopKey } from './dpop.ts';
+import { adoptStoredDpopKey, boundAccess, usableWithKey } from './dpop-session.ts';
 import { AuthError, notSignedIn } from './errors.ts';
 import { fingerprint, type Logger } from './log.ts';
 import type { RotatedToken, TokenResult } from './provider-client.ts';
@@ -18,6 +20,8 @@ export interface RefreshTurn {
   /** The session stands on a long-lived access token (no refresh token): there is nothing to redeem. */
   readonly accessOnly: boolean;
   readonly refreshToken: string;
+  /** The session's DPoP key (RFC 9449) the refresh proves possession of; undefined for a bearer session. */
+  readonly dpop: DpopKey | undefined;
   /** The signed-in user (OpenID Connect Core §12.2: a refreshed ID token must name the same one); '' when unknown. */
   readonly sub: string;
   /**
@@ -45,9 +49,9 @@ export function refreshFailureMeaning(refreshError: unknown): 'ended' | 'offline
 
 /** The store's side of a refresh: what it holds, and the named transitions a turn asks of it (the store assigns). */
 export interface RefreshTransitions {
-  held(): { refreshToken?: string | undefined; accessOnly?: true | undefined; access?: AccessToken | undefined; user?: { sub: string } | undefined; generation?: string | undefined };
-  /** Another process rotated the token since we read it: the stored one is the live one. */
-  takeStored(stored: StoredSession): void;
+  held(): { refreshToken?: string | undefined; accessOnly?: true | undefined; access?: AccessToken | undefined; user?: { sub: string } | undefined; generation?: string | undefined; dpop?: DpopKey | undefined };
+  /** Another process rotated the token since we read it: the stored one (and the key stored with it) is the live one. */
+  takeStored(stored: StoredSession, dpop: DpopKey | undefined): void;
   /** Another process just refreshed: its access token serves our callers (the entry is as we read it at `generation`). */
   takeShared(access: AccessToken, generation: string | undefined): void;
   /** The rotated refresh token, in memory. */
@@ -83,7 +87,7 @@ export async function beginRefreshTurn(keychain: StoreKeychain, store: RefreshTr
     const turn = openRefreshTurn({
       lock,
       adopted,
-      held: { refreshToken: held.refreshToken ?? '', sub: held.user?.sub ?? '' },
+      held: { refreshToken: held.refreshToken ?? '', sub: held.user?.sub ?? '', dpop: held.dpop },
       clock: deps.clock,
       logger,
       persist: (write) => store.write(lock, write),
@@ -108,23 +112,24 @@ async function adoptStored(keychain: StoreKeychain, store: RefreshTransitions, g
   if (stored.access_token !== undefined) {
     // A session on a long-lived access token: another process's new sign-in serves our callers; the same token is the one refused.
     if (stored.access_token === store.held().access?.value) return undefined;
-    store.takeStored(stored);
+    store.takeStored(stored, await adoptStoredDpopKey(store.held().dpop, stored.dpop_key));
     return stored.access_token;
   }
   if (stored.refresh_token !== store.held().refreshToken) {
     deps.logger.info('using the refresh token another process stored', { refresh: fingerprint(stored.refresh_token) });
-    store.takeStored(stored);
+    store.takeStored(stored, await adoptStoredDpopKey(store.held().dpop, stored.dpop_key));
   }
-  if (!isUsableAndNewer(shared, store.held().access, deps.clock())) return undefined;
-  deps.logger.info('using the access token another process refreshed', { access: fingerprint(shared.value) });
-  store.takeShared(shared, generation);
-  return shared.value;
+  const usable = usableWithKey(shared, store.held().dpop);
+  if (!isUsableAndNewer(usable, store.held().access, deps.clock())) return undefined;
+  deps.logger.info('using the access token another process refreshed', { access: fingerprint(usable.value) });
+  store.takeShared(usable, generation);
+  return usable.value;
 }
 
 interface RefreshTurnDeps {
   lock: RefreshLock;
   adopted: string | undefined;
-  held: { refreshToken: string; sub: string };
+  held: { refreshToken: string; sub: string; dpop: DpopKey | undefined };
   clock(): number;
   logger: Logger;
   /** Writes the entry (and the shared access token); `rotated` false: only worth it when there is someone to share the access token with. */
@@ -155,7 +160,7 @@ function openRefreshTurn(deps: RefreshTurnDeps): Omit<RefreshTurn, 'accessOnly'>
     const namesOurUser = rotated.idTokenSub === undefined || !held.sub || rotated.idTokenSub === held.sub;
     const access =
       rotated.accessToken !== undefined && namesOurUser
-        ? { value: rotated.accessToken, refreshedAt: deps.clock(), ...(rotated.expiresAt !== undefined ? { expiresAt: rotated.expiresAt } : {}) }
+        ? { value: rotated.accessToken, refreshedAt: deps.clock(), ...(rotated.expiresAt !== undefined ? { expiresAt: rotated.expiresAt } : {}), ...boundAccess(rotated, held.dpop) }
         : undefined;
     write(rotated.refreshToken, access);
   };
@@ -163,6 +168,7 @@ function openRefreshTurn(deps: RefreshTurnDeps): Omit<RefreshTurn, 'accessOnly'>
   return {
     adopted: deps.adopted,
     refreshToken: sent,
+    dpop: held.dpop,
     sub: held.sub,
     storeRotation,
     storeAnswer(result) {

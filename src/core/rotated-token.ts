@@ -15,6 +15,8 @@ export interface RotatedToken {
   expiresAt?: number;
   /** The unchecked ID token's `sub`, when the response has an ID token. */
   idTokenSub?: string;
+  /** `dpop` when the access token is bound (RFC 9449 §5), as sent. */
+  tokenType?: 'dpop' | 'bearer';
 }
 
 /**
@@ -36,7 +38,7 @@ export function fetchReportingRotation(fetch: HttpClient['fetch'], rotations: Ma
     const text = await response.text();
     const handedOn = new (response.constructor as typeof Response)(text, { status: response.status, statusText: response.statusText, headers: response.headers });
     try {
-      const parsed = JSON.parse(text) as { refresh_token?: unknown; scope?: unknown; access_token?: unknown; expires_in?: unknown; id_token?: unknown };
+      const parsed = JSON.parse(text) as { refresh_token?: unknown; scope?: unknown; access_token?: unknown; expires_in?: unknown; id_token?: unknown; token_type?: unknown };
       if (typeof parsed.refresh_token === 'string' && parsed.refresh_token !== '' && parsed.refresh_token !== sent) {
         const idTokenSub = typeof parsed.id_token === 'string' ? unverifiedSub(parsed.id_token) : undefined;
         // `expiresAt` carries `expires_in` (seconds) here; `refresh` turns it into epoch ms from when it sent the request.
@@ -46,6 +48,7 @@ export function fetchReportingRotation(fetch: HttpClient['fetch'], rotations: Ma
           ...(typeof parsed.access_token === 'string' ? { accessToken: parsed.access_token } : {}),
           ...(typeof parsed.expires_in === 'number' ? { expiresAt: parsed.expires_in } : {}),
           ...(typeof parsed.id_token === 'string' ? { idTokenSub: idTokenSub ?? '' } : {}),
+          ...(typeof parsed.token_type === 'string' ? { tokenType: parsed.token_type.toLowerCase() === 'dpop' ? ('dpop' as const) : ('bearer' as const) } : {}),
         });
       }
     } catch (error) {

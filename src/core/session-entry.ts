@@ -4,6 +4,7 @@ import { IN_OWN_ENTRY, MAX_SECRET_BYTES, type StoredAccess } from './access-cach
 import type { AuthConfig } from './config.ts';
 import { AuthError, toErrorInfo } from './errors.ts';
 import type { Logger } from './log.ts';
+import { parseStoredDpopKey, type StoredDpopKey } from './dpop.ts';
 import type { ProfileStore } from './profile-store.ts';
 import { announceEntryChange } from './refresh-lock.ts';
 import { KeychainPlaceState } from './keychain-place.ts';
@@ -30,6 +31,8 @@ interface StoredFields {
   scope?: string;
   /** The access token every process of the session shares when it fits in one secret with the rest; `own-entry` when it did not (see access-cache.ts). */
   access?: StoredAccess | typeof IN_OWN_ENTRY;
+  /** The session's DPoP private key (RFC 9449), when its tokens are bound: it lives and dies with the refresh token. */
+  dpop_key?: StoredDpopKey;
 }
 
 /** The keychain account of a session: one entry per issuer and client. */
@@ -46,6 +49,12 @@ export function parseStoredSession(raw: string): StoredSession | undefined {
       const entry: StoredSession = { v: 1, ...token, issuer: value.issuer, client_id: value.client_id, sub: value.sub };
       if (typeof value.scope === 'string') entry.scope = value.scope;
       if ((typeof value.access === 'object' && value.access !== null) || value.access === IN_OWN_ENTRY) entry.access = value.access;
+      if (value.dpop_key !== undefined) {
+        // A bound refresh token without its key is worthless: the entry is not usable.
+        const key = parseStoredDpopKey(value.dpop_key);
+        if (!key) return undefined;
+        entry.dpop_key = key;
+      }
       return entry;
     }
   } catch {
@@ -102,7 +111,7 @@ export interface SessionEntry {
    * in memory only and `onDegraded` is called — unless the keychain is locked: then the entry is written once it
    * is unlocked (the next `read`).
    */
-  write(token: string, sub: string, scope: string | undefined, access?: StoredAccess, kind?: SessionKind): Promise<boolean>;
+  write(token: string, sub: string, scope: string | undefined, access?: StoredAccess, dpopKey?: StoredDpopKey, kind?: SessionKind): Promise<boolean>;
   /** Rejects with `keychain_locked` when a sign-in now could not be stored (the keychain is locked), before the browser opens. */
   assertWritable(): Promise<void>;
   /** Deletes the entry and the cached profile (best effort: failures are logged). */
@@ -186,9 +195,9 @@ export function openSessionEntry(deps: {
 
     restore: (options) => restoreWith(() => read(options), { cachedUser, outOfReach: () => place.outOfReachError() !== undefined, logger }),
 
-    async write(token, sub, scope, access, kind = 'refresh_token') {
+    async write(token, sub, scope, access, dpopKey, kind = 'refresh_token') {
       if (place.place === 'memory-only' && secretStore.kind === 'os') return false;
-      const { serialized, withAccess } = serializeEntry(config, { token, kind, sub, scope, access });
+      const { serialized, withAccess } = serializeEntry(config, { token, kind, sub, scope, access, dpopKey });
       try {
         await secretStore.set(account, serialized);
         unstored = undefined;
@@ -229,9 +238,13 @@ export function openSessionEntry(deps: {
 }
 
 /** The entry as stored, with `access` only when the whole still fits in one secret (else marked as in its own entry). */
-function serializeEntry(config: Pick<AuthConfig, 'issuer' | 'clientId'>, fields: { token: string; kind: SessionKind; sub: string; scope: string | undefined; access: StoredAccess | undefined }): { serialized: string; withAccess: boolean } {
+function serializeEntry(
+  config: Pick<AuthConfig, 'issuer' | 'clientId'>,
+  fields: { token: string; kind: SessionKind; sub: string; scope: string | undefined; access: StoredAccess | undefined; dpopKey: StoredDpopKey | undefined },
+): { serialized: string; withAccess: boolean } {
   const entry: StoredSession = { v: 1, ...(fields.kind === 'access_token' ? { access_token: fields.token } : { refresh_token: fields.token }), issuer: config.issuer, client_id: config.clientId, sub: fields.sub };
   if (fields.scope) entry.scope = fields.scope;
+  if (fields.dpopKey) entry.dpop_key = fields.dpopKey;
   if (!fields.access) return { serialized: JSON.stringify(entry), withAccess: false };
   const combined = JSON.stringify({ ...entry, access: fields.access });
   if (Buffer.byteLength(combined, 'utf8') <= MAX_SECRET_BYTES) return { serialized: combined, withAccess: true };

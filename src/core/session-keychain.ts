@@ -1,6 +1,7 @@
 import { encodeAccess, type AccessCache, type AccessToken } from './access-cache.ts';
 import type { UserProfile } from '../shared/auth-state.ts';
 import type { AuthConfig } from './config.ts';
+import type { StoredDpopKey } from './dpop.ts';
 import type { Logger } from './log.ts';
 import type { ProfileStore } from './profile-store.ts';
 import { acquireRefreshLock, type RefreshLock } from './refresh-lock.ts';
@@ -26,6 +27,8 @@ export interface EntryWrite {
   access: AccessToken | undefined;
   /** False: the refresh token is unchanged, so the write is only worth it to share `access` with other processes. */
   rotated: boolean;
+  /** The session's DPoP private key (RFC 9449), stored with the refresh token it binds. */
+  dpopKey?: StoredDpopKey | undefined;
 }
 
 /** Takes the entry's cross-process lock (on the real clock: its ages are compared across processes); `onWait`: say that another process holds it. */
@@ -54,7 +57,7 @@ export async function writeEntry(keychain: StoreKeychain, config: Pick<AuthConfi
   const shared = entry.shared ? encodeAccess(config, write.access, { sub: write.sub, generation: lock.readGeneration() }) : undefined;
   if (!write.rotated && !shared) return;
   verifyHeld(lock, logger, 'session entry');
-  const fitted = await entry.write(write.refreshToken, write.sub, write.scope, shared, write.kind);
+  const fitted = await entry.write(write.refreshToken, write.sub, write.scope, shared, write.dpopKey, write.kind);
   if (shared && !fitted) await accessCache.writeOwnEntry(shared);
 }
 

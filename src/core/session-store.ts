@@ -2,6 +2,8 @@ import type { AuthState, AuthStatus, DeviceCodePrompt, UserProfile } from '../sh
 import type { ErrorInfo } from '../shared/errors.ts';
 import { accessFrom, isUsableAndNewer, type AccessToken } from './access-cache.ts';
 import type { AuthConfig } from './config.ts';
+import type { DpopKey } from './dpop.ts';
+import { boundAccess, loadStoredDpopKey, usableWithKey } from './dpop-session.ts';
 import { AuthError, toErrorInfo } from './errors.ts';
 import { fingerprint, type Logger } from './log.ts';
 import type { TokenResult } from './provider-client.ts';
@@ -20,6 +22,8 @@ export interface HeldSession {
   scope?: string;
   access?: AccessToken;
   user?: UserProfile;
+  /** The session's DPoP key (RFC 9449) when its tokens are bound; also in the keychain entry. */
+  dpop?: DpopKey;
   /** The entry generation (see RefreshLock) this process last read or wrote the keychain entry at; undefined = re-read it. */
   generation?: string;
 }
@@ -86,7 +90,10 @@ export class SessionStore {
     const shown = this.#error ?? keychain.entry.notice;
     if (shown) state.error = { ...shown };
     const { access } = this.#held;
-    if (access) state.accessToken = access.expiresAt === undefined ? { refreshedAt: access.refreshedAt } : { refreshedAt: access.refreshedAt, expiresAt: access.expiresAt };
+    if (access) {
+      state.accessToken = access.expiresAt === undefined ? { refreshedAt: access.refreshedAt } : { refreshedAt: access.refreshedAt, expiresAt: access.expiresAt };
+      if (access.tokenType === 'dpop') state.accessToken.dpop = true;
+    }
     if (this.#signingIn && this.#deviceCode) state.deviceCode = { ...this.#deviceCode };
     return state;
   }
@@ -122,8 +129,10 @@ export class SessionStore {
     if (found.stored) {
       this.#takeStanding(found.stored);
       if (found.stored.scope) this.#held.scope = found.stored.scope;
+      const key = await loadStoredDpopKey(found.stored.dpop_key, this.#deps.logger);
+      if (key) this.#held.dpop = key;
       // The access token the last refresh shared, from the same read: a restart needs no second keychain read.
-      const shared = keychain.entry.shared ? await keychain.accessCache.fromEntry(found.stored.access, found.stored.sub) : undefined;
+      const shared = keychain.entry.shared ? usableWithKey(await keychain.accessCache.fromEntry(found.stored.access, found.stored.sub), this.#held.dpop) : undefined;
       if (isUsableAndNewer(shared, this.#held.access, this.#deps.clock())) this.#held.access = shared;
     }
     if (found.user) {
@@ -136,9 +145,10 @@ export class SessionStore {
   }
 
   /** The access token other processes of this session share, read without the lock; undefined when none or not shared. */
-  readShared(): Promise<AccessToken | undefined> {
+  async readShared(): Promise<AccessToken | undefined> {
     const keychain = this.#keychain;
-    return keychain?.entry.shared ? keychain.accessCache.read(this.#held.user?.sub) : Promise.resolve(undefined);
+    // A bound token is of use only with the key it is bound to.
+    return keychain?.entry.shared ? usableWithKey(await keychain.accessCache.read(this.#held.user?.sub), this.#held.dpop) : undefined;
   }
 
   /** A shared access token read without the lock, taken when it is usable and newer than ours: another process refreshed. */
@@ -200,21 +210,29 @@ export class SessionStore {
   }
 
   /**
-   * Under the lock: stores a completed sign-in as the session — standing on its refresh token, or (`kind`
-   * 'access_token') on its long-lived access token; resolves to the refresh token it replaced, if any.
+   * Under the lock: stores a completed sign-in (bound to `dpop`, if given) as the session — standing on its refresh
+   * token, or (`kind` 'access_token') on its long-lived access token; resolves to the refresh token it replaced and its key, if any.
    */
-  async adoptSignIn(result: TokenResult, standing: { token: string; kind: SessionKind }): Promise<string | undefined> {
+  async adoptSignIn(result: TokenResult, standing: { token: string; kind: SessionKind }, dpop: DpopKey | undefined): Promise<{ token: string; dpop: DpopKey | undefined } | undefined> {
     const keychain = this.#opened();
     const { clock, logger } = this.#deps;
     const user: UserProfile = result.user ?? { sub: '' };
     // Under the lock, never without it: a refresh in another process must not store its rotated token over this new session.
     const lock = await lockEntry(keychain, logger, this.#deps.onLockWait);
     const replaced = this.#held.refreshToken;
+    const replacedKey = this.#held.dpop;
     try {
       const accessOnly = standing.kind === 'access_token';
-      this.#held = { ...(accessOnly ? { accessOnly } : { refreshToken: standing.token }), access: accessFrom(result, clock()), user, ...(result.scope ? { scope: result.scope } : {}), generation: lock.announceChange() };
+      this.#held = {
+        ...(accessOnly ? { accessOnly } : { refreshToken: standing.token }),
+        access: { ...accessFrom(result, clock()), ...boundAccess(result, dpop) },
+        user,
+        ...(result.scope ? { scope: result.scope } : {}),
+        ...(dpop ? { dpop } : {}),
+        generation: lock.announceChange(),
+      };
       // A long-lived access token is the entry itself: not shared a second time beside it.
-      await this.#write(lock, { refreshToken: standing.token, kind: standing.kind, sub: user.sub, scope: this.#held.scope, access: accessOnly ? undefined : this.#held.access, rotated: true });
+      await this.#write(lock, { refreshToken: standing.token, kind: standing.kind, sub: user.sub, scope: this.#held.scope, access: accessOnly ? undefined : this.#held.access, rotated: true, dpopKey: dpop?.toStored() });
     } finally {
       await lock.release();
     }
@@ -222,7 +240,7 @@ export class SessionStore {
     this.#status = 'signed-in';
     logger.info('signed in', { sub: user.sub, [standing.kind === 'access_token' ? 'access' : 'refresh']: fingerprint(standing.token) });
     // No event yet: the sign-in still shows as in progress until `endSignIn` reports it.
-    return replaced !== standing.token ? replaced : undefined;
+    return replaced && replaced !== standing.token ? { token: replaced, dpop: replacedKey } : undefined;
   }
 
   /** Under the lock: adopts what another process stored, then holds the lock for one refresh (see `beginRefreshTurn`). */
@@ -230,18 +248,18 @@ export class SessionStore {
     return beginRefreshTurn(this.#opened(), this.#refreshTransitions, this.#deps);
   }
 
-  /** Under the lock: deletes the entry, the shared access token and the profile, and forgets the session; resolves to every token to revoke, with its kind. */
-  async forget(): Promise<Map<string, SessionKind>> {
+  /** Under the lock: deletes the entry, the shared access token and the profile, and forgets the session; resolves to every token to revoke, with its kind and DPoP key. */
+  async forget(): Promise<Map<string, { kind: SessionKind; dpop: DpopKey | undefined }>> {
     const keychain = this.#opened();
     const { logger } = this.#deps;
-    const tokens = new Map<string, SessionKind>();
-    if (this.#held.refreshToken) tokens.set(this.#held.refreshToken, 'refresh_token');
-    if (this.#held.accessOnly && this.#held.access) tokens.set(this.#held.access.value, 'access_token');
+    const tokens = new Map<string, { kind: SessionKind; dpop: DpopKey | undefined }>();
+    if (this.#held.refreshToken) tokens.set(this.#held.refreshToken, { kind: 'refresh_token', dpop: this.#held.dpop });
+    if (this.#held.accessOnly && this.#held.access) tokens.set(this.#held.access.value, { kind: 'access_token', dpop: this.#held.dpop });
     // Waits for a refresh running in another process: it stores its rotated token first, so that is the token deleted and revoked here.
     const lock = await lockEntry(keychain, logger, this.#deps.onLockWait);
     try {
       const stored = await keychain.entry.read().catch(() => null);
-      if (stored) tokens.set(standingToken(stored).token, standingToken(stored).kind);
+      if (stored && !tokens.has(standingToken(stored).token)) tokens.set(standingToken(stored).token, { kind: standingToken(stored).kind, dpop: await loadStoredDpopKey(stored.dpop_key, logger) });
       lock.announceChange();
       await removeEntry(keychain, lock, logger, 'sign-out');
       this.#forgetLocally(undefined);
@@ -275,9 +293,11 @@ export class SessionStore {
   /** The named transitions a refresh turn asks of the store. */
   readonly #refreshTransitions: RefreshTransitions = {
     held: () => this.#held,
-    takeStored: (stored) => {
+    takeStored: (stored, dpop) => {
       const keychain = this.#opened();
       this.#takeStanding(stored);
+      if (dpop) this.#held.dpop = dpop;
+      else delete this.#held.dpop;
       if (stored.scope) this.#held.scope = stored.scope;
       if (this.#held.user?.sub !== stored.sub) this.#held.user = keychain.profileStore.get(keychain.entry.account)?.user ?? { sub: stored.sub };
     },
@@ -291,7 +311,7 @@ export class SessionStore {
       if (scope) this.#held.scope = scope;
     },
     takeAnswer: (result) => {
-      const access = accessFrom(result, this.#deps.clock());
+      const access = { ...accessFrom(result, this.#deps.clock()), ...boundAccess(result, this.#held.dpop) };
       this.#held.access = access;
       if (result.refreshToken) this.#held.refreshToken = result.refreshToken;
       if (result.scope) this.#held.scope = result.scope;
@@ -301,7 +321,7 @@ export class SessionStore {
     },
     write: async (lock, write) => {
       if (this.#opened().entry.shared) this.#held.generation = await lock.announceChangeSoon();
-      return this.#write(lock, { ...write, scope: this.#held.scope });
+      return this.#write(lock, { ...write, scope: this.#held.scope, dpopKey: this.#held.dpop?.toStored() });
     },
   };
 

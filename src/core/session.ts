@@ -15,6 +15,7 @@ import { SessionStore } from './session-store.ts';
 import { openKeychain } from './secret-store.ts';
 import { createSignIn } from './sign-in.ts';
 import { signOut } from './sign-out.ts';
+import { createRequestHeaders } from './request-headers.ts';
 
 import type { AuthSession, AuthSessionDeps, LoginOptions } from './auth-session.ts';
 
@@ -81,7 +82,7 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
   const retries = createRetrySchedule({ timers: deps.timers ?? backgroundTimers, random: deps.random ?? Math.random, logger });
   const refresher = createRefresher({ store, getProvider, retries, logger, isClosed: () => closed });
   const accessTokens = createAccessTokens({ store, refresher, clock });
-  const signIn = createSignIn({ store, refresher, getProvider, opener: deps.opener, logger, isClosed: () => closed, revocations });
+  const signIn = createSignIn({ store, refresher, getProvider, opener: deps.opener, config, logger, isClosed: () => closed, revocations });
 
   const started = (async () => {
     const onWaiting = () => {
@@ -155,6 +156,7 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
     offersDeviceSignIn: () => getProvider().then((client) => typeof client.metadata.device_authorization_endpoint === 'string', () => false),
     logout: afterStart(() => signOut({ store, refresher, signIn, getProvider, logger })),
     getAccessToken: inReach(accessTokens.get),
+    requestHeaders: afterStart(createRequestHeaders({ apiBaseUrl: config.apiBaseUrl, held: () => store.held, getAccessToken: inReach(accessTokens.get), clock })),
     refreshAfterUnauthorized: inReach(accessTokens.afterUnauthorized),
     retryNow: afterStart(retryNow),
     retryKeychain: afterStart(retryKeychain),

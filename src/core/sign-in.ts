@@ -5,7 +5,11 @@ import type { Logger } from './log.ts';
 import type { Opener, ProviderClient } from './provider-client.ts';
 import type { Refresher } from './refresh-flight.ts';
 import type { SessionStore } from './session-store.ts';
+import type { SessionKind } from './session-entry.ts';
 import { createSignInAttempts } from './sign-in-attempts.ts';
+import type { DpopKey } from './dpop.ts';
+import { assertBoundAsRequired, keyForSignIn } from './dpop-session.ts';
+import type { AuthConfig } from './config.ts';
 
 /** The interactive sign-in of one session: the newest attempt wins, and a completed one becomes the session. */
 export interface SignIn {
@@ -18,6 +22,7 @@ export function createSignIn(deps: {
   refresher: Refresher;
   getProvider(): Promise<ProviderClient>;
   opener: Opener;
+  config: Pick<AuthConfig, 'dpop' | 'issuer'>;
   logger: Logger;
   isClosed(): boolean;
   /** Best-effort revocations of replaced sessions still in flight (the session's close waits for them). */
@@ -26,12 +31,12 @@ export function createSignIn(deps: {
   const { store, refresher, logger } = deps;
   const attempts = createSignInAttempts();
 
-  /** The session this sign-in replaces is of no use any more: end it at the provider too (best effort). */
-  const revokeReplaced = (replaced: string): void => {
+  /** A session of no use any more (replaced, or refused as unbound): end it at the provider too (best effort). */
+  const revokeInBackground = (token: string, key: DpopKey | undefined, what: string, kind: SessionKind = 'refresh_token'): void => {
     const revocation = deps
       .getProvider()
-      .then((client) => client.revoke(replaced))
-      .catch((revokeError: unknown) => logger.warn('could not revoke the replaced session', { error: String(revokeError) }))
+      .then((client) => client.revoke(token, key, kind))
+      .catch((revokeError: unknown) => logger.warn(`could not revoke ${what}`, { error: String(revokeError) }))
       .finally(() => deps.revocations.delete(revocation));
     deps.revocations.add(revocation);
   };
@@ -50,9 +55,11 @@ export function createSignIn(deps: {
     const attempt = attempts.start();
     store.beginSignIn();
     try {
-      const signingIn = deps.getProvider().then((client) => {
+      let key: DpopKey | undefined;
+      const signingIn = deps.getProvider().then(async (client) => {
         attempt.signal.throwIfAborted();
         if (options.method === 'device') {
+          // A sign-in with a code is not bound yet (its token polls send no proof): a bearer session.
           return client.signInWithDevice({
             signal: attempt.signal,
             onCode: (prompt) => {
@@ -60,7 +67,8 @@ export function createSignIn(deps: {
             },
           });
         }
-        return client.signIn({ opener: deps.opener, signal: attempt.signal, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
+        key = await keyForSignIn(deps.config, client.metadata);
+        return client.signIn({ opener: deps.opener, signal: attempt.signal, ...(key ? { dpop: key } : {}), ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
       });
       const result = await attempt.race(signingIn);
       if (!attempt.isCurrent()) throw new AuthError('login_cancelled', 'A new sign-in was started; this one was cancelled.');
@@ -72,10 +80,11 @@ export function createSignIn(deps: {
           'The provider signed you in but issued no refresh token, so the session cannot be kept. Allow offline access for this application at the provider (Auth0: enable "Allow Offline Access" on the API).',
         );
       }
+      assertBoundAsRequired(deps.config, result, () => revokeInBackground(standing.token, key, 'the refused unbound session', standing.kind));
       await refresher.whenIdle();
       refresher.cancelRetry({ restart: true });
-      const replaced = await store.adoptSignIn(result, standing);
-      if (replaced) revokeReplaced(replaced);
+      const replaced = await store.adoptSignIn(result, standing, key);
+      if (replaced) revokeInBackground(replaced.token, replaced.dpop, 'the replaced session');
       attempts.finish(attempt);
       store.endSignIn(undefined);
       return store.getState();

@@ -3,15 +3,21 @@ import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
 import type { Logger } from '../shared/logger.ts';
 import { DEMO_AUDIENCE } from '../shared/constants.ts';
+import { createDpopChecker, DpopRejection } from './dpop-check.ts';
 
 const REALM = 'latchkey-demo';
 
 /**
- * The demo API's request handler. `GET /me` answers the bearer token's subject
- * and claims after checking the JWT access token (RFC 9068) against the
- * provider's JWKS: signature (RS256 only), issuer, audience and expiry. A missing
- * or bad token gets 401 with a `WWW-Authenticate` challenge (RFC 6750 §3); the
- * app's origin gets CORS with `Authorization` allowed and `WWW-Authenticate` exposed.
+ * The demo API's request handler. `GET /me` answers the token's subject and
+ * claims after checking the JWT access token (RFC 9068) against the provider's
+ * JWKS: signature (RS256 only), issuer, audience and expiry. A token bound to a
+ * key (`cnf.jkt`, RFC 9449) is accepted only as `Authorization: DPoP` with a
+ * proof that passes every check (see dpop-check.ts) — presented as Bearer it is
+ * refused (RFC 9449 §7.1); an unbound token only as Bearer. A missing or bad
+ * token gets 401 with a `WWW-Authenticate` challenge (RFC 6750 §3, RFC 9449
+ * §7.1); with `requireDpopNonce`, a proof without the current nonce gets
+ * `use_dpop_nonce` and a `DPoP-Nonce` (RFC 9449 §9). The app's origin gets CORS
+ * with `Authorization` and `DPoP` allowed, `WWW-Authenticate` and `DPoP-Nonce` exposed.
  */
 export function createDemoApiHandler(options: {
   issuer: string;
@@ -19,9 +25,13 @@ export function createDemoApiHandler(options: {
   allowedOrigins: string[];
   /** Seconds of leeway on `exp`; default 0 — the API and the provider share one clock. */
   clockTolerance?: number;
+  /** The API's own URL (origin), for the proofs' `htu`; default: from the Host header. */
+  apiUrl?: string;
+  requireDpopNonce?: boolean;
   logger?: Logger;
 }): (req: IncomingMessage, res: ServerResponse) => void {
   const { issuer, allowedOrigins, logger } = options;
+  const dpop = createDpopChecker({ requireNonce: options.requireDpopNonce ?? false });
   const jwks = createRemoteJWKSet(new URL(options.jwksUri), { cooldownDuration: 1_000 });
   const allowed = new Set(allowedOrigins);
 
@@ -31,7 +41,7 @@ export function createDemoApiHandler(options: {
     res.setHeader('Cache-Control', 'no-store');
     if (origin && allowed.has(origin)) {
       res.setHeader('Access-Control-Allow-Origin', origin);
-      res.setHeader('Access-Control-Expose-Headers', 'WWW-Authenticate');
+      res.setHeader('Access-Control-Expose-Headers', 'WWW-Authenticate, DPoP-Nonce');
     }
 
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -42,7 +52,7 @@ export function createDemoApiHandler(options: {
         return;
       }
       res.setHeader('Access-Control-Allow-Methods', 'GET, OPTIONS');
-      res.setHeader('Access-Control-Allow-Headers', 'Authorization');
+      res.setHeader('Access-Control-Allow-Headers', 'Authorization, DPoP');
       res.setHeader('Access-Control-Max-Age', '600');
       res.writeHead(204).end();
       return;
@@ -58,9 +68,10 @@ export function createDemoApiHandler(options: {
       return;
     }
 
-    const token = bearerToken(req.headers.authorization);
+    const credentials = presentedToken(req.headers.authorization);
+    const token = credentials?.token;
     if (!token) {
-      res.setHeader('WWW-Authenticate', `Bearer realm="${REALM}"`);
+      res.setHeader('WWW-Authenticate', `Bearer realm="${REALM}", DPoP realm="${REALM}", algs="ES256 EdDSA"`);
       json(res, 401, { error: 'unauthorized', error_description: 'An access token is required.' });
       return;
     }
@@ -83,12 +94,40 @@ export function createDemoApiHandler(options: {
       }
       const description = describeRejection(error);
       logger?.info('demo api: rejected an access token', { reason: description });
-      res.setHeader('WWW-Authenticate', `Bearer error="invalid_token", error_description="${description}"`);
+      res.setHeader('WWW-Authenticate', `${credentials.scheme} error="invalid_token", error_description="${description}"`);
       json(res, 401, { error: 'invalid_token', error_description: description });
       return;
     }
 
+    const jkt = (payload.cnf as { jkt?: unknown } | undefined)?.jkt;
+    if (typeof jkt === 'string' || credentials.scheme === 'DPoP') {
+      const refusal = await checkBinding(req, path, token, typeof jkt === 'string' ? jkt : undefined, credentials.scheme);
+      if (refusal) {
+        logger?.info('demo api: refused a DPoP request', { reason: refusal.message });
+        if (refusal.error === 'use_dpop_nonce') res.setHeader('DPoP-Nonce', dpop.currentNonce());
+        res.setHeader('WWW-Authenticate', `DPoP error="${refusal.error}", error_description="${refusal.message}", algs="ES256 EdDSA"`);
+        json(res, 401, { error: refusal.error, error_description: refusal.message });
+        return;
+      }
+    }
+
     json(res, 200, { sub: payload.sub, claims: payload });
+  }
+
+  /** RFC 9449 §7.1: a bound token only with the DPoP scheme and a valid proof; the DPoP scheme only with a bound token. */
+  async function checkBinding(req: IncomingMessage, path: string, token: string, jkt: string | undefined, scheme: 'Bearer' | 'DPoP'): Promise<DpopRejection | undefined> {
+    if (jkt === undefined) return new DpopRejection('invalid_dpop_proof', 'The access token is not DPoP-bound; send it as Bearer');
+    if (scheme !== 'DPoP') return new DpopRejection('invalid_dpop_proof', 'The access token is DPoP-bound; send it as Authorization: DPoP with a DPoP proof');
+    const header = req.headers.dpop;
+    const proofs = header === undefined ? [] : Array.isArray(header) ? header : header.split(',').map((proof) => proof.trim());
+    const origin = options.apiUrl ? new URL(options.apiUrl).origin : `http://${req.headers.host ?? 'localhost'}`;
+    try {
+      await dpop.check({ method: req.method ?? 'GET', url: `${origin}${path}`, proofs, accessToken: token, jkt });
+      return undefined;
+    } catch (rejection) {
+      if (rejection instanceof DpopRejection) return rejection;
+      throw rejection;
+    }
   }
 
   return (req, res) => {
@@ -100,9 +139,10 @@ export function createDemoApiHandler(options: {
   };
 }
 
-function bearerToken(header: string | undefined): string | undefined {
-  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(header ?? '');
-  return match?.[1];
+function presentedToken(header: string | undefined): { scheme: 'Bearer' | 'DPoP'; token: string } | undefined {
+  const match = /^(Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(header ?? '');
+  if (!match) return undefined;
+  return { scheme: match[1]?.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer', token: match[2] as string };
 }
 
 /** A short reason, safe to put in a quoted header value (no quotes or backslashes). */

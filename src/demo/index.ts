@@ -11,13 +11,13 @@ import { FileStore } from './file-adapter.ts';
 import { answeringDemoProof, loadOrCreateDemoSecret } from './instance-proof.ts';
 import { loadOrCreateKeys } from './keys.ts';
 import { createDemoProvider } from './provider.ts';
-import type { DemoStats, TokenEndpointFailure } from './provider.ts';
+import type { DemoDpop, DemoStats, TokenEndpointFailure } from './provider.ts';
 
 export { APP_ORIGIN, DEMO_AUDIENCE, DEMO_CLIENT_ID, DEMO_SCOPES } from '../shared/constants.ts';
 export { DEMO_USERS } from './accounts.ts';
 export { defaultDemoDataDir } from './data-dir.ts';
 export { DEMO_PROOF_PATH, demoProof, isDemoProof, readDemoSecret } from './instance-proof.ts';
-export type { DemoStats, TokenEndpointFailure } from './provider.ts';
+export type { DemoDpop, DemoStats, TokenEndpointFailure } from './provider.ts';
 
 export { DEFAULT_DEMO_API_PORT as DEFAULT_API_PORT, DEFAULT_DEMO_IDP_PORT as DEFAULT_IDP_PORT } from '../shared/constants.ts';
 
@@ -41,6 +41,8 @@ export interface DemoOptions {
   deviceCodeTtl?: number;
   /** 'jwt' (default): `audience` selects the demo API and access tokens are JWTs for it. 'opaque': oidc-provider's default — opaque tokens for UserInfo, profile claims only there. */
   accessTokenFormat?: 'jwt' | 'opaque';
+  /** DPoP at the provider and the API (see `DemoDpop`): `on` by default; `nonce` makes both demand server nonces; `off` turns it off at the provider. */
+  dpop?: DemoDpop;
   /** Origins the demo API answers CORS for. Default `[APP_ORIGIN]`. */
   allowedOrigins?: string[];
   logger?: Logger;
@@ -108,6 +110,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoServers>
       accessTokenTtl: options.accessTokenTtl ?? 60,
       refreshTokenTtl: options.refreshTokenTtl ?? 14 * 24 * 60 * 60,
       ...(options.accessTokenFormat ? { accessTokenFormat: options.accessTokenFormat } : {}),
+      ...(options.dpop ? { dpop: options.dpop } : {}),
       ...(options.deviceCodeTtl ? { deviceCodeTtl: options.deviceCodeTtl } : {}),
       logger,
     });
@@ -116,6 +119,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoServers>
       issuer,
       jwksUri: `${issuer}/jwks`,
       allowedOrigins: options.allowedOrigins ?? [APP_ORIGIN],
+      apiUrl,
+      requireDpopNonce: options.dpop === 'nonce',
       logger,
     }));
     logger?.info('demo provider started', { issuer, apiUrl, dataDir });

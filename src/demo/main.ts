@@ -34,12 +34,21 @@ function accessTokenFormat(): 'jwt' | 'opaque' {
   process.exit(1);
 }
 
+function dpop(): 'on' | 'nonce' | 'off' {
+  const raw = env.DEMO_DPOP;
+  if (raw === undefined || raw === '' || raw === 'on') return 'on';
+  if (raw === 'nonce' || raw === 'off') return raw;
+  console.error(`DEMO_DPOP must be on, nonce or off, got "${raw}".`);
+  process.exit(1);
+}
+
 const options = {
   idpPort: port('DEMO_IDP_PORT', DEFAULT_IDP_PORT),
   apiPort: port('DEMO_API_PORT', DEFAULT_API_PORT),
   accessTokenTtl: seconds('DEMO_ACCESS_TOKEN_TTL', 60),
   refreshTokenTtl: seconds('DEMO_REFRESH_TOKEN_TTL', 14 * 24 * 60 * 60),
   accessTokenFormat: accessTokenFormat(),
+  dpop: dpop(),
   dataDir: env.DEMO_DATA_DIR || defaultDemoDataDir(),
   logger: createConsoleLogger(env.LATCHKEY_LOG_LEVEL),
 };

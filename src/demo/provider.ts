@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
 import type { Configuration, KoaContext, ResourceServerInfo } from 'oidc-provider';
 import type { Logger } from '../shared/logger.ts';
@@ -10,6 +11,14 @@ import type { ProviderKeys } from './keys.ts';
 import { renderErrorPage, renderLogoutPage, renderSignedOutPage } from './pages.ts';
 
 export type TokenEndpointFailure = 'unavailable' | 'html' | 'hang' | null;
+
+/**
+ * DPoP (RFC 9449) at the demo: `on` (the default) is oidc-provider's stock feature — it lists
+ * `dpop_signing_alg_values_supported`, binds tokens to the key of a proof, and hands out nonces
+ * without demanding them; `nonce` demands a server nonce in every proof (RFC 9449 §8), as Okta
+ * does; `off` turns the feature off, a provider without DPoP.
+ */
+export type DemoDpop = 'on' | 'nonce' | 'off';
 
 export interface DemoStats {
   tokenRequests: number;
@@ -51,6 +60,7 @@ export function createDemoProvider(issuer: string, options: {
   accessTokenTtl: number;
   refreshTokenTtl: number;
   accessTokenFormat?: 'jwt' | 'opaque';
+  dpop?: DemoDpop;
   deviceCodeTtl?: number;
   logger?: Logger;
 }): DemoProvider {
@@ -87,6 +97,7 @@ export function createDemoProvider(issuer: string, options: {
     extraParams: ['audience'],
     responseTypes: ['code'],
     pkce: { required: () => true },
+    // Set explicitly: a DPoP-bound refresh token of a public client rotates at every use like any other.
     rotateRefreshToken: true,
     issueRefreshToken: (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     async findAccount(_ctx, sub) {
@@ -109,6 +120,12 @@ export function createDemoProvider(issuer: string, options: {
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
+      dPoP: {
+        enabled: options.dpop !== 'off',
+        // Nonces are short-lived (a minute or two); a new secret at each start only means one use_dpop_nonce round trip.
+        nonceSecret: randomBytes(32),
+        requireNonce: () => options.dpop === 'nonce',
+      },
       // Sign-in with a code (RFC 8628), with oidc-provider's stock user-code and confirmation pages;
       // the sign-in and consent in between are the demo's own interaction pages, as for a browser sign-in.
       deviceFlow: { enabled: true },

@@ -7,6 +7,8 @@ import { isAppUrl } from './app-protocol.ts';
 
 /** A JWT is a few kilobytes at most; anything far larger is not a token we issued. */
 export const MAX_TOKEN_ARGUMENT_LENGTH = 16 * 1024;
+/** A URL longer than this is not one of our API's. */
+const MAX_URL_ARGUMENT_LENGTH = 8 * 1024;
 
 /** The part of Electron's `WebFrameMain` the sender check reads. */
 export interface IpcSenderFrame {
@@ -73,6 +75,22 @@ const ARGUMENT_PARSERS: ArgumentParsers = {
     }
     return [rejectedToken];
   },
+  'auth:request-headers': (args) => {
+    const [request] = args;
+    const { method, url, nonce } = (typeof request === 'object' && request !== null ? request : {}) as Record<string, unknown>;
+    const fields = typeof request === 'object' && request !== null ? Object.keys(request) : [];
+    if (
+      args.length !== 1 ||
+      typeof method !== 'string' ||
+      typeof url !== 'string' ||
+      url.length > MAX_URL_ARGUMENT_LENGTH ||
+      (nonce !== undefined && (typeof nonce !== 'string' || nonce.length === 0 || nonce.length > MAX_TOKEN_ARGUMENT_LENGTH)) ||
+      fields.some((field) => !['method', 'url', 'nonce'].includes(field))
+    ) {
+      throw new AuthError('invalid_argument', 'requestHeaders takes { method, url } (and nonce, when the API asked for one).');
+    }
+    return [{ method, url, ...(nonce !== undefined ? { nonce: nonce as string } : {}) }];
+  },
   'auth:retry-keychain': (args) => {
     const [mode] = args;
     if (args.length !== 1 || (mode !== 'prompt' && mode !== 'check')) throw new AuthError('invalid_argument', "retryKeychain takes 'prompt' or 'check'.");
@@ -133,6 +151,7 @@ export function registerIpcHandlers(ipcMain: IpcMainLike, deps: IpcHandlerDeps):
     },
     'auth:get-access-token': () => session.getAccessToken(),
     'auth:refresh-access-token': (rejectedToken) => session.refreshAfterUnauthorized(rejectedToken),
+    'auth:request-headers': (request) => session.requestHeaders(request),
     'auth:retry-keychain': (mode) => session.retryKeychain(mode),
     'app:get-config': async () => ({ apiBaseUrl: config.apiBaseUrl, issuer: config.issuer }),
   };

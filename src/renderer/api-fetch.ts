@@ -1,4 +1,6 @@
 import type { ApiErrorCode } from '../shared/errors.ts';
+import { asksForDpopNonce } from '../shared/dpop-challenge.ts';
+import type { ApiRequestHeaders } from '../shared/auth-state.ts';
 import type { AuthApi } from '../shared/ipc.ts';
 
 /** An API call that failed in a way the user should see: refused twice, or not reachable at all. */
@@ -15,34 +17,60 @@ export class ApiError extends Error {
 }
 
 /**
- * `fetch` with the user's access token as a Bearer credential (RFC 6750 §2.1).
- * When the API answers 401 (RFC 6750 §3.1, an expired or revoked token), it asks
- * main for a newer token — naming the one that was rejected, so concurrent
- * callers share one refresh — and retries once. A second 401 is an error, never
- * another round. Pure: `auth` and `fetchImpl` are parameters, so it is testable
- * against a plain HTTP server.
+ * `fetch` with the headers main gives for this one call (`auth.requestHeaders`):
+ * a bound access token with a fresh DPoP proof (RFC 9449 §7.1) or a Bearer
+ * token (RFC 6750 §2.1); the DPoP key never reaches the page. When the API
+ * answers 401 asking for a DPoP nonce (RFC 9449 §9), the call is sent once more
+ * with a proof carrying it. When it answers 401 otherwise (RFC 6750 §3.1, an
+ * expired or revoked token), it asks main for a newer token — naming the one
+ * that was rejected, so concurrent callers share one refresh — and retries
+ * once. A second 401 is an error, never another round. Pure: `auth` and
+ * `fetchImpl` are parameters, so it is testable against a plain HTTP server.
  */
 export async function apiFetch(
-  auth: Pick<AuthApi, 'getAccessToken' | 'refreshAccessToken'>,
+  auth: Pick<AuthApi, 'requestHeaders' | 'refreshAccessToken'>,
   fetchImpl: typeof fetch,
   url: string,
   init: RequestInit = {},
 ): Promise<Response> {
-  const token = await auth.getAccessToken();
-  const first = await send(fetchImpl, url, init, token);
-  if (first.status !== 401) return first;
-  await first.body?.cancel();
+  const method = (init.method ?? 'GET').toUpperCase();
+  let sent = await auth.requestHeaders({ method, url });
+  let response = await sendWithNonce(auth, fetchImpl, url, init, method, sent);
+  if (response.answer.status !== 401) return response.answer;
+  await response.answer.body?.cancel();
 
-  const renewed = await auth.refreshAccessToken(token);
-  const second = await send(fetchImpl, url, init, renewed);
-  if (second.status !== 401) return second;
-  await second.body?.cancel();
+  await auth.refreshAccessToken(tokenOf(response.sent));
+  sent = await auth.requestHeaders({ method, url });
+  response = await sendWithNonce(auth, fetchImpl, url, init, method, sent);
+  if (response.answer.status !== 401) return response.answer;
+  await response.answer.body?.cancel();
   throw new ApiError('api_unauthorized', 'The API refused the renewed access token as well. Sign out and sign in again.', { status: 401 });
 }
 
-async function send(fetchImpl: typeof fetch, url: string, init: RequestInit, token: string): Promise<Response> {
+/** One call, and once more with the nonce when the API's 401 asks for one. */
+async function sendWithNonce(
+  auth: Pick<AuthApi, 'requestHeaders'>,
+  fetchImpl: typeof fetch,
+  url: string,
+  init: RequestInit,
+  method: string,
+  headers: ApiRequestHeaders,
+): Promise<{ answer: Response; sent: ApiRequestHeaders }> {
+  const answer = await send(fetchImpl, url, init, headers);
+  const nonce = answer.headers.get('dpop-nonce');
+  if (answer.status !== 401 || headers.DPoP === undefined || !nonce || !asksForDpopNonce(answer.headers.get('www-authenticate'))) return { answer, sent: headers };
+  await answer.body?.cancel();
+  const again = await auth.requestHeaders({ method, url, nonce });
+  return { answer: await send(fetchImpl, url, init, again), sent: again };
+}
+
+function tokenOf(headers: ApiRequestHeaders): string {
+  return headers.Authorization.replace(/^\S+\s+/, '');
+}
+
+async function send(fetchImpl: typeof fetch, url: string, init: RequestInit, credentials: ApiRequestHeaders): Promise<Response> {
   const headers = new Headers(init.headers);
-  headers.set('authorization', `Bearer ${token}`);
+  for (const [name, value] of Object.entries(credentials)) if (value !== undefined) headers.set(name, value);
   try {
     return await fetchImpl(url, { ...init, headers, credentials: 'omit' });
   } catch (error) {

@@ -228,12 +228,13 @@ export function isOutOfReach(state: AuthState): boolean {
   return state.keychain === 'locked' || state.keychain === 'refused';
 }
 
-/** "Access token refreshed 14:03:22, expires 14:08:22" — when and until when, never the token. */
+/** "Access token refreshed 14:03:22, expires 14:08:22" — when and until when, never the token; and whether it is bound to this computer's key (DPoP). */
 export function describeAccessToken(token: AuthState['accessToken'], locale?: string): string {
   if (!token) return 'No access token yet; one is fetched when you call the API.';
   const time = (ms: number) => new Date(ms).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
   const refreshed = `Access token refreshed ${time(token.refreshedAt)}`;
-  return token.expiresAt ? `${refreshed}, expires ${time(token.expiresAt)}` : refreshed;
+  const line = token.expiresAt ? `${refreshed}, expires ${time(token.expiresAt)}` : refreshed;
+  return token.dpop ? `${line} · bound to this computer (DPoP)` : line;
 }
 
 /** Only pictures the CSP lets through (https, data: images) are shown — an <img> never runs SVG scripts; anything else falls back to initials. */

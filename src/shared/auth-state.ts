@@ -26,8 +26,8 @@ export interface AuthState {
   keychain?: KeychainPlace;
   /** While starting: the keychain is waiting on the user (an unlock prompt is open). */
   keychainWaiting?: true;
-  /** When the current access token was obtained and when it expires (epoch ms). Never the token itself. */
-  accessToken?: { refreshedAt: number; expiresAt?: number };
+  /** When the current access token was obtained and when it expires (epoch ms), and `dpop` when it is bound to this installation's key (RFC 9449). Never the token itself. */
+  accessToken?: { refreshedAt: number; expiresAt?: number; dpop?: true };
   /** What the session stands on: a refresh token, or a long-lived access token kept until it is refused (a GitHub OAuth App, which issues no refresh token). */
   standsOn?: 'refresh_token' | 'access_token';
   /** While a sign-in with a code is waiting for the user: what to enter where (RFC 8628 §3.3). */
@@ -47,4 +47,17 @@ export interface DeviceCodePrompt {
   expiresAt: number;
   issuer: string;
   clientId: string;
+}
+
+/** One API call the caller is about to make: its method and full URL; `nonce` when the API's 401 asked for one (RFC 9449 §9). */
+export interface ApiRequest {
+  method: string;
+  url: string;
+  nonce?: string;
+}
+
+/** The headers that call needs: `Authorization` (`Bearer …` or `DPoP …`) and, for a bound token, the `DPoP` proof. */
+export interface ApiRequestHeaders {
+  Authorization: string;
+  DPoP?: string;
 }

@@ -7,7 +7,7 @@
 // Types and constants only: importable from the renderer, the preload and Node.
 // The domain types it carries (AuthState…) are src/shared/auth-state.ts; the page's
 // `window.auth` / `window.app` globals are declared in src/renderer/window-api.d.ts.
-import type { AuthState } from './auth-state.ts';
+import type { ApiRequest, ApiRequestHeaders, AuthState } from './auth-state.ts';
 import type { ErrorInfo } from './errors.ts';
 
 export interface AppConfigInfo {
@@ -37,6 +37,11 @@ export interface InvokeChannels {
   /** After the API answered 401 for `rejectedToken`: a newer token, refreshing at most once however many callers ask. */
   'auth:refresh-access-token': (rejectedToken: string) => Promise<string>;
   /**
+   * The headers for one API call (RFC 9449 §7.1): the renderer never holds the DPoP key, only a proof for this
+   * method and URL. Only for URLs under the configured API.
+   */
+  'auth:request-headers': (request: ApiRequest) => Promise<ApiRequestHeaders>;
+  /**
    * While the keychain is locked or refuses access: read the stored session again. `prompt` lets the keychain ask
    * the user to unlock it (the "Unlock and retry" button); `check` only looks (window focus, resume), so a dismissed
    * prompt is not shown again and again.
@@ -58,6 +63,7 @@ export const INVOKE_CHANNELS = Object.keys({
   'auth:logout': 0,
   'auth:get-access-token': 0,
   'auth:refresh-access-token': 0,
+  'auth:request-headers': 0,
   'auth:retry-keychain': 0,
   'app:get-config': 0,
 } satisfies Record<InvokeChannel, 0>) as InvokeChannel[];

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, createHttpClient, connectProvider, createLogger, createAuthSession, keychainAccount } from '../../src/core/index.ts';
 import { freePort, issuedSecrets, portOf, startTestDemo } from '../helpers/demo.ts';
 import { demoCliEnv, JWT, ROOT as root, runCli } from '../helpers/cli.ts';
-import { findLeaks, readFolders, type Captured } from '../helpers/leaks.ts';
+import { parseHeaderLines, statusWithToken, withStoredKey, type StoredDpopKey } from '../helpers/api-call.ts';
+import { entrySecrets, findLeaks, readFolders, type Captured } from '../helpers/leaks.ts';
 
 // Short enough to expire within the test, long enough that a token a process prints is still good when
 // the test takes it to the API on a loaded machine (it is handed out until 2 s before expiry).
@@ -49,17 +50,26 @@ describe('latchkey CLI', () => {
   const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
     runCli(args, env(extraEnv), (command, { stdout, stderr }) => outputs.push({ name: `stdout of ${command}`, text: stdout }, { name: `stderr of ${command}`, text: stderr }));
 
+  /** The DPoP key each refresh token read from the entry was stored with: a revoked token is refused even to its key's holder. */
+  const storedKeys = new Map<string, StoredDpopKey>();
+  const withKey = async (token: string) => {
+    const key = storedKeys.get(token);
+    expect(key).toBeDefined();
+    return withStoredKey(key);
+  };
+
   async function storedRefreshToken(): Promise<string | null> {
     const raw = await keytar.getPassword(service, keychainAccount(config()));
     if (raw === null) return null;
-    const token = (JSON.parse(raw) as { refresh_token: string }).refresh_token;
-    secrets.add(token);
-    return token;
+    for (const secret of entrySecrets(raw)) secrets.add(secret);
+    const entry = JSON.parse(raw) as { refresh_token: string; dpop_key?: StoredDpopKey };
+    if (entry.dpop_key) storedKeys.set(entry.refresh_token, entry.dpop_key);
+    return entry.refresh_token;
   }
 
   async function apiStatus(token: string): Promise<number> {
     secrets.add(token);
-    return (await fetch(`${demo.apiUrl}/me`, { headers: { authorization: `Bearer ${token}` } })).status;
+    return statusWithToken(`${demo.apiUrl}/me`, token, { service, account: keychainAccount(config()) });
   }
 
   async function withProvider<T>(use: (provider: Awaited<ReturnType<typeof connectProvider>>) => Promise<T>): Promise<T> {
@@ -120,6 +130,25 @@ describe('latchkey CLI', () => {
     expect(token.code).toBe(0);
     expect(token.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
     expect(await apiStatus(token.stdout.trim())).toBe(200);
+  });
+
+  it('`headers URL` prints Authorization: DPoP and a one-time DPoP proof the API accepts once; `token` says on stderr that its token needs one', async () => {
+    const url = `${demo.apiUrl}/me`;
+    const printed = await cli(['headers', url]);
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(printed.stdout).toMatch(/^Authorization: DPoP [\w-]+\.[\w-]+\.[\w-]+\nDPoP: [\w-]+\.[\w-]+\.[\w-]+\n$/);
+    const headers = parseHeaderLines(printed.stdout);
+    secrets.add(headers.Authorization!.slice(5));
+    expect((await fetch(url, { headers })).status).toBe(200);
+    expect((await fetch(url, { headers })).status).toBe(401);
+    const post = await cli(['headers', '--method', 'post', url]);
+    expect(JSON.parse(Buffer.from(parseHeaderLines(post.stdout).DPoP!.split('.')[1]!, 'base64url').toString())).toMatchObject({ htm: 'POST', htu: url });
+    const outside = await cli(['headers', `${demo.issuer}/me`]);
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toMatch(/^Latchkey gives credentials only for the configured API/);
+    const token = await cli(['token']);
+    expect(token.code).toBe(0);
+    expect(token.stderr).toMatch(/DPoP-bound .* Use `latchkey headers URL`/);
   });
 
   it('parallel `token --refresh` processes after expiry all get tokens, without any refresh token reuse', async () => {
@@ -187,7 +216,7 @@ describe('latchkey CLI', () => {
     expect(await apiStatus(back.stdout.trim())).toBe(200);
   });
 
-  it('doctor checks discovery, PKCE S256, the refresh grant, revocation and the redirect URI', async () => {
+  it('doctor checks discovery, PKCE S256, the refresh grant, revocation, DPoP and the redirect URI', async () => {
     const doctor = await cli(['doctor']);
     expect(doctor.code, doctor.stdout).toBe(0);
     expect(doctor.stdout).toMatch(/✓ Discovery/);
@@ -199,9 +228,11 @@ describe('latchkey CLI', () => {
     expect(doctor.stdout).toMatch(/✓ Redirect URI: http:\/\/127\.0\.0\.1:PORT\/callback/);
     // Asked at the authorization endpoint with a random port, as a sign-in would use: the demo accepts any port (RFC 8252 §7.3).
     expect(doctor.stdout).toMatch(/^✓ Redirect URI accepted: .* accepts http:\/\/127\.0\.0\.1:\d+\/callback \(a random port, as each sign-in uses\)$/m);
+    expect(doctor.stdout).toMatch(/^✓ DPoP: offered \(ES256\): sessions are bound to a key of this installation \(AUTH_DPOP=auto\)$/m);
     const port = await freePort();
-    const fixed = await cli(['doctor'], { AUTH_REDIRECT_PORT: String(port) });
+    const fixed = await cli(['doctor'], { AUTH_REDIRECT_PORT: String(port), AUTH_DPOP: 'off' });
     expect(fixed.stdout).toContain(`✓ Redirect URI: http://127.0.0.1:${port}/callback`);
+    expect(fixed.stdout).toMatch(/^✓ DPoP: off \(AUTH_DPOP=off\): bearer tokens$/m);
   });
 
   it('doctor tells an Auth0 user to fix the port and what to register as Allowed Callback URLs', async () => {
@@ -238,7 +269,8 @@ describe('latchkey CLI', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^Signed in as Bob Builder /);
     expect(await storedRefreshToken()).not.toBe(replaced);
-    await withProvider((provider) => expect(provider.refresh(replaced)).rejects.toMatchObject({ code: 'session_ended' }));
+    const replacedKey = await withKey(replaced);
+    await withProvider((provider) => expect(provider.refresh(replaced, replacedKey)).rejects.toMatchObject({ code: 'session_ended' }));
   });
 
   it('logout revokes at the provider and forgets the session', async () => {
@@ -249,7 +281,8 @@ describe('latchkey CLI', () => {
     expect(logout.stdout).toMatch(/^Signed out\./);
     expect(await storedRefreshToken()).toBeNull();
     expect((await cli(['status'])).code).toBe(1);
-    await withProvider((provider) => expect(provider.refresh(stored)).rejects.toMatchObject({ code: 'session_ended' }));
+    const storedKey = await withKey(stored);
+    await withProvider((provider) => expect(provider.refresh(stored, storedKey)).rejects.toMatchObject({ code: 'session_ended' }));
   });
 
   it('without a Secret Service: memory-only with a message, and login refuses before opening a browser', async () => {
@@ -301,7 +334,8 @@ describe('latchkey CLI', () => {
     expect(issued.filter((token) => !secrets.has(token)).length).toBeGreaterThan(3);
     expect(outputs.map((output) => output.text).join('\n')).toMatch(/access token refreshed/);
     // `token` prints an access token on purpose: an output that is exactly one is the command's answer, not a leak.
-    const tokenFreeOutputs = outputs.filter((output) => !JWT.test(output.text.trim()));
+    // `headers` prints the credentials of one call on purpose too: the token and a one-time proof.
+    const tokenFreeOutputs = outputs.filter((output) => !JWT.test(output.text.trim()) && !/^stdout of latchkey headers /.test(output.name));
     const places = [...(await readFolders(dataDir)), ...tokenFreeOutputs];
     expect(places.some((place) => place.name.endsWith('profile.json'))).toBe(true);
     expect(findLeaks([...secrets, ...issued], places)).toEqual([]);

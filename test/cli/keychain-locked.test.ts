@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keychainAccount, loadConfig } from '../../src/core/index.ts';
+import { parseHeaderLines } from '../helpers/api-call.ts';
 import { startTestDemo } from '../helpers/demo.ts';
 import { demoCliEnv, runCli } from '../helpers/cli.ts';
 import { startPrivateKeyring, type PrivateKeyring } from '../helpers/private-keyring.ts';
@@ -81,7 +82,12 @@ describe.skipIf(process.platform !== 'linux')('latchkey CLI with a locked keycha
     const after = await cli(['token']);
     expect(after.code, after.stderr).toBe(0);
     expect(after.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
-    expect((await fetch(`${demo.apiUrl}/me`, { headers: { authorization: `Bearer ${after.stdout.trim()}` } })).status).toBe(200);
+    // The token works at the API with the headers `latchkey headers` gives (a proof with the session's key, from the same keychain).
+    const headers = await cli(['headers', `${demo.apiUrl}/me`]);
+    expect(headers.code, headers.stderr).toBe(0);
+    const sent = parseHeaderLines(headers.stdout);
+    expect(sent.Authorization).toMatch(new RegExp(` ${after.stdout.trim()}$`));
+    expect((await fetch(`${demo.apiUrl}/me`, { headers: sent })).status).toBe(200);
     const statusAfter = await cli(['status', '--json']);
     expect(statusAfter.code).toBe(0);
     expect(JSON.parse(statusAfter.stdout)).toMatchObject({ signedIn: true, keychain: 'os' });

@@ -10,6 +10,7 @@ import keytar from 'keytar';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectProvider, createAuthSession, createHttpClient, createLogger, keychainAccount, loadConfig, openKeychain, type HttpClient, type SecretStore } from '../../src/core/index.ts';
 import { freePort, startTestDemo } from '../helpers/demo.ts';
+import { statusWithToken, withStoredKey, type StoredDpopKey } from '../helpers/api-call.ts';
 import { demoCliEnv, JWT, startCli } from '../helpers/cli.ts';
 
 
@@ -51,14 +52,15 @@ describe('refresh token rotation across processes', () => {
   }
 
   async function apiStatus(token: string): Promise<number> {
-    return (await fetch(`${demo.apiUrl}/me`, { headers: { authorization: `Bearer ${token}` } })).status;
+    return statusWithToken(`${demo.apiUrl}/me`, token, { service, account: keychainAccount(config()) });
   }
 
-  async function refreshWorks(refreshToken: string): Promise<boolean> {
+  /** Whether the provider still redeems `refreshToken` for whoever holds it and its DPoP key (as stored with it). */
+  async function refreshWorks(refreshToken: string, key: StoredDpopKey | undefined): Promise<boolean> {
     const http = createHttpClient();
     try {
       const provider = await connectProvider(config(), { http });
-      await provider.refresh(refreshToken);
+      await provider.refresh(refreshToken, await withStoredKey(key));
       return true;
     } catch {
       return false;
@@ -139,13 +141,17 @@ describe('refresh token rotation across processes', () => {
 
   it('a logout while another process’s refresh is held up 7 s at the provider leaves nobody signed in and no usable refresh token', async () => {
     const stored: string[] = [];
+    const storedKeys: (StoredDpopKey | undefined)[] = [];
     const keychain = await openKeychain(service);
     const refreshAccount = keychainAccount(config());
     const recording: SecretStore = {
       ...keychain,
       kind: keychain.kind,
       set: async (account, secret) => {
-        if (account === refreshAccount) stored.push(JSON.parse(secret).refresh_token);
+        if (account === refreshAccount) {
+          stored.push(JSON.parse(secret).refresh_token);
+          storedKeys.push(JSON.parse(secret).dpop_key);
+        }
         return keychain.set(account, secret);
       },
     };
@@ -172,7 +178,8 @@ describe('refresh token rotation across processes', () => {
       expect((await cli(['status'])).code).toBe(1);
       await expect(app.refreshAfterUnauthorized(token)).rejects.toMatchObject({ code: 'signed_out' });
       expect(app.getState().status).toBe('signed-out');
-      expect(await refreshWorks(stored[0]!)).toBe(false);
+      expect(storedKeys[0]).toBeDefined();
+      expect(await refreshWorks(stored[0]!, storedKeys[0])).toBe(false);
       expect(demo.stats.reuseDetected).toBe(0);
     } finally {
       await app.close();

@@ -9,6 +9,7 @@ import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthSession, createLogger, keychainAccount, loadConfig, type AuthSession } from '../../src/core/index.ts';
 import { portOf, startTestDemo } from '../helpers/demo.ts';
+import { statusWithToken } from '../helpers/api-call.ts';
 import { demoCliEnv, JWT, runCli } from '../helpers/cli.ts';
 
 
@@ -45,7 +46,7 @@ describe('the shared access token', () => {
   const session = () => createAuthSession({ config: config(), opener: async () => {}, logger: createLogger({ level: 'silent' }) });
 
   async function apiStatus(token: string): Promise<number> {
-    return (await fetch(`${demo.apiUrl}/me`, { headers: { authorization: `Bearer ${token}` } })).status;
+    return statusWithToken(`${demo.apiUrl}/me`, token, { service, account: keychainAccount(config()) });
   }
 
   it('20 sequential and 8 parallel `token` calls after one sign-in cost no token request, and every token works at the API', async () => {

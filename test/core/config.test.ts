@@ -104,6 +104,15 @@ describe('loadConfig', () => {
     expect(problemsOf({ AUTH_PROMPT: 'none' })).toEqual([expect.stringMatching(/^AUTH_PROMPT: "none" is not a prompt Latchkey can send\. "none" asks for a sign-in without any page/)]);
   });
 
+  it('AUTH_DPOP or "dpop" is auto by default, or required or off; anything else is refused with the choices', () => {
+    expect(load({}).dpop).toBe('auto');
+    expect(load({ AUTH_DPOP: 'required' }).dpop).toBe('required');
+    expect(load({ AUTH_DPOP: 'OFF' }).dpop).toBe('off');
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ dpop: 'required' }));
+    expect(load({}).dpop).toBe('required');
+    expect(problemsOf({ AUTH_DPOP: 'yes' })).toEqual(['AUTH_DPOP: "yes" is not a DPoP mode. Use auto (the default: DPoP when the provider supports it), required (refuse to sign in without it) or off.']);
+  });
+
   it('reads the config file in the data folder, and the environment wins over it', () => {
     writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ issuer: 'https://file.example.com', clientId: 'from-file', redirectPort: 8123, scope: 'profile' }));
     expect(load({})).toMatchObject({ issuer: 'https://file.example.com/', clientId: 'from-file', redirectPort: 8123, scope: 'openid profile offline_access' });
@@ -217,6 +226,8 @@ describe('loadConfig with the build’s latchkey.config.json', () => {
     API_BASE_URL: 'https://evil.example.com',
     AUTH_KEYCHAIN_SERVICE: 'evil.service',
     DEMO_IDP_PORT: '5500',
+    // Turning DPoP off would make stolen tokens usable again.
+    AUTH_DPOP: 'off',
   };
 
   function packagedProblems(build: unknown, env: Record<string, string> = {}): string[] {
@@ -248,6 +259,7 @@ describe('loadConfig with the build’s latchkey.config.json', () => {
       audience: 'https://api.built.example',
       scope: 'openid profile email offline_access',
       redirectPort: 7777,
+      dpop: 'auto',
       redirectHost: '127.0.0.1',
       apiBaseUrl: 'https://api.built.example/',
       externalLinks: [],

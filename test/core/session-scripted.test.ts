@@ -508,4 +508,22 @@ describe('auth session (scripted provider, injected clock)', () => {
     expect(result).toMatchObject({ revoked: false, revocation: 'unsupported', notice: { message: expect.stringMatching(/offers no token revocation/) } });
     expect(scripted.revoked).toEqual([]);
   });
+  it('a provider that offers DPoP but answers the sign-in with unbound tokens: refused under required (nothing stored), kept under auto with its key', async () => {
+    const scripted = scriptedProvider(clock);
+    const offering: ProviderClient = { ...scripted.provider, metadata: { ...scripted.provider.metadata, dpop_signing_alg_values_supported: ['ES256'] } };
+    config = { ...config, dpop: 'required' };
+    const strict = await start(offering);
+    await expect(strict.login()).rejects.toMatchObject({ code: 'provider_error', message: expect.stringMatching(/^DPoP is required \(AUTH_DPOP=required\) but the provider at .* answered the sign-in with unbound \(bearer\) tokens/) });
+    expect(strict.getState().status).toBe('signed-out');
+    expect(await secretStore.get(account)).toBeNull();
+    await strict.close();
+    expect(scripted.revoked).toEqual(['rt-1']);
+
+    config = { ...config, dpop: 'auto' };
+    const lenient = await start(offering);
+    await lenient.login();
+    expect(lenient.getState().accessToken?.dpop).toBeUndefined();
+    // The refresh token may still be bound (RFC 9449 §5: public clients' are): the key stays with it.
+    expect(JSON.parse((await secretStore.get(account)) as string)).toMatchObject({ refresh_token: 'rt-2', dpop_key: { kty: 'EC', crv: 'P-256' } });
+  });
 });

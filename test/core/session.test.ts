@@ -12,6 +12,8 @@ import { createHttpClient } from '../../src/core/http.ts';
 import { createLogger } from '../../src/core/log.ts';
 import { connectProvider } from '../../src/core/provider-client.ts';
 import { keychainAccount } from '../../src/core/session-entry.ts';
+import { statusWithToken } from '../helpers/api-call.ts';
+import { importDpopKey, type StoredDpopKey } from '../../src/core/dpop.ts';
 import { createAuthSession, type AuthSession } from '../../src/core/session.ts';
 import { browserOpener, DEMO_ALICE, launchBrowser, type Browser } from '../../support/browser.ts';
 import { issuedSecrets, startTestDemo } from '../helpers/demo.ts';
@@ -64,7 +66,7 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
   async function storedEntry(config: AuthConfig) {
     const raw = await keytar.getPassword(config.keychainService, keychainAccount(config));
     if (raw === null) return null;
-    const entry = JSON.parse(raw) as { refresh_token: string };
+    const entry = JSON.parse(raw) as { refresh_token: string; dpop_key?: StoredDpopKey };
     seenSecrets.add(entry.refresh_token);
     return entry;
   }
@@ -78,10 +80,10 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
     return { config, session };
   }
 
-  async function callApi(token: string) {
+  /** The API's answer to `token`, sent as its holder would (a proof with the session's stored key when it is DPoP-bound). */
+  async function callApi(token: string, config: AuthConfig = shared.config) {
     seenSecrets.add(token);
-    const response = await fetch(`${demo.apiUrl}/me`, { headers: { authorization: `Bearer ${token}` } });
-    return response.status;
+    return statusWithToken(`${demo.apiUrl}/me`, token, { service: config.keychainService, account: keychainAccount(config) });
   }
 
   const expiry = () => new Promise((resolve) => setTimeout(resolve, ACCESS_TOKEN_TTL_S * 1000 + 100));
@@ -95,8 +97,10 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
     const entry = await storedEntry(config);
     // The access token every process shares rides in the same entry (one keychain write); no ID token, no profile.
     // It names its user and the entry generation it was stored at: no other user's or older session's token is handed out.
-    const access = { v: 1, access_token: expect.any(String), refreshed_at: expect.any(Number), expires_at: expect.any(Number), sub: session.getState().user!.sub, generation: expect.any(String), issuer: config.issuer, client_id: DEMO_CLIENT_ID, scope: config.scope, audience: config.audience };
-    expect(entry).toEqual({ v: 1, refresh_token: expect.any(String), issuer: config.issuer, client_id: DEMO_CLIENT_ID, sub: session.getState().user!.sub, scope: expect.stringContaining('offline_access'), access });
+    const access = { v: 1, access_token: expect.any(String), refreshed_at: expect.any(Number), expires_at: expect.any(Number), sub: session.getState().user!.sub, generation: expect.any(String), issuer: config.issuer, client_id: DEMO_CLIENT_ID, scope: config.scope, audience: config.audience, token_type: 'dpop', jkt: expect.any(String) };
+    // The demo offers DPoP, so under `auto` the session's private key is stored with its refresh token.
+    const dpop_key = { kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), d: expect.any(String) };
+    expect(entry).toEqual({ v: 1, refresh_token: expect.any(String), issuer: config.issuer, client_id: DEMO_CLIENT_ID, sub: session.getState().user!.sub, scope: expect.stringContaining('offline_access'), access, dpop_key });
     expect(await callApi(await session.getAccessToken())).toBe(200);
   });
 
@@ -205,7 +209,7 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
 
   it('logout revokes at the provider, which then refuses the old refresh token, and forgets everything local', async () => {
     const { config, session } = await signedInSession();
-    const refreshToken = (await storedEntry(config))!.refresh_token;
+    const { refresh_token: refreshToken, dpop_key: key } = (await storedEntry(config))!;
     const { endSessionUrl } = await session.logout();
     expect(new URL(endSessionUrl as string).searchParams.get('client_id')).toBe(config.clientId);
     expect(endSessionUrl).not.toMatch(/id_token_hint=/);
@@ -214,7 +218,8 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
     const http = createHttpClient();
     try {
       const provider = await connectProvider(config, { http });
-      await expect(provider.refresh(refreshToken)).rejects.toMatchObject({ code: 'session_ended' });
+      // Refused even to the holder of its DPoP key: revoked, not merely bound.
+      await expect(provider.refresh(refreshToken, key ? { dpop: await importDpopKey(key) } : {})).rejects.toMatchObject({ code: 'session_ended' });
     } finally {
       await http.close();
     }

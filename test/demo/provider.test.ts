@@ -296,7 +296,7 @@ describe('demo provider and API', () => {
   it('the API answers 401 with a Bearer challenge to missing, expired and forged tokens', async () => {
     const missing = await getMe(demo);
     expect(missing.status).toBe(401);
-    expect(missing.challenge).toBe('Bearer realm="latchkey-demo"');
+    expect(missing.challenge).toBe('Bearer realm="latchkey-demo", DPoP realm="latchkey-demo", algs="ES256 EdDSA"');
 
     const { key, kid } = await providerSigningKey(demo);
     const past = Math.floor(Date.now() / 1000) - 120;

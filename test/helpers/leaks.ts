@@ -10,6 +10,15 @@ export interface Captured {
 
 // A compact JWS (access and ID tokens): a JSON header and payload always start "eyJ" in base64url.
 const JWT_SHAPE = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]+/g;
+// A private JWK's secret member (RFC 7518 §6.2.2.1 `d`, also RSA's): a DPoP key anywhere but the keychain entry.
+const PRIVATE_JWK_MEMBER = /"d"\s*:\s*"[\w-]{20,}"/g;
+
+/** The secrets a session's keychain entry holds — the refresh token and the DPoP private key's `d` — to look for everywhere else. */
+export function entrySecrets(raw: string | null): string[] {
+  if (raw === null) return [];
+  const entry = JSON.parse(raw) as { refresh_token?: string; dpop_key?: { d?: string } };
+  return [entry.refresh_token, entry.dpop_key?.d].filter((secret): secret is string => typeof secret === 'string');
+}
 
 /**
  * Every file under each of `folders`, recursively, as text. A file that
@@ -31,7 +40,7 @@ export async function readFolders(...folders: string[]): Promise<Captured[]> {
 }
 
 /**
- * Where any of `secrets`, or anything shaped like a JWT, appears in `places`.
+ * Where any of `secrets`, anything shaped like a JWT, or a private JWK member (`"d": …`) appears in `places`.
  * Each finding names the place and the secret's fingerprint — never the secret,
  * so a failing test does not print the token it caught. An empty list means no leak.
  */
@@ -45,6 +54,7 @@ export function findLeaks(secrets: Iterable<string>, places: Captured[]): string
     for (const [jwt] of text.matchAll(JWT_SHAPE)) {
       if (!known.includes(jwt)) findings.push(`a JWT ${fingerprint(jwt)} in ${name}`);
     }
+    for (const [member] of text.matchAll(PRIVATE_JWK_MEMBER)) findings.push(`a private key member (d) ${fingerprint(member)} in ${name}`);
   }
   return findings;
 }

@@ -11,7 +11,8 @@ import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keychainAccount, loadConfig } from '../../src/core/index.ts';
 import { runCli } from '../helpers/cli.ts';
-import { findLeaks, readFolders, type Captured } from '../helpers/leaks.ts';
+import { parseHeaderLines } from '../helpers/api-call.ts';
+import { entrySecrets, findLeaks, readFolders, type Captured } from '../helpers/leaks.ts';
 
 
 export interface CliResult {
@@ -27,8 +28,12 @@ export interface ProviderUnderTest {
   /** $BROWSER: a command that signs in on this provider's pages. */
   browser: string;
   user: { login: string; password: string; name: string; email: string };
-  /** Whether an access token works where it is meant to (the API, or UserInfo). */
-  accessTokenWorks(token: string): Promise<boolean>;
+  /** Whether an access token works where it is meant to (the API, or UserInfo), sent as its holder would (a DPoP proof with the session's stored key when bound). */
+  accessTokenWorks(token: string, entry: { service: string; account: string }): Promise<boolean>;
+  /** A URL under API_BASE_URL that answers 200 to a signed-in GET; absent for stand-ins with no API of their own (the headers step then skips, saying so). */
+  apiCallUrl?: string;
+  /** True when this provider binds tokens with DPoP (the session then stores a key); default false. */
+  bindsTokens?: boolean;
   /** The provider's own view: true when it saw a refresh token redeemed twice. */
   reuseSeen(): boolean;
   /** False for providers that keep the same refresh token on a refresh (Google, Cognito by default); default true. */
@@ -77,14 +82,15 @@ export function describeCliJourney(title: string, start: () => Promise<ProviderU
         runCli(args, env(extraEnv), (command, { code, stdout, stderr }) => {
           // `token` prints an access token on purpose: that answer is a secret to look for elsewhere, not a leak.
           if (args[0] === 'token' && code === 0) secrets.add(stdout.trim());
+          // `headers` prints the credentials of one call on purpose (the token and a one-time proof): secrets too.
+          else if (args[0] === 'headers' && code === 0) for (const value of Object.values(parseHeaderLines(stdout))) secrets.add(value.replace(/^(Bearer|DPoP) /, ''));
           else outputs.push({ name: `stdout of ${command}`, text: stdout });
           outputs.push({ name: `stderr of ${command}`, text: stderr });
         }),
       async storedRefreshToken() {
         const raw = await keytar.getPassword(service, account());
-        const token = raw === null ? null : (JSON.parse(raw) as { refresh_token: string }).refresh_token;
-        if (token) secrets.add(token);
-        return token;
+        for (const secret of entrySecrets(raw)) secrets.add(secret);
+        return raw === null ? null : (JSON.parse(raw) as { refresh_token: string }).refresh_token;
       },
     };
     const { cli } = journey;
@@ -122,7 +128,19 @@ export function describeCliJourney(title: string, start: () => Promise<ProviderU
     it('token prints an access token that works', async () => {
       const token = await cli(['token']);
       expect(token.code, token.stderr).toBe(0);
-      expect(await provider.accessTokenWorks(token.stdout.trim())).toBe(true);
+      expect(await provider.accessTokenWorks(token.stdout.trim(), { service, account: account() })).toBe(true);
+    });
+
+    it('`headers` prints what one API call needs, so curl -H @<(latchkey headers URL) URL works: a DPoP proof when the provider binds tokens', async (context) => {
+      const url = provider.apiCallUrl;
+      if (url === undefined) return context.skip('this provider stand-in has no API of its own to call');
+      const printed = await cli(['headers', url]);
+      expect(printed.code, printed.stderr).toBe(0);
+      const headers = parseHeaderLines(printed.stdout);
+      expect(Object.keys(headers).sort()).toEqual(provider.bindsTokens ? ['Authorization', 'DPoP'] : ['Authorization']);
+      expect(headers.Authorization).toMatch(provider.bindsTokens ? /^DPoP \S+$/ : /^Bearer \S+$/);
+      const curl = await curlWithHeaderFile(printed.stdout, url);
+      expect(curl.status).toBe(200);
     });
 
     it('two forced refreshes each get a new access token and rotate the stored refresh token (or keep it, where the provider does not rotate)', async () => {
@@ -133,7 +151,7 @@ export function describeCliJourney(title: string, start: () => Promise<ProviderU
         expect(refreshed.code, refreshed.stderr).toBe(0);
         const next = refreshed.stdout.trim();
         expect(next).not.toBe(accessToken);
-        expect(await provider.accessTokenWorks(next)).toBe(true);
+        expect(await provider.accessTokenWorks(next, { service, account: account() })).toBe(true);
         const rotated = await journey.storedRefreshToken();
         expect(rotated).toEqual(expect.any(String));
         if (provider.rotates === false) expect(rotated).toBe(refreshToken);
@@ -148,7 +166,7 @@ export function describeCliJourney(title: string, start: () => Promise<ProviderU
       expect(status.stdout).toContain(`Signed in as ${provider.user.name}`);
       const token = await cli(['token']);
       expect(token.code, token.stderr).toBe(0);
-      expect(await provider.accessTokenWorks(token.stdout.trim())).toBe(true);
+      expect(await provider.accessTokenWorks(token.stdout.trim(), { service, account: account() })).toBe(true);
     });
 
     it('four concurrent `token --refresh` processes all get working tokens, and the provider sees no reuse', async () => {
@@ -156,7 +174,7 @@ export function describeCliJourney(title: string, start: () => Promise<ProviderU
       const results = await Promise.all([1, 2, 3, 4].map(() => cli(['token', '--refresh'], { LATCHKEY_LOG_LEVEL: 'debug' })));
       for (const result of results) {
         expect(result.code, result.stderr).toBe(0);
-        expect(await provider.accessTokenWorks(result.stdout.trim())).toBe(true);
+        expect(await provider.accessTokenWorks(result.stdout.trim(), { service, account: account() })).toBe(true);
       }
       expect(provider.reuseSeen()).toBe(false);
       const after = await cli(['token', '--refresh']);
@@ -184,4 +202,21 @@ export function describeCliJourney(title: string, start: () => Promise<ProviderU
 
     extra?.(journey);
   });
+}
+
+/** What `curl -H @<(latchkey headers URL) URL` does: the printed lines as the request's headers. */
+async function curlWithHeaderFile(printed: string, url: string): Promise<{ status: number }> {
+  const { execFile } = await import('node:child_process');
+  const { writeFile } = await import('node:fs/promises');
+  const folder = await mkdtemp(join(tmpdir(), 'latchkey-curl-'));
+  const file = join(folder, 'headers');
+  try {
+    await writeFile(file, printed, { mode: 0o600 });
+    const status = await new Promise<string>((resolve, reject) =>
+      execFile('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-H', `@${file}`, url], (error, stdout) => (error ? reject(error) : resolve(stdout))),
+    );
+    return { status: Number(status) };
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
 }

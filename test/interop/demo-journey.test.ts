@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { it } from 'vitest';
 import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
 import { startTestDemo } from '../helpers/demo.ts';
+import { statusWithToken } from '../helpers/api-call.ts';
 import { describeCliJourney, type ProviderUnderTest } from './cli-journey.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -25,15 +26,18 @@ async function startStockDemo(accessTokenFormat: 'jwt' | 'opaque'): Promise<Prov
       AUTH_CLIENT_ID: DEMO_CLIENT_ID,
       // Opaque: no audience, so the access token is the provider's own, for UserInfo.
       AUTH_AUDIENCE: opaque ? '' : DEMO_AUDIENCE,
-      API_BASE_URL: demo.apiUrl,
+      // Opaque: UserInfo is the API the token is for.
+      API_BASE_URL: opaque ? demo.issuer : demo.apiUrl,
     },
     browser: `${process.execPath} ${join(root, 'support/browser-command.ts')}`,
     user: ALICE,
-    accessTokenWorks: async (token) => {
+    accessTokenWorks: async (token, entry) => {
       if (JWT.test(token) === opaque) return false;
-      const where = opaque ? `${demo.issuer}/me` : `${demo.apiUrl}/me`;
-      return (await fetch(where, { headers: { authorization: `Bearer ${token}` } })).status === 200;
+      return (await statusWithToken(opaque ? `${demo.issuer}/me` : `${demo.apiUrl}/me`, token, entry)) === 200;
     },
+    apiCallUrl: opaque ? `${demo.issuer}/me` : `${demo.apiUrl}/me`,
+    // The demo is a stock oidc-provider with its DPoP feature on: under AUTH_DPOP=auto every token is bound.
+    bindsTokens: true,
     reuseSeen: () => demo.stats.reuseDetected !== 0,
     doctorSays: [/^✓ Refresh token grant: supported$/m, /^✓ Public client: /m, /^✓ Revocation: /m],
     logoutSays: /^$/,

@@ -10,6 +10,7 @@ import { expect, it } from 'vitest';
 import { GLEWLWYD_BIN, startGlewlwyd } from './glewlwyd.ts';
 import type { GlewlwydServer } from './glewlwyd.ts';
 import { describeCliJourney } from './cli-journey.ts';
+import { statusWithToken } from '../helpers/api-call.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -26,10 +27,14 @@ if (missing) {
       glewlwyd = await startGlewlwyd({ accessTokenTtlSeconds: 60 });
       const userinfo = `${glewlwyd.issuer}/userinfo`;
       return {
-        env: { AUTH_ISSUER: glewlwyd.issuer, AUTH_CLIENT_ID: glewlwyd.clientId, AUTH_REDIRECT_PORT: String(glewlwyd.redirectPort) },
+        // UserInfo is the API here: `headers` gives credentials only for URLs under API_BASE_URL.
+        env: { AUTH_ISSUER: glewlwyd.issuer, AUTH_CLIENT_ID: glewlwyd.clientId, AUTH_REDIRECT_PORT: String(glewlwyd.redirectPort), API_BASE_URL: userinfo },
         browser: `${process.execPath} ${join(root, 'support/glewlwyd-browser-command.ts')}`,
         user: { login: glewlwyd.username, password: glewlwyd.password, name: glewlwyd.name, email: glewlwyd.email },
-        accessTokenWorks: async (token) => (await fetch(userinfo, { headers: { authorization: `Bearer ${token}` } })).status === 200,
+        accessTokenWorks: async (token, entry) => (await statusWithToken(userinfo, token, entry)) === 200,
+        apiCallUrl: userinfo,
+        // Glewlwyd offers DPoP only with oauth-dpop-allowed, which this client's plugin leaves off: a bearer session.
+        bindsTokens: false,
         reuseSeen: () => {
           const stats = glewlwyd.refreshTokenStats();
           return stats.deadChains !== 0 || stats.refusedRefreshes !== 0;

@@ -24,6 +24,7 @@ function fakeSession(overrides: Partial<AuthSession> = {}) {
     cancelLogin: vi.fn(),
     logout: vi.fn(async (): Promise<LogoutResult> => ({ endSessionUrl: 'http://127.0.0.1:4400/session/end?client_id=x', revoked: true, revocation: 'revoked' })),
     getAccessToken: vi.fn(async () => 'access-1'),
+    requestHeaders: vi.fn(async () => ({ Authorization: 'Bearer access-1' })),
     refreshAfterUnauthorized: vi.fn(async () => 'access-2'),
     retryNow: vi.fn(async () => undefined),
     retryKeychain: vi.fn(async () => SIGNED_IN),
@@ -125,6 +126,17 @@ describe('IPC handlers (electron mocked)', () => {
     const { invoke, session } = setUp();
     expect(await invoke('auth:refresh-access-token', args)).toEqual({ ok: false, error: { code: 'invalid_argument', message: expect.any(String) } });
     expect(session.refreshAfterUnauthorized).not.toHaveBeenCalled();
+  });
+
+  it('passes requestHeaders only { method, url } (and a nonce); anything else is refused before the session sees it', async () => {
+    const { invoke, session } = setUp();
+    expect(await invoke('auth:request-headers', [{ method: 'GET', url: 'http://127.0.0.1:4401/me' }])).toEqual({ ok: true, value: { Authorization: 'Bearer access-1' } });
+    expect(await invoke('auth:request-headers', [{ method: 'GET', url: 'http://127.0.0.1:4401/me', nonce: 'n-1' }])).toMatchObject({ ok: true });
+    expect(session.requestHeaders).toHaveBeenNthCalledWith(2, { method: 'GET', url: 'http://127.0.0.1:4401/me', nonce: 'n-1' });
+    for (const args of [[], ['http://127.0.0.1:4401/me'], [{ url: 'http://127.0.0.1:4401/me' }], [{ method: 'GET', url: 42 }], [{ method: 'GET', url: 'x', key: 'd' }], [{ method: 'GET', url: 'x', nonce: '' }], [{ method: 'GET', url: 'x'.repeat(9000) }], [{ method: 'GET', url: 'x' }, 'extra']]) {
+      expect(await invoke('auth:request-headers', args)).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
+    }
+    expect(session.requestHeaders).toHaveBeenCalledTimes(2);
   });
 
   it("passes retryKeychain only 'prompt' or 'check'", async () => {

@@ -15,7 +15,10 @@ describe('apiFetch (bearer, one refresh after 401)', () => {
     server = createServer((request, response) => {
       const authorization = request.headers.authorization ?? '';
       seen.push(authorization);
-      if (request.url === '/broken') {
+      if (request.url === '/always-nonce') {
+        seen.push(`dpop ${String(request.headers.dpop)}`);
+        response.writeHead(401, { 'www-authenticate': 'DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"', 'dpop-nonce': `n${seen.length}` }).end();
+      } else if (request.url === '/broken') {
         response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"boom"}');
       } else if (authorization === `Bearer ${accepted}`) {
         response.writeHead(200, { 'content-type': 'application/json' }).end('{"sub":"alice"}');
@@ -34,13 +37,18 @@ describe('apiFetch (bearer, one refresh after 401)', () => {
     accepted = 'fresh-token';
   });
 
-  const auth = (current: string, renewed: string | Error) => ({
-    getAccessToken: vi.fn(async () => current),
-    refreshAccessToken: vi.fn(async (_rejected: string) => {
-      if (renewed instanceof Error) throw renewed;
-      return renewed;
-    }),
-  });
+  /** main's side, bearer: the headers carry the current token; a refresh makes the renewed one current. */
+  const auth = (current: string, renewed: string | Error) => {
+    let token = current;
+    return {
+      requestHeaders: vi.fn(async (_request: { method: string; url: string; nonce?: string }) => ({ Authorization: `Bearer ${token}` })),
+      refreshAccessToken: vi.fn(async (_rejected: string) => {
+        if (renewed instanceof Error) throw renewed;
+        token = renewed;
+        return renewed;
+      }),
+    };
+  };
 
   it('sends the access token as a Bearer credential and does not refresh when it is accepted', async () => {
     const api = auth('fresh-token', 'unused');
@@ -81,6 +89,19 @@ describe('apiFetch (bearer, one refresh after 401)', () => {
     const response = await apiFetch(api, fetch, `${url}/broken`);
     expect(response.status).toBe(500);
     expect(api.refreshAccessToken).not.toHaveBeenCalled();
+  });
+
+  it('answers a DPoP nonce challenge once per attempt, never in a loop: two attempts, four requests, then an error', async () => {
+    let token = 'bound-1';
+    const api = {
+      requestHeaders: vi.fn(async (request: { method: string; url: string; nonce?: string }) => ({ Authorization: `DPoP ${token}`, DPoP: `proof-${request.nonce ?? 'none'}` })),
+      refreshAccessToken: vi.fn(async (_rejected: string) => (token = 'bound-2')),
+    };
+    const failure = await apiFetch(api, fetch, `${url}/always-nonce`).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'api_unauthorized' });
+    expect(api.requestHeaders.mock.calls.map(([request]) => request.nonce)).toEqual([undefined, 'n2', undefined, 'n6']);
+    expect(api.refreshAccessToken.mock.calls).toEqual([['bound-1']]);
+    expect(seen.filter((line) => line.startsWith('dpop '))).toEqual(['dpop proof-none', 'dpop proof-n2', 'dpop proof-none', 'dpop proof-n6']);
   });
 
   it('reports an unreachable API in words', async () => {

@@ -50,6 +50,8 @@ const endSessionOpened: string[] = [];
 /** What "Copy" put on the clipboard (Electron's clipboard in the app). */
 const copied: string[] = [];
 const apiStatuses: number[] = [];
+/** The credentials each API call from the page carried: its Authorization scheme, and whether a DPoP proof came with it. */
+const apiCredentials: { scheme: string; proof: boolean; nonce: boolean }[] = [];
 
 /** The core's clock. From the browser sign-in on it stands still, so the core keeps handing out a token the API already considers expired: the API's 401 is then what triggers the refresh. */
 let frozenAt: number | undefined;
@@ -138,7 +140,8 @@ beforeAll(async () => {
   });
   pageUrl = `http://127.0.0.1:${await listen(pageServer)}`;
 
-  [demo, browser] = await Promise.all([startTestDemo({ accessTokenTtl: ACCESS_TOKEN_TTL_S, allowedOrigins: [pageUrl] }), launchBrowser()]);
+  // DPoP with nonces demanded by the provider and the API: the window answers the API's use_dpop_nonce (read through CORS) once.
+  [demo, browser] = await Promise.all([startTestDemo({ accessTokenTtl: ACCESS_TOKEN_TTL_S, allowedOrigins: [pageUrl], dpop: 'nonce' }), launchBrowser()]);
 
   config = loadConfig({
     env: {
@@ -171,6 +174,12 @@ beforeAll(async () => {
   page = await context.newPage();
   await page.exposeFunction('__latchkeyInvoke', (channel: InvokeChannel, args: unknown[]) => ipc.invoke(channel, args));
   await page.addInitScript({ content: bridgeScript });
+  page.on('request', (request) => {
+    if (request.url() !== `${config.apiBaseUrl.replace(/\/$/, '')}/me` || request.method() !== 'GET') return;
+    const headers = request.headers();
+    const proof = typeof headers.dpop === 'string' && headers.dpop.split('.').length === 3 ? (JSON.parse(Buffer.from(headers.dpop.split('.')[1] as string, 'base64url').toString()) as { nonce?: string }) : undefined;
+    apiCredentials.push({ scheme: (headers.authorization ?? '').split(' ')[0] ?? '', proof: proof !== undefined, nonce: typeof proof?.nonce === 'string' });
+  });
   page.on('response', (response) => {
     if (response.url() === `${config.apiBaseUrl.replace(/\/$/, '')}/me` && response.request().method() === 'GET') apiStatuses.push(response.status());
   });
@@ -220,14 +229,20 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     expect(await page.locator('#user-name').textContent()).toBe('Alice Liddell');
     expect(await page.locator('#user-email').textContent()).toBe('alice@example.com');
     expect(await page.locator('#avatar').isVisible()).toBe(true);
-    expect(await page.locator('#token-line').textContent()).toMatch(/^Access token refreshed \d\d:\d\d:\d\d, expires \d\d:\d\d:\d\d$/);
+    expect(await page.locator('#token-line').textContent()).toMatch(/^Access token refreshed \d\d:\d\d:\d\d, expires \d\d:\d\d:\d\d · bound to this computer \(DPoP\)$/);
     expect(await page.locator('#announcer').textContent()).toBe('Signed in as Alice Liddell.');
     await screenshot('signed-in');
 
     await page.click('#call-api');
     await expect.poll(() => page.locator('#api-status').textContent()).toBe('200 OK');
-    const body = JSON.parse((await page.locator('#api-body').textContent()) as string) as { sub: string; claims: { exp: number } };
+    const body = JSON.parse((await page.locator('#api-body').textContent()) as string) as { sub: string; claims: { exp: number; cnf?: { jkt?: string } } };
     expect(body.sub).toBe('alice');
+    // The demo binds tokens (DPoP under auto): the page sent the bound token with a proof main made for that one call.
+    expect(body.claims.cnf?.jkt).toEqual(expect.any(String));
+    expect(apiCredentials.at(-1)).toEqual({ scheme: 'DPoP', proof: true, nonce: true });
+    // The first proof had no nonce; the API's 401 asked for one, and the page sent the call once more with it.
+    expect(apiCredentials[0]).toEqual({ scheme: 'DPoP', proof: true, nonce: false });
+    expect(apiStatuses[0]).toBe(401);
     await screenshot('api-result');
     const refreshesBefore = demo.stats.tokenRequestsByGrant.refresh_token ?? 0;
 
@@ -443,6 +458,7 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
       'offersDeviceSignIn',
       'onStateChange',
       'refreshAccessToken',
+      'requestHeaders',
       'retryKeychain',
     ]);
     const ran = await page.evaluate(`(async () => {
