@@ -6,7 +6,7 @@ import { AuthError } from './errors.ts';
 export const FILE_KEYS = [
   'issuer', 'auth0Domain', 'clientId', 'audience', 'resource', 'scope', 'prompt', 'dpop', 'redirectPort', 'apiBaseUrl', 'caFile', 'postLogoutRedirectUri', 'externalLinks',
   // The provider preset and what goes with it (providers/provider-settings.ts).
-  'provider', 'clientSecret', 'redirectHost', 'tenant', 'allowedTenants', 'authorizationEndpoint', 'tokenEndpoint', 'userinfoEndpoint', 'revocationEndpoint',
+  'provider', 'clientSecret', 'redirectHost', 'tenant', 'allowedTenants', 'authorizationEndpoint', 'tokenEndpoint', 'userinfoEndpoint', 'revocationEndpoint', 'deviceAuthorizationEndpoint',
 ] as const;
 export type FileKey = (typeof FILE_KEYS)[number];
 

@@ -104,6 +104,37 @@ describe('polling for a sign-in with a code', () => {
     await expect(without.signInWithDevice({ onCode: () => {} })).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringContaining('no device_authorization_endpoint (RFC 8628 §4)') });
   });
 
+  it('AUTH_PROVIDER=github pointed at a stand-in by the endpoint settings alone: asks for JSON with client_id in the body, survives HTTP 200 authorization_pending, and takes the token', async () => {
+    const github = await startGitHubStandIn();
+    cleanups.push(github.close);
+    const http: HttpClient = createHttpClient();
+    cleanups.push(() => http.close());
+    const config = loadConfig({
+      env: {
+        AUTH_PROVIDER: 'github',
+        AUTH_ISSUER: github.issuer,
+        AUTH_CLIENT_ID: 'latchkey-test',
+        AUTH_CLIENT_SECRET: 'gh-secret',
+        AUTH_AUTHORIZATION_ENDPOINT: `${github.issuer}/login/oauth/authorize`,
+        AUTH_TOKEN_ENDPOINT: `${github.issuer}/login/oauth/access_token`,
+        AUTH_USERINFO_ENDPOINT: `${github.issuer}/user`,
+        AUTH_DEVICE_AUTHORIZATION_ENDPOINT: `${github.issuer}/login/device/code`,
+      },
+    });
+    const client = await connectProvider(config, { http });
+    const signingIn = client.signInWithDevice({ onCode: () => {} });
+    while (!github.requests.some((request) => request.path === '/login/oauth/access_token')) await new Promise((resolve) => setTimeout(resolve, 100));
+    github.authorize();
+    expect(await signingIn).toMatchObject({ accessToken: GITHUB_ACCESS_TOKEN, refreshToken: GITHUB_REFRESH_TOKEN, user: { sub: '1', name: 'monalisa octocat' } });
+    // No discovery: the stand-in's /.well-known document was never asked for.
+    expect(github.requests.map((request) => request.path)).toEqual(['/login/device/code', '/login/oauth/access_token', '/login/oauth/access_token']);
+    for (const request of github.requests) {
+      expect(request.accept).toBe('application/json');
+      expect(request.form.get('client_id')).toBe('latchkey-test');
+    }
+    expect(github.requests[0]!.form.get('scope')).toBe('read:user user:email');
+  });
+
   it('GitHub: asks for JSON, keeps polling through its HTTP 200 authorization_pending answers, and takes the token', async () => {
     const github = await startGitHubStandIn();
     cleanups.push(github.close);

@@ -2,6 +2,7 @@
 //   https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps#device-flow
 //   (steps 1–3, "Rate limits for the device flow" and "Error codes for the device flow")
 //   https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens
+//   https://docs.github.com/en/rest/users/users#get-the-authenticated-user (GET /user with the token)
 // As documented:
 // - POST /login/device/code (client_id, scope) answers device_code, user_code, verification_uri
 //   (https://github.com/login/device), expires_in 900, interval 5;
@@ -51,6 +52,13 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
         device_authorization_endpoint: `${issuer}/login/device/code`,
         response_types_supported: ['code'],
       }, true);
+    }
+    if (req.method === 'GET' && path === '/user') {
+      if (req.headers.authorization !== `Bearer ${GITHUB_ACCESS_TOKEN}`) {
+        res.writeHead(401, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' }));
+        return;
+      }
+      return send(res, { login: 'octocat', id: 1, avatar_url: 'https://github.com/images/error/octocat_happy.gif', name: 'monalisa octocat', email: 'octocat@github.com' }, true);
     }
     let body = '';
     for await (const chunk of req) body += String(chunk);

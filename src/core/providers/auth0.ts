@@ -5,6 +5,8 @@ import { STANDARD, type ProviderPreset } from './preset.ts';
  * (`offline_access`, and "Allow Offline Access" on the API), …/configure-refresh-token-rotation,
  * …/revoke-refresh-tokens (`/oauth/revoke`), …/authenticate/login/logout/log-users-out-of-auth0.
  * Refresh tokens come without `prompt=consent`; callback URLs match exactly, port included.
+ * Sign-in with a code (`login --device`): discovery publishes device_authorization_endpoint; enable the
+ * Device Code grant on the application (auth0.com/docs/get-started/authentication-and-authorization-flow/device-authorization-flow).
  */
 export const auth0: ProviderPreset = {
   ...STANDARD,
@@ -19,6 +21,5 @@ export const auth0: ProviderPreset = {
     '"Allow Offline Access" on the API named by AUTH_AUDIENCE',
     'the exact callback URL below, port included (set AUTH_REDIRECT_PORT)',
   ],
-  deviceAuthorization: 'discovered',
   dpop: true,
 };

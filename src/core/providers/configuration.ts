@@ -1,7 +1,7 @@
 import * as oidc from 'openid-client';
 import { isLoopbackHost, type AuthConfig } from '../config.ts';
 import { AuthError } from '../errors.ts';
-import { PRESETS, type ProviderPreset, type SecretAuth } from './index.ts';
+import { PRESETS, type Endpoints, type ProviderPreset, type SecretAuth } from './index.ts';
 import { isMultiTenantIssuer } from './provider-settings.ts';
 
 /** What the sign-in flow needs from the provider: openid-client's configuration, its metadata, and the habits it came with. */
@@ -41,7 +41,7 @@ export async function loadProviderConfiguration(config: AuthConfig, options: Con
 
   let discovered: Record<string, unknown>;
   if (ownEndpoints) {
-    discovered = { issuer: config.issuer.replace(/\/$/, ''), ...preset.endpoints };
+    discovered = { issuer: config.issuer.replace(/\/$/, ''), ...presetEndpoints(preset, overrides) };
   } else if (preset.name === 'entra') {
     discovered = await discoverEntra(config, options, execute);
   } else {
@@ -69,6 +69,23 @@ export async function loadProviderConfiguration(config: AuthConfig, options: Con
     ...(preset.name === 'entra' && issuer.includes('{tenantid}') ? { tenantTemplate: issuer } : {}),
     withMetadata,
   };
+}
+
+/**
+ * A provider without discovery's endpoints from its preset. The preset's other
+ * endpoints (GitHub's user, revocation and device endpoints) belong to its own
+ * authorization and token endpoints: where AUTH_AUTHORIZATION_ENDPOINT /
+ * AUTH_TOKEN_ENDPOINT point elsewhere (GitHub Enterprise Server, a stand-in),
+ * they are left out, so an access token is never sent to a host the user did
+ * not name; AUTH_USERINFO_ENDPOINT, AUTH_REVOCATION_ENDPOINT and
+ * AUTH_DEVICE_AUTHORIZATION_ENDPOINT name them there.
+ */
+function presetEndpoints(preset: ProviderPreset, overrides: Partial<Endpoints>): Partial<Endpoints> {
+  const all: Partial<Endpoints> = preset.endpoints ?? {};
+  const moved = (['authorization_endpoint', 'token_endpoint'] as const).some((field) => overrides[field] !== undefined && overrides[field] !== all[field]);
+  if (!moved) return all;
+  const { authorization_endpoint, token_endpoint } = all;
+  return { ...(authorization_endpoint ? { authorization_endpoint } : {}), ...(token_endpoint ? { token_endpoint } : {}) };
 }
 
 /**
@@ -103,7 +120,7 @@ function clientAuthentication(method: SecretAuth | 'none', secret: string | unde
   return method === 'client_secret_post' ? oidc.ClientSecretPost(secret) : oidc.ClientSecretBasic(secret);
 }
 
-const METADATA_URL_FIELDS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'revocation_endpoint', 'end_session_endpoint', 'userinfo_endpoint'];
+const METADATA_URL_FIELDS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'revocation_endpoint', 'end_session_endpoint', 'userinfo_endpoint', 'device_authorization_endpoint'];
 
 function assertEndpointsStayLocal(config: AuthConfig, metadata: Record<string, unknown>): void {
   for (const field of METADATA_URL_FIELDS) {

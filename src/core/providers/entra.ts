@@ -1,6 +1,8 @@
 import { STANDARD, type ProviderPreset } from './preset.ts';
 
-/** Entra's tenant names that stand for many tenants: the issuer is then a template with `{tenantid}`. */
+/** Entra's tenant names that stand for many tenants: the issuer is then a template with `{tenantid}`. * Sign-in with a code (`login --device`): discovery publishes device_authorization_endpoint; it needs
+ * "Allow public client flows" (learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code).
+ */
 export const MULTI_TENANT_NAMES = ['common', 'organizations', 'consumers'];
 
 /** `https://login.microsoftonline.com/{tenant}/v2.0`, the v2.0 issuer AUTH_TENANT names. */
@@ -29,5 +31,4 @@ export const entra: ProviderPreset = {
     'the redirect URI http://127.0.0.1/callback (through the manifest; Entra ignores the port of a loopback URI)',
     'AUTH_TENANT: your tenant id, or common/organizations/consumers with AUTH_ALLOWED_TENANTS',
   ],
-  deviceAuthorization: 'discovered',
 };

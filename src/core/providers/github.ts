@@ -21,6 +21,9 @@ export const github: ProviderPreset = {
     token_endpoint: 'https://github.com/login/oauth/access_token',
     userinfo_endpoint: 'https://api.github.com/user',
     revocation_endpoint: 'https://api.github.com/applications/{client_id}/token',
+    // The device flow (docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps#device-flow):
+    // "Enable Device Flow" in the app's settings. Its errors come with HTTP 200 (device-sign-in.ts reads them).
+    device_authorization_endpoint: 'https://github.com/login/device/code',
   },
   defaultScope: 'read:user user:email',
   requiredScopes: [],
@@ -45,5 +48,4 @@ export const github: ProviderPreset = {
     if (typeof user.avatar_url === 'string' && user.avatar_url) profile.picture = user.avatar_url;
     return profile;
   },
-  deviceAuthorization: 'none',
 };

@@ -5,6 +5,8 @@ import { STANDARD, type ProviderPreset } from './preset.ts';
  * Token grant on the app), …/refresh-token-rotation/ (0–60 s grace, reuse revokes the family),
  * …/docs/guides/dpop/, …/docs/reference/api/oidc/ (prompt=consent only where the app requires
  * consent). Redirect URIs are matched exactly.
+ * Sign-in with a code (`login --device`): discovery publishes device_authorization_endpoint; allow the
+ * app the Device Authorization grant (developer.okta.com/docs/guides/device-authorization-grant/main/).
  */
 export const okta: ProviderPreset = {
   ...STANDARD,
@@ -14,6 +16,5 @@ export const okta: ProviderPreset = {
   defaultPrompt: undefined,
   redirect: { host: '127.0.0.1', exactPort: true },
   register: ['a Native app with PKCE and the Authorization Code and Refresh Token grants', 'the exact sign-in redirect URI below, port included (set AUTH_REDIRECT_PORT)', 'the offline_access scope allowed by the authorization server'],
-  deviceAuthorization: 'discovered',
   dpop: true,
 };

@@ -10,6 +10,8 @@ export interface Endpoints {
   token_endpoint: string;
   userinfo_endpoint?: string;
   revocation_endpoint?: string;
+  /** RFC 8628 §4: where `latchkey login --device` asks for a code; used only while the authorization and token endpoints are the preset's own. */
+  device_authorization_endpoint?: string;
 }
 
 /** How the client proves itself at the token endpoint when the provider issued it a secret (RFC 6749 §2.3.1). */
@@ -57,8 +59,7 @@ export interface ProviderPreset {
   refreshTokens: 'issued' | 'maybe';
   /** What must be registered at the provider, one line each, for doctor and the README. */
   register: string[];
-  /** Room for later: the device authorization grant (RFC 8628) and DPoP (RFC 9449). Not used yet. */
-  deviceAuthorization?: 'discovered' | 'none';
+  /** Room for later: DPoP (RFC 9449). Not used yet. */
   dpop?: boolean;
   /** The profile from a user endpoint that is not OpenID UserInfo (GitHub's `/user`). */
   profileFromUser?(user: Record<string, unknown>): UserProfile | undefined;

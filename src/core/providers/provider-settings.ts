@@ -5,7 +5,7 @@ import { entraIssuer, MULTI_TENANT_NAMES } from './entra.ts';
 import { PRESET_NAMES, PRESETS, type Endpoints, type PresetName, type ProviderPreset } from './index.ts';
 
 /** The settings that choose and shape the provider preset, read from the same sources as every other setting. */
-export type ProviderSettingKey = 'provider' | 'clientSecret' | 'redirectHost' | 'tenant' | 'allowedTenants' | 'authorizationEndpoint' | 'tokenEndpoint' | 'userinfoEndpoint' | 'revocationEndpoint';
+export type ProviderSettingKey = 'provider' | 'clientSecret' | 'redirectHost' | 'tenant' | 'allowedTenants' | 'authorizationEndpoint' | 'tokenEndpoint' | 'userinfoEndpoint' | 'revocationEndpoint' | 'deviceAuthorizationEndpoint';
 
 export const PROVIDER_ENV_NAMES: Record<ProviderSettingKey, string> = {
   provider: 'AUTH_PROVIDER',
@@ -17,6 +17,7 @@ export const PROVIDER_ENV_NAMES: Record<ProviderSettingKey, string> = {
   tokenEndpoint: 'AUTH_TOKEN_ENDPOINT',
   userinfoEndpoint: 'AUTH_USERINFO_ENDPOINT',
   revocationEndpoint: 'AUTH_REVOCATION_ENDPOINT',
+  deviceAuthorizationEndpoint: 'AUTH_DEVICE_AUTHORIZATION_ENDPOINT',
 };
 
 const ENDPOINT_KEYS: Array<[ProviderSettingKey, keyof Endpoints]> = [
@@ -24,6 +25,7 @@ const ENDPOINT_KEYS: Array<[ProviderSettingKey, keyof Endpoints]> = [
   ['tokenEndpoint', 'token_endpoint'],
   ['userinfoEndpoint', 'userinfo_endpoint'],
   ['revocationEndpoint', 'revocation_endpoint'],
+  ['deviceAuthorizationEndpoint', 'device_authorization_endpoint'],
 ];
 
 export interface ProviderSettings {

@@ -7,6 +7,7 @@ import { loadConfig, type AuthConfig } from '../../../src/core/config.ts';
 import { AuthError } from '../../../src/core/errors.ts';
 import { createHttpClient, type HttpClient } from '../../../src/core/http.ts';
 import { connectProvider } from '../../../src/core/provider-client.ts';
+import { loadProviderConfiguration } from '../../../src/core/providers/configuration.ts';
 import { startAuth0Standin } from '../../providers/auth0-standin.ts';
 import { startCognitoStandin } from '../../providers/cognito-standin.ts';
 import { startEntraStandin } from '../../providers/entra-standin.ts';
@@ -108,6 +109,18 @@ describe('provider presets on the wire', () => {
     expect(error).toMatchObject({ code: 'session_ended', message: expect.stringContaining('bad_refresh_token — The refresh token passed is incorrect or expired') });
     expect(lastRefresh(standin).body.get('client_secret')).toBe('gh-secret');
     expect(load({ AUTH_PROVIDER: 'github', AUTH_CLIENT_ID: 'Iv1', AUTH_CLIENT_SECRET: 's' })).toMatchObject({ issuer: 'https://github.com/', usesDemoProvider: false });
+  });
+
+  it("github: the user, revocation and device endpoints are GitHub's own with its default endpoints, left out when they point elsewhere (no token to a host not named), and the settings name them", async () => {
+    const metadataOf = async (env: Record<string, string>) => (await loadProviderConfiguration(load({ AUTH_PROVIDER: 'github', AUTH_CLIENT_ID: 'Iv1', AUTH_CLIENT_SECRET: 's', ...env }), { fetch: http.fetch, insecure: false })).metadata;
+    expect(await metadataOf({})).toMatchObject({ token_endpoint: 'https://github.com/login/oauth/access_token', device_authorization_endpoint: 'https://github.com/login/device/code' });
+    const enterprise = { AUTH_ISSUER: 'https://ghe.example.com/', AUTH_AUTHORIZATION_ENDPOINT: 'https://ghe.example.com/login/oauth/authorize', AUTH_TOKEN_ENDPOINT: 'https://ghe.example.com/login/oauth/access_token' };
+    expect(await metadataOf({})).toMatchObject({ userinfo_endpoint: 'https://api.github.com/user', revocation_endpoint: 'https://api.github.com/applications/{client_id}/token' });
+    const moved = await metadataOf(enterprise);
+    expect([moved.device_authorization_endpoint, moved.userinfo_endpoint, moved.revocation_endpoint]).toEqual([undefined, undefined, undefined]);
+    expect(await metadataOf({ ...enterprise, AUTH_USERINFO_ENDPOINT: 'https://ghe.example.com/api/v3/user' })).toMatchObject({ userinfo_endpoint: 'https://ghe.example.com/api/v3/user' });
+    expect(await metadataOf({ ...enterprise, AUTH_DEVICE_AUTHORIZATION_ENDPOINT: 'https://ghe.example.com/login/device/code' })).toMatchObject({ device_authorization_endpoint: 'https://ghe.example.com/login/device/code' });
+    expect(() => load({ AUTH_PROVIDER: 'github', AUTH_CLIENT_ID: 'Iv1', AUTH_CLIENT_SECRET: 's', AUTH_DEVICE_AUTHORIZATION_ENDPOINT: 'http://ghe.example.com/login/device/code' })).toThrow(/AUTH_DEVICE_AUTHORIZATION_ENDPOINT: plain http is only allowed on this machine/);
   });
 
   it('a plain OAuth 2.0 provider with the generic preset: its endpoints alone stand in for discovery, with an issuer from the token endpoint', () => {
