@@ -125,6 +125,7 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
         user: signedIn ? state.user : null,
         keychain: state.keychain,
       };
+      if (signedIn && state.standsOn) report.standsOn = state.standsOn;
       if (lastSignInAt) report.lastSignInAt = new Date(lastSignInAt).toISOString();
       if (state.error) report.error = state.error;
       io.stdout(JSON.stringify(report) + '\n');
@@ -132,6 +133,8 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
       io.stdout(`Signed in as ${displayName(state)} (${state.user?.sub ?? ''}) at ${config.issuer}, but the session is out of reach: the keychain is ${state.keychain}.\n`);
     } else if (signedIn) {
       io.stdout(`Signed in as ${displayName(state)} (${state.user?.sub ?? ''}) at ${config.issuer}\n`);
+      // Which kind of session: most stand on a refresh token; a GitHub OAuth App's on the one long-lived access token it issued.
+      if (state.standsOn === 'access_token') io.stdout('The session stands on a long-lived access token (the provider issues no refresh token): it lasts until the provider refuses it.\n');
     } else {
       // Without the keychain a sign-in would be refused; stderr says what to fix instead.
       io.stdout(`Not signed in at ${config.issuer}.${state.keychain === 'os' ? ' Run `latchkey login`.' : ''}\n`);
@@ -149,8 +152,9 @@ export async function tokenCommand(context: CommandContext, values: Values): Pro
     const startedAt = Date.now();
     let token = await session.getAccessToken();
     const refreshedAt = session.getState().accessToken?.refreshedAt ?? 0;
-    // An access token never outlives its process, so it is fresh already unless something was cached in memory before this command.
-    if (values.refresh && refreshedAt < startedAt) token = await session.refreshAfterUnauthorized(token);
+    // An access token never outlives its process, so it is fresh already unless something was cached in memory before this command —
+    // or unless the session stands on a long-lived access token: then no newer one exists, and asking says it was refused (the session ends).
+    if (values.refresh && (refreshedAt < startedAt || session.getState().standsOn === 'access_token')) token = await session.refreshAfterUnauthorized(token);
     context.io.stdout(token + '\n');
     if (session.getState().accessToken?.dpop) {
       context.io.stderr('This access token is DPoP-bound (RFC 9449): an API accepts it only with a proof signed by this session\'s key. Use `latchkey headers URL` for the headers of one call.');

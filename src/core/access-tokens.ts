@@ -21,7 +21,7 @@ export function createAccessTokens(deps: {
   const held = () => store.held.access;
 
   const requireSession = () => {
-    if (!store.held.refreshToken) throw notSignedIn();
+    if (!store.held.refreshToken && !store.held.accessOnly) throw notSignedIn();
   };
 
   /** While offline with a retry scheduled, callers needing a new token fail fast instead of defeating the backoff; `retryNow()` overrides. */

@@ -108,6 +108,14 @@ export function createRefresher(deps: RefresherDeps): Refresher {
         onRedeemed(turn.adopted);
         return;
       }
+      if (turn.accessOnly) {
+        // Nothing to redeem: the access token was refused (a 401), and the provider issues no refresh token to renew it.
+        await turn.endSession();
+        throw new AuthError(
+          'session_ended',
+          'Your session ended: the access token it stands on was refused (the authorization was revoked at the provider, or the token expired), and this provider issues no refresh token to renew it. Sign in again.',
+        );
+      }
       let result: TokenResult;
       try {
         // A holder that stalled past the stale bound (Ctrl-Z) and was overtaken redeems nothing.

@@ -17,6 +17,8 @@ import { lockEntry, readEntry, removeEntry, type EntryWrite, type StoreKeychain 
 export interface RefreshTurn {
   /** An access token another process refreshed, adopted instead of redeeming; undefined: redeem `refreshToken`. */
   readonly adopted: string | undefined;
+  /** The session stands on a long-lived access token (no refresh token): there is nothing to redeem. */
+  readonly accessOnly: boolean;
   readonly refreshToken: string;
   /** The session's DPoP key (RFC 9449) the refresh proves possession of; undefined for a bearer session. */
   readonly dpop: DpopKey | undefined;
@@ -47,7 +49,7 @@ export function refreshFailureMeaning(refreshError: unknown): 'ended' | 'offline
 
 /** The store's side of a refresh: what it holds, and the named transitions a turn asks of it (the store assigns). */
 export interface RefreshTransitions {
-  held(): { refreshToken?: string | undefined; access?: AccessToken | undefined; user?: { sub: string } | undefined; generation?: string | undefined; dpop?: DpopKey | undefined };
+  held(): { refreshToken?: string | undefined; accessOnly?: true | undefined; access?: AccessToken | undefined; user?: { sub: string } | undefined; generation?: string | undefined; dpop?: DpopKey | undefined };
   /** Another process rotated the token since we read it: the stored one (and the key stored with it) is the live one. */
   takeStored(stored: StoredSession, dpop: DpopKey | undefined): void;
   /** Another process just refreshed: its access token serves our callers (the entry is as we read it at `generation`). */
@@ -81,8 +83,8 @@ export async function beginRefreshTurn(keychain: StoreKeychain, store: RefreshTr
       if (known === undefined || lock.readGeneration() !== known) adopted = await adoptStored(keychain, store, lock.readGeneration(), deps);
     }
     const held = store.held();
-    if (adopted === undefined && !held.refreshToken) throw notSignedIn();
-    return openRefreshTurn({
+    if (adopted === undefined && !held.refreshToken && !held.accessOnly) throw notSignedIn();
+    const turn = openRefreshTurn({
       lock,
       adopted,
       held: { refreshToken: held.refreshToken ?? '', sub: held.user?.sub ?? '', dpop: held.dpop },
@@ -96,6 +98,7 @@ export async function beginRefreshTurn(keychain: StoreKeychain, store: RefreshTr
         await removeEntry(keychain, lock, logger, 'session end');
       },
     });
+    return { ...turn, accessOnly: adopted === undefined && held.accessOnly === true };
   } catch (beginError) {
     await lock.release();
     throw beginError;
@@ -106,6 +109,12 @@ export async function beginRefreshTurn(keychain: StoreKeychain, store: RefreshTr
 async function adoptStored(keychain: StoreKeychain, store: RefreshTransitions, generation: string | undefined, deps: { clock(): number; logger: Logger }): Promise<string | undefined> {
   const { stored, shared } = await readEntry(keychain);
   if (!stored) throw new AuthError('signed_out', 'You were signed out in another Latchkey window — sign in again.');
+  if (stored.access_token !== undefined) {
+    // A session on a long-lived access token: another process's new sign-in serves our callers; the same token is the one refused.
+    if (stored.access_token === store.held().access?.value) return undefined;
+    store.takeStored(stored, await adoptStoredDpopKey(store.held().dpop, stored.dpop_key));
+    return stored.access_token;
+  }
   if (stored.refresh_token !== store.held().refreshToken) {
     deps.logger.info('using the refresh token another process stored', { refresh: fingerprint(stored.refresh_token) });
     store.takeStored(stored, await adoptStoredDpopKey(store.held().dpop, stored.dpop_key));
@@ -130,7 +139,7 @@ interface RefreshTurnDeps {
   endSession(): Promise<void>;
 }
 
-function openRefreshTurn(deps: RefreshTurnDeps): RefreshTurn {
+function openRefreshTurn(deps: RefreshTurnDeps): Omit<RefreshTurn, 'accessOnly'> {
   const { held, logger } = deps;
   const sent = held.refreshToken;
   let storing: Promise<void> | undefined;

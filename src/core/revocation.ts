@@ -3,6 +3,7 @@ import { AuthError } from './errors.ts';
 import { fingerprint, type Logger } from './log.ts';
 import type { DpopKey } from './dpop.ts';
 import type { ProviderClient } from './provider-client.ts';
+import type { SessionKind } from './session-entry.ts';
 
 /** What the provider was told at logout. */
 export type RevocationOutcome = 'revoked' | 'refused' | 'unreachable' | 'unsupported' | 'nothing-to-revoke';
@@ -26,16 +27,16 @@ const STAYS_VALID = 'It stays valid at the provider until it expires.';
  * clients with HTTP 401), the provider unreachable, or no revocation endpoint.
  * Nothing retries a revocation later: the session is already forgotten here.
  */
-export async function revokeAtLogout(client: ProviderClient | undefined, tokens: ReadonlyMap<string, DpopKey | undefined>, logger: Logger): Promise<RevocationResult> {
+export async function revokeAtLogout(client: ProviderClient | undefined, tokens: ReadonlyMap<string, { kind: SessionKind; dpop: DpopKey | undefined }>, logger: Logger): Promise<RevocationResult> {
   if (tokens.size === 0) return { revoked: true, revocation: 'nothing-to-revoke' };
   if (!client) return unreachable();
   if (typeof client.metadata.revocation_endpoint !== 'string') {
     return { revoked: false, revocation: 'unsupported', notice: { code: 'provider_error', message: `Signed out on this computer only: the provider offers no token revocation. ${STAYS_VALID}` } };
   }
   let failure: AuthError | undefined;
-  for (const [token, key] of tokens) {
+  for (const [token, { kind, dpop }] of tokens) {
     try {
-      await client.revoke(token, key);
+      await client.revoke(token, dpop, kind);
     } catch (error) {
       logger.warn('revocation failed', { error: error instanceof Error ? error.message : String(error), refresh: fingerprint(token) });
       failure ??= error instanceof AuthError ? error : new AuthError('provider_error', String(error));

@@ -13,10 +13,18 @@ import type { ReadOptions, SecretStore } from './secret-store.ts';
 const SIGN_IN_LOCKED_MESSAGE =
   'Your keychain is locked — unlock it (e.g. log in to your desktop session or open your keyring manager), then sign in: a session signed in now could not be kept.';
 
-/** What the keychain entry holds: the refresh token and only what is needed to use it. */
-export interface StoredSession {
+/**
+ * What the keychain entry holds: the refresh token and only what is needed to
+ * use it — or, from a provider that issues no refresh token but a long-lived
+ * access token (a GitHub OAuth App), that access token instead.
+ */
+export type StoredSession = StoredFields & ({ refresh_token: string; access_token?: undefined } | { access_token: string; refresh_token?: undefined });
+
+/** Which token a session stands on: a refresh token (RFC 6749 §6), or a long-lived access token kept until it is refused. */
+export type SessionKind = 'refresh_token' | 'access_token';
+
+interface StoredFields {
   v: 1;
-  refresh_token: string;
   issuer: string;
   client_id: string;
   sub: string;
@@ -35,16 +43,10 @@ export function keychainAccount(config: Pick<AuthConfig, 'clientId' | 'issuer'>)
 /** The keychain entry parsed and checked, or undefined when it is not one of ours. */
 export function parseStoredSession(raw: string): StoredSession | undefined {
   try {
-    const value = JSON.parse(raw) as Partial<StoredSession>;
-    if (
-      value.v === 1 &&
-      typeof value.refresh_token === 'string' &&
-      value.refresh_token !== '' &&
-      typeof value.issuer === 'string' &&
-      typeof value.client_id === 'string' &&
-      typeof value.sub === 'string'
-    ) {
-      const entry: StoredSession = { v: 1, refresh_token: value.refresh_token, issuer: value.issuer, client_id: value.client_id, sub: value.sub };
+    const value = JSON.parse(raw) as Partial<StoredFields & { refresh_token: unknown; access_token: unknown }>;
+    const token = nonEmpty(value.refresh_token) ? { refresh_token: value.refresh_token } : nonEmpty(value.access_token) ? { access_token: value.access_token } : undefined;
+    if (value.v === 1 && token && typeof value.issuer === 'string' && typeof value.client_id === 'string' && typeof value.sub === 'string') {
+      const entry: StoredSession = { v: 1, ...token, issuer: value.issuer, client_id: value.client_id, sub: value.sub };
       if (typeof value.scope === 'string') entry.scope = value.scope;
       if ((typeof value.access === 'object' && value.access !== null) || value.access === IN_OWN_ENTRY) entry.access = value.access;
       if (value.dpop_key !== undefined) {
@@ -59,6 +61,15 @@ export function parseStoredSession(raw: string): StoredSession | undefined {
     // Not JSON: not ours.
   }
   return undefined;
+}
+
+function nonEmpty(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+/** The token a stored session stands on, and which kind it is. */
+export function standingToken(stored: StoredSession): { token: string; kind: SessionKind } {
+  return stored.access_token !== undefined ? { token: stored.access_token, kind: 'access_token' } : { token: stored.refresh_token, kind: 'refresh_token' };
 }
 
 /** What a restore finds: the entry and its user; for a session out of reach, the cached user; and why a read failed. */
@@ -100,7 +111,7 @@ export interface SessionEntry {
    * in memory only and `onDegraded` is called — unless the keychain is locked: then the entry is written once it
    * is unlocked (the next `read`).
    */
-  write(refreshToken: string, sub: string, scope: string | undefined, access?: StoredAccess, dpopKey?: StoredDpopKey): Promise<boolean>;
+  write(token: string, sub: string, scope: string | undefined, access?: StoredAccess, dpopKey?: StoredDpopKey, kind?: SessionKind): Promise<boolean>;
   /** Rejects with `keychain_locked` when a sign-in now could not be stored (the keychain is locked), before the browser opens. */
   assertWritable(): Promise<void>;
   /** Deletes the entry and the cached profile (best effort: failures are logged). */
@@ -184,9 +195,9 @@ export function openSessionEntry(deps: {
 
     restore: (options) => restoreWith(() => read(options), { cachedUser, outOfReach: () => place.outOfReachError() !== undefined, logger }),
 
-    async write(refreshToken, sub, scope, access, dpopKey) {
+    async write(token, sub, scope, access, dpopKey, kind = 'refresh_token') {
       if (place.place === 'memory-only' && secretStore.kind === 'os') return false;
-      const { serialized, withAccess } = serializeEntry(config, { refreshToken, sub, scope, access, dpopKey });
+      const { serialized, withAccess } = serializeEntry(config, { token, kind, sub, scope, access, dpopKey });
       try {
         await secretStore.set(account, serialized);
         unstored = undefined;
@@ -229,9 +240,9 @@ export function openSessionEntry(deps: {
 /** The entry as stored, with `access` only when the whole still fits in one secret (else marked as in its own entry). */
 function serializeEntry(
   config: Pick<AuthConfig, 'issuer' | 'clientId'>,
-  fields: { refreshToken: string; sub: string; scope: string | undefined; access: StoredAccess | undefined; dpopKey: StoredDpopKey | undefined },
+  fields: { token: string; kind: SessionKind; sub: string; scope: string | undefined; access: StoredAccess | undefined; dpopKey: StoredDpopKey | undefined },
 ): { serialized: string; withAccess: boolean } {
-  const entry: StoredSession = { v: 1, refresh_token: fields.refreshToken, issuer: config.issuer, client_id: config.clientId, sub: fields.sub };
+  const entry: StoredSession = { v: 1, ...(fields.kind === 'access_token' ? { access_token: fields.token } : { refresh_token: fields.token }), issuer: config.issuer, client_id: config.clientId, sub: fields.sub };
   if (fields.scope) entry.scope = fields.scope;
   if (fields.dpopKey) entry.dpop_key = fields.dpopKey;
   if (!fields.access) return { serialized: JSON.stringify(entry), withAccess: false };

@@ -5,7 +5,7 @@ import type { StoredDpopKey } from './dpop.ts';
 import type { Logger } from './log.ts';
 import type { ProfileStore } from './profile-store.ts';
 import { acquireRefreshLock, type RefreshLock } from './refresh-lock.ts';
-import type { SessionEntry, StoredSession } from './session-entry.ts';
+import type { SessionEntry, SessionKind, StoredSession } from './session-entry.ts';
 
 // The keychain side of the session store's transactions: the entry's lock, and what is read and written under
 // it. No session state lives here — the store (session-store.ts) decides what is kept and hands in what to write.
@@ -19,7 +19,9 @@ export interface StoreKeychain {
 
 /** What a session entry is written with. */
 export interface EntryWrite {
+  /** The token the session stands on: the refresh token, or with `kind` 'access_token' the long-lived access token (then `access` is undefined). */
   refreshToken: string;
+  kind?: SessionKind;
   sub: string;
   scope: string | undefined;
   access: AccessToken | undefined;
@@ -55,7 +57,7 @@ export async function writeEntry(keychain: StoreKeychain, config: Pick<AuthConfi
   const shared = entry.shared ? encodeAccess(config, write.access, { sub: write.sub, generation: lock.readGeneration() }) : undefined;
   if (!write.rotated && !shared) return;
   verifyHeld(lock, logger, 'session entry');
-  const fitted = await entry.write(write.refreshToken, write.sub, write.scope, shared, write.dpopKey);
+  const fitted = await entry.write(write.refreshToken, write.sub, write.scope, shared, write.dpopKey, write.kind);
   if (shared && !fitted) await accessCache.writeOwnEntry(shared);
 }
 

@@ -9,7 +9,7 @@ import { fingerprint, type Logger } from './log.ts';
 import type { TokenResult } from './provider-client.ts';
 import { beginRefreshTurn, refreshFailureMeaning, type RefreshTransitions, type RefreshTurn } from './refresh-turn.ts';
 import { StateEvents } from './state-events.ts';
-import type { SessionEntry } from './session-entry.ts';
+import { standingToken, type SessionEntry, type SessionKind } from './session-entry.ts';
 import { cacheProfile, forgetCachedProfile, lockEntry, removeEntry, writeEntry, type EntryWrite, type StoreKeychain } from './session-keychain.ts';
 
 export type { StoreKeychain };
@@ -17,6 +17,8 @@ export type { StoreKeychain };
 /** What one process holds of a session. The refresh token is also in the keychain entry; the rest only here. */
 export interface HeldSession {
   refreshToken?: string;
+  /** No refresh token: `access` (which never expires here) is the session, kept until it is refused (a GitHub OAuth App). */
+  accessOnly?: true;
   scope?: string;
   access?: AccessToken;
   user?: UserProfile;
@@ -84,6 +86,7 @@ export class SessionStore {
     if (this.#status === 'starting' || !keychain) return this.#keychainWaiting ? { status: 'starting', keychainWaiting: true } : { status: 'starting' };
     const state: AuthState = { status: this.#signingIn ? 'signing-in' : this.#status, keychain: keychain.entry.keychain };
     if (this.#held.user) state.user = { ...this.#held.user };
+    if (this.#held.refreshToken || this.#held.accessOnly) state.standsOn = this.#held.accessOnly ? 'access_token' : 'refresh_token';
     const shown = this.#error ?? keychain.entry.notice;
     if (shown) state.error = { ...shown };
     const { access } = this.#held;
@@ -124,7 +127,7 @@ export class SessionStore {
     if (this.#status === 'starting') this.#status = 'signed-out';
     this.#error = found.error;
     if (found.stored) {
-      this.#held.refreshToken = found.stored.refresh_token;
+      this.#takeStanding(found.stored);
       if (found.stored.scope) this.#held.scope = found.stored.scope;
       const key = await loadStoredDpopKey(found.stored.dpop_key, this.#deps.logger);
       if (key) this.#held.dpop = key;
@@ -135,7 +138,7 @@ export class SessionStore {
     if (found.user) {
       this.#held.user = found.user;
       this.#status = 'signed-in';
-    } else if (this.#held.user && !this.#held.refreshToken) {
+    } else if (this.#held.user && !this.#held.refreshToken && !this.#held.accessOnly) {
       this.#forgetLocally(found.error);
     }
     this.#emit();
@@ -206,8 +209,11 @@ export class SessionStore {
     this.#emit();
   }
 
-  /** Under the lock: stores a completed sign-in (bound to `dpop`, if given) as the session; resolves to the refresh token it replaced and its key, if any. */
-  async adoptSignIn(result: TokenResult & { refreshToken: string }, dpop: DpopKey | undefined): Promise<{ token: string; dpop: DpopKey | undefined } | undefined> {
+  /**
+   * Under the lock: stores a completed sign-in (bound to `dpop`, if given) as the session — standing on its refresh
+   * token, or (`kind` 'access_token') on its long-lived access token; resolves to the refresh token it replaced and its key, if any.
+   */
+  async adoptSignIn(result: TokenResult, standing: { token: string; kind: SessionKind }, dpop: DpopKey | undefined): Promise<{ token: string; dpop: DpopKey | undefined } | undefined> {
     const keychain = this.#opened();
     const { clock, logger } = this.#deps;
     const user: UserProfile = result.user ?? { sub: '' };
@@ -216,23 +222,25 @@ export class SessionStore {
     const replaced = this.#held.refreshToken;
     const replacedKey = this.#held.dpop;
     try {
+      const accessOnly = standing.kind === 'access_token';
       this.#held = {
-        refreshToken: result.refreshToken,
+        ...(accessOnly ? { accessOnly } : { refreshToken: standing.token }),
         access: { ...accessFrom(result, clock()), ...boundAccess(result, dpop) },
         user,
         ...(result.scope ? { scope: result.scope } : {}),
         ...(dpop ? { dpop } : {}),
         generation: lock.announceChange(),
       };
-      await this.#write(lock, { refreshToken: result.refreshToken, sub: user.sub, scope: this.#held.scope, access: this.#held.access, rotated: true, dpopKey: dpop?.toStored() });
+      // A long-lived access token is the entry itself: not shared a second time beside it.
+      await this.#write(lock, { refreshToken: standing.token, kind: standing.kind, sub: user.sub, scope: this.#held.scope, access: accessOnly ? undefined : this.#held.access, rotated: true, dpopKey: dpop?.toStored() });
     } finally {
       await lock.release();
     }
     cacheProfile(keychain, logger, user, clock(), true);
     this.#status = 'signed-in';
-    logger.info('signed in', { sub: user.sub, refresh: fingerprint(result.refreshToken) });
+    logger.info('signed in', { sub: user.sub, [standing.kind === 'access_token' ? 'access' : 'refresh']: fingerprint(standing.token) });
     // No event yet: the sign-in still shows as in progress until `endSignIn` reports it.
-    return replaced && replaced !== result.refreshToken ? { token: replaced, dpop: replacedKey } : undefined;
+    return replaced && replaced !== standing.token ? { token: replaced, dpop: replacedKey } : undefined;
   }
 
   /** Under the lock: adopts what another process stored, then holds the lock for one refresh (see `beginRefreshTurn`). */
@@ -240,17 +248,18 @@ export class SessionStore {
     return beginRefreshTurn(this.#opened(), this.#refreshTransitions, this.#deps);
   }
 
-  /** Under the lock: deletes the entry, the shared access token and the profile, and forgets the session; resolves to every refresh token to revoke, with its DPoP key. */
-  async forget(): Promise<Map<string, DpopKey | undefined>> {
+  /** Under the lock: deletes the entry, the shared access token and the profile, and forgets the session; resolves to every token to revoke, with its kind and DPoP key. */
+  async forget(): Promise<Map<string, { kind: SessionKind; dpop: DpopKey | undefined }>> {
     const keychain = this.#opened();
     const { logger } = this.#deps;
-    const tokens = new Map<string, DpopKey | undefined>();
-    if (this.#held.refreshToken) tokens.set(this.#held.refreshToken, this.#held.dpop);
+    const tokens = new Map<string, { kind: SessionKind; dpop: DpopKey | undefined }>();
+    if (this.#held.refreshToken) tokens.set(this.#held.refreshToken, { kind: 'refresh_token', dpop: this.#held.dpop });
+    if (this.#held.accessOnly && this.#held.access) tokens.set(this.#held.access.value, { kind: 'access_token', dpop: this.#held.dpop });
     // Waits for a refresh running in another process: it stores its rotated token first, so that is the token deleted and revoked here.
     const lock = await lockEntry(keychain, logger, this.#deps.onLockWait);
     try {
       const stored = await keychain.entry.read().catch(() => null);
-      if (stored && !tokens.has(stored.refresh_token)) tokens.set(stored.refresh_token, await loadStoredDpopKey(stored.dpop_key, logger));
+      if (stored && !tokens.has(standingToken(stored).token)) tokens.set(standingToken(stored).token, { kind: standingToken(stored).kind, dpop: await loadStoredDpopKey(stored.dpop_key, logger) });
       lock.announceChange();
       await removeEntry(keychain, lock, logger, 'sign-out');
       this.#forgetLocally(undefined);
@@ -286,7 +295,7 @@ export class SessionStore {
     held: () => this.#held,
     takeStored: (stored, dpop) => {
       const keychain = this.#opened();
-      this.#held.refreshToken = stored.refresh_token;
+      this.#takeStanding(stored);
       if (dpop) this.#held.dpop = dpop;
       else delete this.#held.dpop;
       if (stored.scope) this.#held.scope = stored.scope;
@@ -315,6 +324,19 @@ export class SessionStore {
       return this.#write(lock, { ...write, scope: this.#held.scope, dpopKey: this.#held.dpop?.toStored() });
     },
   };
+
+  /** The token a stored session stands on becomes the one held: its refresh token, or its long-lived access token. */
+  #takeStanding(stored: Parameters<typeof standingToken>[0]): void {
+    const { token, kind } = standingToken(stored);
+    if (kind === 'refresh_token') {
+      this.#held.refreshToken = token;
+      delete this.#held.accessOnly;
+      return;
+    }
+    delete this.#held.refreshToken;
+    this.#held.accessOnly = true;
+    if (this.#held.access?.value !== token) this.#held.access = { value: token, refreshedAt: this.#deps.clock() };
+  }
 
   #takeRedeemed(): void {
     this.#status = 'signed-in';

@@ -113,7 +113,7 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
     <A extends unknown[]>(call: (...args: A) => Promise<string>) =>
     afterStart(async (...args: A): Promise<string> => {
       const outOfReach = entryOf(store).outOfReach;
-      if (outOfReach && !store.held.refreshToken) throw outOfReach;
+      if (outOfReach && !store.held.refreshToken && !store.held.accessOnly) throw outOfReach;
       return call(...args);
     });
 

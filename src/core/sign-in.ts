@@ -5,6 +5,7 @@ import type { Logger } from './log.ts';
 import type { Opener, ProviderClient } from './provider-client.ts';
 import type { Refresher } from './refresh-flight.ts';
 import type { SessionStore } from './session-store.ts';
+import type { SessionKind } from './session-entry.ts';
 import { createSignInAttempts } from './sign-in-attempts.ts';
 import type { DpopKey } from './dpop.ts';
 import { assertBoundAsRequired, keyForSignIn } from './dpop-session.ts';
@@ -31,10 +32,10 @@ export function createSignIn(deps: {
   const attempts = createSignInAttempts();
 
   /** A session of no use any more (replaced, or refused as unbound): end it at the provider too (best effort). */
-  const revokeInBackground = (token: string, key: DpopKey | undefined, what: string): void => {
+  const revokeInBackground = (token: string, key: DpopKey | undefined, what: string, kind: SessionKind = 'refresh_token'): void => {
     const revocation = deps
       .getProvider()
-      .then((client) => client.revoke(token, key))
+      .then((client) => client.revoke(token, key, kind))
       .catch((revokeError: unknown) => logger.warn(`could not revoke ${what}`, { error: String(revokeError) }))
       .finally(() => deps.revocations.delete(revocation));
     deps.revocations.add(revocation);
@@ -72,17 +73,18 @@ export function createSignIn(deps: {
       });
       const result = await attempt.race(signingIn);
       if (!attempt.isCurrent()) throw new AuthError('login_cancelled', 'A new sign-in was started; this one was cancelled.');
-      if (!result.refreshToken) {
+      // No refresh token but an access token that does not expire (a GitHub OAuth App): that token is the session.
+      const standing = result.refreshToken ? { token: result.refreshToken, kind: 'refresh_token' as const } : result.expiresAt === undefined ? { token: result.accessToken, kind: 'access_token' as const } : undefined;
+      if (!standing) {
         throw new AuthError(
           'provider_error',
           'The provider signed you in but issued no refresh token, so the session cannot be kept. Allow offline access for this application at the provider (Auth0: enable "Allow Offline Access" on the API).',
         );
       }
-      const { refreshToken } = result;
-      assertBoundAsRequired(deps.config, result, () => revokeInBackground(refreshToken, key, 'the refused unbound session'));
+      assertBoundAsRequired(deps.config, result, () => revokeInBackground(standing.token, key, 'the refused unbound session', standing.kind));
       await refresher.whenIdle();
       refresher.cancelRetry({ restart: true });
-      const replaced = await store.adoptSignIn({ ...result, refreshToken }, key);
+      const replaced = await store.adoptSignIn(result, standing, key);
       if (replaced) revokeInBackground(replaced.token, replaced.dpop, 'the replaced session');
       attempts.finish(attempt);
       store.endSignIn(undefined);

@@ -28,6 +28,8 @@ export interface AuthState {
   keychainWaiting?: true;
   /** When the current access token was obtained and when it expires (epoch ms), and `dpop` when it is bound to this installation's key (RFC 9449). Never the token itself. */
   accessToken?: { refreshedAt: number; expiresAt?: number; dpop?: true };
+  /** What the session stands on: a refresh token, or a long-lived access token kept until it is refused (a GitHub OAuth App, which issues no refresh token). */
+  standsOn?: 'refresh_token' | 'access_token';
   /** While a sign-in with a code is waiting for the user: what to enter where (RFC 8628 §3.3). */
   deviceCode?: DeviceCodePrompt;
 }

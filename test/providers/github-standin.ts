@@ -12,6 +12,9 @@
 // - https://docs.github.com/en/rest/users/users#get-the-authenticated-user (GET /user)
 // - https://docs.github.com/en/rest/apps/oauth-applications#delete-an-app-token (DELETE
 //   /applications/{client_id}/token, Basic client_id:client_secret, {"access_token": …}, 204)
+// - https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps (kind 'oauth-app':
+//   the answer is access_token, scope and token_type only — no refresh token, no expires_in; the token
+//   works until the user or the app revokes it)
 // A dead refresh token: 200 {"error":"bad_refresh_token","error_description":"The refresh token passed is
 // incorrect or expired."}.
 import { loopbackAnyPort, startStandin, type Standin, type StandinUser } from './standin.ts';
