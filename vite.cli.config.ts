@@ -32,7 +32,7 @@ export default defineConfig({
           groups: [
             {
               name: 'protocol',
-              test: /src\/core\/(provider-client|provider-answers|redirect-probe|userinfo|loopback-server|callback-pages|device-sign-in|dpop-provider|providers\/(configuration|entra-tenant|provider-logout|user-endpoint|token-response|error-words))\.ts$/,
+              test: /src\/core\/(provider-client|provider-flow|provider-answers|redirect-probe|userinfo|loopback-server|callback-pages|device-sign-in|dpop-provider|providers\/(configuration|entra-tenant|provider-logout|user-endpoint|token-response|error-words))\.ts$/,
               priority: 3,
             },
             { name: 'http', test: /src\/core\/(http|tls|proxy)\.ts$/, priority: 3 },

@@ -7,6 +7,7 @@
 //
 // Where things are:
 //   sign-in flow      provider-client.ts (PKCE, state, nonce, code exchange, refresh, revoke; persist-first hook)
+//                     provider-flow.ts (what the flows share: FlowContext, TokenResult; profile after sign-in, cancellation)
 //                     loopback-server.ts (the 127.0.0.1 redirect listener), callback-pages.ts, redirect-probe.ts,
 //                     device-sign-in.ts (the device authorization grant, RFC 8628: codes, polling, GitHub's 200 errors)
 //                     userinfo.ts · provider-answers.ts (what a provider's answer, or its silence, means) · revocation.ts

@@ -1,16 +1,13 @@
 import * as oidc from 'openid-client';
-import type { UserProfile } from '../shared/auth-state.ts';
 import { isLoopbackHost, trustSettingsOf, type AuthConfig } from './config.ts';
-import { AuthError } from './errors.ts';
 import { assertDemoIsOurs } from './demo-proof.ts';
-import { classifyProviderError, discoveryError, messageOf } from './provider-answers.ts';
+import { classifyProviderError, discoveryError } from './provider-answers.ts';
 import { assertRedirectAccepted } from './redirect-probe.ts';
 import { createHttpClient, type HttpClient } from './http.ts';
 import { fingerprint, type Logger } from './log.ts';
 import { callbackUrlOf, redirectUriFor, startLoopbackServer, type ValidatedCallback } from './loopback-server.ts';
 import type { SignInOutcome } from './callback-pages.ts';
 import type { Timers } from './timers.ts';
-import { profileFrom, withUserInfo } from './userinfo.ts';
 import { fetchReportingRotation, type RotatedToken } from './rotated-token.ts';
 import { refusalsAsErrors } from './providers/token-response.ts';
 import { fetchReadingDeviceErrorsAnsweredWith200, pollDeviceSignIn, type DeviceSignInOptions } from './device-sign-in.ts';
@@ -19,25 +16,12 @@ export type { RotatedToken };
 import { loadProviderConfiguration, type ProviderConfiguration } from './providers/configuration.ts';
 import { withUserTenant } from './providers/entra-tenant.ts';
 import { endSessionUrlFor, revokeAtProvider } from './providers/provider-logout.ts';
-import { fetchUserProfile } from './providers/user-endpoint.ts';
 import type { DpopKey } from './dpop.ts';
-import { createProviderDpop, type ProviderDpop } from './dpop-provider.ts';
+import { audienceParameters, openBrowser, profileAfterSignIn, throwIfCancelled, toTokenResult, untilCancelled, type FlowContext, type Opener, type TokenResult } from './provider-flow.ts';
+import { createProviderDpop } from './dpop-provider.ts';
 
 /** Opens a URL in the user's browser: `shell.openExternal` in the app, `$BROWSER` in the CLI, Chromium in tests. */
-export type Opener = (url: string) => Promise<void>;
-
-export interface TokenResult {
-  accessToken: string;
-  refreshToken?: string;
-  idToken?: string;
-  /** Epoch ms, from `expires_in` and the injected clock (taken when the request was sent). */
-  expiresAt?: number;
-  scope?: string;
-  /** From the validated ID token's claims; after sign-in, with UserInfo's over them (see withUserInfo). */
-  user?: UserProfile;
-  /** `dpop` when the access token is bound to the session's key (RFC 9449 §5), else `bearer`. */
-  tokenType?: 'dpop' | 'bearer';
-}
+export type { Opener, TokenResult } from './provider-flow.ts';
 
 export interface RefreshOptions {
   /**
@@ -178,18 +162,6 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
   };
 }
 
-/** What the flows of one connected provider share. */
-interface FlowContext {
-  config: AuthConfig;
-  provider: ProviderConfiguration;
-  http: HttpClient;
-  clock(): number;
-  dpop: ProviderDpop;
-  /** Runs a token request against the user's tenant where the issuer is Entra's multi-tenant template. */
-  inUserTenant<T>(run: (tenantConfiguration: oidc.Configuration) => Promise<T>, operation: 'sign-in' | 'refresh'): Promise<T>;
-  logger?: Logger;
-  timers?: Timers;
-}
 
 /**
  * The authorization code flow through the system browser and a loopback
@@ -266,68 +238,4 @@ async function exchangeCode(flow: FlowContext, callback: ValidatedCallback, chec
     'sign-in',
   );
   return toTokenResult(response, sentAt, provider.openid);
-}
-
-/**
- * Who signed in: with an ID token, its claims with UserInfo's over them
- * (`withUserInfo`); without one (GitHub, plain OAuth 2.0), the provider's user
- * endpoint, which must name the user.
- */
-async function profileAfterSignIn(tokens: TokenResult, flow: FlowContext, key?: DpopKey): Promise<UserProfile | undefined> {
-  const { provider, config, http, logger } = flow;
-  const endpoint = typeof provider.metadata.userinfo_endpoint === 'string' ? provider.metadata.userinfo_endpoint : undefined;
-  if (!provider.openid) {
-    if (!endpoint) return undefined;
-    const profile = await fetchUserProfile(endpoint, tokens.accessToken, provider.preset, http).catch(throwAs('sign-in'));
-    if (!profile) throw new AuthError('provider_error', `The provider signed you in, but its user endpoint ${endpoint} did not say who you are. Check AUTH_USERINFO_ENDPOINT.`);
-    return profile;
-  }
-  if (!tokens.user) return undefined;
-  const fetchClaims = async (accessToken: string) => ({ ...(await oidc.fetchUserInfo(provider.configuration, accessToken, oidc.skipSubjectCheck, key ? { DPoP: flow.dpop.handleFor(key) } : undefined)) });
-  return withUserInfo(tokens.user, tokens.accessToken, { config, endpoint, fetchClaims, logger });
-}
-
-/** The token response as the session keeps it; the user from the ID token's claims where there is one. */
-function toTokenResult(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, sentAt: number, openid: boolean): TokenResult {
-  const result: TokenResult = { accessToken: response.access_token, tokenType: response.token_type === 'dpop' ? 'dpop' : 'bearer' };
-  if (response.refresh_token) result.refreshToken = response.refresh_token;
-  if (response.id_token) result.idToken = response.id_token;
-  if (typeof response.expires_in === 'number') result.expiresAt = sentAt + response.expires_in * 1000;
-  if (response.scope) result.scope = response.scope;
-  const claims = openid ? response.claims() : undefined;
-  if (claims) result.user = profileFrom(claims);
-  return result;
-}
-
-/** Auth0's `audience` and RFC 8707's `resource`, where configured. */
-function audienceParameters(config: AuthConfig): Record<string, string> {
-  return { ...(config.audience !== undefined ? { audience: config.audience } : {}), ...(config.resource !== undefined ? { resource: config.resource } : {}) };
-}
-
-function throwAs(operation: 'sign-in' | 'refresh'): (error: unknown) => never {
-  return (error) => {
-    throw classifyProviderError(error, { operation });
-  };
-}
-
-async function openBrowser(opener: Opener, url: string): Promise<void> {
-  try {
-    await opener(url);
-  } catch (error) {
-    throw new AuthError('browser_unavailable', `The browser could not be opened (${messageOf(error)}). Set $BROWSER to your browser's command, or open the sign-in page yourself.`, { cause: error });
-  }
-}
-
-function throwIfCancelled(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AuthError('login_cancelled', 'The sign-in was cancelled.');
-}
-
-function untilCancelled<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  throwIfCancelled(signal);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new AuthError('login_cancelled', 'The sign-in was cancelled.'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
