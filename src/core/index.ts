@@ -18,7 +18,8 @@
 //                     entra-tenant.ts, provider-logout.ts, user-endpoint.ts, error-words.ts, token-response.ts
 //   the session       auth-session.ts (its API) · session.ts (`starting` at once, then restored; wires the parts)
 //                     session-store.ts (the one owner of its state: named transitions, transactions under the lock,
-//                     state events via state-events.ts; keychain I/O in session-keychain.ts) · sign-in.ts
+//                     state events via state-events.ts; keychain I/O in session-keychain.ts; what it holds and
+//                     pure functions over it in held-session.ts) · sign-in.ts
 //                     (sign-in-attempts.ts) · sign-out.ts → access-tokens.ts (fresh, shared via access-cache.ts, or
 //                     refresh) → refresh-flight.ts (single-flight, backoff) → refresh-turn.ts (one refresh under the
 //                     lock: re-read, persist first, one write) · rotated-token.ts (the fetch hook) · renewal.ts

@@ -1,40 +1,18 @@
 import type { AuthState, AuthStatus, DeviceCodePrompt, UserProfile } from '../shared/auth-state.ts';
 import type { ErrorInfo } from '../shared/errors.ts';
 import { accessFrom, isUsableAndNewer, type AccessToken } from './access-cache.ts';
-import type { AuthConfig } from './config.ts';
 import type { DpopKey } from './dpop.ts';
 import { boundAccess, loadStoredDpopKey, usableWithKey } from './dpop-session.ts';
 import { AuthError, toErrorInfo } from './errors.ts';
-import { fingerprint, type Logger } from './log.ts';
+import { fingerprint } from './log.ts';
 import type { TokenResult } from './provider-client.ts';
 import { beginRefreshTurn, refreshFailureMeaning, type RefreshTransitions, type RefreshTurn } from './refresh-turn.ts';
 import { StateEvents } from './state-events.ts';
 import { standingToken, type SessionEntry, type SessionKind } from './session-entry.ts';
+import { heldAfterSignIn, heldTokens, stateOf, withStanding, type HeldSession, type SessionStoreDeps } from './held-session.ts';
 import { cacheProfile, forgetCachedProfile, lockEntry, removeEntry, writeEntry, type EntryWrite, type StoreKeychain } from './session-keychain.ts';
 
-export type { StoreKeychain };
-
-/** What one process holds of a session. The refresh token is also in the keychain entry; the rest only here. */
-export interface HeldSession {
-  refreshToken?: string;
-  /** No refresh token: `access` (which never expires here) is the session, kept until it is refused (a GitHub OAuth App). */
-  accessOnly?: true;
-  scope?: string;
-  access?: AccessToken;
-  user?: UserProfile;
-  /** The session's DPoP key (RFC 9449) when its tokens are bound; also in the keychain entry. */
-  dpop?: DpopKey;
-  /** The entry generation (see RefreshLock) this process last read or wrote the keychain entry at; undefined = re-read it. */
-  generation?: string;
-}
-
-export interface SessionStoreDeps {
-  config: Pick<AuthConfig, 'issuer' | 'clientId' | 'scope' | 'audience' | 'resource'>;
-  clock(): number;
-  logger: Logger;
-  /** A sign-in or sign-out is waiting for another process to finish with the keychain entry. */
-  onLockWait?: () => void;
-}
+export type { StoreKeychain, HeldSession, SessionStoreDeps };
 
 /**
  * The one owner of a session's state in this process: its tokens, the entry's
@@ -83,19 +61,7 @@ export class SessionStore {
 
   getState(): AuthState {
     const keychain = this.#keychain;
-    if (this.#status === 'starting' || !keychain) return this.#keychainWaiting ? { status: 'starting', keychainWaiting: true } : { status: 'starting' };
-    const state: AuthState = { status: this.#signingIn ? 'signing-in' : this.#status, keychain: keychain.entry.keychain };
-    if (this.#held.user) state.user = { ...this.#held.user };
-    if (this.#held.refreshToken || this.#held.accessOnly) state.standsOn = this.#held.accessOnly ? 'access_token' : 'refresh_token';
-    const shown = this.#error ?? keychain.entry.notice;
-    if (shown) state.error = { ...shown };
-    const { access } = this.#held;
-    if (access) {
-      state.accessToken = access.expiresAt === undefined ? { refreshedAt: access.refreshedAt } : { refreshedAt: access.refreshedAt, expiresAt: access.expiresAt };
-      if (access.tokenType === 'dpop') state.accessToken.dpop = true;
-    }
-    if (this.#signingIn && this.#deviceCode) state.deviceCode = { ...this.#deviceCode };
-    return state;
+    return stateOf({ status: this.#status, signingIn: this.#signingIn, keychainWaiting: this.#keychainWaiting, held: this.#held, error: this.#error, deviceCode: this.#deviceCode, ...(keychain ? { entry: keychain.entry } : {}) });
   }
 
   /** Called on every state change; returns the unsubscribe function. */
@@ -216,23 +182,15 @@ export class SessionStore {
   async adoptSignIn(result: TokenResult, standing: { token: string; kind: SessionKind }, dpop: DpopKey | undefined): Promise<{ token: string; dpop: DpopKey | undefined } | undefined> {
     const keychain = this.#opened();
     const { clock, logger } = this.#deps;
-    const user: UserProfile = result.user ?? { sub: '' };
     // Under the lock, never without it: a refresh in another process must not store its rotated token over this new session.
     const lock = await lockEntry(keychain, logger, this.#deps.onLockWait);
-    const replaced = this.#held.refreshToken;
-    const replacedKey = this.#held.dpop;
+    const { refreshToken: replaced, dpop: replacedKey } = this.#held;
+    const user: UserProfile = result.user ?? { sub: '' };
     try {
-      const accessOnly = standing.kind === 'access_token';
-      this.#held = {
-        ...(accessOnly ? { accessOnly } : { refreshToken: standing.token }),
-        access: { ...accessFrom(result, clock()), ...boundAccess(result, dpop) },
-        user,
-        ...(result.scope ? { scope: result.scope } : {}),
-        ...(dpop ? { dpop } : {}),
-        generation: lock.announceChange(),
-      };
+      this.#held = heldAfterSignIn(result, standing, dpop, lock.announceChange(), clock());
       // A long-lived access token is the entry itself: not shared a second time beside it.
-      await this.#write(lock, { refreshToken: standing.token, kind: standing.kind, sub: user.sub, scope: this.#held.scope, access: accessOnly ? undefined : this.#held.access, rotated: true, dpopKey: dpop?.toStored() });
+      const access = this.#held.accessOnly ? undefined : this.#held.access;
+      await this.#write(lock, { refreshToken: standing.token, kind: standing.kind, sub: user.sub, scope: this.#held.scope, access, rotated: true, dpopKey: dpop?.toStored() });
     } finally {
       await lock.release();
     }
@@ -252,9 +210,7 @@ export class SessionStore {
   async forget(): Promise<Map<string, { kind: SessionKind; dpop: DpopKey | undefined }>> {
     const keychain = this.#opened();
     const { logger } = this.#deps;
-    const tokens = new Map<string, { kind: SessionKind; dpop: DpopKey | undefined }>();
-    if (this.#held.refreshToken) tokens.set(this.#held.refreshToken, { kind: 'refresh_token', dpop: this.#held.dpop });
-    if (this.#held.accessOnly && this.#held.access) tokens.set(this.#held.access.value, { kind: 'access_token', dpop: this.#held.dpop });
+    const tokens = heldTokens(this.#held);
     // Waits for a refresh running in another process: it stores its rotated token first, so that is the token deleted and revoked here.
     const lock = await lockEntry(keychain, logger, this.#deps.onLockWait);
     try {
@@ -327,15 +283,7 @@ export class SessionStore {
 
   /** The token a stored session stands on becomes the one held: its refresh token, or its long-lived access token. */
   #takeStanding(stored: Parameters<typeof standingToken>[0]): void {
-    const { token, kind } = standingToken(stored);
-    if (kind === 'refresh_token') {
-      this.#held.refreshToken = token;
-      delete this.#held.accessOnly;
-      return;
-    }
-    delete this.#held.refreshToken;
-    this.#held.accessOnly = true;
-    if (this.#held.access?.value !== token) this.#held.access = { value: token, refreshedAt: this.#deps.clock() };
+    this.#held = withStanding(this.#held, standingToken(stored), this.#deps.clock());
   }
 
   #takeRedeemed(): void {
