@@ -4,10 +4,11 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_DEMO_API_PORT, DEFAULT_DEMO_IDP_PORT, DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../shared/constants.ts';
 import { AuthError } from './errors.ts';
 import { LOG_LEVELS, parseLevel } from './log.ts';
-import { envValue, isAuth0Host, auth0DomainToIssuer, buildScope, demoPort, nonEmptyString, parseCaFile, parseHttpUrl, parseIssuer, parseDpopMode, parseEmbeddedCertificates, parsePort, parsePrompt, parseResource, type DpopMode } from './config-values.ts';
+import { envValue, isAuth0Host, auth0DomainToIssuer, buildScope, demoPort, parseCaFile, parseHttpUrl, parseIssuer, parseDpopMode, parseEmbeddedCertificates, parsePort, parsePrompt, type DpopMode } from './config-values.ts';
 import { readProviderSettings, PROVIDER_ENV_NAMES, isMultiTenantIssuer } from './providers/provider-settings.ts';
 import type { Endpoints, PresetName } from './providers/index.ts';
 import type { RedirectHost } from './loopback-server.ts';
+import { readClientSettings } from './config-client.ts';
 import { BUILD_CONFIG_FILE, EMBEDDED_CERTIFICATES_KEY, clientSecretProblem, parseExternalLinks, parseConfigObject, readConfigObject, type FileKey, type Setting, type ConfigObject } from './config-file.ts';
 
 const DEFAULT_KEYCHAIN_SERVICE = 'dev.latchkey.desktop';
@@ -172,29 +173,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
     );
   }
 
-  const clientIdSetting = pick('clientId');
-  const audienceSetting = pick('audience');
-  const resourceSetting = pick('resource');
-  const clientId = clientIdSetting ? nonEmptyString(clientIdSetting, problems) : undefined;
-  const audience = audienceSetting ? nonEmptyString(audienceSetting, problems) : undefined;
-  const resource = resourceSetting ? parseResource(resourceSetting, problems) : undefined;
-
-  if (usesDemoProvider) {
-    for (const setting of [clientIdSetting, audienceSetting, resourceSetting, pick('clientSecret')]) {
-      if (setting) {
-        problems.push(
-          `${setting.label}: is set but no issuer is configured, so the demo provider would be used with it. ` +
-            'Set AUTH_ISSUER (or AUTH0_DOMAIN) for your provider, or remove this setting to use the demo provider.',
-        );
-      }
-    }
-  } else if (issuerSetting && clientIdSetting === undefined) {
-    const where = packaged ? `"clientId" in ${BUILD_CONFIG_FILE}` : 'AUTH_CLIENT_ID (or "clientId" in the config file)';
-    problems.push(
-      `${packaged ? BUILD_CONFIG_FILE : 'AUTH_CLIENT_ID'}: missing client id; an issuer is configured (${issuerSetting.label}) but no client id. ` +
-        `Set ${where} to the client id of the native/public application registered at your provider.`,
-    );
-  }
+  const { clientId, audience, resource } = readClientSettings(pick, problems, { usesDemoProvider, issuerSetting, packaged });
 
   const scopeSetting = pick('scope');
   const scope = buildScope(scopeSetting, problems, preset);

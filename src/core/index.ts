@@ -26,9 +26,10 @@
 //   keychain access   session-entry.ts (the one entry: read/write/remove, locked vs. gone; keychain-place.ts)
 //                     → secret-store.ts (keytar) → secret-service.ts (asks the Secret Service over D-Bus whether an
 //                     entry is locked; dbus-wire.ts; dbus-stream.ts caps what the peer may send) · refresh-lock.ts
-//                     (cross-process lock; lock-folder.ts: the per-user folder)
+//                     (cross-process lock; lock-folder.ts: the per-user folder; entry-generation.ts: the entry's generation)
 //                     · profile-store.ts (non-secret profile cache, plain JSON)
-//   configuration     config.ts → config-values.ts (each setting checked), config-file.ts (the JSON config files)
+//   configuration     config.ts → config-values.ts (each setting checked), config-client.ts (client id, audience,
+//                     resource), config-file.ts (the JSON config files)
 //                     · demo-proof.ts · http.ts (undici, timeouts) → proxy.ts (env / OS proxy routes), tls.ts
 //                     (trust store, certificate errors) · clock-skew.ts · log.ts (redacting logger)
 // The domain types are src/shared/auth-state.ts, the IPC contract src/shared/ipc.ts, error codes src/shared/errors.ts.

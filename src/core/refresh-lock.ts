@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, futimesSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, futimesSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,6 +8,9 @@ import { AuthError } from './errors.ts';
 import { assertPrivateFolder, codeOf } from './lock-folder.ts';
 import type { Logger } from './log.ts';
 import { backgroundTimers, delay, realTimers, type Timers } from './timers.ts';
+import { announceEntryChange, generationPathOf, readEntryGeneration } from './entry-generation.ts';
+
+export { announceEntryChange, readEntryGeneration } from './entry-generation.ts';
 
 export interface RefreshLockOptions {
   /** Give up waiting for a live holder after this long. */
@@ -138,36 +141,6 @@ export async function acquireRefreshLock(path: string, options: RefreshLockOptio
     }
     await delay(timers, Math.min(5 * 1.5 ** attempt, 50) * (0.5 + Math.random()));
   }
-}
-
-/**
- * Announces a change of the keychain entry guarded by the lock at `path`
- * (see `RefreshLock.readGeneration`). Holders call it through their lock.
- */
-export function announceEntryChange(path: string): string {
-  const generation = randomUUID();
-  assertPrivateFolder(join(path, '..'));
-  // Written in place: a reader that catches it half-written sees a value nobody
-  // knows, which only makes it re-read the keychain — safe, and cheaper than a rename.
-  writeFileSync(generationPathOf(path), generation, { mode: 0o600 });
-  return generation;
-}
-
-/**
- * The generation last announced for the keychain entry guarded by the lock at
- * `path` (see `RefreshLock.readGeneration`), read without taking the lock:
- * what a shared access token must have been written at to be handed out.
- */
-export function readEntryGeneration(path: string): string | undefined {
-  try {
-    return readFileSync(generationPathOf(path), 'utf8') || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function generationPathOf(path: string): string {
-  return path.replace(/\.lock$/, '') + '.generation';
 }
 
 function heldLock(path: string, fd: number, options: RefreshLockOptions & { clock: () => number; staleAfterMs: number }): RefreshLock {
