@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import keytar from 'keytar';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAuthSession, createHttpClient, createLogger, keychainAccount, loadConfig, openKeychain, type HttpClient, type SecretStore } from '../../src/core/index.ts';
-import { freePort, startTestDemo } from '../helpers/demo.ts';
+import { forgetSessionEntries, freePort, startTestDemo } from '../helpers/demo.ts';
 import { demoCliEnv, JWT, runCli } from '../helpers/cli.ts';
 
 describe('keychain writes of a refresh', () => {
@@ -21,9 +21,7 @@ describe('keychain writes of a refresh', () => {
   });
 
   afterAll(async () => {
-    const account = keychainAccount(config());
-    await keytar.deletePassword(service, account);
-    await keytar.deletePassword(service, `${account}#access-token`);
+    await forgetSessionEntries(service, keychainAccount(config()));
     await demo?.close();
     await rm(dataDir, { recursive: true, force: true });
   });

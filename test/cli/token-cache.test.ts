@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthSession, createLogger, keychainAccount, loadConfig, type AuthSession } from '../../src/core/index.ts';
-import { portOf, startTestDemo } from '../helpers/demo.ts';
+import { forgetSessionEntries, portOf, startTestDemo } from '../helpers/demo.ts';
 import { statusWithToken } from '../helpers/api-call.ts';
 import { demoCliEnv, JWT, runCli } from '../helpers/cli.ts';
 
@@ -29,9 +29,7 @@ describe('the shared access token', () => {
   });
 
   afterAll(async () => {
-    const account = keychainAccount(config());
-    await keytar.deletePassword(service, account);
-    await keytar.deletePassword(service, `${account}#access-token`);
+    await forgetSessionEntries(service, keychainAccount(config()));
     await demo?.close();
     await rm(dataDir, { recursive: true, force: true });
     await rm(demoDataDir, { recursive: true, force: true });

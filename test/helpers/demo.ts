@@ -114,5 +114,11 @@ export function stubAppEnvForDemo(demo: Pick<DemoServers, 'issuer' | 'apiUrl'> &
 
 /** Removes the keychain entry an app left signed in to `demo` (as a user's app would leave it). */
 export async function forgetDemoSession(demo: Pick<DemoServers, 'issuer'>, keychainService: string): Promise<void> {
-  await (await openKeychain(keychainService)).delete(keychainAccount({ clientId: DEMO_CLIENT_ID, issuer: `${demo.issuer}/` })).catch(() => undefined);
+  await forgetSessionEntries(keychainService, keychainAccount({ clientId: DEMO_CLIENT_ID, issuer: `${demo.issuer}/` }));
+}
+
+/** Removes a session's keychain entry and the shared access token's own entry, where one was too large to ride along. */
+export async function forgetSessionEntries(keychainService: string, account: string): Promise<void> {
+  const keychain = await openKeychain(keychainService);
+  for (const name of [account, `${account}#access-token`]) await keychain.delete(name).catch(() => undefined);
 }
