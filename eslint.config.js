@@ -10,7 +10,7 @@ import latchkey from './eslint-rules.js';
 // cycle through type-only or dynamic imports is still a cycle (latchkey/no-import-cycle).
 const ELECTRON = { name: 'electron', message: 'Only the Electron shell (src/main, src/preload) may import electron.' };
 const CORE_INSIDES = {
-  group: ['**/core/*', '!**/core/index.ts'],
+  group: ['**/core/**', '!**/core/index.ts'],
   message: 'Import the auth core through src/core/index.ts only.',
 };
 const layer = (name, message) => ({ group: [`**/${name}/**`, `**/${name}`], message });

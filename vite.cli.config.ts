@@ -32,10 +32,10 @@ export default defineConfig({
           groups: [
             {
               name: 'protocol',
-              test: /src\/core\/(provider-client|provider-flow|provider-answers|redirect-probe|userinfo|loopback-server|callback-pages|device-sign-in|dpop-provider|providers\/(configuration|entra-tenant|provider-logout|user-endpoint|token-response|error-words))\.ts$/,
+              test: /src\/core\/(protocol|loopback)\//,
               priority: 3,
             },
-            { name: 'http', test: /src\/core\/(http|tls|proxy)\.ts$/, priority: 3 },
+            { name: 'http', test: /src\/core\/net\//, priority: 3 },
             { name: 'commands', test: /src\/cli\/(doctor[\w-]*|opener|system-opener|device-login)\.ts$/, priority: 3 },
             // What `--help` and a usage error need besides main.js itself; everything else waits behind an import().
             { name: 'start', test: /src\/(cli\/exit-codes|shared\/errors)\.ts$/, priority: 2 },

@@ -33,25 +33,25 @@
 //                     · demo-proof.ts · http.ts (undici, timeouts) → proxy.ts (env / OS proxy routes), tls.ts
 //                     (trust store, certificate errors) · clock-skew.ts · log.ts (redacting logger)
 // The domain types are src/shared/auth-state.ts, the IPC contract src/shared/ipc.ts, error codes src/shared/errors.ts.
-export { loadConfig, isLoopbackHost, trustSettingsOf, type AuthConfig } from './config.ts';
-export { embedCertificates, readBuildConfig, BUILD_CONFIG_FILE } from './config-file.ts';
+export { loadConfig, isLoopbackHost, trustSettingsOf, type AuthConfig } from './config/auth-config.ts';
+export { embedCertificates, readBuildConfig, BUILD_CONFIG_FILE } from './config/files.ts';
 export { AuthError, toErrorInfo } from './errors.ts';
 export type { ErrorCode } from '../shared/errors.ts';
-export { createHttpClient, type HttpClient } from './http.ts';
-export { displayProxy, type ProxyResolver, type RoutePlan } from './proxy.ts';
-export { certificateUntrusted } from './tls.ts';
-export { clockSkewFromDate, describeSkew, REPORTED_SKEW_MS } from './clock-skew.ts';
-export { connectProvider, type Opener, type ProviderClient } from './provider-client.ts';
-export { redirectUriFor } from './loopback-server.ts';
+export { createHttpClient, type HttpClient } from './net/http.ts';
+export { displayProxy, type ProxyResolver, type RoutePlan } from './net/proxy.ts';
+export { certificateUntrusted } from './net/tls.ts';
+export { clockSkewFromDate, describeSkew, REPORTED_SKEW_MS } from './net/clock-skew.ts';
+export { connectProvider, type Opener, type ProviderClient } from './protocol/provider-client.ts';
+export { redirectUriFor } from './loopback/listener.ts';
 export { createLogger, parseLevel, redactSecrets, type Logger } from './log.ts';
-export { openKeychain, type SecretStore } from './secret-store.ts';
-export { openProfileStore } from './profile-store.ts';
-export { assertPrivateFolder, defaultLockDir } from './lock-folder.ts';
-export { keychainAccount } from './session-entry.ts';
-export { probeRedirectUri, redirectRefusedMessage, RedirectRefusedError, SUGGESTED_REDIRECT_PORT } from './redirect-probe.ts';
-export { createAuthSession, startAuthSession } from './session.ts';
-export type { AuthSession, AuthSessionDeps } from './auth-session.ts';
-export type { LogoutResult } from './revocation.ts';
-export { probeDemoProvider } from './demo-proof.ts';
-export { chooseTokenBinding, createDpopKey, createDpopProof, type DpopKey } from './dpop.ts';
-export { PRESETS, type ProviderPreset } from './providers/index.ts';
+export { openKeychain, type SecretStore } from './keychain/keychain.ts';
+export { openProfileStore } from './entry/profile-cache.ts';
+export { assertPrivateFolder, defaultLockDir } from './entry/lock-folder.ts';
+export { keychainAccount } from './entry/entry.ts';
+export { probeRedirectUri, redirectRefusedMessage, RedirectRefusedError, SUGGESTED_REDIRECT_PORT } from './loopback/redirect-probe.ts';
+export { createAuthSession, startAuthSession } from './session/start.ts';
+export type { AuthSession, AuthSessionDeps } from './session/auth-session.ts';
+export type { LogoutResult } from './session/revocation.ts';
+export { probeDemoProvider } from './config/demo-proof.ts';
+export { chooseTokenBinding, createDpopKey, createDpopProof, type DpopKey } from './dpop/key.ts';
+export { PRESETS, type ProviderPreset } from './presets/presets.ts';

@@ -6,9 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectProvider } from '../../src/core/provider-client.ts';
-import { loadConfig } from '../../src/core/config.ts';
-import { probeDemoProvider } from '../../src/core/demo-proof.ts';
+import { connectProvider } from '../../src/core/protocol/provider-client.ts';
+import { loadConfig } from '../../src/core/config/auth-config.ts';
+import { probeDemoProvider } from '../../src/core/config/demo-proof.ts';
 import { demoEnv, startTestDemo } from '../helpers/demo.ts';
 
 describe('the demo provider proves it is ours before the core uses it', () => {

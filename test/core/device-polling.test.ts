@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectProvider, createHttpClient, loadConfig, type HttpClient } from '../../src/core/index.ts';
 import type { DeviceCodePrompt } from '../../src/shared/auth-state.ts';
-import { DEVICE_CODE_GRANT } from '../../src/core/device-sign-in.ts';
+import { DEVICE_CODE_GRANT } from '../../src/core/protocol/device-sign-in.ts';
 import { GITHUB_ACCESS_TOKEN, GITHUB_REFRESH_TOKEN, startGitHubStandIn } from '../helpers/github-device-stand-in.ts';
 
 interface Poll {

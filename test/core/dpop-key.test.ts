@@ -2,9 +2,9 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { chooseTokenBinding, createDpopKey, createDpopProof, importDpopKey, parseStoredDpopKey } from '../../src/core/dpop.ts';
-import { parseStoredSession } from '../../src/core/session-entry.ts';
-import { PRESETS } from '../../src/core/providers/index.ts';
+import { chooseTokenBinding, createDpopKey, createDpopProof, importDpopKey, parseStoredDpopKey } from '../../src/core/dpop/key.ts';
+import { parseStoredSession } from '../../src/core/entry/entry.ts';
+import { PRESETS } from '../../src/core/presets/presets.ts';
 
 describe('the DPoP key', () => {
   it('is a P-256 key whose thumbprint (RFC 7638) is jose’s, survives its keychain form, and shows only the thumbprint when serialized', async () => {

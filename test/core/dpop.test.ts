@@ -9,13 +9,13 @@ import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, importJWK, Si
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
-import { loadConfig, type AuthConfig } from '../../src/core/config.ts';
-import { createDpopKey, createDpopProof, importDpopKey, type StoredDpopKey } from '../../src/core/dpop.ts';
+import { loadConfig, type AuthConfig } from '../../src/core/config/auth-config.ts';
+import { createDpopKey, createDpopProof, importDpopKey, type StoredDpopKey } from '../../src/core/dpop/key.ts';
 import { createLogger } from '../../src/core/log.ts';
-import type { Opener } from '../../src/core/provider-client.ts';
-import { createHttpClient, type HttpClient } from '../../src/core/http.ts';
-import { keychainAccount } from '../../src/core/session-entry.ts';
-import { createAuthSession, type AuthSession } from '../../src/core/session.ts';
+import type { Opener } from '../../src/core/protocol/provider-client.ts';
+import { createHttpClient, type HttpClient } from '../../src/core/net/http.ts';
+import { keychainAccount } from '../../src/core/entry/entry.ts';
+import { createAuthSession, type AuthSession } from '../../src/core/session/start.ts';
 import { apiFetch } from '../../src/renderer/api-fetch.ts';
 import { browserOpener, DEMO_ALICE, launchBrowser, type Browser } from '../../support/browser.ts';
 

@@ -1,7 +1,7 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpClient } from '../../src/core/http.ts';
+import { createHttpClient } from '../../src/core/net/http.ts';
 
 /** The target every request ends up at; it echoes the Host it was asked for. */
 let target: Server;

@@ -2,7 +2,7 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuthError } from '../../src/core/errors.ts';
-import { callbackUrlOf, startLoopbackServer, type LoopbackServer, type ValidatedCallback } from '../../src/core/loopback-server.ts';
+import { callbackUrlOf, startLoopbackServer, type LoopbackServer, type ValidatedCallback } from '../../src/core/loopback/listener.ts';
 
 const STATE = 'state-abc123';
 const servers: LoopbackServer[] = [];

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openProfileStore } from '../../src/core/profile-store.ts';
+import { openProfileStore } from '../../src/core/entry/profile-cache.ts';
 
 describe('openProfileStore', () => {
   let dataDir: string;

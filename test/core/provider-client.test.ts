@@ -6,10 +6,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type AuthConfig } from '../../src/core/config.ts';
+import { loadConfig, type AuthConfig } from '../../src/core/config/auth-config.ts';
 import { AuthError } from '../../src/core/errors.ts';
-import { createHttpClient, type HttpClient } from '../../src/core/http.ts';
-import { connectProvider, type ProviderClient, type TokenResult } from '../../src/core/provider-client.ts';
+import { createHttpClient, type HttpClient } from '../../src/core/net/http.ts';
+import { connectProvider, type ProviderClient, type TokenResult } from '../../src/core/protocol/provider-client.ts';
 import { browserOpener, DEMO_ALICE, launchBrowser, type Browser } from '../../support/browser.ts';
 import { demoEnv, startTestDemo } from '../helpers/demo.ts';
 

@@ -1,6 +1,6 @@
 // Which way a request goes: PAC results from the OS, proxy variables, loopback.
 import { describe, expect, it } from 'vitest';
-import { displayProxy, parsePacResult, planRoutes } from '../../src/core/proxy.ts';
+import { displayProxy, parsePacResult, planRoutes } from '../../src/core/net/proxy.ts';
 
 const remote = new URL('https://tenant.example.com/.well-known/openid-configuration');
 

@@ -4,8 +4,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpClient, type HttpClient } from '../../src/core/http.ts';
-import { probeRedirectUri, redirectRefusedMessage } from '../../src/core/redirect-probe.ts';
+import { createHttpClient, type HttpClient } from '../../src/core/net/http.ts';
+import { probeRedirectUri, redirectRefusedMessage } from '../../src/core/loopback/redirect-probe.ts';
 
 const CONFIG = { clientId: 'native-app', scope: 'openid offline_access', prompt: 'consent' };
 const REDIRECT = 'http://127.0.0.1:49152/callback';

@@ -8,12 +8,12 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { defaultLockDir } from '../../src/core/lock-folder.ts';
-import { acquireRefreshLock, refreshLockPath } from '../../src/core/refresh-lock.ts';
+import { defaultLockDir } from '../../src/core/entry/lock-folder.ts';
+import { acquireRefreshLock, refreshLockPath } from '../../src/core/entry/lock.ts';
 import { createLogger } from '../../src/core/log.ts';
 import type { Timers } from '../../src/core/timers.ts';
 
-const lockModule = fileURLToPath(new URL('../../src/core/refresh-lock.ts', import.meta.url));
+const lockModule = fileURLToPath(new URL('../../src/core/entry/lock.ts', import.meta.url));
 
 /**
  * A monotonic clock that moves only when the waiter sleeps: its poll delay

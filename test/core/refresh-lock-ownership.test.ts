@@ -10,11 +10,11 @@ import { fileURLToPath } from 'node:url';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keychainAccount, loadConfig } from '../../src/core/index.ts';
-import { acquireRefreshLock, refreshLockPath } from '../../src/core/refresh-lock.ts';
+import { acquireRefreshLock, refreshLockPath } from '../../src/core/entry/lock.ts';
 import { startTestDemo } from '../helpers/demo.ts';
 import { demoCliEnv, JWT, startCli } from '../helpers/cli.ts';
 
-const lockModule = fileURLToPath(new URL('../../src/core/refresh-lock.ts', import.meta.url));
+const lockModule = fileURLToPath(new URL('../../src/core/entry/lock.ts', import.meta.url));
 const stalledHolder = fileURLToPath(new URL('./stalled-holder.child.ts', import.meta.url));
 
 /** Starts `node args…`; resolves `ready` once its stdout says `marker`, `done` with all of its stdout when it exits. */

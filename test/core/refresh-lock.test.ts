@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireRefreshLock, refreshLockPath, withRefreshLock } from '../../src/core/refresh-lock.ts';
+import { acquireRefreshLock, refreshLockPath, withRefreshLock } from '../../src/core/entry/lock.ts';
 import type { Timers } from '../../src/core/timers.ts';
 
 const run = promisify(execFile);
-const lockModule = fileURLToPath(new URL('../../src/core/refresh-lock.ts', import.meta.url));
+const lockModule = fileURLToPath(new URL('../../src/core/entry/lock.ts', import.meta.url));
 
 describe('withRefreshLock', () => {
   let dataDir: string;

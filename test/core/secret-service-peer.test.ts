@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSecretServiceProbe } from '../../src/core/secret-service.ts';
+import { createSecretServiceProbe } from '../../src/core/keychain/secret-service.ts';
 
 /** A peer that authenticates any client (SASL `OK`), then answers its first message with `reply`. */
 function fakeBus(path: string, reply: Buffer): Promise<Server> {

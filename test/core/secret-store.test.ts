@@ -4,11 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import keytar from 'keytar';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSecretServiceProbe } from '../../src/core/secret-service.ts';
-import { createMemoryStore, openKeychain } from '../../src/core/secret-store.ts';
+import { createSecretServiceProbe } from '../../src/core/keychain/secret-service.ts';
+import { createMemoryStore, openKeychain } from '../../src/core/keychain/keychain.ts';
 
 const run = promisify(execFile);
-const secretStoreModule = fileURLToPath(new URL('../../src/core/secret-store.ts', import.meta.url));
+const secretStoreModule = fileURLToPath(new URL('../../src/core/keychain/keychain.ts', import.meta.url));
 
 describe('openKeychain', () => {
   const service = `latchkey-test-secret-store-${randomUUID()}`;

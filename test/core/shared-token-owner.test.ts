@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import keytar from 'keytar';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAuthSession, createLogger, keychainAccount, loadConfig } from '../../src/core/index.ts';
-import { defaultLockDir } from '../../src/core/lock-folder.ts';
-import { announceEntryChange, refreshLockPath } from '../../src/core/refresh-lock.ts';
+import { defaultLockDir } from '../../src/core/entry/lock-folder.ts';
+import { announceEntryChange, refreshLockPath } from '../../src/core/entry/lock.ts';
 import { startTestDemo } from '../helpers/demo.ts';
 import { demoCliEnv, startCli } from '../helpers/cli.ts';
 

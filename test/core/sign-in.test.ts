@@ -2,10 +2,10 @@
 // the real loopback listener and openid-client over undici.
 import { createServer, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type AuthConfig } from '../../src/core/config.ts';
+import { loadConfig, type AuthConfig } from '../../src/core/config/auth-config.ts';
 import { AuthError } from '../../src/core/errors.ts';
-import { createHttpClient, type HttpClient } from '../../src/core/http.ts';
-import { connectProvider, type Opener, type ProviderClient } from '../../src/core/provider-client.ts';
+import { createHttpClient, type HttpClient } from '../../src/core/net/http.ts';
+import { connectProvider, type Opener, type ProviderClient } from '../../src/core/protocol/provider-client.ts';
 import { browserOpener, DEMO_ALICE, DEMO_BOB, launchBrowser, type Browser } from '../../support/browser.ts';
 import { demoEnv, portOf, startTestDemo } from '../helpers/demo.ts';
 

@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createHttpClient } from '../../src/core/http.ts';
+import { createHttpClient } from '../../src/core/net/http.ts';
 import { createTestCertificates, type TestCertificates } from '../helpers/test-ca.ts';
 import { startTestProxy, type TestProxy } from '../helpers/test-proxy.ts';
 
 const run = promisify(execFile);
-const httpModule = fileURLToPath(new URL('../../src/core/http.ts', import.meta.url));
+const httpModule = fileURLToPath(new URL('../../src/core/net/http.ts', import.meta.url));
 
 describe('TLS that no variable turns off', () => {
   let certificates: TestCertificates;

@@ -1,6 +1,6 @@
 // The sentences for a refused certificate, and finding the refusal in undici's error chain.
 import { describe, expect, it } from 'vitest';
-import { certificateErrorCode, certificateUntrusted, type TlsReport } from '../../src/core/tls.ts';
+import { certificateErrorCode, certificateUntrusted, type TlsReport } from '../../src/core/net/tls.ts';
 
 const url = new URL('https://login.example.com/.well-known/openid-configuration');
 const report: TlsReport = { trusted: false, issuer: '"Corp Inspection CA" (Example Corp)', subject: '"login.example.com"', validFrom: 'Jan  1 00:00:00 2026 GMT', validTo: 'Feb  1 00:00:00 2026 GMT' };

@@ -3,10 +3,10 @@
 // through Chromium against the demo with opaque access tokens, where the ID
 // token carries no name or email and UserInfo has them (OpenID Connect Core §5.4).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/core/config.ts';
-import { createHttpClient } from '../../src/core/http.ts';
-import { connectProvider } from '../../src/core/provider-client.ts';
-import { accessTokenIsForUserInfo, withUserInfo, type UserInfoDeps } from '../../src/core/userinfo.ts';
+import { loadConfig } from '../../src/core/config/auth-config.ts';
+import { createHttpClient } from '../../src/core/net/http.ts';
+import { connectProvider } from '../../src/core/protocol/provider-client.ts';
+import { accessTokenIsForUserInfo, withUserInfo, type UserInfoDeps } from '../../src/core/protocol/profile.ts';
 import type { Logger } from '../../src/shared/logger.ts';
 import { DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
 import { browserOpener, DEMO_ALICE, launchBrowser, type Browser } from '../../support/browser.ts';

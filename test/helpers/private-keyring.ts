@@ -9,7 +9,7 @@ import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dbusNative from '@homebridge/dbus-native';
-import { openDbusConnection, type DbusConnection } from '../../src/core/secret-service.ts';
+import { openDbusConnection, type DbusConnection } from '../../src/core/keychain/secret-service.ts';
 
 const SECRETS = 'org.freedesktop.secrets';
 const SERVICE_PATH = '/org/freedesktop/secrets';

@@ -25,7 +25,7 @@ describe('npm run lint enforces the layout', () => {
     ['the CLI past the core index', 'src/cli/probe.ts', "import { createAuthSession } from '../core/session.ts';\nexport const x = createAuthSession;\n", /through src\/core\/index\.ts/],
     ['the shell past the core index', 'src/main/probe.ts', "import { keychainAccount } from '../core/session-entry.ts';\nexport const x = keychainAccount;\n", /through src\/core\/index\.ts/],
     ['the bench past the core index', 'bench/probe.ts', "import { openKeychain } from '../src/core/secret-store.ts';\nexport const x = openKeychain;\n", /through src\/core\/index\.ts/],
-    ['a test of another part past the core index', 'test/cli/probe.test.ts', "import { loadConfig } from '../../src/core/config.ts';\nexport const x = loadConfig;\n", /through src\/core\/index\.ts/],
+    ['a test of another part past the core index', 'test/cli/probe.test.ts', "import { loadConfig } from '../../src/core/config/auth-config.ts';\nexport const x = loadConfig;\n", /through src\/core\/index\.ts/],
     ['the core importing the shell', 'src/core/probe.ts', "import { registerIpcHandlers } from '../main/ipc-handlers.ts';\nexport const x = registerIpcHandlers;\n", /never the other way round/],
     ['the core importing the CLI', 'src/core/probe.ts', "import { EXIT } from '../cli/exit-codes.ts';\nexport const x = EXIT;\n", /nothing imports it/],
     ['the core importing the demo', 'src/core/probe.ts', "import { startDemo } from '../demo/index.ts';\nexport const x = startDemo;\n", /separate program/],
@@ -43,10 +43,10 @@ describe('npm run lint enforces the layout', () => {
   }
 
   it('lets the core test its own files and everything else use the index', async () => {
-    expect(await problems(eslint, 'test/core/probe.test.ts', "import { loadConfig } from '../../src/core/config.ts';\nexport const x = loadConfig;\n")).toEqual([]);
+    expect(await problems(eslint, 'test/core/probe.test.ts', "import { loadConfig } from '../../src/core/config/auth-config.ts';\nexport const x = loadConfig;\n")).toEqual([]);
     expect(await problems(eslint, 'src/cli/probe.ts', "import { loadConfig } from '../core/index.ts';\nexport const x = loadConfig;\n")).toEqual([]);
     expect(await problems(eslint, 'src/cli/probe.ts', "export const x = async () => (await import('../core/index.ts')).loadConfig;\n")).toEqual([]);
-    expect(await problems(eslint, 'test/core/probe.test.ts', "export const x = async () => (await import('../../src/core/config.ts')).loadConfig;\n")).toEqual([]);
+    expect(await problems(eslint, 'test/core/probe.test.ts', "export const x = async () => (await import('../../src/core/config/auth-config.ts')).loadConfig;\n")).toEqual([]);
   });
 
   it('fails on an import cycle', async () => {

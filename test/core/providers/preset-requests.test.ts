@@ -3,11 +3,11 @@
 // client authentication), and how the provider's dead-token answer is read. No browser: the sign-in
 // journeys are in test/providers/*-journey.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type AuthConfig } from '../../../src/core/config.ts';
+import { loadConfig, type AuthConfig } from '../../../src/core/config/auth-config.ts';
 import { AuthError } from '../../../src/core/errors.ts';
-import { createHttpClient, type HttpClient } from '../../../src/core/http.ts';
-import { connectProvider } from '../../../src/core/provider-client.ts';
-import { loadProviderConfiguration } from '../../../src/core/providers/configuration.ts';
+import { createHttpClient, type HttpClient } from '../../../src/core/net/http.ts';
+import { connectProvider } from '../../../src/core/protocol/provider-client.ts';
+import { loadProviderConfiguration } from '../../../src/core/protocol/configuration.ts';
 import { startAuth0Standin } from '../../providers/auth0-standin.ts';
 import { startCognitoStandin } from '../../providers/cognito-standin.ts';
 import { startEntraStandin } from '../../providers/entra-standin.ts';
@@ -137,7 +137,7 @@ describe('provider presets on the wire', () => {
 
 describe('Entra tenant allow-list', () => {
   it('allows a listed tenant whatever its case, any tenant with *, and refuses others: a sign-in as denied, a refresh as the session ending', async () => {
-    const { assertTenantAllowed } = await import('../../../src/core/providers/entra-tenant.ts');
+    const { assertTenantAllowed } = await import('../../../src/core/protocol/entra-tenant.ts');
     expect(() => assertTenantAllowed('ABC-1', ['abc-1'], 'sign-in')).not.toThrow();
     expect(() => assertTenantAllowed('anything', ['*'], 'sign-in')).not.toThrow();
     expect(() => assertTenantAllowed('other', ['abc-1'], 'sign-in')).toThrow(expect.objectContaining({ code: 'login_denied', message: expect.stringContaining('tenant other, which this app does not allow') }));

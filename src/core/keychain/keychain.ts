@@ -1,0 +1,187 @@
+import { AuthError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { createSecretServiceProbe, type EntryLock, type SecretServiceProbe } from './secret-service.ts';
+
+/** What a locked keychain means for the user; the CLI prints it as it is. */
+export const KEYCHAIN_LOCKED_MESSAGE =
+  'Your keychain is locked — unlock it (e.g. log in to your desktop session or open your keyring manager) and run the command again; your session is kept.';
+export const KEYCHAIN_REFUSED_MESSAGE =
+  'Your keychain refused access to the session — allow Latchkey to use it (e.g. choose Allow in the keychain prompt) and run the command again; your session is kept.';
+
+export interface ReadOptions {
+  /** False: a locked entry is reported at once instead of asking the keychain to unlock it (which may open a prompt). Default true. */
+  prompt?: boolean;
+  /** Called once when an unlock prompt has been open a moment: say what is being waited for. */
+  onWaiting?: () => void;
+}
+
+/**
+ * Where the refresh token lives. Three calls behind an interface, so the
+ * session never knows whether it talks to the OS keychain or to memory, and
+ * tests can hand in a store of their own.
+ */
+export interface SecretStore {
+  readonly kind: 'os' | 'memory-only';
+  /** Why the OS keychain is not used, in words a user can act on (memory-only stores only). */
+  readonly reason?: string;
+  /** The secret, or null when there is none; rejects with `keychain_locked` when the entry exists but stays locked. */
+  get(account: string, options?: ReadOptions): Promise<string | null>;
+  set(account: string, secret: string): Promise<void>;
+  delete(account: string): Promise<void>;
+  /** Whether the entry exists and is locked, where the keychain can tell (the Secret Service on Linux); else undefined. */
+  entryLock?(account: string): Promise<EntryLock | undefined>;
+  /** Whether a new entry would go into a locked keychain, where the keychain can tell; else undefined. */
+  isLocked?(): Promise<boolean | undefined>;
+}
+
+interface Keytar {
+  getPassword(service: string, account: string): Promise<string | null>;
+  setPassword(service: string, account: string, password: string): Promise<void>;
+  deletePassword(service: string, account: string): Promise<boolean>;
+}
+
+const PROBE_ACCOUNT = 'latchkey-probe';
+const DEFAULT_TIMEOUT_MS = 5_000;
+/** How long a user gets to answer an unlock prompt. */
+const DEFAULT_UNLOCK_TIMEOUT_MS = 120_000;
+/** A prompt that fails (no display) answers within milliseconds; one still open after this is waiting for the user. */
+const WAITING_NOTICE_MS = 300;
+
+interface KeychainOptions {
+  logger?: Logger;
+  timeoutMs?: number;
+  unlockTimeoutMs?: number;
+  loadKeytar?: () => Promise<Keytar>;
+  /** The Secret Service asked about locks (Linux); tests hand in their own bus. Default: the session bus on Linux, none elsewhere. */
+  secretService?: SecretServiceProbe | undefined;
+  /** Called when the start-up probe waits on a keychain prompt. */
+  onWaiting?: () => void;
+}
+
+/** A store that forgets everything when the process ends: the fallback when no keychain is usable, and a test double. */
+export function createMemoryStore(reason?: string): SecretStore {
+  const secrets = new Map<string, string>();
+  return {
+    kind: 'memory-only',
+    ...(reason === undefined ? {} : { reason }),
+    get: async (account) => secrets.get(account) ?? null,
+    set: async (account, secret) => void secrets.set(account, secret),
+    delete: async (account) => void secrets.delete(account),
+  };
+}
+
+/**
+ * The OS keychain for `service` (macOS Keychain, Windows Credential Manager,
+ * the Secret Service on Linux) through keytar.
+ *
+ * When keytar cannot load or no keychain answers, this resolves to a
+ * memory-only store whose `reason` says so — the session keeps working until
+ * the app quits, and the user is told. A keychain that is there but slow to
+ * answer is showing a prompt (to unlock, or to create a keyring): the probe
+ * waits for the user (`onWaiting`) rather than declaring it unavailable. A
+ * locked keychain is no reason for memory only: its entries are reported
+ * locked (`keychain_locked`), see session-entry.ts. It never falls back to a
+ * file: a refresh token on disk in plaintext is what the keychain exists to
+ * prevent (RFC 8252 §8.6, RFC 9700 §4.14).
+ */
+export async function openKeychain(service: string, options: KeychainOptions = {}): Promise<SecretStore> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const unlockTimeoutMs = options.unlockTimeoutMs ?? DEFAULT_UNLOCK_TIMEOUT_MS;
+  const secretService = 'secretService' in options ? options.secretService : process.platform === 'linux' ? createSecretServiceProbe() : undefined;
+  const fallBack = (reason: string, cause: unknown) => {
+    options.logger?.warn('keychain unavailable, keeping the session in memory only', {
+      reason,
+      cause: cause instanceof Error ? cause.message : String(cause),
+    });
+    return createMemoryStore(reason);
+  };
+
+  let keytar: Keytar;
+  try {
+    keytar = await (options.loadKeytar ?? loadKeytar)();
+  } catch (error) {
+    return fallBack('The OS keychain could not be loaded (keytar failed to load), so your session won’t survive a restart.', error);
+  }
+  const unavailable = 'The OS keychain is not available (no Secret Service running, or the keychain is locked), so your session won’t survive a restart.';
+  // A harmless read: fails when there is no Secret Service; hangs while the keychain shows a prompt (to unlock it, or to create one).
+  const probing = keytar.getPassword(service, PROBE_ACCOUNT);
+  try {
+    await withTimeout(probing, timeoutMs);
+  } catch (error) {
+    // A slow answer from a keychain that is there is a prompt waiting for the user, not a missing keychain.
+    const promptMayBeOpen = error instanceof KeychainTimeout && (secretService ? await secretService.isRunning() : process.platform !== 'linux');
+    if (!promptMayBeOpen) return fallBack(unavailable, error);
+    options.logger?.info('waiting for the keychain (a prompt may be open)');
+    options.onWaiting?.();
+    try {
+      await withTimeout(probing, unlockTimeoutMs);
+    } catch (waitError) {
+      return fallBack(unavailable, waitError);
+    }
+  }
+  return keytarStore(keytar, service, { timeoutMs, unlockTimeoutMs, secretService });
+}
+
+function keytarStore(keytar: Keytar, service: string, options: { timeoutMs: number; unlockTimeoutMs: number; secretService: SecretServiceProbe | undefined }): SecretStore {
+  const { timeoutMs, unlockTimeoutMs, secretService } = options;
+  const call = async <T>(what: string, operation: () => Promise<T>): Promise<T> => {
+    try {
+      return await withTimeout(operation(), timeoutMs);
+    } catch (error) {
+      throw new AuthError('keychain_unavailable', `The OS keychain refused to ${what} the session: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+  };
+  return {
+    kind: 'os',
+    async get(account, readOptions = {}) {
+      if ((await secretService?.entryLock(service, account)) !== 'locked') return call('read', () => keytar.getPassword(service, account));
+      if (readOptions.prompt === false) throw new AuthError('keychain_locked', KEYCHAIN_LOCKED_MESSAGE);
+      return readLocked(keytar.getPassword(service, account), unlockTimeoutMs, readOptions.onWaiting);
+    },
+    set: (account, secret) => call('store', () => keytar.setPassword(service, account, secret)),
+    delete: async (account) => void (await call('delete', () => keytar.deletePassword(service, account))),
+    ...(secretService
+      ? {
+          entryLock: (account: string) => secretService.entryLock(service, account),
+          isLocked: () => secretService.defaultCollectionLocked(),
+        }
+      : {}),
+  };
+}
+
+/** libsecret asks the Secret Service to unlock a locked entry (a prompt on a desktop) and yields null when the prompt is dismissed or cannot be shown. */
+async function readLocked(reading: Promise<string | null>, timeoutMs: number, onWaiting: (() => void) | undefined): Promise<string> {
+  const notice = setTimeout(() => onWaiting?.(), WAITING_NOTICE_MS);
+  notice.unref();
+  try {
+    const secret = await withTimeout(reading, timeoutMs);
+    if (secret !== null) return secret;
+  } catch (error) {
+    throw new AuthError('keychain_locked', KEYCHAIN_LOCKED_MESSAGE, { cause: error });
+  } finally {
+    clearTimeout(notice);
+  }
+  throw new AuthError('keychain_locked', KEYCHAIN_LOCKED_MESSAGE);
+}
+
+async function loadKeytar(): Promise<Keytar> {
+  const module = (await import('keytar')) as unknown as { default?: Keytar } & Keytar;
+  return module.default ?? module;
+}
+
+class KeychainTimeout extends Error {}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new KeychainTimeout(`no answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,159 @@
+import * as oidc from 'openid-client';
+import type { DeviceCodePrompt } from '../../shared/auth-state.ts';
+import type { AuthConfig } from '../config/auth-config.ts';
+import { AuthError } from '../errors.ts';
+import type { HttpClient } from '../net/http.ts';
+import { fingerprint, type Logger } from '../log.ts';
+import { classifyProviderError } from './answers.ts';
+
+export type { DeviceCodePrompt };
+
+/** RFC 8628 §3.4: the grant type of the device access token request. */
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+export interface DeviceSignInOptions {
+  /** Called once the provider issued the codes: show the address and the user code (RFC 8628 §3.3). */
+  onCode(prompt: DeviceCodePrompt): void;
+  signal?: AbortSignal;
+}
+
+export interface DeviceSignInDeps {
+  config: Pick<AuthConfig, 'issuer' | 'clientId' | 'scope'>;
+  /** `audience` / `resource`, sent with the device authorization request like with the authorization request. */
+  parameters: Record<string, string>;
+  clock: () => number;
+  logger?: Logger | undefined;
+  /** The session's DPoP handle (RFC 9449): each token poll carries a proof from its key, binding the tokens. */
+  DPoP?: oidc.DPoPHandle;
+}
+
+/** The provider's device authorization endpoint (RFC 8628 §4), when its metadata names one. */
+export function deviceAuthorizationEndpoint(metadata: Record<string, unknown>): string | undefined {
+  const endpoint = metadata.device_authorization_endpoint;
+  return typeof endpoint === 'string' && endpoint !== '' ? endpoint : undefined;
+}
+
+/** The sentence for a provider that does not offer sign-in with a code. */
+export function noDeviceEndpointError(issuer: string): AuthError {
+  return new AuthError(
+    'config_invalid',
+    `The provider at ${issuer} does not offer sign-in with a code: its metadata has no device_authorization_endpoint (RFC 8628 §4). Enable the device authorization grant for this client at the provider, or sign in through a browser.`,
+  );
+}
+
+/**
+ * Signs in by the device authorization grant (RFC 8628): asks the provider
+ * for a device code and a user code (§3.1), hands them to `onCode` so the user
+ * can enter the code on any device (§3.3), then polls the token endpoint
+ * (§3.4) with openid-client, which waits `interval` seconds between polls and
+ * 5 s more after each `slow_down` (§3.5), until the provider answers with
+ * tokens, a refusal (`access_denied` → `login_denied`), the code's expiry
+ * (`expired_token`, or `expires_in` passed → `login_timeout`) or `signal`
+ * aborts (`login_cancelled`). The response is openid-client's, checked like
+ * any token response (ID token signature, issuer, audience).
+ */
+export async function pollDeviceSignIn(configuration: oidc.Configuration, deps: DeviceSignInDeps, options: DeviceSignInOptions): Promise<oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers> {
+  const { config, clock, logger, signal } = { ...deps, signal: options.signal };
+  const issuer = config.issuer;
+  if (!deviceAuthorizationEndpoint(configuration.serverMetadata() as unknown as Record<string, unknown>)) throw noDeviceEndpointError(issuer);
+  throwIfCancelled(signal);
+
+  let codes: oidc.DeviceAuthorizationResponse;
+  try {
+    codes = await oidc.initiateDeviceAuthorization(configuration, { scope: config.scope, ...deps.parameters });
+  } catch (error) {
+    throw startRefused(error, config);
+  }
+  throwIfCancelled(signal);
+  assertShowable(codes, issuer);
+  const expiresAt = clock() + codes.expires_in * 1000;
+  const prompt: DeviceCodePrompt = {
+    userCode: codes.user_code,
+    verificationUri: codes.verification_uri,
+    expiresAt,
+    issuer,
+    clientId: config.clientId,
+  };
+  if (codes.verification_uri_complete) prompt.verificationUriComplete = codes.verification_uri_complete;
+  logger?.info('device sign-in started', { device: fingerprint(codes.device_code), expiresIn: codes.expires_in, interval: codes.interval ?? 5 });
+  options.onCode(prompt);
+
+  const expiry = AbortSignal.timeout(codes.expires_in * 1000);
+  const polling = signal ? AbortSignal.any([signal, expiry]) : expiry;
+  try {
+    return await oidc.pollDeviceAuthorizationGrant(configuration, codes, deps.parameters, { signal: polling, ...(deps.DPoP ? { DPoP: deps.DPoP } : {}) });
+  } catch (error) {
+    if (signal?.aborted) throw new AuthError('login_cancelled', 'The sign-in was cancelled.', { cause: error });
+    throw pollEnded(error, prompt);
+  }
+}
+
+/**
+ * The codes are shown to a person — printed on a terminal, drawn as a QR code — so they must be what
+ * RFC 8628 §3.2 says: web addresses and a short code, with nothing a terminal would act on (escape
+ * sequences) and no other scheme a QR reader would open.
+ */
+function assertShowable(codes: oidc.DeviceAuthorizationResponse, issuer: string): void {
+  const webAddress = (value: string | undefined) => value === undefined || (URL.canParse(value) && ['https:', 'http:'].includes(new URL(value).protocol) && !/[\s\p{Cc}]/u.test(value));
+  const shortCode = /^[\p{L}\p{N}\p{P}\p{S} ]{1,64}$/u.test(codes.user_code);
+  if (!webAddress(codes.verification_uri) || !webAddress(codes.verification_uri_complete) || !shortCode) {
+    throw new AuthError('provider_error', `The provider at ${issuer} answered the request for a sign-in code with a verification address or user code that cannot be shown safely (RFC 8628 §3.2). Sign in through a browser, or ask the provider's administrator.`);
+  }
+}
+
+/** Why the device authorization request failed: most often the client is not allowed this grant. */
+function startRefused(error: unknown, config: DeviceSignInDeps['config']): AuthError {
+  if (error instanceof oidc.ResponseBodyError) {
+    const detail = error.error_description ? ` — ${error.error_description}` : '';
+    return new AuthError(
+      'config_invalid',
+      `The provider at ${config.issuer} refused to start a sign-in with a code (${error.error}${detail}). Allow the device authorization grant (${DEVICE_CODE_GRANT}) for client ${config.clientId} at the provider.`,
+      { cause: error },
+    );
+  }
+  return classifyProviderError(error, { operation: 'sign-in' });
+}
+
+/** The end of polling in words a person understands: refused, expired, or what the provider or network said. */
+function pollEnded(error: unknown, prompt: DeviceCodePrompt): AuthError {
+  const where = new URL(prompt.verificationUri).host;
+  const code = error instanceof oidc.ResponseBodyError ? error.error : undefined;
+  if (code === 'access_denied') {
+    return new AuthError('login_denied', `The sign-in with code ${prompt.userCode} was declined at ${where}. If that was not you, nothing more is needed; otherwise sign in again.`, { cause: error });
+  }
+  if (code === 'expired_token' || isTimeout(error)) {
+    return new AuthError('login_timeout', `The code ${prompt.userCode} expired before it was entered and approved at ${where}. Sign in again for a new code.`, { cause: error });
+  }
+  return classifyProviderError(error, { operation: 'sign-in' });
+}
+
+function isTimeout(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
+    if (current.name === 'TimeoutError' || (current as { code?: unknown }).code === 'OAUTH_TIMEOUT') return true;
+  }
+  return false;
+}
+
+function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AuthError('login_cancelled', 'The sign-in was cancelled.');
+}
+
+/**
+ * GitHub answers the device access token request's errors
+ * (`authorization_pending`, `slow_down`, `expired_token`, `access_denied`)
+ * with HTTP 200 and an `error` member, where RFC 8628 §3.5 and RFC 6749 §5.2
+ * say 400 (https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps#error-codes-for-the-device-flow).
+ * openid-client would read such an answer as a broken token response and stop
+ * polling; this `fetch` wrapper hands it on as the 400 it means, for device
+ * code grant requests only, so every other response reaches openid-client unchanged.
+ */
+export function fetchReadingDeviceErrorsAnsweredWith200(fetch: HttpClient['fetch']): HttpClient['fetch'] {
+  return async (url, init) => {
+    const response = await fetch(url, init);
+    const body = init?.body;
+    if (response.status !== 200 || !(body instanceof URLSearchParams) || body.get('grant_type') !== DEVICE_CODE_GRANT) return response;
+    const parsed = (await response.clone().json().catch(() => undefined)) as { error?: unknown; access_token?: unknown } | undefined;
+    if (!parsed || typeof parsed.error !== 'string' || parsed.access_token !== undefined) return response;
+    return Response.json(parsed, { status: 400, headers: { 'cache-control': 'no-store' } });
+  };
+}

@@ -1,0 +1,68 @@
+import type { ApiRequest, ApiRequestHeaders, AuthState } from '../../shared/auth-state.ts';
+import type { AuthConfig } from '../config/auth-config.ts';
+import type { HttpClient } from '../net/http.ts';
+import type { Logger } from '../log.ts';
+import type { ProfileStore } from '../entry/profile-cache.ts';
+import type { Opener, ProviderClient } from '../protocol/provider-client.ts';
+import type { LogoutResult } from './revocation.ts';
+import type { SecretStore } from '../keychain/keychain.ts';
+import type { Timers } from '../timers.ts';
+
+// What a session offers its callers (the app's IPC handlers, the CLI) and what it is built from.
+// `startAuthSession` in session.ts is the one implementation (`createAuthSession` resolves once it has started).
+
+/** One signed-in user of one provider: the access token in memory, the refresh token in the keychain. */
+export interface AuthSession {
+  getState(): AuthState;
+  /** Called on every state change; returns the unsubscribe function. */
+  onStateChange(listener: (state: AuthState) => void): () => void;
+  /**
+   * Interactive sign-in: through the system browser, or with `method: 'device'` by a code the user enters on any
+   * device (RFC 8628; the state's `deviceCode` says what to enter where). A new call cancels a pending one (`login_cancelled`).
+   */
+  login(options?: LoginOptions): Promise<AuthState>;
+  cancelLogin(): void;
+  /** Whether the provider offers sign-in with a code (a `device_authorization_endpoint`, RFC 8628 §4); false when it cannot be reached. */
+  offersDeviceSignIn(): Promise<boolean>;
+  /** Forgets everything local always, then revokes at the provider when it can; `notice` (also the state's error) says when it could not. */
+  logout(): Promise<LogoutResult>;
+  /** A valid access token, refreshed first when it is missing or about to expire. */
+  getAccessToken(): Promise<string>;
+  /** After an API answered 401 for `rejectedToken`: a newer token, with at most one refresh however many callers ask. */
+  refreshAfterUnauthorized(rejectedToken: string): Promise<string>;
+  /** The headers for one call to the configured API: a bound token with a fresh DPoP proof, or a bearer token (see request-headers.ts). */
+  requestHeaders(request: ApiRequest): Promise<ApiRequestHeaders>;
+  /** While offline: try to refresh now instead of waiting for the next backoff step (resume, network back); while the keychain is locked: look again. */
+  retryNow(): Promise<void>;
+  /** While the keychain is locked or refuses access: read the stored session again, letting the keychain prompt (`prompt`) or only looking (`check`). */
+  retryKeychain(mode: 'prompt' | 'check'): Promise<AuthState>;
+  /** Resolves once no refresh is running: a rotated refresh token is then in the keychain. */
+  whenIdle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface LoginOptions {
+  /** 'browser' (default): the system browser and a loopback redirect; 'device': the device authorization grant. */
+  method?: 'browser' | 'device';
+  /** How long the user has to finish in the browser (the device code's own lifetime bounds a device sign-in). */
+  timeoutMs?: number;
+}
+
+export interface AuthSessionDeps {
+  config: AuthConfig;
+  opener: Opener;
+  secretStore?: SecretStore;
+  profileStore?: ProfileStore;
+  provider?: ProviderClient;
+  http?: HttpClient;
+  clock?: () => number;
+  logger?: Logger;
+  timers?: Timers;
+  random?: () => number;
+  /** Where the cross-process lock lives (default `defaultLockDir()`: per user, whatever the data folder). */
+  lockDir?: string;
+  /** A sign-in or sign-out is waiting for another process to finish with the keychain entry. */
+  onLockWait?: () => void;
+  /** Called when the keychain waits on the user (an unlock prompt is open). */
+  onKeychainWaiting?: () => void;
+}

@@ -1,0 +1,104 @@
+import type { AuthState } from '../../shared/auth-state.ts';
+import type { LoginOptions } from './auth-session.ts';
+import { AuthError, toErrorInfo } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { Opener, ProviderClient } from '../protocol/provider-client.ts';
+import type { Refresher } from '../tokens/refresher.ts';
+import type { SessionStore } from './state.ts';
+import type { SessionKind } from '../entry/entry.ts';
+import { createSignInAttempts } from './sign-in-attempts.ts';
+import type { DpopKey } from '../dpop/key.ts';
+import { assertBoundAsRequired, keyForSignIn } from '../dpop/binding.ts';
+import type { AuthConfig } from '../config/auth-config.ts';
+
+/** The interactive sign-in of one session: the newest attempt wins, and a completed one becomes the session. */
+export interface SignIn {
+  login(options?: LoginOptions): Promise<AuthState>;
+  cancel(): void;
+}
+
+export function createSignIn(deps: {
+  store: SessionStore;
+  refresher: Refresher;
+  getProvider(): Promise<ProviderClient>;
+  opener: Opener;
+  config: Pick<AuthConfig, 'dpop' | 'issuer'>;
+  logger: Logger;
+  isClosed(): boolean;
+  /** Best-effort revocations of replaced sessions still in flight (the session's close waits for them). */
+  revocations: Set<Promise<void>>;
+}): SignIn {
+  const { store, refresher, logger } = deps;
+  const attempts = createSignInAttempts();
+
+  /** A session of no use any more (replaced, or refused as unbound): end it at the provider too (best effort). */
+  const revokeInBackground = (token: string, key: DpopKey | undefined, what: string, kind: SessionKind = 'refresh_token'): void => {
+    const revocation = deps
+      .getProvider()
+      .then((client) => client.revoke(token, key, kind))
+      .catch((revokeError: unknown) => logger.warn(`could not revoke ${what}`, { error: String(revokeError) }))
+      .finally(() => deps.revocations.delete(revocation));
+    deps.revocations.add(revocation);
+  };
+
+  /**
+   * Signs in through the system browser (RFC 8252: authorization code + PKCE,
+   * loopback redirect), or with `method: 'device'` by a code entered on any
+   * device (RFC 8628; the codes are shown through the store's state), and
+   * stores the result as the session under the lock, either way alike.
+   * A new call cancels a pending one (`login_cancelled`).
+   */
+  const login = async (options: LoginOptions = {}): Promise<AuthState> => {
+    if (deps.isClosed()) throw new AuthError('login_cancelled', 'The session is closed.');
+    // A sign-in the keychain cannot store would be lost (or kept in memory only): unlock first.
+    await store.entry?.assertWritable();
+    const attempt = attempts.start();
+    store.beginSignIn();
+    try {
+      let key: DpopKey | undefined;
+      const signingIn = deps.getProvider().then(async (client) => {
+        attempt.signal.throwIfAborted();
+        // Before a browser opens or a code is shown: under `required`, a provider without DPoP is refused here.
+        key = await keyForSignIn(deps.config, client.metadata, client.presetOffersDpop);
+        if (options.method === 'device') {
+          return client.signInWithDevice({
+            signal: attempt.signal,
+            ...(key ? { dpop: key } : {}),
+            onCode: (prompt) => {
+              if (attempt.isCurrent()) store.showDeviceCode(prompt);
+            },
+          });
+        }
+        return client.signIn({ opener: deps.opener, signal: attempt.signal, ...(key ? { dpop: key } : {}), ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
+      });
+      const result = await attempt.race(signingIn);
+      if (!attempt.isCurrent()) throw new AuthError('login_cancelled', 'A new sign-in was started; this one was cancelled.');
+      // No refresh token but an access token that does not expire (a GitHub OAuth App): that token is the session.
+      const standing = result.refreshToken ? { token: result.refreshToken, kind: 'refresh_token' as const } : result.expiresAt === undefined ? { token: result.accessToken, kind: 'access_token' as const } : undefined;
+      if (!standing) {
+        throw new AuthError(
+          'provider_error',
+          'The provider signed you in but issued no refresh token, so the session cannot be kept. Allow offline access for this application at the provider (Auth0: enable "Allow Offline Access" on the API).',
+        );
+      }
+      assertBoundAsRequired(deps.config, result, () => revokeInBackground(standing.token, key, 'the refused unbound session', standing.kind));
+      await refresher.whenIdle();
+      refresher.cancelRetry({ restart: true });
+      const replaced = await store.adoptSignIn(result, standing, key);
+      if (replaced) revokeInBackground(replaced.token, replaced.dpop, 'the replaced session');
+      attempts.finish(attempt);
+      store.endSignIn(undefined);
+      return store.getState();
+    } catch (loginError) {
+      if (attempt.isCurrent()) {
+        attempts.finish(attempt);
+        const code = loginError instanceof AuthError ? loginError.code : undefined;
+        // Cancelling is the user's own choice, not an error to show.
+        store.endSignIn(code === 'login_cancelled' ? undefined : toErrorInfo(loginError));
+      }
+      throw loginError;
+    }
+  };
+
+  return { login, cancel: () => attempts.cancel('Sign-in was cancelled.') };
+}

@@ -1,0 +1,173 @@
+import { trustSettingsOf } from '../config/auth-config.ts';
+import type { HttpClient } from '../net/http.ts';
+import { createLogger } from '../log.ts';
+import { openProfileStore } from '../entry/profile-cache.ts';
+import type { ProviderClient } from '../protocol/provider-client.ts';
+import { defaultLockDir } from '../entry/lock-folder.ts';
+import { refreshLockPath } from '../entry/lock.ts';
+import { openAccessCache } from '../entry/shared-access-token.ts';
+import { createAccessTokens } from '../tokens/access-tokens.ts';
+import { createRefresher } from '../tokens/refresher.ts';
+import { createRetrySchedule } from '../tokens/retry-schedule.ts';
+import { backgroundTimers } from '../timers.ts';
+import { keychainAccount, openSessionEntry } from '../entry/entry.ts';
+import { SessionStore } from './state.ts';
+import { openKeychain } from '../keychain/keychain.ts';
+import { createSignIn } from './sign-in.ts';
+import { signOut } from './sign-out.ts';
+import { createRequestHeaders } from '../tokens/request-headers.ts';
+
+import type { AuthSession, AuthSessionDeps, LoginOptions } from './auth-session.ts';
+
+export type { AuthSession, AuthSessionDeps };
+
+/** A session that exists before its stored state is read: `starting` until then (see `startAuthSession`). */
+export interface StartingAuthSession extends AuthSession {
+  /** Resolves once the stored session is read (the status leaves `starting`); rejects when the keychain could not be opened. */
+  whenStarted(): Promise<void>;
+}
+
+/**
+ * Creates the session for `config` and restores a stored one from the
+ * keychain, without touching the network (see `startAuthSession`); resolves
+ * once it is read.
+ */
+export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSession> {
+  const session = startAuthSession(deps);
+  await session.whenStarted();
+  return session;
+}
+
+/**
+ * The session for `config`, at once, in the `starting` state: it opens the
+ * keychain and reads the stored session in the background — which may wait on
+ * an unlock prompt as long as the user takes, shown as `keychainWaiting`, never
+ * as signed out — and every call waits for that. With a stored refresh token
+ * the state is then 'signed-in' with the cached profile, and the first access
+ * token is fetched on first need (RFC 6749 §6). The provider is discovered
+ * lazily, once, so this works offline.
+ *
+ * The session's state lives in one store (`SessionStore`); refreshes go
+ * through `createRefresher` (single-flight, cross-process lock, rotated token
+ * stored first). A refresh the provider refuses (HTTP 400/401) ends the
+ * session; an unreachable provider leaves it intact and is retried with
+ * backoff, 429 after Retry-After.
+ */
+export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
+  const { config } = deps;
+  const clock = deps.clock ?? Date.now;
+  const logger = deps.logger ?? createLogger();
+  const store = new SessionStore({ config, clock, logger, ...(deps.onLockWait ? { onLockWait: deps.onLockWait } : {}) });
+  let provider: Promise<ProviderClient> | undefined = deps.provider ? Promise.resolve(deps.provider) : undefined;
+  let ownHttp: HttpClient | undefined;
+  let closed = false;
+  /** Best-effort revocations still in flight; close() lets them finish, so a short-lived process (the CLI) still sends them. */
+  const revocations = new Set<Promise<void>>();
+
+  const getProvider = (): Promise<ProviderClient> => {
+    if (!provider) {
+      // Loaded on first network need: a CLI answering from the shared access token never pays for them.
+      provider = Promise.all([import('../protocol/provider-client.ts'), import('../net/http.ts')]).then(([{ connectProvider }, { createHttpClient }]) => {
+        const http = deps.http ?? (ownHttp ??= createHttpClient(trustSettingsOf(config)));
+        return connectProvider(config, { http, clock, logger, ...(deps.timers ? { timers: deps.timers } : {}) });
+      });
+      // A failed discovery is retried on next need rather than remembered.
+      provider.catch(() => {
+        provider = undefined;
+      });
+    }
+    return provider;
+  };
+
+  const retries = createRetrySchedule({ timers: deps.timers ?? backgroundTimers, random: deps.random ?? Math.random, logger });
+  const refresher = createRefresher({ store, getProvider, retries, logger, isClosed: () => closed });
+  const accessTokens = createAccessTokens({ store, refresher, clock });
+  const signIn = createSignIn({ store, refresher, getProvider, opener: deps.opener, config, logger, isClosed: () => closed, revocations });
+
+  const started = (async () => {
+    const onWaiting = () => {
+      store.keychainWaiting();
+      deps.onKeychainWaiting?.();
+    };
+    const secretStore = deps.secretStore ?? (await openKeychain(config.keychainService, { logger, onWaiting }));
+    const profileStore = deps.profileStore ?? openProfileStore(config.dataDir);
+    const lockPath = refreshLockPath(deps.lockDir ?? defaultLockDir(), config.keychainService, keychainAccount(config));
+    const entry = openSessionEntry({ config, secretStore, profileStore, lockPath, logger, onDegraded: () => store.noteDegraded(), onWaiting });
+    const accessCache = openAccessCache({ config, secretStore, refreshAccount: entry.account, lockPath: entry.lockPath, logger });
+    store.open({ entry, accessCache, profileStore });
+    // Restore a stored session without any network call.
+    await store.restore();
+  })();
+  started.catch(() => {});
+
+  /** Every call waits for the stored session to be read. */
+  const afterStart =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      await started;
+      return call(...args);
+    };
+
+  /** Token calls while the stored session is locked away say so, rather than "not signed in". */
+  const inReach =
+    <A extends unknown[]>(call: (...args: A) => Promise<string>) =>
+    afterStart(async (...args: A): Promise<string> => {
+      const outOfReach = entryOf(store).outOfReach;
+      if (outOfReach && !store.held.refreshToken && !store.held.accessOnly) throw outOfReach;
+      return call(...args);
+    });
+
+  const retryKeychain = async (mode: 'prompt' | 'check') => {
+    const entry = entryOf(store);
+    // Without word from the Secret Service, a look is a read, and a read of a refused entry asks again: only the user's click does that.
+    if (entry.outOfReach && !closed && (mode === 'prompt' || entry.keychain === 'locked')) await store.restore({ prompt: mode === 'prompt' });
+    return store.getState();
+  };
+
+  const retryNow = async (): Promise<void> => {
+    if (entryOf(store).outOfReach) {
+      await retryKeychain('check');
+      return;
+    }
+    if (!store.held.refreshToken || (store.status !== 'offline' && !refresher.running)) return;
+    refresher.cancelRetry();
+    await refresher.refresh().catch(() => {});
+  };
+
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    signIn.cancel();
+    closed = true;
+    refresher.cancelRetry();
+    // A quit while the session is still opening waits for it, so nothing still reads the keychain or writes the data folder afterwards.
+    await started.catch(() => {});
+    await refresher.whenIdle();
+    await Promise.all(revocations);
+    store.stopEvents();
+    await ownHttp?.close();
+  };
+
+  return {
+    getState: () => store.getState(),
+    onStateChange: (listener) => store.onChange(listener),
+    login: afterStart((options?: LoginOptions) => signIn.login(options)),
+    cancelLogin: () => signIn.cancel(),
+    // RFC 8628 §4; read here rather than through device-sign-in.ts, which would load openid-client for every `latchkey token`.
+    offersDeviceSignIn: () => getProvider().then((client) => typeof client.metadata.device_authorization_endpoint === 'string', () => false),
+    logout: afterStart(() => signOut({ store, refresher, signIn, getProvider, logger })),
+    getAccessToken: inReach(accessTokens.get),
+    requestHeaders: afterStart(createRequestHeaders({ apiBaseUrl: config.apiBaseUrl, held: () => store.held, getAccessToken: inReach(accessTokens.get), clock })),
+    refreshAfterUnauthorized: inReach(accessTokens.afterUnauthorized),
+    retryNow: afterStart(retryNow),
+    retryKeychain: afterStart(retryKeychain),
+    whenIdle: afterStart(() => refresher.whenIdle()),
+    whenStarted: () => started,
+    close,
+  };
+}
+
+function entryOf(store: SessionStore) {
+  const { entry } = store;
+  if (!entry) throw new Error('The session is still starting.');
+  return entry;
+}
