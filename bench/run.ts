@@ -107,7 +107,7 @@ try {
   const alice = browserOpener(browser, DEMO_ALICE);
   const session = await createAuthSession({ config, opener: alice, http, logger });
   sessions.push(session);
-  const signedIn = await session.login({ timeoutMs: 60_000 });
+  const signedIn = await session.signIn({ timeoutMs: 60_000 });
   if (signedIn.status !== 'signed-in') throw new Error(`sign-in failed: ${JSON.stringify(signedIn.error)}`);
   if ((await session.getState()).keychain !== 'os') throw new Error('the OS keychain is not available; the bench measures it');
 
@@ -121,7 +121,7 @@ try {
   const dave = browserOpener(browser, DEMO_BOB);
   const bearerSession = await createAuthSession({ config: { ...config, dpop: 'off', keychainService: `${config.keychainService}-bearer` }, opener: dave, http, logger });
   sessions.push(bearerSession);
-  await bearerSession.login({ timeoutMs: 60_000 });
+  await bearerSession.signIn({ timeoutMs: 60_000 });
   if (!session.getState().accessToken?.dpop || bearerSession.getState().accessToken?.dpop) throw new Error('expected one DPoP-bound and one bearer session');
   // A provider that demands nonces, in a process of its own: what a cold start's nonce round trip costs.
   const nonceDemo = await startNonceDemo();
@@ -177,7 +177,7 @@ try {
     await through.whenIdle();
     const current = await through.getAccessToken();
     const started = performance.now();
-    const next = await through.refreshAfterUnauthorized(current);
+    const next = await through.refreshAccessToken(current);
     const handedOut = performance.now() - started;
     await through.whenIdle();
     const elapsed = performance.now() - started;
@@ -259,7 +259,7 @@ try {
     const latencies = await Promise.all(
       Array.from({ length: callers }, async () => {
         const started = performance.now();
-        const token = await session.refreshAfterUnauthorized(rejected);
+        const token = await session.refreshAccessToken(rejected);
         if (token === rejected) throw new Error('a caller got the rejected token back');
         return performance.now() - started;
       }),
@@ -417,7 +417,7 @@ try {
   if (args.json) console.log(JSON.stringify(result));
 } finally {
   for (const session of sessions) {
-    await session.logout().catch(() => undefined);
+    await session.signOut().catch(() => undefined);
     await session.close();
   }
   await http.close();

@@ -1,5 +1,5 @@
 import type { AuthState } from '../shared/auth-state.ts';
-import { AuthError, openProfileStore, createAuthSession, keychainAccount } from '../core/index.ts';
+import { AuthError, openProfileCache, createAuthSession, keychainAccount } from '../core/index.ts';
 import type { Opener, AuthSession } from '../core/index.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { holdSignalsUntilStored } from './interrupts.ts';
@@ -73,7 +73,7 @@ export async function loginCommand(context: CommandContext, values: Values): Pro
     }
     timeoutMs = Math.round(seconds * 1000);
   }
-  const [{ createCliOpener }, { loginWithCode, whyUseCode }] = await Promise.all([import('./opener.ts'), import('./device-login.ts')]);
+  const [{ createCliOpener }, { deviceSignIn, whyUseCode }] = await Promise.all([import('./opener.ts'), import('./device-login.ts')]);
   let codeOffered = false;
   const opener = createCliOpener(io, () => codeOffered);
   return withSession(
@@ -89,16 +89,16 @@ export async function loginCommand(context: CommandContext, values: Values): Pro
       // Ctrl-C cancels the sign-in (holdSignalsUntilStored), freeing the loopback port (or ending the polling).
       let signedIn: AuthState;
       if (values.device) {
-        signedIn = await loginWithCode(session, io);
+        signedIn = await deviceSignIn(session, io);
       } else {
         codeOffered = await session.offersDeviceSignIn();
         try {
-          signedIn = await session.login(timeoutMs === undefined ? {} : { timeoutMs });
+          signedIn = await session.signIn(timeoutMs === undefined ? {} : { timeoutMs });
         } catch (error) {
           const why = codeOffered ? whyUseCode(error) : undefined;
           if (!why) throw error;
           io.stderr(why);
-          signedIn = await loginWithCode(session, io);
+          signedIn = await deviceSignIn(session, io);
         }
       }
       io.stdout(`Signed in as ${displayName(signedIn)} (${signedIn.user?.sub ?? ''})\n`);
@@ -116,7 +116,7 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
     const signedIn = state.status === 'signed-in';
     // Stored but locked away (or refused): the session is kept, and only the keychain stands between it and the user.
     const outOfReach = state.keychain === 'locked' || state.keychain === 'refused';
-    const lastSignInAt = signedIn ? openProfileStore(config.dataDir).get(keychainAccount(config))?.lastSignInAt : undefined;
+    const lastSignInAt = signedIn ? openProfileCache(config.dataDir).get(keychainAccount(config))?.lastSignInAt : undefined;
     if (values.json) {
       const report: Record<string, unknown> = {
         signedIn,
@@ -154,7 +154,7 @@ export async function tokenCommand(context: CommandContext, values: Values): Pro
     const refreshedAt = session.getState().accessToken?.refreshedAt ?? 0;
     // An access token never outlives its process, so it is fresh already unless something was cached in memory before this command —
     // or unless the session stands on a long-lived access token: then no newer one exists, and asking says it was refused (the session ends).
-    if (values.refresh && (refreshedAt < startedAt || session.getState().standsOn === 'access_token')) token = await session.refreshAfterUnauthorized(token);
+    if (values.refresh && (refreshedAt < startedAt || session.getState().standsOn === 'access_token')) token = await session.refreshAccessToken(token);
     context.io.stdout(token + '\n');
     if (session.getState().accessToken?.dpop) {
       context.io.stderr('This access token is DPoP-bound (RFC 9449): an API accepts it only with a proof signed by this session\'s key. Use `latchkey headers URL` for the headers of one call.');
@@ -188,7 +188,7 @@ export async function logoutCommand(context: CommandContext): Promise<ExitCode> 
   const { io } = context;
   return withSession(context, async (session) => {
     const wasSignedIn = session.getState().status !== 'signed-out';
-    const { endSessionUrl, notice } = await session.logout();
+    const { endSessionUrl, notice } = await session.signOut();
     if (!wasSignedIn) refuseWithoutKeychain(session.getState(), 'a stored session cannot be read or forgotten');
     io.stdout(wasSignedIn ? 'Signed out.\n' : 'No session was stored; nothing to sign out of.\n');
     // Refused, unreachable or not offered: the sentence says which; nothing retries it.

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { createHttpClient, trustSettingsOf, redirectUriFor, connectProvider, openProfileStore, openKeychain, assertPrivateFolder, defaultLockDir, toErrorInfo, SUGGESTED_REDIRECT_PORT } from '../core/index.ts';
+import { createHttpClient, trustSettingsOf, redirectUriFor, connectProvider, openProfileCache, openKeychain, assertPrivateFolder, defaultLockDir, toErrorInfo, SUGGESTED_REDIRECT_PORT } from '../core/index.ts';
 import type { AuthConfig, ProviderClient } from '../core/index.ts';
 import type { CommandContext } from './context.ts';
 import { networkChecks } from './doctor-network.ts';
@@ -177,7 +177,7 @@ async function redirectCheck(config: AuthConfig): Promise<Check> {
 /** The folder the cached profile lives in: every command but `doctor` needs it. */
 function dataFolderCheck(dataDir: string): Check {
   try {
-    openProfileStore(dataDir);
+    openProfileCache(dataDir);
     return { name: 'Data folder', outcome: 'pass', detail: dataDir };
   } catch (error) {
     const cause = (error as Error).cause;

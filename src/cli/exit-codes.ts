@@ -17,9 +17,9 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 const BY_CODE: Record<ErrorCode, ExitCode> = {
   signed_out: EXIT.signInNeeded,
   session_ended: EXIT.signInNeeded,
-  login_cancelled: EXIT.signInNeeded,
-  login_timeout: EXIT.signInNeeded,
-  login_denied: EXIT.signInNeeded,
+  sign_in_cancelled: EXIT.signInNeeded,
+  sign_in_timeout: EXIT.signInNeeded,
+  sign_in_denied: EXIT.signInNeeded,
   state_mismatch: EXIT.signInNeeded,
   config_invalid: EXIT.usage,
   invalid_argument: EXIT.usage,

@@ -14,7 +14,7 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
  * 128 + the signal's number, as a shell expects.
  */
 export function holdSignalsUntilStored(
-  session: { cancelLogin(): void; whenIdle(): Promise<void> },
+  session: { cancelSignIn(): void; whenIdle(): Promise<void> },
   options: { graceMs?: number; exit?: (code: number) => void } = {},
 ): () => void {
   const exit = options.exit ?? ((code: number) => process.exit(code));
@@ -22,7 +22,7 @@ export function holdSignalsUntilStored(
   const onSignal = (signal: (typeof SIGNALS)[number]) => {
     if (exiting) return;
     exiting = true;
-    session.cancelLogin();
+    session.cancelSignIn();
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, options.graceMs ?? INTERRUPT_GRACE_MS)));
     void Promise.race([session.whenIdle().catch(() => {}), grace]).then(() => {

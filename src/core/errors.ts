@@ -1,8 +1,6 @@
 import type { AuthErrorCode } from '../shared/errors.ts';
 import { redactSecrets } from './log.ts';
 
-export type { AuthErrorCode };
-export { toErrorInfo } from '../shared/errors.ts';
 
 /**
  * An auth failure with a stable `code` and a message a user can act on. The
@@ -22,9 +20,9 @@ export class AuthError extends Error {
 }
 
 /** The provider's error response to the authorization request (RFC 6749 §4.1.2.1), as one sentence. */
-export function loginDenied(error: string, description?: string | null, options?: { cause?: unknown }): AuthError {
+export function signInDenied(error: string, description?: string | null, options?: { cause?: unknown }): AuthError {
   const detail = description?.trim().replace(/[\s.]+$/, '');
-  return new AuthError('login_denied', `The provider did not sign you in: ${error}${detail ? ` — ${detail}` : ''}.`, options);
+  return new AuthError('sign_in_denied', `The provider did not sign you in: ${error}${detail ? ` — ${detail}` : ''}.`, options);
 }
 
 /** What a caller hears when no session is held: the one sentence for it. */

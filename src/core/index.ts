@@ -33,25 +33,29 @@
 //                     · demo-proof.ts · http.ts (undici, timeouts) → proxy.ts (env / OS proxy routes), tls.ts
 //                     (trust store, certificate errors) · clock-skew.ts · log.ts (redacting logger)
 // The domain types are src/shared/auth-state.ts, the IPC contract src/shared/ipc.ts, error codes src/shared/errors.ts.
-export { loadConfig, isLoopbackHost, trustSettingsOf, type AuthConfig } from './config/auth-config.ts';
+export { loadConfig, trustSettingsOf, type AuthConfig } from './config/auth-config.ts';
+export { isLoopbackHost } from './config/values.ts';
 export { embedCertificates, readBuildConfig, BUILD_CONFIG_FILE } from './config/files.ts';
-export { AuthError, toErrorInfo } from './errors.ts';
-export type { ErrorCode } from '../shared/errors.ts';
+export { AuthError } from './errors.ts';
+export { toErrorInfo, type ErrorCode } from '../shared/errors.ts';
 export { createHttpClient, type HttpClient } from './net/http.ts';
 export { displayProxy, type ProxyResolver, type RoutePlan } from './net/proxy.ts';
 export { certificateUntrusted } from './net/tls.ts';
 export { clockSkewFromDate, describeSkew, REPORTED_SKEW_MS } from './net/clock-skew.ts';
-export { connectProvider, type Opener, type ProviderClient } from './protocol/provider-client.ts';
+export { connectProvider, type ProviderClient } from './protocol/provider-client.ts';
+export type { Opener } from './protocol/flow-context.ts';
 export { redirectUriFor } from './loopback/listener.ts';
-export { createLogger, parseLevel, redactSecrets, type Logger } from './log.ts';
-export { openKeychain, type SecretStore } from './keychain/keychain.ts';
-export { openProfileStore } from './entry/profile-cache.ts';
+export { createLogger, parseLevel, redactSecrets } from './log.ts';
+export type { Logger } from '../shared/logger.ts';
+export { openKeychain, type Keychain } from './keychain/keychain.ts';
+export { openProfileCache } from './entry/profile-cache.ts';
 export { assertPrivateFolder, defaultLockDir } from './entry/lock-folder.ts';
 export { keychainAccount } from './entry/entry.ts';
 export { probeRedirectUri, redirectRefusedMessage, RedirectRefusedError, SUGGESTED_REDIRECT_PORT } from './loopback/redirect-probe.ts';
 export { createAuthSession, startAuthSession } from './session/start.ts';
 export type { AuthSession, AuthSessionDeps } from './session/auth-session.ts';
-export type { LogoutResult } from './session/revocation.ts';
+export type { SignOutResult } from './session/sign-out.ts';
 export { probeDemoProvider } from './config/demo-proof.ts';
 export { chooseTokenBinding, createDpopKey, createDpopProof, type DpopKey } from './dpop/key.ts';
-export { PRESETS, type ProviderPreset } from './presets/presets.ts';
+export { PRESETS } from './presets/presets.ts';
+export type { ProviderPreset } from './presets/preset.ts';

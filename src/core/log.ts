@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger, LogLevel } from '../shared/logger.ts';
 
-export type { Logger, LogLevel };
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 

@@ -1,6 +1,6 @@
 import { probeDemoProvider, type AuthConfig, type Logger } from '../core/index.ts';
 
-export { probeDemoProvider };
+
 import { APP_ORIGIN } from '../shared/constants.ts';
 import { defaultDemoDataDir, startDemo } from '../demo/index.ts';
 import type { DemoOptions, DemoServers } from '../demo/index.ts';

@@ -167,7 +167,7 @@ function shutDownOnQuit(running: Running, logger: Logger): void {
     void (async () => {
       try {
         for (const stop of running.stop) stop();
-        running.session.cancelLogin();
+        running.session.cancelSignIn();
         await Promise.race([running.session.close(), delay(QUIT_GRACE_MS, undefined, { ref: false })]);
         await running.http.close();
         await running.demo?.close();

@@ -61,12 +61,12 @@ const noArguments = (args: readonly unknown[]): [] => {
 
 const ARGUMENT_PARSERS: ArgumentParsers = {
   'auth:get-state': noArguments,
-  'auth:login': noArguments,
-  'auth:login-with-code': noArguments,
+  'auth:sign-in': noArguments,
+  'auth:device-sign-in': noArguments,
   'auth:offers-device-sign-in': noArguments,
   'auth:copy-user-code': noArguments,
-  'auth:cancel-login': noArguments,
-  'auth:logout': noArguments,
+  'auth:cancel-sign-in': noArguments,
+  'auth:sign-out': noArguments,
   'auth:get-access-token': noArguments,
   'auth:refresh-access-token': (args) => {
     const [rejectedToken] = args;
@@ -131,17 +131,17 @@ export function registerIpcHandlers(ipcMain: IpcMainLike, deps: IpcHandlerDeps):
   const { session, config, logger } = deps;
   const handlers: Handlers = {
     'auth:get-state': async () => session.getState(),
-    'auth:login': () => session.login(),
-    'auth:login-with-code': () => session.login({ method: 'device' }),
+    'auth:sign-in': () => session.signIn(),
+    'auth:device-sign-in': () => session.signIn({ method: 'device' }),
     'auth:offers-device-sign-in': () => session.offersDeviceSignIn(),
     'auth:copy-user-code': async () => {
       const code = session.getState().deviceCode?.userCode;
       if (!code) throw new AuthError('invalid_argument', 'No sign-in code is waiting to be entered.');
       deps.copyText(code);
     },
-    'auth:cancel-login': async () => session.cancelLogin(),
-    'auth:logout': async () => {
-      const { endSessionUrl } = await session.logout();
+    'auth:cancel-sign-in': async () => session.cancelSignIn(),
+    'auth:sign-out': async () => {
+      const { endSessionUrl } = await session.signOut();
       if (endSessionUrl) {
         await deps.openEndSession(endSessionUrl).catch((error: unknown) => {
           logger?.warn('could not open the provider sign-out page', { error: toErrorInfo(error).message });
@@ -150,7 +150,7 @@ export function registerIpcHandlers(ipcMain: IpcMainLike, deps: IpcHandlerDeps):
       return session.getState();
     },
     'auth:get-access-token': () => session.getAccessToken(),
-    'auth:refresh-access-token': (rejectedToken) => session.refreshAfterUnauthorized(rejectedToken),
+    'auth:refresh-access-token': (rejectedToken) => session.refreshAccessToken(rejectedToken),
     'auth:request-headers': (request) => session.requestHeaders(request),
     'auth:retry-keychain': (mode) => session.retryKeychain(mode),
     'app:get-config': async () => ({ apiBaseUrl: config.apiBaseUrl, issuer: config.issuer }),

@@ -20,13 +20,13 @@ const render = (next: AuthState) => {
 
 /**
  * Whether a failed action's error is shown. Cancelling (or restarting) a
- * sign-in rejects the pending login with login_cancelled: not news to the user.
+ * sign-in rejects the pending login with sign_in_cancelled: not news to the user.
  */
 const SHOWN: Record<ErrorCode, boolean> = {
-  login_cancelled: false,
+  sign_in_cancelled: false,
   config_invalid: true,
-  login_timeout: true,
-  login_denied: true,
+  sign_in_timeout: true,
+  sign_in_denied: true,
   browser_unavailable: true,
   port_in_use: true,
   state_mismatch: true,
@@ -69,7 +69,7 @@ function startSignIn(): void {
   localError = undefined;
   page.signingInWithCode = false;
   // login() resolves only once the browser round trip is done; the state events drive the view meanwhile.
-  auth.login().then(render, report);
+  auth.signIn().then(render, report);
 }
 
 view.buttons.signIn.addEventListener('click', startSignIn);
@@ -77,10 +77,10 @@ view.buttons.signInCode.addEventListener('click', () => {
   localError = undefined;
   page.signingInWithCode = true;
   // Resolves once the code was entered and approved elsewhere; meanwhile the state carries the code to show.
-  auth.loginWithCode().then(render, report);
+  auth.deviceSignIn().then(render, report);
   view.render(state, localError, page);
 });
-view.buttons.cancelCode.addEventListener('click', () => void run(view.buttons.cancelCode, () => auth.cancelLogin()));
+view.buttons.cancelCode.addEventListener('click', () => void run(view.buttons.cancelCode, () => auth.cancelSignIn()));
 view.buttons.copyCode.addEventListener('click', () =>
   void run(view.buttons.copyCode, async () => {
     await auth.copyUserCode();
@@ -90,10 +90,10 @@ view.buttons.copyCode.addEventListener('click', () =>
 );
 // The core cancels the pending attempt and opens a fresh sign-in page.
 view.buttons.reopen.addEventListener('click', startSignIn);
-view.buttons.cancel.addEventListener('click', () => void run(view.buttons.cancel, () => auth.cancelLogin()));
+view.buttons.cancel.addEventListener('click', () => void run(view.buttons.cancel, () => auth.cancelSignIn()));
 view.buttons.signOut.addEventListener('click', () => {
   localError = undefined;
-  void run(view.buttons.signOut, async () => render(await auth.logout()));
+  void run(view.buttons.signOut, async () => render(await auth.signOut()));
 });
 
 // The prompt (when the keychain can show one) opens on the user's click only; focus merely looks again, so a dismissed prompt does not come back.

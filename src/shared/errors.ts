@@ -6,9 +6,9 @@
 /** Why an auth operation failed: the auth core's `AuthError.code`. */
 const AUTH_ERROR_CODES = [
   'config_invalid',
-  'login_cancelled',
-  'login_timeout',
-  'login_denied',
+  'sign_in_cancelled',
+  'sign_in_timeout',
+  'sign_in_denied',
   'browser_unavailable',
   'port_in_use',
   'state_mismatch',

@@ -23,15 +23,15 @@ export interface AppConfigInfo {
 export interface InvokeChannels {
   'auth:get-state': () => Promise<AuthState>;
   /** Opens the system browser; resolves when signed in. A second call cancels the pending attempt and starts anew. */
-  'auth:login': () => Promise<AuthState>;
+  'auth:sign-in': () => Promise<AuthState>;
   /** Sign-in with a code entered on any device (RFC 8628): the state's `deviceCode` says what to enter where; resolves when signed in. */
-  'auth:login-with-code': () => Promise<AuthState>;
+  'auth:device-sign-in': () => Promise<AuthState>;
   /** Whether the provider offers sign-in with a code (false when it cannot be reached). */
   'auth:offers-device-sign-in': () => Promise<boolean>;
   /** Copies the pending sign-in's user code to the clipboard (main holds it; the page never needs clipboard permission). */
   'auth:copy-user-code': () => Promise<void>;
-  'auth:cancel-login': () => Promise<void>;
-  'auth:logout': () => Promise<AuthState>;
+  'auth:cancel-sign-in': () => Promise<void>;
+  'auth:sign-out': () => Promise<AuthState>;
   /** A valid access token, refreshed in main if needed. */
   'auth:get-access-token': () => Promise<string>;
   /** After the API answered 401 for `rejectedToken`: a newer token, refreshing at most once however many callers ask. */
@@ -55,12 +55,12 @@ export type InvokeChannel = keyof InvokeChannels;
 /** Every channel, checked both ways against `InvokeChannels`: a missing or an extra one does not compile. */
 export const INVOKE_CHANNELS = Object.keys({
   'auth:get-state': 0,
-  'auth:login': 0,
-  'auth:login-with-code': 0,
+  'auth:sign-in': 0,
+  'auth:device-sign-in': 0,
   'auth:offers-device-sign-in': 0,
   'auth:copy-user-code': 0,
-  'auth:cancel-login': 0,
-  'auth:logout': 0,
+  'auth:cancel-sign-in': 0,
+  'auth:sign-out': 0,
   'auth:get-access-token': 0,
   'auth:refresh-access-token': 0,
   'auth:request-headers': 0,

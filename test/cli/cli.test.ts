@@ -177,7 +177,7 @@ describe('latchkey CLI', () => {
       secrets.add(appToken);
       const fromCli = await cli(['token', '--refresh']);
       expect(fromCli.code, fromCli.stderr).toBe(0);
-      const renewed = await app.refreshAfterUnauthorized(appToken);
+      const renewed = await app.refreshAccessToken(appToken);
       expect(await apiStatus(renewed)).toBe(200);
       expect(demo.stats.reuseDetected).toBe(0);
     } finally {

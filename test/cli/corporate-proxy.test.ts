@@ -69,7 +69,7 @@ describe('behind an authenticating proxy that inspects TLS', () => {
     const opener = browserOpener(browser);
     const session = await createAuthSession({ config, opener, http, logger: createLogger({ level: 'silent' }) });
     try {
-      const state = await session.login({ timeoutMs: 30_000 });
+      const state = await session.signIn({ timeoutMs: 30_000 });
       expect(opener.lastError).toBeUndefined();
       expect(state).toMatchObject({ status: 'signed-in', user: { name: 'Alice Liddell' } });
     } finally {
@@ -143,7 +143,7 @@ describe('behind an authenticating proxy that inspects TLS', () => {
     const before = proxy.log.length;
     try {
       // The shared access token needs no network; the refresh after a 401 meets the proxy.
-      await expect(session.refreshAfterUnauthorized(await session.getAccessToken())).rejects.toMatchObject({ code: 'proxy_auth_required' });
+      await expect(session.refreshAccessToken(await session.getAccessToken())).rejects.toMatchObject({ code: 'proxy_auth_required' });
       expect(session.getState()).toMatchObject({ status: 'signed-in', error: { code: 'proxy_auth_required' } });
       expect(scheduled).toEqual([]);
       expect(proxy.log.slice(before).filter((entry) => entry.host === IDP_HOST)).toHaveLength(1);

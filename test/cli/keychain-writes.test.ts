@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import keytar from 'keytar';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAuthSession, createHttpClient, createLogger, keychainAccount, loadConfig, openKeychain, type HttpClient, type SecretStore } from '../../src/core/index.ts';
+import { createAuthSession, createHttpClient, createLogger, keychainAccount, loadConfig, openKeychain, type HttpClient, type Keychain } from '../../src/core/index.ts';
 import { forgetSessionEntries, freePort, startTestDemo } from '../helpers/demo.ts';
 import { demoCliEnv, JWT, runCli } from '../helpers/cli.ts';
 
@@ -40,10 +40,10 @@ describe('keychain writes of a refresh', () => {
   }
 
   /** The real keychain, with every write recorded by account. */
-  async function recordingKeychain(): Promise<{ store: SecretStore; writes: string[] }> {
+  async function recordingKeychain(): Promise<{ store: Keychain; writes: string[] }> {
     const keychain = await openKeychain(service);
     const writes: string[] = [];
-    const store: SecretStore = {
+    const store: Keychain = {
       ...keychain,
       kind: keychain.kind,
       set: async (account, secret) => {
@@ -59,7 +59,7 @@ describe('keychain writes of a refresh', () => {
     const session = await createAuthSession({ config: config(), opener: async () => {}, secretStore: store, logger: createLogger({ level: 'silent' }) });
     try {
       const before = (await storedEntry())!;
-      const renewed = await session.refreshAfterUnauthorized(await session.getAccessToken());
+      const renewed = await session.refreshAccessToken(await session.getAccessToken());
       await session.whenIdle();
       expect(writes).toEqual([keychainAccount(config())]);
       const after = (await storedEntry())!;
@@ -89,7 +89,7 @@ describe('keychain writes of a refresh', () => {
     };
     const session = await createAuthSession({ config: config(), opener: async () => {}, logger: createLogger({ level: 'silent' }), http });
     try {
-      await expect(session.refreshAfterUnauthorized(await session.getAccessToken())).rejects.toMatchObject({ code: 'provider_unreachable' });
+      await expect(session.refreshAccessToken(await session.getAccessToken())).rejects.toMatchObject({ code: 'provider_unreachable' });
     } finally {
       await session.close();
       await real.close();

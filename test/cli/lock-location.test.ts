@@ -72,7 +72,7 @@ describe('the session lock is the user’s, not the environment’s', () => {
     try {
       const current = await app.getAccessToken();
       const before = demo.stats.tokenRequests;
-      const refreshing = app.refreshAfterUnauthorized(current);
+      const refreshing = app.refreshAccessToken(current);
       while (demo.stats.tokenRequests === before) await delay(1);
       // A terminal (cron, su, an ssh session) with no runtime folder and another temp folder.
       const terminal = await cli(['token', '--refresh'], { TMPDIR: otherTmp });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import keytar from 'keytar';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connectProvider, createAuthSession, createHttpClient, createLogger, keychainAccount, loadConfig, openKeychain, type HttpClient, type SecretStore } from '../../src/core/index.ts';
+import { connectProvider, createAuthSession, createHttpClient, createLogger, keychainAccount, loadConfig, openKeychain, type HttpClient, type Keychain } from '../../src/core/index.ts';
 import { freePort, startTestDemo } from '../helpers/demo.ts';
 import { statusWithToken, withStoredKey, type StoredDpopKey } from '../helpers/api-call.ts';
 import { demoCliEnv, JWT, startCli } from '../helpers/cli.ts';
@@ -87,7 +87,7 @@ describe('refresh token rotation across processes', () => {
     const http = transport((url, send) => (url.pathname === '/jwks' ? createHttpClient().fetch(`http://127.0.0.1:${closedPort}/jwks`) : send()));
     const session = await createAuthSession({ config: config(), opener: async () => {}, logger: createLogger({ level: 'silent' }), http });
     try {
-      await expect(session.refreshAfterUnauthorized(await session.getAccessToken())).rejects.toMatchObject({ code: 'provider_unreachable' });
+      await expect(session.refreshAccessToken(await session.getAccessToken())).rejects.toMatchObject({ code: 'provider_unreachable' });
       expect(session.getState().status).toBe('offline');
     } finally {
       await session.close();
@@ -144,7 +144,7 @@ describe('refresh token rotation across processes', () => {
     const storedKeys: (StoredDpopKey | undefined)[] = [];
     const keychain = await openKeychain(service);
     const refreshAccount = keychainAccount(config());
-    const recording: SecretStore = {
+    const recording: Keychain = {
       ...keychain,
       kind: keychain.kind,
       set: async (account, secret) => {
@@ -164,7 +164,7 @@ describe('refresh token rotation across processes', () => {
     try {
       const current = await app.getAccessToken();
       const requests = demo.stats.tokenRequests;
-      const refreshing = app.refreshAfterUnauthorized(current);
+      const refreshing = app.refreshAccessToken(current);
       await tokenRequestArrived(requests);
       const logout = await cli(['logout'], { AUTH_DATA_DIR: otherDataDir });
       expect(logout.code, logout.stderr).toBe(0);
@@ -176,7 +176,7 @@ describe('refresh token rotation across processes', () => {
       expect(await storedRefreshToken()).toBeNull();
       expect(await keytar.getPassword(service, `${refreshAccount}#access-token`)).toBeNull();
       expect((await cli(['status'])).code).toBe(1);
-      await expect(app.refreshAfterUnauthorized(token)).rejects.toMatchObject({ code: 'signed_out' });
+      await expect(app.refreshAccessToken(token)).rejects.toMatchObject({ code: 'signed_out' });
       expect(app.getState().status).toBe('signed-out');
       expect(storedKeys[0]).toBeDefined();
       expect(await refreshWorks(stored[0]!, storedKeys[0])).toBe(false);

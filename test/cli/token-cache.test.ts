@@ -96,7 +96,7 @@ describe('the shared access token', () => {
       const rejected = await apps[0]!.getAccessToken();
       for (const app of apps) expect(await app.getAccessToken()).toBe(rejected);
       const before = demo.stats.tokenRequests;
-      const renewed = await Promise.all(apps.map((app) => app.refreshAfterUnauthorized(rejected)));
+      const renewed = await Promise.all(apps.map((app) => app.refreshAccessToken(rejected)));
       expect(demo.stats.tokenRequests - before).toBe(1);
       expect(new Set(renewed).size).toBe(1);
       expect(renewed[0]).not.toBe(rejected);

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultDataDir, isLoopbackHost, loadConfig } from '../../src/core/config/auth-config.ts';
+import { defaultDataDir, loadConfig } from '../../src/core/config/auth-config.ts';
+import { isLoopbackHost } from '../../src/core/config/values.ts';
 import { readBuildConfig } from '../../src/core/config/files.ts';
 import { AuthError } from '../../src/core/errors.ts';
 

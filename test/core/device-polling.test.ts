@@ -58,7 +58,7 @@ describe('polling for a sign-in with a code', () => {
     const provider = await startScriptedProvider(['slow_down', 'tokens'], { interval: 1 });
     cleanups.push(provider.close);
     const client = await clientOf(provider.issuer);
-    const result = await client.signInWithDevice({ onCode: () => {} });
+    const result = await client.deviceSignIn({ onCode: () => {} });
     expect(result).toMatchObject({ accessToken: 'access-1', refreshToken: 'refresh-1' });
     expect(provider.polls).toHaveLength(2);
     expect(provider.polls[0]!.form.get('grant_type')).toBe(DEVICE_CODE_GRANT);
@@ -68,15 +68,15 @@ describe('polling for a sign-in with a code', () => {
     expect(provider.polls[1]!.at - provider.polls[0]!.at).toBeGreaterThanOrEqual(6_000);
   });
 
-  it('expired_token ends the wait with login_timeout, access_denied with login_denied, each naming the code', async () => {
+  it('expired_token ends the wait with sign_in_timeout, access_denied with sign_in_denied, each naming the code', async () => {
     const expired = await startScriptedProvider(['expired_token'], { interval: 1 });
     const denied = await startScriptedProvider(['authorization_pending', 'access_denied'], { interval: 1 });
     cleanups.push(expired.close, denied.close);
-    await expect((await clientOf(expired.issuer)).signInWithDevice({ onCode: () => {} })).rejects.toMatchObject({
-      code: 'login_timeout',
+    await expect((await clientOf(expired.issuer)).deviceSignIn({ onCode: () => {} })).rejects.toMatchObject({
+      code: 'sign_in_timeout',
       message: 'The code BDWP-HQPK expired before it was entered and approved at 127.0.0.1:' + new URL(expired.issuer).port + '. Sign in again for a new code.',
     });
-    await expect((await clientOf(denied.issuer)).signInWithDevice({ onCode: () => {} })).rejects.toMatchObject({ code: 'login_denied', message: expect.stringContaining('The sign-in with code BDWP-HQPK was declined') });
+    await expect((await clientOf(denied.issuer)).deviceSignIn({ onCode: () => {} })).rejects.toMatchObject({ code: 'sign_in_denied', message: expect.stringContaining('The sign-in with code BDWP-HQPK was declined') });
     expect(denied.polls).toHaveLength(2);
   });
 
@@ -88,7 +88,7 @@ describe('polling for a sign-in with a code', () => {
     const provider = await startScriptedProvider(['tokens'], { interval: 1, codes });
     cleanups.push(provider.close);
     let shown = false;
-    await expect((await clientOf(provider.issuer)).signInWithDevice({ onCode: () => (shown = true) })).rejects.toMatchObject({ code: 'provider_error', message: expect.stringContaining('cannot be shown safely') });
+    await expect((await clientOf(provider.issuer)).deviceSignIn({ onCode: () => (shown = true) })).rejects.toMatchObject({ code: 'provider_error', message: expect.stringContaining('cannot be shown safely') });
     expect(shown).toBe(false);
     expect(provider.polls).toHaveLength(0);
   });
@@ -101,7 +101,7 @@ describe('polling for a sign-in with a code', () => {
     await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => new Promise<void>((resolve) => bare.close(() => resolve())));
     const without = await clientOf(`http://127.0.0.1:${(bare.address() as AddressInfo).port}`);
-    await expect(without.signInWithDevice({ onCode: () => {} })).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringContaining('no device_authorization_endpoint (RFC 8628 §4)') });
+    await expect(without.deviceSignIn({ onCode: () => {} })).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringContaining('no device_authorization_endpoint (RFC 8628 §4)') });
   });
 
   it('AUTH_PROVIDER=github pointed at a stand-in by the endpoint settings alone: asks for JSON with client_id in the body, survives HTTP 200 authorization_pending, and takes the token', async () => {
@@ -122,7 +122,7 @@ describe('polling for a sign-in with a code', () => {
       },
     });
     const client = await connectProvider(config, { http });
-    const signingIn = client.signInWithDevice({ onCode: () => {} });
+    const signingIn = client.deviceSignIn({ onCode: () => {} });
     while (!github.requests.some((request) => request.path === '/login/oauth/access_token')) await new Promise((resolve) => setTimeout(resolve, 100));
     github.authorize();
     expect(await signingIn).toMatchObject({ accessToken: GITHUB_ACCESS_TOKEN, refreshToken: GITHUB_REFRESH_TOKEN, user: { sub: '1', name: 'monalisa octocat' } });
@@ -140,7 +140,7 @@ describe('polling for a sign-in with a code', () => {
     cleanups.push(github.close);
     const client = await clientOf(github.issuer);
     let shown: DeviceCodePrompt | undefined;
-    const signingIn = client.signInWithDevice({
+    const signingIn = client.deviceSignIn({
       onCode: (prompt) => {
         shown = prompt;
       },

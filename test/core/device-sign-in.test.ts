@@ -62,7 +62,7 @@ describe('sign-in with a code against the demo provider', () => {
   it('signs in once the code is entered and approved in a browser; the session then refreshes and signs out like a browser sign-in', async () => {
     const session = await openSession();
     const shown = codeShown(session);
-    const signingIn = session.login({ method: 'device' });
+    const signingIn = session.signIn({ method: 'device' });
     const prompt = await shown;
     expect(prompt).toMatchObject({ issuer: config().issuer, clientId: config().clientId, userCode: expect.stringMatching(/^[A-Z]{4}-[A-Z]{4}$/) });
     expect(prompt.verificationUri).toBe(`${demo.issuer}/device`);
@@ -83,7 +83,7 @@ describe('sign-in with a code against the demo provider', () => {
     expect(await callMe()).toBe(200);
 
     // The 401 rule: a rejected token is replaced by a refresh, and the rotated refresh token is stored.
-    const newer = await session.refreshAfterUnauthorized(token);
+    const newer = await session.refreshAccessToken(token);
     expect(newer).not.toBe(token);
     expect(await callMe()).toBe(200);
     const rotated = JSON.parse((await keytar.getPassword(service, keychainAccount(config())))!) as { refresh_token: string };
@@ -93,33 +93,33 @@ describe('sign-in with a code against the demo provider', () => {
     const other = await openSession();
     expect(other.getState()).toMatchObject({ status: 'signed-in', user: { sub: 'alice' } });
 
-    await session.logout();
+    await session.signOut();
     expect(await keytar.getPassword(service, keychainAccount(config()))).toBeNull();
   });
 
-  it('stops with login_denied, in words, when the code is refused at the provider', async () => {
+  it('stops with sign_in_denied, in words, when the code is refused at the provider', async () => {
     const session = await openSession();
     const shown = codeShown(session);
-    const signingIn = session.login({ method: 'device' });
+    const signingIn = session.signIn({ method: 'device' });
     signingIn.catch(() => {});
     const prompt = await shown;
     await enterDeviceCode(browser, prompt.verificationUri, prompt.userCode, { answer: 'abort' });
-    await expect(signingIn).rejects.toMatchObject({ code: 'login_denied', message: expect.stringContaining(`code ${prompt.userCode} was declined at 127.0.0.1`) });
-    expect(session.getState()).toMatchObject({ status: 'signed-out', error: { code: 'login_denied' } });
+    await expect(signingIn).rejects.toMatchObject({ code: 'sign_in_denied', message: expect.stringContaining(`code ${prompt.userCode} was declined at 127.0.0.1`) });
+    expect(session.getState()).toMatchObject({ status: 'signed-out', error: { code: 'sign_in_denied' } });
     expect(session.getState().deviceCode).toBeUndefined();
   });
 
-  it('stops with login_timeout when the code expires before anyone enters it', async () => {
+  it('stops with sign_in_timeout when the code expires before anyone enters it', async () => {
     const shortLived = await startTestDemo({ deviceCodeTtl: 2 });
     try {
       const session = await createAuthSession({ config: loadConfig({ env: demoCliEnv(shortLived, { service, dataDir }) }), opener: () => Promise.resolve(), logger: createLogger({ level: 'silent' }) });
       sessions.push(session);
       const shown = codeShown(session);
-      const signingIn = session.login({ method: 'device' });
+      const signingIn = session.signIn({ method: 'device' });
       signingIn.catch(() => {});
       const prompt = await shown;
-      await expect(signingIn).rejects.toMatchObject({ code: 'login_timeout', message: expect.stringContaining(`The code ${prompt.userCode} expired`) });
-      expect(session.getState()).toMatchObject({ status: 'signed-out', error: { code: 'login_timeout' } });
+      await expect(signingIn).rejects.toMatchObject({ code: 'sign_in_timeout', message: expect.stringContaining(`The code ${prompt.userCode} expired`) });
+      expect(session.getState()).toMatchObject({ status: 'signed-out', error: { code: 'sign_in_timeout' } });
     } finally {
       await shortLived.close();
     }
@@ -128,13 +128,13 @@ describe('sign-in with a code against the demo provider', () => {
   it('cancelling ends the wait at once, clears the code and sends no further poll', async () => {
     const session = await openSession();
     const shown = codeShown(session);
-    const signingIn = session.login({ method: 'device' });
+    const signingIn = session.signIn({ method: 'device' });
     signingIn.catch(() => {});
     await shown;
     const pollsBefore = devicePolls();
     const cancelledAt = Date.now();
-    session.cancelLogin();
-    await expect(signingIn).rejects.toMatchObject({ code: 'login_cancelled' });
+    session.cancelSignIn();
+    await expect(signingIn).rejects.toMatchObject({ code: 'sign_in_cancelled' });
     expect(Date.now() - cancelledAt).toBeLessThan(1000);
     expect(session.getState()).toEqual(expect.objectContaining({ status: 'signed-out' }));
     expect(session.getState().deviceCode).toBeUndefined();
@@ -147,7 +147,7 @@ describe('sign-in with a code against the demo provider', () => {
   it('under auto (the demo offers DPoP) the device token polls carry proofs, so the access token is bound to the key stored with the session', async () => {
     const session = await openSession();
     const shown = codeShown(session);
-    const signingIn = session.login({ method: 'device' });
+    const signingIn = session.signIn({ method: 'device' });
     const prompt = await shown;
     expect(await enterDeviceCode(browser, prompt.verificationUri, prompt.userCode)).toMatch(/Sign-in Success/);
     await signingIn;
@@ -161,7 +161,7 @@ describe('sign-in with a code against the demo provider', () => {
     expect((await fetch(`${demo.apiUrl}/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
     const headers = await session.requestHeaders({ method: 'GET', url: `${demo.apiUrl}/me` });
     expect((await fetch(`${demo.apiUrl}/me`, { headers: { ...headers } })).status).toBe(200);
-    await session.logout();
+    await session.signOut();
   });
 
   it('under required, a provider without DPoP is refused before any code is requested', async () => {
@@ -184,7 +184,7 @@ describe('sign-in with a code against the demo provider', () => {
       session.onStateChange((state) => {
         if (state.deviceCode) codeWasShown = true;
       });
-      await expect(session.login({ method: 'device' })).rejects.toMatchObject({
+      await expect(session.signIn({ method: 'device' })).rejects.toMatchObject({
         code: 'provider_error',
         message: expect.stringMatching(/^DPoP is required \(AUTH_DPOP=required\) but the provider at .* cannot bind tokens: its metadata does not list dpop_signing_alg_values_supported/),
       });

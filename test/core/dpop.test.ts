@@ -12,10 +12,11 @@ import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
 import { loadConfig, type AuthConfig } from '../../src/core/config/auth-config.ts';
 import { createDpopKey, createDpopProof, importDpopKey, type StoredDpopKey } from '../../src/core/dpop/key.ts';
 import { createLogger } from '../../src/core/log.ts';
-import type { Opener } from '../../src/core/protocol/provider-client.ts';
+import type { Opener } from '../../src/core/protocol/flow-context.ts';
 import { createHttpClient, type HttpClient } from '../../src/core/net/http.ts';
 import { keychainAccount } from '../../src/core/entry/entry.ts';
-import { createAuthSession, type AuthSession } from '../../src/core/session/start.ts';
+import { createAuthSession } from '../../src/core/session/start.ts';
+import { type AuthSession } from '../../src/core/session/auth-session.ts';
 import { apiFetch } from '../../src/renderer/api-fetch.ts';
 import { browserOpener, DEMO_ALICE, launchBrowser, type Browser } from '../../support/browser.ts';
 
@@ -130,7 +131,7 @@ describe('DPoP-bound sessions with the demo provider, Chromium and the OS keycha
     const opener = browserOpener(browser, DEMO_ALICE);
     const http = recordingHttp();
     const session = await newSession(config, opener, http);
-    await session.login({ timeoutMs: 30_000 });
+    await session.signIn({ timeoutMs: 30_000 });
     shared = { config, session };
     const thumbprint = await storedThumbprint(config);
     // RFC 9449 §10: the authorization request names the key, so the code itself is bound.
@@ -139,7 +140,7 @@ describe('DPoP-bound sessions with the demo provider, Chromium and the OS keycha
     const first = await session.getAccessToken();
     expect(boundTo(first)).toBe(thumbprint);
     expect(session.getState().accessToken?.dpop).toBe(true);
-    const refreshed = await session.refreshAfterUnauthorized(first);
+    const refreshed = await session.refreshAccessToken(first);
     expect(refreshed).not.toBe(first);
     expect(boundTo(refreshed)).toBe(thumbprint);
     expect(await storedThumbprint(config)).toBe(thumbprint);
@@ -210,7 +211,7 @@ describe('DPoP-bound sessions with the demo provider, Chromium and the OS keycha
     expect(withAnotherKey).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
     // Nothing was spent: the holder of the key refreshes as before, and the provider saw no reuse.
     const current = await session.getAccessToken();
-    expect(boundTo(await session.refreshAfterUnauthorized(current))).toBe(await storedThumbprint(config));
+    expect(boundTo(await session.refreshAccessToken(current))).toBe(await storedThumbprint(config));
     expect(demo.stats.reuseDetected).toBe(0);
   });
 
@@ -221,7 +222,7 @@ describe('DPoP-bound sessions with the demo provider, Chromium and the OS keycha
     const restarted = await newSession(config, undefined, recordingHttp());
     expect(restarted.getState()).toMatchObject({ status: 'signed-in' });
     expect((await callApi(restarted)).status).toBe(200);
-    const refreshed = await restarted.refreshAfterUnauthorized(await restarted.getAccessToken());
+    const refreshed = await restarted.refreshAccessToken(await restarted.getAccessToken());
     expect(boundTo(refreshed)).toBe(thumbprint);
     expect((await callApi(restarted)).status).toBe(200);
     shared.session = restarted;
@@ -233,7 +234,7 @@ describe('DPoP-bound sessions with the demo provider, Chromium and the OS keycha
     const other = await newSession(config);
     const tokens: string[] = [];
     for (let round = 0; round < 3; round += 1) {
-      const [a, b] = await Promise.all([shared.session, other].map(async (session) => session.refreshAfterUnauthorized(await session.getAccessToken())));
+      const [a, b] = await Promise.all([shared.session, other].map(async (session) => session.refreshAccessToken(await session.getAccessToken())));
       tokens.push(a!, b!);
     }
     for (const token of tokens) expect(boundTo(token)).toBe(thumbprint);
@@ -245,12 +246,12 @@ describe('DPoP-bound sessions with the demo provider, Chromium and the OS keycha
   it('a new sign-in makes a new key; logout deletes it with the session, and the revoked token is refused even with the old key', async () => {
     const { config, session } = shared;
     const before = (await storedEntry(config))!.dpop_key!;
-    await session.login({ timeoutMs: 30_000 });
+    await session.signIn({ timeoutMs: 30_000 });
     const after = (await storedEntry(config))!;
     expect(after.dpop_key!.x).not.toBe(before.x);
     expect(boundTo(await session.getAccessToken())).toBe(await storedThumbprint(config));
     const revocationsBefore = providerRequests.filter((request) => request.path === '/token/revocation').length;
-    await session.logout();
+    await session.signOut();
     expect(await keytar.getPassword(config.keychainService, keychainAccount(config))).toBeNull();
     // The revocation carried a proof with the session's key too.
     const revocations = providerRequests.filter((request) => request.path === '/token/revocation').slice(revocationsBefore);
@@ -264,7 +265,7 @@ describe('DPoP-bound sessions with the demo provider, Chromium and the OS keycha
     try {
       const auto = configFor(plain);
       const session = await newSession(auto);
-      await session.login({ timeoutMs: 30_000 });
+      await session.signIn({ timeoutMs: 30_000 });
       const entry = await storedEntry(auto);
       expect(entry).not.toHaveProperty('dpop_key');
       const headers = await session.requestHeaders({ method: 'GET', url: `${plain.apiUrl}/me` });
@@ -272,11 +273,11 @@ describe('DPoP-bound sessions with the demo provider, Chromium and the OS keycha
       expect(headers.Authorization).toMatch(/^Bearer /);
       expect(boundTo(headers.Authorization.slice(7))).toBeUndefined();
       expect((await fetch(`${plain.apiUrl}/me`, { headers: { ...headers } })).status).toBe(200);
-      await session.logout();
+      await session.signOut();
 
       const opened: string[] = [];
       const required = await newSession(configFor(plain, { AUTH_DPOP: 'required' }), async (url) => void opened.push(url));
-      await expect(required.login({ timeoutMs: 30_000 })).rejects.toMatchObject({
+      await expect(required.signIn({ timeoutMs: 30_000 })).rejects.toMatchObject({
         code: 'provider_error',
         message: expect.stringMatching(/^DPoP is required \(AUTH_DPOP=required\) but the provider at .* cannot bind tokens: its metadata does not list dpop_signing_alg_values_supported/),
       });
@@ -292,12 +293,12 @@ describe('DPoP-bound sessions with the demo provider, Chromium and the OS keycha
     try {
       const config = configFor(strict);
       const session = await newSession(config);
-      await session.login({ timeoutMs: 30_000 });
+      await session.signIn({ timeoutMs: 30_000 });
       const thumbprint = await storedThumbprint(config);
-      expect(boundTo(await session.refreshAfterUnauthorized(await session.getAccessToken()))).toBe(thumbprint);
+      expect(boundTo(await session.refreshAccessToken(await session.getAccessToken()))).toBe(thumbprint);
       // The renderer's path, over the real API: the first call is refused for want of a nonce, the second carries it.
       const seen: number[] = [];
-      const auth = { requestHeaders: session.requestHeaders, refreshAccessToken: session.refreshAfterUnauthorized };
+      const auth = { requestHeaders: session.requestHeaders, refreshAccessToken: session.refreshAccessToken };
       const counting: typeof fetch = async (input, init) => {
         const response = await fetch(input, init);
         seen.push(response.status);
@@ -309,7 +310,7 @@ describe('DPoP-bound sessions with the demo provider, Chromium and the OS keycha
       // The nonce is remembered for the API's origin: the next call needs one request.
       expect((await apiFetch(auth, counting, `${strict.apiUrl}/me`)).status).toBe(200);
       expect(seen).toEqual([401, 200, 200]);
-      await session.logout();
+      await session.signOut();
     } finally {
       await strict.close();
     }

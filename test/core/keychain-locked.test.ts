@@ -9,13 +9,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuthConfig } from '../../src/core/config/auth-config.ts';
 import { AuthError } from '../../src/core/errors.ts';
 import { createLogger } from '../../src/core/log.ts';
-import { createMemoryProfileStore, type ProfileStore } from '../../src/core/entry/profile-cache.ts';
+import { createMemoryProfileCache, type ProfileCache } from '../../src/core/entry/profile-cache.ts';
 import type { ProviderClient } from '../../src/core/protocol/provider-client.ts';
-import { announceEntryChange, refreshLockPath } from '../../src/core/entry/lock.ts';
-import type { EntryLock } from '../../src/core/keychain/secret-service.ts';
-import { createMemoryStore, type SecretStore } from '../../src/core/keychain/keychain.ts';
+import { entryLockPath } from '../../src/core/entry/lock.ts';
+import { announceEntryChange } from '../../src/core/entry/lock.ts';
+import type { ItemState } from '../../src/core/keychain/secret-service.ts';
+import { createMemoryKeychain, type Keychain } from '../../src/core/keychain/keychain.ts';
 import { keychainAccount } from '../../src/core/entry/entry.ts';
-import { createAuthSession, type AuthSession } from '../../src/core/session/start.ts';
+import { createAuthSession } from '../../src/core/session/start.ts';
+import { type AuthSession } from '../../src/core/session/auth-session.ts';
 
 const ISSUER = 'http://127.0.0.1:4400/';
 const CLIENT = 'latchkey-desktop';
@@ -23,9 +25,9 @@ const account = keychainAccount({ clientId: CLIENT, issuer: ISSUER });
 
 /** A keychain that can be locked: reads of a locked entry yield nothing and writes fail, as libsecret's do; `entryLock` is what the Secret Service would say. */
 function lockableKeychain(options: { tellsLocks: boolean }) {
-  const inner = createMemoryStore();
+  const inner = createMemoryKeychain();
   const keychain = { locked: false, deletes: 0, present: true };
-  const store: SecretStore = {
+  const store: Keychain = {
     kind: 'os',
     get: async (key) => (keychain.locked ? null : inner.get(key)),
     set: async (key, secret) => {
@@ -38,7 +40,7 @@ function lockableKeychain(options: { tellsLocks: boolean }) {
     },
     ...(options.tellsLocks
       ? {
-          entryLock: async (key: string): Promise<EntryLock> => ((await inner.get(key)) === null ? 'absent' : keychain.locked ? 'locked' : 'unlocked'),
+          itemState: async (key: string): Promise<ItemState> => ((await inner.get(key)) === null ? 'absent' : keychain.locked ? 'locked' : 'unlocked'),
           isLocked: async () => keychain.locked,
         }
       : {}),
@@ -52,7 +54,7 @@ function countingProvider() {
   const provider: ProviderClient = {
     issuer: ISSUER,
     metadata: {},
-    signInWithDevice: () => Promise.reject(new Error('this scripted provider offers no sign-in with a code')),
+    deviceSignIn: () => Promise.reject(new Error('this scripted provider offers no sign-in with a code')),
     async signIn() {
       calls.signIn++;
       issued++;
@@ -73,20 +75,20 @@ function countingProvider() {
 describe('a keychain that is locked or refuses access (scripted keychain)', () => {
   let dataDir: string;
   let config: AuthConfig;
-  let profileStore: ProfileStore;
+  let profileStore: ProfileCache;
   const sessions: AuthSession[] = [];
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'latchkey-locked-'));
     config = { issuer: ISSUER, clientId: CLIENT, provider: 'generic', scope: 'openid offline_access', redirectPort: 0, redirectHost: '127.0.0.1', apiBaseUrl: '', keychainService: 'unused', dataDir, usesDemoProvider: true };
-    profileStore = createMemoryProfileStore();
+    profileStore = createMemoryProfileCache();
   });
   afterEach(async () => {
     await Promise.all(sessions.splice(0).map((session) => session.close()));
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  async function start(secretStore: SecretStore, provider: ProviderClient) {
+  async function start(secretStore: Keychain, provider: ProviderClient) {
     const session = await createAuthSession({ config, opener: async () => {}, secretStore, profileStore, provider, lockDir: dataDir, logger: createLogger({ level: 'silent' }) });
     sessions.push(session);
     return session;
@@ -96,7 +98,7 @@ describe('a keychain that is locked or refuses access (scripted keychain)', () =
     const lockable = lockableKeychain(options);
     const scripted = countingProvider();
     const first = await start(lockable.store, scripted.provider);
-    await first.login();
+    await first.signIn();
     await first.close();
     lockable.keychain.locked = true;
     return { ...lockable, ...scripted };
@@ -107,8 +109,8 @@ describe('a keychain that is locked or refuses access (scripted keychain)', () =
     const session = await start(store, countingProvider().provider);
     expect(session.getState()).toMatchObject({ status: 'signed-in', keychain: 'locked', user: { name: 'Alice Liddell' }, error: { code: 'keychain_locked' } });
     await expect(session.getAccessToken()).rejects.toMatchObject({ code: 'keychain_locked' });
-    await expect(session.logout()).rejects.toMatchObject({ code: 'keychain_locked' });
-    await expect(session.login()).rejects.toMatchObject({ code: 'keychain_locked' });
+    await expect(session.signOut()).rejects.toMatchObject({ code: 'keychain_locked' });
+    await expect(session.signIn()).rejects.toMatchObject({ code: 'keychain_locked' });
     expect(keychain.deletes).toBe(0);
     expect(profileStore.get(account)).toBeDefined();
 
@@ -142,9 +144,9 @@ describe('a keychain that is locked or refuses access (scripted keychain)', () =
   it('a keychain that refuses to read a stored session (macOS "Deny") is "refused": kept, named, and only the user’s retry asks again', async () => {
     const lockable = lockableKeychain({ tellsLocks: false });
     const scripted = countingProvider();
-    await (await start(lockable.store, scripted.provider)).login();
+    await (await start(lockable.store, scripted.provider)).signIn();
     let reads = 0;
-    const refusing: SecretStore = {
+    const refusing: Keychain = {
       ...lockable.store,
       get: async () => {
         reads++;
@@ -154,7 +156,7 @@ describe('a keychain that is locked or refuses access (scripted keychain)', () =
     const session = await start(refusing, scripted.provider);
     expect(session.getState()).toMatchObject({ status: 'signed-in', keychain: 'refused', error: { code: 'keychain_refused', message: /refused access/ } });
     await expect(session.getAccessToken()).rejects.toMatchObject({ code: 'keychain_refused' });
-    await expect(session.logout()).rejects.toMatchObject({ code: 'keychain_refused' });
+    await expect(session.signOut()).rejects.toMatchObject({ code: 'keychain_refused' });
     expect(lockable.keychain.deletes).toBe(0);
     const readsBefore = reads;
     await session.retryKeychain('check');
@@ -170,7 +172,7 @@ describe('a keychain that is locked or refuses access (scripted keychain)', () =
     const scripted = countingProvider();
     const session = await start(lockable.store, scripted.provider);
     expect(session.getState()).toMatchObject({ status: 'signed-out', keychain: 'os' });
-    await expect(session.login()).rejects.toMatchObject({ code: 'keychain_locked', message: /^Your keychain is locked — unlock it .*then sign in/ });
+    await expect(session.signIn()).rejects.toMatchObject({ code: 'keychain_locked', message: /^Your keychain is locked — unlock it .*then sign in/ });
     expect(scripted.calls.signIn).toBe(0);
   });
 
@@ -178,9 +180,9 @@ describe('a keychain that is locked or refuses access (scripted keychain)', () =
     const lockable = lockableKeychain({ tellsLocks: true });
     const scripted = countingProvider();
     const session = await start(lockable.store, scripted.provider);
-    await session.login();
+    await session.signIn();
     lockable.keychain.locked = true;
-    const rotated = await session.refreshAfterUnauthorized(await session.getAccessToken());
+    const rotated = await session.refreshAccessToken(await session.getAccessToken());
     await session.whenIdle();
     expect(session.getState()).toMatchObject({ status: 'signed-in', keychain: 'locked', error: { code: 'keychain_locked' } });
     expect(await session.getAccessToken()).toBe(rotated);
@@ -195,14 +197,14 @@ describe('a keychain that is locked or refuses access (scripted keychain)', () =
     const lockable = lockableKeychain({ tellsLocks: true });
     const scripted = countingProvider();
     const session = await start(lockable.store, scripted.provider);
-    await session.login();
+    await session.signIn();
     lockable.keychain.locked = true;
     // A first refresh while locked: its rotated token waits in memory, and the session knows the keychain is locked.
-    const rotated = await session.refreshAfterUnauthorized(await session.getAccessToken());
+    const rotated = await session.refreshAccessToken(await session.getAccessToken());
     await session.whenIdle();
     expect(session.getState().keychain).toBe('locked');
-    announceEntryChange(refreshLockPath(dataDir, config.keychainService, account));
-    await expect(session.refreshAfterUnauthorized(rotated)).rejects.toMatchObject({ code: 'keychain_locked' });
+    announceEntryChange(entryLockPath(dataDir, config.keychainService, account));
+    await expect(session.refreshAccessToken(rotated)).rejects.toMatchObject({ code: 'keychain_locked' });
     expect(scripted.calls.refresh).toBe(1);
     expect(session.getState()).toMatchObject({ status: 'signed-in', keychain: 'locked' });
   });

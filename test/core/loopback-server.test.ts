@@ -140,7 +140,7 @@ describe('loopback listener', () => {
     expect(real.status).toBe(303);
     const error = await server.waitForCallback().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
-    expect((error as AuthError).code).toBe('login_denied');
+    expect((error as AuthError).code).toBe('sign_in_denied');
     // One sentence, even when the provider's description brings its own full stop.
     expect((error as AuthError).message).toBe('The provider did not sign you in: access_denied — The user said no.');
     const page = await send(server.port, real.headers.location as string);
@@ -166,10 +166,10 @@ describe('loopback listener', () => {
     }
     const genuine = await start({ expectedIssuer });
     await send(genuine.port, `/callback?error=access_denied&state=${STATE}&iss=${encodeURIComponent(expectedIssuer.issuer)}`);
-    expect(((await genuine.waitForCallback().catch((e: unknown) => e)) as AuthError).code).toBe('login_denied');
+    expect(((await genuine.waitForCallback().catch((e: unknown) => e)) as AuthError).code).toBe('sign_in_denied');
     const optional = await start({ expectedIssuer: { ...expectedIssuer, required: false } });
     await send(optional.port, `/callback?error=access_denied&state=${STATE}`);
-    expect(((await optional.waitForCallback().catch((e: unknown) => e)) as AuthError).code).toBe('login_denied');
+    expect(((await optional.waitForCallback().catch((e: unknown) => e)) as AuthError).code).toBe('sign_in_denied');
   });
 
   it('times out when its injected timer fires, with no real wait', async () => {
@@ -182,7 +182,7 @@ describe('loopback listener', () => {
     expect(scheduledMs).toBe(300_000);
     fire?.();
     const error = await server.waitForCallback().catch((e: unknown) => e);
-    expect((error as AuthError).code).toBe('login_timeout');
+    expect((error as AuthError).code).toBe('sign_in_timeout');
     expect((error as AuthError).message).toMatch(/within 300 seconds/);
     await server.close();
     expect(await portIsFree(server.port)).toBe(true);
@@ -191,7 +191,7 @@ describe('loopback listener', () => {
   it('times out, then frees the port', async () => {
     const server = await start({ timeoutMs: 150 });
     const error = await server.waitForCallback().catch((e: unknown) => e);
-    expect((error as AuthError).code).toBe('login_timeout');
+    expect((error as AuthError).code).toBe('sign_in_timeout');
     await server.close();
     expect(await portIsFree(server.port)).toBe(true);
   });
@@ -203,7 +203,7 @@ describe('loopback listener', () => {
     await send(server.port, '/callback?state=nope');
     controller.abort();
     const error = await waiting.catch((e: unknown) => e);
-    expect((error as AuthError).code).toBe('login_cancelled');
+    expect((error as AuthError).code).toBe('sign_in_cancelled');
     await server.close();
     expect(await portIsFree(server.port)).toBe(true);
   });
@@ -212,7 +212,7 @@ describe('loopback listener', () => {
     const server = await start();
     const waiting = server.waitForCallback();
     await server.close();
-    expect(((await waiting.catch((e: unknown) => e)) as AuthError).code).toBe('login_cancelled');
+    expect(((await waiting.catch((e: unknown) => e)) as AuthError).code).toBe('sign_in_cancelled');
     const again = await start({ port: server.port });
     expect(again.port).toBe(server.port);
   });

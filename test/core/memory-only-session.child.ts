@@ -20,14 +20,14 @@ const session = await createAuthSession({
 if (process.argv[2] === 'restart') {
   await send({ type: 'restarted', keychain: session.getState().keychain, status: session.getState().status });
 } else {
-  await session.login({ timeoutMs: 30_000 });
+  await session.signIn({ timeoutMs: 30_000 });
   const signedIn = await session.getAccessToken();
-  const refreshed = await session.refreshAfterUnauthorized(signedIn);
-  const refreshedAgain = await session.refreshAfterUnauthorized(refreshed);
+  const refreshed = await session.refreshAccessToken(signedIn);
+  const refreshedAgain = await session.refreshAccessToken(refreshed);
   await session.whenIdle();
   const { keychain, status } = session.getState();
   await send({ type: 'signed-in', keychain, status, accessTokens: [signedIn, refreshed, refreshedAgain] });
-  await session.logout();
+  await session.signOut();
 }
 await session.close();
 process.disconnect();

@@ -2,9 +2,9 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openProfileStore } from '../../src/core/entry/profile-cache.ts';
+import { openProfileCache } from '../../src/core/entry/profile-cache.ts';
 
-describe('openProfileStore', () => {
+describe('openProfileCache', () => {
   let dataDir: string;
   const account = 'latchkey-desktop@http://127.0.0.1:4400/';
   beforeEach(async () => {
@@ -16,31 +16,31 @@ describe('openProfileStore', () => {
 
   it('remembers the profile across store instances (an app restart) under an account with dots in it', () => {
     const profile = { user: { sub: 'alice', name: 'Alice Liddell', email: 'alice@example.com' }, lastSignInAt: 1234 };
-    openProfileStore(dataDir).set(account, profile);
-    expect(openProfileStore(dataDir).get(account)).toEqual(profile);
-    expect(openProfileStore(dataDir).get('other@issuer')).toBeUndefined();
+    openProfileCache(dataDir).set(account, profile);
+    expect(openProfileCache(dataDir).get(account)).toEqual(profile);
+    expect(openProfileCache(dataDir).get('other@issuer')).toBeUndefined();
   });
 
   it('keeps only the profile fields, so nothing secret can slip onto disk', async () => {
     const user = { sub: 'alice', name: 'Alice', refresh_token: 'rt-should-not-be-here' } as { sub: string; name: string };
-    openProfileStore(dataDir).set(account, { user, lastSignInAt: 1 });
+    openProfileCache(dataDir).set(account, { user, lastSignInAt: 1 });
     const file = await readFile(join(dataDir, 'profile.json'), 'utf8');
     expect(file).not.toContain('rt-should-not-be-here');
-    expect(openProfileStore(dataDir).get(account)?.user).toEqual({ sub: 'alice', name: 'Alice' });
+    expect(openProfileCache(dataDir).get(account)?.user).toEqual({ sub: 'alice', name: 'Alice' });
   });
 
   it.skipIf(process.platform === 'win32')('creates the data folder private to the user and writes the profile 0600', async () => {
     const folder = join(dataDir, 'Latchkey');
-    openProfileStore(folder).set(account, { user: { sub: 'alice', email: 'alice@example.com' }, lastSignInAt: 1 });
+    openProfileCache(folder).set(account, { user: { sub: 'alice', email: 'alice@example.com' }, lastSignInAt: 1 });
     expect((await stat(folder)).mode & 0o777).toBe(0o700);
     expect((await stat(join(folder, 'profile.json'))).mode & 0o777).toBe(0o600);
   });
 
   it('forgets a deleted profile', () => {
-    const store = openProfileStore(dataDir);
+    const store = openProfileCache(dataDir);
     store.set(account, { user: { sub: 'bob' }, lastSignInAt: 1 });
     store.delete(account);
-    expect(openProfileStore(dataDir).get(account)).toBeUndefined();
+    expect(openProfileCache(dataDir).get(account)).toBeUndefined();
   });
 
   it('reads and updates a profile.json written by conf (the store earlier versions and electron-store use), keeping its other accounts', async () => {
@@ -48,7 +48,7 @@ describe('openProfileStore', () => {
     const earlier = new Conf<Record<string, unknown>>({ cwd: dataDir, configName: 'profile', configFileMode: 0o600, accessPropertiesByDotNotation: false });
     earlier.set(account, { user: { sub: 'alice', name: 'Alice' }, lastSignInAt: 42 });
     earlier.set('other@https://issuer.example/', { user: { sub: 'bob' }, lastSignInAt: 7 });
-    const store = openProfileStore(dataDir);
+    const store = openProfileCache(dataDir);
     expect(store.get(account)).toEqual({ user: { sub: 'alice', name: 'Alice' }, lastSignInAt: 42 });
     store.set(account, { user: { sub: 'alice', email: 'alice@example.com' }, lastSignInAt: 43 });
     expect(earlier.get(account)).toEqual({ user: { sub: 'alice', email: 'alice@example.com' }, lastSignInAt: 43 });
@@ -57,7 +57,7 @@ describe('openProfileStore', () => {
 
   it('reads a damaged profile.json as empty and replaces it on the next write, leaving no temporary file', async () => {
     await writeFile(join(dataDir, 'profile.json'), '{"half a file');
-    const store = openProfileStore(dataDir);
+    const store = openProfileCache(dataDir);
     expect(store.get(account)).toBeUndefined();
     store.set(account, { user: { sub: 'alice' }, lastSignInAt: 1 });
     expect(JSON.parse(await readFile(join(dataDir, 'profile.json'), 'utf8'))).toEqual({ [account]: { user: { sub: 'alice' }, lastSignInAt: 1 } });

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type AuthConfig } from '../../src/core/config/auth-config.ts';
 import { AuthError } from '../../src/core/errors.ts';
 import { createHttpClient, type HttpClient } from '../../src/core/net/http.ts';
-import { connectProvider, type ProviderClient, type TokenResult } from '../../src/core/protocol/provider-client.ts';
+import { connectProvider, type ProviderClient } from '../../src/core/protocol/provider-client.ts';
+import { type TokenResult } from '../../src/core/protocol/flow-context.ts';
 import { browserOpener, DEMO_ALICE, launchBrowser, type Browser } from '../../support/browser.ts';
 import { demoEnv, startTestDemo } from '../helpers/demo.ts';
 

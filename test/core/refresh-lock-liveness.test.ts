@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultLockDir } from '../../src/core/entry/lock-folder.ts';
-import { acquireRefreshLock, refreshLockPath } from '../../src/core/entry/lock.ts';
+import { acquireEntryLock, entryLockPath } from '../../src/core/entry/lock.ts';
 import { createLogger } from '../../src/core/log.ts';
 import type { Timers } from '../../src/core/timers.ts';
 
@@ -53,7 +53,7 @@ describe('refresh lock liveness', () => {
   let path: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'latchkey-liveness-'));
-    path = refreshLockPath(dir, 'latchkey-test', 'latchkey-desktop@http://127.0.0.1:4400/');
+    path = entryLockPath(dir, 'latchkey-test', 'latchkey-desktop@http://127.0.0.1:4400/');
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -61,9 +61,9 @@ describe('refresh lock liveness', () => {
 
   it('does not take over a holder that is alive but slow (30 s)', async () => {
     const time = fakeTime();
-    const holder = await acquireRefreshLock(path, { clock: time.clock, timers: time.holderTimers });
+    const holder = await acquireEntryLock(path, { clock: time.clock, timers: time.holderTimers });
     let acquiredAt: number | undefined;
-    const waiting = acquireRefreshLock(path, { clock: time.clock, timers: time.waiterTimers, timeoutMs: 120_000 }).then((lock) => {
+    const waiting = acquireEntryLock(path, { clock: time.clock, timers: time.waiterTimers, timeoutMs: 120_000 }).then((lock) => {
       acquiredAt = time.now;
       return lock;
     });
@@ -78,10 +78,10 @@ describe('refresh lock liveness', () => {
 
   it('takes over a holder whose heartbeat stopped after the stale bound, and the stopped holder leaves the new lock alone', async () => {
     const time = fakeTime();
-    const stopped = await acquireRefreshLock(path, { clock: time.clock, timers: stoppedTimers });
+    const stopped = await acquireEntryLock(path, { clock: time.clock, timers: stoppedTimers });
     let takenOverAt: number | undefined;
     const logger = { ...createLogger({ level: 'silent' }), warn: () => void (takenOverAt ??= time.now) };
-    const lock = await acquireRefreshLock(path, { clock: time.clock, timers: time.waiterTimers, logger });
+    const lock = await acquireEntryLock(path, { clock: time.clock, timers: time.waiterTimers, logger });
     expect(takenOverAt).toBeGreaterThanOrEqual(5_000);
     expect(takenOverAt).toBeLessThan(5_200);
     // The stopped holder wakes up and releases: the lock it lost must stay with its new holder.
@@ -101,7 +101,7 @@ describe('refresh lock liveness', () => {
     child.kill('SIGKILL');
     await new Promise((resolve) => child.on('exit', resolve));
     const started = performance.now();
-    const lock = await acquireRefreshLock(path, { timeoutMs: 15_000 });
+    const lock = await acquireEntryLock(path, { timeoutMs: 15_000 });
     expect(performance.now() - started).toBeLessThan(7_000);
     await lock.release();
   });
@@ -117,7 +117,7 @@ describe('refresh lock liveness', () => {
     let output = '';
     await new Promise<void>((resolve) => child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()).includes('held') && resolve()));
     // A stale bound of 400 ms: eight heartbeats of the holder fit in it, and it holds for 1.5 s.
-    const lock = await acquireRefreshLock(path, { staleAfterMs: 400, timeoutMs: 10_000 });
+    const lock = await acquireEntryLock(path, { staleAfterMs: 400, timeoutMs: 10_000 });
     expect(output).toContain('releasing');
     await lock.release();
   });
@@ -127,13 +127,13 @@ describe('refresh lock liveness', () => {
     await mkdir(elsewhere, { mode: 0o700 });
     const linked = join(dir, 'linked');
     await symlink(elsewhere, linked);
-    await expect(acquireRefreshLock(refreshLockPath(linked, 's', 'a'))).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringContaining('not a folder') });
+    await expect(acquireEntryLock(entryLockPath(linked, 's', 'a'))).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringContaining('not a folder') });
     const open = join(dir, 'open');
     await mkdir(open);
     await chmod(open, 0o777);
-    await expect(acquireRefreshLock(refreshLockPath(open, 's', 'a'))).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringContaining('mode 777') });
+    await expect(acquireEntryLock(entryLockPath(open, 's', 'a'))).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringContaining('mode 777') });
     const fresh = join(dir, 'fresh');
-    const lock = await acquireRefreshLock(refreshLockPath(fresh, 's', 'a'));
+    const lock = await acquireEntryLock(entryLockPath(fresh, 's', 'a'));
     await lock.release();
   });
 
@@ -142,7 +142,7 @@ describe('refresh lock liveness', () => {
     await mkdir(foreign, { mode: 0o700 });
     const { chown } = await import('node:fs/promises');
     await chown(foreign, 65534, 65534);
-    await expect(acquireRefreshLock(refreshLockPath(foreign, 's', 'a'))).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringContaining('another user') });
+    await expect(acquireEntryLock(entryLockPath(foreign, 's', 'a'))).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringContaining('another user') });
   });
 
   it.runIf(process.platform === 'linux')('lives in the user’s own cache folder, whatever XDG_RUNTIME_DIR, TMPDIR or HOME say, and is named for the keychain entry', () => {
@@ -153,6 +153,6 @@ describe('refresh lock liveness', () => {
       expect(defaultLockDir()).toBe(expected);
     }
     vi.unstubAllEnvs();
-    expect(refreshLockPath(dir, 'service', 'account')).not.toBe(refreshLockPath(dir, 'other-service', 'account'));
+    expect(entryLockPath(dir, 'service', 'account')).not.toBe(entryLockPath(dir, 'other-service', 'account'));
   });
 });

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keychainAccount, loadConfig } from '../../src/core/index.ts';
-import { acquireRefreshLock, refreshLockPath } from '../../src/core/entry/lock.ts';
+import { acquireEntryLock, entryLockPath } from '../../src/core/entry/lock.ts';
 import { startTestDemo } from '../helpers/demo.ts';
 import { demoCliEnv, JWT, startCli } from '../helpers/cli.ts';
 
@@ -36,7 +36,7 @@ describe('a holder that lost the lock', () => {
   });
 
   it('knows it, in another process, once it wakes from SIGSTOP after a waiter took over', async () => {
-    const path = refreshLockPath(scratch, 'latchkey-test', 'account');
+    const path = entryLockPath(scratch, 'latchkey-test', 'account');
     const script = `import { acquireRefreshLock } from ${JSON.stringify(lockModule)};
       const lock = await acquireRefreshLock(${JSON.stringify(path)}, { heartbeatMs: 50, staleAfterMs: 400 });
       console.log('held ' + lock.isHeld());
@@ -47,7 +47,7 @@ describe('a holder that lost the lock', () => {
       await lock.release();`;
     const holder = startNode(['--input-type=module', '-e', script], process.env, 'held');
     await holder.ready;
-    const lock = await acquireRefreshLock(path, { staleAfterMs: 400, timeoutMs: 10_000 });
+    const lock = await acquireEntryLock(path, { staleAfterMs: 400, timeoutMs: 10_000 });
     holder.child.kill('SIGCONT');
     const output = await holder.done;
     expect(output).toContain('held true');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireRefreshLock, refreshLockPath, withRefreshLock } from '../../src/core/entry/lock.ts';
+import { acquireEntryLock, entryLockPath, withEntryLock } from '../../src/core/entry/lock.ts';
 import type { Timers } from '../../src/core/timers.ts';
 
 const run = promisify(execFile);
@@ -17,7 +17,7 @@ describe('withRefreshLock', () => {
   let path: string;
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'latchkey-lock-'));
-    path = refreshLockPath(dataDir, 'latchkey-test', 'latchkey-desktop@http://127.0.0.1:4400/');
+    path = entryLockPath(dataDir, 'latchkey-test', 'latchkey-desktop@http://127.0.0.1:4400/');
   });
   afterEach(async () => {
     await rm(dataDir, { recursive: true, force: true });
@@ -29,7 +29,7 @@ describe('withRefreshLock', () => {
     const order: number[] = [];
     await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        withRefreshLock(path, async () => {
+        withEntryLock(path, async () => {
           inside++;
           maxInside = Math.max(maxInside, inside);
           await new Promise((resolve) => setTimeout(resolve, 5));
@@ -58,27 +58,27 @@ describe('withRefreshLock', () => {
     const deadPid = Number(stdout.trim());
     await writeFile(path, JSON.stringify({ pid: deadPid, hostname: hostname(), nonce: 'dead' }));
     const started = Date.now();
-    expect(await withRefreshLock(path, async () => 'ran', { staleAfterMs: 200, timeoutMs: 2_000 })).toBe('ran');
+    expect(await withEntryLock(path, async () => 'ran', { staleAfterMs: 200, timeoutMs: 2_000 })).toBe('ran');
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(existsSync(path)).toBe(false);
   });
 
   it('waits for a live, fresh lock and gives up after the timeout', async () => {
     await writeFile(path, JSON.stringify({ pid: process.pid, hostname: hostname(), nonce: 'held' }));
-    await expect(withRefreshLock(path, async () => 'ran', { timeoutMs: 150 })).rejects.toMatchObject({ code: 'provider_unreachable' });
+    await expect(withEntryLock(path, async () => 'ran', { timeoutMs: 150 })).rejects.toMatchObject({ code: 'provider_unreachable' });
     expect(JSON.parse(await readFile(path, 'utf8')).nonce).toBe('held');
   });
 
   it('tells the next holder whether the keychain entry was announced as changed since it last looked', async () => {
-    const seen = await withRefreshLock(path, async (lock) => {
+    const seen = await withEntryLock(path, async (lock) => {
       expect(lock.readGeneration()).toBeUndefined();
       return lock.announceChange();
     });
-    expect(await withRefreshLock(path, async (lock) => lock.readGeneration())).toBe(seen);
+    expect(await withEntryLock(path, async (lock) => lock.readGeneration())).toBe(seen);
     const script = `import { withRefreshLock } from ${JSON.stringify(lockModule)};
       await withRefreshLock(${JSON.stringify(path)}, async (lock) => lock.announceChange());`;
     await run(process.execPath, ['--input-type=module', '-e', script]);
-    const after = await withRefreshLock(path, async (lock) => lock.readGeneration());
+    const after = await withEntryLock(path, async (lock) => lock.readGeneration());
     expect(after).toEqual(expect.any(String));
     expect(after).not.toBe(seen);
   });
@@ -86,10 +86,10 @@ describe('withRefreshLock', () => {
   it('on an injected clock, waits out a live holder until the deadline without sleeping through it', async () => {
     const time = steppedTime();
     // The holder beats on the same stepped timers, so it stays alive however far the clock runs.
-    const holder = await acquireRefreshLock(path, time);
+    const holder = await acquireEntryLock(path, time);
     const started = Date.now();
     try {
-      await expect(withRefreshLock(path, async () => 'ran', { timeoutMs: 40_000, ...time })).rejects.toMatchObject({ code: 'provider_unreachable' });
+      await expect(withEntryLock(path, async () => 'ran', { timeoutMs: 40_000, ...time })).rejects.toMatchObject({ code: 'provider_unreachable' });
       expect(time.clock() - time.start).toBeGreaterThanOrEqual(40_000);
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
@@ -100,13 +100,13 @@ describe('withRefreshLock', () => {
   it('on an injected clock, takes over a holder whose heartbeat stopped only once the stale bound has passed', async () => {
     const time = steppedTime();
     await writeFile(path, JSON.stringify({ pid: process.pid, hostname: hostname(), createdAt: time.clock(), nonce: 'hung' }));
-    expect(await withRefreshLock(path, async () => time.clock() - time.start, { staleAfterMs: 20_000, timeoutMs: 60_000, ...time })).toBeGreaterThan(20_000);
+    expect(await withEntryLock(path, async () => time.clock() - time.start, { staleAfterMs: 20_000, timeoutMs: 60_000, ...time })).toBeGreaterThan(20_000);
   });
 
   it('releases the lock when the critical section throws', async () => {
-    await expect(withRefreshLock(path, async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(withEntryLock(path, async () => { throw new Error('boom'); })).rejects.toThrow('boom');
     expect(existsSync(path)).toBe(false);
-    expect(await withRefreshLock(path, async () => 'again', { timeoutMs: 500 })).toBe('again');
+    expect(await withEntryLock(path, async () => 'again', { timeoutMs: 500 })).toBe('again');
   });
 });
 

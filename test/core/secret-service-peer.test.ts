@@ -59,7 +59,7 @@ describe('the D-Bus client with a peer it cannot trust', () => {
     try {
       const probe = createSecretServiceProbe({ busAddress: `unix:path=${path}`, timeoutMs: 2_000 });
       expect(await probe.isRunning()).toBe(false);
-      expect(await probe.entryLock('latchkey-test', 'account')).toBeUndefined();
+      expect(await probe.itemState('latchkey-test', 'account')).toBeUndefined();
       expect(await probe.defaultCollectionLocked()).toBeUndefined();
     } finally {
       await new Promise((resolve) => server.close(resolve));
@@ -75,7 +75,7 @@ describe('the D-Bus client with a peer it cannot trust', () => {
       const before = openPipes();
       const probe = createSecretServiceProbe({ busAddress: `unix:path=${path}`, timeoutMs: 200 });
       expect(await probe.isRunning()).toBe(false);
-      expect(await probe.entryLock('latchkey-test', 'account')).toBeUndefined();
+      expect(await probe.itemState('latchkey-test', 'account')).toBeUndefined();
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(openPipes()).toBe(before);
     } finally {

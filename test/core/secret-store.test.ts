@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import keytar from 'keytar';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSecretServiceProbe } from '../../src/core/keychain/secret-service.ts';
-import { createMemoryStore, openKeychain } from '../../src/core/keychain/keychain.ts';
+import { createMemoryKeychain, openKeychain } from '../../src/core/keychain/keychain.ts';
 
 const run = promisify(execFile);
 const secretStoreModule = fileURLToPath(new URL('../../src/core/keychain/keychain.ts', import.meta.url));
@@ -56,7 +56,7 @@ describe('openKeychain', () => {
       answer: (value: string | null) => answer(value),
     };
   }
-  const secretService = (running: boolean) => ({ isRunning: async () => running, entryLock: async () => undefined, defaultCollectionLocked: async () => undefined });
+  const secretService = (running: boolean) => ({ isRunning: async () => running, itemState: async () => undefined, defaultCollectionLocked: async () => undefined });
 
   it('falls back to memory only when the keychain does not answer and no Secret Service is running', async () => {
     const { keytar: hanging } = promptingKeytar();
@@ -89,17 +89,17 @@ describe('openKeychain', () => {
   it.skipIf(process.platform !== 'linux')('asks the real Secret Service whether an entry is there and locked', async () => {
     const probe = createSecretServiceProbe();
     expect(await probe.isRunning()).toBe(true);
-    expect(await probe.entryLock(service, 'someone@issuer')).toBe('absent');
+    expect(await probe.itemState(service, 'someone@issuer')).toBe('absent');
     await keytar.setPassword(service, 'someone@issuer', 'a-secret-value');
-    expect(await probe.entryLock(service, 'someone@issuer')).toBe('unlocked');
+    expect(await probe.itemState(service, 'someone@issuer')).toBe('unlocked');
     expect(await probe.defaultCollectionLocked()).toBe(false);
-    expect(await createSecretServiceProbe({ busAddress: 'unix:path=/nonexistent' }).entryLock(service, 'someone@issuer')).toBeUndefined();
+    expect(await createSecretServiceProbe({ busAddress: 'unix:path=/nonexistent' }).itemState(service, 'someone@issuer')).toBeUndefined();
   });
 
   it('reports a locked entry as keychain_locked without reading it (no prompt) when asked not to prompt', async () => {
     let reads = 0;
     const counting = { getPassword: async () => (reads++, null), setPassword: () => Promise.resolve(), deletePassword: () => Promise.resolve(true) };
-    const store = await openKeychain(service, { loadKeytar: async () => counting, secretService: { ...secretService(true), entryLock: async () => 'locked' as const } });
+    const store = await openKeychain(service, { loadKeytar: async () => counting, secretService: { ...secretService(true), itemState: async () => 'locked' as const } });
     reads = 0;
     await expect(store.get('someone@issuer', { prompt: false })).rejects.toMatchObject({ code: 'keychain_locked' });
     expect(reads).toBe(0);
@@ -111,7 +111,7 @@ describe('openKeychain', () => {
 
 describe('createMemoryStore', () => {
   it('keeps entries per account for the life of the process only', async () => {
-    const store = createMemoryStore();
+    const store = createMemoryKeychain();
     await store.set('one', 'x');
     expect(await store.get('one')).toBe('x');
     expect(await store.get('two')).toBeNull();

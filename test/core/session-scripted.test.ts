@@ -9,14 +9,17 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuthConfig } from '../../src/core/config/auth-config.ts';
 import { AuthError } from '../../src/core/errors.ts';
 import { createLogger } from '../../src/core/log.ts';
-import { createMemoryProfileStore, type ProfileStore } from '../../src/core/entry/profile-cache.ts';
-import type { ProviderClient, TokenResult } from '../../src/core/protocol/provider-client.ts';
-import { announceEntryChange, refreshLockPath } from '../../src/core/entry/lock.ts';
-import { createMemoryStore, type SecretStore } from '../../src/core/keychain/keychain.ts';
+import { createMemoryProfileCache, type ProfileCache } from '../../src/core/entry/profile-cache.ts';
+import type { ProviderClient } from '../../src/core/protocol/provider-client.ts';
+import type { TokenResult } from '../../src/core/protocol/flow-context.ts';
+import { entryLockPath } from '../../src/core/entry/lock.ts';
+import { announceEntryChange } from '../../src/core/entry/lock.ts';
+import { createMemoryKeychain, type Keychain } from '../../src/core/keychain/keychain.ts';
 import { renewalTimes, retryDelayMs } from '../../src/core/tokens/retry-schedule.ts';
 import type { Timers } from '../../src/core/timers.ts';
 import { keychainAccount } from '../../src/core/entry/entry.ts';
-import { createAuthSession, type AuthSession } from '../../src/core/session/start.ts';
+import { createAuthSession } from '../../src/core/session/start.ts';
+import { type AuthSession } from '../../src/core/session/auth-session.ts';
 import type { AuthState } from '../../src/shared/auth-state.ts';
 
 const ISSUER = 'http://127.0.0.1:4400/';
@@ -65,7 +68,7 @@ function scriptedProvider(clock: { now: number }, lifetimeMs = 5_000) {
       return { accessToken: `at-${issued}`, refreshToken: `rt-${issued}`, idToken: `id-${issued}`, expiresAt: clock.now + lifetimeMs, user: { sub: 'alice', name: 'Alice Liddell' } };
     },
     // The device grant's polling is openid-client's (tested against real providers); here it ends with the same tokens a browser sign-in gets.
-    async signInWithDevice({ onCode }) {
+    async deviceSignIn({ onCode }) {
       onCode({ userCode: 'WDJB-MJHT', verificationUri: `${ISSUER}device`, expiresAt: clock.now + 600_000, issuer: ISSUER, clientId: 'latchkey' });
       await new Promise((resolve) => setTimeout(resolve, 5));
       issued++;
@@ -103,8 +106,8 @@ describe('auth session (scripted provider, injected clock)', () => {
   let dataDir: string;
   let config: AuthConfig;
   let clock: { now: number };
-  let secretStore: SecretStore;
-  let profileStore: ProfileStore;
+  let secretStore: Keychain;
+  let profileStore: ProfileCache;
   const sessions: AuthSession[] = [];
   const account = keychainAccount({ clientId: CLIENT, issuer: ISSUER });
 
@@ -112,9 +115,9 @@ describe('auth session (scripted provider, injected clock)', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'latchkey-session-'));
     config = { issuer: ISSUER, clientId: CLIENT, provider: 'generic', scope: 'openid offline_access', redirectPort: 0, redirectHost: '127.0.0.1', apiBaseUrl: '', keychainService: 'unused', dataDir, usesDemoProvider: true };
     clock = { now: 1_000_000 };
-    secretStore = createMemoryStore();
+    secretStore = createMemoryKeychain();
     (secretStore as { kind: string }).kind = 'os';
-    profileStore = createMemoryProfileStore();
+    profileStore = createMemoryProfileCache();
   });
   afterEach(async () => {
     await Promise.all(sessions.splice(0).map((session) => session.close()));
@@ -186,7 +189,7 @@ describe('auth session (scripted provider, injected clock)', () => {
     const session = await start(scripted.provider);
     const tokens = await Promise.all([
       ...Array.from({ length: 50 }, () => session.getAccessToken()),
-      ...Array.from({ length: 50 }, () => session.refreshAfterUnauthorized('at-unknown')),
+      ...Array.from({ length: 50 }, () => session.refreshAccessToken('at-unknown')),
     ]);
     expect(new Set(tokens)).toEqual(new Set(['at-1']));
     expect(scripted.redeemed).toEqual(['rt-0']);
@@ -199,9 +202,9 @@ describe('auth session (scripted provider, injected clock)', () => {
     await storeEntry('rt-0');
     const session = await start(scripted.provider);
     const first = await session.getAccessToken();
-    const second = await session.refreshAfterUnauthorized(first);
+    const second = await session.refreshAccessToken(first);
     expect(second).toBe('at-2');
-    expect(await session.refreshAfterUnauthorized(first)).toBe('at-2');
+    expect(await session.refreshAccessToken(first)).toBe('at-2');
     expect(scripted.redeemed).toEqual(['rt-0', 'rt-1']);
   });
 
@@ -211,7 +214,7 @@ describe('auth session (scripted provider, injected clock)', () => {
     await storeEntry('rt-0');
     const session = await start(scripted.provider);
     await session.getAccessToken();
-    await session.refreshAfterUnauthorized('at-1');
+    await session.refreshAccessToken('at-1');
     expect(scripted.redeemed).toEqual(['rt-0', 'rt-0']);
     expect(JSON.parse((await secretStore.get(account))!).refresh_token).toBe('rt-0');
   });
@@ -223,9 +226,9 @@ describe('auth session (scripted provider, injected clock)', () => {
     await session.getAccessToken();
     await vi.waitFor(async () => expect(JSON.parse((await secretStore.get(account))!).refresh_token).toBe('rt-1'));
     // What another process does when it rotates: announce the change, then store.
-    announceEntryChange(refreshLockPath(dataDir, config.keychainService, account));
+    announceEntryChange(entryLockPath(dataDir, config.keychainService, account));
     await storeEntry('rt-from-other-process');
-    await session.refreshAfterUnauthorized('at-1');
+    await session.refreshAccessToken('at-1');
     expect(scripted.redeemed).toEqual(['rt-0', 'rt-from-other-process']);
   });
 
@@ -234,7 +237,7 @@ describe('auth session (scripted provider, injected clock)', () => {
     await storeEntry('rt-0');
     let reads = 0;
     const inner = secretStore;
-    const counting: SecretStore = { ...inner, kind: 'os', get: (key) => (key === account && reads++, inner.get(key)) };
+    const counting: Keychain = { ...inner, kind: 'os', get: (key) => (key === account && reads++, inner.get(key)) };
     secretStore = counting;
     const session = await start(scripted.provider);
     const startupReads = reads;
@@ -243,12 +246,12 @@ describe('auth session (scripted provider, injected clock)', () => {
     // refresh of a restored session always re-reads the entry under the lock.
     const firstRefreshReads = startupReads + 2;
     expect(reads).toBe(firstRefreshReads);
-    for (let i = 0; i < 3; i++) token = await session.refreshAfterUnauthorized(token);
+    for (let i = 0; i < 3; i++) token = await session.refreshAccessToken(token);
     expect(reads).toBe(firstRefreshReads);
     // Another process announces only under the lock, which is ours until the last rotated token is stored.
     await session.whenIdle();
-    announceEntryChange(refreshLockPath(dataDir, config.keychainService, account));
-    await session.refreshAfterUnauthorized(token);
+    announceEntryChange(entryLockPath(dataDir, config.keychainService, account));
+    await session.refreshAccessToken(token);
     expect(reads).toBe(firstRefreshReads + 1);
     expect(scripted.redeemed).toEqual(['rt-0', 'rt-1', 'rt-2', 'rt-3', 'rt-4']);
   });
@@ -291,7 +294,7 @@ describe('auth session (scripted provider, injected clock)', () => {
     expect(first).toBe('at-1');
 
     claimedSub = 'mallory';
-    await expect(session.refreshAfterUnauthorized(first)).rejects.toMatchObject({ code: 'id_token_invalid' });
+    await expect(session.refreshAccessToken(first)).rejects.toMatchObject({ code: 'id_token_invalid' });
     expect(session.getState()).toMatchObject({ status: 'signed-in', user: { sub: 'alice', name: 'Claims of alice' }, error: { code: 'id_token_invalid' } });
     // Mallory's access token was never handed out; the spent refresh token was replaced, not deleted.
     expect(await session.getAccessToken()).toBe('at-1');
@@ -299,7 +302,7 @@ describe('auth session (scripted provider, injected clock)', () => {
     expect(profileStore.get(account)?.user).toEqual({ sub: 'alice', name: 'Claims of alice' });
 
     claimedSub = 'alice';
-    expect(await session.refreshAfterUnauthorized(first)).toBe('at-3');
+    expect(await session.refreshAccessToken(first)).toBe('at-3');
     expect(scripted.redeemed).toEqual(['rt-0', 'rt-1', 'rt-2']);
     expect(session.getState().error).toBeUndefined();
   });
@@ -382,37 +385,37 @@ describe('auth session (scripted provider, injected clock)', () => {
   });
 
   it('reports a memory-only keychain with a message, and still works', async () => {
-    secretStore = createMemoryStore('The OS keychain is not available, so your session won’t survive a restart.');
+    secretStore = createMemoryKeychain('The OS keychain is not available, so your session won’t survive a restart.');
     const session = await start(scriptedProvider(clock).provider);
     expect(session.getState()).toMatchObject({ status: 'signed-out', keychain: 'memory-only', error: { code: 'keychain_unavailable' } });
-    await session.login();
+    await session.signIn();
     expect(session.getState()).toMatchObject({ status: 'signed-in', keychain: 'memory-only', error: { code: 'keychain_unavailable' } });
     expect(await session.getAccessToken()).toBe('at-1');
   });
 
   it('falls back to memory only when the keychain refuses to store, never to a file', async () => {
-    secretStore = { ...createMemoryStore(), kind: 'os', set: () => Promise.reject(new AuthError('keychain_unavailable', 'locked')) };
+    secretStore = { ...createMemoryKeychain(), kind: 'os', set: () => Promise.reject(new AuthError('keychain_unavailable', 'locked')) };
     const session = await start(scriptedProvider(clock).provider);
-    await session.login();
+    await session.signIn();
     expect(session.getState()).toMatchObject({ status: 'signed-in', keychain: 'memory-only', error: { code: 'keychain_unavailable' } });
     expect(await session.getAccessToken()).toBe('at-1');
   });
 
-  it('a new login cancels the pending one; cancelLogin returns to the previous status', async () => {
+  it('a new login cancels the pending one; cancelSignIn returns to the previous status', async () => {
     const provider: ProviderClient = {
       ...scriptedProvider(clock).provider,
       signIn: ({ signal }) =>
-        new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new AuthError('login_cancelled', 'aborted')))),
+        new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new AuthError('sign_in_cancelled', 'aborted')))),
     };
     const session = await start(provider);
     const states: string[] = [];
     session.onStateChange((state) => states.push(state.status));
-    const first = session.login();
-    const second = session.login();
-    await expect(first).rejects.toMatchObject({ code: 'login_cancelled' });
+    const first = session.signIn();
+    const second = session.signIn();
+    await expect(first).rejects.toMatchObject({ code: 'sign_in_cancelled' });
     expect(session.getState().status).toBe('signing-in');
-    session.cancelLogin();
-    await expect(second).rejects.toMatchObject({ code: 'login_cancelled' });
+    session.cancelSignIn();
+    await expect(second).rejects.toMatchObject({ code: 'sign_in_cancelled' });
     expect(session.getState().status).toBe('signed-out');
     expect(session.getState().error).toBeUndefined();
     expect(states).toEqual(['signing-in', 'signing-in', 'signed-out']);
@@ -425,7 +428,7 @@ describe('auth session (scripted provider, injected clock)', () => {
     let finishSignIn!: (result: TokenResult) => void;
     const provider: ProviderClient = { ...scripted.provider, signIn: () => new Promise((resolve) => (finishSignIn = resolve)) };
     const session = await start(provider, fake.timers);
-    const pending = session.login();
+    const pending = session.signIn();
     await settle();
     scripted.fail(new AuthError('provider_unreachable', 'down'));
     await expect(session.getAccessToken()).rejects.toMatchObject({ code: 'provider_unreachable' });
@@ -447,7 +450,7 @@ describe('auth session (scripted provider, injected clock)', () => {
     const session = await start(scripted.provider);
     const seen: AuthState[] = [];
     session.onStateChange((state) => seen.push(state));
-    const signedIn = await session.login({ method: 'device' });
+    const signedIn = await session.signIn({ method: 'device' });
     expect(seen).toContainEqual(expect.objectContaining({ status: 'signing-in', deviceCode: expect.objectContaining({ userCode: 'WDJB-MJHT', verificationUri: `${ISSUER}device` }) }));
     expect(signedIn).toMatchObject({ status: 'signed-in', user: { sub: 'alice', name: 'Alice Liddell' } });
     expect(signedIn.deviceCode).toBeUndefined();
@@ -457,18 +460,18 @@ describe('auth session (scripted provider, injected clock)', () => {
   });
 
   it('a failed login goes back to the previous status with the error', async () => {
-    const provider: ProviderClient = { ...scriptedProvider(clock).provider, signIn: () => Promise.reject(new AuthError('login_denied', 'You declined.')) };
+    const provider: ProviderClient = { ...scriptedProvider(clock).provider, signIn: () => Promise.reject(new AuthError('sign_in_denied', 'You declined.')) };
     const session = await start(provider);
-    await expect(session.login()).rejects.toMatchObject({ code: 'login_denied' });
-    expect(session.getState()).toMatchObject({ status: 'signed-out', error: { code: 'login_denied', message: 'You declined.' } });
+    await expect(session.signIn()).rejects.toMatchObject({ code: 'sign_in_denied' });
+    expect(session.getState()).toMatchObject({ status: 'signed-out', error: { code: 'sign_in_denied', message: 'You declined.' } });
   });
 
   it('logout revokes, forgets everything local and returns the end-session URL without the ID token', async () => {
     const scripted = scriptedProvider(clock);
     const session = await start(scripted.provider);
-    await session.login();
+    await session.signIn();
     expect(profileStore.get(account)?.user.name).toBe('Alice Liddell');
-    const { endSessionUrl } = await session.logout();
+    const { endSessionUrl } = await session.signOut();
     expect(endSessionUrl).toBe(`${ISSUER}session/end?client_id=${CLIENT}`);
     expect(scripted.revoked).toEqual(['rt-1']);
     expect(await secretStore.get(account)).toBeNull();
@@ -481,7 +484,7 @@ describe('auth session (scripted provider, injected clock)', () => {
     const scripted = scriptedProvider(clock);
     await storeEntry('rt-0');
     const session = await start({ ...scripted.provider, revoke: () => Promise.reject(new AuthError('provider_unreachable', 'down')) });
-    const result = await session.logout();
+    const result = await session.signOut();
     expect(await secretStore.get(account)).toBeNull();
     expect(result).toMatchObject({ revoked: false, revocation: 'unreachable', notice: { code: 'provider_unreachable' } });
     expect(result.notice?.message).toBe('Signed out on this computer only: the provider could not be reached to revoke the session. It stays valid at the provider until it expires.');
@@ -493,7 +496,7 @@ describe('auth session (scripted provider, injected clock)', () => {
     await storeEntry('rt-0');
     const refusal = new AuthError('provider_error', 'The provider refused to revoke the session (HTTP 401).');
     const session = await start({ ...scripted.provider, revoke: () => Promise.reject(refusal) });
-    const result = await session.logout();
+    const result = await session.signOut();
     expect(result).toMatchObject({ revoked: false, revocation: 'refused' });
     expect(result.notice).toEqual({ code: 'provider_error', message: 'Signed out on this computer only: the provider refused to revoke the session (HTTP 401). It stays valid at the provider until it expires.' });
     expect(session.getState().error).toEqual(result.notice);
@@ -504,7 +507,7 @@ describe('auth session (scripted provider, injected clock)', () => {
     const scripted = scriptedProvider(clock);
     await storeEntry('rt-0');
     const session = await start({ ...scripted.provider, metadata: {} });
-    const result = await session.logout();
+    const result = await session.signOut();
     expect(result).toMatchObject({ revoked: false, revocation: 'unsupported', notice: { message: expect.stringMatching(/offers no token revocation/) } });
     expect(scripted.revoked).toEqual([]);
   });
@@ -513,7 +516,7 @@ describe('auth session (scripted provider, injected clock)', () => {
     const offering: ProviderClient = { ...scripted.provider, metadata: { ...scripted.provider.metadata, dpop_signing_alg_values_supported: ['ES256'] } };
     config = { ...config, dpop: 'required' };
     const strict = await start(offering);
-    await expect(strict.login()).rejects.toMatchObject({ code: 'provider_error', message: expect.stringMatching(/^DPoP is required \(AUTH_DPOP=required\) but the provider at .* answered the sign-in with unbound \(bearer\) tokens/) });
+    await expect(strict.signIn()).rejects.toMatchObject({ code: 'provider_error', message: expect.stringMatching(/^DPoP is required \(AUTH_DPOP=required\) but the provider at .* answered the sign-in with unbound \(bearer\) tokens/) });
     expect(strict.getState().status).toBe('signed-out');
     expect(await secretStore.get(account)).toBeNull();
     await strict.close();
@@ -521,7 +524,7 @@ describe('auth session (scripted provider, injected clock)', () => {
 
     config = { ...config, dpop: 'auto' };
     const lenient = await start(offering);
-    await lenient.login();
+    await lenient.signIn();
     expect(lenient.getState().accessToken?.dpop).toBeUndefined();
     // The refresh token may still be bound (RFC 9449 §5: public clients' are): the key stays with it.
     expect(JSON.parse((await secretStore.get(account)) as string)).toMatchObject({ refresh_token: 'rt-2', dpop_key: { kty: 'EC', crv: 'P-256' } });

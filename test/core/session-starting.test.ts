@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuthConfig } from '../../src/core/config/auth-config.ts';
 import { createLogger } from '../../src/core/log.ts';
-import { createMemoryProfileStore, type ProfileStore } from '../../src/core/entry/profile-cache.ts';
+import { createMemoryProfileCache, type ProfileCache } from '../../src/core/entry/profile-cache.ts';
 import type { ProviderClient } from '../../src/core/protocol/provider-client.ts';
-import { createMemoryStore, type SecretStore } from '../../src/core/keychain/keychain.ts';
+import { createMemoryKeychain, type Keychain } from '../../src/core/keychain/keychain.ts';
 import { keychainAccount } from '../../src/core/entry/entry.ts';
-import { createAuthSession, startAuthSession, type AuthSession } from '../../src/core/session/start.ts';
+import { createAuthSession, startAuthSession } from '../../src/core/session/start.ts';
+import { type AuthSession } from '../../src/core/session/auth-session.ts';
 import type { AuthState } from '../../src/shared/auth-state.ts';
 
 const ISSUER = 'http://127.0.0.1:4400/';
@@ -21,10 +22,10 @@ const account = keychainAccount({ clientId: CLIENT, issuer: ISSUER });
 
 /** An OS keychain whose reads of the session entry can be held open, as an unlock prompt holds them; it says it is waiting on the user first. */
 function promptingKeychain() {
-  const inner = createMemoryStore();
+  const inner = createMemoryKeychain();
   let open!: () => void;
   const prompt = { held: false, answered: new Promise<void>((resolve) => (open = resolve)), reads: 0 };
-  const store: SecretStore = {
+  const store: Keychain = {
     kind: 'os',
     get: async (key, options) => {
       if (prompt.held && key === account) {
@@ -47,7 +48,7 @@ function scriptedProvider() {
     issuer: ISSUER,
     metadata: {},
     signIn: async () => ({ accessToken: 'at-1', refreshToken: 'rt-1', expiresAt: Date.now() + 60_000, user: { sub: 'alice', name: 'Alice Liddell' } }),
-    signInWithDevice: () => Promise.reject(new Error('this scripted provider offers no sign-in with a code')),
+    deviceSignIn: () => Promise.reject(new Error('this scripted provider offers no sign-in with a code')),
     async refresh() {
       calls.refresh++;
       return { accessToken: `at-r${calls.refresh}`, refreshToken: `rt-r${calls.refresh}`, expiresAt: Date.now() + 60_000 };
@@ -72,7 +73,7 @@ const settledYet = async (promise: Promise<unknown>): Promise<boolean> => {
 describe('the session while it reads the stored session (scripted keychain)', () => {
   let dataDir: string;
   let config: AuthConfig;
-  let profileStore: ProfileStore;
+  let profileStore: ProfileCache;
   const sessions: AuthSession[] = [];
   const prompts: Array<() => void> = [];
   const unlockAll = () => prompts.splice(0).forEach((unlock) => unlock());
@@ -80,7 +81,7 @@ describe('the session while it reads the stored session (scripted keychain)', ()
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'latchkey-starting-'));
     config = { issuer: ISSUER, clientId: CLIENT, provider: 'generic', scope: 'openid offline_access', redirectPort: 0, redirectHost: '127.0.0.1', apiBaseUrl: '', keychainService: 'unused', dataDir, usesDemoProvider: true };
-    profileStore = createMemoryProfileStore();
+    profileStore = createMemoryProfileCache();
   });
   afterEach(async () => {
     unlockAll();
@@ -88,14 +89,14 @@ describe('the session while it reads the stored session (scripted keychain)', ()
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  const deps = (secretStore: SecretStore, provider: ProviderClient) => ({ config, opener: async () => {}, secretStore, profileStore, provider, lockDir: dataDir, logger: createLogger({ level: 'silent' }) });
+  const deps = (secretStore: Keychain, provider: ProviderClient) => ({ config, opener: async () => {}, secretStore, profileStore, provider, lockDir: dataDir, logger: createLogger({ level: 'silent' }) });
 
   /** A session signed in and closed (the app quit): its entry, with the shared access token, is in the keychain; the next read of it will wait on a prompt. */
   async function storedSessionBehindPrompt() {
     const keychain = promptingKeychain();
     const scripted = scriptedProvider();
     const first = await createAuthSession(deps(keychain.store, scripted.provider));
-    await first.login();
+    await first.signIn();
     await first.close();
     keychain.prompt.held = true;
     prompts.push(keychain.unlock);
@@ -119,7 +120,7 @@ describe('the session while it reads the stored session (scripted keychain)', ()
   it('calls made before the session is read wait for it, then are answered by it', async () => {
     const { session, keychain, scripted } = await storedSessionBehindPrompt();
     const token = session.getAccessToken();
-    const refreshed = session.refreshAfterUnauthorized('old');
+    const refreshed = session.refreshAccessToken('old');
     expect(await settledYet(token)).toBe(false);
     expect(await settledYet(refreshed)).toBe(false);
     keychain.unlock();
@@ -138,7 +139,7 @@ describe('the session while it reads the stored session (scripted keychain)', ()
     await session.whenStarted();
     expect(session.getState()).toMatchObject({ status: 'signed-in', keychain: 'os', user: { sub: 'alice' } });
     unsubscribe();
-    await session.logout();
+    await session.signOut();
     expect(session.getState().status).toBe('signed-out');
     expect(seen.map((state) => [state.status, state.keychain ?? null, state.keychainWaiting ?? false])).toEqual([
       ['starting', null, true],
@@ -153,6 +154,6 @@ describe('the session while it reads the stored session (scripted keychain)', ()
     keychain.unlock();
     await closing;
     expect(keychain.prompt.reads).toBe(1);
-    await expect(session.login()).rejects.toMatchObject({ code: 'login_cancelled' });
+    await expect(session.signIn()).rejects.toMatchObject({ code: 'sign_in_cancelled' });
   });
 });

@@ -14,7 +14,8 @@ import { connectProvider } from '../../src/core/protocol/provider-client.ts';
 import { keychainAccount } from '../../src/core/entry/entry.ts';
 import { statusWithToken } from '../helpers/api-call.ts';
 import { importDpopKey, type StoredDpopKey } from '../../src/core/dpop/key.ts';
-import { createAuthSession, type AuthSession } from '../../src/core/session/start.ts';
+import { createAuthSession } from '../../src/core/session/start.ts';
+import { type AuthSession } from '../../src/core/session/auth-session.ts';
 import { browserOpener, DEMO_ALICE, launchBrowser, type Browser } from '../../support/browser.ts';
 import { issuedSecrets, startTestDemo } from '../helpers/demo.ts';
 import { findLeaks, readFolders } from '../helpers/leaks.ts';
@@ -76,7 +77,7 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
     services.push(service);
     const config = configFor(service);
     const session = await newSession(config);
-    await session.login({ timeoutMs: 30_000 });
+    await session.signIn({ timeoutMs: 30_000 });
     return { config, session };
   }
 
@@ -123,7 +124,7 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
     const second = await session.getAccessToken();
     expect(second).not.toBe(first);
     expect(await callApi(second)).toBe(200);
-    await session.refreshAfterUnauthorized(second); // let the flight finish storing
+    await session.refreshAccessToken(second); // let the flight finish storing
     const storedAfter = (await storedEntry(config))!.refresh_token;
     expect(storedAfter).not.toBe(storedBefore);
     expect(demo.stats.reuseDetected).toBe(0);
@@ -135,7 +136,7 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
     await expiry();
     const before = demo.stats.tokenRequests;
     const tokens = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => (i % 2 ? session.getAccessToken() : session.refreshAfterUnauthorized(rejected))),
+      Array.from({ length: 100 }, (_, i) => (i % 2 ? session.getAccessToken() : session.refreshAccessToken(rejected))),
     );
     expect(new Set(tokens).size).toBe(1);
     expect(demo.stats.tokenRequests).toBe(before + 1);
@@ -161,9 +162,9 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
   it('a 401 for a token that was already replaced does not refresh again', async () => {
     const { session } = shared;
     const old = await session.getAccessToken();
-    const fresh = await session.refreshAfterUnauthorized(old);
+    const fresh = await session.refreshAccessToken(old);
     const before = demo.stats.tokenRequests;
-    expect(await session.refreshAfterUnauthorized(old)).toBe(fresh);
+    expect(await session.refreshAccessToken(old)).toBe(fresh);
     expect(demo.stats.tokenRequests).toBe(before);
   });
 
@@ -174,7 +175,7 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
     const stored = (await storedEntry(config))!.refresh_token;
     demo.failTokenEndpoint('unavailable');
     const current = await session.getAccessToken();
-    await expect(session.refreshAfterUnauthorized(current)).rejects.toMatchObject({ code: 'provider_unreachable' });
+    await expect(session.refreshAccessToken(current)).rejects.toMatchObject({ code: 'provider_unreachable' });
     expect(session.getState()).toMatchObject({ status: 'offline', error: { code: 'provider_unreachable' }, user: { name: 'Alice Liddell' } });
     expect((await storedEntry(config))!.refresh_token).toBe(stored);
 
@@ -201,7 +202,7 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
       await http.close();
     }
     const current = await session.getAccessToken();
-    await expect(session.refreshAfterUnauthorized(current)).rejects.toMatchObject({ code: 'session_ended' });
+    await expect(session.refreshAccessToken(current)).rejects.toMatchObject({ code: 'session_ended' });
     expect(session.getState()).toMatchObject({ status: 'signed-out', error: { code: 'session_ended', message: expect.stringMatching(/^Your session ended at the provider: it refused the refresh \(invalid_grant.*\)\. Sign in again\.$/) } });
     expect(await storedEntry(config)).toBeNull();
     expect((await newSession(config)).getState().status).toBe('signed-out');
@@ -210,7 +211,7 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
   it('logout revokes at the provider, which then refuses the old refresh token, and forgets everything local', async () => {
     const { config, session } = await signedInSession();
     const { refresh_token: refreshToken, dpop_key: key } = (await storedEntry(config))!;
-    const { endSessionUrl } = await session.logout();
+    const { endSessionUrl } = await session.signOut();
     expect(new URL(endSessionUrl as string).searchParams.get('client_id')).toBe(config.clientId);
     expect(endSessionUrl).not.toMatch(/id_token_hint=/);
     expect(session.getState().status).toBe('signed-out');

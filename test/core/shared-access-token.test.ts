@@ -5,14 +5,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { accessCacheAccount, MAX_SECRET_BYTES } from '../../src/core/entry/shared-access-token.ts';
+import { sharedTokenAccount, MAX_SECRET_BYTES } from '../../src/core/entry/shared-access-token.ts';
 import type { AuthConfig } from '../../src/core/config/auth-config.ts';
 import { createLogger } from '../../src/core/log.ts';
-import { createMemoryProfileStore, type ProfileStore } from '../../src/core/entry/profile-cache.ts';
+import { createMemoryProfileCache, type ProfileCache } from '../../src/core/entry/profile-cache.ts';
 import type { ProviderClient } from '../../src/core/protocol/provider-client.ts';
-import { createMemoryStore, type SecretStore } from '../../src/core/keychain/keychain.ts';
+import { createMemoryKeychain, type Keychain } from '../../src/core/keychain/keychain.ts';
 import { keychainAccount } from '../../src/core/entry/entry.ts';
-import { createAuthSession, type AuthSession } from '../../src/core/session/start.ts';
+import { createAuthSession } from '../../src/core/session/start.ts';
+import { type AuthSession } from '../../src/core/session/auth-session.ts';
 
 const ISSUER = 'http://127.0.0.1:4400/';
 const CLIENT = 'latchkey-desktop';
@@ -26,7 +27,7 @@ function scriptedProvider(size: () => number) {
     issuer: ISSUER,
     metadata: {},
     signIn: async () => ({ accessToken: token('at'), refreshToken: `rt-${issued}`, expiresAt: Date.now() + 60_000, user: { sub: 'alice' } }),
-    signInWithDevice: () => Promise.reject(new Error('this scripted provider offers no sign-in with a code')),
+    deviceSignIn: () => Promise.reject(new Error('this scripted provider offers no sign-in with a code')),
     refresh: async () => ({ accessToken: token('at'), refreshToken: `rt-${issued}`, expiresAt: Date.now() + 60_000 }),
     async revoke() {},
     endSessionUrl: () => undefined,
@@ -38,16 +39,16 @@ function scriptedProvider(size: () => number) {
 describe('where the shared access token is stored (scripted provider and keychain)', () => {
   let dataDir: string;
   let config: AuthConfig;
-  let profileStore: ProfileStore;
-  let keychain: SecretStore;
+  let profileStore: ProfileCache;
+  let keychain: Keychain;
   let writes: string[];
   const sessions: AuthSession[] = [];
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'latchkey-shared-access-'));
     config = { issuer: ISSUER, clientId: CLIENT, provider: 'generic', scope: 'openid offline_access', redirectPort: 0, redirectHost: '127.0.0.1', apiBaseUrl: '', keychainService: 'unused', dataDir, usesDemoProvider: true };
-    profileStore = createMemoryProfileStore();
-    const inner = createMemoryStore();
+    profileStore = createMemoryProfileCache();
+    const inner = createMemoryKeychain();
     writes = [];
     keychain = {
       kind: 'os',
@@ -72,9 +73,9 @@ describe('where the shared access token is stored (scripted provider and keychai
 
   it('a refresh whose tokens fit in one secret writes one entry, and a second process takes its access token from that entry', async () => {
     const app = await start(scriptedProvider(() => 1_000));
-    await app.login();
+    await app.signIn();
     writes.length = 0;
-    const renewed = await app.refreshAfterUnauthorized(await app.getAccessToken());
+    const renewed = await app.refreshAccessToken(await app.getAccessToken());
     await app.whenIdle();
     expect(writes).toEqual([account]);
     const entry = (await keychain.get(account))!;
@@ -87,22 +88,22 @@ describe('where the shared access token is stored (scripted provider and keychai
 
   it('an access token too large to share the secret goes to an entry of its own, after the refresh token, and other processes still use it', async () => {
     const app = await start(scriptedProvider(() => MAX_SECRET_BYTES));
-    await app.login();
+    await app.signIn();
     writes.length = 0;
-    const renewed = await app.refreshAfterUnauthorized(await app.getAccessToken());
+    const renewed = await app.refreshAccessToken(await app.getAccessToken());
     await app.whenIdle();
     // Persist first: the rotated refresh token, then the access token beside it.
-    expect(writes).toEqual([account, accessCacheAccount(account)]);
+    expect(writes).toEqual([account, sharedTokenAccount(account)]);
     const entry = JSON.parse((await keychain.get(account))!);
     expect(entry.access).toBe('own-entry');
     expect(Buffer.byteLength(JSON.stringify(entry))).toBeLessThanOrEqual(MAX_SECRET_BYTES);
-    expect(JSON.parse((await keychain.get(accessCacheAccount(account)))!).access_token).toBe(renewed);
+    expect(JSON.parse((await keychain.get(sharedTokenAccount(account)))!).access_token).toBe(renewed);
 
     const other = await start(scriptedProvider(() => MAX_SECRET_BYTES));
     expect(await other.getAccessToken()).toBe(renewed);
 
-    await app.logout();
+    await app.signOut();
     expect(await keychain.get(account)).toBeNull();
-    expect(await keychain.get(accessCacheAccount(account))).toBeNull();
+    expect(await keychain.get(sharedTokenAccount(account))).toBeNull();
   });
 });

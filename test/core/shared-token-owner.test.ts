@@ -10,7 +10,8 @@ import keytar from 'keytar';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAuthSession, createLogger, keychainAccount, loadConfig } from '../../src/core/index.ts';
 import { defaultLockDir } from '../../src/core/entry/lock-folder.ts';
-import { announceEntryChange, refreshLockPath } from '../../src/core/entry/lock.ts';
+import { entryLockPath } from '../../src/core/entry/lock.ts';
+import { announceEntryChange } from '../../src/core/entry/lock.ts';
 import { startTestDemo } from '../helpers/demo.ts';
 import { demoCliEnv, startCli } from '../helpers/cli.ts';
 
@@ -72,7 +73,7 @@ describe('the shared access token is for one user and one generation of the sess
   it('a cached token stored before the entry last changed is not handed out, though it is for the same user', async () => {
     const stale = (await cachedToken())!;
     // Another process announced a change of the entry (a sign-in or refresh under way) after that token was stored.
-    announceEntryChange(refreshLockPath(defaultLockDir(), config().keychainService, keychainAccount(config())));
+    announceEntryChange(entryLockPath(defaultLockDir(), config().keychainService, keychainAccount(config())));
     const app = await createAuthSession({ config: config(), opener: async () => {}, logger: createLogger({ level: 'silent' }) });
     try {
       const token = await app.getAccessToken();

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type AuthConfig } from '../../src/core/config/auth-config.ts';
 import { AuthError } from '../../src/core/errors.ts';
 import { createHttpClient, type HttpClient } from '../../src/core/net/http.ts';
-import { connectProvider, type Opener, type ProviderClient } from '../../src/core/protocol/provider-client.ts';
+import { connectProvider, type ProviderClient } from '../../src/core/protocol/provider-client.ts';
+import { type Opener } from '../../src/core/protocol/flow-context.ts';
 import { browserOpener, DEMO_ALICE, DEMO_BOB, launchBrowser, type Browser } from '../../support/browser.ts';
 import { demoEnv, portOf, startTestDemo } from '../helpers/demo.ts';
 
@@ -92,7 +93,7 @@ describe('signIn against the demo provider', () => {
     const cancelled = browserOpener(browser, { ...DEMO_BOB, consent: 'none' });
     const controller = new AbortController();
     const second = provider.signIn({ opener: async (url) => { await cancelled(url); controller.abort(); }, signal: controller.signal });
-    expect((await errorOf(second)).code).toBe('login_cancelled');
+    expect((await errorOf(second)).code).toBe('sign_in_cancelled');
     const [a, b] = [opener.urls[0], cancelled.urls[0]].map((url) => new URL(url as string).searchParams);
     for (const name of ['state', 'nonce', 'code_challenge']) {
       expect(a?.get(name)).toEqual(expect.any(String));
@@ -126,11 +127,11 @@ describe('signIn against the demo provider', () => {
     await browserOpen.close();
   });
 
-  it('ends at once with login_denied when the user denies consent', async () => {
+  it('ends at once with sign_in_denied when the user denies consent', async () => {
     const opener = browserOpener(browser, { ...DEMO_ALICE, consent: 'deny' });
     const started = Date.now();
     const error = await errorOf(provider.signIn({ opener, timeoutMs: 60_000 }));
-    expect(error.code).toBe('login_denied');
+    expect(error.code).toBe('sign_in_denied');
     expect(error.message).toContain('access_denied');
     expect(Date.now() - started).toBeLessThan(30_000);
     await opener.done;
@@ -163,13 +164,13 @@ describe('signIn against the demo provider', () => {
   it('times out and frees the port', async () => {
     let opened = '';
     const error = await errorOf(provider.signIn({ opener: async (url) => void (opened = url), timeoutMs: 300 }));
-    expect(error.code).toBe('login_timeout');
+    expect(error.code).toBe('sign_in_timeout');
     expect(await canBind(redirectPortOf(opened))).toBe(true);
   });
 
   it('times out even when the opener never settles', async () => {
     const error = await errorOf(provider.signIn({ opener: () => new Promise(() => {}), timeoutMs: 300 }));
-    expect(error.code).toBe('login_timeout');
+    expect(error.code).toBe('sign_in_timeout');
   });
 
   it('ends with a clear error when the browser cannot be opened', async () => {
@@ -189,7 +190,7 @@ describe('signIn against the demo provider', () => {
     // Cancel while the browser is out: the listener is up and waiting (not before the redirect pre-flight ends).
     await browserOpening;
     controller.abort();
-    expect((await errorOf(signIn)).code).toBe('login_cancelled');
+    expect((await errorOf(signIn)).code).toBe('sign_in_cancelled');
     expect(await canBind(redirectPortOf(opened))).toBe(true);
   });
 

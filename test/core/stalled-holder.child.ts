@@ -2,14 +2,14 @@
 // keychain and before redeeming — driven by refresh-lock-ownership.test.ts. Its keychain is the real one;
 // the only change is that reading the session entry inside the refresh stops this process right
 // after the read. It prints one JSON line: what its refresh came to. Never a token: only fingerprints.
-import { createAuthSession, createLogger, keychainAccount, loadConfig, openKeychain, type SecretStore } from '../../src/core/index.ts';
+import { createAuthSession, createLogger, keychainAccount, loadConfig, openKeychain, type Keychain } from '../../src/core/index.ts';
 import { fingerprint } from '../../src/core/log.ts';
 
 const config = loadConfig({ env: process.env });
 const keychain = await openKeychain(config.keychainService);
 
 let armed = false;
-const secretStore: SecretStore = {
+const secretStore: Keychain = {
   ...keychain,
   kind: keychain.kind,
   get: async (account, options) => {
@@ -26,7 +26,7 @@ const session = await createAuthSession({ config, opener: async () => {}, secret
 const current = await session.getAccessToken();
 armed = true;
 try {
-  const token = await session.refreshAfterUnauthorized(current);
+  const token = await session.refreshAccessToken(current);
   process.stdout.write(`${JSON.stringify({ outcome: 'redeemed', access: fingerprint(token) })}\n`);
 } catch (error) {
   process.stdout.write(`${JSON.stringify({ outcome: 'refused', code: (error as { code?: string }).code, message: (error as Error).message })}\n`);

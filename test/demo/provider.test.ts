@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, decodeJwt, generateKeyPair, importJWK, jwtVerify, SignJWT } from 'jose';
 import type { JWK } from 'jose';
-import { APP_ORIGIN, DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../src/demo/index.ts';
+import { APP_ORIGIN, DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
 import { browserOpener, launchBrowser, DEMO_ALICE } from '../../support/browser.ts';
 import type { Browser, BrowserUser } from '../../support/browser.ts';
 import { portOf, startTestDemo } from '../helpers/demo.ts';

@@ -10,7 +10,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { startDemo } from '../../src/demo/index.ts';
 import type { DemoOptions } from '../../src/demo/index.ts';
 import { APP_ORIGIN } from '../../src/shared/constants.ts';
-import { DemoPortTakenError, ensureDemoProvider, probeDemoProvider } from '../../src/main/demo.ts';
+import { DemoPortTakenError, ensureDemoProvider } from '../../src/main/demo.ts';
+import { probeDemoProvider } from '../../src/core/index.ts';
 import { freePort, portOf, startTestDemo } from '../helpers/demo.ts';
 
 async function listen(server: Server): Promise<number> {

@@ -4,7 +4,7 @@
 // envelopes, not the auth core (test/renderer drives the real core).
 import { describe, expect, it, vi } from 'vitest';
 import { AuthError } from '../../src/core/index.ts';
-import type { AuthSession, LogoutResult } from '../../src/core/index.ts';
+import type { AuthSession, SignOutResult } from '../../src/core/index.ts';
 import { MAX_TOKEN_ARGUMENT_LENGTH, registerIpcHandlers } from '../../src/main/ipc-handlers.ts';
 import type { IpcInvokeEventLike, IpcMainLike } from '../../src/main/ipc-handlers.ts';
 import { INVOKE_CHANNELS } from '../../src/shared/ipc.ts';
@@ -20,12 +20,12 @@ function fakeSession(overrides: Partial<AuthSession> = {}) {
   const session = {
     getState: vi.fn(() => SIGNED_IN),
     onStateChange: vi.fn(() => () => undefined),
-    login: vi.fn(async () => SIGNED_IN),
-    cancelLogin: vi.fn(),
-    logout: vi.fn(async (): Promise<LogoutResult> => ({ endSessionUrl: 'http://127.0.0.1:4400/session/end?client_id=x', revoked: true, revocation: 'revoked' })),
+    signIn: vi.fn(async () => SIGNED_IN),
+    cancelSignIn: vi.fn(),
+    signOut: vi.fn(async (): Promise<SignOutResult> => ({ endSessionUrl: 'http://127.0.0.1:4400/session/end?client_id=x', revoked: true, revocation: 'revoked' })),
     getAccessToken: vi.fn(async () => 'access-1'),
     requestHeaders: vi.fn(async () => ({ Authorization: 'Bearer access-1' })),
-    refreshAfterUnauthorized: vi.fn(async () => 'access-2'),
+    refreshAccessToken: vi.fn(async () => 'access-2'),
     retryNow: vi.fn(async () => undefined),
     retryKeychain: vi.fn(async () => SIGNED_IN),
     whenIdle: vi.fn(async () => undefined),
@@ -80,15 +80,15 @@ describe('IPC handlers (electron mocked)', () => {
     expect(await invoke('auth:get-state')).toEqual({ ok: true, value: SIGNED_IN });
     expect(await invoke('auth:get-access-token')).toEqual({ ok: true, value: 'access-1' });
     expect(await invoke('auth:refresh-access-token', ['access-1'])).toEqual({ ok: true, value: 'access-2' });
-    expect(session.refreshAfterUnauthorized).toHaveBeenCalledWith('access-1');
+    expect(session.refreshAccessToken).toHaveBeenCalledWith('access-1');
     expect(await invoke('app:get-config')).toEqual({ ok: true, value: { apiBaseUrl: 'http://127.0.0.1:4401', issuer: 'http://127.0.0.1:4400/' } });
   });
 
   it('a sign-in with a code goes to the session as one; Copy puts the pending code on the clipboard, and refuses when none is pending', async () => {
     const pending: AuthState = { status: 'signing-in', deviceCode: { userCode: 'WDJB-MJHT', verificationUri: 'http://127.0.0.1:4400/device', expiresAt: 1, issuer: 'http://127.0.0.1:4400/', clientId: 'latchkey' } };
     const { invoke, session, copied } = setUp({ getState: vi.fn(() => pending) });
-    expect(await invoke('auth:login-with-code')).toEqual({ ok: true, value: SIGNED_IN });
-    expect(session.login).toHaveBeenCalledWith({ method: 'device' });
+    expect(await invoke('auth:device-sign-in')).toEqual({ ok: true, value: SIGNED_IN });
+    expect(session.signIn).toHaveBeenCalledWith({ method: 'device' });
     expect(await invoke('auth:offers-device-sign-in')).toEqual({ ok: true, value: true });
     expect(await invoke('auth:copy-user-code')).toEqual({ ok: true, value: undefined });
     expect(copied).toEqual(['WDJB-MJHT']);
@@ -109,10 +109,10 @@ describe('IPC handlers (electron mocked)', () => {
       const result = await invoke(channel, channel === 'auth:refresh-access-token' ? ['token'] : [], frame);
       expect(result).toEqual({ ok: false, error: { code: 'sender_refused', message: expect.any(String) } });
     }
-    expect(session.login).not.toHaveBeenCalled();
+    expect(session.signIn).not.toHaveBeenCalled();
     expect(session.getAccessToken).not.toHaveBeenCalled();
-    expect(session.refreshAfterUnauthorized).not.toHaveBeenCalled();
-    expect(session.logout).not.toHaveBeenCalled();
+    expect(session.refreshAccessToken).not.toHaveBeenCalled();
+    expect(session.signOut).not.toHaveBeenCalled();
   });
 
   it.each([
@@ -125,7 +125,7 @@ describe('IPC handlers (electron mocked)', () => {
   ])('refuses refreshAccessToken with %s', async (_name, args) => {
     const { invoke, session } = setUp();
     expect(await invoke('auth:refresh-access-token', args)).toEqual({ ok: false, error: { code: 'invalid_argument', message: expect.any(String) } });
-    expect(session.refreshAfterUnauthorized).not.toHaveBeenCalled();
+    expect(session.refreshAccessToken).not.toHaveBeenCalled();
   });
 
   it('passes requestHeaders only { method, url } (and a nonce); anything else is refused before the session sees it', async () => {
@@ -151,8 +151,8 @@ describe('IPC handlers (electron mocked)', () => {
 
   it('refuses arguments on calls that take none', async () => {
     const { invoke, session } = setUp();
-    expect(await invoke('auth:login', [{ prompt: 'none' }])).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
-    expect(session.login).not.toHaveBeenCalled();
+    expect(await invoke('auth:sign-in', [{ prompt: 'none' }])).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
+    expect(session.signIn).not.toHaveBeenCalled();
   });
 
   it('carries an AuthError across as { code, message }', async () => {
@@ -170,10 +170,10 @@ describe('IPC handlers (electron mocked)', () => {
     const { invoke } = setUp({
       getState: vi.fn((): AuthState => ({ status: 'signed-out', keychain: 'os', error: { code: 'session_ended', message: quoted } })),
       // A code-bearing rejection that is not an AuthError (as a bridge or a library may give): redacted all the same.
-      login: vi.fn(async () => Promise.reject({ code: 'provider_error', message: quoted })),
+      signIn: vi.fn(async () => Promise.reject({ code: 'provider_error', message: quoted })),
       getAccessToken: vi.fn(async () => secret),
     });
-    for (const result of [await invoke('auth:get-state'), await invoke('auth:login')]) {
+    for (const result of [await invoke('auth:get-state'), await invoke('auth:sign-in')]) {
       expect(JSON.stringify(result)).toContain('The provider refused the refresh');
       expect(JSON.stringify(result)).not.toContain(secret);
     }
@@ -182,11 +182,11 @@ describe('IPC handlers (electron mocked)', () => {
 
   it('hides the details of an unexpected error behind a plain sentence', async () => {
     const { invoke } = setUp({
-      login: vi.fn(async () => {
+      signIn: vi.fn(async () => {
         throw new Error('ENOENT /home/alice/.config/secret-path');
       }),
     });
-    const result = await invoke('auth:login');
+    const result = await invoke('auth:sign-in');
     expect(result).toMatchObject({ ok: false, error: { code: 'internal_error' } });
     expect(JSON.stringify(result)).not.toContain('secret-path');
   });
@@ -194,14 +194,14 @@ describe('IPC handlers (electron mocked)', () => {
   it('logout opens the end-session page and answers with the new state', async () => {
     const signedOut: AuthState = { status: 'signed-out' };
     const { invoke, openEndSession } = setUp({ getState: () => signedOut });
-    expect(await invoke('auth:logout')).toEqual({ ok: true, value: signedOut });
+    expect(await invoke('auth:sign-out')).toEqual({ ok: true, value: signedOut });
     expect(openEndSession).toHaveBeenCalledWith('http://127.0.0.1:4400/session/end?client_id=x');
   });
 
   it('logout answers with the state that says the provider was not told, so the window can show it', async () => {
     const notice = { code: 'provider_error' as const, message: 'Signed out on this computer only: the provider refused to revoke the session (HTTP 401). It stays valid at the provider until it expires.' };
     const signedOut: AuthState = { status: 'signed-out', error: notice };
-    const { invoke } = setUp({ getState: () => signedOut, logout: vi.fn(async (): Promise<LogoutResult> => ({ revoked: false, revocation: 'refused', notice })) });
-    expect(await invoke('auth:logout')).toEqual({ ok: true, value: { status: 'signed-out', error: notice } });
+    const { invoke } = setUp({ getState: () => signedOut, signOut: vi.fn(async (): Promise<SignOutResult> => ({ revoked: false, revocation: 'refused', notice })) });
+    expect(await invoke('auth:sign-out')).toEqual({ ok: true, value: { status: 'signed-out', error: notice } });
   });
 });

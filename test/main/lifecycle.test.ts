@@ -68,7 +68,7 @@ describe('the shell lifecycle (electron mocked)', () => {
     expect(await invoke('app:get-config')).toEqual({ ok: true, value: { apiBaseUrl: demo.apiUrl, issuer: `${demo.issuer}/` } });
 
     // Sign in: main opens the provider page in the "system browser"; Chromium completes it.
-    const login = invoke('auth:login');
+    const login = invoke('auth:sign-in');
     await expect.poll(() => electron.state.opened.length, { timeout: 20_000 }).toBe(1);
     const opener = browserOpener(browser, DEMO_ALICE);
     await opener(electron.state.opened[0] as string);
@@ -83,12 +83,12 @@ describe('the shell lifecycle (electron mocked)', () => {
     expect(window!.focused).toBe(2);
 
     // A sign-in still pending when the app quits is cancelled, and the session closed.
-    const pending = invoke('auth:login');
+    const pending = invoke('auth:sign-in');
     await expect.poll(() => electron.state.opened.length, { timeout: 20_000 }).toBe(2);
     const quitting = { preventDefault: vi.fn() };
     electron.module.app.emit('before-quit', quitting);
     expect(quitting.preventDefault).toHaveBeenCalled();
-    expect(await pending).toMatchObject({ ok: false, error: { code: 'login_cancelled' } });
+    expect(await pending).toMatchObject({ ok: false, error: { code: 'sign_in_cancelled' } });
     await expect.poll(() => electron.module.app.quit.mock.calls.length).toBe(1);
     expect(electron.state.handlers.size).toBe(0);
     // The second quit goes through.

@@ -51,7 +51,7 @@ describe('the app’s log file (electron mocked)', () => {
     expect(process.listenerCount('uncaughtException')).toBe(uncaughtBefore + 1);
     expect(electron.module.app.setAppLogsPath).toHaveBeenCalled();
 
-    const login = invoke('auth:login');
+    const login = invoke('auth:sign-in');
     await expect.poll(() => electron.state.opened.length, { timeout: 20_000 }).toBe(1);
     const opener = browserOpener(browser, DEMO_ALICE);
     await opener(electron.state.opened[0] as string);

@@ -11,17 +11,17 @@ describe('the preload bridge', () => {
     const auth = createAuthApi(invoke, () => () => undefined);
     const app = createAppApi(invoke);
     await auth.getState();
-    await auth.login();
-    await auth.cancelLogin();
-    await auth.logout();
+    await auth.signIn();
+    await auth.cancelSignIn();
+    await auth.signOut();
     await auth.getAccessToken();
     await auth.refreshAccessToken('rejected-token');
     await app.getConfig();
     expect(raw.mock.calls).toEqual([
       ['auth:get-state'],
-      ['auth:login'],
-      ['auth:cancel-login'],
-      ['auth:logout'],
+      ['auth:sign-in'],
+      ['auth:cancel-sign-in'],
+      ['auth:sign-out'],
       ['auth:get-access-token'],
       ['auth:refresh-access-token', 'rejected-token'],
       ['app:get-config'],

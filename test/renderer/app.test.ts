@@ -448,12 +448,12 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
   it('refuses what the page must not do: ipcRenderer is not there, inline scripts are blocked by the CSP', async () => {
     expect(await page.evaluate(() => typeof (globalThis as unknown as PageGlobals).ipcRenderer)).toBe('undefined');
     expect(await page.evaluate(() => Object.keys((globalThis as unknown as PageGlobals).auth).sort())).toEqual([
-      'cancelLogin',
+      'cancelSignIn',
       'copyUserCode',
       'getAccessToken',
       'getState',
       'login',
-      'loginWithCode',
+      'deviceSignIn',
       'logout',
       'offersDeviceSignIn',
       'onStateChange',

@@ -4,11 +4,10 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_DEMO_API_PORT, DEFAULT_DEMO_IDP_PORT, DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../shared/constants.ts';
 import { AuthError } from '../errors.ts';
 import { LOG_LEVELS, parseLevel } from '../log.ts';
-import { envValue, isAuth0Host, auth0DomainToIssuer, buildScope, demoPort, parseCaFile, parseHttpUrl, parseIssuer, parseDpopMode, parseEmbeddedCertificates, parsePort, parsePrompt, type DpopMode } from './values.ts';
-import { readProviderSettings, PROVIDER_ENV_NAMES, isMultiTenantIssuer } from './provider-settings.ts';
-import type { Endpoints, PresetName } from '../presets/presets.ts';
-import type { RedirectHost } from '../loopback/listener.ts';
-import { readClientSettings } from './client-settings.ts';
+import { envValue, nonEmptyString, parseResource, isAuth0Host, auth0DomainToIssuer, buildScope, demoPort, parseCaFile, parseHttpUrl, parseIssuer, parseDpopMode, parseEmbeddedCertificates, parsePort, parsePrompt, type DpopMode } from './values.ts';
+import { readProviderSettings, PROVIDER_ENV_NAMES, isMultiTenantIssuer, type RedirectHost } from './provider-settings.ts';
+import type { Endpoints, PresetName } from '../presets/preset.ts';
+
 import { BUILD_CONFIG_FILE, EMBEDDED_CERTIFICATES_KEY, clientSecretProblem, parseExternalLinks, parseConfigObject, readConfigObject, type FileKey, type Setting, type ConfigObject } from './files.ts';
 
 const DEFAULT_KEYCHAIN_SERVICE = 'dev.latchkey.desktop';
@@ -300,4 +299,39 @@ function fileSetting(file: ConfigObject, key: FileKey): Setting | undefined {
   return file.values[key] !== undefined ? { value: file.values[key], label: `"${key}" in ${file.path}` } : undefined;
 }
 
-export { isAuth0Host, isLoopbackHost } from './values.ts';
+/**
+ * The client's identity at the provider: its client id, and Auth0's `audience`
+ * or RFC 8707's `resource`. With no issuer configured the demo provider is
+ * used, and any of these set is a mistake worth naming; with an issuer, the
+ * client id is required. Problems are added to `problems`, one line each.
+ */
+export function readClientSettings(
+  pick: (key: FileKey) => Setting | undefined,
+  problems: string[],
+  { usesDemoProvider, issuerSetting, packaged }: { usesDemoProvider: boolean; issuerSetting: Setting | undefined; packaged: boolean },
+): { clientId: string | undefined; audience: string | undefined; resource: string | undefined } {
+  const clientIdSetting = pick('clientId');
+  const audienceSetting = pick('audience');
+  const resourceSetting = pick('resource');
+  const clientId = clientIdSetting ? nonEmptyString(clientIdSetting, problems) : undefined;
+  const audience = audienceSetting ? nonEmptyString(audienceSetting, problems) : undefined;
+  const resource = resourceSetting ? parseResource(resourceSetting, problems) : undefined;
+
+  if (usesDemoProvider) {
+    for (const setting of [clientIdSetting, audienceSetting, resourceSetting, pick('clientSecret')]) {
+      if (setting) {
+        problems.push(
+          `${setting.label}: is set but no issuer is configured, so the demo provider would be used with it. ` +
+            'Set AUTH_ISSUER (or AUTH0_DOMAIN) for your provider, or remove this setting to use the demo provider.',
+        );
+      }
+    }
+  } else if (issuerSetting && clientIdSetting === undefined) {
+    const where = packaged ? `"clientId" in ${BUILD_CONFIG_FILE}` : 'AUTH_CLIENT_ID (or "clientId" in the config file)';
+    problems.push(
+      `${packaged ? BUILD_CONFIG_FILE : 'AUTH_CLIENT_ID'}: missing client id; an issuer is configured (${issuerSetting.label}) but no client id. ` +
+        `Set ${where} to the client id of the native/public application registered at your provider.`,
+    );
+  }
+  return { clientId, audience, resource };
+}

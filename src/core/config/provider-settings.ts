@@ -1,10 +1,13 @@
-import type { RedirectHost } from '../loopback/listener.ts';
 import type { Setting } from './files.ts';
 import { parseHttpUrl } from './values.ts';
 import { entraIssuer, MULTI_TENANT_NAMES } from '../presets/entra.ts';
-import { PRESET_NAMES, PRESETS, type Endpoints, type PresetName, type ProviderPreset } from '../presets/presets.ts';
+import { PRESETS } from '../presets/presets.ts';
+import { PRESET_NAMES, type Endpoints, type PresetName, type ProviderPreset } from '../presets/preset.ts';
 
 /** The settings that choose and shape the provider preset, read from the same sources as every other setting. */
+/** The loopback names a redirect URI may use: the IP literal RFC 8252 §7.3 recommends, or `localhost` for providers that accept only that name (Cognito). */
+export type RedirectHost = '127.0.0.1' | 'localhost';
+
 export type ProviderSettingKey = 'provider' | 'clientSecret' | 'redirectHost' | 'tenant' | 'allowedTenants' | 'authorizationEndpoint' | 'tokenEndpoint' | 'userinfoEndpoint' | 'revocationEndpoint' | 'deviceAuthorizationEndpoint';
 
 export const PROVIDER_ENV_NAMES: Record<ProviderSettingKey, string> = {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Setting } from './files.ts';
-import type { ProviderPreset } from '../presets/presets.ts';
+import type { ProviderPreset } from '../presets/preset.ts';
 
 // How each setting's value is checked: one function per kind of value, each pushing one actionable
 // line per problem (naming the setting as the user wrote it) and returning the value or undefined.

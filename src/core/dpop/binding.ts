@@ -2,8 +2,8 @@ import type { AccessToken } from '../entry/shared-access-token.ts';
 import type { AuthConfig } from '../config/auth-config.ts';
 import { chooseTokenBinding, createDpopKey, importDpopKey, type DpopKey, type StoredDpopKey } from './key.ts';
 import { AuthError } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import type { TokenResult } from '../protocol/provider-client.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { TokenResult } from '../protocol/flow-context.ts';
 
 /**
  * RFC 9449: a new key for each sign-in, made before the browser opens (its thumbprint goes in the request) or a

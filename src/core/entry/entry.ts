@@ -2,13 +2,14 @@ import type { ErrorInfo } from '../../shared/errors.ts';
 import type { KeychainPlace, UserProfile } from '../../shared/auth-state.ts';
 import { IN_OWN_ENTRY, MAX_SECRET_BYTES, type StoredAccess } from './shared-access-token.ts';
 import type { AuthConfig } from '../config/auth-config.ts';
-import { AuthError, toErrorInfo } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { AuthError } from '../errors.ts';
+import { toErrorInfo } from '../../shared/errors.ts';
+import type { Logger } from '../../shared/logger.ts';
 import { parseStoredDpopKey, type StoredDpopKey } from '../dpop/key.ts';
-import type { ProfileStore } from './profile-cache.ts';
+import type { ProfileCache } from './profile-cache.ts';
 import { announceEntryChange } from './lock.ts';
 import { KeychainPlaceState } from './place.ts';
-import type { ReadOptions, SecretStore } from '../keychain/keychain.ts';
+import type { ReadOptions, Keychain } from '../keychain/keychain.ts';
 
 const SIGN_IN_LOCKED_MESSAGE =
   'Your keychain is locked — unlock it (e.g. log in to your desktop session or open your keyring manager), then sign in: a session signed in now could not be kept.';
@@ -21,7 +22,7 @@ const SIGN_IN_LOCKED_MESSAGE =
 export type StoredSession = StoredFields & ({ refresh_token: string; access_token?: undefined } | { access_token: string; refresh_token?: undefined });
 
 /** Which token a session stands on: a refresh token (RFC 6749 §6), or a long-lived access token kept until it is refused. */
-export type SessionKind = 'refresh_token' | 'access_token';
+export type StandsOn = 'refresh_token' | 'access_token';
 
 interface StoredFields {
   v: 1;
@@ -68,7 +69,7 @@ function nonEmpty(value: unknown): value is string {
 }
 
 /** The token a stored session stands on, and which kind it is. */
-export function standingToken(stored: StoredSession): { token: string; kind: SessionKind } {
+export function standsOnOf(stored: StoredSession): { token: string; kind: StandsOn } {
   return stored.access_token !== undefined ? { token: stored.access_token, kind: 'access_token' } : { token: stored.refresh_token, kind: 'refresh_token' };
 }
 
@@ -111,7 +112,7 @@ export interface SessionEntry {
    * in memory only and `onDegraded` is called — unless the keychain is locked: then the entry is written once it
    * is unlocked (the next `read`).
    */
-  write(token: string, sub: string, scope: string | undefined, access?: StoredAccess, dpopKey?: StoredDpopKey, kind?: SessionKind): Promise<boolean>;
+  write(token: string, sub: string, scope: string | undefined, access?: StoredAccess, dpopKey?: StoredDpopKey, kind?: StandsOn): Promise<boolean>;
   /** Rejects with `keychain_locked` when a sign-in now could not be stored (the keychain is locked), before the browser opens. */
   assertWritable(): Promise<void>;
   /** Deletes the entry and the cached profile (best effort: failures are logged). */
@@ -120,8 +121,8 @@ export interface SessionEntry {
 
 export function openSessionEntry(deps: {
   config: AuthConfig;
-  secretStore: SecretStore;
-  profileStore: ProfileStore;
+  secretStore: Keychain;
+  profileStore: ProfileCache;
   lockPath: string;
   logger: Logger;
   onDegraded: () => void;
@@ -240,7 +241,7 @@ export function openSessionEntry(deps: {
 /** The entry as stored, with `access` only when the whole still fits in one secret (else marked as in its own entry). */
 function serializeEntry(
   config: Pick<AuthConfig, 'issuer' | 'clientId'>,
-  fields: { token: string; kind: SessionKind; sub: string; scope: string | undefined; access: StoredAccess | undefined; dpopKey: StoredDpopKey | undefined },
+  fields: { token: string; kind: StandsOn; sub: string; scope: string | undefined; access: StoredAccess | undefined; dpopKey: StoredDpopKey | undefined },
 ): { serialized: string; withAccess: boolean } {
   const entry: StoredSession = { v: 1, ...(fields.kind === 'access_token' ? { access_token: fields.token } : { refresh_token: fields.token }), issuer: config.issuer, client_id: config.clientId, sub: fields.sub };
   if (fields.scope) entry.scope = fields.scope;
@@ -251,7 +252,7 @@ function serializeEntry(
   return { serialized: JSON.stringify({ ...entry, access: IN_OWN_ENTRY }), withAccess: false };
 }
 
-function cachedUserOf(profileStore: ProfileStore, account: string): UserProfile | undefined {
+function cachedUserOf(profileStore: ProfileCache, account: string): UserProfile | undefined {
   try {
     return profileStore.get(account)?.user;
   } catch {
@@ -260,8 +261,8 @@ function cachedUserOf(profileStore: ProfileStore, account: string): UserProfile 
 }
 
 /** Nothing came back for a stored session: locked away, or really gone? */
-async function isLockedAwayIn(deps: { secretStore: SecretStore; profileStore: ProfileStore; logger: Logger }, account: string): Promise<boolean> {
-  const lock = await deps.secretStore.entryLock?.(account);
+async function isLockedAwayIn(deps: { secretStore: Keychain; profileStore: ProfileCache; logger: Logger }, account: string): Promise<boolean> {
+  const lock = await deps.secretStore.itemState?.(account);
   if (lock === 'absent') {
     deps.logger.info('the stored session is gone from the keychain; forgetting its cached profile', { account });
     try {

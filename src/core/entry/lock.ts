@@ -1,18 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, futimesSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, futimesSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AuthError } from '../errors.ts';
 import { assertPrivateFolder, codeOf } from './lock-folder.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../shared/logger.ts';
 import { backgroundTimers, delay, realTimers, type Timers } from '../timers.ts';
-import { announceEntryChange, generationPathOf, readEntryGeneration } from './generation.ts';
 
-export { announceEntryChange, readEntryGeneration } from './generation.ts';
 
-export interface RefreshLockOptions {
+export interface EntryLockOptions {
   /** Give up waiting for a live holder after this long. */
   timeoutMs?: number;
   /** A lock whose heartbeat has not moved for this long is taken over: its holder is dead or stopped. */
@@ -55,13 +53,13 @@ const BREAKER_STALE_AFTER_MS = 5_000;
  * account) across all processes of this user: the entry is what is shared, so
  * it is what is locked — two processes with different data folders still meet here.
  */
-export function refreshLockPath(lockDir: string, service: string, account: string): string {
+export function entryLockPath(lockDir: string, service: string, account: string): string {
   const id = createHash('sha256').update(`${service}\n${account}`).digest('hex').slice(0, 32);
   return join(lockDir, `${id}.lock`);
 }
 
 /** A held lock. The holder may read and announce changes of the keychain entry it guards. */
-export interface RefreshLock {
+export interface EntryLock {
   /**
    * The last change of the keychain entry announced by any process, or
    * undefined if none was. A holder that saw this same value when it last read
@@ -98,8 +96,8 @@ export interface RefreshLock {
  * over; one that died is, within seconds. The lock is always released, also
  * when `critical` throws.
  */
-export async function withRefreshLock<T>(path: string, critical: (lock: RefreshLock) => Promise<T>, options: RefreshLockOptions = {}): Promise<T> {
-  const lock = await acquireRefreshLock(path, options);
+export async function withEntryLock<T>(path: string, critical: (lock: EntryLock) => Promise<T>, options: EntryLockOptions = {}): Promise<T> {
+  const lock = await acquireEntryLock(path, options);
   try {
     return await critical(lock);
   } finally {
@@ -108,7 +106,7 @@ export async function withRefreshLock<T>(path: string, critical: (lock: RefreshL
 }
 
 /** Takes the lock at `path` (see `withRefreshLock`); the caller must `release()` it. */
-export async function acquireRefreshLock(path: string, options: RefreshLockOptions = {}): Promise<RefreshLock> {
+export async function acquireEntryLock(path: string, options: EntryLockOptions = {}): Promise<EntryLock> {
   const clock = options.clock ?? (() => performance.now());
   const timers = options.timers ?? realTimers;
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
@@ -143,7 +141,7 @@ export async function acquireRefreshLock(path: string, options: RefreshLockOptio
   }
 }
 
-function heldLock(path: string, fd: number, options: RefreshLockOptions & { clock: () => number; staleAfterMs: number }): RefreshLock {
+function heldLock(path: string, fd: number, options: EntryLockOptions & { clock: () => number; staleAfterMs: number }): EntryLock {
   const { clock, staleAfterMs, logger } = options;
   const timers = options.timers ?? backgroundTimers;
   let lastBeat = clock();
@@ -295,4 +293,37 @@ function removeOwnLock(path: string): void {
   } catch {
     // Already gone.
   }
+}
+
+// The keychain entry's generation: a file beside the lock that a holder rewrites whenever it changes the
+// entry, so other processes know when what they hold (or a shared access token) is out of date.
+
+/**
+ * Announces a change of the keychain entry guarded by the lock at `path`
+ * (see `RefreshLock.readGeneration`). Holders call it through their lock.
+ */
+export function announceEntryChange(path: string): string {
+  const generation = randomUUID();
+  assertPrivateFolder(join(path, '..'));
+  // Written in place: a reader that catches it half-written sees a value nobody
+  // knows, which only makes it re-read the keychain — safe, and cheaper than a rename.
+  writeFileSync(generationPathOf(path), generation, { mode: 0o600 });
+  return generation;
+}
+
+/**
+ * The generation last announced for the keychain entry guarded by the lock at
+ * `path` (see `RefreshLock.readGeneration`), read without taking the lock:
+ * what a shared access token must have been written at to be handed out.
+ */
+export function readEntryGeneration(path: string): string | undefined {
+  try {
+    return readFileSync(generationPathOf(path), 'utf8') || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function generationPathOf(path: string): string {
+  return path.replace(/\.lock$/, '') + '.generation';
 }

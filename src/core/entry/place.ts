@@ -1,7 +1,7 @@
 import type { ErrorInfo } from '../../shared/errors.ts';
 import type { KeychainPlace } from '../../shared/auth-state.ts';
 import { AuthError } from '../errors.ts';
-import { KEYCHAIN_LOCKED_MESSAGE, KEYCHAIN_REFUSED_MESSAGE, type SecretStore } from '../keychain/keychain.ts';
+import { KEYCHAIN_LOCKED_MESSAGE, KEYCHAIN_REFUSED_MESSAGE, type Keychain } from '../keychain/keychain.ts';
 
 /**
  * Where one session's keychain entry lives now, and what to tell the user
@@ -13,7 +13,7 @@ export class KeychainPlaceState {
   #place: KeychainPlace;
   #notice: ErrorInfo | undefined;
 
-  constructor(secretStore: Pick<SecretStore, 'kind' | 'reason'>) {
+  constructor(secretStore: Pick<Keychain, 'kind' | 'reason'>) {
     this.#place = secretStore.kind;
     this.#notice =
       secretStore.kind === 'os'

@@ -12,7 +12,7 @@ export interface CachedProfile {
 }
 
 /** Non-secret session state per keychain account, so a restarted app can show who is signed in before any network call. */
-export interface ProfileStore {
+export interface ProfileCache {
   get(account: string): CachedProfile | undefined;
   set(account: string, profile: CachedProfile): void;
   delete(account: string): void;
@@ -31,7 +31,7 @@ type ProfileFile = Record<string, unknown>;
  * are kept, whatever the caller passes. A name and an email are personal data:
  * the folder is created private to the user (0700) and the file written 0600.
  */
-export function openProfileStore(dataDir: string, options: { configName?: string } = {}): ProfileStore {
+export function openProfileCache(dataDir: string, options: { configName?: string } = {}): ProfileCache {
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   } catch (error) {
@@ -81,7 +81,7 @@ function writeFileAtomically(path: string, text: string): void {
 }
 
 /** A profile cache that lives as long as the process: for tests and tools that must leave no files. */
-export function createMemoryProfileStore(): ProfileStore {
+export function createMemoryProfileCache(): ProfileCache {
   const profiles = new Map<string, CachedProfile>();
   return {
     get: (account) => profiles.get(account),

@@ -1,9 +1,9 @@
 import type { AuthConfig } from '../config/auth-config.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../shared/logger.ts';
 import { readEntryGeneration } from './lock.ts';
-import type { TokenResult } from '../protocol/provider-client.ts';
+import type { TokenResult } from '../protocol/flow-context.ts';
 import { renewalTimes } from '../tokens/retry-schedule.ts';
-import type { SecretStore } from '../keychain/keychain.ts';
+import type { Keychain } from '../keychain/keychain.ts';
 
 export interface AccessToken {
   value: string;
@@ -116,7 +116,7 @@ export function decodeAccess(config: IssuedFor, stored: unknown, owner: AccessOw
  * CLIs): read from the session's keychain entry, or from the entry of its own
  * when it did not fit there. Never on disk, never logged.
  */
-export interface AccessCache {
+export interface SharedAccessToken {
   /** The shared token, or undefined when there is none or it was issued for something or someone else than `sub` (see `decodeAccess`). Never rejects. */
   read(sub: string | undefined): Promise<AccessToken | undefined>;
   /** The token for the session entry's `access` (just read, for `sub`): decoded, or read from its own entry when it says so. */
@@ -128,13 +128,13 @@ export interface AccessCache {
 }
 
 /** The keychain account of a shared access token too large for the session's entry (see `keychainAccount` for that one's). */
-export function accessCacheAccount(refreshAccount: string): string {
+export function sharedTokenAccount(refreshAccount: string): string {
   return `${refreshAccount}#access-token`;
 }
 
-export function openAccessCache(deps: { config: IssuedFor; secretStore: SecretStore; refreshAccount: string; lockPath: string; logger: Logger }): AccessCache {
+export function openSharedAccessToken(deps: { config: IssuedFor; secretStore: Keychain; refreshAccount: string; lockPath: string; logger: Logger }): SharedAccessToken {
   const { config, secretStore, logger } = deps;
-  const account = accessCacheAccount(deps.refreshAccount);
+  const account = sharedTokenAccount(deps.refreshAccount);
   // A memory-only store is this process's alone: nothing to share.
   const enabled = secretStore.kind === 'os';
 

@@ -1,6 +1,6 @@
 import { AuthError } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import { createSecretServiceProbe, type EntryLock, type SecretServiceProbe } from './secret-service.ts';
+import type { Logger } from '../../shared/logger.ts';
+import { createSecretServiceProbe, type ItemState, type SecretServiceProbe } from './secret-service.ts';
 
 /** What a locked keychain means for the user; the CLI prints it as it is. */
 export const KEYCHAIN_LOCKED_MESSAGE =
@@ -20,7 +20,7 @@ export interface ReadOptions {
  * session never knows whether it talks to the OS keychain or to memory, and
  * tests can hand in a store of their own.
  */
-export interface SecretStore {
+export interface Keychain {
   readonly kind: 'os' | 'memory-only';
   /** Why the OS keychain is not used, in words a user can act on (memory-only stores only). */
   readonly reason?: string;
@@ -29,7 +29,7 @@ export interface SecretStore {
   set(account: string, secret: string): Promise<void>;
   delete(account: string): Promise<void>;
   /** Whether the entry exists and is locked, where the keychain can tell (the Secret Service on Linux); else undefined. */
-  entryLock?(account: string): Promise<EntryLock | undefined>;
+  itemState?(account: string): Promise<ItemState | undefined>;
   /** Whether a new entry would go into a locked keychain, where the keychain can tell; else undefined. */
   isLocked?(): Promise<boolean | undefined>;
 }
@@ -59,7 +59,7 @@ interface KeychainOptions {
 }
 
 /** A store that forgets everything when the process ends: the fallback when no keychain is usable, and a test double. */
-export function createMemoryStore(reason?: string): SecretStore {
+export function createMemoryKeychain(reason?: string): Keychain {
   const secrets = new Map<string, string>();
   return {
     kind: 'memory-only',
@@ -84,7 +84,7 @@ export function createMemoryStore(reason?: string): SecretStore {
  * file: a refresh token on disk in plaintext is what the keychain exists to
  * prevent (RFC 8252 §8.6, RFC 9700 §4.14).
  */
-export async function openKeychain(service: string, options: KeychainOptions = {}): Promise<SecretStore> {
+export async function openKeychain(service: string, options: KeychainOptions = {}): Promise<Keychain> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const unlockTimeoutMs = options.unlockTimeoutMs ?? DEFAULT_UNLOCK_TIMEOUT_MS;
   const secretService = 'secretService' in options ? options.secretService : process.platform === 'linux' ? createSecretServiceProbe() : undefined;
@@ -93,7 +93,7 @@ export async function openKeychain(service: string, options: KeychainOptions = {
       reason,
       cause: cause instanceof Error ? cause.message : String(cause),
     });
-    return createMemoryStore(reason);
+    return createMemoryKeychain(reason);
   };
 
   let keytar: Keytar;
@@ -122,7 +122,7 @@ export async function openKeychain(service: string, options: KeychainOptions = {
   return keytarStore(keytar, service, { timeoutMs, unlockTimeoutMs, secretService });
 }
 
-function keytarStore(keytar: Keytar, service: string, options: { timeoutMs: number; unlockTimeoutMs: number; secretService: SecretServiceProbe | undefined }): SecretStore {
+function keytarStore(keytar: Keytar, service: string, options: { timeoutMs: number; unlockTimeoutMs: number; secretService: SecretServiceProbe | undefined }): Keychain {
   const { timeoutMs, unlockTimeoutMs, secretService } = options;
   const call = async <T>(what: string, operation: () => Promise<T>): Promise<T> => {
     try {
@@ -136,7 +136,7 @@ function keytarStore(keytar: Keytar, service: string, options: { timeoutMs: numb
   return {
     kind: 'os',
     async get(account, readOptions = {}) {
-      if ((await secretService?.entryLock(service, account)) !== 'locked') return call('read', () => keytar.getPassword(service, account));
+      if ((await secretService?.itemState(service, account)) !== 'locked') return call('read', () => keytar.getPassword(service, account));
       if (readOptions.prompt === false) throw new AuthError('keychain_locked', KEYCHAIN_LOCKED_MESSAGE);
       return readLocked(keytar.getPassword(service, account), unlockTimeoutMs, readOptions.onWaiting);
     },
@@ -144,7 +144,7 @@ function keytarStore(keytar: Keytar, service: string, options: { timeoutMs: numb
     delete: async (account) => void (await call('delete', () => keytar.deletePassword(service, account))),
     ...(secretService
       ? {
-          entryLock: (account: string) => secretService.entryLock(service, account),
+          itemState: (account: string) => secretService.itemState(service, account),
           isLocked: () => secretService.defaultCollectionLocked(),
         }
       : {}),

@@ -10,7 +10,6 @@ const SECRETS = 'org.freedesktop.secrets';
 const SERVICE_PATH = '/org/freedesktop/secrets';
 const DEFAULT_COLLECTION = '/org/freedesktop/secrets/aliases/default';
 
-export type { DbusCall } from './dbus-wire.ts';
 
 export interface DbusConnection {
   /** The reply's arguments; rejects with the D-Bus error name and message, or after the timeout. */
@@ -19,12 +18,12 @@ export interface DbusConnection {
 }
 
 /** How a keychain entry stands in the Secret Service. */
-export type EntryLock = 'unlocked' | 'locked' | 'absent';
+export type ItemState = 'unlocked' | 'locked' | 'absent';
 
 /** The questions the keychain asks the Secret Service. Every answer is undefined when it cannot tell (no bus, no service, no answer in time). */
 export interface SecretServiceProbe {
   /** Whether keytar's entry for `service`/`account` exists and is locked (libsecret's generic schema: `service` and `account` attributes). */
-  entryLock(service: string, account: string): Promise<EntryLock | undefined>;
+  itemState(service: string, account: string): Promise<ItemState | undefined>;
   /** Whether the default collection — where a new entry is stored — is locked; undefined also when there is none. */
   defaultCollectionLocked(): Promise<boolean | undefined>;
   /** Whether a Secret Service answers on the bus at all. */
@@ -94,7 +93,7 @@ export function createSecretServiceProbe(options: { busAddress?: string | undefi
     }
   };
   return {
-    entryLock: (service, account) =>
+    itemState: (service, account) =>
       ask(async (connection) => {
         const [unlocked, locked] = await connection.call({
           destination: SECRETS,

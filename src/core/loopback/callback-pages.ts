@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
-import { AuthError, type AuthErrorCode } from '../errors.ts';
+import { AuthError } from '../errors.ts';
+import { type AuthErrorCode } from '../../shared/errors.ts';
 
 /** What the sign-in came to, as far as the browser tab is concerned. */
 export type SignInOutcome = { ok: true } | { ok: false; error: unknown };
@@ -43,17 +44,17 @@ export function outcomePage(outcome: SignInOutcome | undefined): CallbackPage {
   const { error } = outcome;
   const code: AuthErrorCode | undefined = error instanceof AuthError ? error.code : undefined;
   const message = error instanceof Error ? error.message : 'The sign-in could not be completed.';
-  return htmlPage(code === 'login_denied' ? 'Sign-in not completed' : 'Sign-in failed', message, adviceFor(code));
+  return htmlPage(code === 'sign_in_denied' ? 'Sign-in not completed' : 'Sign-in failed', message, adviceFor(code));
 }
 
 function adviceFor(code: AuthErrorCode | undefined): string {
   switch (code) {
-    case 'login_denied':
+    case 'sign_in_denied':
       return 'Return to Latchkey to try again, or ask your administrator for access.';
     case 'provider_unreachable':
       return 'Check your network connection (and proxy settings), then return to Latchkey and sign in again.';
-    case 'login_cancelled':
-    case 'login_timeout':
+    case 'sign_in_cancelled':
+    case 'sign_in_timeout':
       return 'Return to Latchkey and sign in again.';
     default:
       return 'Return to Latchkey and sign in again. If this keeps happening, run `latchkey doctor` to check the configuration.';

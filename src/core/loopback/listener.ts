@@ -2,8 +2,9 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { outcomePage, refusalPage, type CallbackPage, type SignInOutcome } from './callback-pages.ts';
-import { AuthError, loginDenied } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import type { RedirectHost } from '../config/provider-settings.ts';
+import { AuthError, signInDenied } from '../errors.ts';
+import type { Logger } from '../../shared/logger.ts';
 import { backgroundTimers, delay, realTimers, type Timers } from '../timers.ts';
 
 /** Request line plus headers above this are refused (431/414); a real callback is far smaller. */
@@ -28,8 +29,6 @@ export function callbackUrlOf(callback: ValidatedCallback): URL {
   return new URL(url);
 }
 
-/** The loopback names a redirect URI may use: the IP literal RFC 8252 §7.3 recommends, or `localhost` for providers that accept only that name (Cognito). */
-export type RedirectHost = '127.0.0.1' | 'localhost';
 
 /** The redirect URI for a loopback port, exactly as registered and sent (RFC 8252 §7.3: the IP literal unless the provider accepts only `localhost`). */
 export function redirectUriFor(port: number, host: RedirectHost = '127.0.0.1'): string {
@@ -50,7 +49,7 @@ export interface LoopbackServerOptions {
   expectedState: string;
   /** How long to wait for the browser to come back (default 5 minutes). */
   timeoutMs?: number;
-  /** Aborting cancels the sign-in (`login_cancelled`). */
+  /** Aborting cancels the sign-in (`sign_in_cancelled`). */
   signal?: AbortSignal;
   /** The setting that chose a fixed port, named in the busy-port error. */
   portSetting?: string;
@@ -72,10 +71,10 @@ export interface LoopbackServer {
   /** `http://127.0.0.1:{port}/callback`, exactly as sent in the authorization request. */
   readonly redirectUri: string;
   /**
-   * The first callback carrying the pending `state`. Rejects with `login_denied`
-   * when that callback is the provider's error, `login_timeout` or
-   * `login_cancelled` when the time runs out or the signal aborts, and
-   * `login_cancelled` when the listener is closed first. Forged or malformed
+   * The first callback carrying the pending `state`. Rejects with `sign_in_denied`
+   * when that callback is the provider's error, `sign_in_timeout` or
+   * `sign_in_cancelled` when the time runs out or the signal aborts, and
+   * `sign_in_cancelled` when the listener is closed first. Forged or malformed
    * requests never settle it.
    */
   waitForCallback(): Promise<ValidatedCallback>;
@@ -156,7 +155,7 @@ export async function startLoopbackServer(options: LoopbackServerOptions): Promi
       const description = url.searchParams.get('error_description');
       const denied = issuerMismatch(options.expectedIssuer, url.searchParams.getAll('iss'))
         ? new AuthError('provider_error', 'The authorization response did not come from the configured issuer (RFC 9207), so it was refused. Sign in again; if it persists, check AUTH_ISSUER.')
-        : loginDenied(error, description);
+        : signInDenied(error, description);
       logger?.info('provider returned an error to the callback', { error, code: denied.code });
       complete({ ok: false, error: denied });
       settleCallback.reject(denied);
@@ -178,7 +177,7 @@ export async function startLoopbackServer(options: LoopbackServerOptions): Promi
   let closing: Promise<void> | undefined;
   function close(): Promise<void> {
     closing ??= (async () => {
-      settleCallback.reject(new AuthError('login_cancelled', 'The sign-in was stopped before the browser came back.'));
+      settleCallback.reject(new AuthError('sign_in_cancelled', 'The sign-in was stopped before the browser came back.'));
       if (phase === 'redirected' && !resultServed) {
         await Promise.race([resultServedPromise, delay(backgroundTimers, closeGraceMs)]);
       }
@@ -233,14 +232,14 @@ async function listenIpv6Too(server: ReturnType<typeof createServer>, port: numb
   }
 }
 
-/** Ends the sign-in with `login_timeout` after `timeoutMs`, or `login_cancelled` when `signal` aborts — unless `until` settles first. */
+/** Ends the sign-in with `sign_in_timeout` after `timeoutMs`, or `sign_in_cancelled` when `signal` aborts — unless `until` settles first. */
 function endOnTimeoutOrAbort(deps: { timers: Timers; timeoutMs: number; signal: AbortSignal | undefined; until: Promise<unknown> }, end: (error: AuthError) => void): void {
   const { timers, timeoutMs, signal } = deps;
   const timer = timers.setTimeout(
-    () => end(new AuthError('login_timeout', `The sign-in was not completed within ${Math.round(timeoutMs / 1000)} seconds. Sign in again when you are ready.`)),
+    () => end(new AuthError('sign_in_timeout', `The sign-in was not completed within ${Math.round(timeoutMs / 1000)} seconds. Sign in again when you are ready.`)),
     timeoutMs,
   );
-  const onAbort = () => end(new AuthError('login_cancelled', 'The sign-in was cancelled.'));
+  const onAbort = () => end(new AuthError('sign_in_cancelled', 'The sign-in was cancelled.'));
   signal?.addEventListener('abort', onAbort, { once: true });
   deps.until
     .finally(() => {

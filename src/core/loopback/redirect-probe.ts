@@ -3,7 +3,8 @@ import type { AuthConfig } from '../config/auth-config.ts';
 import { AuthError } from '../errors.ts';
 import type { HttpClient } from '../net/http.ts';
 import { redirectUriFor } from './listener.ts';
-import { PRESETS, type PresetName } from '../presets/presets.ts';
+import { PRESETS } from '../presets/presets.ts';
+import { type PresetName } from '../presets/preset.ts';
 
 /** The fixed port suggested when a provider matches redirect URIs exactly (any free port works). */
 export const SUGGESTED_REDIRECT_PORT = 53682;

@@ -1,4 +1,4 @@
-import { isLoopbackHost } from '../config/auth-config.ts';
+import { isLoopbackHost } from '../config/values.ts';
 
 /**
  * The proxy for a URL, as the OS would use it: Electron's

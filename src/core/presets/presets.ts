@@ -13,5 +13,3 @@ import type { PresetName, ProviderPreset } from './preset.ts';
 
 export const PRESETS: Record<PresetName, ProviderPreset> = { generic, auth0, entra, google, okta, keycloak, cognito, github };
 
-export { PRESET_NAMES, type Endpoints, type PresetName, type ProviderPreset, type SecretAuth } from './preset.ts';
-export { entraIssuer, MULTI_TENANT_NAMES } from './entra.ts';

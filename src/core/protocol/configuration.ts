@@ -1,7 +1,9 @@
 import * as oidc from 'openid-client';
-import { isLoopbackHost, type AuthConfig } from '../config/auth-config.ts';
+import { type AuthConfig } from '../config/auth-config.ts';
+import { isLoopbackHost } from '../config/values.ts';
 import { AuthError } from '../errors.ts';
-import { PRESETS, type Endpoints, type ProviderPreset, type SecretAuth } from '../presets/presets.ts';
+import { PRESETS } from '../presets/presets.ts';
+import { type Endpoints, type ProviderPreset, type SecretAuth } from '../presets/preset.ts';
 import { isMultiTenantIssuer } from '../config/provider-settings.ts';
 
 /** What the sign-in flow needs from the provider: openid-client's configuration, its metadata, and the habits it came with. */

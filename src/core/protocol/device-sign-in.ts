@@ -2,11 +2,10 @@ import * as oidc from 'openid-client';
 import type { DeviceCodePrompt } from '../../shared/auth-state.ts';
 import type { AuthConfig } from '../config/auth-config.ts';
 import { AuthError } from '../errors.ts';
-import type { HttpClient } from '../net/http.ts';
-import { fingerprint, type Logger } from '../log.ts';
+import { fingerprint } from '../log.ts';
+import type { Logger } from '../../shared/logger.ts';
 import { classifyProviderError } from './answers.ts';
-
-export type { DeviceCodePrompt };
+import { throwIfCancelled } from './flow-context.ts';
 
 /** RFC 8628 §3.4: the grant type of the device access token request. */
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -47,9 +46,9 @@ export function noDeviceEndpointError(issuer: string): AuthError {
  * can enter the code on any device (§3.3), then polls the token endpoint
  * (§3.4) with openid-client, which waits `interval` seconds between polls and
  * 5 s more after each `slow_down` (§3.5), until the provider answers with
- * tokens, a refusal (`access_denied` → `login_denied`), the code's expiry
- * (`expired_token`, or `expires_in` passed → `login_timeout`) or `signal`
- * aborts (`login_cancelled`). The response is openid-client's, checked like
+ * tokens, a refusal (`access_denied` → `sign_in_denied`), the code's expiry
+ * (`expired_token`, or `expires_in` passed → `sign_in_timeout`) or `signal`
+ * aborts (`sign_in_cancelled`). The response is openid-client's, checked like
  * any token response (ID token signature, issuer, audience).
  */
 export async function pollDeviceSignIn(configuration: oidc.Configuration, deps: DeviceSignInDeps, options: DeviceSignInOptions): Promise<oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers> {
@@ -83,7 +82,7 @@ export async function pollDeviceSignIn(configuration: oidc.Configuration, deps: 
   try {
     return await oidc.pollDeviceAuthorizationGrant(configuration, codes, deps.parameters, { signal: polling, ...(deps.DPoP ? { DPoP: deps.DPoP } : {}) });
   } catch (error) {
-    if (signal?.aborted) throw new AuthError('login_cancelled', 'The sign-in was cancelled.', { cause: error });
+    if (signal?.aborted) throw new AuthError('sign_in_cancelled', 'The sign-in was cancelled.', { cause: error });
     throw pollEnded(error, prompt);
   }
 }
@@ -119,10 +118,10 @@ function pollEnded(error: unknown, prompt: DeviceCodePrompt): AuthError {
   const where = new URL(prompt.verificationUri).host;
   const code = error instanceof oidc.ResponseBodyError ? error.error : undefined;
   if (code === 'access_denied') {
-    return new AuthError('login_denied', `The sign-in with code ${prompt.userCode} was declined at ${where}. If that was not you, nothing more is needed; otherwise sign in again.`, { cause: error });
+    return new AuthError('sign_in_denied', `The sign-in with code ${prompt.userCode} was declined at ${where}. If that was not you, nothing more is needed; otherwise sign in again.`, { cause: error });
   }
   if (code === 'expired_token' || isTimeout(error)) {
-    return new AuthError('login_timeout', `The code ${prompt.userCode} expired before it was entered and approved at ${where}. Sign in again for a new code.`, { cause: error });
+    return new AuthError('sign_in_timeout', `The code ${prompt.userCode} expired before it was entered and approved at ${where}. Sign in again for a new code.`, { cause: error });
   }
   return classifyProviderError(error, { operation: 'sign-in' });
 }
@@ -134,26 +133,3 @@ function isTimeout(error: unknown): boolean {
   return false;
 }
 
-function throwIfCancelled(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AuthError('login_cancelled', 'The sign-in was cancelled.');
-}
-
-/**
- * GitHub answers the device access token request's errors
- * (`authorization_pending`, `slow_down`, `expired_token`, `access_denied`)
- * with HTTP 200 and an `error` member, where RFC 8628 §3.5 and RFC 6749 §5.2
- * say 400 (https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps#error-codes-for-the-device-flow).
- * openid-client would read such an answer as a broken token response and stop
- * polling; this `fetch` wrapper hands it on as the 400 it means, for device
- * code grant requests only, so every other response reaches openid-client unchanged.
- */
-export function fetchReadingDeviceErrorsAnsweredWith200(fetch: HttpClient['fetch']): HttpClient['fetch'] {
-  return async (url, init) => {
-    const response = await fetch(url, init);
-    const body = init?.body;
-    if (response.status !== 200 || !(body instanceof URLSearchParams) || body.get('grant_type') !== DEVICE_CODE_GRANT) return response;
-    const parsed = (await response.clone().json().catch(() => undefined)) as { error?: unknown; access_token?: unknown } | undefined;
-    if (!parsed || typeof parsed.error !== 'string' || parsed.access_token !== undefined) return response;
-    return Response.json(parsed, { status: 400, headers: { 'cache-control': 'no-store' } });
-  };
-}

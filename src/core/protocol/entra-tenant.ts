@@ -48,7 +48,7 @@ export function assertTenantAllowed(tid: string, allowedTenants: readonly string
   if (allowed.includes('*') || allowed.some((id) => id.toLowerCase() === tid.toLowerCase())) return;
   const reason = `your account belongs to the Microsoft Entra tenant ${tid}, which this app does not allow (AUTH_ALLOWED_TENANTS: ${allowed.join(', ') || 'none'})`;
   if (operation === 'refresh') throw new AuthError('session_ended', `Your session ended: ${reason}. Sign in again with an account of an allowed organization.`);
-  throw new AuthError('login_denied', `The sign-in was refused: ${reason}. Sign in with an account of an allowed organization, or ask whoever configured this app to add the tenant.`);
+  throw new AuthError('sign_in_denied', `The sign-in was refused: ${reason}. Sign in with an account of an allowed organization, or ask whoever configured this app to add the tenant.`);
 }
 
 class TenantRead extends Error {}

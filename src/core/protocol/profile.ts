@@ -1,6 +1,14 @@
 import type { UserProfile } from '../../shared/auth-state.ts';
 import type { AuthConfig } from '../config/auth-config.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { HttpClient } from '../net/http.ts';
+import type { ProviderPreset } from '../presets/preset.ts';
+import * as oidc from 'openid-client';
+import { AuthError } from '../errors.ts';
+import { throwAs } from './answers.ts';
+import type { ProviderConfiguration } from './configuration.ts';
+import type { ProviderDpop } from './provider-dpop.ts';
+import type { DpopKey } from '../dpop/key.ts';
 
 const PROFILE_CLAIMS = ['name', 'email', 'picture'] as const;
 
@@ -74,4 +82,58 @@ function unverifiedAudience(accessToken: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * The profile of a provider without ID tokens, from its user endpoint (GitHub's
+ * `GET /user`, a plain OAuth 2.0 provider's UserInfo-like endpoint), merged like
+ * UserInfo: `sub` (or the account's `id`) names the user; `name` (or `login`),
+ * `email` and `picture` (or `avatar_url`) are shown. Undefined when the
+ * endpoint does not answer with a JSON object naming the user; throws on no answer.
+ */
+export async function fetchUserProfile(endpoint: string, accessToken: string, preset: Pick<ProviderPreset, 'profileFromUser' | 'userEndpointHeaders'>, http: Pick<HttpClient, 'fetch'>): Promise<UserProfile | undefined> {
+  const response = await http.fetch(endpoint, { headers: { accept: 'application/json', ...preset.userEndpointHeaders, authorization: `Bearer ${accessToken}` } });
+  if (!response.ok) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  const body = (await response.json().catch(() => undefined)) as unknown;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const user = body as Record<string, unknown>;
+  return preset.profileFromUser ? preset.profileFromUser(user) : plainProfile(user);
+}
+
+function plainProfile(user: Record<string, unknown>): UserProfile | undefined {
+  const id = user.sub ?? user.id;
+  if (typeof id !== 'string' && typeof id !== 'number') return undefined;
+  const profile: UserProfile = { sub: String(id) };
+  const name = user.name ?? user.login ?? user.preferred_username;
+  const picture = user.picture ?? user.avatar_url;
+  if (typeof name === 'string' && name) profile.name = name;
+  if (typeof user.email === 'string' && user.email) profile.email = user.email;
+  if (typeof picture === 'string' && picture) profile.picture = picture;
+  return profile;
+}
+
+/**
+ * Who signed in: with an ID token, its claims with UserInfo's over them
+ * (`withUserInfo`); without one (GitHub, plain OAuth 2.0), the provider's user
+ * endpoint, which must name the user.
+ */
+export async function profileAfterSignIn(
+  tokens: { accessToken: string; user?: UserProfile | undefined },
+  flow: { provider: ProviderConfiguration; config: Pick<AuthConfig, 'audience' | 'resource'>; http: Pick<HttpClient, 'fetch'>; dpop: ProviderDpop; logger?: Logger | undefined },
+  key?: DpopKey,
+): Promise<UserProfile | undefined> {
+  const { provider, config, http, logger } = flow;
+  const endpoint = typeof provider.metadata.userinfo_endpoint === 'string' ? provider.metadata.userinfo_endpoint : undefined;
+  if (!provider.openid) {
+    if (!endpoint) return undefined;
+    const profile = await fetchUserProfile(endpoint, tokens.accessToken, provider.preset, http).catch(throwAs('sign-in'));
+    if (!profile) throw new AuthError('provider_error', `The provider signed you in, but its user endpoint ${endpoint} did not say who you are. Check AUTH_USERINFO_ENDPOINT.`);
+    return profile;
+  }
+  if (!tokens.user) return undefined;
+  const fetchClaims = async (accessToken: string) => ({ ...(await oidc.fetchUserInfo(provider.configuration, accessToken, oidc.skipSubjectCheck, key ? { DPoP: flow.dpop.handleFor(key) } : undefined)) });
+  return withUserInfo(tokens.user, tokens.accessToken, { config, endpoint, fetchClaims, logger });
 }

@@ -1,27 +1,23 @@
 import * as oidc from 'openid-client';
-import { isLoopbackHost, trustSettingsOf, type AuthConfig } from '../config/auth-config.ts';
+import { trustSettingsOf, type AuthConfig } from '../config/auth-config.ts';
+import { isLoopbackHost } from '../config/values.ts';
 import { assertDemoIsOurs } from '../config/demo-proof.ts';
 import { classifyProviderError, discoveryError } from './answers.ts';
-import { assertRedirectAccepted } from '../loopback/redirect-probe.ts';
 import { createHttpClient, type HttpClient } from '../net/http.ts';
-import { fingerprint, type Logger } from '../log.ts';
-import { callbackUrlOf, redirectUriFor, startLoopbackServer, type ValidatedCallback } from '../loopback/listener.ts';
-import type { SignInOutcome } from '../loopback/callback-pages.ts';
+import { fingerprint } from '../log.ts';
+import type { Logger } from '../../shared/logger.ts';
+import { redirectUriFor } from '../loopback/listener.ts';
 import type { Timers } from '../timers.ts';
-import { fetchReportingRotation, type RotatedToken } from './token-answers.ts';
-import { refusalsAsErrors } from './token-response.ts';
-import { fetchReadingDeviceErrorsAnsweredWith200, pollDeviceSignIn, type DeviceSignInOptions } from './device-sign-in.ts';
-
-export type { RotatedToken };
+import { fetchReportingRotation, refusalsAsErrors, type RotatedToken } from './token-answers.ts';
+import { pollDeviceSignIn, type DeviceSignInOptions } from './device-sign-in.ts';
 import { loadProviderConfiguration, type ProviderConfiguration } from './configuration.ts';
 import { withUserTenant } from './entra-tenant.ts';
 import { endSessionUrlFor, revokeAtProvider } from './logout.ts';
 import type { DpopKey } from '../dpop/key.ts';
-import { audienceParameters, openBrowser, profileAfterSignIn, throwIfCancelled, toTokenResult, untilCancelled, type FlowContext, type Opener, type TokenResult } from './flow-context.ts';
+import { audienceParameters, toTokenResult, type FlowContext, type TokenResult } from './flow-context.ts';
+import { profileAfterSignIn } from './profile.ts';
+import { signInThroughBrowser, type BrowserSignInOptions } from './browser-sign-in.ts';
 import { createProviderDpop } from './provider-dpop.ts';
-
-/** Opens a URL in the user's browser: `shell.openExternal` in the app, `$BROWSER` in the CLI, Chromium in tests. */
-export type { Opener, TokenResult } from './flow-context.ts';
 
 export interface RefreshOptions {
   /**
@@ -34,15 +30,6 @@ export interface RefreshOptions {
   dpop?: DpopKey;
 }
 
-export interface SignInOptions {
-  opener: Opener;
-  /** How long the user has to finish in the browser (default 5 minutes). */
-  timeoutMs?: number;
-  signal?: AbortSignal;
-  /** Bind the tokens to this key (RFC 9449 §10: `dpop_jkt` in the request, a proof with the code exchange). */
-  dpop?: DpopKey;
-}
-
 export interface ProviderClient {
   /** The configured issuer identifier (normalized; the key of the keychain entry). */
   readonly issuer: string;
@@ -50,9 +37,9 @@ export interface ProviderClient {
   readonly metadata: Record<string, unknown>;
   /** The provider's preset documents DPoP support (providers/preset.ts `dpop`): one more reason to bind under `auto`. */
   readonly presetOffersDpop?: boolean;
-  signIn(options: SignInOptions): Promise<TokenResult>;
+  signIn(options: BrowserSignInOptions): Promise<TokenResult>;
   /** Sign-in with a code entered on any device (RFC 8628); `config_invalid` when the provider offers none. */
-  signInWithDevice(options: DeviceSignInOptions & { dpop?: DpopKey }): Promise<TokenResult>;
+  deviceSignIn(options: DeviceSignInOptions & { dpop?: DpopKey }): Promise<TokenResult>;
   refresh(refreshToken: string, options?: RefreshOptions): Promise<TokenResult>;
   /**
    * Ends the session at the provider (RFC 7009, or the preset's own way), with a proof from the session's DPoP key when the
@@ -96,7 +83,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
   const dpop = createProviderDpop(() => provider!.configuration);
   // GitHub's 200-with-error becomes the 400 it means before anything reads the answer.
   const providerFetch = dpop.wrapFetch(
-    fetchReportingRotation(fetchReadingDeviceErrorsAnsweredWith200(refusalsAsErrors(http.fetch)), rotations, logger),
+    fetchReportingRotation(refusalsAsErrors(http.fetch), rotations, logger),
     () => provider?.configuration.serverMetadata().revocation_endpoint,
   );
   try {
@@ -117,7 +104,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
     redirectUriFor: (port) => redirectUriFor(port, config.redirectHost),
     signIn: (options) => signInThroughBrowser(flow, options),
 
-    async signInWithDevice({ dpop: key, ...options }: DeviceSignInOptions & { dpop?: DpopKey }): Promise<TokenResult> {
+    async deviceSignIn({ dpop: key, ...options }: DeviceSignInOptions & { dpop?: DpopKey }): Promise<TokenResult> {
       // With a key, every token poll carries a proof from it (RFC 9449 §5), so the tokens are bound as after a browser sign-in.
       const proof = key ? { DPoP: dpop.handleFor(key) } : {};
       const response = await pollDeviceSignIn(configuration, { config, parameters: audienceParameters(config), clock, ...proof, ...(logger ? { logger } : {}) }, options);
@@ -162,80 +149,3 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
   };
 }
 
-
-/**
- * The authorization code flow through the system browser and a loopback
- * redirect (RFC 8252 §7.3) with PKCE (RFC 7636) and, with a DPoP key,
- * `dpop_jkt` (RFC 9449 §10).
- */
-async function signInThroughBrowser(flow: FlowContext, { opener, timeoutMs, signal, dpop: key }: SignInOptions): Promise<TokenResult> {
-  const { config, provider, http, logger } = flow;
-  const { configuration, metadata, preset } = provider;
-  throwIfCancelled(signal);
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const nonce = oidc.randomNonce();
-  const codeChallenge = await oidc.calculatePKCECodeChallenge(verifier);
-  const server = await startLoopbackServer({
-    port: config.redirectPort,
-    redirectHost: config.redirectHost,
-    expectedState: state,
-    expectedIssuer: { issuer: configuration.serverMetadata().issuer, required: metadata.authorization_response_iss_parameter_supported === true },
-    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-    ...(signal ? { signal } : {}),
-    ...(logger ? { logger } : {}),
-    ...(flow.timers ? { timers: flow.timers } : {}),
-  });
-  let outcome: SignInOutcome | undefined;
-  try {
-    // Before any browser opens: a provider that refuses this redirect URI would show its error page and never call back.
-    await untilCancelled(assertRedirectAccepted(config, configuration.serverMetadata().authorization_endpoint as string, server.redirectUri, http), signal);
-    const authorizationUrl = oidc.buildAuthorizationUrl(configuration, {
-      redirect_uri: server.redirectUri,
-      scope: config.scope,
-      code_challenge: codeChallenge,
-      code_challenge_method: 'S256',
-      state,
-      ...(provider.openid ? { nonce } : {}),
-      ...(config.prompt !== undefined ? { prompt: config.prompt } : {}),
-      ...preset.authorizationParameters,
-      ...(key ? { dpop_jkt: key.jkt } : {}),
-      ...audienceParameters(config),
-    });
-    logger?.info('sign-in started', { port: server.port, state: fingerprint(state) });
-    // The opener may never settle (a launcher that hangs); the callback, timeout and cancel still decide.
-    const callbackArrival = server.waitForCallback();
-    await Promise.race([openBrowser(opener, authorizationUrl.href), callbackArrival]);
-    const callback = await callbackArrival;
-    const tokens = await untilCancelled(
-      exchangeCode(flow, callback, { state, nonce, verifier }, key).catch((error: unknown) => {
-        throw classifyProviderError(error, { operation: 'sign-in' });
-      }),
-      signal,
-    );
-    const user = await profileAfterSignIn(tokens, flow, key);
-    if (user) tokens.user = user;
-    logger?.info('sign-in completed', { sub: tokens.user?.sub, accessToken: fingerprint(tokens.accessToken) });
-    outcome = { ok: true };
-    return tokens;
-  } catch (error) {
-    outcome = { ok: false, error };
-    throw error;
-  } finally {
-    if (outcome) server.complete(outcome);
-    await server.close();
-  }
-}
-
-async function exchangeCode(flow: FlowContext, callback: ValidatedCallback, checks: { state: string; nonce: string; verifier: string }, key: DpopKey | undefined): Promise<TokenResult> {
-  const { config, provider } = flow;
-  const sentAt = flow.clock();
-  const expected = provider.openid ? { expectedNonce: checks.nonce, idTokenExpected: true } : {};
-  const proof = key ? { DPoP: flow.dpop.handleFor(key) } : undefined;
-  const response = await flow.inUserTenant(
-    (tenantConfiguration) =>
-      oidc.authorizationCodeGrant(tenantConfiguration, callbackUrlOf(callback), { pkceCodeVerifier: checks.verifier, expectedState: checks.state, ...expected }, config.resource !== undefined ? { resource: config.resource } : undefined, proof),
-    'sign-in',
-  );
-  return toTokenResult(response, sentAt, provider.openid);
-}

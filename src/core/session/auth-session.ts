@@ -1,11 +1,12 @@
 import type { ApiRequest, ApiRequestHeaders, AuthState } from '../../shared/auth-state.ts';
 import type { AuthConfig } from '../config/auth-config.ts';
 import type { HttpClient } from '../net/http.ts';
-import type { Logger } from '../log.ts';
-import type { ProfileStore } from '../entry/profile-cache.ts';
-import type { Opener, ProviderClient } from '../protocol/provider-client.ts';
-import type { LogoutResult } from './revocation.ts';
-import type { SecretStore } from '../keychain/keychain.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { ProfileCache } from '../entry/profile-cache.ts';
+import type { ProviderClient } from '../protocol/provider-client.ts';
+import type { Opener } from '../protocol/flow-context.ts';
+import type { SignOutResult } from './sign-out.ts';
+import type { Keychain } from '../keychain/keychain.ts';
 import type { Timers } from '../timers.ts';
 
 // What a session offers its callers (the app's IPC handlers, the CLI) and what it is built from.
@@ -18,18 +19,18 @@ export interface AuthSession {
   onStateChange(listener: (state: AuthState) => void): () => void;
   /**
    * Interactive sign-in: through the system browser, or with `method: 'device'` by a code the user enters on any
-   * device (RFC 8628; the state's `deviceCode` says what to enter where). A new call cancels a pending one (`login_cancelled`).
+   * device (RFC 8628; the state's `deviceCode` says what to enter where). A new call cancels a pending one (`sign_in_cancelled`).
    */
-  login(options?: LoginOptions): Promise<AuthState>;
-  cancelLogin(): void;
+  signIn(options?: SignInOptions): Promise<AuthState>;
+  cancelSignIn(): void;
   /** Whether the provider offers sign-in with a code (a `device_authorization_endpoint`, RFC 8628 §4); false when it cannot be reached. */
   offersDeviceSignIn(): Promise<boolean>;
   /** Forgets everything local always, then revokes at the provider when it can; `notice` (also the state's error) says when it could not. */
-  logout(): Promise<LogoutResult>;
+  signOut(): Promise<SignOutResult>;
   /** A valid access token, refreshed first when it is missing or about to expire. */
   getAccessToken(): Promise<string>;
   /** After an API answered 401 for `rejectedToken`: a newer token, with at most one refresh however many callers ask. */
-  refreshAfterUnauthorized(rejectedToken: string): Promise<string>;
+  refreshAccessToken(rejectedToken: string): Promise<string>;
   /** The headers for one call to the configured API: a bound token with a fresh DPoP proof, or a bearer token (see request-headers.ts). */
   requestHeaders(request: ApiRequest): Promise<ApiRequestHeaders>;
   /** While offline: try to refresh now instead of waiting for the next backoff step (resume, network back); while the keychain is locked: look again. */
@@ -41,7 +42,7 @@ export interface AuthSession {
   close(): Promise<void>;
 }
 
-export interface LoginOptions {
+export interface SignInOptions {
   /** 'browser' (default): the system browser and a loopback redirect; 'device': the device authorization grant. */
   method?: 'browser' | 'device';
   /** How long the user has to finish in the browser (the device code's own lifetime bounds a device sign-in). */
@@ -51,8 +52,8 @@ export interface LoginOptions {
 export interface AuthSessionDeps {
   config: AuthConfig;
   opener: Opener;
-  secretStore?: SecretStore;
-  profileStore?: ProfileStore;
+  secretStore?: Keychain;
+  profileStore?: ProfileCache;
   provider?: ProviderClient;
   http?: HttpClient;
   clock?: () => number;

@@ -4,15 +4,15 @@ import { accessFrom, type AccessToken } from '../entry/shared-access-token.ts';
 import type { AuthConfig } from '../config/auth-config.ts';
 import type { DpopKey } from '../dpop/key.ts';
 import { boundAccess } from '../dpop/binding.ts';
-import type { Logger } from '../log.ts';
-import type { SessionEntry, SessionKind } from '../entry/entry.ts';
-import type { TokenResult } from '../protocol/provider-client.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { SessionEntry, StandsOn } from '../entry/entry.ts';
+import type { TokenResult } from '../protocol/flow-context.ts';
 
 // What the session store holds, and pure functions over it: the store (session-store.ts) stays the
 // only place that assigns it.
 
 /** What one process holds of a session. The refresh token is also in the keychain entry; the rest only here. */
-export interface HeldSession {
+export interface SessionMemory {
   refreshToken?: string;
   /** No refresh token: `access` (which never expires here) is the session, kept until it is refused (a GitHub OAuth App). */
   accessOnly?: true;
@@ -25,7 +25,7 @@ export interface HeldSession {
   generation?: string;
 }
 
-export interface SessionStoreDeps {
+export interface SessionStateDeps {
   config: Pick<AuthConfig, 'issuer' | 'clientId' | 'scope' | 'audience' | 'resource'>;
   clock(): number;
   logger: Logger;
@@ -38,7 +38,7 @@ export interface StoreSnapshot {
   status: AuthStatus;
   signingIn: boolean;
   keychainWaiting: boolean;
-  held: Readonly<HeldSession>;
+  held: Readonly<SessionMemory>;
   error: ErrorInfo | undefined;
   deviceCode: DeviceCodePrompt | undefined;
   /** Absent until the keychain is open. */
@@ -63,8 +63,8 @@ export function stateOf({ status, signingIn, keychainWaiting, held, error, devic
 }
 
 /** `held` standing on `standing`: its refresh token, or its long-lived access token (which never expires here). */
-export function withStanding(held: Readonly<HeldSession>, standing: { token: string; kind: SessionKind }, now: number): HeldSession {
-  const next: HeldSession = { ...held };
+export function withStanding(held: Readonly<SessionMemory>, standing: { token: string; kind: StandsOn }, now: number): SessionMemory {
+  const next: SessionMemory = { ...held };
   if (standing.kind === 'refresh_token') {
     next.refreshToken = standing.token;
     delete next.accessOnly;
@@ -77,15 +77,15 @@ export function withStanding(held: Readonly<HeldSession>, standing: { token: str
 }
 
 /** The tokens a sign-out revokes, each with its kind and DPoP key. */
-export function heldTokens(held: Readonly<HeldSession>): Map<string, { kind: SessionKind; dpop: DpopKey | undefined }> {
-  const tokens = new Map<string, { kind: SessionKind; dpop: DpopKey | undefined }>();
+export function heldTokens(held: Readonly<SessionMemory>): Map<string, { kind: StandsOn; dpop: DpopKey | undefined }> {
+  const tokens = new Map<string, { kind: StandsOn; dpop: DpopKey | undefined }>();
   if (held.refreshToken) tokens.set(held.refreshToken, { kind: 'refresh_token', dpop: held.dpop });
   if (held.accessOnly && held.access) tokens.set(held.access.value, { kind: 'access_token', dpop: held.dpop });
   return tokens;
 }
 
 /** A completed sign-in as held: standing on its refresh token, or (`kind` 'access_token') on its long-lived access token. */
-export function heldAfterSignIn(result: TokenResult, standing: { token: string; kind: SessionKind }, dpop: DpopKey | undefined, generation: string, now: number): HeldSession {
+export function heldAfterSignIn(result: TokenResult, standing: { token: string; kind: StandsOn }, dpop: DpopKey | undefined, generation: string, now: number): SessionMemory {
   return {
     ...(standing.kind === 'access_token' ? { accessOnly: true as const } : { refreshToken: standing.token }),
     access: { ...accessFrom(result, now), ...boundAccess(result, dpop) },

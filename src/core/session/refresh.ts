@@ -2,9 +2,11 @@ import { isUsableAndNewer, type AccessToken } from '../entry/shared-access-token
 import type { DpopKey } from '../dpop/key.ts';
 import { adoptStoredDpopKey, boundAccess, usableWithKey } from '../dpop/binding.ts';
 import { AuthError, notSignedIn } from '../errors.ts';
-import { fingerprint, type Logger } from '../log.ts';
-import type { RotatedToken, TokenResult } from '../protocol/provider-client.ts';
-import type { RefreshLock } from '../entry/lock.ts';
+import { fingerprint } from '../log.ts';
+import { type Logger } from '../../shared/logger.ts';
+import type { RotatedToken } from '../protocol/token-answers.ts';
+import type { TokenResult } from '../protocol/flow-context.ts';
+import type { EntryLock } from '../entry/lock.ts';
 import type { StoredSession } from '../entry/entry.ts';
 import { lockEntry, readEntry, removeEntry, type EntryWrite, type StoreKeychain } from './session-keychain.ts';
 
@@ -59,7 +61,7 @@ export interface RefreshTransitions {
   /** The checked answer becomes the session's; returns the access token now held. */
   takeAnswer(result: TokenResult): AccessToken;
   /** Announces the change (a new entry generation, which the store now holds), then writes the entry (see `writeEntry`) with the session's scope. */
-  write(lock: RefreshLock, write: Omit<EntryWrite, 'scope'>): Promise<void>;
+  write(lock: EntryLock, write: Omit<EntryWrite, 'scope'>): Promise<void>;
 }
 
 /**
@@ -127,7 +129,7 @@ async function adoptStored(keychain: StoreKeychain, store: RefreshTransitions, g
 }
 
 interface RefreshTurnDeps {
-  lock: RefreshLock;
+  lock: EntryLock;
   adopted: string | undefined;
   held: { refreshToken: string; sub: string; dpop: DpopKey | undefined };
   clock(): number;

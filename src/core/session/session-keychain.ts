@@ -1,11 +1,11 @@
-import { encodeAccess, type AccessCache, type AccessToken } from '../entry/shared-access-token.ts';
+import { encodeAccess, type SharedAccessToken, type AccessToken } from '../entry/shared-access-token.ts';
 import type { UserProfile } from '../../shared/auth-state.ts';
 import type { AuthConfig } from '../config/auth-config.ts';
 import type { StoredDpopKey } from '../dpop/key.ts';
-import type { Logger } from '../log.ts';
-import type { ProfileStore } from '../entry/profile-cache.ts';
-import { acquireRefreshLock, type RefreshLock } from '../entry/lock.ts';
-import type { SessionEntry, SessionKind, StoredSession } from '../entry/entry.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { ProfileCache } from '../entry/profile-cache.ts';
+import { acquireEntryLock, type EntryLock } from '../entry/lock.ts';
+import type { SessionEntry, StandsOn, StoredSession } from '../entry/entry.ts';
 
 // The keychain side of the session store's transactions: the entry's lock, and what is read and written under
 // it. No session state lives here — the store (session-store.ts) decides what is kept and hands in what to write.
@@ -13,15 +13,15 @@ import type { SessionEntry, SessionKind, StoredSession } from '../entry/entry.ts
 /** Where a session is kept, known once the keychain is open. */
 export interface StoreKeychain {
   entry: SessionEntry;
-  accessCache: AccessCache;
-  profileStore: ProfileStore;
+  accessCache: SharedAccessToken;
+  profileStore: ProfileCache;
 }
 
 /** What a session entry is written with. */
 export interface EntryWrite {
   /** The token the session stands on: the refresh token, or with `kind` 'access_token' the long-lived access token (then `access` is undefined). */
   refreshToken: string;
-  kind?: SessionKind;
+  kind?: StandsOn;
   sub: string;
   scope: string | undefined;
   access: AccessToken | undefined;
@@ -32,8 +32,8 @@ export interface EntryWrite {
 }
 
 /** Takes the entry's cross-process lock (on the real clock: its ages are compared across processes); `onWait`: say that another process holds it. */
-export function lockEntry(keychain: StoreKeychain, logger: Logger, onWait?: () => void): Promise<RefreshLock> {
-  return acquireRefreshLock(keychain.entry.lockPath, { logger, ...(onWait ? { onWait } : {}) });
+export function lockEntry(keychain: StoreKeychain, logger: Logger, onWait?: () => void): Promise<EntryLock> {
+  return acquireEntryLock(keychain.entry.lockPath, { logger, ...(onWait ? { onWait } : {}) });
 }
 
 /**
@@ -42,7 +42,7 @@ export function lockEntry(keychain: StoreKeychain, logger: Logger, onWait?: () =
  * Today it says so and writes all the same: a rotated refresh token not stored
  * is lost for good.
  */
-export function verifyHeld(lock: RefreshLock, logger: Logger, what: string): void {
+export function verifyHeld(lock: EntryLock, logger: Logger, what: string): void {
   if (lock.isHeld()) return;
   logger.warn('not writing the keychain entry: the lock was taken over (this process stalled)', { what });
   lock.assertHeld();
@@ -52,7 +52,7 @@ export function verifyHeld(lock: RefreshLock, logger: Logger, what: string): voi
  * Stores the entry — with the shared access token in the same keychain write
  * where both fit in one secret, else the token in an entry of its own.
  */
-export async function writeEntry(keychain: StoreKeychain, config: Pick<AuthConfig, 'issuer' | 'clientId' | 'scope' | 'audience' | 'resource'>, lock: RefreshLock, logger: Logger, write: EntryWrite): Promise<void> {
+export async function writeEntry(keychain: StoreKeychain, config: Pick<AuthConfig, 'issuer' | 'clientId' | 'scope' | 'audience' | 'resource'>, lock: EntryLock, logger: Logger, write: EntryWrite): Promise<void> {
   const { entry, accessCache } = keychain;
   const shared = entry.shared ? encodeAccess(config, write.access, { sub: write.sub, generation: lock.readGeneration() }) : undefined;
   if (!write.rotated && !shared) return;
@@ -68,7 +68,7 @@ export async function readEntry(keychain: StoreKeychain): Promise<{ stored: Stor
 }
 
 /** Under the lock: deletes the entry, the shared access token and the cached profile. */
-export async function removeEntry(keychain: StoreKeychain, lock: RefreshLock, logger: Logger, what: string): Promise<void> {
+export async function removeEntry(keychain: StoreKeychain, lock: EntryLock, logger: Logger, what: string): Promise<void> {
   verifyHeld(lock, logger, what);
   await Promise.all([keychain.entry.remove(), keychain.accessCache.remove()]);
 }

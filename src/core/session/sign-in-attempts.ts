@@ -1,6 +1,6 @@
 import { AuthError } from '../errors.ts';
 
-/** One interactive sign-in in progress: the newest one wins, older ones end as `login_cancelled`. */
+/** One interactive sign-in in progress: the newest one wins, older ones end as `sign_in_cancelled`. */
 export interface SignInAttempt {
   readonly signal: AbortSignal;
   /** `work`, unless the attempt is cancelled first. */
@@ -21,7 +21,7 @@ export interface SignInAttempts {
 export function createSignInAttempts(): SignInAttempts {
   let current: (SignInAttempt & { cancelled(reason: AuthError): void }) | undefined;
 
-  const cancel = (message: string) => current?.cancelled(new AuthError('login_cancelled', message));
+  const cancel = (message: string) => current?.cancelled(new AuthError('sign_in_cancelled', message));
 
   return {
     get current() {

@@ -1,11 +1,13 @@
 import type { AuthState } from '../../shared/auth-state.ts';
-import type { LoginOptions } from './auth-session.ts';
-import { AuthError, toErrorInfo } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import type { Opener, ProviderClient } from '../protocol/provider-client.ts';
+import type { SignInOptions } from './auth-session.ts';
+import { AuthError } from '../errors.ts';
+import { toErrorInfo } from '../../shared/errors.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { ProviderClient } from '../protocol/provider-client.ts';
+import type { Opener } from '../protocol/flow-context.ts';
 import type { Refresher } from '../tokens/refresher.ts';
-import type { SessionStore } from './state.ts';
-import type { SessionKind } from '../entry/entry.ts';
+import type { SessionState } from './state.ts';
+import type { StandsOn } from '../entry/entry.ts';
 import { createSignInAttempts } from './sign-in-attempts.ts';
 import type { DpopKey } from '../dpop/key.ts';
 import { assertBoundAsRequired, keyForSignIn } from '../dpop/binding.ts';
@@ -13,12 +15,12 @@ import type { AuthConfig } from '../config/auth-config.ts';
 
 /** The interactive sign-in of one session: the newest attempt wins, and a completed one becomes the session. */
 export interface SignIn {
-  login(options?: LoginOptions): Promise<AuthState>;
+  login(options?: SignInOptions): Promise<AuthState>;
   cancel(): void;
 }
 
 export function createSignIn(deps: {
-  store: SessionStore;
+  store: SessionState;
   refresher: Refresher;
   getProvider(): Promise<ProviderClient>;
   opener: Opener;
@@ -32,7 +34,7 @@ export function createSignIn(deps: {
   const attempts = createSignInAttempts();
 
   /** A session of no use any more (replaced, or refused as unbound): end it at the provider too (best effort). */
-  const revokeInBackground = (token: string, key: DpopKey | undefined, what: string, kind: SessionKind = 'refresh_token'): void => {
+  const revokeInBackground = (token: string, key: DpopKey | undefined, what: string, kind: StandsOn = 'refresh_token'): void => {
     const revocation = deps
       .getProvider()
       .then((client) => client.revoke(token, key, kind))
@@ -46,10 +48,10 @@ export function createSignIn(deps: {
    * loopback redirect), or with `method: 'device'` by a code entered on any
    * device (RFC 8628; the codes are shown through the store's state), and
    * stores the result as the session under the lock, either way alike.
-   * A new call cancels a pending one (`login_cancelled`).
+   * A new call cancels a pending one (`sign_in_cancelled`).
    */
-  const login = async (options: LoginOptions = {}): Promise<AuthState> => {
-    if (deps.isClosed()) throw new AuthError('login_cancelled', 'The session is closed.');
+  const login = async (options: SignInOptions = {}): Promise<AuthState> => {
+    if (deps.isClosed()) throw new AuthError('sign_in_cancelled', 'The session is closed.');
     // A sign-in the keychain cannot store would be lost (or kept in memory only): unlock first.
     await store.entry?.assertWritable();
     const attempt = attempts.start();
@@ -61,7 +63,7 @@ export function createSignIn(deps: {
         // Before a browser opens or a code is shown: under `required`, a provider without DPoP is refused here.
         key = await keyForSignIn(deps.config, client.metadata, client.presetOffersDpop);
         if (options.method === 'device') {
-          return client.signInWithDevice({
+          return client.deviceSignIn({
             signal: attempt.signal,
             ...(key ? { dpop: key } : {}),
             onCode: (prompt) => {
@@ -72,7 +74,7 @@ export function createSignIn(deps: {
         return client.signIn({ opener: deps.opener, signal: attempt.signal, ...(key ? { dpop: key } : {}), ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
       });
       const result = await attempt.race(signingIn);
-      if (!attempt.isCurrent()) throw new AuthError('login_cancelled', 'A new sign-in was started; this one was cancelled.');
+      if (!attempt.isCurrent()) throw new AuthError('sign_in_cancelled', 'A new sign-in was started; this one was cancelled.');
       // No refresh token but an access token that does not expire (a GitHub OAuth App): that token is the session.
       const standing = result.refreshToken ? { token: result.refreshToken, kind: 'refresh_token' as const } : result.expiresAt === undefined ? { token: result.accessToken, kind: 'access_token' as const } : undefined;
       if (!standing) {
@@ -94,7 +96,7 @@ export function createSignIn(deps: {
         attempts.finish(attempt);
         const code = loginError instanceof AuthError ? loginError.code : undefined;
         // Cancelling is the user's own choice, not an error to show.
-        store.endSignIn(code === 'login_cancelled' ? undefined : toErrorInfo(loginError));
+        store.endSignIn(code === 'sign_in_cancelled' ? undefined : toErrorInfo(loginError));
       }
       throw loginError;
     }

@@ -1,8 +1,12 @@
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../shared/logger.ts';
 import type { ProviderClient } from '../protocol/provider-client.ts';
 import type { Refresher } from '../tokens/refresher.ts';
-import { revokeAtLogout, type LogoutResult } from './revocation.ts';
-import type { SessionStore } from './state.ts';
+import type { SessionState } from './state.ts';
+import type { ErrorInfo } from '../../shared/errors.ts';
+import { AuthError } from '../errors.ts';
+import { fingerprint } from '../log.ts';
+import type { DpopKey } from '../dpop/key.ts';
+import type { StandsOn } from '../entry/entry.ts';
 
 /**
  * Forgets the session here — always, under the lock — then revokes its refresh
@@ -11,12 +15,12 @@ import type { SessionStore } from './state.ts';
  * sign-out, outside the lock: a slow provider must not hold up other processes.
  */
 export async function signOut(deps: {
-  store: SessionStore;
+  store: SessionState;
   refresher: Refresher;
   signIn: { cancel(): void };
   getProvider(): Promise<ProviderClient>;
   logger: Logger;
-}): Promise<LogoutResult> {
+}): Promise<SignOutResult> {
   const { store, refresher, logger } = deps;
   // A locked-away session can be neither revoked nor deleted: keep it rather than half sign out.
   const outOfReach = store.entry?.outOfReach;
@@ -33,4 +37,54 @@ export async function signOut(deps: {
   if (revocation.notice) store.noteSignedOut(revocation.notice);
   const endSessionUrl = client?.endSessionUrl();
   return endSessionUrl === undefined ? revocation : { ...revocation, endSessionUrl };
+}
+
+/** What the provider was told at logout. */
+export type RevocationOutcome = 'revoked' | 'refused' | 'unreachable' | 'unsupported' | 'nothing-to-revoke';
+
+/** What `AuthSession.logout` answers. */
+export interface SignOutResult {
+  endSessionUrl?: string;
+  /** False when the provider was not told; `notice` (also the state's error) then says why. */
+  revoked: boolean;
+  revocation: RevocationOutcome;
+  notice?: ErrorInfo;
+}
+
+export type RevocationResult = Omit<SignOutResult, 'endSessionUrl'>;
+
+const STAYS_VALID = 'It stays valid at the provider until it expires.';
+
+/**
+ * Revokes the refresh tokens a logout forgot (RFC 7009) and says honestly what
+ * happened: revoked, refused by the provider (e.g. Glewlwyd refuses public
+ * clients with HTTP 401), the provider unreachable, or no revocation endpoint.
+ * Nothing retries a revocation later: the session is already forgotten here.
+ */
+export async function revokeAtLogout(client: ProviderClient | undefined, tokens: ReadonlyMap<string, { kind: StandsOn; dpop: DpopKey | undefined }>, logger: Logger): Promise<RevocationResult> {
+  if (tokens.size === 0) return { revoked: true, revocation: 'nothing-to-revoke' };
+  if (!client) return unreachable();
+  if (typeof client.metadata.revocation_endpoint !== 'string') {
+    return { revoked: false, revocation: 'unsupported', notice: { code: 'provider_error', message: `Signed out on this computer only: the provider offers no token revocation. ${STAYS_VALID}` } };
+  }
+  let failure: AuthError | undefined;
+  for (const [token, { kind, dpop }] of tokens) {
+    try {
+      await client.revoke(token, dpop, kind);
+    } catch (error) {
+      logger.warn('revocation failed', { error: error instanceof Error ? error.message : String(error), refresh: fingerprint(token) });
+      failure ??= error instanceof AuthError ? error : new AuthError('provider_error', String(error));
+    }
+  }
+  if (!failure) return { revoked: true, revocation: 'revoked' };
+  if (failure.code === 'provider_unreachable') return unreachable();
+  return { revoked: false, revocation: 'refused', notice: { code: 'provider_error', message: `Signed out on this computer only: ${lowerFirst(failure.message.replace(/\s*Check the application settings.*$/, ''))} ${STAYS_VALID}` } };
+}
+
+function unreachable(): RevocationResult {
+  return { revoked: false, revocation: 'unreachable', notice: { code: 'provider_unreachable', message: `Signed out on this computer only: the provider could not be reached to revoke the session. ${STAYS_VALID}` } };
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }

@@ -1,25 +1,24 @@
 import { trustSettingsOf } from '../config/auth-config.ts';
 import type { HttpClient } from '../net/http.ts';
 import { createLogger } from '../log.ts';
-import { openProfileStore } from '../entry/profile-cache.ts';
+import { openProfileCache } from '../entry/profile-cache.ts';
 import type { ProviderClient } from '../protocol/provider-client.ts';
 import { defaultLockDir } from '../entry/lock-folder.ts';
-import { refreshLockPath } from '../entry/lock.ts';
-import { openAccessCache } from '../entry/shared-access-token.ts';
+import { entryLockPath } from '../entry/lock.ts';
+import { openSharedAccessToken } from '../entry/shared-access-token.ts';
 import { createAccessTokens } from '../tokens/access-tokens.ts';
 import { createRefresher } from '../tokens/refresher.ts';
 import { createRetrySchedule } from '../tokens/retry-schedule.ts';
 import { backgroundTimers } from '../timers.ts';
 import { keychainAccount, openSessionEntry } from '../entry/entry.ts';
-import { SessionStore } from './state.ts';
+import { SessionState } from './state.ts';
 import { openKeychain } from '../keychain/keychain.ts';
 import { createSignIn } from './sign-in.ts';
 import { signOut } from './sign-out.ts';
 import { createRequestHeaders } from '../tokens/request-headers.ts';
 
-import type { AuthSession, AuthSessionDeps, LoginOptions } from './auth-session.ts';
+import type { AuthSession, AuthSessionDeps, SignInOptions } from './auth-session.ts';
 
-export type { AuthSession, AuthSessionDeps };
 
 /** A session that exists before its stored state is read: `starting` until then (see `startAuthSession`). */
 export interface StartingAuthSession extends AuthSession {
@@ -57,7 +56,7 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
   const { config } = deps;
   const clock = deps.clock ?? Date.now;
   const logger = deps.logger ?? createLogger();
-  const store = new SessionStore({ config, clock, logger, ...(deps.onLockWait ? { onLockWait: deps.onLockWait } : {}) });
+  const store = new SessionState({ config, clock, logger, ...(deps.onLockWait ? { onLockWait: deps.onLockWait } : {}) });
   let provider: Promise<ProviderClient> | undefined = deps.provider ? Promise.resolve(deps.provider) : undefined;
   let ownHttp: HttpClient | undefined;
   let closed = false;
@@ -90,10 +89,10 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
       deps.onKeychainWaiting?.();
     };
     const secretStore = deps.secretStore ?? (await openKeychain(config.keychainService, { logger, onWaiting }));
-    const profileStore = deps.profileStore ?? openProfileStore(config.dataDir);
-    const lockPath = refreshLockPath(deps.lockDir ?? defaultLockDir(), config.keychainService, keychainAccount(config));
+    const profileStore = deps.profileStore ?? openProfileCache(config.dataDir);
+    const lockPath = entryLockPath(deps.lockDir ?? defaultLockDir(), config.keychainService, keychainAccount(config));
     const entry = openSessionEntry({ config, secretStore, profileStore, lockPath, logger, onDegraded: () => store.noteDegraded(), onWaiting });
-    const accessCache = openAccessCache({ config, secretStore, refreshAccount: entry.account, lockPath: entry.lockPath, logger });
+    const accessCache = openSharedAccessToken({ config, secretStore, refreshAccount: entry.account, lockPath: entry.lockPath, logger });
     store.open({ entry, accessCache, profileStore });
     // Restore a stored session without any network call.
     await store.restore();
@@ -150,14 +149,14 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
   return {
     getState: () => store.getState(),
     onStateChange: (listener) => store.onChange(listener),
-    login: afterStart((options?: LoginOptions) => signIn.login(options)),
-    cancelLogin: () => signIn.cancel(),
+    signIn: afterStart((options?: SignInOptions) => signIn.login(options)),
+    cancelSignIn: () => signIn.cancel(),
     // RFC 8628 §4; read here rather than through device-sign-in.ts, which would load openid-client for every `latchkey token`.
     offersDeviceSignIn: () => getProvider().then((client) => typeof client.metadata.device_authorization_endpoint === 'string', () => false),
-    logout: afterStart(() => signOut({ store, refresher, signIn, getProvider, logger })),
+    signOut: afterStart(() => signOut({ store, refresher, signIn, getProvider, logger })),
     getAccessToken: inReach(accessTokens.get),
     requestHeaders: afterStart(createRequestHeaders({ apiBaseUrl: config.apiBaseUrl, held: () => store.held, getAccessToken: inReach(accessTokens.get), clock })),
-    refreshAfterUnauthorized: inReach(accessTokens.afterUnauthorized),
+    refreshAccessToken: inReach(accessTokens.refreshAccessToken),
     retryNow: afterStart(retryNow),
     retryKeychain: afterStart(retryKeychain),
     whenIdle: afterStart(() => refresher.whenIdle()),
@@ -166,7 +165,7 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
   };
 }
 
-function entryOf(store: SessionStore) {
+function entryOf(store: SessionState) {
   const { entry } = store;
   if (!entry) throw new Error('The session is still starting.');
   return entry;

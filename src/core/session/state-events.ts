@@ -1,5 +1,5 @@
 import type { AuthState } from '../../shared/auth-state.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../shared/logger.ts';
 
 /** The listeners of a session's state: each change is sent to all of them; one that throws is logged and does not stop the others. */
 export class StateEvents {

@@ -3,16 +3,16 @@ import type { ErrorInfo } from '../../shared/errors.ts';
 import { accessFrom, isUsableAndNewer, type AccessToken } from '../entry/shared-access-token.ts';
 import type { DpopKey } from '../dpop/key.ts';
 import { boundAccess, loadStoredDpopKey, usableWithKey } from '../dpop/binding.ts';
-import { AuthError, toErrorInfo } from '../errors.ts';
+import { AuthError } from '../errors.ts';
+import { toErrorInfo } from '../../shared/errors.ts';
 import { fingerprint } from '../log.ts';
-import type { TokenResult } from '../protocol/provider-client.ts';
+import type { TokenResult } from '../protocol/flow-context.ts';
 import { beginRefreshTurn, refreshFailureMeaning, type RefreshTransitions, type RefreshTurn } from './refresh.ts';
 import { StateEvents } from './state-events.ts';
-import { standingToken, type SessionEntry, type SessionKind } from '../entry/entry.ts';
-import { heldAfterSignIn, heldTokens, stateOf, withStanding, type HeldSession, type SessionStoreDeps } from './memory.ts';
+import { standsOnOf, type SessionEntry, type StandsOn } from '../entry/entry.ts';
+import { heldAfterSignIn, heldTokens, stateOf, withStanding, type SessionMemory, type SessionStateDeps } from './memory.ts';
 import { cacheProfile, forgetCachedProfile, lockEntry, removeEntry, writeEntry, type EntryWrite, type StoreKeychain } from './session-keychain.ts';
 
-export type { StoreKeychain, HeldSession, SessionStoreDeps };
 
 /**
  * The one owner of a session's state in this process: its tokens, the entry's
@@ -23,8 +23,8 @@ export type { StoreKeychain, HeldSession, SessionStoreDeps };
  * stored, store the rotation), forget — run under the entry's cross-process
  * lock, and check that they still hold it before writing (`verifyHeld`).
  */
-export class SessionStore {
-  #held: HeldSession = {};
+export class SessionState {
+  #held: SessionMemory = {};
   /** The stored session's status, beneath a sign-in in progress. */
   #status: AuthStatus = 'starting';
   #signingIn = false;
@@ -34,14 +34,14 @@ export class SessionStore {
   #keychainWaiting = false;
   #keychain: StoreKeychain | undefined;
   readonly #events: StateEvents;
-  readonly #deps: SessionStoreDeps;
+  readonly #deps: SessionStateDeps;
 
-  constructor(deps: SessionStoreDeps) {
+  constructor(deps: SessionStateDeps) {
     this.#deps = deps;
     this.#events = new StateEvents(deps.logger);
   }
 
-  get held(): Readonly<HeldSession> {
+  get held(): Readonly<SessionMemory> {
     return this.#held;
   }
 
@@ -179,7 +179,7 @@ export class SessionStore {
    * Under the lock: stores a completed sign-in (bound to `dpop`, if given) as the session — standing on its refresh
    * token, or (`kind` 'access_token') on its long-lived access token; resolves to the refresh token it replaced and its key, if any.
    */
-  async adoptSignIn(result: TokenResult, standing: { token: string; kind: SessionKind }, dpop: DpopKey | undefined): Promise<{ token: string; dpop: DpopKey | undefined } | undefined> {
+  async adoptSignIn(result: TokenResult, standing: { token: string; kind: StandsOn }, dpop: DpopKey | undefined): Promise<{ token: string; dpop: DpopKey | undefined } | undefined> {
     const keychain = this.#opened();
     const { clock, logger } = this.#deps;
     // Under the lock, never without it: a refresh in another process must not store its rotated token over this new session.
@@ -207,7 +207,7 @@ export class SessionStore {
   }
 
   /** Under the lock: deletes the entry, the shared access token and the profile, and forgets the session; resolves to every token to revoke, with its kind and DPoP key. */
-  async forget(): Promise<Map<string, { kind: SessionKind; dpop: DpopKey | undefined }>> {
+  async forget(): Promise<Map<string, { kind: StandsOn; dpop: DpopKey | undefined }>> {
     const keychain = this.#opened();
     const { logger } = this.#deps;
     const tokens = heldTokens(this.#held);
@@ -215,7 +215,7 @@ export class SessionStore {
     const lock = await lockEntry(keychain, logger, this.#deps.onLockWait);
     try {
       const stored = await keychain.entry.read().catch(() => null);
-      if (stored && !tokens.has(standingToken(stored).token)) tokens.set(standingToken(stored).token, { kind: standingToken(stored).kind, dpop: await loadStoredDpopKey(stored.dpop_key, logger) });
+      if (stored && !tokens.has(standsOnOf(stored).token)) tokens.set(standsOnOf(stored).token, { kind: standsOnOf(stored).kind, dpop: await loadStoredDpopKey(stored.dpop_key, logger) });
       lock.announceChange();
       await removeEntry(keychain, lock, logger, 'sign-out');
       this.#forgetLocally(undefined);
@@ -282,8 +282,8 @@ export class SessionStore {
   };
 
   /** The token a stored session stands on becomes the one held: its refresh token, or its long-lived access token. */
-  #takeStanding(stored: Parameters<typeof standingToken>[0]): void {
-    this.#held = withStanding(this.#held, standingToken(stored), this.#deps.clock());
+  #takeStanding(stored: Parameters<typeof standsOnOf>[0]): void {
+    this.#held = withStanding(this.#held, standsOnOf(stored), this.#deps.clock());
   }
 
   #takeRedeemed(): void {

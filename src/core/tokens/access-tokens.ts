@@ -2,18 +2,18 @@ import { isUsable } from '../entry/shared-access-token.ts';
 import { AuthError, notSignedIn } from '../errors.ts';
 import type { Refresher } from './refresher.ts';
 import { renewalTimes } from './retry-schedule.ts';
-import type { SessionStore } from '../session/state.ts';
+import type { SessionState } from '../session/state.ts';
 
 /** How callers get an access token: from the store while it is fresh, else from the shared cache, else from the one refresh in flight. */
 export interface AccessTokens {
   /** A valid access token, refreshed first when it is missing or about to expire (renewed ahead in the background). */
   get(): Promise<string>;
   /** After an API answered 401 for `rejected`: a newer token, with at most one refresh however many callers ask. */
-  afterUnauthorized(rejected: string): Promise<string>;
+  refreshAccessToken(rejected: string): Promise<string>;
 }
 
 export function createAccessTokens(deps: {
-  store: SessionStore;
+  store: SessionState;
   refresher: Refresher;
   clock(): number;
 }): AccessTokens {
@@ -86,5 +86,5 @@ export function createAccessTokens(deps: {
     return refreshUnlessBackingOff();
   };
 
-  return { get, afterUnauthorized };
+  return { get, refreshAccessToken: afterUnauthorized };
 }

@@ -1,9 +1,11 @@
 import { AuthError } from '../errors.ts';
-import { fingerprint, type Logger } from '../log.ts';
-import type { ProviderClient, TokenResult } from '../protocol/provider-client.ts';
+import { fingerprint } from '../log.ts';
+import { type Logger } from '../../shared/logger.ts';
+import type { ProviderClient } from '../protocol/provider-client.ts';
+import type { TokenResult } from '../protocol/flow-context.ts';
 import type { RetrySchedule } from './retry-schedule.ts';
 import { refreshFailureMeaning } from '../session/refresh.ts';
-import type { SessionStore } from '../session/state.ts';
+import type { SessionState } from '../session/state.ts';
 
 /** The refreshes of one session: at most one in flight, and the next one only after the last stored its rotated token. */
 export interface Refresher {
@@ -22,7 +24,7 @@ export interface Refresher {
 }
 
 export interface RefresherDeps {
-  store: SessionStore;
+  store: SessionState;
   getProvider(): Promise<ProviderClient>;
   retries: RetrySchedule;
   logger: Logger;

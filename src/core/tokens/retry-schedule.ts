@@ -1,4 +1,4 @@
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../shared/logger.ts';
 import type { Timers } from '../timers.ts';
 
 const RETRY_BASE_MS = 1_000;

@@ -140,7 +140,7 @@ describe('Entra tenant allow-list', () => {
     const { assertTenantAllowed } = await import('../../../src/core/protocol/entra-tenant.ts');
     expect(() => assertTenantAllowed('ABC-1', ['abc-1'], 'sign-in')).not.toThrow();
     expect(() => assertTenantAllowed('anything', ['*'], 'sign-in')).not.toThrow();
-    expect(() => assertTenantAllowed('other', ['abc-1'], 'sign-in')).toThrow(expect.objectContaining({ code: 'login_denied', message: expect.stringContaining('tenant other, which this app does not allow') }));
+    expect(() => assertTenantAllowed('other', ['abc-1'], 'sign-in')).toThrow(expect.objectContaining({ code: 'sign_in_denied', message: expect.stringContaining('tenant other, which this app does not allow') }));
     expect(() => assertTenantAllowed('other', ['abc-1'], 'refresh')).toThrow(expect.objectContaining({ code: 'session_ended' }));
   });
 });
@@ -174,6 +174,6 @@ describe('Entra multi-tenant sign-in (common), without a browser', () => {
     standin.forgeIdTokens(false);
 
     const refused = await client.signIn({ opener: httpOpener(mallory), timeoutMs: 20_000 }).catch((error: unknown) => error);
-    expect(refused).toMatchObject({ code: 'login_denied', message: expect.stringContaining('tenant tenant-b, which this app does not allow (AUTH_ALLOWED_TENANTS: TENANT-A)') });
+    expect(refused).toMatchObject({ code: 'sign_in_denied', message: expect.stringContaining('tenant tenant-b, which this app does not allow (AUTH_ALLOWED_TENANTS: TENANT-A)') });
   });
 });
