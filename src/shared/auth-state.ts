@@ -13,6 +13,9 @@ export interface UserProfile {
   picture?: string;
 }
 
+/** What a session stands on: a refresh token (RFC 6749 §6), or a long-lived access token kept until it is refused (a GitHub OAuth App, which issues no refresh token). */
+export type StandsOn = 'refresh_token' | 'access_token';
+
 /**
  * Where the refresh token lives: the OS keychain, memory only (lost on restart), or the OS keychain
  * while it is locked (`locked`) or refuses access (`refused`) — a stored session out of reach, not a signed-out user.
@@ -28,8 +31,7 @@ export interface AuthState {
   keychainWaiting?: true;
   /** When the current access token was obtained and when it expires (epoch ms), and `dpop` when it is bound to this installation's key (RFC 9449). Never the token itself. */
   accessToken?: { refreshedAt: number; expiresAt?: number; dpop?: true };
-  /** What the session stands on: a refresh token, or a long-lived access token kept until it is refused (a GitHub OAuth App, which issues no refresh token). */
-  standsOn?: 'refresh_token' | 'access_token';
+  standsOn?: StandsOn;
   /** While a sign-in with a code is waiting for the user: what to enter where (RFC 8628 §3.3). */
   deviceCode?: DeviceCodePrompt;
 }

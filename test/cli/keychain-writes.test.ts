@@ -1,5 +1,6 @@
 // One keychain write per refresh: the rotated refresh token and the new access token every process
-// shares go into the session's one entry together — real demo provider, real OS keychain, real processes.
+// shares go into the session's one entry together; and one keychain read before a refresh, not three —
+// real demo provider, real OS keychain, real processes.
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -56,7 +57,7 @@ describe('keychain writes of a refresh', () => {
 
   it('a rotating refresh writes the keychain once — the rotated refresh token with the new access token — and a CLI started after uses that token without a request', async () => {
     const { store, writes } = await recordingKeychain();
-    const session = await createAuthSession({ config: config(), opener: async () => {}, secretStore: store, logger: createLogger({ level: 'silent' }) });
+    const session = await createAuthSession({ config: config(), opener: async () => {}, keychain: store, logger: createLogger({ level: 'silent' }) });
     try {
       const before = (await storedEntry())!;
       const renewed = await session.refreshAccessToken(await session.getAccessToken());
@@ -74,6 +75,43 @@ describe('keychain writes of a refresh', () => {
       expect(demo.stats.tokenRequests).toBe(requests);
     } finally {
       await session.close();
+    }
+    expect(demo.stats.reuseDetected).toBe(0);
+  });
+
+  it('a new process whose shared access token is stale reads the keychain entry once — at start — before it redeems the refresh token', async () => {
+    const account = keychainAccount(config());
+    const keychain = await openKeychain(service);
+    let entryReads = 0;
+    const counting: Keychain = {
+      ...keychain,
+      kind: keychain.kind,
+      get: async (item, options) => {
+        if (item === account) entryReads += 1;
+        return keychain.get(item, options);
+      },
+    };
+    const readsAtRedeem: number[] = [];
+    const real = createHttpClient();
+    const http: HttpClient = {
+      ...real,
+      fetch: ((input: string | URL, init?: RequestInit) => {
+        if (init?.body instanceof URLSearchParams && init.body.get('grant_type') === 'refresh_token') readsAtRedeem.push(entryReads);
+        return real.fetch(input, init);
+      }) as typeof fetch,
+    };
+    // Ten minutes on: the access token stored with the entry (60 s) is past its use, as for a `latchkey token` run later.
+    const later = () => Date.now() + 10 * 60_000;
+    const requests = demo.stats.tokenRequests;
+    const session = await createAuthSession({ config: config(), opener: async () => {}, keychain: counting, logger: createLogger({ level: 'silent' }), http, clock: later });
+    try {
+      const token = await session.getAccessToken();
+      expect(token).toMatch(JWT);
+      expect(demo.stats.tokenRequests).toBe(requests + 1);
+      expect(readsAtRedeem).toEqual([1]);
+    } finally {
+      await session.close();
+      await real.close();
     }
     expect(demo.stats.reuseDetected).toBe(0);
   });

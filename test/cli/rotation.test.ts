@@ -160,7 +160,7 @@ describe('refresh token rotation across processes', () => {
       if (url.pathname === '/token') await delay(7_000);
       return response;
     });
-    const app = await createAuthSession({ config: config(), opener: async () => {}, secretStore: recording, logger: createLogger({ level: 'silent' }), http });
+    const app = await createAuthSession({ config: config(), opener: async () => {}, keychain: recording, logger: createLogger({ level: 'silent' }), http });
     try {
       const current = await app.getAccessToken();
       const requests = demo.stats.tokenRequests;

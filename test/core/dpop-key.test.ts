@@ -2,8 +2,10 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { chooseTokenBinding, createDpopKey, createDpopProof, importDpopKey, parseStoredDpopKey } from '../../src/core/dpop/key.ts';
-import { parseStoredSession } from '../../src/core/entry/entry.ts';
+import { createDpopKey, importDpopKey, parseStoredDpopKey } from '../../src/core/dpop/key.ts';
+import { chooseTokenBinding } from '../../src/core/dpop/binding.ts';
+import { createDpopProof } from '../../src/core/dpop/proof.ts';
+import { parseStoredSession } from '../../src/core/entry/format.ts';
 import { PRESETS } from '../../src/core/presets/presets.ts';
 
 describe('the DPoP key', () => {

@@ -15,7 +15,7 @@ import { entryLockPath } from '../../src/core/entry/lock.ts';
 import { announceEntryChange } from '../../src/core/entry/lock.ts';
 import type { ItemState } from '../../src/core/keychain/secret-service.ts';
 import { createMemoryKeychain, type Keychain } from '../../src/core/keychain/keychain.ts';
-import { keychainAccount } from '../../src/core/entry/entry.ts';
+import { keychainAccount } from '../../src/core/entry/format.ts';
 import { createAuthSession } from '../../src/core/session/start.ts';
 import { type AuthSession } from '../../src/core/session/auth-session.ts';
 
@@ -89,7 +89,7 @@ describe('a keychain that is locked or refuses access (scripted keychain)', () =
   });
 
   async function start(secretStore: Keychain, provider: ProviderClient) {
-    const session = await createAuthSession({ config, opener: async () => {}, secretStore, profileStore, provider, lockDir: dataDir, logger: createLogger({ level: 'silent' }) });
+    const session = await createAuthSession({ config, opener: async () => {}, keychain: secretStore, profileCache: profileStore, provider, lockDir: dataDir, logger: createLogger({ level: 'silent' }) });
     sessions.push(session);
     return session;
   }

@@ -92,8 +92,8 @@ describe('refresh lock liveness', () => {
   });
 
   it('takes over the lock of a holder killed with SIGKILL within seconds', async () => {
-    const script = `import { acquireRefreshLock } from ${JSON.stringify(lockModule)};
-      await acquireRefreshLock(${JSON.stringify(path)});
+    const script = `import { acquireEntryLock } from ${JSON.stringify(lockModule)};
+      await acquireEntryLock(${JSON.stringify(path)});
       console.log('held');
       setInterval(() => {}, 1000);`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -107,8 +107,8 @@ describe('refresh lock liveness', () => {
   });
 
   it('keeps the lock of a live holder in another process, whose heartbeat runs on its own', async () => {
-    const script = `import { acquireRefreshLock } from ${JSON.stringify(lockModule)};
-      const lock = await acquireRefreshLock(${JSON.stringify(path)}, { heartbeatMs: 50 });
+    const script = `import { acquireEntryLock } from ${JSON.stringify(lockModule)};
+      const lock = await acquireEntryLock(${JSON.stringify(path)}, { heartbeatMs: 50 });
       console.log('held');
       await new Promise((r) => setTimeout(r, 1500));
       console.log('releasing');

@@ -37,8 +37,8 @@ describe('a holder that lost the lock', () => {
 
   it('knows it, in another process, once it wakes from SIGSTOP after a waiter took over', async () => {
     const path = entryLockPath(scratch, 'latchkey-test', 'account');
-    const script = `import { acquireRefreshLock } from ${JSON.stringify(lockModule)};
-      const lock = await acquireRefreshLock(${JSON.stringify(path)}, { heartbeatMs: 50, staleAfterMs: 400 });
+    const script = `import { acquireEntryLock } from ${JSON.stringify(lockModule)};
+      const lock = await acquireEntryLock(${JSON.stringify(path)}, { heartbeatMs: 50, staleAfterMs: 400 });
       console.log('held ' + lock.isHeld());
       process.kill(process.pid, 'SIGSTOP');
       let threw = false;

@@ -12,7 +12,7 @@ import type { Timers } from '../../src/core/timers.ts';
 const run = promisify(execFile);
 const lockModule = fileURLToPath(new URL('../../src/core/entry/lock.ts', import.meta.url));
 
-describe('withRefreshLock', () => {
+describe('withEntryLock', () => {
   let dataDir: string;
   let path: string;
   beforeEach(async () => {
@@ -75,8 +75,8 @@ describe('withRefreshLock', () => {
       return lock.announceChange();
     });
     expect(await withEntryLock(path, async (lock) => lock.readGeneration())).toBe(seen);
-    const script = `import { withRefreshLock } from ${JSON.stringify(lockModule)};
-      await withRefreshLock(${JSON.stringify(path)}, async (lock) => lock.announceChange());`;
+    const script = `import { withEntryLock } from ${JSON.stringify(lockModule)};
+      await withEntryLock(${JSON.stringify(path)}, async (lock) => lock.announceChange());`;
     await run(process.execPath, ['--input-type=module', '-e', script]);
     const after = await withEntryLock(path, async (lock) => lock.readGeneration());
     expect(after).toEqual(expect.any(String));
@@ -146,13 +146,13 @@ interface Holder {
  * holds overlap for certain: each is far longer than it takes to start asking.
  */
 async function holdInSeparateProcesses(path: string, options: { processes: number; rounds: number; holdMs: number }): Promise<Holder[]> {
-  const script = `import { withRefreshLock } from ${JSON.stringify(lockModule)};
+  const script = `import { withEntryLock } from ${JSON.stringify(lockModule)};
     process.stdout.write('ready\\n');
     await new Promise((resolve) => process.stdin.once('data', resolve));
     const readyAt = Date.now();
     const intervals = [];
     for (let round = 0; round < ${options.rounds}; round++) {
-      await withRefreshLock(${JSON.stringify(path)}, async () => {
+      await withEntryLock(${JSON.stringify(path)}, async () => {
         const enter = Date.now();
         await new Promise((resolve) => setTimeout(resolve, ${options.holdMs}));
         intervals.push({ enter, leave: Date.now() });

@@ -15,9 +15,10 @@ import type { TokenResult } from '../../src/core/protocol/flow-context.ts';
 import { entryLockPath } from '../../src/core/entry/lock.ts';
 import { announceEntryChange } from '../../src/core/entry/lock.ts';
 import { createMemoryKeychain, type Keychain } from '../../src/core/keychain/keychain.ts';
-import { renewalTimes, retryDelayMs } from '../../src/core/tokens/retry-schedule.ts';
+import { retryDelayMs } from '../../src/core/tokens/retry-schedule.ts';
+import { renewalTimes } from '../../src/core/tokens/access-token.ts';
 import type { Timers } from '../../src/core/timers.ts';
-import { keychainAccount } from '../../src/core/entry/entry.ts';
+import { keychainAccount } from '../../src/core/entry/format.ts';
 import { createAuthSession } from '../../src/core/session/start.ts';
 import { type AuthSession } from '../../src/core/session/auth-session.ts';
 import type { AuthState } from '../../src/shared/auth-state.ts';
@@ -128,8 +129,8 @@ describe('auth session (scripted provider, injected clock)', () => {
     const session = await createAuthSession({
       config,
       opener: async () => {},
-      secretStore,
-      profileStore,
+      keychain: secretStore,
+      profileCache: profileStore,
       provider,
       clock: () => clock.now,
       logger: createLogger({ level: 'silent' }),

@@ -11,7 +11,7 @@ import { createLogger } from '../../src/core/log.ts';
 import { createMemoryProfileCache, type ProfileCache } from '../../src/core/entry/profile-cache.ts';
 import type { ProviderClient } from '../../src/core/protocol/provider-client.ts';
 import { createMemoryKeychain, type Keychain } from '../../src/core/keychain/keychain.ts';
-import { keychainAccount } from '../../src/core/entry/entry.ts';
+import { keychainAccount } from '../../src/core/entry/format.ts';
 import { createAuthSession, startAuthSession } from '../../src/core/session/start.ts';
 import { type AuthSession } from '../../src/core/session/auth-session.ts';
 import type { AuthState } from '../../src/shared/auth-state.ts';
@@ -89,7 +89,7 @@ describe('the session while it reads the stored session (scripted keychain)', ()
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  const deps = (secretStore: Keychain, provider: ProviderClient) => ({ config, opener: async () => {}, secretStore, profileStore, provider, lockDir: dataDir, logger: createLogger({ level: 'silent' }) });
+  const deps = (secretStore: Keychain, provider: ProviderClient) => ({ config, opener: async () => {}, keychain: secretStore, profileCache: profileStore, provider, lockDir: dataDir, logger: createLogger({ level: 'silent' }) });
 
   /** A session signed in and closed (the app quit): its entry, with the shared access token, is in the keychain; the next read of it will wait on a prompt. */
   async function storedSessionBehindPrompt() {

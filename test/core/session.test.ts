@@ -11,7 +11,7 @@ import { loadConfig, type AuthConfig } from '../../src/core/config/auth-config.t
 import { createHttpClient } from '../../src/core/net/http.ts';
 import { createLogger } from '../../src/core/log.ts';
 import { connectProvider } from '../../src/core/protocol/provider-client.ts';
-import { keychainAccount } from '../../src/core/entry/entry.ts';
+import { keychainAccount } from '../../src/core/entry/format.ts';
 import { statusWithToken } from '../helpers/api-call.ts';
 import { importDpopKey, type StoredDpopKey } from '../../src/core/dpop/key.ts';
 import { createAuthSession } from '../../src/core/session/start.ts';

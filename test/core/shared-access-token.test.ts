@@ -11,7 +11,7 @@ import { createLogger } from '../../src/core/log.ts';
 import { createMemoryProfileCache, type ProfileCache } from '../../src/core/entry/profile-cache.ts';
 import type { ProviderClient } from '../../src/core/protocol/provider-client.ts';
 import { createMemoryKeychain, type Keychain } from '../../src/core/keychain/keychain.ts';
-import { keychainAccount } from '../../src/core/entry/entry.ts';
+import { keychainAccount } from '../../src/core/entry/format.ts';
 import { createAuthSession } from '../../src/core/session/start.ts';
 import { type AuthSession } from '../../src/core/session/auth-session.ts';
 
@@ -66,7 +66,7 @@ describe('where the shared access token is stored (scripted provider and keychai
   });
 
   async function start(provider: ProviderClient) {
-    const session = await createAuthSession({ config, opener: async () => {}, secretStore: keychain, profileStore, provider, lockDir: dataDir, logger: createLogger({ level: 'silent' }) });
+    const session = await createAuthSession({ config, opener: async () => {}, keychain: keychain, profileCache: profileStore, provider, lockDir: dataDir, logger: createLogger({ level: 'silent' }) });
     sessions.push(session);
     return session;
   }

@@ -4,6 +4,8 @@
 // after the read. It prints one JSON line: what its refresh came to. Never a token: only fingerprints.
 import { createAuthSession, createLogger, keychainAccount, loadConfig, openKeychain, type Keychain } from '../../src/core/index.ts';
 import { fingerprint } from '../../src/core/log.ts';
+import { defaultLockDir } from '../../src/core/entry/lock-folder.ts';
+import { announceEntryChange, entryLockPath } from '../../src/core/entry/lock.ts';
 
 const config = loadConfig({ env: process.env });
 const keychain = await openKeychain(config.keychainService);
@@ -22,8 +24,11 @@ const secretStore: Keychain = {
     return value;
   },
 };
-const session = await createAuthSession({ config, opener: async () => {}, secretStore, logger: createLogger({ level: 'silent' }) });
+const session = await createAuthSession({ config, opener: async () => {}, keychain: secretStore, logger: createLogger({ level: 'silent' }) });
 const current = await session.getAccessToken();
+// A refresh reads the entry only when another process announced a change since this one last read or wrote it:
+// announce one, so that this refresh reads the entry under the lock, and stops right after that read.
+announceEntryChange(entryLockPath(defaultLockDir(), config.keychainService, keychainAccount(config)));
 armed = true;
 try {
   const token = await session.refreshAccessToken(current);

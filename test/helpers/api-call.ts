@@ -2,7 +2,8 @@
 // with a proof signed by the session's key — read from the session's keychain entry, as any process
 // of the user's sharing the session reads it — and an unbound one as Bearer.
 import keytar from 'keytar';
-import { createDpopProof, importDpopKey, parseStoredDpopKey, type StoredDpopKey } from '../../src/core/dpop/key.ts';
+import { importDpopKey, parseStoredDpopKey, type StoredDpopKey } from '../../src/core/dpop/key.ts';
+import { createDpopProof } from '../../src/core/dpop/proof.ts';
 
 /** The DPoP private key stored with the session, if it has one. */
 export async function storedDpopKey(service: string, account: string): Promise<StoredDpopKey | undefined> {

@@ -1,15 +1,11 @@
 import type { webcrypto } from 'node:crypto';
-import type { DpopMode } from '../config/values.ts';
-import { AuthError } from '../errors.ts';
+import type { Logger } from '../../shared/logger.ts';
 
-// DPoP (RFC 9449): the session's key pair, its proofs, and whether a provider gets one.
-// WebCrypto only — no protocol library — so the CLI's eager path can load it; openid-client's
-// own DPoP handle (provider-client.ts) signs the token endpoint's proofs with the same key.
+// DPoP (RFC 9449): the session's key pair, made and kept with WebCrypto only — no protocol library — so the
+// CLI's eager path can load it; openid-client's own DPoP handle (protocol/provider-dpop.ts) signs the token
+// endpoint's proofs with the same key.
 
-/** The one algorithm Latchkey signs proofs with: ES256 (P-256), which every DPoP provider accepts. */
-export const DPOP_ALGORITHM = 'ES256';
 const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
 
 /** The private key as the session's keychain entry holds it (a P-256 JWK, `d` included). Never on disk, in logs or in the renderer. */
 export interface StoredDpopKey {
@@ -63,89 +59,23 @@ export function parseStoredDpopKey(value: unknown): StoredDpopKey | undefined {
 /** RFC 7638 §3: SHA-256 over the required members in lexical order, base64url. */
 async function jwkThumbprint(jwk: { kty: string; crv: string; x: string; y: string }): Promise<string> {
   const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
-  return base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonical))));
+  return Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonical))).toString('base64url');
 }
 
-export interface ProofRequest {
-  /** The HTTP method (`htm`). */
-  method: string;
-  /** The request URL; `htu` is it without query and fragment (RFC 9449 §4.2). */
-  url: string;
-  /** For a protected resource: the access token the proof is for (`ath`). */
-  accessToken?: string;
-  nonce?: string;
+/** The key stored with the session. One WebCrypto refuses leaves the session unbound here: its next refresh is refused and it ends, as a lost key must. */
+export async function loadStoredDpopKey(stored: StoredDpopKey | undefined, logger: Logger): Promise<DpopKey | undefined> {
+  if (!stored) return undefined;
+  try {
+    return await importDpopKey(stored);
+  } catch (importError) {
+    logger.warn('the stored DPoP key is unusable', { error: String(importError) });
+    return undefined;
+  }
 }
 
-/**
- * A DPoP proof JWT (RFC 9449 §4.2): `typ` dpop+jwt, ES256, the public key in
- * `jwk`; `jti` unique, `htm`, `htu`, `iat`, and `ath` (the access token's
- * SHA-256) and `nonce` when given. One proof serves one request.
- */
-export async function createDpopProof(key: DpopKey, request: ProofRequest, nowMs: number = Date.now()): Promise<string> {
-  const { kty, crv, x, y } = key.toStored();
-  const url = new URL(request.url);
-  const header = { typ: 'dpop+jwt', alg: DPOP_ALGORITHM, jwk: { kty, crv, x, y } };
-  const payload: Record<string, unknown> = {
-    jti: base64url(crypto.getRandomValues(new Uint8Array(16))),
-    htm: request.method.toUpperCase(),
-    htu: `${url.origin}${url.pathname}`,
-    iat: Math.floor(nowMs / 1000),
-  };
-  if (request.accessToken !== undefined) payload.ath = base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(request.accessToken))));
-  if (request.nonce !== undefined) payload.nonce = request.nonce;
-  const signingInput = `${base64url(encodeJson(header))}.${base64url(encodeJson(payload))}`;
-  const signature = await crypto.subtle.sign(SIGN, key.pair.privateKey, new TextEncoder().encode(signingInput));
-  return `${signingInput}.${base64url(new Uint8Array(signature))}`;
-}
-
-/** The last `DPoP-Nonce` each server (by origin) handed this process (RFC 9449 §8, §9): the next proof to it carries it. */
-export interface DpopNonces {
-  get(url: string): string | undefined;
-  remember(url: string, nonce: string | null | undefined): void;
-}
-
-export function createDpopNonces(): DpopNonces {
-  const byOrigin = new Map<string, string>();
-  return {
-    get: (url) => byOrigin.get(new URL(url).origin),
-    remember(url, nonce) {
-      if (nonce) byOrigin.set(new URL(url).origin, nonce);
-    },
-  };
-}
-
-/** How a session's tokens are bound: to this installation's key, or bearer. */
-export type TokenBinding = 'dpop' | 'bearer';
-
-/**
- * Whether a sign-in binds its tokens (RFC 9449 §5.1: a provider that supports
- * DPoP lists `dpop_signing_alg_values_supported` in its metadata). `auto` uses
- * DPoP where the provider offers ES256, or where its metadata lists no DPoP
- * algorithms but its preset documents DPoP support (`presetOffersDpop`: Okta,
- * Auth0, Keycloak); a metadata list without ES256 wins over the preset.
- * `required` refuses a provider that offers neither, saying why, before any
- * browser opens or code is shown; `off` never uses it.
- */
-export function chooseTokenBinding(mode: DpopMode | undefined, metadata: Record<string, unknown>, issuer: string, presetOffersDpop = false): TokenBinding {
-  if (mode === 'off') return 'bearer';
-  const algorithms = metadata.dpop_signing_alg_values_supported;
-  const listed = Array.isArray(algorithms) ? algorithms.filter((alg): alg is string => typeof alg === 'string') : [];
-  if (listed.includes(DPOP_ALGORITHM)) return 'dpop';
-  if (listed.length === 0 && presetOffersDpop) return 'dpop';
-  if (mode !== 'required') return 'bearer';
-  const why = listed.length === 0
-    ? 'its metadata does not list dpop_signing_alg_values_supported, so it does not offer DPoP'
-    : `it offers DPoP only with ${listed.join(', ')}, and Latchkey signs proofs with ${DPOP_ALGORITHM}`;
-  throw new AuthError(
-    'provider_error',
-    `DPoP is required (AUTH_DPOP=required) but the provider at ${issuer} cannot bind tokens: ${why}. Enable DPoP for this application at the provider (the README's "DPoP" section says where for Okta, Auth0 and Keycloak), or set AUTH_DPOP=auto to accept bearer tokens.`,
-  );
-}
-
-function encodeJson(value: unknown): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(value));
-}
-
-function base64url(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('base64url');
+/** The key another process stored with the session (a sign-in there makes a new one): the one we hold when it is the same. */
+export async function adoptStoredDpopKey(held: DpopKey | undefined, stored: StoredDpopKey | undefined): Promise<DpopKey | undefined> {
+  if (!stored) return undefined;
+  if (held && held.toStored().d === stored.d) return held;
+  return importDpopKey(stored);
 }

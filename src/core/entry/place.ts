@@ -13,12 +13,12 @@ export class KeychainPlaceState {
   #place: KeychainPlace;
   #notice: ErrorInfo | undefined;
 
-  constructor(secretStore: Pick<Keychain, 'kind' | 'reason'>) {
-    this.#place = secretStore.kind;
+  constructor(keychain: Pick<Keychain, 'kind' | 'reason'>) {
+    this.#place = keychain.kind;
     this.#notice =
-      secretStore.kind === 'os'
+      keychain.kind === 'os'
         ? undefined
-        : { code: 'keychain_unavailable', message: secretStore.reason ?? 'No OS keychain is available, so your session is kept in memory only and won’t survive a restart.' };
+        : { code: 'keychain_unavailable', message: keychain.reason ?? 'No OS keychain is available, so your session is kept in memory only and won’t survive a restart.' };
   }
 
   get place(): KeychainPlace {

@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
-import { createDpopNonces, createDpopProof, type DpopKey } from '../dpop/key.ts';
+import { type DpopKey } from '../dpop/key.ts';
+import { createDpopNonces, createDpopProof } from '../dpop/proof.ts';
 
 /**
  * The provider side of DPoP (RFC 9449 §5): openid-client's handle for each

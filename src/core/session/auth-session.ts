@@ -52,8 +52,8 @@ export interface SignInOptions {
 export interface AuthSessionDeps {
   config: AuthConfig;
   opener: Opener;
-  secretStore?: Keychain;
-  profileStore?: ProfileCache;
+  keychain?: Keychain;
+  profileCache?: ProfileCache;
   provider?: ProviderClient;
   http?: HttpClient;
   clock?: () => number;

@@ -7,7 +7,7 @@ import type { ProviderClient } from '../protocol/provider-client.ts';
 import type { Opener } from '../protocol/flow-context.ts';
 import type { Refresher } from '../tokens/refresher.ts';
 import type { SessionState } from './state.ts';
-import type { StandsOn } from '../entry/entry.ts';
+import type { StandsOn } from '../../shared/auth-state.ts';
 import { createSignInAttempts } from './sign-in-attempts.ts';
 import type { DpopKey } from '../dpop/key.ts';
 import { assertBoundAsRequired, keyForSignIn } from '../dpop/binding.ts';
@@ -15,12 +15,12 @@ import type { AuthConfig } from '../config/auth-config.ts';
 
 /** The interactive sign-in of one session: the newest attempt wins, and a completed one becomes the session. */
 export interface SignIn {
-  login(options?: SignInOptions): Promise<AuthState>;
+  start(options?: SignInOptions): Promise<AuthState>;
   cancel(): void;
 }
 
 export function createSignIn(deps: {
-  store: SessionState;
+  state: SessionState;
   refresher: Refresher;
   getProvider(): Promise<ProviderClient>;
   opener: Opener;
@@ -30,14 +30,14 @@ export function createSignIn(deps: {
   /** Best-effort revocations of replaced sessions still in flight (the session's close waits for them). */
   revocations: Set<Promise<void>>;
 }): SignIn {
-  const { store, refresher, logger } = deps;
+  const { state, refresher, logger } = deps;
   const attempts = createSignInAttempts();
 
   /** A session of no use any more (replaced, or refused as unbound): end it at the provider too (best effort). */
-  const revokeInBackground = (token: string, key: DpopKey | undefined, what: string, kind: StandsOn = 'refresh_token'): void => {
+  const revokeInBackground = (token: string, key: DpopKey | undefined, what: string, standsOn: StandsOn = 'refresh_token'): void => {
     const revocation = deps
       .getProvider()
-      .then((client) => client.revoke(token, key, kind))
+      .then((client) => client.revoke(token, key, standsOn))
       .catch((revokeError: unknown) => logger.warn(`could not revoke ${what}`, { error: String(revokeError) }))
       .finally(() => deps.revocations.delete(revocation));
     deps.revocations.add(revocation);
@@ -46,16 +46,16 @@ export function createSignIn(deps: {
   /**
    * Signs in through the system browser (RFC 8252: authorization code + PKCE,
    * loopback redirect), or with `method: 'device'` by a code entered on any
-   * device (RFC 8628; the codes are shown through the store's state), and
+   * device (RFC 8628; the codes are shown through the session's state), and
    * stores the result as the session under the lock, either way alike.
    * A new call cancels a pending one (`sign_in_cancelled`).
    */
-  const login = async (options: SignInOptions = {}): Promise<AuthState> => {
+  const start = async (options: SignInOptions = {}): Promise<AuthState> => {
     if (deps.isClosed()) throw new AuthError('sign_in_cancelled', 'The session is closed.');
     // A sign-in the keychain cannot store would be lost (or kept in memory only): unlock first.
-    await store.entry?.assertWritable();
+    await state.entry?.assertWritable();
     const attempt = attempts.start();
-    store.beginSignIn();
+    state.beginSignIn();
     try {
       let key: DpopKey | undefined;
       const signingIn = deps.getProvider().then(async (client) => {
@@ -67,7 +67,7 @@ export function createSignIn(deps: {
             signal: attempt.signal,
             ...(key ? { dpop: key } : {}),
             onCode: (prompt) => {
-              if (attempt.isCurrent()) store.showDeviceCode(prompt);
+              if (attempt.isCurrent()) state.showDeviceCode(prompt);
             },
           });
         }
@@ -76,31 +76,31 @@ export function createSignIn(deps: {
       const result = await attempt.race(signingIn);
       if (!attempt.isCurrent()) throw new AuthError('sign_in_cancelled', 'A new sign-in was started; this one was cancelled.');
       // No refresh token but an access token that does not expire (a GitHub OAuth App): that token is the session.
-      const standing = result.refreshToken ? { token: result.refreshToken, kind: 'refresh_token' as const } : result.expiresAt === undefined ? { token: result.accessToken, kind: 'access_token' as const } : undefined;
+      const standing = result.refreshToken ? { token: result.refreshToken, standsOn: 'refresh_token' as const } : result.expiresAt === undefined ? { token: result.accessToken, standsOn: 'access_token' as const } : undefined;
       if (!standing) {
         throw new AuthError(
           'provider_error',
           'The provider signed you in but issued no refresh token, so the session cannot be kept. Allow offline access for this application at the provider (Auth0: enable "Allow Offline Access" on the API).',
         );
       }
-      assertBoundAsRequired(deps.config, result, () => revokeInBackground(standing.token, key, 'the refused unbound session', standing.kind));
+      assertBoundAsRequired(deps.config, result, () => revokeInBackground(standing.token, key, 'the refused unbound session', standing.standsOn));
       await refresher.whenIdle();
       refresher.cancelRetry({ restart: true });
-      const replaced = await store.adoptSignIn(result, standing, key);
+      const replaced = await state.adoptSignIn(result, standing, key);
       if (replaced) revokeInBackground(replaced.token, replaced.dpop, 'the replaced session');
       attempts.finish(attempt);
-      store.endSignIn(undefined);
-      return store.getState();
+      state.endSignIn(undefined);
+      return state.getState();
     } catch (loginError) {
       if (attempt.isCurrent()) {
         attempts.finish(attempt);
         const code = loginError instanceof AuthError ? loginError.code : undefined;
         // Cancelling is the user's own choice, not an error to show.
-        store.endSignIn(code === 'sign_in_cancelled' ? undefined : toErrorInfo(loginError));
+        state.endSignIn(code === 'sign_in_cancelled' ? undefined : toErrorInfo(loginError));
       }
       throw loginError;
     }
   };
 
-  return { login, cancel: () => attempts.cancel('Sign-in was cancelled.') };
+  return { start, cancel: () => attempts.cancel('Sign-in was cancelled.') };
 }

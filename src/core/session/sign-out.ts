@@ -6,7 +6,7 @@ import type { ErrorInfo } from '../../shared/errors.ts';
 import { AuthError } from '../errors.ts';
 import { fingerprint } from '../log.ts';
 import type { DpopKey } from '../dpop/key.ts';
-import type { StandsOn } from '../entry/entry.ts';
+import type { StandsOn } from '../../shared/auth-state.ts';
 
 /**
  * Forgets the session here — always, under the lock — then revokes its refresh
@@ -15,34 +15,34 @@ import type { StandsOn } from '../entry/entry.ts';
  * sign-out, outside the lock: a slow provider must not hold up other processes.
  */
 export async function signOut(deps: {
-  store: SessionState;
+  state: SessionState;
   refresher: Refresher;
   signIn: { cancel(): void };
   getProvider(): Promise<ProviderClient>;
   logger: Logger;
 }): Promise<SignOutResult> {
-  const { store, refresher, logger } = deps;
+  const { state, refresher, logger } = deps;
   // A locked-away session can be neither revoked nor deleted: keep it rather than half sign out.
-  const outOfReach = store.entry?.outOfReach;
+  const outOfReach = state.entry?.outOfReach;
   if (outOfReach) throw outOfReach;
   deps.signIn.cancel();
   await refresher.whenIdle();
-  const tokens = await store.forget();
+  const tokens = await state.forget();
   refresher.cancelRetry();
   const client = await deps.getProvider().catch((providerError: unknown) => {
-    logger.warn('provider unreachable at logout; the session was forgotten locally only', { error: String(providerError) });
+    logger.warn('provider unreachable at sign-out; the session was forgotten locally only', { error: String(providerError) });
     return undefined;
   });
   const revocation = await revokeAtLogout(client, tokens, logger);
-  if (revocation.notice) store.noteSignedOut(revocation.notice);
+  if (revocation.notice) state.noteSignedOut(revocation.notice);
   const endSessionUrl = client?.endSessionUrl();
   return endSessionUrl === undefined ? revocation : { ...revocation, endSessionUrl };
 }
 
-/** What the provider was told at logout. */
+/** What the provider was told at sign-out. */
 export type RevocationOutcome = 'revoked' | 'refused' | 'unreachable' | 'unsupported' | 'nothing-to-revoke';
 
-/** What `AuthSession.logout` answers. */
+/** What `AuthSession.signOut` answers. */
 export interface SignOutResult {
   endSessionUrl?: string;
   /** False when the provider was not told; `notice` (also the state's error) then says why. */
@@ -56,21 +56,21 @@ export type RevocationResult = Omit<SignOutResult, 'endSessionUrl'>;
 const STAYS_VALID = 'It stays valid at the provider until it expires.';
 
 /**
- * Revokes the refresh tokens a logout forgot (RFC 7009) and says honestly what
+ * Revokes the tokens a sign-out forgot (RFC 7009) and says honestly what
  * happened: revoked, refused by the provider (e.g. Glewlwyd refuses public
  * clients with HTTP 401), the provider unreachable, or no revocation endpoint.
  * Nothing retries a revocation later: the session is already forgotten here.
  */
-export async function revokeAtLogout(client: ProviderClient | undefined, tokens: ReadonlyMap<string, { kind: StandsOn; dpop: DpopKey | undefined }>, logger: Logger): Promise<RevocationResult> {
+export async function revokeAtLogout(client: ProviderClient | undefined, tokens: ReadonlyMap<string, { standsOn: StandsOn; dpop: DpopKey | undefined }>, logger: Logger): Promise<RevocationResult> {
   if (tokens.size === 0) return { revoked: true, revocation: 'nothing-to-revoke' };
   if (!client) return unreachable();
   if (typeof client.metadata.revocation_endpoint !== 'string') {
     return { revoked: false, revocation: 'unsupported', notice: { code: 'provider_error', message: `Signed out on this computer only: the provider offers no token revocation. ${STAYS_VALID}` } };
   }
   let failure: AuthError | undefined;
-  for (const [token, { kind, dpop }] of tokens) {
+  for (const [token, { standsOn, dpop }] of tokens) {
     try {
-      await client.revoke(token, dpop, kind);
+      await client.revoke(token, dpop, standsOn);
     } catch (error) {
       logger.warn('revocation failed', { error: error instanceof Error ? error.message : String(error), refresh: fingerprint(token) });
       failure ??= error instanceof AuthError ? error : new AuthError('provider_error', String(error));

@@ -1,23 +1,21 @@
 import { trustSettingsOf } from '../config/auth-config.ts';
-import type { HttpClient } from '../net/http.ts';
-import { createLogger } from '../log.ts';
-import { openProfileCache } from '../entry/profile-cache.ts';
-import type { ProviderClient } from '../protocol/provider-client.ts';
+import { openSessionEntry } from '../entry/entry.ts';
 import { defaultLockDir } from '../entry/lock-folder.ts';
-import { entryLockPath } from '../entry/lock.ts';
-import { openSharedAccessToken } from '../entry/shared-access-token.ts';
+import { openProfileCache } from '../entry/profile-cache.ts';
+import { openKeychain } from '../keychain/keychain.ts';
+import { createLogger } from '../log.ts';
+import type { HttpClient } from '../net/http.ts';
+import type { ProviderClient } from '../protocol/provider-client.ts';
+import { backgroundTimers } from '../timers.ts';
 import { createAccessTokens } from '../tokens/access-tokens.ts';
 import { createRefresher } from '../tokens/refresher.ts';
+import { createRequestHeaders } from '../tokens/request-headers.ts';
 import { createRetrySchedule } from '../tokens/retry-schedule.ts';
-import { backgroundTimers } from '../timers.ts';
-import { keychainAccount, openSessionEntry } from '../entry/entry.ts';
-import { SessionState } from './state.ts';
-import { openKeychain } from '../keychain/keychain.ts';
+import type { AuthSession, AuthSessionDeps, SignInOptions } from './auth-session.ts';
+import { refreshSession } from './refresh.ts';
 import { createSignIn } from './sign-in.ts';
 import { signOut } from './sign-out.ts';
-import { createRequestHeaders } from '../tokens/request-headers.ts';
-
-import type { AuthSession, AuthSessionDeps, SignInOptions } from './auth-session.ts';
+import { SessionState } from './state.ts';
 
 
 /** A session that exists before its stored state is read: `starting` until then (see `startAuthSession`). */
@@ -56,7 +54,7 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
   const { config } = deps;
   const clock = deps.clock ?? Date.now;
   const logger = deps.logger ?? createLogger();
-  const store = new SessionState({ config, clock, logger, ...(deps.onLockWait ? { onLockWait: deps.onLockWait } : {}) });
+  const state = new SessionState({ config, clock, logger, ...(deps.onLockWait ? { onLockWait: deps.onLockWait } : {}) });
   let provider: Promise<ProviderClient> | undefined = deps.provider ? Promise.resolve(deps.provider) : undefined;
   let ownHttp: HttpClient | undefined;
   let closed = false;
@@ -79,23 +77,31 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
   };
 
   const retries = createRetrySchedule({ timers: deps.timers ?? backgroundTimers, random: deps.random ?? Math.random, logger });
-  const refresher = createRefresher({ store, getProvider, retries, logger, isClosed: () => closed });
-  const accessTokens = createAccessTokens({ store, refresher, clock });
-  const signIn = createSignIn({ store, refresher, getProvider, opener: deps.opener, config, logger, isClosed: () => closed, revocations });
+  const refresher = createRefresher({
+    redeem: async (onAnswered) => refreshSession(state, entryOf(state), await getProvider(), { clock, logger, onAnswered }),
+    failed: (refreshError) => state.refreshFailed(refreshError),
+    retries,
+    logger,
+    isClosed: () => closed,
+  });
+  const accessTokens = createAccessTokens({
+    source: { access: () => state.memory.access, hasSession: () => state.hasSession, adoptShared: () => state.adoptShared(), errorMessage: () => state.error?.message },
+    refresher,
+    clock,
+  });
+  const signIn = createSignIn({ state, refresher, getProvider, opener: deps.opener, config, logger, isClosed: () => closed, revocations });
 
   const started = (async () => {
     const onWaiting = () => {
-      store.keychainWaiting();
+      state.keychainWaiting();
       deps.onKeychainWaiting?.();
     };
-    const secretStore = deps.secretStore ?? (await openKeychain(config.keychainService, { logger, onWaiting }));
-    const profileStore = deps.profileStore ?? openProfileCache(config.dataDir);
-    const lockPath = entryLockPath(deps.lockDir ?? defaultLockDir(), config.keychainService, keychainAccount(config));
-    const entry = openSessionEntry({ config, secretStore, profileStore, lockPath, logger, onDegraded: () => store.noteDegraded(), onWaiting });
-    const accessCache = openSharedAccessToken({ config, secretStore, refreshAccount: entry.account, lockPath: entry.lockPath, logger });
-    store.open({ entry, accessCache, profileStore });
+    const keychain = deps.keychain ?? (await openKeychain(config.keychainService, { logger, onWaiting }));
+    const profileCache = deps.profileCache ?? openProfileCache(config.dataDir);
+    const lockDir = deps.lockDir ?? defaultLockDir();
+    state.open(openSessionEntry({ config, keychain, profileCache, lockDir, logger, onDegraded: () => state.noteDegraded(), onWaiting }));
     // Restore a stored session without any network call.
-    await store.restore();
+    await state.restore();
   })();
   started.catch(() => {});
 
@@ -111,24 +117,24 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
   const inReach =
     <A extends unknown[]>(call: (...args: A) => Promise<string>) =>
     afterStart(async (...args: A): Promise<string> => {
-      const outOfReach = entryOf(store).outOfReach;
-      if (outOfReach && !store.held.refreshToken && !store.held.accessOnly) throw outOfReach;
+      const outOfReach = entryOf(state).outOfReach;
+      if (outOfReach && !state.hasSession) throw outOfReach;
       return call(...args);
     });
 
   const retryKeychain = async (mode: 'prompt' | 'check') => {
-    const entry = entryOf(store);
+    const entry = entryOf(state);
     // Without word from the Secret Service, a look is a read, and a read of a refused entry asks again: only the user's click does that.
-    if (entry.outOfReach && !closed && (mode === 'prompt' || entry.keychain === 'locked')) await store.restore({ prompt: mode === 'prompt' });
-    return store.getState();
+    if (entry.outOfReach && !closed && (mode === 'prompt' || entry.keychain === 'locked')) await state.restore({ prompt: mode === 'prompt' });
+    return state.getState();
   };
 
   const retryNow = async (): Promise<void> => {
-    if (entryOf(store).outOfReach) {
+    if (entryOf(state).outOfReach) {
       await retryKeychain('check');
       return;
     }
-    if (!store.held.refreshToken || (store.status !== 'offline' && !refresher.running)) return;
+    if (!state.memory.refreshToken || (state.status !== 'offline' && !refresher.running)) return;
     refresher.cancelRetry();
     await refresher.refresh().catch(() => {});
   };
@@ -142,20 +148,20 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
     await started.catch(() => {});
     await refresher.whenIdle();
     await Promise.all(revocations);
-    store.stopEvents();
+    state.stopEvents();
     await ownHttp?.close();
   };
 
   return {
-    getState: () => store.getState(),
-    onStateChange: (listener) => store.onChange(listener),
-    signIn: afterStart((options?: SignInOptions) => signIn.login(options)),
+    getState: () => state.getState(),
+    onStateChange: (listener) => state.onChange(listener),
+    signIn: afterStart((options?: SignInOptions) => signIn.start(options)),
     cancelSignIn: () => signIn.cancel(),
     // RFC 8628 §4; read here rather than through device-sign-in.ts, which would load openid-client for every `latchkey token`.
     offersDeviceSignIn: () => getProvider().then((client) => typeof client.metadata.device_authorization_endpoint === 'string', () => false),
-    signOut: afterStart(() => signOut({ store, refresher, signIn, getProvider, logger })),
+    signOut: afterStart(() => signOut({ state, refresher, signIn, getProvider, logger })),
     getAccessToken: inReach(accessTokens.get),
-    requestHeaders: afterStart(createRequestHeaders({ apiBaseUrl: config.apiBaseUrl, held: () => store.held, getAccessToken: inReach(accessTokens.get), clock })),
+    requestHeaders: afterStart(createRequestHeaders({ apiBaseUrl: config.apiBaseUrl, memory: () => state.memory, getAccessToken: inReach(accessTokens.get), clock })),
     refreshAccessToken: inReach(accessTokens.refreshAccessToken),
     retryNow: afterStart(retryNow),
     retryKeychain: afterStart(retryKeychain),
@@ -165,8 +171,8 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
   };
 }
 
-function entryOf(store: SessionState) {
-  const { entry } = store;
+function entryOf(state: SessionState) {
+  const { entry } = state;
   if (!entry) throw new Error('The session is still starting.');
   return entry;
 }

@@ -1,48 +1,73 @@
-import type { AuthState, AuthStatus, DeviceCodePrompt, UserProfile } from '../../shared/auth-state.ts';
-import type { ErrorInfo } from '../../shared/errors.ts';
-import { accessFrom, isUsableAndNewer, type AccessToken } from '../entry/shared-access-token.ts';
-import type { DpopKey } from '../dpop/key.ts';
-import { boundAccess, loadStoredDpopKey, usableWithKey } from '../dpop/binding.ts';
-import { AuthError } from '../errors.ts';
-import { toErrorInfo } from '../../shared/errors.ts';
+import type { AuthState, AuthStatus, DeviceCodePrompt, StandsOn, UserProfile } from '../../shared/auth-state.ts';
+import { toErrorInfo, type ErrorInfo } from '../../shared/errors.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { AuthConfig } from '../config/auth-config.ts';
+import { loadStoredDpopKey, type DpopKey } from '../dpop/key.ts';
+import type { SessionEntry } from '../entry/entry.ts';
+import { standsOnOf, type StoredSession } from '../entry/format.ts';
+import type { AuthError } from '../errors.ts';
 import { fingerprint } from '../log.ts';
 import type { TokenResult } from '../protocol/flow-context.ts';
-import { beginRefreshTurn, refreshFailureMeaning, type RefreshTransitions, type RefreshTurn } from './refresh.ts';
-import { StateEvents } from './state-events.ts';
-import { standsOnOf, type SessionEntry, type StandsOn } from '../entry/entry.ts';
-import { heldAfterSignIn, heldTokens, stateOf, withStanding, type SessionMemory, type SessionStateDeps } from './memory.ts';
-import { cacheProfile, forgetCachedProfile, lockEntry, removeEntry, writeEntry, type EntryWrite, type StoreKeychain } from './session-keychain.ts';
+import { accessFrom, isUsableAndNewer, usableWithKey, type AccessToken } from '../tokens/access-token.ts';
+import { refreshFailureMeaning } from '../tokens/refresher.ts';
 
+/** What one process keeps of a session in memory. The token it stands on is also in the keychain entry; the rest only here. */
+export interface SessionMemory {
+  /** Set while a session is in memory: what it stands on. */
+  standsOn?: StandsOn;
+  /** The refresh token, when the session stands on one. */
+  refreshToken?: string;
+  scope?: string;
+  /** The access token callers get; for a session standing on a long-lived access token, that token (it never expires here). */
+  access?: AccessToken;
+  user?: UserProfile;
+  /** The session's DPoP key (RFC 9449) when its tokens are bound; also in the keychain entry. */
+  dpop?: DpopKey;
+  /** The entry generation (see EntryLock) this memory is known to match; undefined: read the entry again under the lock before redeeming. */
+  generation?: string;
+}
+
+export interface SessionStateDeps {
+  config: Pick<AuthConfig, 'issuer' | 'clientId' | 'scope' | 'audience' | 'resource'>;
+  clock(): number;
+  logger: Logger;
+  /** A sign-in or sign-out is waiting for another process to finish with the keychain entry. */
+  onLockWait?: () => void;
+}
 
 /**
- * The one owner of a session's state in this process: its tokens, the entry's
- * generation, its status and error. Everything else reads it; it changes only
- * through the named transitions below, and every change a caller can see
- * leaves as a state event (`onChange`). The transactions that write the
- * keychain — adopt a sign-in, a refresh turn (adopt what another process
- * stored, store the rotation), forget — run under the entry's cross-process
- * lock, and check that they still hold it before writing (`verifyHeld`).
+ * The one owner of a session's state in this process: what it keeps in
+ * memory, its status and error. Everything else reads it; it changes only
+ * through the named transitions below, and a change a caller can see leaves as
+ * a state event from one place (`#changed`). The transactions that change the
+ * keychain entry — adopt a sign-in, forget — take the entry's cross-process
+ * lock; a refresh is its own transaction (refresh.ts), which asks this owner
+ * to take what it read and what the provider answered.
  */
 export class SessionState {
-  #held: SessionMemory = {};
+  #memory: SessionMemory = {};
   /** The stored session's status, beneath a sign-in in progress. */
   #status: AuthStatus = 'starting';
   #signingIn = false;
-  /** While a sign-in with a code waits for the user: what to enter where (RFC 8628 §3.3). */
+  /** While a device sign-in waits for the user: what to enter where (RFC 8628 §3.3). */
   #deviceCode: DeviceCodePrompt | undefined;
   #error: ErrorInfo | undefined;
   #keychainWaiting = false;
-  #keychain: StoreKeychain | undefined;
-  readonly #events: StateEvents;
+  #entry: SessionEntry | undefined;
+  readonly #listeners = new Set<(state: AuthState) => void>();
   readonly #deps: SessionStateDeps;
 
   constructor(deps: SessionStateDeps) {
     this.#deps = deps;
-    this.#events = new StateEvents(deps.logger);
   }
 
-  get held(): Readonly<SessionMemory> {
-    return this.#held;
+  get memory(): Readonly<SessionMemory> {
+    return this.#memory;
+  }
+
+  /** True while a session is in memory (on a refresh token or a long-lived access token). */
+  get hasSession(): boolean {
+    return this.#memory.standsOn !== undefined;
   }
 
   /** The stored session's status, beneath a sign-in in progress. */
@@ -56,92 +81,105 @@ export class SessionState {
 
   /** The keychain entry, once the keychain is open (see `open`). */
   get entry(): SessionEntry | undefined {
-    return this.#keychain?.entry;
+    return this.#entry;
   }
 
+  /** The state the window and the CLI see. */
   getState(): AuthState {
-    const keychain = this.#keychain;
-    return stateOf({ status: this.#status, signingIn: this.#signingIn, keychainWaiting: this.#keychainWaiting, held: this.#held, error: this.#error, deviceCode: this.#deviceCode, ...(keychain ? { entry: keychain.entry } : {}) });
+    const entry = this.#entry;
+    if (this.#status === 'starting' || !entry) return this.#keychainWaiting ? { status: 'starting', keychainWaiting: true } : { status: 'starting' };
+    const memory = this.#memory;
+    const state: AuthState = { status: this.#signingIn ? 'signing-in' : this.#status, keychain: entry.keychain };
+    if (memory.user) state.user = { ...memory.user };
+    if (memory.standsOn) state.standsOn = memory.standsOn;
+    const shown = this.#error ?? entry.notice;
+    if (shown) state.error = { ...shown };
+    const { access } = memory;
+    if (access) {
+      state.accessToken = access.expiresAt === undefined ? { refreshedAt: access.refreshedAt } : { refreshedAt: access.refreshedAt, expiresAt: access.expiresAt };
+      if (access.tokenType === 'dpop') state.accessToken.dpop = true;
+    }
+    if (this.#signingIn && this.#deviceCode) state.deviceCode = { ...this.#deviceCode };
+    return state;
   }
 
   /** Called on every state change; returns the unsubscribe function. */
   onChange(listener: (state: AuthState) => void): () => void {
-    return this.#events.on(listener);
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** No more state events (the session is closed). */
   stopEvents(): void {
-    this.#events.clear();
+    this.#listeners.clear();
   }
 
   /** While starting: the keychain waits on the user (an unlock prompt is open). */
   keychainWaiting(): void {
     if (this.#status !== 'starting' || this.#keychainWaiting) return;
     this.#keychainWaiting = true;
-    this.#emit();
+    this.#changed();
   }
 
-  /** The keychain is open: the session is kept there from now on (still `starting` until `restore`). */
-  open(keychain: StoreKeychain): void {
-    this.#keychain = keychain;
+  /** The keychain is open: the session is kept in this entry from now on (still `starting` until `restore`). */
+  open(entry: SessionEntry): void {
+    this.#entry = entry;
   }
 
-  /** Reads the stored session into memory, without the lock. One out of reach (keychain locked) keeps the cached user: it is not signed out. */
+  /**
+   * Reads the stored session into memory, without the lock — with the access token shared in the same entry, so a
+   * restart needs no second keychain read. One out of reach (keychain locked) keeps the cached user: it is not signed out.
+   */
   async restore(options: { prompt?: boolean } = {}): Promise<void> {
-    const keychain = this.#opened();
-    const found = await keychain.entry.restore(options);
+    const found = await this.#opened().restore(options);
+    const key = found.stored ? await loadStoredDpopKey(found.stored.dpop_key, this.#deps.logger) : undefined;
     if (this.#status === 'starting') this.#status = 'signed-out';
     this.#error = found.error;
     if (found.stored) {
-      this.#takeStanding(found.stored);
-      if (found.stored.scope) this.#held.scope = found.stored.scope;
-      const key = await loadStoredDpopKey(found.stored.dpop_key, this.#deps.logger);
-      if (key) this.#held.dpop = key;
-      // The access token the last refresh shared, from the same read: a restart needs no second keychain read.
-      const shared = keychain.entry.shared ? usableWithKey(await keychain.accessCache.fromEntry(found.stored.access, found.stored.sub), this.#held.dpop) : undefined;
-      if (isUsableAndNewer(shared, this.#held.access, this.#deps.clock())) this.#held.access = shared;
+      this.#takeStored(found.stored, key, found.generation);
+      const shared = usableWithKey(found.shared, this.#memory.dpop);
+      if (isUsableAndNewer(shared, this.#memory.access, this.#deps.clock())) this.#memory.access = shared;
     }
     if (found.user) {
-      this.#held.user = found.user;
+      this.#memory.user = found.user;
       this.#status = 'signed-in';
-    } else if (this.#held.user && !this.#held.refreshToken && !this.#held.accessOnly) {
+    } else if (this.#memory.user && !this.hasSession) {
       this.#forgetLocally(found.error);
     }
-    this.#emit();
+    this.#changed();
   }
 
-  /** The access token other processes of this session share, read without the lock; undefined when none or not shared. */
-  async readShared(): Promise<AccessToken | undefined> {
-    const keychain = this.#keychain;
+  /**
+   * Without the lock: takes the access token another process shared, when the entry changed since this process
+   * last read or wrote it and that token is usable and newer than ours — another process refreshed, so this one need not.
+   */
+  async adoptShared(): Promise<void> {
+    const entry = this.#entry;
+    if (!entry?.shared) return;
     // A bound token is of use only with the key it is bound to.
-    return keychain?.entry.shared ? usableWithKey(await keychain.accessCache.read(this.#held.user?.sub), this.#held.dpop) : undefined;
-  }
-
-  /** A shared access token read without the lock, taken when it is usable and newer than ours: another process refreshed. */
-  adoptShared(candidate: AccessToken | undefined): boolean {
-    if (!isUsableAndNewer(candidate, this.#held.access, this.#deps.clock())) return false;
-    this.#held.access = candidate;
-    this.#emit();
-    return true;
+    const candidate = usableWithKey(await entry.sharedSince(this.#memory.generation, this.#memory.user?.sub), this.#memory.dpop);
+    if (!isUsableAndNewer(candidate, this.#memory.access, this.#deps.clock())) return;
+    this.#memory.access = candidate;
+    this.#changed();
   }
 
   /** The keychain stopped accepting the session (memory only, or locked): the state says so. */
   noteDegraded(): void {
-    this.#emit();
+    this.#changed();
   }
 
   beginSignIn(): void {
     this.#signingIn = true;
     this.#deviceCode = undefined;
     this.#error = undefined;
-    this.#emit();
+    this.#changed();
   }
 
-  /** A sign-in with a code got its codes from the provider: the state shows them until the sign-in ends. */
+  /** A device sign-in got its codes from the provider: the state shows them until the sign-in ends. */
   showDeviceCode(prompt: DeviceCodePrompt): void {
     if (!this.#signingIn) return;
     this.#deviceCode = prompt;
-    this.#emit();
+    this.#changed();
   }
 
   /** The sign-in is over; `error` says why it failed, if it did. */
@@ -149,7 +187,7 @@ export class SessionState {
     this.#signingIn = false;
     this.#deviceCode = undefined;
     this.#error = error;
-    this.#emit();
+    this.#changed();
   }
 
   /** What a failed refresh means for the session: ended (forgotten here; the entry is gone already), offline, or just this call failed. */
@@ -159,144 +197,179 @@ export class SessionState {
       this.#deps.logger.info('session ended at the provider; signing out', { code: (refreshError as AuthError).code });
       // The provider's own words (its error code and description) say why; the message ends with "sign in again".
       this.#forgetLocally(toErrorInfo(refreshError));
-      if (this.#keychain) forgetCachedProfile(this.#keychain);
+      this.#entry?.forgetProfile();
     } else {
       // Unreachable or erring providers keep the refresh token: they may be back in a minute.
       if (meaning === 'offline') this.#status = 'offline';
       this.#error = toErrorInfo(refreshError);
     }
-    this.#emit();
+    this.#changed();
   }
 
-  /** Shown while signed out (e.g. the provider was not told of a logout). */
+  /** Shown while signed out (e.g. the provider was not told of a sign-out). */
   noteSignedOut(notice: ErrorInfo): void {
     if (this.#status !== 'signed-out' || this.#signingIn) return;
     this.#error = notice;
-    this.#emit();
+    this.#changed();
   }
 
   /**
    * Under the lock: stores a completed sign-in (bound to `dpop`, if given) as the session — standing on its refresh
-   * token, or (`kind` 'access_token') on its long-lived access token; resolves to the refresh token it replaced and its key, if any.
+   * token, or on its long-lived access token; resolves to the refresh token it replaced and its key, if any.
+   * No event yet: the sign-in still shows as in progress until `endSignIn` reports it.
    */
-  async adoptSignIn(result: TokenResult, standing: { token: string; kind: StandsOn }, dpop: DpopKey | undefined): Promise<{ token: string; dpop: DpopKey | undefined } | undefined> {
-    const keychain = this.#opened();
+  async adoptSignIn(result: TokenResult, standing: { token: string; standsOn: StandsOn }, dpop: DpopKey | undefined): Promise<{ token: string; dpop: DpopKey | undefined } | undefined> {
+    const entry = this.#opened();
     const { clock, logger } = this.#deps;
     // Under the lock, never without it: a refresh in another process must not store its rotated token over this new session.
-    const lock = await lockEntry(keychain, logger, this.#deps.onLockWait);
-    const { refreshToken: replaced, dpop: replacedKey } = this.#held;
+    const lock = await entry.lock(this.#deps.onLockWait);
+    const { refreshToken: replaced, dpop: replacedKey } = this.#memory;
     const user: UserProfile = result.user ?? { sub: '' };
     try {
-      this.#held = heldAfterSignIn(result, standing, dpop, lock.announceChange(), clock());
+      const access = accessFrom(result, clock(), dpop);
+      this.#memory = {
+        standsOn: standing.standsOn,
+        ...(standing.standsOn === 'refresh_token' ? { refreshToken: standing.token } : {}),
+        access,
+        user,
+        ...(result.scope ? { scope: result.scope } : {}),
+        ...(dpop ? { dpop } : {}),
+        generation: lock.announceChange(),
+      };
       // A long-lived access token is the entry itself: not shared a second time beside it.
-      const access = this.#held.accessOnly ? undefined : this.#held.access;
-      await this.#write(lock, { refreshToken: standing.token, kind: standing.kind, sub: user.sub, scope: this.#held.scope, access, rotated: true, dpopKey: dpop?.toStored() });
+      const shared = standing.standsOn === 'access_token' ? undefined : access;
+      await entry.write(lock, { token: standing.token, standsOn: standing.standsOn, sub: user.sub, scope: this.#memory.scope, access: shared, rotated: true, dpopKey: dpop?.toStored() });
     } finally {
       await lock.release();
     }
-    cacheProfile(keychain, logger, user, clock(), true);
+    entry.cacheProfile(user, clock(), true);
     this.#status = 'signed-in';
-    logger.info('signed in', { sub: user.sub, [standing.kind === 'access_token' ? 'access' : 'refresh']: fingerprint(standing.token) });
-    // No event yet: the sign-in still shows as in progress until `endSignIn` reports it.
+    logger.info('signed in', { sub: user.sub, [standing.standsOn === 'access_token' ? 'access' : 'refresh']: fingerprint(standing.token) });
     return replaced && replaced !== standing.token ? { token: replaced, dpop: replacedKey } : undefined;
   }
 
-  /** Under the lock: adopts what another process stored, then holds the lock for one refresh (see `beginRefreshTurn`). */
-  beginRefresh(): Promise<RefreshTurn> {
-    return beginRefreshTurn(this.#opened(), this.#refreshTransitions, this.#deps);
-  }
-
-  /** Under the lock: deletes the entry, the shared access token and the profile, and forgets the session; resolves to every token to revoke, with its kind and DPoP key. */
-  async forget(): Promise<Map<string, { kind: StandsOn; dpop: DpopKey | undefined }>> {
-    const keychain = this.#opened();
+  /** Under the lock: deletes the entry, the shared access token and the profile, and forgets the session; resolves to every token to revoke, with what it is and its DPoP key. */
+  async forget(): Promise<Map<string, { standsOn: StandsOn; dpop: DpopKey | undefined }>> {
+    const entry = this.#opened();
     const { logger } = this.#deps;
-    const tokens = heldTokens(this.#held);
+    const tokens = tokensToRevoke(this.#memory);
     // Waits for a refresh running in another process: it stores its rotated token first, so that is the token deleted and revoked here.
-    const lock = await lockEntry(keychain, logger, this.#deps.onLockWait);
+    const lock = await entry.lock(this.#deps.onLockWait);
     try {
-      const stored = await keychain.entry.read().catch(() => null);
-      if (stored && !tokens.has(standsOnOf(stored).token)) tokens.set(standsOnOf(stored).token, { kind: standsOnOf(stored).kind, dpop: await loadStoredDpopKey(stored.dpop_key, logger) });
+      const stored = (await entry.read().catch(() => null))?.stored;
+      const standing = stored ? standsOnOf(stored) : undefined;
+      if (stored && standing && !tokens.has(standing.token)) tokens.set(standing.token, { standsOn: standing.standsOn, dpop: await loadStoredDpopKey(stored.dpop_key, logger) });
       lock.announceChange();
-      await removeEntry(keychain, lock, logger, 'sign-out');
+      await entry.remove(lock, 'sign-out');
       this.#forgetLocally(undefined);
     } finally {
       await lock.release();
     }
     logger.info('signed out');
-    this.#emit();
+    this.#changed();
     return tokens;
   }
 
-  #opened(): StoreKeychain {
-    if (!this.#keychain) throw new Error('The session is still starting.');
-    return this.#keychain;
+  // The steps a refresh (refresh.ts) asks of the owner, under the entry's lock.
+
+  /**
+   * Another process changed the entry since this one read it: what it stored (and the key stored with it) is the
+   * live session, as of `generation`. The refresh that read it says how it ends (`takeShared`, `takeAnswer`, a failure).
+   */
+  takeStored(stored: StoredSession, dpop: DpopKey | undefined, generation: string | undefined): void {
+    this.#takeStored(stored, dpop, generation);
+    if (this.#memory.user?.sub !== stored.sub) this.#memory.user = this.#entry?.cachedUser() ?? { sub: stored.sub };
   }
 
-  #emit(): void {
-    this.#events.send(this.getState());
+  /** Another process just refreshed: its access token serves our callers. */
+  takeShared(access: AccessToken): void {
+    this.#memory.access = access;
+    this.#redeemed();
   }
 
-  #write(lock: Parameters<typeof writeEntry>[2], write: EntryWrite): Promise<void> {
-    return writeEntry(this.#opened(), this.#deps.config, lock, this.#deps.logger, write);
+  /** The entry was written at `generation` by this process: memory matches it. */
+  synced(generation: string | undefined): void {
+    if (generation === undefined) delete this.#memory.generation;
+    else this.#memory.generation = generation;
+  }
+
+  /** The rotated refresh token, in memory the moment the provider's answer arrives (before its checks). */
+  takeRotation(refreshToken: string, scope: string | undefined): void {
+    this.#memory.refreshToken = refreshToken;
+    if (scope) this.#memory.scope = scope;
+  }
+
+  /** The checked answer to a refresh becomes the session's; returns the access token now in memory. */
+  takeAnswer(result: TokenResult): AccessToken {
+    const access = accessFrom(result, this.#deps.clock(), this.#memory.dpop);
+    this.#memory.access = access;
+    if (result.refreshToken) this.#memory.refreshToken = result.refreshToken;
+    if (result.scope) this.#memory.scope = result.scope;
+    if (result.user && this.#memory.user?.sub === result.user.sub) this.#updateProfile(result.user);
+    this.#redeemed();
+    return access;
+  }
+
+  #opened(): SessionEntry {
+    if (!this.#entry) throw new Error('The session is still starting.');
+    return this.#entry;
+  }
+
+  /** The one place state events leave: a transition that changed what callers can see ends here. */
+  #changed(): void {
+    const state = this.getState();
+    for (const listener of this.#listeners) {
+      try {
+        listener(state);
+      } catch (listenerError) {
+        this.#deps.logger.error('a state listener threw', { error: String(listenerError) });
+      }
+    }
+  }
+
+  /** The token a stored session stands on becomes the one in memory — its refresh token, or its long-lived access token — with its key and scope. */
+  #takeStored(stored: StoredSession, dpop: DpopKey | undefined, generation: string | undefined): void {
+    const { token, standsOn } = standsOnOf(stored);
+    const next: SessionMemory = { ...this.#memory, standsOn };
+    if (standsOn === 'refresh_token') {
+      next.refreshToken = token;
+    } else {
+      delete next.refreshToken;
+      if (next.access?.value !== token) next.access = { value: token, refreshedAt: this.#deps.clock() };
+    }
+    if (dpop) next.dpop = dpop;
+    else delete next.dpop;
+    if (stored.scope) next.scope = stored.scope;
+    if (generation === undefined) delete next.generation;
+    else next.generation = generation;
+    this.#memory = next;
   }
 
   #forgetLocally(reason: ErrorInfo | undefined): void {
-    this.#held = {};
+    this.#memory = {};
     this.#status = 'signed-out';
     this.#error = reason;
   }
 
-  /** The named transitions a refresh turn asks of the store. */
-  readonly #refreshTransitions: RefreshTransitions = {
-    held: () => this.#held,
-    takeStored: (stored, dpop) => {
-      const keychain = this.#opened();
-      this.#takeStanding(stored);
-      if (dpop) this.#held.dpop = dpop;
-      else delete this.#held.dpop;
-      if (stored.scope) this.#held.scope = stored.scope;
-      if (this.#held.user?.sub !== stored.sub) this.#held.user = keychain.profileStore.get(keychain.entry.account)?.user ?? { sub: stored.sub };
-    },
-    takeShared: (access, generation) => {
-      this.#held.access = access;
-      this.#held.generation = generation;
-      this.#takeRedeemed();
-    },
-    takeRotation: (refreshToken, scope) => {
-      this.#held.refreshToken = refreshToken;
-      if (scope) this.#held.scope = scope;
-    },
-    takeAnswer: (result) => {
-      const access = { ...accessFrom(result, this.#deps.clock()), ...boundAccess(result, this.#held.dpop) };
-      this.#held.access = access;
-      if (result.refreshToken) this.#held.refreshToken = result.refreshToken;
-      if (result.scope) this.#held.scope = result.scope;
-      if (result.user && this.#held.user?.sub === result.user.sub) this.#updateProfile(result.user);
-      this.#takeRedeemed();
-      return access;
-    },
-    write: async (lock, write) => {
-      if (this.#opened().entry.shared) this.#held.generation = await lock.announceChangeSoon();
-      return this.#write(lock, { ...write, scope: this.#held.scope, dpopKey: this.#held.dpop?.toStored() });
-    },
-  };
-
-  /** The token a stored session stands on becomes the one held: its refresh token, or its long-lived access token. */
-  #takeStanding(stored: Parameters<typeof standsOnOf>[0]): void {
-    this.#held = withStanding(this.#held, standsOnOf(stored), this.#deps.clock());
-  }
-
-  #takeRedeemed(): void {
+  #redeemed(): void {
     this.#status = 'signed-in';
     this.#error = undefined;
-    this.#emit();
+    this.#changed();
   }
 
   /** A refresh may carry fresh ID token claims (a changed name or picture): keep the cache current. */
   #updateProfile(claims: UserProfile): void {
-    const updated = { ...this.#held.user, ...claims };
-    if (JSON.stringify(updated) === JSON.stringify(this.#held.user)) return;
-    this.#held.user = updated;
-    cacheProfile(this.#opened(), this.#deps.logger, updated, this.#deps.clock(), false);
+    const updated = { ...this.#memory.user, ...claims };
+    if (JSON.stringify(updated) === JSON.stringify(this.#memory.user)) return;
+    this.#memory.user = updated;
+    this.#opened().cacheProfile(updated, this.#deps.clock(), false);
   }
+}
+
+/** The tokens a sign-out revokes, each with what it is and its DPoP key. */
+function tokensToRevoke(memory: Readonly<SessionMemory>): Map<string, { standsOn: StandsOn; dpop: DpopKey | undefined }> {
+  const tokens = new Map<string, { standsOn: StandsOn; dpop: DpopKey | undefined }>();
+  if (memory.refreshToken) tokens.set(memory.refreshToken, { standsOn: 'refresh_token', dpop: memory.dpop });
+  if (memory.standsOn === 'access_token' && memory.access) tokens.set(memory.access.value, { standsOn: 'access_token', dpop: memory.dpop });
+  return tokens;
 }

@@ -1,10 +1,8 @@
-import { isUsable } from '../entry/shared-access-token.ts';
 import { AuthError, notSignedIn } from '../errors.ts';
+import { isUsable, renewalTimes, type AccessToken } from './access-token.ts';
 import type { Refresher } from './refresher.ts';
-import { renewalTimes } from './retry-schedule.ts';
-import type { SessionState } from '../session/state.ts';
 
-/** How callers get an access token: from the store while it is fresh, else from the shared cache, else from the one refresh in flight. */
+/** How callers get an access token: from memory while it is fresh, else the one another process shared, else from the one refresh in flight. */
 export interface AccessTokens {
   /** A valid access token, refreshed first when it is missing or about to expire (renewed ahead in the background). */
   get(): Promise<string>;
@@ -12,38 +10,43 @@ export interface AccessTokens {
   refreshAccessToken(rejected: string): Promise<string>;
 }
 
-export function createAccessTokens(deps: {
-  store: SessionState;
-  refresher: Refresher;
-  clock(): number;
-}): AccessTokens {
-  const { store, refresher } = deps;
-  const held = () => store.held.access;
+/** What the access tokens are taken from: the session's memory, and the token other processes share. */
+export interface TokenSource {
+  /** The access token in memory. */
+  access(): AccessToken | undefined;
+  /** True while a session is in memory. */
+  hasSession(): boolean;
+  /** Takes the access token another process shared, when there is a newer usable one. */
+  adoptShared(): Promise<void>;
+  /** Why the last refresh failed, in words (shown while retries back off). */
+  errorMessage(): string | undefined;
+}
+
+export function createAccessTokens(deps: { source: TokenSource; refresher: Refresher; clock(): number }): AccessTokens {
+  const { source, refresher } = deps;
+  const inMemory = () => source.access();
 
   const requireSession = () => {
-    if (!store.held.refreshToken && !store.held.accessOnly) throw notSignedIn();
+    if (!source.hasSession()) throw notSignedIn();
   };
 
   /** While offline with a retry scheduled, callers needing a new token fail fast instead of defeating the backoff; `retryNow()` overrides. */
   const refreshUnlessBackingOff = (): Promise<string> => {
     if (refresher.backingOff && !refresher.running) {
-      return Promise.reject(new AuthError('provider_unreachable', store.error?.message ?? 'The provider cannot be reached right now; Latchkey keeps retrying.'));
+      return Promise.reject(new AuthError('provider_unreachable', source.errorMessage() ?? 'The provider cannot be reached right now; Latchkey keeps retrying.'));
     }
     return refresher.refresh();
   };
 
   let sharedRead: Promise<void> | undefined;
-  /** Offers the shared token to the store (`adoptShared`): another process may have refreshed, so this one need not. One read for all concurrent callers. */
+  /** Another process may have refreshed, so this one need not: one look for all concurrent callers. */
   const adoptShared = (): Promise<void> =>
-    (sharedRead ??= store
-      .readShared()
-      .then((cached) => void store.adoptShared(cached))
-      .finally(() => {
-        sharedRead = undefined;
-      }));
+    (sharedRead ??= source.adoptShared().finally(() => {
+      sharedRead = undefined;
+    }));
 
   const freshInMemory = (): string | undefined => {
-    const access = held();
+    const access = inMemory();
     if (!access) return undefined;
     if (access.expiresAt === undefined || deps.clock() < renewalTimes(access.refreshedAt, access.expiresAt).refreshAt) return access.value;
     return undefined;
@@ -53,7 +56,7 @@ export function createAccessTokens(deps: {
     requireSession();
     const fresh = freshInMemory();
     if (fresh !== undefined) return fresh;
-    const current = held();
+    const current = inMemory();
     if (current && isUsable(current, deps.clock())) {
       // Refresh ahead: hand out the still-valid token now; in the background, take the shared one if
       // another process renewed it already, else renew it here (single-flight).
@@ -65,7 +68,7 @@ export function createAccessTokens(deps: {
       return current.value;
     }
     if (!refresher.running) await adoptShared();
-    const shared = held();
+    const shared = inMemory();
     if (shared && isUsable(shared, deps.clock())) {
       if (freshInMemory() === undefined && !refresher.backingOff) void refresher.refresh().catch(() => {});
       return shared.value;
@@ -73,18 +76,18 @@ export function createAccessTokens(deps: {
     return refreshUnlessBackingOff();
   };
 
-  const afterUnauthorized = async (rejected: string): Promise<string> => {
+  const refreshAccessToken = async (rejected: string): Promise<string> => {
     requireSession();
     const answering = refresher.awaitingAnswer;
     if (answering) return answering;
-    if (held() && held()?.value !== rejected) return get();
+    if (inMemory() && inMemory()?.value !== rejected) return get();
     const running = refresher.running;
     if (running) {
       await running;
-      if (held() && held()?.value !== rejected) return get();
+      if (inMemory() && inMemory()?.value !== rejected) return get();
     }
     return refreshUnlessBackingOff();
   };
 
-  return { get, refreshAccessToken: afterUnauthorized };
+  return { get, refreshAccessToken };
 }

@@ -1,6 +1,7 @@
 import type { ApiRequest, ApiRequestHeaders } from '../../shared/auth-state.ts';
-import type { AccessToken } from '../entry/shared-access-token.ts';
-import { createDpopNonces, createDpopProof, type DpopKey } from '../dpop/key.ts';
+import type { DpopKey } from '../dpop/key.ts';
+import { createDpopNonces, createDpopProof } from '../dpop/proof.ts';
+import type { AccessToken } from './access-token.ts';
 import { AuthError } from '../errors.ts';
 
 /**
@@ -14,8 +15,8 @@ import { AuthError } from '../errors.ts';
  */
 export function createRequestHeaders(deps: {
   apiBaseUrl: string;
-  /** What the session holds now: its access token (and how it is bound) and its DPoP key. */
-  held(): { access?: AccessToken | undefined; dpop?: DpopKey | undefined };
+  /** What the session has in memory now: its access token (and how it is bound) and its DPoP key. */
+  memory(): { access?: AccessToken | undefined; dpop?: DpopKey | undefined };
   getAccessToken(): Promise<string>;
   clock(): number;
 }): (request: ApiRequest) => Promise<ApiRequestHeaders> {
@@ -25,7 +26,7 @@ export function createRequestHeaders(deps: {
     const method = assertMethod(request.method);
     if (request.nonce !== undefined) nonces.remember(url.href, request.nonce);
     const token = await deps.getAccessToken();
-    const { access, dpop } = deps.held();
+    const { access, dpop } = deps.memory();
     if (access?.value !== token || access.tokenType !== 'dpop' || !dpop || access.jkt !== dpop.jkt) return { Authorization: `Bearer ${token}` };
     const nonce = nonces.get(url.href);
     const proof = await createDpopProof(dpop, { method, url: url.href, accessToken: token, ...(nonce !== undefined ? { nonce } : {}) }, deps.clock());

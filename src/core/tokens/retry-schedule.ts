@@ -4,21 +4,6 @@ import type { Timers } from '../timers.ts';
 const RETRY_BASE_MS = 1_000;
 const RETRY_MAX_MS = 5 * 60_000;
 
-/**
- * When to renew an access token that expires at `expiresAt`, having been
- * obtained at `refreshedAt`. It is handed out until two seconds (at most half
- * its lifetime) before `expiresAt`: JWT `exp` counts whole seconds, so the
- * token may really expire up to a second before our estimate, and it still has
- * to reach the API. From `refreshAt` on it is still handed out while a refresh
- * runs in the background; from `staleAt` on callers wait for a new one. Both
- * scale with the lifetime, so 5-second tokens work as well as hours.
- */
-export function renewalTimes(refreshedAt: number, expiresAt: number): { refreshAt: number; staleAt: number } {
-  const lifetime = Math.max(0, expiresAt - refreshedAt);
-  const staleAt = expiresAt - Math.min(2_000, lifetime * 0.5);
-  return { refreshAt: staleAt - Math.min(60_000, lifetime * 0.25), staleAt };
-}
-
 /** The backoff before retry number `attempt` (0-based) after the provider could not be reached: 1 s doubling to 5 min, with jitter. */
 export function retryDelayMs(attempt: number, random: () => number = Math.random): number {
   const ceiling = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** attempt);
