@@ -30,13 +30,14 @@ export function buildDefinitions(mode: string, projectDir = root): Record<string
 }
 
 /**
- * Packaged builds get src/main/no-demo.ts wherever src/main/demo.ts is
- * imported, so the demo provider, its pages and oidc-provider never enter
- * the bundle (a dead branch alone would still emit their chunks).
+ * Packaged builds get src/main/dev-demo/no-demo.ts wherever
+ * src/main/dev-demo/demo.ts is imported, so the demo provider, its pages and
+ * oidc-provider never enter the bundle (a dead branch alone would still emit
+ * their chunks).
  */
 function leaveOutDemo(): Plugin {
-  const demoShell = resolve(root, 'src/main/demo.ts');
-  const noDemo = resolve(root, 'src/main/no-demo.ts');
+  const demoShell = resolve(root, 'src/main/dev-demo/demo.ts');
+  const noDemo = resolve(root, 'src/main/dev-demo/no-demo.ts');
   return {
     name: 'latchkey:leave-out-demo',
     enforce: 'pre',

@@ -4,20 +4,20 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from '../shared/logger.ts';
-import { createDemoApiHandler } from './api.ts';
+import { createDemoApiHandler } from './api/api.ts';
 import { APP_ORIGIN, DEFAULT_DEMO_API_PORT, DEFAULT_DEMO_IDP_PORT } from '../shared/constants.ts';
 import { defaultDemoDataDir } from './data-dir.ts';
-import { FileStore } from './file-adapter.ts';
+import { FileStore } from './provider/file-adapter.ts';
 import { answeringDemoProof, loadOrCreateDemoSecret } from './instance-proof.ts';
-import { loadOrCreateKeys } from './keys.ts';
-import { createDemoProvider } from './provider.ts';
-import type { DemoDpop, DemoStats, TokenEndpointFailure } from './provider.ts';
+import { loadOrCreateKeys } from './provider/keys.ts';
+import { createDemoProvider } from './provider/provider.ts';
+import type { DemoDpop, DemoStats, TokenEndpointFailure } from './provider/provider.ts';
 
 export { APP_ORIGIN, DEMO_AUDIENCE, DEMO_CLIENT_ID, DEMO_SCOPES } from '../shared/constants.ts';
-export { DEMO_USERS } from './accounts.ts';
+export { DEMO_USERS } from './provider/accounts.ts';
 export { defaultDemoDataDir } from './data-dir.ts';
 export { DEMO_PROOF_PATH, demoProof, isDemoProof, readDemoSecret } from './instance-proof.ts';
-export type { DemoDpop, DemoStats, TokenEndpointFailure } from './provider.ts';
+export type { DemoDpop, DemoStats, TokenEndpointFailure } from './provider/provider.ts';
 
 export { DEFAULT_DEMO_API_PORT as DEFAULT_API_PORT, DEFAULT_DEMO_IDP_PORT as DEFAULT_IDP_PORT } from '../shared/constants.ts';
 

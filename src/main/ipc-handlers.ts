@@ -3,7 +3,7 @@ import type { AuthConfig, AuthSession, Logger } from '../core/index.ts';
 import { INVOKE_CHANNELS } from '../shared/ipc.ts';
 import type { ErrorInfo } from '../shared/errors.ts';
 import type { InvokeChannel, InvokeChannels, IpcResult } from '../shared/ipc.ts';
-import { isAppUrl } from './app-protocol.ts';
+import { isAppUrl } from './window/app-protocol.ts';
 
 /** A JWT is a few kilobytes at most; anything far larger is not a token we issued. */
 export const MAX_TOKEN_ARGUMENT_LENGTH = 16 * 1024;

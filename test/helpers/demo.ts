@@ -6,7 +6,7 @@ import type { Adapter } from 'oidc-provider';
 import { vi } from 'vitest';
 import { keychainAccount, openKeychain } from '../../src/core/index.ts';
 import { DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
-import { FileStore } from '../../src/demo/file-adapter.ts';
+import { FileStore } from '../../src/demo/provider/file-adapter.ts';
 import { startDemo } from '../../src/demo/index.ts';
 import type { DemoOptions, DemoServers } from '../../src/demo/index.ts';
 

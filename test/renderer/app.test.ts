@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rendererConfig } from '../../electron.vite.config.ts';
 import { createAuthSession, createLogger, loadConfig } from '../../src/core/index.ts';
 import type { AuthConfig, AuthSession } from '../../src/core/index.ts';
-import { buildContentSecurityPolicy, createAppProtocolHandler } from '../../src/main/app-protocol.ts';
+import { buildContentSecurityPolicy, createAppProtocolHandler } from '../../src/main/window/app-protocol.ts';
 import { registerIpcHandlers } from '../../src/main/ipc-handlers.ts';
 import type { IpcInvokeEventLike, IpcMainLike } from '../../src/main/ipc-handlers.ts';
 import type { AuthApi, InvokeChannel } from '../../src/shared/ipc.ts';

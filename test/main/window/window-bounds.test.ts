@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clampToDisplays } from '../../src/main/window-bounds.ts';
+import { clampToDisplays } from '../../../src/main/window/window-bounds.ts';
 
 describe('restoring window bounds', () => {
   const display = { x: 0, y: 0, width: 1920, height: 1080 };

@@ -5,9 +5,9 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpClient, type HttpClient } from '../../src/core/index.ts';
-import { systemProxyResolver } from '../../src/main/system-proxy.ts';
-import { startTestProxy, type TestProxy } from '../helpers/test-proxy.ts';
+import { createHttpClient, type HttpClient } from '../../../src/core/index.ts';
+import { systemProxyResolver } from '../../../src/main/network/system-proxy.ts';
+import { startTestProxy, type TestProxy } from '../../helpers/test-proxy.ts';
 
 const HOST = 'idp.latchkey.test';
 

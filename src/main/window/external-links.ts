@@ -1,5 +1,5 @@
-import { isLoopbackHost } from '../core/index.ts';
-import type { AuthSessionDeps, Logger } from '../core/index.ts';
+import { isLoopbackHost } from '../../core/index.ts';
+import type { AuthSessionDeps, Logger } from '../../core/index.ts';
 
 type Opener = AuthSessionDeps['opener'];
 

@@ -7,12 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { startDemo } from '../../src/demo/index.ts';
-import type { DemoOptions } from '../../src/demo/index.ts';
-import { APP_ORIGIN } from '../../src/shared/constants.ts';
-import { DemoPortTakenError, ensureDemoProvider } from '../../src/main/demo.ts';
-import { probeDemoProvider } from '../../src/core/index.ts';
-import { freePort, portOf, startTestDemo } from '../helpers/demo.ts';
+import { startDemo } from '../../../src/demo/index.ts';
+import type { DemoOptions } from '../../../src/demo/index.ts';
+import { APP_ORIGIN } from '../../../src/shared/constants.ts';
+import { DemoPortTakenError, ensureDemoProvider } from '../../../src/main/dev-demo/demo.ts';
+import { probeDemoProvider } from '../../../src/core/index.ts';
+import { freePort, portOf, startTestDemo } from '../../helpers/demo.ts';
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

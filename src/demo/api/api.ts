@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
-import type { Logger } from '../shared/logger.ts';
-import { DEMO_AUDIENCE } from '../shared/constants.ts';
+import type { Logger } from '../../shared/logger.ts';
+import { DEMO_AUDIENCE } from '../../shared/constants.ts';
 import { createDpopChecker, DpopRejection } from './dpop-check.ts';
 
 const REALM = 'latchkey-demo';

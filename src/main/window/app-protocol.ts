@@ -1,6 +1,6 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
-import { APP_ORIGIN } from '../shared/constants.ts';
+import { APP_ORIGIN } from '../../shared/constants.ts';
 
 /** The custom scheme the app's pages are served from (`app://latchkey/index.html`). */
 export const APP_SCHEME = new URL(APP_ORIGIN).protocol.slice(0, -1);

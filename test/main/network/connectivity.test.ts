@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { retryWhenReachable } from '../../src/main/connectivity.ts';
-import type { AuthState } from '../../src/shared/auth-state.ts';
+import { retryWhenReachable } from '../../../src/main/network/connectivity.ts';
+import type { AuthState } from '../../../src/shared/auth-state.ts';
 
 function fakeSession(initial: AuthState['status']) {
   let state: AuthState = { status: initial };

@@ -2,8 +2,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../../src/demo/atomic-file.ts';
-import { FileStore } from '../../src/demo/file-adapter.ts';
+import { writeFileAtomic } from '../../../src/demo/atomic-file.ts';
+import { FileStore } from '../../../src/demo/provider/file-adapter.ts';
 
 describe('demo provider file store', () => {
   let directory: string;

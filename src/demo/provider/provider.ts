@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
 import type { Configuration, KoaContext, ResourceServerInfo } from 'oidc-provider';
-import type { Logger } from '../shared/logger.ts';
+import type { Logger } from '../../shared/logger.ts';
 import { demoUserClaims, findDemoUser } from './accounts.ts';
-import { DEMO_AUDIENCE, DEMO_CLIENT_ID, DEMO_SCOPES } from '../shared/constants.ts';
+import { DEMO_AUDIENCE, DEMO_CLIENT_ID, DEMO_SCOPES } from '../../shared/constants.ts';
 import type { FileStore } from './file-adapter.ts';
 import { readForm } from './form.ts';
 import { interactionRoutes } from './interactions.ts';

@@ -1,8 +1,8 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { Logger } from '../shared/logger.ts';
-import { writeFileAtomic } from './atomic-file.ts';
+import type { Logger } from '../../shared/logger.ts';
+import { writeFileAtomic } from '../atomic-file.ts';
 
 interface Entry {
   payload: AdapterPayload;

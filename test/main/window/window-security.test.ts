@@ -26,10 +26,10 @@ vi.mock('electron', async () => {
   return { BrowserWindow, nativeTheme: { shouldUseDarkColors: false } };
 });
 
-const { createMainWindow, hardenWebContents, secureWebPreferences } = await import('../../src/main/window.ts');
-const { denyAllPermissions } = await import('../../src/main/permissions.ts');
-const { buildContentSecurityPolicy, createAppProtocolHandler, resolveAppFile } = await import('../../src/main/app-protocol.ts');
-const { createExternalLinkOpener, createProviderOpener, isAllowedExternalLink, isProviderPageUrl } = await import('../../src/main/external-links.ts');
+const { createMainWindow, hardenWebContents, secureWebPreferences } = await import('../../../src/main/window/window.ts');
+const { denyAllPermissions } = await import('../../../src/main/window/permissions.ts');
+const { buildContentSecurityPolicy, createAppProtocolHandler, resolveAppFile } = await import('../../../src/main/window/app-protocol.ts');
+const { createExternalLinkOpener, createProviderOpener, isAllowedExternalLink, isProviderPageUrl } = await import('../../../src/main/window/external-links.ts');
 
 type Listener = (...args: unknown[]) => void;
 

@@ -1,5 +1,5 @@
 import type { Session } from 'electron';
-import type { ProxyResolver } from '../core/index.ts';
+import type { ProxyResolver } from '../../core/index.ts';
 
 /**
  * The OS's proxy for each provider URL, from Chromium's network stack:

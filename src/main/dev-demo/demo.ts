@@ -1,9 +1,9 @@
-import { probeDemoProvider, type AuthConfig, type Logger } from '../core/index.ts';
+import { probeDemoProvider, type AuthConfig, type Logger } from '../../core/index.ts';
 
 
-import { APP_ORIGIN } from '../shared/constants.ts';
-import { defaultDemoDataDir, startDemo } from '../demo/index.ts';
-import type { DemoOptions, DemoServers } from '../demo/index.ts';
+import { APP_ORIGIN } from '../../shared/constants.ts';
+import { defaultDemoDataDir, startDemo } from '../../demo/index.ts';
+import type { DemoOptions, DemoServers } from '../../demo/index.ts';
 
 /**
  * In development with no provider configured: the demo provider, started here

@@ -1,4 +1,4 @@
-import type { AuthSession } from '../core/index.ts';
+import type { AuthSession } from '../../core/index.ts';
 
 export interface ConnectivitySignals {
   /** Subscribes to "the machine woke up" (Electron's `powerMonitor` 'resume'). */

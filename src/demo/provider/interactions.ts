@@ -1,5 +1,5 @@
 import type { InteractionDetails, InteractionResult, KoaContext, Middleware, Provider } from 'oidc-provider';
-import type { Logger } from '../shared/logger.ts';
+import type { Logger } from '../../shared/logger.ts';
 import { authenticateDemoUser, findDemoUser } from './accounts.ts';
 import { readForm } from './form.ts';
 import { renderConsentPage, renderErrorPage, renderSignInPage } from './pages.ts';
