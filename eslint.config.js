@@ -3,7 +3,7 @@ import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 import latchkey from './eslint-rules.js';
 
-// The layout's boundaries (README, "Map of the code"), enforced:
+// The layout's boundaries (docs/architecture.md), enforced:
 // electron only in the shell; the core entered through its index; the core
 // depends on nothing but src/shared; the demo is independent of the core; no cycles.
 // `import()` obeys the same boundaries as `import` (latchkey/restricted-dynamic-imports), and a

@@ -8,7 +8,7 @@
 //             session, as the demo gives under AUTH_DPOP=auto — and through a
 //             bearer session (AUTH_DPOP=off) for refresh.dpop_ratio;
 //   dpop      one proof's cost; the nonce round trip after a cold start (bench/dpop.ts);
-//   coalesce  1000 concurrent refreshAfterUnauthorized() with one rejected token;
+//   coalesce  1000 concurrent refreshAccessToken() with one rejected token;
 //   steady    the demo API called every 100 ms with 5-second access tokens;
 //   restore   a new session object with a stored refresh token → first access token;
 //   memory    heap and RSS over the steady run;
@@ -251,7 +251,7 @@ try {
   // ---- coalesce: many callers, one rejected token ------------------------------------------------
   // Each repetition times one caller alone, then CALLERS callers at once, so the ratio is side by side.
   const COALESCE_REPS = 5;
-  say(`coalesce: ${COALESCE_REPS} × (1 caller, then ${CALLERS} concurrent callers) of refreshAfterUnauthorized()`);
+  say(`coalesce: ${COALESCE_REPS} × (1 caller, then ${CALLERS} concurrent callers) of refreshAccessToken()`);
   const unauthorizedBurst = async (callers: number) => {
     await session.whenIdle();
     const rejected = await session.getAccessToken();

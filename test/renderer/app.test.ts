@@ -285,7 +285,7 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     await visible('#view-signed-out');
     expect(await page.locator('#signed-out-error').isHidden()).toBe(true);
     expect(session.getState().status).toBe('signed-out');
-    // The state event can beat the logout call's answer; the end-session page is opened when logout returns.
+    // The state event can beat the sign-out call's answer; the end-session page is opened when signOut returns.
     await expect.poll(() => endSessionOpened.length).toBe(1);
     expect(new URL(endSessionOpened[0] as string).origin).toBe(new URL(config.issuer).origin);
 
@@ -450,16 +450,16 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     expect(await page.evaluate(() => Object.keys((globalThis as unknown as PageGlobals).auth).sort())).toEqual([
       'cancelSignIn',
       'copyUserCode',
+      'deviceSignIn',
       'getAccessToken',
       'getState',
-      'login',
-      'deviceSignIn',
-      'logout',
       'offersDeviceSignIn',
       'onStateChange',
       'refreshAccessToken',
       'requestHeaders',
       'retryKeychain',
+      'signIn',
+      'signOut',
     ]);
     const ran = await page.evaluate(`(async () => {
       const script = document.createElement('script');

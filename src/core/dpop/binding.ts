@@ -30,7 +30,7 @@ export function chooseTokenBinding(mode: DpopMode | undefined, metadata: Record<
     : `it offers DPoP only with ${listed.join(', ')}, and Latchkey signs proofs with ${DPOP_ALGORITHM}`;
   throw new AuthError(
     'provider_error',
-    `DPoP is required (AUTH_DPOP=required) but the provider at ${issuer} cannot bind tokens: ${why}. Enable DPoP for this application at the provider (the README's "DPoP" section says where for Okta, Auth0 and Keycloak), or set AUTH_DPOP=auto to accept bearer tokens.`,
+    `DPoP is required (AUTH_DPOP=required) but the provider at ${issuer} cannot bind tokens: ${why}. Enable DPoP for this application at the provider (docs/security.md, "DPoP at each provider", says where for Okta, Auth0 and Keycloak), or set AUTH_DPOP=auto to accept bearer tokens.`,
   );
 }
 

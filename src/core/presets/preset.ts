@@ -57,7 +57,7 @@ export interface ProviderPreset {
   logout: 'rp-initiated' | 'cognito' | 'none';
   /** 'maybe': some of the provider's apps issue no refresh token at all (GitHub OAuth Apps); such a sign-in is refused today (room for keeping a long-lived access token). */
   refreshTokens: 'issued' | 'maybe';
-  /** What must be registered at the provider, one line each, for doctor and the README. */
+  /** What must be registered at the provider, one line each, for doctor and docs/providers.md. */
   register: string[];
   /**
    * The provider documents DPoP (RFC 9449) with ES256: under AUTH_DPOP=auto (and `required`) sign-ins bind their tokens

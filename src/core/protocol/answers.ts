@@ -15,7 +15,7 @@ export type ProviderOperation = 'sign-in' | 'refresh' | 'revocation';
  * a 2xx that is not a token response, a 5xx without an OAuth body), which the
  * caller treats as "could not be reached".
  *
- * The rule for a refresh, the same for every provider (README, "What ends a session"):
+ * The rule for a refresh, the same for every provider (docs/staying-signed-in.md, "What ends a session"):
  * - `invalid_grant` with any status (Auth0 answers a dead token with 403), or
  *   400, 401 or 403 with an OAuth error body (RFC 6749 §5.2), whatever its
  *   `error`, ends the session: the provider has looked at the refresh token and
