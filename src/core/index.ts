@@ -1,38 +1,11 @@
-// The auth core: plain Node, shared by the Electron shell, the CLI, the bench
-// and the tests. Everything outside src/core imports it from here only — with
-// `import` or `import()` (lint checks both) — and this exports only what those
-// outside users take: the shell (src/main), the CLI (src/cli), the bench,
-// support/ and the build configs. The core's own tests (test/core, test/helpers)
-// import its files directly.
+// The auth core's door. Plain Node, shared by the Electron shell (src/main), the CLI (src/cli), the bench,
+// support/, scripts/ and the build configs: everything outside src/core imports the core from here only
+// (with `import` or `import()`; lint checks both), and this exports only what those users take. The core's
+// own tests (test/core, test/helpers) import its files directly.
 //
-// Where things are:
-//   sign-in flow      provider-client.ts (PKCE, state, nonce, code exchange, refresh, revoke; persist-first hook)
-//                     provider-flow.ts (what the flows share: FlowContext, TokenResult; profile after sign-in, cancellation)
-//                     loopback-server.ts (the 127.0.0.1 redirect listener), callback-pages.ts, redirect-probe.ts,
-//                     device-sign-in.ts (the device authorization grant, RFC 8628: codes, polling, GitHub's 200 errors)
-//                     userinfo.ts · provider-answers.ts (what a provider's answer, or its silence, means) · revocation.ts
-//   DPoP (RFC 9449)   dpop.ts (the session's key, proofs, nonces, whether a provider gets it) · dpop-provider.ts (token
-//                     endpoint and revocation proofs) · dpop-session.ts (the session's hooks) · request-headers.ts (one API call's headers)
-//   providers/        presets: each provider's documented habits as data plus hooks (preset.ts, one file each),
-//                     provider-settings.ts (AUTH_PROVIDER & co.), configuration.ts (discovery or endpoints, secret),
-//                     entra-tenant.ts, provider-logout.ts, user-endpoint.ts, error-words.ts, token-response.ts
-//   the session       auth-session.ts (its API) · session.ts (`starting` at once, then restored; wires the parts)
-//                     session-store.ts (the one owner of its state: named transitions, transactions under the lock,
-//                     state events via state-events.ts; keychain I/O in session-keychain.ts; what it holds and
-//                     pure functions over it in held-session.ts) · sign-in.ts
-//                     (sign-in-attempts.ts) · sign-out.ts → access-tokens.ts (fresh, shared via access-cache.ts, or
-//                     refresh) → refresh-flight.ts (single-flight, backoff) → refresh-turn.ts (one refresh under the
-//                     lock: re-read, persist first, one write) · rotated-token.ts (the fetch hook) · renewal.ts
-//   keychain access   session-entry.ts (the one entry: read/write/remove, locked vs. gone; keychain-place.ts)
-//                     → secret-store.ts (keytar) → secret-service.ts (asks the Secret Service over D-Bus whether an
-//                     entry is locked; dbus-wire.ts; dbus-stream.ts caps what the peer may send) · refresh-lock.ts
-//                     (cross-process lock; lock-folder.ts: the per-user folder; entry-generation.ts: the entry's generation)
-//                     · profile-store.ts (non-secret profile cache, plain JSON)
-//   configuration     config.ts → config-values.ts (each setting checked), config-client.ts (client id, audience,
-//                     resource), config-file.ts (the JSON config files)
-//                     · demo-proof.ts · http.ts (undici, timeouts) → proxy.ts (env / OS proxy routes), tls.ts
-//                     (trust store, certificate errors) · clock-skew.ts · log.ts (redacting logger)
-// The domain types are src/shared/auth-state.ts, the IPC contract src/shared/ipc.ts, error codes src/shared/errors.ts.
+// Inside, one folder per concept (config/, net/, keychain/, entry/, protocol/…); each folder's README.md says
+// what it holds, which folders it may import and which must never import it — lint reads those lines. The
+// words the code uses (session, entry, keychain, lock, sign-in, refresh…) are in the glossary, docs/architecture.md.
 export { loadConfig, trustSettingsOf, type AuthConfig } from './config/auth-config.ts';
 export { isLoopbackHost } from './config/values.ts';
 export { embedCertificates, readBuildConfig, BUILD_CONFIG_FILE } from './config/files.ts';
