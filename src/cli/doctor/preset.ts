@@ -1,6 +1,6 @@
-import { PRESETS } from '../core/index.ts';
-import type { AuthConfig } from '../core/index.ts';
-import type { Check } from './doctor-check.ts';
+import { PRESETS } from '../../core/index.ts';
+import type { AuthConfig } from '../../core/index.ts';
+import type { Check } from './check.ts';
 
 /**
  * What `doctor` says about the provider preset: which preset is in use and what

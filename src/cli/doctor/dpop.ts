@@ -1,6 +1,6 @@
-import { chooseTokenBinding, toErrorInfo, type AuthConfig } from '../core/index.ts';
-import type { Check } from './doctor-check.ts';
-import { EXIT } from './exit-codes.ts';
+import { chooseTokenBinding, toErrorInfo, type AuthConfig } from '../../core/index.ts';
+import type { Check } from './check.ts';
+import { EXIT } from '../exit-codes.ts';
 
 /** Whether sign-ins will bind tokens (RFC 9449): what AUTH_DPOP asks for against what the provider's metadata (or its preset) offers. */
 export function dpopCheck(config: Pick<AuthConfig, 'dpop' | 'issuer'>, metadata: Record<string, unknown>, presetOffersDpop = false): Check {

@@ -1,15 +1,15 @@
 import { createServer } from 'node:net';
-import { createHttpClient, trustSettingsOf, redirectUriFor, connectProvider, openProfileCache, openKeychain, assertPrivateFolder, defaultLockDir, toErrorInfo, SUGGESTED_REDIRECT_PORT } from '../core/index.ts';
-import type { AuthConfig, ProviderClient } from '../core/index.ts';
-import type { CommandContext } from './context.ts';
-import { networkChecks } from './doctor-network.ts';
-import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
-import { redirectAcceptedCheck, refreshGrantCheck } from './doctor-interop.ts';
-import { dpopCheck } from './doctor-dpop.ts';
-import { presetChecks, usesOwnEndpoints } from './doctor-preset.ts';
-import { PRESETS } from '../core/index.ts';
+import { createHttpClient, trustSettingsOf, redirectUriFor, connectProvider, openProfileCache, openKeychain, assertPrivateFolder, defaultLockDir, toErrorInfo, SUGGESTED_REDIRECT_PORT } from '../../core/index.ts';
+import type { AuthConfig, ProviderClient } from '../../core/index.ts';
+import type { CommandContext } from '../context.ts';
+import { networkChecks } from './network.ts';
+import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes.ts';
+import { redirectAcceptedCheck, refreshGrantCheck } from './interop.ts';
+import { dpopCheck } from './dpop.ts';
+import { presetChecks, usesOwnEndpoints } from './preset.ts';
+import { PRESETS } from '../../core/index.ts';
 
-import type { Check, Outcome } from './doctor-check.ts';
+import type { Check, Outcome } from './check.ts';
 
 const MARK: Record<Outcome, string> = { pass: '✓', warn: '!', fail: '✗' };
 

@@ -1,8 +1,8 @@
 import { createServer, type AddressInfo } from 'node:net';
-import { createHttpClient, probeRedirectUri, redirectRefusedMessage, redirectUriFor } from '../core/index.ts';
-import type { AuthConfig } from '../core/index.ts';
-import type { Check } from './doctor-check.ts';
-import { EXIT } from './exit-codes.ts';
+import { createHttpClient, probeRedirectUri, redirectRefusedMessage, redirectUriFor } from '../../core/index.ts';
+import type { AuthConfig } from '../../core/index.ts';
+import type { Check } from './check.ts';
+import { EXIT } from '../exit-codes.ts';
 
 /**
  * The refresh grant, judged from `grant_types_supported`. Providers that

@@ -1,7 +1,7 @@
-import { certificateUntrusted, clockSkewFromDate, describeSkew, displayProxy, REPORTED_SKEW_MS, toErrorInfo } from '../core/index.ts';
-import type { HttpClient, RoutePlan } from '../core/index.ts';
-import type { Check } from './doctor-check.ts';
-import { EXIT, exitCodeFor } from './exit-codes.ts';
+import { certificateUntrusted, clockSkewFromDate, describeSkew, displayProxy, REPORTED_SKEW_MS, toErrorInfo } from '../../core/index.ts';
+import type { HttpClient, RoutePlan } from '../../core/index.ts';
+import type { Check } from './check.ts';
+import { EXIT, exitCodeFor } from '../exit-codes.ts';
 
 /**
  * What lies between this computer and the issuer: the proxy requests take and
