@@ -34,6 +34,9 @@ describe('npm run lint enforces the layout', () => {
     ['a dynamic import() past the core index', 'src/cli/probe.ts', "export const x = async () => (await import('../core/session.ts')).createAuthSession;\n", /through src\/core\/index\.ts/],
     ['an import type past the core index', 'src/main/probe.ts', "export type X = typeof import('../core/session-entry.ts');\n", /through src\/core\/index\.ts/],
     ['a dynamic import() of the core from the demo', 'src/demo/probe.ts', "export const x = async () => (await import('../core/index.ts')).createLogger;\n", /independent of the auth core/],
+    ['the CLI past the door into the doctor face', 'src/cli/probe.ts', "import { localFacts } from '../core/doctor.ts';\nexport const x = localFacts;\n", /through src\/core\/index\.ts only/],
+    ['the shell using the doctor face', 'src/main/probe.ts', "export const x = async () => (await import('../core/doctor.ts')).localFacts;\n", /through src\/core\/index\.ts only/],
+    ['the CLI doctor past its face', 'src/cli/doctor/probe.ts', "import { createHttpClient } from '../../core/net/http.ts';\nexport const x = createHttpClient;\n", /through src\/core\/index\.ts only \(the CLI's doctor also through src\/core\/doctor\.ts\)/],
     // Between the core's folders: what each README.md's "May import" line leaves out.
     ['keychain/ importing session/', 'src/core/keychain/probe.ts', "import { SessionState } from '../session/state.ts';\nexport const x = SessionState;\n", /keychain\/ may not import session\/: src\/core\/keychain\/README\.md/],
     ['presets/ importing protocol/', 'src/core/presets/probe.ts', "import { profileFrom } from '../protocol/profile.ts';\nexport const x = profileFrom;\n", /presets\/ may not import protocol\//],
@@ -61,6 +64,7 @@ describe('npm run lint enforces the layout', () => {
     expect(await problems(eslint, 'src/cli/probe.ts', "import { loadConfig } from '../core/index.ts';\nexport const x = loadConfig;\n")).toEqual([]);
     expect(await problems(eslint, 'src/cli/probe.ts', "export const x = async () => (await import('../core/index.ts')).loadConfig;\n")).toEqual([]);
     expect(await problems(eslint, 'test/core/probe.test.ts', "export const x = async () => (await import('../../src/core/config/auth-config.ts')).loadConfig;\n")).toEqual([]);
+    expect(await problems(eslint, 'src/cli/doctor/probe.ts', "import { localFacts } from '../../core/doctor.ts';\nimport { loadConfig } from '../../core/index.ts';\nexport const x = [localFacts, loadConfig];\n")).toEqual([]);
   });
 
   it('lets a folder import what its README lists, and only the doors re-export', async () => {
