@@ -1,5 +1,5 @@
 // The auth core's door. Plain Node, shared by the Electron shell (src/main), the CLI (src/cli), the bench,
-// support/, scripts/ and the build configs: everything outside src/core imports the core from here only
+// support/, the build configs and the tests of those: everything outside src/core imports the core from here only
 // (with `import` or `import()`; lint checks both), and this exports only what those users take. The CLI's
 // doctor has a face of its own, doctor.ts. The core's own tests (test/core, test/helpers) import its files directly.
 //

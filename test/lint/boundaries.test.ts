@@ -1,6 +1,8 @@
 // The layout's boundaries are enforced by `npm run lint` (eslint.config.js).
 // Each crossing is linted as a file at the place it would live, and must fail;
 // the repository itself must pass.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -91,6 +93,21 @@ describe('npm run lint enforces the layout', () => {
       const others = names.filter((other) => other !== name);
       expect([...(neverImportedBy ?? [])].sort(), `src/core/${name}/README.md: "Never imported by"`).toEqual(others.filter((other) => !importers.includes(other)).sort());
     }
+  });
+
+  it('keeps the door narrow: src/core/index.ts exports only names that code outside the core imports from it', () => {
+    const outside = ['src/main', 'src/cli', 'bench', 'support', 'scripts', 'test'].flatMap((dir) =>
+      readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' }).map((file) => join(dir, file)),
+    );
+    const users = [...outside, ...readdirSync(root).filter((file) => file.endsWith('.config.ts'))]
+      .filter((file) => /\.(ts|js)$/.test(file) && !/^test\/(core|helpers|lint)\//.test(file))
+      .map((file) => readFileSync(join(root, file), 'utf8'))
+      .filter((text) => /core\/index\.ts'/.test(text))
+      .join('\n');
+    const door = readFileSync(join(root, 'src/core/index.ts'), 'utf8');
+    const exported = [...door.matchAll(/^export (?:type )?\{([^}]*)\}/gm)].flatMap(([, names]) => (names ?? '').split(',').map((name) => name.replace(/^\s*type\s+/, '').trim()).filter(Boolean));
+    expect(exported.length).toBeGreaterThan(10);
+    expect(exported.filter((name) => !new RegExp(`\\b${name}\\b`).test(users))).toEqual([]);
   });
 
   it('fails on an import cycle', async () => {
