@@ -4,7 +4,7 @@ import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 import latchkey, { readCoreFolders } from './eslint-rules.js';
 
-// The layout's boundaries (README, "Map of the code"), enforced:
+// The layout's boundaries (docs/architecture.md; each core folder's README.md), enforced:
 // electron only in the shell; the core entered through its index; the core
 // depends on nothing but src/shared; the demo is independent of the core; no cycles.
 // Inside the core, each folder imports only the folders its README.md lists under "May import"
@@ -29,7 +29,6 @@ const DEMO = layer('demo', 'The demo provider is a separate program: share const
 const CORE = layer('core', 'The demo provider and the page are independent of the auth core.');
 const PAGE = layer('renderer', 'The page talks to main only through window.auth / window.app.');
 const PRELOAD = layer('preload', 'Only Electron loads the preload.');
-
 
 // The doors of the core: index.ts for everything outside, doctor.ts for the CLI's doctor only.
 const CORE_DOORS = ['src/core/index.ts', 'src/core/doctor.ts'];
@@ -104,6 +103,7 @@ export default tseslint.config(
   restrict(['bench/**', 'support/**', 'scripts/**', 'test/**'], { patterns: [CORE_INSIDES] }),
   // The core's tests, and the helpers they share with the rest, may test its files directly.
   restrict(['test/core/**', 'test/helpers/**'], {}),
+  // The core: its doors may import any of it; its root files and each folder are narrowed below.
   restrict(['src/core/**'], { paths: [ELECTRON], patterns: [SHELL, CLI, DEMO, PAGE, PRELOAD, NO_DOOR_INSIDE] }),
   restrict(ROOT_FILES.files, { ignores: ROOT_FILES.ignores, paths: [ELECTRON], patterns: [SHELL, CLI, DEMO, PAGE, PRELOAD, NO_DOOR_INSIDE, ...FROM_ROOT] }),
   ...folderBoundaries.map(({ files, ignores, patterns }) => restrict(files, { ignores, paths: [ELECTRON], patterns: [SHELL, CLI, DEMO, PAGE, PRELOAD, NO_DOOR_INSIDE, ...patterns] })),
