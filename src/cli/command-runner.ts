@@ -13,7 +13,7 @@ const RUN = {
   headers: headersCommand,
   logout: logoutCommand,
   // Loaded only when asked for: it needs the protocol and HTTP libraries, which `token` usually does not.
-  doctor: async (context: CommandContext) => (await import('./doctor.ts')).doctorCommand(context),
+  doctor: async (context: CommandContext) => (await import('./doctor/doctor.ts')).doctorCommand(context),
 } satisfies Record<string, (context: CommandContext, values: Values, positionals: string[]) => Promise<ExitCode>>;
 
 export type CommandName = keyof typeof RUN;

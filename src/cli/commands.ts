@@ -73,7 +73,7 @@ export async function loginCommand(context: CommandContext, values: Values): Pro
     }
     timeoutMs = Math.round(seconds * 1000);
   }
-  const [{ createCliOpener }, { deviceSignIn, whyUseCode }] = await Promise.all([import('./opener.ts'), import('./device-login.ts')]);
+  const [{ createCliOpener }, { deviceSignIn, whyUseCode }] = await Promise.all([import('./login/opener.ts'), import('./login/device-sign-in.ts')]);
   let codeOffered = false;
   const opener = createCliOpener(io, () => codeOffered);
   return withSession(

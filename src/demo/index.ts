@@ -16,7 +16,8 @@ import type { DemoDpop, DemoStats, TokenEndpointFailure } from './provider/provi
 export { APP_ORIGIN, DEMO_AUDIENCE, DEMO_CLIENT_ID, DEMO_SCOPES } from '../shared/constants.ts';
 export { DEMO_USERS } from './provider/accounts.ts';
 export { defaultDemoDataDir } from './data-dir.ts';
-export { DEMO_PROOF_PATH, demoProof, isDemoProof, readDemoSecret } from './instance-proof.ts';
+export { DEMO_PROOF_PATH } from '../shared/constants.ts';
+export { demoProof, isDemoProof, readDemoSecret } from './instance-proof.ts';
 export type { DemoDpop, DemoStats, TokenEndpointFailure } from './provider/provider.ts';
 
 export { DEFAULT_DEMO_API_PORT as DEFAULT_API_PORT, DEFAULT_DEMO_IDP_PORT as DEFAULT_IDP_PORT } from '../shared/constants.ts';

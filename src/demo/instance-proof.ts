@@ -5,8 +5,6 @@ import { join } from 'node:path';
 import { DEMO_PROOF_PATH, DEMO_SECRET_FILE as SECRET_FILE, demoProofInput } from '../shared/constants.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 
-export { DEMO_PROOF_PATH };
-
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**

@@ -1,8 +1,8 @@
 import { renderUnicodeCompact } from 'uqr';
-import { AuthError, RedirectRefusedError } from '../core/index.ts';
-import type { AuthSession } from '../core/index.ts';
-import type { AuthState, DeviceCodePrompt } from '../shared/auth-state.ts';
-import type { CliIo } from './context.ts';
+import { AuthError, RedirectRefusedError } from '../../core/index.ts';
+import type { AuthSession } from '../../core/index.ts';
+import type { AuthState, DeviceCodePrompt } from '../../shared/auth-state.ts';
+import type { CliIo } from '../context.ts';
 
 /**
  * Signs in with a code (RFC 8628): prints where to go and what to enter as

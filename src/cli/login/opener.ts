@@ -1,6 +1,6 @@
 import { createSystemOpener } from './system-opener.ts';
-import type { Opener } from '../core/index.ts';
-import type { CliIo } from './context.ts';
+import type { Opener } from '../../core/index.ts';
+import type { CliIo } from '../context.ts';
 
 /**
  * The CLI's browser: `$BROWSER`, else the platform's default. When no browser

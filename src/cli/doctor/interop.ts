@@ -1,8 +1,7 @@
-import { createServer, type AddressInfo } from 'node:net';
-import { createHttpClient, probeRedirectUri, redirectRefusedMessage, redirectUriFor } from '../core/index.ts';
-import type { AuthConfig } from '../core/index.ts';
-import type { Check } from './doctor-check.ts';
-import { EXIT } from './exit-codes.ts';
+import type { AuthConfig } from '../../core/index.ts';
+import { askRedirectAccepted } from '../../core/doctor.ts';
+import type { Check } from './check.ts';
+import { EXIT } from '../exit-codes.ts';
 
 /**
  * The refresh grant, judged from `grant_types_supported`. Providers that
@@ -29,31 +28,13 @@ export function refreshGrantCheck(metadata: Record<string, unknown>): Check {
 export async function redirectAcceptedCheck(config: AuthConfig, metadata: Record<string, unknown>, env: NodeJS.ProcessEnv): Promise<Check> {
   const name = 'Redirect URI accepted';
   if (typeof metadata.authorization_endpoint !== 'string') return { name, outcome: 'warn', detail: 'no authorization_endpoint in the metadata to ask' };
-  const port = config.redirectPort || (await someFreePort());
-  const redirectUri = redirectUriFor(port, config.redirectHost);
-  const http = createHttpClient({ env });
-  try {
-    const probe = await probeRedirectUri(config, metadata.authorization_endpoint, redirectUri, http);
-    switch (probe.verdict) {
-      case 'accepted':
-        return { name, outcome: 'pass', detail: `${metadata.authorization_endpoint} accepts ${redirectUri}${config.redirectPort === 0 ? ' (a random port, as each sign-in uses)' : ''}` };
-      case 'refused':
-        return { name, outcome: 'fail', detail: redirectRefusedMessage(config.redirectPort, redirectUri, probe), failsWith: EXIT.usage };
-      case 'inconclusive':
-        return { name, outcome: 'warn', detail: `could not ask ${metadata.authorization_endpoint} (${probe.reason})` };
-    }
-  } finally {
-    await http.close();
+  const answer = await askRedirectAccepted(config, metadata.authorization_endpoint, env);
+  switch (answer.verdict) {
+    case 'accepted':
+      return { name, outcome: 'pass', detail: `${metadata.authorization_endpoint} accepts ${answer.redirectUri}${config.redirectPort === 0 ? ' (a random port, as each sign-in uses)' : ''}` };
+    case 'refused':
+      return { name, outcome: 'fail', detail: answer.message, failsWith: EXIT.usage };
+    case 'inconclusive':
+      return { name, outcome: 'warn', detail: `could not ask ${metadata.authorization_endpoint} (${answer.reason})` };
   }
-}
-
-function someFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

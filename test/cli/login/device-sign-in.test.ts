@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keychainAccount, loadConfig } from '../../src/core/index.ts';
-import { describeDeviceCode } from '../../src/cli/device-login.ts';
-import { launchBrowser, type Browser } from '../../support/browser.ts';
-import { enterDeviceCode } from '../../support/device-approval.ts';
-import { deviceCodePrinted as codePrinted, demoCliEnv, JWT, runCli, startCli, type CliResult } from '../helpers/cli.ts';
-import { startTestDemo } from '../helpers/demo.ts';
+import { keychainAccount, loadConfig } from '../../../src/core/index.ts';
+import { describeDeviceCode } from '../../../src/cli/login/device-sign-in.ts';
+import { launchBrowser, type Browser } from '../../../support/browser.ts';
+import { enterDeviceCode } from '../../../support/device-approval.ts';
+import { deviceCodePrinted as codePrinted, demoCliEnv, JWT, runCli, startCli, type CliResult } from '../../helpers/cli.ts';
+import { startTestDemo } from '../../helpers/demo.ts';
 
 /** RFC 8628 §3.4. */
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';

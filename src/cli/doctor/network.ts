@@ -1,7 +1,7 @@
-import { certificateUntrusted, clockSkewFromDate, describeSkew, displayProxy, REPORTED_SKEW_MS, toErrorInfo } from '../core/index.ts';
-import type { HttpClient, RoutePlan } from '../core/index.ts';
-import type { Check } from './doctor-check.ts';
-import { EXIT, exitCodeFor } from './exit-codes.ts';
+import { toErrorInfo, type HttpClient } from '../../core/index.ts';
+import { clockFacts, routeFacts, tlsFacts, type ClockFacts, type RouteFacts } from '../../core/doctor.ts';
+import type { Check } from './check.ts';
+import { EXIT, exitCodeFor } from '../exit-codes.ts';
 
 /**
  * What lies between this computer and the issuer: the proxy requests take and
@@ -20,13 +20,13 @@ export async function networkChecks(http: HttpClient, issuer: string, clock: () 
 }
 
 async function proxyCheck(http: HttpClient, url: URL): Promise<Check> {
-  let plan: RoutePlan;
+  let plan: RouteFacts;
   try {
-    plan = await http.planRoute(url);
+    plan = await routeFacts(http, url);
   } catch (error) {
     return { name: 'Proxy', outcome: 'fail', detail: `the system's proxy for ${url.host} could not be found (${toErrorInfo(error).message})`, failsWith: EXIT.providerUnavailable };
   }
-  const way = plan.routes.map((route) => (route.kind === 'direct' ? 'direct' : displayProxy(route.uri))).join(', else ') || 'none usable';
+  const way = plan.ways.join(', else ') || 'none usable';
   const source =
     plan.source === 'env'
       ? plan.variable?.toLowerCase() === 'no_proxy'
@@ -45,7 +45,7 @@ const TRUST_VARIABLES = ['AUTH_CA_FILE', 'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE',
 async function tlsCheck(http: HttpClient, url: URL, clock: () => number, env: NodeJS.ProcessEnv): Promise<Check> {
   if (url.protocol !== 'https:') return { name: 'TLS', outcome: 'pass', detail: `not used: ${url.host} is on this machine (plain http)` };
   try {
-    const report = await http.inspectTls(url);
+    const report = await tlsFacts(http, url, clock);
     const widened = TRUST_VARIABLES.filter((name) => env[name]);
     const trustNote = widened.length > 0 ? ` (this command also trusts the roots ${widened.join(', ')} name${widened.length === 1 ? 's' : ''}; the installed app does not)` : '';
     const verifyNote = env.NODE_TLS_REJECT_UNAUTHORIZED === '0' ? ' (NODE_TLS_REJECT_UNAUTHORIZED=0 is ignored: Latchkey always verifies)' : '';
@@ -53,7 +53,7 @@ async function tlsCheck(http: HttpClient, url: URL, clock: () => number, env: No
     return {
       name: 'TLS',
       outcome: 'fail',
-      detail: certificateUntrusted(url, report.reason ?? 'CERT_UNTRUSTED', report, clock).message,
+      detail: report.problem,
       fix: 'Set AUTH_CA_FILE to the PEM root certificate your IT department uses for TLS inspection, or install it in the OS trust store.',
       failsWith: EXIT.providerUnavailable,
     };
@@ -64,24 +64,21 @@ async function tlsCheck(http: HttpClient, url: URL, clock: () => number, env: No
 }
 
 async function clockCheck(http: HttpClient, url: URL, clock: () => number): Promise<Check> {
-  let skew: number | undefined;
+  let skew: ClockFacts | undefined;
   try {
-    const sentAt = clock();
-    const response = await http.fetch(url, { headers: { accept: 'application/json' }, redirect: 'manual' });
-    skew = clockSkewFromDate(response.headers.get('date'), sentAt, clock());
-    await response.body?.cancel();
+    skew = await clockFacts(http, url, clock);
     if (skew === undefined) return { name: 'Clock', outcome: 'warn', detail: 'could not be compared: the provider sent no Date header', fix: "Make sure this computer's clock is set automatically." };
   } catch {
     // The Discovery check reports why.
     return { name: 'Clock', outcome: 'warn', detail: 'could not be compared: the provider did not answer (see Discovery)' };
   }
-  if (Math.abs(skew) > REPORTED_SKEW_MS) {
+  if (skew.off) {
     return {
       name: 'Clock',
       outcome: 'warn',
-      detail: `this computer's clock is ${describeSkew(skew)} the provider's (its Date header); ID token checks fail when the clock is off`,
+      detail: `this computer's clock is ${skew.described} the provider's (its Date header); ID token checks fail when the clock is off`,
       fix: 'Set the date, time and time zone automatically (from the network), then try again.',
     };
   }
-  return { name: 'Clock', outcome: 'pass', detail: `within ${Math.round(Math.abs(skew) / 1000)} s of the provider's` };
+  return { name: 'Clock', outcome: 'pass', detail: `within ${Math.round(Math.abs(skew.skewMs) / 1000)} s of the provider's` };
 }

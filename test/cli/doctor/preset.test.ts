@@ -1,8 +1,8 @@
 // What doctor says about the provider preset: what to register there, a client secret (a warning unless
 // the provider insists on one, never the secret itself), and Entra's tenants.
 import { describe, expect, it } from 'vitest';
-import { presetChecks } from '../../src/cli/doctor-preset.ts';
-import { loadConfig } from '../../src/core/index.ts';
+import { presetChecks } from '../../../src/cli/doctor/preset.ts';
+import { loadConfig } from '../../../src/core/index.ts';
 
 const checksFor = (env: Record<string, string>) => new Map(presetChecks(loadConfig({ env: { AUTH_DATA_DIR: '/tmp/latchkey-doctor-preset', ...env } })).map((check) => [check.name, check]));
 

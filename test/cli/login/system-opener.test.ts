@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserCommand, createSystemOpener } from '../../src/cli/system-opener.ts';
+import { browserCommand, createSystemOpener } from '../../../src/cli/login/system-opener.ts';
 
 // A URL full of characters a shell would act on; it must reach the browser verbatim.
 const URL_WITH_METACHARACTERS = "https://idp.example/authorize?a=1&b=$(touch pwned)&c=`id`;d='x'|e=\"y\"%20z";

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { Opener } from '../core/index.ts';
+import type { Opener } from '../../core/index.ts';
 
 export interface BrowserCommand {
   command: string;

@@ -3,9 +3,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/main.ts';
-import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
-import { startTestDemo } from '../helpers/demo.ts';
+import { runCli } from '../../../src/cli/main.ts';
+import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../../src/shared/constants.ts';
+import { startTestDemo } from '../../helpers/demo.ts';
 
 const FIVE_MINUTES_MS = 5 * 60_000;
 

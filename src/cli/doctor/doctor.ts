@@ -1,15 +1,12 @@
-import { createServer } from 'node:net';
-import { createHttpClient, trustSettingsOf, redirectUriFor, connectProvider, openProfileCache, openKeychain, assertPrivateFolder, defaultLockDir, toErrorInfo, SUGGESTED_REDIRECT_PORT } from '../core/index.ts';
-import type { AuthConfig, ProviderClient } from '../core/index.ts';
-import type { CommandContext } from './context.ts';
-import { networkChecks } from './doctor-network.ts';
-import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
-import { redirectAcceptedCheck, refreshGrantCheck } from './doctor-interop.ts';
-import { dpopCheck } from './doctor-dpop.ts';
-import { presetChecks, usesOwnEndpoints } from './doctor-preset.ts';
-import { PRESETS } from '../core/index.ts';
-
-import type { Check, Outcome } from './doctor-check.ts';
+import { connectProvider, createHttpClient, toErrorInfo, trustSettingsOf, type AuthConfig } from '../../core/index.ts';
+import { localFacts, providerFacts, redirectFacts, type LocalFacts, type ProviderClient } from '../../core/doctor.ts';
+import type { CommandContext } from '../context.ts';
+import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes.ts';
+import type { Check, Outcome } from './check.ts';
+import { dpopCheck } from './dpop.ts';
+import { redirectAcceptedCheck, refreshGrantCheck } from './interop.ts';
+import { networkChecks } from './network.ts';
+import { presetChecks } from './preset.ts';
 
 const MARK: Record<Outcome, string> = { pass: '✓', warn: '!', fail: '✗' };
 
@@ -29,7 +26,7 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
     detail: `issuer ${config.issuer}, client id ${config.clientId}${config.usesDemoProvider ? ' (the bundled demo provider: start it with `npm run idp`)' : ''}`,
   });
   checks.push(...presetChecks(config));
-  const ownEndpoints = usesOwnEndpoints(config);
+  const { ownEndpoints } = providerFacts(config);
 
   const http = createHttpClient({ env: io.env, ...trustSettingsOf(config) });
   let provider: ProviderClient | undefined;
@@ -65,20 +62,20 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
   checks.push(await redirectCheck(config));
   if (provider) checks.push(await redirectAcceptedCheck(config, provider.metadata, io.env));
 
-  const keychain = await openKeychain(config.keychainService, { logger });
+  const local = await localFacts(config, logger);
   checks.push(
-    keychain.kind === 'os'
+    local.keychain.answers
       ? { name: 'Keychain', outcome: 'pass', detail: `the OS keychain answers (service "${config.keychainService}")` }
       : {
           name: 'Keychain',
           outcome: 'fail',
-          detail: keychain.reason ?? 'no OS keychain',
+          detail: local.keychain.reason,
           fix: 'On Linux install and start a Secret Service (gnome-keyring or KeePassXC) and unlock it; on macOS/Windows unlock your login keychain.',
           failsWith: EXIT.usage,
         },
   );
 
-  checks.push(dataFolderCheck(config.dataDir), lockFolderCheck(defaultLockDir()), rotationCheck(config));
+  checks.push(dataFolderCheck(local.dataFolder), lockFolderCheck(local.lockFolder), rotationCheck(config));
 
   for (const check of checks) {
     io.stdout(`${MARK[check.outcome]} ${check.name}: ${check.detail}\n`);
@@ -139,66 +136,49 @@ export function metadataChecks(metadata: Record<string, unknown>): Check[] {
 }
 
 async function redirectCheck(config: AuthConfig): Promise<Check> {
-  const { redirectPort: port, redirectHost: host } = config;
-  const uriFor = (p: number | 'PORT') => (p === 'PORT' ? redirectUriFor(0, host).replace(':0/', ':PORT/') : redirectUriFor(p, host));
-  const preset = PRESETS[config.provider];
-  const auth0 = preset.name === 'auth0' || /(^|\.)auth0\.com$/i.test(new URL(config.issuer).hostname);
-  const who = auth0 ? 'Auth0' : preset.title;
-  if (port === 0) {
-    const detail = `${uriFor('PORT')} with a free PORT picked per sign-in`;
-    if (auth0 || preset.redirect.exactPort) {
+  const redirect = await redirectFacts(config);
+  const { preset, isAuth0 } = providerFacts(config);
+  const who = isAuth0 ? 'Auth0' : preset.title;
+  if (redirect.port === 0) {
+    const detail = `${redirect.uri} with a free PORT picked per sign-in`;
+    if (redirect.exactMatch) {
       return {
         name: 'Redirect URI',
         outcome: 'fail',
         detail: `${detail}, but ${who} matches callback URLs exactly, port included`,
-        fix: `${who} matches callback URLs exactly, so a fixed AUTH_REDIRECT_PORT is needed: set AUTH_REDIRECT_PORT=${SUGGESTED_REDIRECT_PORT} and register ${auth0 ? 'Allowed Callback URLs: ' : 'the callback URL '}${uriFor(SUGGESTED_REDIRECT_PORT)}`,
+        fix: `${who} matches callback URLs exactly, so a fixed AUTH_REDIRECT_PORT is needed: set AUTH_REDIRECT_PORT=${redirect.suggested.port} and register ${isAuth0 ? 'Allowed Callback URLs: ' : 'the callback URL '}${redirect.suggested.uri}`,
         failsWith: EXIT.usage,
       };
     }
     return {
       name: 'Redirect URI',
       outcome: 'pass',
-      detail: `${detail}. Register http://${host}/callback at the provider (any port, RFC 8252 §7.3); providers that match exactly (Auth0: "Allowed Callback URLs: ${uriFor('PORT')}") need a fixed AUTH_REDIRECT_PORT.`,
+      detail: `${detail}. Register http://${redirect.host}/callback at the provider (any port, RFC 8252 §7.3); providers that match exactly (Auth0: "Allowed Callback URLs: ${redirect.uri}") need a fixed AUTH_REDIRECT_PORT.`,
     };
   }
-  const register = auth0 ? `Allowed Callback URLs: ${uriFor(port)}` : `the redirect URI ${uriFor(port)}`;
-  if (!(await portIsFree(port))) {
+  const register = isAuth0 ? `Allowed Callback URLs: ${redirect.uri}` : `the redirect URI ${redirect.uri}`;
+  if (!redirect.portFree) {
     return {
       name: 'Redirect URI',
       outcome: 'fail',
-      detail: `${uriFor(port)}, but port ${port} on 127.0.0.1 is in use`,
-      fix: `Stop what listens on port ${port}, or choose another AUTH_REDIRECT_PORT and register it at the provider.`,
+      detail: `${redirect.uri}, but port ${redirect.port} on 127.0.0.1 is in use`,
+      fix: `Stop what listens on port ${redirect.port}, or choose another AUTH_REDIRECT_PORT and register it at the provider.`,
       failsWith: EXIT.usage,
     };
   }
-  return { name: 'Redirect URI', outcome: 'pass', detail: `${uriFor(port)} — register at the provider: ${register}` };
+  return { name: 'Redirect URI', outcome: 'pass', detail: `${redirect.uri} — register at the provider: ${register}` };
 }
 
 /** The folder the cached profile lives in: every command but `doctor` needs it. */
-function dataFolderCheck(dataDir: string): Check {
-  try {
-    openProfileCache(dataDir);
-    return { name: 'Data folder', outcome: 'pass', detail: dataDir };
-  } catch (error) {
-    const cause = (error as Error).cause;
-    return {
-      name: 'Data folder',
-      outcome: 'fail',
-      detail: `${dataDir} cannot be used (${cause instanceof Error ? cause.message : String(error)})`,
-      fix: 'Set AUTH_DATA_DIR to a folder you can write to.',
-      failsWith: EXIT.usage,
-    };
-  }
+function dataFolderCheck({ path, problem }: LocalFacts['dataFolder']): Check {
+  if (problem === undefined) return { name: 'Data folder', outcome: 'pass', detail: path };
+  return { name: 'Data folder', outcome: 'fail', detail: `${path} cannot be used (${problem})`, fix: 'Set AUTH_DATA_DIR to a folder you can write to.', failsWith: EXIT.usage };
 }
 
 /** Where every process of this user meets to take turns with the keychain entry, whatever its data folder. */
-function lockFolderCheck(lockDir: string): Check {
-  try {
-    assertPrivateFolder(lockDir);
-    return { name: 'Lock folder', outcome: 'pass', detail: `${lockDir} (private to you)` };
-  } catch (error) {
-    return { name: 'Lock folder', outcome: 'fail', detail: toErrorInfo(error).message, fix: `Remove ${lockDir}; Latchkey recreates it, private to you.`, failsWith: EXIT.usage };
-  }
+function lockFolderCheck({ path, problem }: LocalFacts['lockFolder']): Check {
+  if (problem === undefined) return { name: 'Lock folder', outcome: 'pass', detail: `${path} (private to you)` };
+  return { name: 'Lock folder', outcome: 'fail', detail: problem, fix: `Remove ${path}; Latchkey recreates it, private to you.`, failsWith: EXIT.usage };
 }
 
 /**
@@ -209,7 +189,7 @@ function lockFolderCheck(lockDir: string): Check {
  * for the previous token closes that window; Auth0 has one.
  */
 function rotationCheck(config: AuthConfig): Check {
-  if (config.provider === 'auth0' || /(^|\.)auth0\.com$/i.test(new URL(config.issuer).hostname)) {
+  if (providerFacts(config).isAuth0) {
     return {
       name: 'Rotation grace period',
       outcome: 'warn',
@@ -218,14 +198,6 @@ function rotationCheck(config: AuthConfig): Check {
     };
   }
   return { name: 'Rotation grace period', outcome: 'pass', detail: 'none needed from the provider: a rotated refresh token is stored as soon as it arrives, before the response is checked' };
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
 }
 
 function withSlash(url: string): string {

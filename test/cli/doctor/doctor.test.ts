@@ -1,8 +1,8 @@
 // doctor's judgement of provider metadata, for providers that lack what a
 // native app needs (the end-to-end doctor runs against the demo are in cli.test.ts).
 import { describe, expect, it } from 'vitest';
-import { metadataChecks } from '../../src/cli/doctor.ts';
-import { EXIT } from '../../src/cli/exit-codes.ts';
+import { metadataChecks } from '../../../src/cli/doctor/doctor.ts';
+import { EXIT } from '../../../src/cli/exit-codes.ts';
 
 const byName = (metadata: Record<string, unknown>) => new Map(metadataChecks(metadata).map((check) => [check.name, check]));
 

@@ -1,6 +1,6 @@
-import { PRESETS } from '../core/index.ts';
-import type { AuthConfig } from '../core/index.ts';
-import type { Check } from './doctor-check.ts';
+import type { AuthConfig } from '../../core/index.ts';
+import { providerFacts } from '../../core/doctor.ts';
+import type { Check } from './check.ts';
 
 /**
  * What `doctor` says about the provider preset: which preset is in use and what
@@ -9,7 +9,7 @@ import type { Check } from './doctor-check.ts';
  * preset a warning that recommends a public client; Entra's tenants.
  */
 export function presetChecks(config: AuthConfig): Check[] {
-  const preset = PRESETS[config.provider];
+  const { preset } = providerFacts(config);
   const checks: Check[] = [{ name: 'Provider preset', outcome: 'pass', detail: `${preset.title} (AUTH_PROVIDER=${preset.name}); register there: ${preset.register.join('; ')}` }];
   if (config.clientSecret !== undefined) {
     const notSecret = 'a secret inside a desktop app is not a secret: anyone with the app can read it (RFC 8252 §8.5)';
@@ -34,7 +34,3 @@ export function presetChecks(config: AuthConfig): Check[] {
   return checks;
 }
 
-/** True when the provider is configured by its endpoints, without discovery (GitHub, a plain OAuth 2.0 provider). */
-export function usesOwnEndpoints(config: AuthConfig): boolean {
-  return !PRESETS[config.provider].discovery || (config.endpoints?.authorization_endpoint !== undefined && config.endpoints.token_endpoint !== undefined);
-}

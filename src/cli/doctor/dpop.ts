@@ -1,12 +1,13 @@
-import { chooseTokenBinding, toErrorInfo, type AuthConfig } from '../core/index.ts';
-import type { Check } from './doctor-check.ts';
-import { EXIT } from './exit-codes.ts';
+import { toErrorInfo, type AuthConfig } from '../../core/index.ts';
+import { tokenBindingFor } from '../../core/doctor.ts';
+import type { Check } from './check.ts';
+import { EXIT } from '../exit-codes.ts';
 
 /** Whether sign-ins will bind tokens (RFC 9449): what AUTH_DPOP asks for against what the provider's metadata (or its preset) offers. */
 export function dpopCheck(config: Pick<AuthConfig, 'dpop' | 'issuer'>, metadata: Record<string, unknown>, presetOffersDpop = false): Check {
   const mode = config.dpop ?? 'auto';
   try {
-    if (chooseTokenBinding(mode, metadata, config.issuer, presetOffersDpop) === 'dpop') {
+    if (tokenBindingFor(config, metadata, presetOffersDpop) === 'dpop') {
       return { name: 'DPoP', outcome: 'pass', detail: `offered (ES256${Array.isArray(metadata.dpop_signing_alg_values_supported) ? '' : ', by the provider preset'}): sessions are bound to a key of this installation (AUTH_DPOP=${mode})` };
     }
     return {
