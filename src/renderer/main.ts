@@ -20,7 +20,7 @@ const render = (next: AuthState) => {
 
 /**
  * Whether a failed action's error is shown. Cancelling (or restarting) a
- * sign-in rejects the pending login with sign_in_cancelled: not news to the user.
+ * sign-in rejects the pending one with sign_in_cancelled: not news to the user.
  */
 const SHOWN: Record<ErrorCode, boolean> = {
   sign_in_cancelled: false,
@@ -68,7 +68,7 @@ async function run(button: HTMLButtonElement, action: () => Promise<unknown>): P
 function startSignIn(): void {
   localError = undefined;
   page.signingInWithCode = false;
-  // login() resolves only once the browser round trip is done; the state events drive the view meanwhile.
+  // signIn() resolves only once the browser round trip is done; the state events drive the view meanwhile.
   auth.signIn().then(render, report);
 }
 

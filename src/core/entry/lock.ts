@@ -300,7 +300,7 @@ function removeOwnLock(path: string): void {
 
 /**
  * Announces a change of the keychain entry guarded by the lock at `path`
- * (see `RefreshLock.readGeneration`). Holders call it through their lock.
+ * (see `EntryLock.readGeneration`). Holders call it through their lock.
  */
 export function announceEntryChange(path: string): string {
   const generation = randomUUID();
@@ -313,7 +313,7 @@ export function announceEntryChange(path: string): string {
 
 /**
  * The generation last announced for the keychain entry guarded by the lock at
- * `path` (see `RefreshLock.readGeneration`), read without taking the lock:
+ * `path` (see `EntryLock.readGeneration`), read without taking the lock:
  * what a shared access token must have been written at to be handed out.
  */
 export function readEntryGeneration(path: string): string | undefined {

@@ -15,7 +15,7 @@ export interface StoredAccess {
   expires_at: number;
   /** The user it was issued to: another process may have signed in someone else since. */
   sub?: string;
-  /** The session entry's generation (see RefreshLock) it was stored at: a later change of the entry makes it stale. */
+  /** The session entry's generation (see EntryLock) it was stored at: a later change of the entry makes it stale. */
   generation?: string;
   issuer: string;
   client_id: string;

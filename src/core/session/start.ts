@@ -44,9 +44,9 @@ export async function createAuthSession(deps: AuthSessionDeps): Promise<AuthSess
  * token is fetched on first need (RFC 6749 §6). The provider is discovered
  * lazily, once, so this works offline.
  *
- * The session's state lives in one store (`SessionStore`); refreshes go
- * through `createRefresher` (single-flight, cross-process lock, rotated token
- * stored first). A refresh the provider refuses (HTTP 400/401) ends the
+ * The session's state has one owner (`SessionState`); refreshes go through
+ * `createRefresher` (single-flight) to `refreshSession` (the entry's lock, the
+ * rotated token stored first). A refresh the provider refuses (HTTP 400/401) ends the
  * session; an unreachable provider leaves it intact and is retried with
  * backoff, 429 after Retry-After.
  */
