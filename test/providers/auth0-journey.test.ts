@@ -1,11 +1,11 @@
-// The CLI's whole journey against a stand-in of Auth0 (auth0-standin.ts): AUTH_PROVIDER=auth0, a
+// The CLI's whole journey against a stand-in of Auth0 (standins/auth0.ts): AUTH_PROVIDER=auth0, a
 // fixed callback port (Auth0 matches callback URLs exactly), rotation, and Auth0's 403 for a dead token.
 import { it } from 'vitest';
 import { describeCliJourney } from '../interop/cli-journey.ts';
 import { freePort } from '../helpers/demo.ts';
-import { startAuth0Standin } from './auth0-standin.ts';
+import { startAuth0Standin } from './standins/auth0.ts';
 import { ALICE, BROWSER, HAVE_CHROMIUM, itEndsTheSessionOnTheDeadTokenAnswer, journeyUser } from './journey-steps.ts';
-import type { Standin } from './standin.ts';
+import type { Standin } from './standins/standin.ts';
 
 if (!HAVE_CHROMIUM) {
   it.skip('Auth0 stand-in journey: skipped, Chromium is not installed', () => {});

@@ -1,12 +1,12 @@
-// The CLI's whole journey against a stand-in of an Amazon Cognito user pool (cognito-standin.ts):
+// The CLI's whole journey against a stand-in of an Amazon Cognito user pool (standins/cognito.ts):
 // AUTH_PROVIDER=cognito, an exact http://localhost callback on a fixed port, no offline_access, no
 // rotation, Cognito's /logout, and its 400 invalid_grant for a revoked token.
 import { expect, it } from 'vitest';
 import { describeCliJourney } from '../interop/cli-journey.ts';
 import { freePort } from '../helpers/demo.ts';
-import { startCognitoStandin } from './cognito-standin.ts';
+import { startCognitoStandin } from './standins/cognito.ts';
 import { ALICE, BROWSER, HAVE_CHROMIUM, itEndsTheSessionOnTheDeadTokenAnswer, journeyUser } from './journey-steps.ts';
-import type { Standin } from './standin.ts';
+import type { Standin } from './standins/standin.ts';
 
 if (!HAVE_CHROMIUM) {
   it.skip('Cognito stand-in journey: skipped, Chromium is not installed', () => {});

@@ -1,12 +1,12 @@
-// The CLI's whole journey against stand-ins of Microsoft Entra ID (entra-standin.ts): a single tenant,
+// The CLI's whole journey against stand-ins of Microsoft Entra ID (standins/entra.ts): a single tenant,
 // and common (multi-tenant) with AUTH_ALLOWED_TENANTS, where a user of another tenant is refused.
 // No secret (a public client), `scope` on every refresh, a new refresh token each time with the old
 // one still valid, no revocation endpoint, and AADSTS50173 for a revoked grant.
 import { expect, it } from 'vitest';
 import { describeCliJourney } from '../interop/cli-journey.ts';
-import { startEntraStandin } from './entra-standin.ts';
+import { startEntraStandin } from './standins/entra.ts';
 import { ALICE, BROWSER, HAVE_CHROMIUM, itEndsTheSessionOnTheDeadTokenAnswer, journeyUser } from './journey-steps.ts';
-import type { Standin } from './standin.ts';
+import type { Standin } from './standins/standin.ts';
 
 const CONTOSO = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const FABRIKAM = 'a1b2c3d4-0000-4000-8000-fabr1kam0000';

@@ -1,12 +1,12 @@
-// The CLI's whole journey against a stand-in of GitHub with a GitHub App (github-standin.ts):
+// The CLI's whole journey against a stand-in of GitHub with a GitHub App (standins/github.ts):
 // AUTH_PROVIDER=github pointed at the stand-in by its endpoints alone (no discovery, no ID token),
 // the app's secret, the profile from /user, rotation on every refresh, revocation by DELETE with
 // Basic, and GitHub's HTTP 200 bad_refresh_token for a dead token.
 import { expect, it } from 'vitest';
 import { describeCliJourney } from '../interop/cli-journey.ts';
-import { startGithubStandin } from './github-standin.ts';
+import { startGithubStandin } from './standins/github.ts';
 import { ALICE, BROWSER, HAVE_CHROMIUM, itEndsTheSessionOnTheDeadTokenAnswer, journeyUser } from './journey-steps.ts';
-import type { Standin } from './standin.ts';
+import type { Standin } from './standins/standin.ts';
 
 const SECRET = 'standin-github-app-secret';
 const OCTOCAT = { ...ALICE, login: 'octocat', sub: '583231', name: 'The Octocat', email: 'octocat@github.com' };

@@ -1,4 +1,4 @@
-// The CLI's journey against a stand-in of a GitHub OAuth App (github-standin.ts, kind 'oauth-app'):
+// The CLI's journey against a stand-in of a GitHub OAuth App (standins/github.ts, kind 'oauth-app'):
 // no refresh token, only an access token without expiry. The keychain entry keeps that access token;
 // the session lasts across processes until the token is refused (a 401 for it ends the session: the
 // CLI's `token --refresh` says so, nothing is ever redeemed); `status` says which kind of session it
@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keychainAccount, loadConfig } from '../../src/core/index.ts';
 import { runCli } from '../helpers/cli.ts';
 import { findLeaks, readFolders, type Captured } from '../helpers/leaks.ts';
-import { startGithubStandin } from './github-standin.ts';
+import { startGithubStandin } from './standins/github.ts';
 import { ALICE, BROWSER, HAVE_CHROMIUM } from './journey-steps.ts';
-import type { Standin } from './standin.ts';
+import type { Standin } from './standins/standin.ts';
 
 const SECRET = 'standin-oauth-app-secret';
 const OCTOCAT = { ...ALICE, login: 'octocat', sub: '583231', name: 'The Octocat', email: 'octocat@github.com' };

@@ -1,11 +1,11 @@
-// The CLI's whole journey against a stand-in of Google with a Desktop app client (google-standin.ts):
+// The CLI's whole journey against a stand-in of Google with a Desktop app client (standins/google.ts):
 // AUTH_PROVIDER=google, the client secret Google insists on, access_type=offline instead of
 // offline_access, any loopback port, no rotation, and Google's 400 invalid_grant for a dead token.
 import { expect, it } from 'vitest';
 import { describeCliJourney } from '../interop/cli-journey.ts';
-import { startGoogleStandin } from './google-standin.ts';
+import { startGoogleStandin } from './standins/google.ts';
 import { ALICE, BROWSER, HAVE_CHROMIUM, itEndsTheSessionOnTheDeadTokenAnswer, journeyUser } from './journey-steps.ts';
-import type { Standin } from './standin.ts';
+import type { Standin } from './standins/standin.ts';
 
 const SECRET = 'GOCSPX-standin-not-so-secret';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import type { Journey } from '../interop/cli-journey.ts';
-import type { Standin, StandinUser } from './standin.ts';
+import type { Standin, StandinUser } from './standins/standin.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

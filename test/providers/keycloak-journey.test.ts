@@ -1,11 +1,11 @@
-// The CLI's whole journey against a stand-in of Keycloak (keycloak-standin.ts): AUTH_PROVIDER=keycloak,
+// The CLI's whole journey against a stand-in of Keycloak (standins/keycloak.ts): AUTH_PROVIDER=keycloak,
 // a loopback redirect URI registered without a port (any port), `iss` in the authorization response
 // (RFC 9207), single-use refresh tokens, and Keycloak's "Session not active" for an ended session.
 import { it } from 'vitest';
 import { describeCliJourney } from '../interop/cli-journey.ts';
-import { startKeycloakStandin } from './keycloak-standin.ts';
+import { startKeycloakStandin } from './standins/keycloak.ts';
 import { ALICE, BROWSER, HAVE_CHROMIUM, itEndsTheSessionOnTheDeadTokenAnswer, journeyUser } from './journey-steps.ts';
-import type { Standin } from './standin.ts';
+import type { Standin } from './standins/standin.ts';
 
 if (!HAVE_CHROMIUM) {
   it.skip('Keycloak stand-in journey: skipped, Chromium is not installed', () => {});

@@ -1,6 +1,6 @@
 // A sign-in that brings no refresh token and an access token that expires cannot be kept: only a
 // long-lived access token (no expires_in, a GitHub OAuth App) may stand in for a refresh token. Against
-// the Google stand-in (google-standin.ts): as Google documents, a refresh token comes with the first
+// the Google stand-in (standins/google.ts): as Google documents, a refresh token comes with the first
 // consent only, so a second sign-in without prompt=consent (AUTH_PROMPT=omit) brings none.
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,9 +10,9 @@ import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keychainAccount, loadConfig } from '../../src/core/index.ts';
 import { runCli } from '../helpers/cli.ts';
-import { startGoogleStandin } from './google-standin.ts';
+import { startGoogleStandin } from './standins/google.ts';
 import { ALICE, BROWSER, HAVE_CHROMIUM } from './journey-steps.ts';
-import type { Standin } from './standin.ts';
+import type { Standin } from './standins/standin.ts';
 
 const SECRET = 'standin-google-secret';
 

@@ -1,12 +1,12 @@
-// The CLI's whole journey against a stand-in of Okta (okta-standin.ts): AUTH_PROVIDER=okta, an exact
+// The CLI's whole journey against a stand-in of Okta (standins/okta.ts): AUTH_PROVIDER=okta, an exact
 // sign-in redirect URI on a fixed port, offline_access without a consent prompt, rotation, and Okta's
 // 400 invalid_grant for a dead token.
 import { expect, it } from 'vitest';
 import { describeCliJourney } from '../interop/cli-journey.ts';
 import { freePort } from '../helpers/demo.ts';
-import { startOktaStandin } from './okta-standin.ts';
+import { startOktaStandin } from './standins/okta.ts';
 import { ALICE, BROWSER, HAVE_CHROMIUM, itEndsTheSessionOnTheDeadTokenAnswer, journeyUser } from './journey-steps.ts';
-import type { Standin } from './standin.ts';
+import type { Standin } from './standins/standin.ts';
 
 if (!HAVE_CHROMIUM) {
   it.skip('Okta stand-in journey: skipped, Chromium is not installed', () => {});
