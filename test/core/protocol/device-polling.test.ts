@@ -1,13 +1,19 @@
 // How the client polls (RFC 8628 §3.4–3.5) against small stand-ins on 127.0.0.1 that answer what a
-// test needs when it needs it — `slow_down` once, `expired_token`, `access_denied` — and against a
-// stand-in for GitHub's device flow written from its documentation (test/helpers/github-device-stand-in.ts).
+// test needs when it needs it — `slow_down` once, `expired_token`, `access_denied` — and against the
+// GitHub stand-in, written from GitHub's documentation (test/providers/standins/github.ts). Times are
+// taken on this process's monotonic clock, where both the client and the stand-ins run.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectProvider, createHttpClient, loadConfig, type HttpClient } from '../../../src/core/index.ts';
 import type { DeviceCodePrompt } from '../../../src/shared/auth-state.ts';
 import { DEVICE_CODE_GRANT } from '../../../src/core/protocol/device-sign-in.ts';
-import { GITHUB_ACCESS_TOKEN, GITHUB_REFRESH_TOKEN, startGitHubStandIn } from '../../helpers/github-device-stand-in.ts';
+import { startGithubStandin } from '../../providers/standins/github.ts';
+import type { Standin, StandinUser } from '../../providers/standins/standin.ts';
+
+/** GitHub's own example user (GET /user in its REST documentation). */
+const MONALISA: StandinUser = { login: 'octocat', password: 'not-used', sub: '1', name: 'monalisa octocat', email: 'octocat@github.com' };
 
 interface Poll {
   at: number;
@@ -26,11 +32,11 @@ async function startScriptedProvider(answers: string[], options: { interval: num
       return json(200, { issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, device_authorization_endpoint: `${issuer}/device_authorization`, response_types_supported: ['code'] });
     }
     if (req.url === '/device_authorization') {
-      authorizedAt = Date.now();
+      authorizedAt = performance.now();
       return json(200, { device_code: 'device-code-1', user_code: 'BDWP-HQPK', verification_uri: `${issuer}/device`, expires_in: options.expiresIn ?? 60, interval: options.interval, ...options.codes });
     }
     if (req.url === '/token') {
-      polls.push({ at: Date.now(), form: new URLSearchParams(body) });
+      polls.push({ at: performance.now(), form: new URLSearchParams(body) });
       const answer = answers[Math.min(polls.length - 1, answers.length - 1)]!;
       if (answer === 'tokens') return json(200, { access_token: 'access-1', token_type: 'Bearer', expires_in: 300, refresh_token: 'refresh-1' });
       return json(400, { error: answer });
@@ -47,6 +53,18 @@ describe('polling for a sign-in with a code', () => {
   afterEach(async () => {
     await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
   });
+
+  async function startGithub(options: { clientSecret: string; discovery?: boolean }): Promise<Standin> {
+    const github = await startGithubStandin({ clientId: 'latchkey-test', users: [MONALISA], ...options });
+    cleanups.push(github.stop);
+    return github;
+  }
+
+  /** The user reads the code off the prompt and approves it at github.com/login/device, once the first poll was told to wait. */
+  async function approveAfterFirstPoll(github: Standin, prompt: () => DeviceCodePrompt | undefined): Promise<void> {
+    while (!github.requests.some((request) => request.path === '/login/oauth/access_token')) await new Promise((resolve) => setTimeout(resolve, 100));
+    github.approveDeviceCode(prompt()!.userCode);
+  }
 
   async function clientOf(issuer: string) {
     const http: HttpClient = createHttpClient();
@@ -105,8 +123,7 @@ describe('polling for a sign-in with a code', () => {
   });
 
   it('AUTH_PROVIDER=github pointed at a stand-in by the endpoint settings alone: asks for JSON with client_id in the body, survives HTTP 200 authorization_pending, and takes the token', async () => {
-    const github = await startGitHubStandIn();
-    cleanups.push(github.close);
+    const github = await startGithub({ clientSecret: 'gh-secret', discovery: true });
     const http: HttpClient = createHttpClient();
     cleanups.push(() => http.close());
     const config = loadConfig({
@@ -115,20 +132,21 @@ describe('polling for a sign-in with a code', () => {
         AUTH_ISSUER: github.issuer,
         AUTH_CLIENT_ID: 'latchkey-test',
         AUTH_CLIENT_SECRET: 'gh-secret',
-        AUTH_AUTHORIZATION_ENDPOINT: `${github.issuer}/login/oauth/authorize`,
-        AUTH_TOKEN_ENDPOINT: `${github.issuer}/login/oauth/access_token`,
-        AUTH_USERINFO_ENDPOINT: `${github.issuer}/user`,
-        AUTH_DEVICE_AUTHORIZATION_ENDPOINT: `${github.issuer}/login/device/code`,
+        AUTH_AUTHORIZATION_ENDPOINT: `${github.origin}/login/oauth/authorize`,
+        AUTH_TOKEN_ENDPOINT: `${github.origin}/login/oauth/access_token`,
+        AUTH_USERINFO_ENDPOINT: `${github.origin}/user`,
+        AUTH_DEVICE_AUTHORIZATION_ENDPOINT: `${github.origin}/login/device/code`,
       },
     });
     const client = await connectProvider(config, { http });
-    const signingIn = client.deviceSignIn({ onCode: () => {} });
-    while (!github.requests.some((request) => request.path === '/login/oauth/access_token')) await new Promise((resolve) => setTimeout(resolve, 100));
-    github.authorize();
-    expect(await signingIn).toMatchObject({ accessToken: GITHUB_ACCESS_TOKEN, refreshToken: GITHUB_REFRESH_TOKEN, user: { sub: '1', name: 'monalisa octocat' } });
-    // No discovery: the stand-in's /.well-known document was never asked for.
-    expect(github.requests.map((request) => request.path)).toEqual(['/login/device/code', '/login/oauth/access_token', '/login/oauth/access_token']);
-    for (const request of github.requests) {
+    let shown: DeviceCodePrompt | undefined;
+    const signingIn = client.deviceSignIn({ onCode: (prompt) => void (shown = prompt) });
+    await approveAfterFirstPoll(github, () => shown);
+    const result = await signingIn;
+    expect(result).toMatchObject({ accessToken: github.tokenAnswers[0]!.access_token, refreshToken: github.tokenAnswers[0]!.refresh_token, user: { sub: '1', name: 'monalisa octocat' } });
+    // No discovery: the stand-in's /.well-known document (served here) was never asked for; the profile came from GET /user.
+    expect(github.requests.map((request) => `${request.method} ${request.path}`)).toEqual(['POST /login/device/code', 'POST /login/oauth/access_token', 'POST /login/oauth/access_token', 'GET /user']);
+    for (const request of github.requests.filter((request) => request.method === 'POST')) {
       expect(request.accept).toBe('application/json');
       expect(request.form.get('client_id')).toBe('latchkey-test');
     }
@@ -136,8 +154,7 @@ describe('polling for a sign-in with a code', () => {
   });
 
   it('GitHub: asks for JSON, keeps polling through its HTTP 200 authorization_pending answers, and takes the token', async () => {
-    const github = await startGitHubStandIn();
-    cleanups.push(github.close);
+    const github = await startGithub({ clientSecret: 'gh-secret', discovery: true });
     const client = await clientOf(github.issuer);
     let shown: DeviceCodePrompt | undefined;
     const signingIn = client.deviceSignIn({
@@ -146,12 +163,11 @@ describe('polling for a sign-in with a code', () => {
       },
     });
     // The user enters the code after the first poll was told to wait.
-    while (!github.requests.some((request) => request.path === '/login/oauth/access_token')) await new Promise((resolve) => setTimeout(resolve, 100));
-    github.authorize();
+    await approveAfterFirstPoll(github, () => shown);
     const result = await signingIn;
-    expect(result).toMatchObject({ accessToken: GITHUB_ACCESS_TOKEN, refreshToken: GITHUB_REFRESH_TOKEN });
-    expect(shown).toMatchObject({ userCode: 'WDJB-MJHT', verificationUri: 'https://github.com/login/device' });
-    const [codeRequest, ...polls] = github.requests;
+    expect(result).toMatchObject({ accessToken: github.tokenAnswers[0]!.access_token, refreshToken: github.tokenAnswers[0]!.refresh_token });
+    expect(shown).toMatchObject({ userCode: expect.stringMatching(/^[B-Z]{4}-[B-Z]{4}$/), verificationUri: 'https://github.com/login/device' });
+    const [codeRequest, ...polls] = github.requests.filter((request) => request.method === 'POST');
     expect(codeRequest).toMatchObject({ path: '/login/device/code', accept: 'application/json' });
     expect(codeRequest!.form.get('client_id')).toBe('latchkey-test');
     expect(polls).toHaveLength(2);

@@ -1,14 +1,15 @@
 // The mechanics shared by the stand-ins of commercial providers (test/providers/standins/*.ts):
 // an HTTP server on 127.0.0.1 with an authorization endpoint (a login form a real Chromium fills
 // in: input[name=login], input[name=password], button[type=submit]), a token endpoint (code with
-// PKCE S256, refresh), ID tokens signed with jose, a JWKS, a user endpoint and revocation. What
-// differs between providers — which scope brings a refresh token, how the client authenticates,
-// how redirect URIs are matched, what a dead refresh token gets, rotation, logout — is each
-// stand-in's own `Habits`, written from that provider's documentation (linked in its header).
-// Nothing here knows Latchkey.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+// PKCE S256, refresh, and the device grant of RFC 8628 where a provider offers it), ID tokens
+// signed with jose, a JWKS, a user endpoint and revocation. What differs between providers — which
+// scope brings a refresh token, how the client authenticates, how redirect URIs are matched, what a
+// dead refresh token gets, rotation, logout, the answers' format — is each stand-in's own `Habits`,
+// written from that provider's documentation (linked in its header). Nothing here knows Latchkey.
+import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 export interface StandinUser {
@@ -39,7 +40,17 @@ export interface Habits {
   issuerOf?(user: StandinUser, issuer: string): string;
   /** The discovery document, or none (GitHub). Paths are joined to the origin. */
   discovery?(origin: string, issuer: string): Record<string, unknown>;
-  paths: { authorize: string; token: string; user?: string; revoke?: string; jwks?: string; logout?: string };
+  paths: { authorize: string; token: string; user?: string; revoke?: string; jwks?: string; logout?: string; deviceCode?: string };
+  /**
+   * The device authorization grant (RFC 8628), when `paths.deviceCode` is set: what the device
+   * authorization answer says, and the token endpoint's answers to a poll before the user approved
+   * (`pending`), after the code expired (`expired`) and for a code it never issued (`unknownCode`).
+   */
+  deviceFlow?: { verificationUri: string; expiresIn: number; interval: number; pending: Answer; expired: Answer; unknownCode: Answer };
+  /** The token endpoint's answer to a grant type it does not support; default HTTP 400 `unsupported_grant_type`. */
+  unsupportedGrant?: Answer;
+  /** The token and device endpoints answer application/x-www-form-urlencoded unless the request accepts JSON (GitHub). */
+  formUnlessJsonAccepted?: boolean;
   /** Whether `redirectUri` is one the client registered (exact, any loopback port, …). */
   redirectAccepted(redirectUri: string): boolean;
   /** An error for the authorization request's scope or parameters (redirected to the client), if any. */
@@ -64,8 +75,12 @@ export interface Habits {
   tokenType?: string;
   /** Access token lifetime; undefined: long-lived, no `expires_in` (a GitHub OAuth App). */
   accessTokenSeconds?: number;
+  /** Refresh token lifetime, announced as `refresh_token_expires_in` (GitHub); undefined: not announced. */
+  refreshTokenSeconds?: number;
   /** The user endpoint's body for this user (UserInfo or GitHub's /user). */
   userBody?(user: StandinUser): Record<string, unknown>;
+  /** The user endpoint's answer to a missing, unknown or expired access token; default 401 {"message":"Bad credentials"}. */
+  badAccessToken?: Answer;
   /** How revocation is asked: RFC 7009 (POST form `token`) or GitHub's DELETE with Basic and a JSON `access_token`. */
   revocation?: 'rfc7009' | 'github';
   /** The authorization response carries `iss` (RFC 9207), as Keycloak's does. */
@@ -79,6 +94,17 @@ interface Grant {
   scope: string;
   refresh: boolean;
   nonce?: string;
+}
+
+/** One request as the stand-in received it, for request-shape and timing checks. */
+export interface StandinRequest {
+  method: string;
+  path: string;
+  accept: string | undefined;
+  /** The body as a form (empty for a GET). */
+  form: URLSearchParams;
+  /** When it arrived, on this process's monotonic clock (`performance.now()`). */
+  at: number;
 }
 
 export interface Standin {
@@ -95,6 +121,12 @@ export interface Standin {
   forgeIdTokens(on: boolean): void;
   /** What the token endpoint received, newest last (for request-shape checks). */
   tokenRequests: Array<{ body: URLSearchParams; authorization?: string }>;
+  /** What the token endpoint answered with HTTP 200 and tokens, newest last. */
+  tokenAnswers: Array<Record<string, unknown>>;
+  /** Every request the stand-in received, newest last. */
+  requests: StandinRequest[];
+  /** The user enters `userCode` at the verification page and approves (as `login`, default the first user): the next poll gets tokens. Throws for a code the stand-in never issued. */
+  approveDeviceCode(userCode: string, login?: string): void;
   /** The authorization requests' query strings, newest last. */
   authorizationRequests: URLSearchParams[];
   revocations: number;
@@ -114,7 +146,10 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
   const refreshTokens = new Map<string, Grant & { alive: boolean; revoked?: boolean }>();
   const accessTokens = new Map<string, { user: StandinUser; expiresAt: number }>();
   const tokenRequests: Standin['tokenRequests'] = [];
+  const tokenAnswers: Standin['tokenAnswers'] = [];
+  const requests: StandinRequest[] = [];
   const authorizationRequests: URLSearchParams[] = [];
+  const deviceCodes = new Map<string, { userCode: string; scope: string; refresh: boolean; expiresAt: number; approvedBy?: StandinUser }>();
   let reuse = false;
   let revocations = 0;
   let userRequests = 0;
@@ -127,6 +162,13 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
     res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/html; charset=utf-8' : 'application/json', 'cache-control': 'no-store', ...headers }).end(text);
   };
   const answer = (res: ServerResponse, { status, json }: Answer) => send(res, status, json);
+  // The token and device endpoints' answers, in the format the request accepts where the provider cares.
+  const tokenAnswer = (req: IncomingMessage, res: ServerResponse, { status, json }: Answer) => {
+    if (status === 200 && 'access_token' in json) tokenAnswers.push(json);
+    if (!habits.formUnlessJsonAccepted || req.headers.accept?.includes('application/json')) return send(res, status, json);
+    const form = new URLSearchParams(Object.entries(json).map(([key, value]): [string, string] => [key, String(value)]));
+    res.writeHead(status, { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', 'cache-control': 'no-store' }).end(form.toString());
+  };
 
   const issueTokens = async (grant: Grant): Promise<Record<string, unknown>> => {
     const accessToken = random();
@@ -162,7 +204,8 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
 
   const token = async (req: IncomingMessage, res: ServerResponse, body: URLSearchParams) => {
     tokenRequests.push({ body, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
-    if (!clientAuthenticated(req, body)) return answer(res, habits.badClient);
+    const devicePollWithoutSecret = body.get('grant_type') === DEVICE_CODE_GRANT && body.get('client_id') === habits.clientId && !body.has('client_secret') && !req.headers.authorization;
+    if (!devicePollWithoutSecret && !clientAuthenticated(req, body)) return tokenAnswer(req, res, habits.badClient);
     if (body.get('grant_type') === 'authorization_code') {
       const code = codes.get(body.get('code') ?? '');
       codes.delete(body.get('code') ?? '');
@@ -170,11 +213,19 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
       const challenge = createHash('sha256').update(verifier).digest('base64url');
       if (!code || code.redirectUri !== body.get('redirect_uri') || !safeEqual(challenge, code.challenge)) return answer(res, habits.badCode);
       const tokens = await issueTokens(code);
-      if (code.refresh) {
-        tokens.refresh_token = random();
-        refreshTokens.set(tokens.refresh_token as string, { ...code, alive: true });
-      }
-      return send(res, 200, tokens);
+      if (code.refresh) issueRefreshToken(tokens, code);
+      return tokenAnswer(req, res, { status: 200, json: tokens });
+    }
+    if (body.get('grant_type') === DEVICE_CODE_GRANT && habits.deviceFlow) {
+      const device = deviceCodes.get(body.get('device_code') ?? '');
+      if (!device) return tokenAnswer(req, res, habits.deviceFlow.unknownCode);
+      if (Date.now() >= device.expiresAt) return tokenAnswer(req, res, habits.deviceFlow.expired);
+      if (!device.approvedBy) return tokenAnswer(req, res, habits.deviceFlow.pending);
+      deviceCodes.delete(body.get('device_code') ?? '');
+      const grant = { user: device.approvedBy, scope: device.scope, refresh: device.refresh };
+      const tokens = await issueTokens(grant);
+      if (grant.refresh) issueRefreshToken(tokens, grant);
+      return tokenAnswer(req, res, { status: 200, json: tokens });
     }
     if (body.get('grant_type') === 'refresh_token') {
       const early = habits.refreshRequestError?.(body);
@@ -188,12 +239,29 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
       const tokens = await issueTokens(grant);
       if (habits.rotation !== 'never') {
         if (habits.rotation === 'always') grant.alive = false;
-        tokens.refresh_token = random();
-        refreshTokens.set(tokens.refresh_token as string, { ...grant, alive: true });
+        issueRefreshToken(tokens, grant);
       }
-      return send(res, 200, tokens);
+      return tokenAnswer(req, res, { status: 200, json: tokens });
     }
-    return answer(res, { status: 400, json: { error: 'unsupported_grant_type' } });
+    return tokenAnswer(req, res, habits.unsupportedGrant ?? { status: 400, json: { error: 'unsupported_grant_type' } });
+  };
+
+  const issueRefreshToken = (tokens: Record<string, unknown>, grant: Grant) => {
+    tokens.refresh_token = random();
+    if (habits.refreshTokenSeconds !== undefined) tokens.refresh_token_expires_in = habits.refreshTokenSeconds;
+    refreshTokens.set(tokens.refresh_token as string, { ...grant, alive: true });
+  };
+
+  // RFC 8628 §3.1–3.2. The client authenticates as at the token endpoint, except that a client with a
+  // secret may leave it out (GitHub's device flow asks for client_id alone).
+  const deviceAuthorization = (req: IncomingMessage, res: ServerResponse, body: URLSearchParams) => {
+    const flow = habits.deviceFlow!;
+    const withoutSecret = body.get('client_id') === habits.clientId && !body.has('client_secret') && !req.headers.authorization;
+    if (!withoutSecret && !clientAuthenticated(req, body)) return tokenAnswer(req, res, habits.badClient);
+    const deviceCode = randomBytes(20).toString('hex');
+    const userCode = [0, 1].map(() => Array.from({ length: 4 }, () => USER_CODE_LETTERS[randomInt(USER_CODE_LETTERS.length)]).join('')).join('-');
+    deviceCodes.set(deviceCode, { userCode, scope: body.get('scope') ?? '', refresh: habits.issuesRefreshToken(body), expiresAt: Date.now() + flow.expiresIn * 1000 });
+    return tokenAnswer(req, res, { status: 200, json: { device_code: deviceCode, user_code: userCode, verification_uri: flow.verificationUri, expires_in: flow.expiresIn, interval: flow.interval } });
   };
 
   const authorize = (res: ServerResponse, query: URLSearchParams) => {
@@ -267,16 +335,18 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
     req.on('end', () => {
       const url = new URL(req.url ?? '/', origin);
       const path = url.pathname;
+      requests.push({ method: req.method ?? 'GET', path, accept: req.headers.accept, form: new URLSearchParams(req.method === 'GET' ? '' : raw), at: performance.now() });
       const route = async () => {
         if (habits.discovery && path === `${new URL(issuer).pathname.replace(/\/$/, '')}/.well-known/openid-configuration`) return send(res, 200, habits.discovery(origin, issuer));
         if (path === habits.paths.jwks) return send(res, 200, { keys: [jwk] });
         if (path === habits.paths.authorize && req.method === 'GET') return authorize(res, url.searchParams);
         if (path === '/standin/login' && req.method === 'POST') return login(res, new URLSearchParams(raw));
         if (path === habits.paths.token && req.method === 'POST') return token(req, res, new URLSearchParams(raw));
+        if (habits.deviceFlow && path === habits.paths.deviceCode && req.method === 'POST') return deviceAuthorization(req, res, new URLSearchParams(raw));
         if (path === habits.paths.user && req.method === 'GET') {
           userRequests += 1;
           const user = bearerUser(req);
-          return user && habits.userBody ? send(res, 200, habits.userBody(user)) : send(res, 401, { message: 'Bad credentials' });
+          return user && habits.userBody ? send(res, 200, habits.userBody(user)) : answer(res, habits.badAccessToken ?? { status: 401, json: { message: 'Bad credentials' } });
         }
         if (habits.paths.revoke && path === habits.paths.revoke.replace('{client_id}', habits.clientId)) return revoke(req, res, raw);
         return send(res, 404, { error: 'not_found' });
@@ -293,6 +363,8 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
     issuer,
     users,
     tokenRequests,
+    tokenAnswers,
+    requests,
     authorizationRequests,
     get revocations() {
       return revocations;
@@ -302,6 +374,12 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
     },
     accessTokenWorks: async (accessToken) => bearerUser({ headers: { authorization: `Bearer ${accessToken}` } } as IncomingMessage) !== undefined,
     reuseSeen: () => reuse,
+    approveDeviceCode(userCode, login) {
+      const device = [...deviceCodes.values()].find((candidate) => candidate.userCode === userCode);
+      const user = login === undefined ? users[0] : users.find((candidate) => candidate.login === login);
+      if (!device || !user) throw new Error(`the stand-in issued no device code ${userCode} (or has no user ${login})`);
+      device.approvedBy = user;
+    },
     forgeIdTokens(on) {
       forging = on;
     },
@@ -316,6 +394,10 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
       }),
   };
 }
+
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+// RFC 8628 §6.1: a user code from 20 consonants, easy to read and type, in two groups of four.
+const USER_CODE_LETTERS = 'BCDFGHJKLMNPQRSTVWXZ';
 
 function safeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a);
