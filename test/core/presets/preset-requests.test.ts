@@ -13,8 +13,7 @@ import { startCognitoStandin } from '../../providers/standins/cognito.ts';
 import { startEntraStandin } from '../../providers/standins/entra.ts';
 import { startGithubStandin } from '../../providers/standins/github.ts';
 import { startGoogleStandin } from '../../providers/standins/google.ts';
-import { ALICE } from '../../providers/journey-steps.ts';
-import type { Standin } from '../../providers/standins/standin.ts';
+import { ALICE, type Standin } from '../../providers/standins/standin.ts';
 
 let http: HttpClient;
 const standins: Standin[] = [];

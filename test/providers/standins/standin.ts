@@ -22,6 +22,9 @@ export interface StandinUser {
   tenant?: string;
 }
 
+/** The user every stand-in journey signs in as, unless it needs its own. */
+export const ALICE: StandinUser = { login: 'alice', password: 'wonderland', sub: '1001', name: 'Alice Liddell', email: 'alice@example.com' };
+
 /** An answer the token endpoint gives: status and JSON body. */
 export interface Answer {
   status: number;
