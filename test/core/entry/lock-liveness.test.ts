@@ -1,11 +1,16 @@
 // The lock's liveness rules with real files and processes: a holder that is
 // alive, however slow, keeps the lock; one that died or stopped loses it within
-// seconds. Long holds run on an injected clock and heartbeat timers.
+// seconds. Long holds run on an injected clock and heartbeat timers. Where real
+// processes meet, the test judges on its own monotonic clock — the one the waiter
+// in this process judges staleness on — and asserts the order of events, with
+// stale bounds many heartbeats long, so a busy machine cannot turn a live holder
+// into a dead one.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultLockDir } from '../../../src/core/entry/lock-folder.ts';
@@ -48,7 +53,21 @@ function fakeTime() {
 
 const stoppedTimers: Timers = { setTimeout: () => 0, clearTimeout: () => {} };
 
-describe('refresh lock liveness', () => {
+/** The lock's default stale bound (lock.ts): five missed heartbeats of one second. */
+const DEFAULT_STALE_AFTER_MS = 5_000;
+
+/** Starts a Node process running `script` (an ES module); `ready` resolves once its stdout says `marker`, `done` with all of its stdout when it exits. */
+function startNode(script: string, marker: string) {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let output = '';
+  const ready = new Promise<void>((resolve) => child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()).includes(marker) && resolve()));
+  const done = new Promise<string>((resolve) => child.on('close', () => resolve(output)));
+  return { child, ready, done };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('the entry lock’s liveness', () => {
   let dir: string;
   let path: string;
   beforeEach(async () => {
@@ -76,6 +95,7 @@ describe('refresh lock liveness', () => {
     expect(existsSync(path)).toBe(false);
   });
 
+  // On the stepped clock above the takeover's moment is exact, however busy the machine: the bound, plus at most one poll (≤ 75 ms).
   it('takes over a holder whose heartbeat stopped after the stale bound, and the stopped holder leaves the new lock alone', async () => {
     const time = fakeTime();
     const stopped = await acquireEntryLock(path, { clock: time.clock, timers: stoppedTimers });
@@ -91,35 +111,59 @@ describe('refresh lock liveness', () => {
     expect(existsSync(path)).toBe(false);
   });
 
-  it('takes over the lock of a holder killed with SIGKILL within seconds', async () => {
-    const script = `import { acquireRefreshLock } from ${JSON.stringify(lockModule)};
-      await acquireRefreshLock(${JSON.stringify(path)});
+  it('takes over the lock of a holder killed with SIGKILL within seconds: once its stale bound has passed, long before the wait would give up', async () => {
+    const holder = startNode(
+      `import { acquireEntryLock } from ${JSON.stringify(lockModule)};
+      await acquireEntryLock(${JSON.stringify(path)});
       console.log('held');
-      setInterval(() => {}, 1000);`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('held') && resolve()));
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child.on('exit', resolve));
+      setInterval(() => {}, 1000);`,
+      'held',
+    );
+    await holder.ready;
+    holder.child.kill('SIGKILL');
+    await holder.done;
     const started = performance.now();
-    const lock = await acquireEntryLock(path, { timeoutMs: 15_000 });
-    expect(performance.now() - started).toBeLessThan(7_000);
+    const lock = await acquireEntryLock(path, { timeoutMs: 60_000 });
+    const waited = performance.now() - started;
+    // Not before the bound: the waiter watched the dead holder's mtime stand still for all of it.
+    expect(waited).toBeGreaterThanOrEqual(DEFAULT_STALE_AFTER_MS);
+    // Within seconds of it, by the clock of the process that judged: a takeover that needs two bounds, a
+    // process check or the wait's own deadline would come later. The margin is for a busy machine.
+    expect(waited).toBeLessThan(2 * DEFAULT_STALE_AFTER_MS);
+    expect(lock.isHeld()).toBe(true);
     await lock.release();
   });
 
-  it('keeps the lock of a live holder in another process, whose heartbeat runs on its own', async () => {
-    const script = `import { acquireRefreshLock } from ${JSON.stringify(lockModule)};
-      const lock = await acquireRefreshLock(${JSON.stringify(path)}, { heartbeatMs: 50 });
+  it('keeps the lock of a live holder in another process, whose heartbeat runs on its own, for as long as it holds it', async () => {
+    // A stale bound of 2 s against a heartbeat of 100 ms: only a holder that misses twenty beats in a
+    // row — stopped or dead, not merely slow on a busy machine — can lose its lock.
+    const staleAfterMs = 2_000;
+    const holder = startNode(
+      `import { acquireEntryLock } from ${JSON.stringify(lockModule)};
+      const lock = await acquireEntryLock(${JSON.stringify(path)}, { heartbeatMs: 100, staleAfterMs: ${staleAfterMs} });
       console.log('held');
-      await new Promise((r) => setTimeout(r, 1500));
-      console.log('releasing');
-      await lock.release();`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    await new Promise<void>((resolve) => child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()).includes('held') && resolve()));
-    // A stale bound of 400 ms: eight heartbeats of the holder fit in it, and it holds for 1.5 s.
-    const lock = await acquireEntryLock(path, { staleAfterMs: 400, timeoutMs: 10_000 });
-    expect(output).toContain('releasing');
+      await new Promise((resolve) => process.stdin.once('data', resolve));
+      console.log('still held: ' + lock.isHeld());
+      await lock.release();
+      process.stdin.destroy();`,
+      'held',
+    );
+    await holder.ready;
+    const waitingSince = performance.now();
+    let acquired = false;
+    const waiting = acquireEntryLock(path, { staleAfterMs, timeoutMs: 60_000 }).then((lock) => {
+      acquired = true;
+      return lock;
+    });
+    // Two whole stale bounds of the waiter's clock: a waiter that judged by age, or ignored the heartbeat, would have taken over by now.
+    while (performance.now() - waitingSince < 2 * staleAfterMs) await sleep(100);
+    expect(acquired).toBe(false);
+    // Only now does the holder let go; the waiter gets the lock after that, and the holder still held it until then.
+    holder.child.stdin.write('release\n');
+    const lock = await waiting;
+    expect(await holder.done).toContain('still held: true');
     await lock.release();
+    expect(existsSync(path)).toBe(false);
   });
 
   it('refuses a lock folder that is a symlink or open to others', async () => {

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { calculateJwkThumbprint, decodeJwt } from 'jose';
 import keytar from 'keytar';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -132,10 +133,12 @@ describe('sign-in with a code against the demo provider', () => {
     signingIn.catch(() => {});
     await shown;
     const pollsBefore = devicePolls();
-    const cancelledAt = Date.now();
+    const cancelledAt = performance.now();
     session.cancelSignIn();
     await expect(signingIn).rejects.toMatchObject({ code: 'sign_in_cancelled' });
-    expect(Date.now() - cancelledAt).toBeLessThan(1000);
+    // The code was just shown: the first poll is the provider's 5 s interval away, and a wait that did not
+    // hear the cancel would end only then. Half of that leaves a busy machine seconds to spare.
+    expect(performance.now() - cancelledAt).toBeLessThan(2_500);
     expect(session.getState()).toEqual(expect.objectContaining({ status: 'signed-out' }));
     expect(session.getState().deviceCode).toBeUndefined();
     expect(session.getState().error).toBeUndefined();
