@@ -2,8 +2,10 @@
 // against one provider: doctor, login through Chromium ($BROWSER), status,
 // token, forced refreshes with rotation checked, a fresh process, concurrent
 // refreshes with no reuse seen at the provider, logout, status. Each interop
-// test file describes its provider and calls describeCliJourney.
+// test file describes its provider and calls describeCliJourney; the provider
+// stand-ins call it through test/providers/journey.ts.
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +16,9 @@ import { runCli } from '../helpers/cli.ts';
 import { parseHeaderLines } from '../helpers/api-call.ts';
 import { entrySecrets, findLeaks, readFolders, type Captured } from '../helpers/leaks.ts';
 
+/** The Chromium the journeys' $BROWSER drives (support/browser-command.ts): without it they are skipped, saying so. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const HAVE_CHROMIUM = existsSync(CHROMIUM);
 
 export interface CliResult {
   code: number | null;
@@ -47,8 +52,15 @@ export interface ProviderUnderTest {
 
 export interface Journey {
   cli(args: string[], extraEnv?: Record<string, string>): Promise<CliResult>;
+  /** The session's keychain entry as stored, or null. */
+  storedEntry(): Promise<Record<string, unknown> | null>;
   storedRefreshToken(): Promise<string | null>;
   provider(): ProviderUnderTest;
+  /**
+   * Where any secret seen so far — `also`, the tokens `token` and `headers` printed, the secrets of
+   * the entry as read, the client secret — appears in the data folder or in any other output.
+   */
+  leaks(also?: string[]): Promise<string[]>;
 }
 
 /**
@@ -58,54 +70,11 @@ export interface Journey {
  */
 export function describeCliJourney(title: string, start: () => Promise<ProviderUnderTest>, extra?: (journey: Journey) => void): void {
   describe(title, () => {
-    let provider: ProviderUnderTest;
-    let dataDir: string;
-    const service = `latchkey-test-interop-${randomUUID()}`;
-    const outputs: Captured[] = [];
-    const secrets = new Set<string>();
-
-    const env = (extraEnv: Record<string, string> = {}): NodeJS.ProcessEnv => ({
-      ...process.env,
-      AUTH_KEYCHAIN_SERVICE: service,
-      AUTH_DATA_DIR: dataDir,
-      BROWSER: provider.browser,
-      LATCHKEY_TEST_LOGIN: provider.user.login,
-      LATCHKEY_TEST_PASSWORD: provider.user.password,
-      ...provider.env,
-      ...extraEnv,
-    });
-    const account = () => keychainAccount(loadConfig({ env: env() }));
-
-    const journey: Journey = {
-      provider: () => provider,
-      cli: (args, extraEnv) =>
-        runCli(args, env(extraEnv), (command, { code, stdout, stderr }) => {
-          // `token` prints an access token on purpose: that answer is a secret to look for elsewhere, not a leak.
-          if (args[0] === 'token' && code === 0) secrets.add(stdout.trim());
-          // `headers` prints the credentials of one call on purpose (the token and a one-time proof): secrets too.
-          else if (args[0] === 'headers' && code === 0) for (const value of Object.values(parseHeaderLines(stdout))) secrets.add(value.replace(/^(Bearer|DPoP) /, ''));
-          else outputs.push({ name: `stdout of ${command}`, text: stdout });
-          outputs.push({ name: `stderr of ${command}`, text: stderr });
-        }),
-      async storedRefreshToken() {
-        const raw = await keytar.getPassword(service, account());
-        for (const secret of entrySecrets(raw)) secrets.add(secret);
-        return raw === null ? null : (JSON.parse(raw) as { refresh_token: string }).refresh_token;
-      },
-    };
+    const { journey, service, account, secrets, outputs } = setUpJourney(start);
     const { cli } = journey;
-
-    beforeAll(async () => {
-      dataDir = await mkdtemp(join(tmpdir(), 'latchkey-interop-'));
-      provider = await start();
-      // A client secret the provider insists on must never show up either.
-      if (provider.env.AUTH_CLIENT_SECRET) secrets.add(provider.env.AUTH_CLIENT_SECRET);
-    });
-
-    afterAll(async () => {
-      if (provider) await keytar.deletePassword(service, account()).catch(() => false);
-      await provider?.stop();
-      await rm(dataDir, { recursive: true, force: true });
+    let provider: ProviderUnderTest;
+    beforeAll(() => {
+      provider = journey.provider();
     });
 
     it('doctor passes, with this provider’s known warnings only', async () => {
@@ -197,11 +166,78 @@ export function describeCliJourney(title: string, start: () => Promise<ProviderU
       // Fewer distinct access tokens than calls: processes share the one in the keychain while it is fresh.
       expect(secrets.size).toBeGreaterThan(5);
       expect(outputs.map((output) => output.text).join('\n')).toMatch(/refreshed/);
-      expect(findLeaks(secrets, [...(await readFolders(dataDir)), ...outputs])).toEqual([]);
+      expect(await journey.leaks()).toEqual([]);
     });
 
     extra?.(journey);
   });
+}
+
+/**
+ * The `latchkey` CLI against the provider `start` returns, inside the current `describe`: a private
+ * keychain service and data folder, made before its steps and removed after them, and every output
+ * kept for the leak check. For journeys of their own (a provider without refresh tokens).
+ */
+export function useCliJourney(start: () => Promise<ProviderUnderTest>): Journey {
+  return setUpJourney(start).journey;
+}
+
+function setUpJourney(start: () => Promise<ProviderUnderTest>) {
+  let provider: ProviderUnderTest;
+  let dataDir: string;
+  const service = `latchkey-test-interop-${randomUUID()}`;
+  const outputs: Captured[] = [];
+  const secrets = new Set<string>();
+
+  const env = (extraEnv: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+    ...process.env,
+    AUTH_KEYCHAIN_SERVICE: service,
+    AUTH_DATA_DIR: dataDir,
+    BROWSER: provider.browser,
+    LATCHKEY_TEST_LOGIN: provider.user.login,
+    LATCHKEY_TEST_PASSWORD: provider.user.password,
+    ...provider.env,
+    ...extraEnv,
+  });
+  const account = () => keychainAccount(loadConfig({ env: env() }));
+
+  const journey: Journey = {
+    provider: () => provider,
+    cli: (args, extraEnv) =>
+      runCli(args, env(extraEnv), (command, { code, stdout, stderr }) => {
+        // `token` prints an access token on purpose: that answer is a secret to look for elsewhere, not a leak.
+        if (args[0] === 'token' && code === 0) secrets.add(stdout.trim());
+        // `headers` prints the credentials of one call on purpose (the token and a one-time proof): secrets too.
+        else if (args[0] === 'headers' && code === 0) for (const value of Object.values(parseHeaderLines(stdout))) secrets.add(value.replace(/^(Bearer|DPoP) /, ''));
+        else outputs.push({ name: `stdout of ${command}`, text: stdout });
+        outputs.push({ name: `stderr of ${command}`, text: stderr });
+      }),
+    async storedEntry() {
+      const raw = await keytar.getPassword(service, account());
+      for (const secret of entrySecrets(raw)) secrets.add(secret);
+      return raw === null ? null : (JSON.parse(raw) as Record<string, unknown>);
+    },
+    async storedRefreshToken() {
+      const entry = await journey.storedEntry();
+      return entry === null ? null : (entry.refresh_token as string);
+    },
+    leaks: async (also = []) => findLeaks(new Set([...secrets, ...also]), [...(await readFolders(dataDir)), ...outputs]),
+  };
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'latchkey-interop-'));
+    provider = await start();
+    // A client secret the provider insists on must never show up either.
+    if (provider.env.AUTH_CLIENT_SECRET) secrets.add(provider.env.AUTH_CLIENT_SECRET);
+  });
+
+  afterAll(async () => {
+    if (provider) await keytar.deletePassword(service, account()).catch(() => false);
+    await provider?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  return { journey, service, account, secrets, outputs };
 }
 
 /** What `curl -H @<(latchkey headers URL) URL` does: the printed lines as the request's headers. */

@@ -3,17 +3,13 @@
 // for consent with offline_access (OpenID Connect Core §11). Once with JWT
 // access tokens for the demo API (`audience`), once with oidc-provider's
 // default opaque access tokens, where name and email exist only in UserInfo.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { it } from 'vitest';
 import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../src/shared/constants.ts';
 import { startTestDemo } from '../helpers/demo.ts';
 import { statusWithToken } from '../helpers/api-call.ts';
-import { describeCliJourney, type ProviderUnderTest } from './cli-journey.ts';
+import { FAKE_BROWSER } from '../helpers/cli.ts';
+import { CHROMIUM, describeCliJourney, HAVE_CHROMIUM, type ProviderUnderTest } from './cli-journey.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 const ALICE = { login: 'alice', password: 'wonderland', name: 'Alice Liddell', email: 'alice@example.com' };
 
@@ -29,7 +25,7 @@ async function startStockDemo(accessTokenFormat: 'jwt' | 'opaque'): Promise<Prov
       // Opaque: UserInfo is the API the token is for.
       API_BASE_URL: opaque ? demo.issuer : demo.apiUrl,
     },
-    browser: `${process.execPath} ${join(root, 'support/browser-command.ts')}`,
+    browser: FAKE_BROWSER,
     user: ALICE,
     accessTokenWorks: async (token, entry) => {
       if (JWT.test(token) === opaque) return false;
@@ -45,7 +41,7 @@ async function startStockDemo(accessTokenFormat: 'jwt' | 'opaque'): Promise<Prov
   };
 }
 
-if (!existsSync(CHROMIUM)) {
+if (!HAVE_CHROMIUM) {
   it.skip(`demo CLI journeys: skipped, ${CHROMIUM} is not installed`, () => {});
 } else {
   describeCliJourney('the CLI against the demo as a stock oidc-provider (JWT access tokens for the API)', () => startStockDemo('jwt'));

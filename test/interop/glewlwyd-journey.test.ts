@@ -9,11 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { GLEWLWYD_BIN, startGlewlwyd } from './glewlwyd.ts';
 import type { GlewlwydServer } from './glewlwyd.ts';
-import { describeCliJourney } from './cli-journey.ts';
+import { CHROMIUM, describeCliJourney } from './cli-journey.ts';
 import { statusWithToken } from '../helpers/api-call.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const missing = [GLEWLWYD_BIN, CHROMIUM].find((path) => !existsSync(path));
 const REFUSED_REDIRECT = /The provider refused the redirect URI http:\/\/127\.0\.0\.1:\d+\/callback \(HTTP 403\): it matches redirect URIs exactly, port included, so a new port per sign-in cannot work\. Register http:\/\/127\.0\.0\.1:53682\/callback at the provider and set AUTH_REDIRECT_PORT=53682\./;
 

@@ -1,12 +1,11 @@
-// The CLI's whole journey against stand-ins of Microsoft Entra ID (entra-standin.ts): a single tenant,
+// The CLI's whole journey against stand-ins of Microsoft Entra ID (standins/entra.ts): a single tenant,
 // and common (multi-tenant) with AUTH_ALLOWED_TENANTS, where a user of another tenant is refused.
 // No secret (a public client), `scope` on every refresh, a new refresh token each time with the old
 // one still valid, no revocation endpoint, and AADSTS50173 for a revoked grant.
 import { expect, it } from 'vitest';
-import { describeCliJourney } from '../interop/cli-journey.ts';
-import { startEntraStandin } from './entra-standin.ts';
-import { ALICE, BROWSER, HAVE_CHROMIUM, itEndsTheSessionOnTheDeadTokenAnswer, journeyUser } from './journey-steps.ts';
-import type { Standin } from './standin.ts';
+import { describeStandinJourney } from './journey.ts';
+import { startEntraStandin } from './standins/entra.ts';
+import { ALICE } from './standins/standin.ts';
 
 const CONTOSO = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const FABRIKAM = 'a1b2c3d4-0000-4000-8000-fabr1kam0000';
@@ -16,71 +15,49 @@ const MALLORY = { ...ALICE, login: 'mallory', password: 'elsewhere', sub: 'BBBBB
 const DEAD = 'Your session ended at the provider: it refused the refresh (invalid_grant — AADSTS50173: The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password; that is, your password was changed or the session was revoked). Sign in again.';
 const NO_REVOCATION = /^Signed out on this computer only: the provider offers no token revocation\. It stays valid at the provider until it expires\.$/;
 
-if (!HAVE_CHROMIUM) {
-  it.skip('Entra stand-in journeys: skipped, Chromium is not installed', () => {});
-} else {
-  let single: Standin;
-  describeCliJourney(
-    'the CLI against an Entra ID stand-in, single tenant (AUTH_PROVIDER=entra)',
-    async () => {
-      single = await startEntraStandin({ clientId: CLIENT, tenant: CONTOSO, users: [ADELE] });
-      return {
-        env: { AUTH_PROVIDER: 'entra', AUTH_ISSUER: single.issuer, AUTH_CLIENT_ID: CLIENT },
-        browser: BROWSER,
-        user: journeyUser(ADELE),
-        accessTokenWorks: (token) => single.accessTokenWorks(token),
-        reuseSeen: () => single.reuseSeen(),
-        doctorSays: [/^✓ Provider preset: Microsoft Entra ID/m],
-        logoutSays: NO_REVOCATION,
-        stop: () => single.stop(),
-      };
-    },
-    (journey) => {
-      it('sent the granted scope with every refresh, and never a secret', () => {
-        const refreshes = single.tokenRequests.filter((request) => request.body.get('grant_type') === 'refresh_token');
-        expect(refreshes.length).toBeGreaterThan(3);
-        for (const refresh of refreshes) {
-          expect(refresh.body.get('scope')?.split(' ')).toEqual(expect.arrayContaining(['openid', 'offline_access']));
-          expect(refresh.body.has('client_secret')).toBe(false);
-          expect(refresh.authorization).toBeUndefined();
-        }
-      });
-      itEndsTheSessionOnTheDeadTokenAnswer(journey, () => single, DEAD);
-    },
-  );
+describeStandinJourney({
+  title: 'the CLI against an Entra ID stand-in, single tenant (AUTH_PROVIDER=entra)',
+  start: () => startEntraStandin({ clientId: CLIENT, tenant: CONTOSO, users: [ADELE] }),
+  env: (standin) => ({ AUTH_PROVIDER: 'entra', AUTH_ISSUER: standin.issuer, AUTH_CLIENT_ID: CLIENT }),
+  user: ADELE,
+  doctorSays: [/^✓ Provider preset: Microsoft Entra ID/m],
+  logoutSays: NO_REVOCATION,
+  steps: (_journey, standin) => {
+    it('sent the granted scope with every refresh, and never a secret', () => {
+      const refreshes = standin().tokenRequests.filter((request) => request.body.get('grant_type') === 'refresh_token');
+      expect(refreshes.length).toBeGreaterThan(3);
+      for (const refresh of refreshes) {
+        expect(refresh.body.get('scope')?.split(' ')).toEqual(expect.arrayContaining(['openid', 'offline_access']));
+        expect(refresh.body.has('client_secret')).toBe(false);
+        expect(refresh.authorization).toBeUndefined();
+      }
+    });
+  },
+  deadTokenSays: DEAD,
+});
 
-  let common: Standin;
-  describeCliJourney(
-    'the CLI against an Entra ID stand-in, multi-tenant (common) with AUTH_ALLOWED_TENANTS',
-    async () => {
-      common = await startEntraStandin({ clientId: CLIENT, tenant: 'common', users: [ADELE, MALLORY] });
-      return {
-        env: { AUTH_PROVIDER: 'entra', AUTH_ISSUER: common.issuer, AUTH_CLIENT_ID: CLIENT, AUTH_ALLOWED_TENANTS: CONTOSO },
-        browser: BROWSER,
-        user: journeyUser(ADELE),
-        accessTokenWorks: (token) => common.accessTokenWorks(token),
-        reuseSeen: () => common.reuseSeen(),
-        doctorSays: [/^✓ Provider preset: Microsoft Entra ID/m, new RegExp(`^✓ Tenants: .*${CONTOSO}`, 'm')],
-        logoutSays: NO_REVOCATION,
-        stop: () => common.stop(),
-      };
-    },
-    (journey) => {
-      it('refuses a user of a tenant outside AUTH_ALLOWED_TENANTS, naming the tenant; nothing is stored', async () => {
-        const login = await journey.cli(['login', '--timeout', '60'], { LATCHKEY_TEST_LOGIN: MALLORY.login, LATCHKEY_TEST_PASSWORD: MALLORY.password });
-        expect(login.code).toBe(1);
-        expect(login.stderr.trim()).toBe(
-          `The sign-in was refused: your account belongs to the Microsoft Entra tenant ${FABRIKAM}, which this app does not allow (AUTH_ALLOWED_TENANTS: ${CONTOSO}). Sign in with an account of an allowed organization, or ask whoever configured this app to add the tenant.`,
-        );
-        expect(await journey.storedRefreshToken()).toBeNull();
-        expect((await journey.cli(['status'])).code).toBe(1);
-      });
-      it('without AUTH_ALLOWED_TENANTS, a multi-tenant issuer is refused before any sign-in, saying how to allow tenants', async () => {
-        const status = await journey.cli(['status'], { AUTH_ALLOWED_TENANTS: '' });
-        expect(status.code).toBe(2);
-        expect(status.stderr).toMatch(/AUTH_ALLOWED_TENANTS: .* lets a user of any Microsoft tenant sign in\. List the tenant ids allowed \(comma-separated\), or \* to allow any tenant on purpose\./);
-      });
-      itEndsTheSessionOnTheDeadTokenAnswer(journey, () => common, DEAD);
-    },
-  );
-}
+describeStandinJourney({
+  title: 'the CLI against an Entra ID stand-in, multi-tenant (common) with AUTH_ALLOWED_TENANTS',
+  start: () => startEntraStandin({ clientId: CLIENT, tenant: 'common', users: [ADELE, MALLORY] }),
+  env: (standin) => ({ AUTH_PROVIDER: 'entra', AUTH_ISSUER: standin.issuer, AUTH_CLIENT_ID: CLIENT, AUTH_ALLOWED_TENANTS: CONTOSO }),
+  user: ADELE,
+  doctorSays: [/^✓ Provider preset: Microsoft Entra ID/m, new RegExp(`^✓ Tenants: .*${CONTOSO}`, 'm')],
+  logoutSays: NO_REVOCATION,
+  steps: (journey) => {
+    it('refuses a user of a tenant outside AUTH_ALLOWED_TENANTS, naming the tenant; nothing is stored', async () => {
+      const login = await journey.cli(['login', '--timeout', '60'], { LATCHKEY_TEST_LOGIN: MALLORY.login, LATCHKEY_TEST_PASSWORD: MALLORY.password });
+      expect(login.code).toBe(1);
+      expect(login.stderr.trim()).toBe(
+        `The sign-in was refused: your account belongs to the Microsoft Entra tenant ${FABRIKAM}, which this app does not allow (AUTH_ALLOWED_TENANTS: ${CONTOSO}). Sign in with an account of an allowed organization, or ask whoever configured this app to add the tenant.`,
+      );
+      expect(await journey.storedRefreshToken()).toBeNull();
+      expect((await journey.cli(['status'])).code).toBe(1);
+    });
+    it('without AUTH_ALLOWED_TENANTS, a multi-tenant issuer is refused before any sign-in, saying how to allow tenants', async () => {
+      const status = await journey.cli(['status'], { AUTH_ALLOWED_TENANTS: '' });
+      expect(status.code).toBe(2);
+      expect(status.stderr).toMatch(/AUTH_ALLOWED_TENANTS: .* lets a user of any Microsoft tenant sign in\. List the tenant ids allowed \(comma-separated\), or \* to allow any tenant on purpose\./);
+    });
+  },
+  deadTokenSays: DEAD,
+});

@@ -1,68 +1,32 @@
-// The CLI's journey against a stand-in of a GitHub OAuth App (github-standin.ts, kind 'oauth-app'):
+// The CLI's journey against a stand-in of a GitHub OAuth App (standins/github.ts, kind 'oauth-app'):
 // no refresh token, only an access token without expiry. The keychain entry keeps that access token;
 // the session lasts across processes until the token is refused (a 401 for it ends the session: the
 // CLI's `token --refresh` says so, nothing is ever redeemed); `status` says which kind of session it
 // is; logout revokes it with GitHub's DELETE.
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import keytar from 'keytar';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keychainAccount, loadConfig } from '../../src/core/index.ts';
-import { runCli } from '../helpers/cli.ts';
-import { findLeaks, readFolders, type Captured } from '../helpers/leaks.ts';
-import { startGithubStandin } from './github-standin.ts';
-import { ALICE, BROWSER, HAVE_CHROMIUM } from './journey-steps.ts';
-import type { Standin } from './standin.ts';
+import { expect, it } from 'vitest';
+import { describeStandinJourney } from './journey.ts';
+import { startGithubStandin } from './standins/github.ts';
+import { ALICE } from './standins/standin.ts';
 
 const SECRET = 'standin-oauth-app-secret';
 const OCTOCAT = { ...ALICE, login: 'octocat', sub: '583231', name: 'The Octocat', email: 'octocat@github.com' };
 
-if (!HAVE_CHROMIUM) {
-  it.skip('GitHub OAuth App stand-in journey: skipped, Chromium is not installed', () => {});
-} else {
-  describe('the CLI against a GitHub OAuth App stand-in (no refresh token: the long-lived access token is the session)', () => {
-    let standin: Standin;
-    let dataDir: string;
-    const service = `latchkey-test-oauth-app-${randomUUID()}`;
-    const outputs: Captured[] = [];
-    const env = (): NodeJS.ProcessEnv => ({
-      ...process.env,
-      AUTH_KEYCHAIN_SERVICE: service,
-      AUTH_DATA_DIR: dataDir,
-      BROWSER,
-      LATCHKEY_TEST_LOGIN: OCTOCAT.login,
-      LATCHKEY_TEST_PASSWORD: OCTOCAT.password,
-      AUTH_PROVIDER: 'github',
-      AUTH_ISSUER: standin.issuer,
-      AUTH_CLIENT_ID: 'Ov23liOAuthApp',
-      AUTH_CLIENT_SECRET: SECRET,
-      AUTH_AUTHORIZATION_ENDPOINT: `${standin.origin}/login/oauth/authorize`,
-      AUTH_TOKEN_ENDPOINT: `${standin.origin}/login/oauth/access_token`,
-      AUTH_USERINFO_ENDPOINT: `${standin.origin}/user`,
-      AUTH_REVOCATION_ENDPOINT: `${standin.origin}/applications/{client_id}/token`,
-    });
-    const cli = (args: string[]) =>
-      runCli(args, env(), (command, { stdout, stderr }) => {
-        if (args[0] !== 'token') outputs.push({ name: `stdout of ${command}`, text: stdout });
-        outputs.push({ name: `stderr of ${command}`, text: stderr });
-      });
-    const stored = async () => {
-      const raw = await keytar.getPassword(service, keychainAccount(loadConfig({ env: env() })));
-      return raw === null ? null : (JSON.parse(raw) as Record<string, unknown>);
-    };
-
-    beforeAll(async () => {
-      dataDir = await mkdtemp(join(tmpdir(), 'latchkey-oauth-app-'));
-      standin = await startGithubStandin({ clientId: 'Ov23liOAuthApp', clientSecret: SECRET, users: [OCTOCAT], kind: 'oauth-app' });
-    });
-    afterAll(async () => {
-      await keytar.deletePassword(service, keychainAccount(loadConfig({ env: env() }))).catch(() => false);
-      await standin?.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    });
-
+describeStandinJourney({
+  title: 'the CLI against a GitHub OAuth App stand-in (no refresh token: the long-lived access token is the session)',
+  start: () => startGithubStandin({ clientId: 'Ov23liOAuthApp', clientSecret: SECRET, users: [OCTOCAT], kind: 'oauth-app' }),
+  env: (standin) => ({
+    AUTH_PROVIDER: 'github',
+    AUTH_ISSUER: standin.issuer,
+    AUTH_CLIENT_ID: 'Ov23liOAuthApp',
+    AUTH_CLIENT_SECRET: SECRET,
+    AUTH_AUTHORIZATION_ENDPOINT: `${standin.origin}/login/oauth/authorize`,
+    AUTH_TOKEN_ENDPOINT: `${standin.origin}/login/oauth/access_token`,
+    AUTH_USERINFO_ENDPOINT: `${standin.origin}/user`,
+    AUTH_REVOCATION_ENDPOINT: `${standin.origin}/applications/{client_id}/token`,
+  }),
+  user: OCTOCAT,
+  wholeJourney: false,
+  steps: ({ cli, storedEntry: stored, leaks }, standin) => {
     let accessToken = '';
     it('login keeps the long-lived access token in the keychain entry, and status says the session stands on it', async () => {
       const login = await cli(['login', '--timeout', '60']);
@@ -80,22 +44,22 @@ if (!HAVE_CHROMIUM) {
     });
 
     it('a restarted process hands out the same token from the keychain entry, without asking the provider', async () => {
-      const tokenRequests = standin.tokenRequests.length;
-      const userRequests = standin.userRequests;
+      const tokenRequests = standin().tokenRequests.length;
+      const userRequests = standin().userRequests;
       for (const run of [1, 2]) {
         const token = await cli(['token']);
         expect(token.code, `run ${run}: ${token.stderr}`).toBe(0);
         expect(token.stdout.trim()).toBe(accessToken);
       }
-      expect(standin.tokenRequests.length).toBe(tokenRequests);
-      expect(standin.userRequests).toBe(userRequests);
-      expect(await standin.accessTokenWorks(accessToken)).toBe(true);
+      expect(standin().tokenRequests.length).toBe(tokenRequests);
+      expect(standin().userRequests).toBe(userRequests);
+      expect(await standin().accessTokenWorks(accessToken)).toBe(true);
       expect((await cli(['status', '--json'])).stdout).toContain('"standsOn":"access_token"');
     });
 
     it('once the user revokes the app at GitHub, its API refuses the token and token --refresh (the 401 rule) ends the session: exit 1, "Sign in again", entry deleted, never a refresh', async () => {
-      standin.endAllSessions({ accessTokensToo: true });
-      expect(await standin.accessTokenWorks(accessToken)).toBe(false);
+      standin().endAllSessions({ accessTokensToo: true });
+      expect(await standin().accessTokenWorks(accessToken)).toBe(false);
       const token = await cli(['token', '--refresh']);
       expect(token.code).toBe(1);
       expect(token.stdout).toBe('');
@@ -105,23 +69,23 @@ if (!HAVE_CHROMIUM) {
       expect(await stored()).toBeNull();
       expect((await cli(['status'])).code).toBe(1);
       expect((await cli(['token'])).code).toBe(1);
-      expect(standin.tokenRequests.filter((request) => request.body.get('grant_type') === 'refresh_token')).toEqual([]);
+      expect(standin().tokenRequests.filter((request) => request.body.get('grant_type') === 'refresh_token')).toEqual([]);
     });
 
     it('logout revokes the access token with DELETE /applications/{client_id}/token', async () => {
       expect((await cli(['login', '--timeout', '60'])).code).toBe(0);
       const token = String((await stored())?.access_token);
-      const before = standin.revocations;
+      const before = standin().revocations;
       const logout = await cli(['logout']);
       expect(logout.code, logout.stderr).toBe(0);
       expect(logout.stderr).toBe('');
-      expect(standin.revocations).toBe(before + 1);
-      expect(await standin.accessTokenWorks(token)).toBe(false);
+      expect(standin().revocations).toBe(before + 1);
+      expect(await standin().accessTokenWorks(token)).toBe(false);
       expect(await stored()).toBeNull();
     });
 
     it('neither the access token nor the client secret appears in the data folder or any output but `token`', async () => {
-      expect(findLeaks(new Set([accessToken, SECRET]), [...(await readFolders(dataDir)), ...outputs])).toEqual([]);
+      expect(await leaks([accessToken, SECRET])).toEqual([]);
     });
-  });
-}
+  },
+});

@@ -3,7 +3,7 @@ import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { AuthError } from '../errors.ts';
 
-// Where the cross-process locks live (refresh-lock.ts), and the check that nobody else can use that folder.
+// Where the cross-process locks live (lock.ts), and the check that nobody else can use that folder.
 
 /**
  * The folder of this user's session locks, derived from the user — the home
