@@ -125,7 +125,7 @@ export async function acquireEntryLock(path: string, options: EntryLockOptions =
     if (!watched || watched.ino !== observed.ino || watched.mtimeMs !== observed.mtimeMs) {
       watched = { ...observed, since: now };
     } else if (now - watched.since >= staleAfterMs) {
-      options.logger?.warn('taking over a refresh lock whose holder stopped (no heartbeat)', { stillForMs: Math.round(now - watched.since), holder: readOwner(path)?.pid });
+      options.logger?.warn('taking over an entry lock whose holder stopped (no heartbeat)', { stillForMs: Math.round(now - watched.since), holder: readOwner(path)?.pid });
       breakLock(path, observed);
       watched = undefined;
       continue;
@@ -152,7 +152,7 @@ function heldLock(path: string, fd: number, options: EntryLockOptions & { clock:
       // Waiters only compare the mtime with what they saw before: it must change on every beat.
       stamp = Math.max(Date.now() / 1000, stamp + 0.001);
       futimesSync(fd, stamp, stamp);
-      if (fstatSync(fd).nlink === 0) logger?.warn('the refresh lock was taken over while held (this process stopped for longer than the stale bound)');
+      if (fstatSync(fd).nlink === 0) logger?.warn('the entry lock was taken over while held (this process stopped for longer than the stale bound)');
       else lastBeat = clock();
     } catch (error) {
       logger?.warn('could not refresh the lock heartbeat', { error: String(error) });
@@ -184,7 +184,7 @@ function heldLock(path: string, fd: number, options: EntryLockOptions & { clock:
     isHeld,
     assertHeld() {
       if (isHeld()) return;
-      logger?.warn('the refresh lock was taken over while held; this process redeems and stores nothing');
+      logger?.warn('the entry lock was taken over while held; this process redeems and stores nothing');
       throw new AuthError(
         'provider_unreachable',
         'This Latchkey process was paused while it held the session’s lock, and another Latchkey process has taken over, so this one stopped without using or storing anything. Try again.',
@@ -284,7 +284,7 @@ function releaseAfterStall(path: string, fd: number, logger?: Logger): void {
   const ours = fstatSync(fd);
   const current = observe(path);
   if (ours.nlink > 0 && current?.ino === ours.ino) removeOwnLock(path);
-  else logger?.warn('the refresh lock was taken over while held (this process stopped for longer than the stale bound)');
+  else logger?.warn('the entry lock was taken over while held (this process stopped for longer than the stale bound)');
 }
 
 function removeOwnLock(path: string): void {
