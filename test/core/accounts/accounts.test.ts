@@ -84,7 +84,7 @@ describe('accounts (scripted provider)', () => {
 
   beforeEach(async () => {
     lockDir = await mkdtemp(join(tmpdir(), 'latchkey-accounts-'));
-    config = { issuer: ISSUER, clientId: CLIENT, provider: 'generic', scope: 'openid offline_access', prompt: 'consent', redirectPort: 0, redirectHost: '127.0.0.1', apiBaseUrl: '', keychainService: 'unused', dataDir: lockDir, usesDemoProvider: true };
+    config = { issuer: ISSUER, clientId: CLIENT, provider: 'generic', scope: 'openid offline_access', prompt: 'consent', redirectPort: 0, redirectHost: '127.0.0.1', apiBaseUrl: '', apis: [], keychainService: 'unused', dataDir: lockDir, usesDemoProvider: true };
     clock = { now: 1_000_000 };
     store = sharedMemoryKeychain();
     profiles = createMemoryProfileCache();

@@ -3,6 +3,9 @@
 // entry, the other follows the entry's user: it never shows the profile its own folder cached beside the new
 // user's tokens, and never stores its old user's `sub` beside the new user's refresh token. With the real
 // demo provider, Chromium and the OS keychain; in one process, then across two real processes (the CLI).
+// Since accounts (issue 28) a sign-in as another user adds an account of its own instead; what writes another
+// user over an account's entry now is a Latchkey from before accounts beside this one, which these tests stand
+// in for: Bob signs in as an account of his own, then his entry is moved over Alice's as that version leaves it.
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,6 +18,9 @@ import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../../src/shared/constants.ts'
 import type { AuthState } from '../../../src/shared/auth-state.ts';
 import { loadConfig, type AuthConfig } from '../../../src/core/config/auth-config.ts';
 import { keychainAccount } from '../../../src/core/entry/format.ts';
+import { openAccountIndex } from '../../../src/core/accounts/account-index.ts';
+import { defaultLockDir } from '../../../src/core/entry/lock-folder.ts';
+import { acquireEntryLock, entryLockPath } from '../../../src/core/entry/lock.ts';
 import { createLogger } from '../../../src/core/log.ts';
 import { createAuthSession } from '../../../src/core/session/start.ts';
 import type { AuthSession } from '../../../src/core/session/auth-session.ts';
@@ -62,6 +68,25 @@ describe('two data folders, one keychain entry: a process follows the user of th
     return service;
   }
 
+  /**
+   * What a Latchkey from before accounts leaves when Bob signs in where Alice was: his session in the one entry
+   * (`clientId@issuer`, Alice's), under its lock and with a new generation, and no account of his own.
+   */
+  async function movedOverAliceAsAnEarlierVersionWould(config: AuthConfig, bobSub: string): Promise<void> {
+    const aliceEntry = keychainAccount(config);
+    const bobEntry = `${aliceEntry}#sub:${bobSub}`;
+    const lock = await acquireEntryLock(entryLockPath(defaultLockDir(), config.keychainService, aliceEntry));
+    try {
+      const bob = (await keytar.getPassword(config.keychainService, bobEntry))!;
+      lock.announceChange();
+      await keytar.setPassword(config.keychainService, aliceEntry, bob);
+      await keytar.deletePassword(config.keychainService, bobEntry);
+    } finally {
+      await lock.release();
+    }
+    await openAccountIndex(config, defaultLockDir()).remove(bobSub);
+  }
+
   async function storedSub(config: AuthConfig): Promise<string | undefined> {
     const raw = await keytar.getPassword(config.keychainService, keychainAccount(config));
     return raw === null ? undefined : (JSON.parse(raw) as { sub: string }).sub;
@@ -81,9 +106,10 @@ describe('two data folders, one keychain entry: a process follows the user of th
 
     const b = await createAuthSession({ config: configB, opener: browserOpener(browser, DEMO_BOB), logger });
     sessions.push(b);
-    await b.signIn({ timeoutMs: 30_000 });
+    await b.signIn({ timeoutMs: 30_000, adding: true });
     const bob = b.getState().user!;
     expect(bob.sub).not.toBe(alice.sub);
+    await movedOverAliceAsAnEarlierVersionWould(configA, bob.sub);
     expect(await storedSub(configA)).toBe(bob.sub);
 
     const events: AuthState[] = [];
@@ -138,6 +164,7 @@ describe('two data folders, one keychain entry: a process follows the user of th
       expect(asBob.stdout).toContain('Signed in as Bob Builder');
       const bobSub = (JSON.parse((await runCli(['status', '--json'], envCli)).stdout) as { user: { sub: string } }).user.sub;
       expect(bobSub).not.toBe(aliceSub);
+      await movedOverAliceAsAnEarlierVersionWould(config, bobSub);
 
       const afterBob = nextMessage();
       tell({ type: 'refresh' });
