@@ -256,7 +256,7 @@ export class SessionState {
     // Waits for a refresh running in another process: it stores its rotated token first, so that is the token deleted and revoked here.
     const lock = await entry.lock(this.#deps.onLockWait);
     try {
-      const stored = (await entry.read().catch(() => null))?.stored;
+      const stored = (await entry.read({}, lock).catch(() => null))?.stored;
       const standing = stored ? standsOnOf(stored) : undefined;
       if (stored && standing && !tokens.has(standing.token)) tokens.set(standing.token, { standsOn: standing.standsOn, dpop: await loadStoredDpopKey(stored.dpop_key, logger) });
       lock.announceChange();
