@@ -80,8 +80,12 @@ export interface SessionEntry {
   remove(lock: EntryLock, why: string): Promise<void>;
   /** Rejects with `keychain_locked` when a sign-in now could not be stored (the keychain is locked), before the browser opens. */
   assertWritable(): Promise<void>;
-  /** The cached profile's user, if any. */
-  cachedUser(): UserProfile | undefined;
+  /**
+   * Who to show beside the tokens of an entry stored for `sub`: the cached profile when it is that user's, else only
+   * `sub`. A data folder is a process's own (a Flatpak's XDG_CONFIG_HOME, AUTH_DATA_DIR) while the entry is shared, so
+   * the cache may name whoever this process last saw sign in: it is never shown beside another user's tokens.
+   */
+  profileOf(sub: string): UserProfile;
   /** Caches the profile (no secret) beside the entry, so a restart shows who is signed in before any network call; `signedIn`: a new sign-in at `now`. */
   cacheProfile(user: UserProfile, now: number, signedIn: boolean): void;
   /** Best effort: a cached name without a session shows nothing. */
@@ -124,6 +128,10 @@ export function openSessionEntry(deps: SessionEntryDeps): SessionEntry {
     } catch (deleteError) {
       logger.warn('could not delete the cached profile', { error: String(deleteError) });
     }
+  };
+  const profileOf = (sub: string): UserProfile => {
+    const cached = cachedUser();
+    return cached?.sub === sub ? cached : { sub };
   };
   /** The cached profile is written at every sign-in and deleted at every sign-out: it marks that a session was stored (no secret). */
   const sessionWasStored = (): boolean => keychain.kind === 'os' && cachedUser() !== undefined;
@@ -256,8 +264,7 @@ export function openSessionEntry(deps: SessionEntryDeps): SessionEntry {
       try {
         const found = await read(options);
         if (!found) return {};
-        const cached = cachedUser();
-        const user = cached?.sub === found.stored.sub ? cached : { sub: found.stored.sub };
+        const user = profileOf(found.stored.sub);
         const synced = quiet && before !== undefined && readEntryGeneration(lockPath) === before;
         return { stored: found.stored, user, ...(found.shared ? { shared: found.shared } : {}), ...(synced ? { generation: before } : {}) };
       } catch (readError) {
@@ -305,7 +312,7 @@ export function openSessionEntry(deps: SessionEntryDeps): SessionEntry {
       if (keychain.kind === 'os' && (await keychain.isLocked?.()) === true) throw new AuthError('keychain_locked', SIGN_IN_LOCKED_MESSAGE);
     },
 
-    cachedUser,
+    profileOf,
 
     cacheProfile(user, now, signedIn) {
       try {

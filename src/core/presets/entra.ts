@@ -25,6 +25,8 @@ export const entra: ProviderPreset = {
   defaultPrompt: undefined,
   secret: 'refused',
   scopeOnRefresh: true,
+  // One resource's scopes per token request (AADSTS28000 when two are mixed); its refresh token serves every resource.
+  apiTokens: { by: 'scope' },
   revocation: 'none',
   register: [
     'an app registration with the "Mobile and desktop applications" platform and "Allow public client flows" on',

@@ -32,6 +32,7 @@ export const github: ProviderPreset = {
   secretAuth: 'client_secret_post',
   revocation: 'github',
   logout: 'none',
+  apiTokens: { by: 'none', words: 'GitHub gives one token whose scopes (or, for a GitHub App, permissions) cover every GitHub API. List one API in "apis" and put the scopes in AUTH_SCOPE' },
   refreshTokens: 'maybe',
   register: [
     'a GitHub App with "Expire user authorization tokens" on (an OAuth App issues no refresh token, which Latchkey does not support yet)',

@@ -20,5 +20,6 @@ export const google: ProviderPreset = {
   secret: 'required',
   secretAuth: 'client_secret_post',
   logout: 'none',
+  apiTokens: { by: 'none', words: 'Google gives one access token whose scopes cover every Google API. List one API in "apis" and put every API\'s scopes (e.g. https://www.googleapis.com/auth/drive.readonly) in AUTH_SCOPE' },
   register: ['an OAuth client of type "Desktop app" (its client id and the client secret Google shows with it)', 'nothing for the redirect: Desktop clients accept http://127.0.0.1 on any port'],
 };

@@ -20,6 +20,8 @@ export interface DeviceSignInDeps {
   config: Pick<AuthConfig, 'issuer' | 'clientId' | 'scope'>;
   /** `audience` / `resource`, sent with the device authorization request like with the authorization request. */
   parameters: Record<string, string>;
+  /** More `resource` values for the device authorization request: every API's, as in the authorization request (RFC 8707 §2.1). */
+  resources?: string[];
   clock: () => number;
   logger?: Logger | undefined;
   /** The session's DPoP handle (RFC 9449): each token poll carries a proof from its key, binding the tokens. */
@@ -59,7 +61,9 @@ export async function pollDeviceSignIn(configuration: oidc.Configuration, deps: 
 
   let codes: oidc.DeviceAuthorizationResponse;
   try {
-    codes = await oidc.initiateDeviceAuthorization(configuration, { scope: config.scope, ...deps.parameters });
+    const initiation = new URLSearchParams({ scope: config.scope, ...deps.parameters });
+    for (const resource of deps.resources ?? []) initiation.append('resource', resource);
+    codes = await oidc.initiateDeviceAuthorization(configuration, initiation);
   } catch (error) {
     throw startRefused(error, config);
   }

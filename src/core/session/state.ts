@@ -277,8 +277,8 @@ export class SessionState {
    * live session, as of `generation`. The refresh that read it says how it ends (`takeShared`, `takeAnswer`, a failure).
    */
   takeStored(stored: StoredSession, dpop: DpopKey | undefined, generation: string | undefined): void {
-    this.#takeStored(stored, dpop, generation);
-    if (this.#memory.user?.sub !== stored.sub) this.#memory.user = this.#entry?.cachedUser() ?? { sub: stored.sub };
+    // Another user's session: the state says so now, not only once the refresh ends.
+    if (this.#takeStored(stored, dpop, generation)) this.#changed();
   }
 
   /** Another process just refreshed: its access token serves our callers. */
@@ -327,10 +327,23 @@ export class SessionState {
     }
   }
 
-  /** The token a stored session stands on becomes the one in memory — its refresh token, or its long-lived access token — with its key and scope. */
-  #takeStored(stored: StoredSession, dpop: DpopKey | undefined, generation: string | undefined): void {
+  /**
+   * The token a stored session stands on becomes the one in memory — its refresh token, or its long-lived access
+   * token — with its key, scope and user. Returns true when the entry is another user's than the one in memory:
+   * another process (whose data folder may differ from this one's) signed someone else in over it. Then memory
+   * follows the entry's user, and keeps no access token of the one before: what this process hands out and what it
+   * shows always belong to the user of the entry it read.
+   */
+  #takeStored(stored: StoredSession, dpop: DpopKey | undefined, generation: string | undefined): boolean {
     const { token, standsOn } = standsOnOf(stored);
     const next: SessionMemory = { ...this.#memory, standsOn };
+    const before = this.#memory.user?.sub;
+    const userChanged = before !== undefined && before !== stored.sub;
+    if (before !== stored.sub) {
+      next.user = this.#opened().profileOf(stored.sub);
+      delete next.access;
+    }
+    if (userChanged) this.#deps.logger.warn('the keychain entry now holds another user’s session (signed in by another process): this process is that user’s from now on', { was: before, now: stored.sub });
     if (standsOn === 'refresh_token') {
       next.refreshToken = token;
     } else {
@@ -343,6 +356,7 @@ export class SessionState {
     if (generation === undefined) delete next.generation;
     else next.generation = generation;
     this.#memory = next;
+    return userChanged;
   }
 
   #forgetLocally(reason: ErrorInfo | undefined): void {
