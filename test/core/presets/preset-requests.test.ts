@@ -192,4 +192,22 @@ describe('Entra multi-tenant sign-in (common), without a browser', () => {
     const refused = await client.signIn({ opener: httpOpener(mallory), timeoutMs: 20_000 }).catch((error: unknown) => error);
     expect(refused).toMatchObject({ code: 'sign_in_denied', message: expect.stringContaining('tenant tenant-b, which this app does not allow (AUTH_ALLOWED_TENANTS: TENANT-A)') });
   });
+
+  it('signs in with a code through the same tenant check: a user of an allowed tenant is accepted, one of another tenant refused', async () => {
+    const adele = { ...ALICE, login: 'adele', sub: 'adele-oid', tenant: 'tenant-a' };
+    const mallory = { ...ALICE, login: 'mallory', sub: 'mallory-oid', tenant: 'tenant-b' };
+    const standin = await startEntraStandin({ clientId: 'app', tenant: 'common', users: [adele, mallory] });
+    standins.push(standin);
+    const client = await connectProvider(load({ AUTH_PROVIDER: 'entra', AUTH_ISSUER: standin.issuer, AUTH_CLIENT_ID: 'app', AUTH_ALLOWED_TENANTS: 'tenant-a' }), { http });
+    const approvedBy = (login: string) => ({ onCode: (prompt: { userCode: string }) => standin.approveDeviceCode(prompt.userCode, login) });
+
+    const signedIn = await client.deviceSignIn(approvedBy('adele'));
+    expect(signedIn.user).toMatchObject({ sub: 'adele-oid', name: ALICE.name });
+    expect(signedIn.refreshToken).toEqual(expect.any(String));
+    // Answered once: the tenant's answer is read and checked, not asked for again.
+    expect(standin.tokenRequests.filter((request) => request.body.get('grant_type') === 'urn:ietf:params:oauth:grant-type:device_code')).toHaveLength(1);
+
+    const refused = await client.deviceSignIn(approvedBy('mallory')).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'sign_in_denied', message: expect.stringContaining('tenant tenant-b, which this app does not allow (AUTH_ALLOWED_TENANTS: tenant-a)') });
+  });
 });
