@@ -88,8 +88,9 @@ export async function loginCommand(context: CommandContext, values: Values): Pro
       }
       // Ctrl-C cancels the sign-in (holdSignalsUntilStored), freeing the loopback port (or ending the polling).
       let signedIn: AuthState;
+      const startedAt = performance.now();
       if (values.device) {
-        signedIn = await deviceSignIn(session, io);
+        signedIn = await deviceSignIn(session, io, timeoutMs);
       } else {
         codeOffered = await session.offersDeviceSignIn();
         try {
@@ -98,7 +99,8 @@ export async function loginCommand(context: CommandContext, values: Values): Pro
           const why = codeOffered ? whyUseCode(error) : undefined;
           if (!why) throw error;
           io.stderr(why);
-          signedIn = await deviceSignIn(session, io);
+          // --timeout bounds the whole command: the code gets what the browser attempt left.
+          signedIn = await deviceSignIn(session, io, timeoutMs === undefined ? undefined : Math.max(1, Math.round(timeoutMs - (performance.now() - startedAt))));
         }
       }
       io.stdout(`Signed in as ${displayName(signedIn)} (${signedIn.user?.sub ?? ''})\n`);

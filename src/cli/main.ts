@@ -15,7 +15,8 @@ shared with the Latchkey app.
 Commands:
   login [--timeout SECONDS]  Sign in through the browser ($BROWSER, else the system's default); with a code
                              instead when no browser opens or the provider refuses the loopback redirect
-  login --device             Sign in with a code entered on any device (RFC 8628), e.g. over SSH
+  login --device             Sign in with a code entered on any device (RFC 8628), e.g. over SSH; --timeout
+                             bounds it too (a fallback to a code keeps what is left of it)
   status [--json]            Show whether a session is stored (exit 0), not (exit 1), or locked away (exit 2)
   token [--refresh]          Print a valid access token (the one all processes share while it is fresh;
                              with --refresh, a newer one; a DPoP-bound one needs a proof: see headers)

@@ -45,7 +45,7 @@ export interface AuthSession {
 export interface SignInOptions {
   /** 'browser' (default): the system browser and a loopback redirect; 'device': the device authorization grant. */
   method?: 'browser' | 'device';
-  /** How long the user has to finish in the browser (the device code's own lifetime bounds a device sign-in). */
+  /** How long the user has to finish, in the browser or with a code (whose own lifetime bounds it too). */
   timeoutMs?: number;
 }
 

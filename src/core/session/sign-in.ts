@@ -65,6 +65,7 @@ export function createSignIn(deps: {
         if (options.method === 'device') {
           return client.deviceSignIn({
             signal: attempt.signal,
+            ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
             ...(key ? { dpop: key } : {}),
             onCode: (prompt) => {
               if (attempt.isCurrent()) state.showDeviceCode(prompt);
