@@ -31,4 +31,3 @@ export { openSealedKeychain, openPlaintextKeychain } from './keychain/file-keych
 export { startAgent } from './agent/server.ts';
 export { connectAgent, stopAgent } from './agent/client.ts';
 export { AGENT_SOCK_VARIABLE, defaultAgentSocket } from './agent/folder.ts';
-export { refusePeerOfAnotherUser } from './agent/peer.ts';

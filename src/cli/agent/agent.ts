@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, writeSync } from 'node:fs';
-import { AGENT_SOCK_VARIABLE, AuthError, createMemoryKeychain, defaultAgentSocket, openSealedKeychain, refusePeerOfAnotherUser, startAgent, stopAgent } from '../../core/index.ts';
+import { AGENT_SOCK_VARIABLE, AuthError, createMemoryKeychain, defaultAgentSocket, openSealedKeychain, startAgent, stopAgent } from '../../core/index.ts';
 import type { CommandContext } from '../context.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
-import { askPassphrase, PASSPHRASE_FILE_VARIABLE } from './passphrase.ts';
+import { askPassphrase, PASSPHRASE_FD_VARIABLE } from './passphrase.ts';
 import { agentStartedLines, agentStoppedLines, type Shell } from './shell-lines.ts';
 
 type Values = Record<string, string | boolean | undefined>;
@@ -46,7 +46,6 @@ export async function agentCommand(context: CommandContext, values: Values): Pro
     keychain,
     socketPath,
     logger: context.logger,
-    checkPeer: refusePeerOfAnotherUser,
     ...(lifetimeMs === undefined ? {} : { lifetimeMs }),
     ...(idleMs === undefined ? {} : { idleMs }),
   });
@@ -74,7 +73,7 @@ async function startInBackground(env: NodeJS.ProcessEnv, socketPath: string, val
   const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ['pipe', 'ignore', 'pipe', 'pipe'],
-    env: { ...env, [READY_FD_VARIABLE]: '3', ...(passphrase === undefined ? {} : { [PASSPHRASE_FILE_VARIABLE]: '/dev/stdin' }) },
+    env: { ...env, [READY_FD_VARIABLE]: '3', ...(passphrase === undefined ? {} : { [PASSPHRASE_FD_VARIABLE]: '0' }) },
   });
   child.stdin?.end(passphrase === undefined ? '' : passphrase + '\n');
   let stderr = '';

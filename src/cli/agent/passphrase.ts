@@ -5,6 +5,8 @@ import type { CliIo } from '../context.ts';
 
 /** Names a file whose first line is the passphrase of `--keep` (a test, a container's secret, or `/dev/stdin`). */
 export const PASSPHRASE_FILE_VARIABLE = 'LATCHKEY_AGENT_PASSPHRASE_FILE';
+/** Set by the background start for its child only: the passphrase it already asked comes on this descriptor. */
+export const PASSPHRASE_FD_VARIABLE = 'LATCHKEY_AGENT_PASSPHRASE_FD';
 
 /**
  * The passphrase the kept file is sealed with, asked once when the agent starts: from the file that
@@ -14,7 +16,10 @@ export const PASSPHRASE_FILE_VARIABLE = 'LATCHKEY_AGENT_PASSPHRASE_FILE';
 export async function askPassphrase(io: CliIo, file: string): Promise<string> {
   const named = io.env[PASSPHRASE_FILE_VARIABLE];
   let passphrase: string;
-  if (named) {
+  const handedOn = io.env[PASSPHRASE_FD_VARIABLE];
+  if (handedOn) {
+    passphrase = readFileSync(Number(handedOn), 'utf8').split('\n')[0] ?? '';
+  } else if (named) {
     try {
       passphrase = readFileSync(named, 'utf8').split('\n')[0] ?? '';
     } catch (error) {

@@ -1,4 +1,4 @@
-import { lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import type { AuthConfig } from '../config/auth-config.ts';
 import { keychainAccount } from '../entry/format.ts';
@@ -21,8 +21,6 @@ export interface AgentOptions {
   /** Forget everything and stop after this long without a request. */
   idleMs?: number;
   logger: Logger;
-  /** Why a connecting peer is refused, or undefined to serve it (peer.ts: another user's process is refused). */
-  checkPeer(socket: Socket): Promise<string | undefined>;
 }
 
 export interface RunningAgent {
@@ -44,6 +42,10 @@ interface Relay {
  * entries are. The agent signs in itself (the loopback listener is here; a client opens the browser, or shows the
  * code), does every refresh (one process, so one at a time by construction), and hands out only access tokens,
  * request headers with its DPoP proofs, and state. A refresh token or private key never crosses the socket.
+ *
+ * Who may connect is decided by the socket's folder (0700, this user's): Node offers no SO_PEERCRED, and the only
+ * processes the kernel lets through that folder are this user's and root's — and root can read the agent's memory
+ * anyway. (Asking `ss -xp` would not help: a non-root agent cannot see a root process's sockets in /proc.)
  */
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { config, logger, socketPath } = options;
@@ -134,7 +136,6 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     touch();
     const replies = new Map<number, (reply: ClientMessage) => void>();
     const relay: Relay = { send: (message) => void (socket.writable && socket.write(encodeLine(message))), replies };
-    const peerChecked = options.checkPeer(socket);
     const onMessage = (message: unknown) => {
       const known = message as Partial<ClientMessage> | null;
       if (typeof known?.id !== 'number') return void socket.destroy();
@@ -142,16 +143,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       if ('reply' in known) return void replies.get(id)?.(known as ClientMessage);
       inFlight++;
       touch();
-      void (async (): Promise<AgentMessage> => {
-        const refusal = await peerChecked;
-        if (refusal !== undefined) {
-          logger.warn('refused a peer', { why: refusal });
-          socket.end(encodeLine({ id, ok: false, error: { code: 'sender_refused', message: refusal } }));
-          return { id, ok: false, error: { code: 'sender_refused', message: refusal } };
-        }
-        if (stopping) return { id, ok: false, error: { code: 'session_ended', message: 'The Latchkey agent is stopping; its sessions are forgotten.' } };
-        return answer(known as AgentRequest, relay);
-      })()
+      const answering: Promise<AgentMessage> = stopping
+        ? Promise.resolve({ id, ok: false, error: { code: 'session_ended', message: 'The Latchkey agent is stopping; its sessions are forgotten.' } })
+        : answer(known as AgentRequest, relay);
+      void answering
         .catch((error: unknown): AgentMessage => ({ id, ok: false, error: toErrorInfo(error) }))
         .then((reply) => relay.send(reply))
         .finally(() => {
@@ -176,6 +171,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     server.once('error', reject);
     server.listen(socketPath, () => resolve());
   });
+  // The folder keeps others out; the socket itself is closed to them too, whatever the umask.
+  chmodSync(socketPath, 0o600);
   touch();
 
   const stop = (why: string): Promise<string> => {
