@@ -37,7 +37,8 @@ export async function agentMachine(demo: { issuer: string; apiUrl: string }, ser
 
 /** What `eval "$(latchkey agent)"` would set: the socket, and the agent's pid from its echo line. */
 export function parseAgentLines(result: CliResult): { socket: string; pid: number } {
-  const socket = /^LATCHKEY_AGENT_SOCK='([^']+)'; export LATCHKEY_AGENT_SOCK;$/m.exec(result.stdout)?.[1];
+  // sh, csh (setenv) or fish (set -gx).
+  const socket = /^(?:LATCHKEY_AGENT_SOCK=|setenv LATCHKEY_AGENT_SOCK |set -gx LATCHKEY_AGENT_SOCK )'([^']+)';/m.exec(result.stdout)?.[1];
   const pid = /^echo Latchkey agent pid (\d+);$/m.exec(result.stdout)?.[1];
   if (!socket || !pid) throw new Error(`latchkey agent printed no shell lines: ${result.stdout}${result.stderr}`);
   return { socket, pid: Number(pid) };
