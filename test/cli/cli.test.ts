@@ -290,7 +290,7 @@ describe('latchkey CLI', () => {
     const status = await cli(['status', '--json'], noKeychain);
     expect(status.code).toBe(1);
     expect(JSON.parse(status.stdout)).toMatchObject({ signedIn: false, keychain: 'memory-only', error: { code: 'keychain_unavailable' } });
-    expect(status.stderr).toMatch(/won’t survive a restart/);
+    expect(status.stderr).toMatch(/^No OS keychain answers here and no agent is set \(LATCHKEY_AGENT_SOCK\), so no session can be kept\. Keep sessions one of three ways: .*\n$/);
     const plainStatus = await cli(['status'], noKeychain);
     expect(plainStatus.code).toBe(1);
     expect(plainStatus.stdout).not.toContain('latchkey login');
@@ -302,7 +302,7 @@ describe('latchkey CLI', () => {
       const result = await cli([command], noKeychain);
       expect(result.code, result.stderr).toBe(2);
       expect(result.stdout).toBe('');
-      expect(result.stderr).toMatch(/^The OS keychain is not available, so .*\n$/);
+      expect(result.stderr).toMatch(/^No OS keychain answers here and no agent is set \(LATCHKEY_AGENT_SOCK\), so a stored session cannot be read.*\n$/);
     }
   });
 
