@@ -4,6 +4,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CommandName } from './command-runner.ts';
+import { startCompileCache } from './compile-cache.ts';
 import type { CliIo } from './context.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 
@@ -114,6 +115,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
 
 /** Runs the CLI on this process's arguments and exits with its code. */
 export async function main(): Promise<never> {
+  // Before the command's modules load: they come from compiled code when this user ran a command before.
+  startCompileCache(process.env);
   const code = await runCli(process.argv.slice(2), {
     stdout: (text) => process.stdout.write(text),
     stderr: (line) => process.stderr.write(line + '\n'),
