@@ -1,4 +1,5 @@
 import type { AuthState } from '../shared/auth-state.ts';
+import { inertText } from '../shared/inert-text.ts';
 import { AuthError, openProfileCache, createAuthSession, keychainAccount } from '../core/index.ts';
 import type { Opener, AuthSession } from '../core/index.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
@@ -48,9 +49,10 @@ function refuseWithoutKeychain(state: AuthState, consequence: string): void {
   );
 }
 
+/** The provider's name for the user, one inert line (it is the provider's text). */
 function displayName(state: AuthState): string {
   const user = state.user;
-  return user?.name ?? user?.email ?? user?.sub ?? 'unknown user';
+  return inertText(user?.name ?? user?.email ?? user?.sub ?? 'unknown user');
 }
 
 /**
