@@ -14,18 +14,25 @@ Signs you in through your browser (OAuth 2.0 + PKCE) and keeps the session in th
 shared with the Latchkey app.
 
 Commands:
-  login [--timeout SECONDS]  Sign in through the browser ($BROWSER, else the system's default); with a code
+  login [--timeout SECONDS]  Sign in through the browser ($BROWSER, else the system's default) and add that
+                             user as an account (or renew theirs); it becomes the default. With a code
                              instead when no browser opens or the provider refuses the loopback redirect
-  login --device             Sign in with a code entered on any device (RFC 8628), e.g. over SSH
+  login --account NAME       Renew that account; a sign-in as anyone else is refused (exit 1)
+  login --device             Sign in with a code entered on any device (RFC 8628), e.g. over SSH; --timeout
+                             bounds it too (a fallback to a code keeps what is left of it)
+  accounts [--json]          List the accounts signed in here; * marks the default (exit 1: none)
+  switch NAME                Make NAME the default account
   status [--json]            Show whether a session is stored (exit 0), not (exit 1), or locked away (exit 2)
   token [--refresh]          Print a valid access token (the one all processes share while it is fresh;
                              with --refresh, a newer one; a DPoP-bound one needs a proof: see headers)
   headers [--method M] URL   Print the headers one call to the API needs, one "Name: value" line each
                              (Authorization, and DPoP for a bound token): curl -H @<(latchkey headers URL) URL
-  logout                     Revoke the session at the provider and forget it here
+  logout [--all]             Revoke the session at the provider and forget it here (one account, or --all)
   doctor                     Check the configuration against the provider, with fixes
 
 Options:
+  --account NAME             (status, token, headers, logout) act for that account: its email, username
+                             or sub; else LATCHKEY_ACCOUNT; else the default account
   -h, --help                 Show this help
 
 Exit codes: 0 ok · 1 signed out or session ended (run \`latchkey login\`) · 2 usage or configuration error,
@@ -39,17 +46,20 @@ Configuration (environment, else the JSON file AUTH_CONFIG or config.json in the
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** Each command's options. Its code, and the core under it, load only once the command line is good (command-runner.ts). */
+const ACCOUNT: Options = { account: { type: 'string' } };
 const OPTIONS: Record<CommandName, Options> = {
-  login: { timeout: { type: 'string' }, device: { type: 'boolean' } },
-  status: { json: { type: 'boolean' } },
-  token: { refresh: { type: 'boolean' } },
-  headers: { method: { type: 'string' } },
-  logout: {},
+  login: { timeout: { type: 'string' }, device: { type: 'boolean' }, ...ACCOUNT },
+  status: { json: { type: 'boolean' }, ...ACCOUNT },
+  token: { refresh: { type: 'boolean' }, ...ACCOUNT },
+  headers: { method: { type: 'string' }, ...ACCOUNT },
+  logout: { all: { type: 'boolean' }, ...ACCOUNT },
+  accounts: { json: { type: 'boolean' } },
+  switch: {},
   doctor: {},
 };
 
-/** The commands that take positional arguments (the URL of `headers`). */
-const TAKES_POSITIONALS: ReadonlySet<CommandName> = new Set(['headers']);
+/** The commands that take positional arguments (the URL of `headers`, the account of `switch`). */
+const TAKES_POSITIONALS: ReadonlySet<CommandName> = new Set(['headers', 'switch']);
 
 const isCommand = (name: string | undefined): name is CommandName => name !== undefined && Object.hasOwn(OPTIONS, name);
 

@@ -96,6 +96,8 @@ export interface SessionEntry {
 
 export interface SessionEntryDeps {
   config: AuthConfig;
+  /** The keychain account of this entry: one account's (see accounts/account-index.ts); default `keychainAccount(config)`. */
+  account?: string;
   keychain: Keychain;
   profileCache: ProfileCache;
   /** The folder of this user's locks (`defaultLockDir()`). */
@@ -109,7 +111,7 @@ export interface SessionEntryDeps {
 
 export function openSessionEntry(deps: SessionEntryDeps): SessionEntry {
   const { config, keychain, profileCache, logger } = deps;
-  const account = keychainAccount(config);
+  const account = deps.account ?? keychainAccount(config);
   const lockPath = entryLockPath(deps.lockDir, config.keychainService, account);
   const place = new KeychainPlaceState(keychain);
   // A memory-only keychain is this process's alone: nothing is shared.
