@@ -1,6 +1,6 @@
 import type { AuthState } from '../shared/auth-state.ts';
 import { inertText } from '../shared/inert-text.ts';
-import { AuthError, openProfileCache, createAuthSession, defaultAccount, defaultLockDir, findAccount, openAccountIndex, openKeychain } from '../core/index.ts';
+import { AGENT_SOCK_VARIABLE, AuthError, openProfileCache, createAuthSession, connectAgent, defaultAccount, defaultLockDir, findAccount, keychainAccount, openAccountIndex, openKeychain, openPlaintextKeychain } from '../core/index.ts';
 import type { Opener, AuthSession, AccountIndex } from '../core/index.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { holdSignalsUntilStored } from './interrupts.ts';
@@ -40,7 +40,7 @@ async function withSession<T>(context: CommandContext, use: (session: AuthSessio
     if (!lockWaitSaid) context.io.stderr('Waiting for another Latchkey process to finish with the session…');
     lockWaitSaid = true;
   };
-  const session = await createAuthSession({ config: context.config, opener: opener ?? refuse, logger: context.logger, onKeychainWaiting: sayWaiting, onLockWait, ...(account !== undefined ? { account } : {}) });
+  const session = await openSession(context, opener ?? refuse, { onKeychainWaiting: sayWaiting, onLockWait }, account);
   const releaseSignals = holdSignalsUntilStored(session);
   try {
     return await use(session);
@@ -51,16 +51,36 @@ async function withSession<T>(context: CommandContext, use: (session: AuthSessio
 }
 
 /**
+ * Where the command's session is kept: the agent LATCHKEY_AGENT_SOCK names (which holds the refresh token, and
+ * hands this process access tokens only); else the plaintext file a person named (command-runner.ts warns); else
+ * the OS keychain.
+ */
+async function openSession(context: CommandContext, opener: Opener, waits: { onKeychainWaiting(): void; onLockWait(): void }, account: string | undefined): Promise<AuthSession> {
+  const { env } = context.io;
+  const agentSocket = env[AGENT_SOCK_VARIABLE];
+  if (agentSocket) return connectAgent(agentSocket, keychainAccount(context.config), opener);
+  const plaintext = env.LATCHKEY_INSECURE_PLAINTEXT_FILE;
+  const keychain = plaintext ? await openPlaintextKeychain(plaintext) : undefined;
+  return createAuthSession({ config: context.config, opener, logger: context.logger, ...waits, ...(keychain ? { keychain } : {}), ...(account !== undefined ? { account } : {}) });
+}
+
+/** Where sessions can be kept when no OS keychain answers: the three ways, in one message. */
+export function noKeychainMessage(consequence: string): string {
+  return (
+    `No OS keychain answers here and no agent is set (LATCHKEY_AGENT_SOCK), so ${consequence}. Keep sessions one of three ways: ` +
+    'start a Secret Service (e.g. gnome-keyring) and unlock it; start an agent: eval "$(latchkey agent)"; ' +
+    'or keep them in a file encrypted with a passphrase: eval "$(latchkey agent --keep FILE)".'
+  );
+}
+
+/**
  * Without the OS keychain a stored session is out of reach, not absent: say so
  * (exit 2, like `login`) instead of "not signed in", which would send the user
  * to a sign-in that cannot be kept.
  */
 function refuseWithoutKeychain(state: AuthState, consequence: string): void {
   if (state.keychain !== 'memory-only' || state.status !== 'signed-out') return;
-  throw new AuthError(
-    'keychain_unavailable',
-    `The OS keychain is not available, so ${consequence}. Start a Secret Service (e.g. gnome-keyring) or unlock the keychain, then try again.`,
-  );
+  throw new AuthError('keychain_unavailable', noKeychainMessage(consequence));
 }
 
 /** The provider's name for the user, one inert line (it is the provider's text). */
@@ -101,8 +121,7 @@ export async function loginCommand(context: CommandContext, values: Values): Pro
       const state = session.getState();
       if (state.keychain === 'memory-only') {
         // A CLI session in memory would end with this command: say so before sending the user to the browser.
-        io.stderr(state.error?.message ?? 'No OS keychain is available.');
-        io.stderr('A sign-in from the command line needs the OS keychain to be kept; start a Secret Service (e.g. gnome-keyring) or unlock the keychain, then try again.');
+        io.stderr(noKeychainMessage('a sign-in from the command line could not be kept'));
         return EXIT.usage;
       }
       // Ctrl-C cancels the sign-in (holdSignalsUntilStored), freeing the loopback port (or ending the polling).
@@ -166,9 +185,11 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
       if (state.standsOn === 'access_token') io.stdout('The session stands on a long-lived access token (the provider issues no refresh token): it lasts until the provider refuses it.\n');
     } else {
       // Without the keychain a sign-in would be refused; stderr says what to fix instead.
-      io.stdout(`Not signed in at ${config.issuer}.${state.keychain === 'os' ? ' Run `latchkey login`.' : ''}\n`);
+      io.stdout(`Not signed in at ${config.issuer}.${state.keychain === 'memory-only' ? '' : ' Run `latchkey login`.'}\n`);
     }
-    if (state.error) io.stderr(state.error.message);
+    // Without a keychain or an agent, what to set up instead of the core's "kept in memory only" (which ends with this command).
+    if (state.keychain === 'memory-only' && !signedIn) io.stderr(noKeychainMessage('no session can be kept'));
+    else if (state.error) io.stderr(state.error.message);
     if (outOfReach) return EXIT.usage;
     return signedIn ? EXIT.ok : EXIT.signInNeeded;
     },

@@ -4,6 +4,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CommandName } from './command-runner.ts';
+import { startCompileCache } from './compile-cache.ts';
 import type { CliIo } from './context.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { inertText } from '../shared/inert-text.ts';
@@ -29,6 +30,13 @@ Commands:
                              (Authorization, and DPoP for a bound token): curl -H @<(latchkey headers URL) URL
   logout [--all]             Revoke the session at the provider and forget it here (one account, or --all)
   doctor                     Check the configuration against the provider, with fixes
+  agent [--foreground]       Keep sessions in this agent's memory where no OS keychain runs, as ssh-agent does:
+                             eval "$(latchkey agent)" sets LATCHKEY_AGENT_SOCK, and every command then uses it
+        [--lifetime S] [--idle S]   forget everything and stop after S seconds (in all, or without a request)
+        [--keep FILE]        also keep them in FILE, encrypted with a passphrase asked once (or read from the
+                             file LATCHKEY_AGENT_PASSPHRASE_FILE names)
+        [--csh|--fish] [--socket PATH]    lines for csh or fish; the socket's path
+  agent --stop               Stop the agent: it forgets every session
 
 Options:
   --account NAME             (status, token, headers, logout) act for that account: its email, username
@@ -41,6 +49,8 @@ or the OS keychain is missing or locked (the session is kept) · 3 provider unre
 Configuration (environment, else the JSON file AUTH_CONFIG or config.json in the data folder; no issuer → the demo provider):
   AUTH_ISSUER or AUTH0_DOMAIN, AUTH_CLIENT_ID, AUTH_AUDIENCE, AUTH_RESOURCE, AUTH_SCOPE,
   AUTH_REDIRECT_PORT, AUTH_DPOP (auto|required|off), API_BASE_URL, AUTH_CA_FILE, AUTH_KEYCHAIN_SERVICE, AUTH_DATA_DIR, LATCHKEY_LOG_LEVEL;
+  LATCHKEY_AGENT_SOCK (use that agent instead of the OS keychain); LATCHKEY_INSECURE_PLAINTEXT_FILE (keep the session
+  unencrypted in that file: only if you accept that anyone who reads it can act as you; every command warns);
   HTTPS_PROXY / HTTP_PROXY (http://USER:PASSWORD@host:port for a proxy that asks for a sign-in), NO_PROXY`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -56,6 +66,16 @@ const OPTIONS: Record<CommandName, Options> = {
   accounts: { json: { type: 'boolean' } },
   switch: {},
   doctor: {},
+  agent: {
+    foreground: { type: 'boolean' },
+    stop: { type: 'boolean' },
+    csh: { type: 'boolean' },
+    fish: { type: 'boolean' },
+    lifetime: { type: 'string' },
+    idle: { type: 'string' },
+    keep: { type: 'string' },
+    socket: { type: 'string' },
+  },
 };
 
 /** The commands that take positional arguments (the URL of `headers`, the account of `switch`). */
@@ -96,6 +116,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
 
 /** Runs the CLI on this process's arguments and exits with its code. */
 export async function main(): Promise<never> {
+  // Before the command's modules load: they come from compiled code when this user ran a command before.
+  startCompileCache(process.env);
   // Every byte the command writes passes `inertText`: a provider's error or display name never drives the terminal.
   // Tokens and header lines are visible ASCII (RFC 6750 §2.1), so they come out exactly as they are.
   const code = await runCli(process.argv.slice(2), {

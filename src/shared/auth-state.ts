@@ -19,10 +19,11 @@ export interface UserProfile {
 export type StandsOn = 'refresh_token' | 'access_token';
 
 /**
- * Where the refresh token lives: the OS keychain, memory only (lost on restart), or the OS keychain
+ * Where the refresh token lives: the OS keychain, memory only (lost on restart), a `latchkey agent`
+ * (its memory, or the encrypted file it keeps), a plaintext file a person named, or the OS keychain
  * while it is locked (`locked`) or refuses access (`refused`) — a stored session out of reach, not a signed-out user.
  */
-export type KeychainPlace = 'os' | 'memory-only' | 'locked' | 'refused';
+export type KeychainPlace = 'os' | 'memory-only' | 'agent' | 'plaintext-file' | 'locked' | 'refused';
 
 export interface AuthState {
   status: AuthStatus;
