@@ -3,6 +3,7 @@ import { toErrorInfo, type ErrorInfo } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { AuthConfig } from '../config/auth-config.ts';
 import { loadStoredDpopKey, type DpopKey } from '../dpop/key.ts';
+import type { AccountRecord } from '../accounts/account-index.ts';
 import type { SessionEntry } from '../entry/entry.ts';
 import { standsOnOf, type StoredSession } from '../entry/format.ts';
 import type { AuthError } from '../errors.ts';
@@ -54,6 +55,8 @@ export class SessionState {
   #error: ErrorInfo | undefined;
   #keychainWaiting = false;
   #entry: SessionEntry | undefined;
+  /** The account this session acts for; undefined while none is signed in (or before the first is known). */
+  #account: AccountRecord | undefined;
   readonly #listeners = new Set<(state: AuthState) => void>();
   readonly #deps: SessionStateDeps;
 
@@ -84,12 +87,18 @@ export class SessionState {
     return this.#entry;
   }
 
+  /** The account this session acts for, if one is known. */
+  get account(): AccountRecord | undefined {
+    return this.#account;
+  }
+
   /** The state the window and the CLI see. */
   getState(): AuthState {
     const entry = this.#entry;
     if (this.#status === 'starting' || !entry) return this.#keychainWaiting ? { status: 'starting', keychainWaiting: true } : { status: 'starting' };
     const memory = this.#memory;
     const state: AuthState = { status: this.#signingIn ? 'signing-in' : this.#status, keychain: entry.keychain };
+    if (this.#account) state.account = this.#account.name;
     if (memory.user) state.user = { ...memory.user };
     if (memory.standsOn) state.standsOn = memory.standsOn;
     const shown = this.#error ?? entry.notice;
@@ -121,9 +130,30 @@ export class SessionState {
     this.#changed();
   }
 
-  /** The keychain is open: the session is kept in this entry from now on (still `starting` until `restore`). */
-  open(entry: SessionEntry): void {
+  /** The keychain is open: the session is kept in this entry, `account`'s, from now on (still `starting` until `restore`). */
+  open(entry: SessionEntry, account?: AccountRecord): void {
     this.#entry = entry;
+    this.#account = account;
+  }
+
+  /** The account this session acts for is now `account` (its entry is the one open): the index has it. */
+  setAccount(account: AccountRecord | undefined): void {
+    if (JSON.stringify(account) === JSON.stringify(this.#account)) return;
+    this.#account = account;
+    this.#changed();
+  }
+
+  /**
+   * During a sign-in that came back as another account than the one in memory: the session now acts for that
+   * account, in its own entry. Nothing of the previous account is touched — its entry stays signed in — only
+   * this process's memory of it is let go.
+   */
+  switchTo(entry: SessionEntry, account: AccountRecord | undefined): void {
+    this.#entry = entry;
+    this.#account = account;
+    this.#memory = {};
+    this.#status = 'signed-out';
+    this.#error = undefined;
   }
 
   /**
@@ -223,9 +253,17 @@ export class SessionState {
     const { clock, logger } = this.#deps;
     // Under the lock, never without it: a refresh in another process must not store its rotated token over this new session.
     const lock = await entry.lock(this.#deps.onLockWait);
-    const { refreshToken: replaced, dpop: replacedKey } = this.#memory;
+    let { refreshToken: replaced, dpop: replacedKey } = this.#memory;
     const user: UserProfile = result.user ?? { sub: '' };
     try {
+      if (!this.hasSession && entry.shared) {
+        // Renewing an account this process did not have in memory (it switched to it): what it replaces is in its entry.
+        const stored = (await entry.read().catch(() => null))?.stored;
+        if (stored?.refresh_token !== undefined && stored.sub === user.sub) {
+          replaced = stored.refresh_token;
+          replacedKey = await loadStoredDpopKey(stored.dpop_key, logger);
+        }
+      }
       const access = accessFrom(result, clock(), dpop);
       this.#memory = {
         standsOn: standing.standsOn,
@@ -256,12 +294,13 @@ export class SessionState {
     // Waits for a refresh running in another process: it stores its rotated token first, so that is the token deleted and revoked here.
     const lock = await entry.lock(this.#deps.onLockWait);
     try {
-      const stored = (await entry.read().catch(() => null))?.stored;
+      const stored = (await entry.read({}, lock).catch(() => null))?.stored;
       const standing = stored ? standsOnOf(stored) : undefined;
       if (stored && standing && !tokens.has(standing.token)) tokens.set(standing.token, { standsOn: standing.standsOn, dpop: await loadStoredDpopKey(stored.dpop_key, logger) });
       lock.announceChange();
       await entry.remove(lock, 'sign-out');
       this.#forgetLocally(undefined);
+      this.#account = undefined;
     } finally {
       await lock.release();
     }
