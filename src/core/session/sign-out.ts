@@ -16,7 +16,8 @@ import type { StandsOn } from '../../shared/auth-state.ts';
  */
 export async function signOut(deps: {
   state: SessionState;
-  refresher: Refresher;
+  /** Every API's refreshes: waited for, and their retries stopped. */
+  refresher: Pick<Refresher, 'whenIdle' | 'cancelRetry'>;
   signIn: { cancel(): void };
   getProvider(): Promise<ProviderClient>;
   logger: Logger;
