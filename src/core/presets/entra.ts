@@ -23,6 +23,9 @@ export const entra: ProviderPreset = {
   name: 'entra',
   title: 'Microsoft Entra ID',
   defaultPrompt: undefined,
+  // …/v2-oauth2-auth-code-flow#request-an-authorization-code: `prompt` takes one of login, none, consent, select_account; `login_hint` pre-fills the user.
+  accountChooser: 'select_account',
+  promptValues: 'one',
   secret: 'refused',
   scopeOnRefresh: true,
   // One resource's scopes per token request (AADSTS28000 when two are mixed); its refresh token serves every resource.

@@ -28,6 +28,9 @@ export const github: ProviderPreset = {
   defaultScope: 'read:user user:email',
   requiredScopes: [],
   defaultPrompt: undefined,
+  // …/authorizing-oauth-apps#1-request-a-users-github-identity: `prompt=select_account` forces the account picker; `login` suggests an account (a username).
+  accountChooser: 'select_account',
+  loginHint: { parameter: 'login', value: 'username' },
   secret: 'required',
   secretAuth: 'client_secret_post',
   revocation: 'github',
@@ -46,6 +49,7 @@ export const github: ProviderPreset = {
     const name = typeof user.name === 'string' && user.name ? user.name : user.login;
     if (typeof name === 'string' && name) profile.name = name;
     if (typeof user.email === 'string' && user.email) profile.email = user.email;
+    if (typeof user.login === 'string' && user.login) profile.username = user.login;
     if (typeof user.avatar_url === 'string' && user.avatar_url) profile.picture = user.avatar_url;
     return profile;
   },

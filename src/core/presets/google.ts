@@ -17,6 +17,8 @@ export const google: ProviderPreset = {
   refusedScopes: { offline_access: 'Google has no offline_access scope and refuses the sign-in with invalid_scope; Latchkey asks for access_type=offline instead' },
   authorizationParameters: { access_type: 'offline' },
   defaultPrompt: 'consent',
+  // …/openid-connect#authenticationuriparameters: `prompt` is a space-delimited list with select_account; `login_hint` takes an email or the `sub`.
+  accountChooser: 'select_account',
   secret: 'required',
   secretAuth: 'client_secret_post',
   logout: 'none',

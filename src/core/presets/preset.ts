@@ -51,6 +51,15 @@ export interface ProviderPreset {
   authorizationParameters?: Record<string, string>;
   /** The `prompt` sent when AUTH_PROMPT is not set. */
   defaultPrompt?: string;
+  /**
+   * How a sign-in that adds an account asks the provider to let the person pick another user: its account chooser
+   * (`select_account`) where it has one, else OpenID Connect Core's `login` (§3.1.2.1: sign in again).
+   */
+  accountChooser: 'select_account' | 'login';
+  /** Whether `prompt` takes several space-separated values (OpenID Connect Core) or only one (Entra). */
+  promptValues: 'many' | 'one';
+  /** How a sign-in that renews one account hints at it: the parameter (`login_hint`; GitHub's `login`) and what it carries. */
+  loginHint: { parameter: string; value: 'email' | 'username' };
   /** A client secret: refused (the provider rejects one from a public client), accepted (doctor warns) or required. */
   secret: 'refused' | 'accepted' | 'required';
   /** How a secret is sent when the discovery metadata does not say. */
@@ -86,6 +95,9 @@ export const STANDARD: Omit<ProviderPreset, 'name' | 'title' | 'register'> = {
   defaultScope: 'openid profile email',
   requiredScopes: ['openid', 'offline_access'],
   defaultPrompt: 'consent',
+  accountChooser: 'login',
+  promptValues: 'many',
+  loginHint: { parameter: 'login_hint', value: 'email' },
   secret: 'accepted',
   secretAuth: 'client_secret_basic',
   redirect: { host: '127.0.0.1', exactPort: false },

@@ -111,7 +111,13 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
     async deviceSignIn({ dpop: key, ...options }: DeviceSignInOptions & { dpop?: DpopKey }): Promise<TokenResult> {
       // With a key, every token poll carries a proof from it (RFC 9449 §5), so the tokens are bound as after a browser sign-in.
       const proof = key ? { DPoP: dpop.handleFor(key) } : {};
-      const response = await pollDeviceSignIn(configuration, { config, parameters: audienceParameters(config, preset), resources: resourcesToAuthorize(config, preset), clock, ...proof, ...(logger ? { logger } : {}) }, options);
+      // The answer is checked like the browser sign-in's: for Entra's common/organizations, against the user's tenant and the allow-list.
+      const inTenant = <T>(run: (tenantConfiguration: oidc.Configuration) => Promise<T>) => inUserTenant(run, 'sign-in');
+      const response = await pollDeviceSignIn(
+        configuration,
+        { config, parameters: audienceParameters(config, preset), resources: resourcesToAuthorize(config, preset), clock, inUserTenant: inTenant, ...proof, ...(logger ? { logger } : {}) },
+        options,
+      );
       const tokens = toTokenResult(response, clock(), connected.openid);
       const user = await profileAfterSignIn(tokens, flow, key);
       if (user) tokens.user = user;
