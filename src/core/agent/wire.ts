@@ -10,7 +10,7 @@ import type { SignOutResult } from '../session/sign-out.ts';
 /** What a client asks; `account` is the keychain account of the session it means (`keychainAccount`). */
 export type AgentRequest = { id: number; account: string } & (
   | { op: 'state' }
-  | { op: 'token' }
+  | { op: 'token'; api?: string }
   | { op: 'refresh'; rejected: string }
   | { op: 'headers'; method: string; url: string; nonce?: string }
   | { op: 'sign-in'; method: 'browser' | 'device'; timeoutMs?: number }
