@@ -1,33 +1,60 @@
-// The `latchkey token` and `latchkey --help` figures of `npm run bench`, beside a bare
-// `node -e 0`: the bundled CLI as a script runs it, against its own demo provider (5-minute access tokens, so every call
-// falls inside one token's life) and the real OS keychain.
+// The `latchkey token`, `headers` and `--help` figures of `npm run bench` (alone: `npm run bench:cli`), each paired
+// run by run with a bare `node -e 0`: the bundled CLI as a script runs it, against its own demo provider (5-minute
+// access tokens, so every call falls inside one token's life) and the real OS keychain. Then a CPU profile of a few
+// `token` runs, summed, and its top items: where the time over a bare Node start goes.
 import { fork, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { build } from 'vite';
 import type { DemoStats } from '../src/demo/index.ts';
 import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../src/shared/constants.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
+/** One command's median wall time, and that median over the median of the `node -e 0` runs it alternated with. */
+export interface PairedFigure {
+  ms: number;
+  ratio: number;
+}
+
+/** A profile item: the self time of one function (or Node's own: program, idle, garbage collector), summed over the profiled runs, per run. */
+export interface ProfileItem {
+  what: string;
+  ms: number;
+}
+
 export interface CliFigures {
-  /** Median wall time of sequential `latchkey token` processes with a valid cached token. */
-  token_ms: number;
-  /** Median wall time of `latchkey --help`: the CLI's own start, with no keychain or file read. */
-  help_ms: number;
   /** Median wall time of `node -e 0`: what any Node process costs here. */
   node_floor_ms: number;
+  /** `latchkey token` with a valid shared access token (no network). */
+  token: PairedFigure;
+  /** `latchkey headers URL` with the same token (a DPoP proof for the demo's bound token). */
+  headers: PairedFigure;
+  /** `latchkey --help`: the CLI's own start, with no keychain or file read. */
+  help: PairedFigure;
+  /** The machine's 1-minute load average before and after the paired runs: other processes move every figure. */
+  load: [number, number];
+  /** Where one `token` spends its time (CPU profile, self time per run): the top items. */
+  profile: { sampled_ms: number; top: ProfileItem[] };
   /** Token requests the provider saw for the sequential calls plus parallel ones, within one access token's life. */
   provider_requests: number;
   sequential: number;
   parallel: number;
 }
 
-/** Runs `rounds` sequential and `parallel` concurrent `latchkey token` after one `latchkey login`. */
-export async function measureCli(options: { rounds: number; parallel: number; median(values: number[]): number }): Promise<CliFigures> {
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** Runs `rounds` × (`node -e 0`, `token`, `headers`, `--help`) interleaved and `parallel` concurrent `token` after one `latchkey login`. */
+export async function measureCli(options: { rounds: number; parallel: number; profiled?: number }): Promise<CliFigures> {
   await build({ root: ROOT, configFile: join(ROOT, 'vite.cli.config.ts'), logLevel: 'warn' });
   const demo = fork(new URL('./demo-process.ts', import.meta.url), { env: { ...process.env, BENCH_ACCESS_TOKEN_TTL: '300' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const message = <T>(type: string) => new Promise<T>((resolve) => demo.on('message', (m: { type: string }) => m.type === type && resolve(m as T)));
@@ -46,6 +73,8 @@ export async function measureCli(options: { rounds: number; parallel: number; me
     API_BASE_URL: apiUrl,
     AUTH_KEYCHAIN_SERVICE: `latchkey-bench-cli-${process.pid}`,
     AUTH_DATA_DIR: dataDir,
+    // The compile cache (and anything else cached) in a folder of the bench's own, warmed by the first rounds.
+    XDG_CACHE_HOME: join(dataDir, 'cache'),
     BROWSER: `${process.execPath} ${join(ROOT, 'support/browser-command.ts')}`,
   };
   const timed = (args: string[]) =>
@@ -56,30 +85,113 @@ export async function measureCli(options: { rounds: number; parallel: number; me
       child.on('exit', (code) => resolve({ ms: performance.now() - started, code }));
     });
   const latchkey = (...args: string[]) => timed([join(ROOT, 'bin/latchkey.js'), ...args]);
+  const commands: Record<'token' | 'headers' | 'help', string[]> = { token: ['token'], headers: ['headers', `${apiUrl}/me`], help: ['--help'] };
   try {
     if ((await latchkey('login', '--timeout', '60')).code !== 0) throw new Error('latchkey login failed');
     const floor: number[] = [];
-    const help: number[] = [];
-    const token: number[] = [];
+    const times: Record<keyof typeof commands, number[]> = { token: [], headers: [], help: [] };
     const before = (await stats()).tokenRequests;
-    // Interleaved, so a busy moment of the machine weighs on all three alike.
-    for (let i = 0; i < options.rounds; i += 1) {
-      floor.push((await timed(['-e', '0'])).ms);
-      const usage = await latchkey('--help');
-      if (usage.code !== 0) throw new Error(`latchkey --help exited ${usage.code}`);
-      help.push(usage.ms);
-      const run = await latchkey('token');
-      if (run.code !== 0) throw new Error(`latchkey token exited ${run.code}`);
-      token.push(run.ms);
+    const loadBefore = loadavg()[0]!;
+    // Interleaved, so a busy moment of the machine weighs on all of them alike; two warm-up rounds fill the caches.
+    for (let i = 0; i < options.rounds + 2; i += 1) {
+      const bare = await timed(['-e', '0']);
+      if (i >= 2) floor.push(bare.ms);
+      for (const [name, args] of Object.entries(commands) as [keyof typeof commands, string[]][]) {
+        const run = await latchkey(...args);
+        if (run.code !== 0) throw new Error(`latchkey ${args[0]} exited ${run.code}`);
+        if (i >= 2) times[name].push(run.ms);
+      }
     }
+    const loadAfter = loadavg()[0]!;
     const parallel = await Promise.all(Array.from({ length: options.parallel }, () => latchkey('token')));
     if (parallel.some((run) => run.code !== 0)) throw new Error('a parallel latchkey token failed');
     const providerRequests = (await stats()).tokenRequests - before;
+    const profileDir = join(dataDir, 'profiles');
+    const profiled = options.profiled ?? 5;
+    for (let i = 0; i < profiled; i += 1) await timed(['--cpu-prof', '--cpu-prof-dir', profileDir, join(ROOT, 'bin/latchkey.js'), 'token']);
+    const profile = await topOfProfiles(profileDir, 12);
     await latchkey('logout');
-    return { token_ms: options.median(token), help_ms: options.median(help), node_floor_ms: options.median(floor), provider_requests: providerRequests, sequential: options.rounds, parallel: options.parallel };
+    const nodeFloor = median(floor);
+    const paired = (values: number[]): PairedFigure => ({ ms: round2(median(values)), ratio: round2(median(values) / nodeFloor) });
+    return {
+      node_floor_ms: round2(nodeFloor),
+      token: paired(times.token),
+      headers: paired(times.headers),
+      help: paired(times.help),
+      load: [round2(loadBefore), round2(loadAfter)],
+      profile,
+      provider_requests: providerRequests,
+      sequential: options.rounds,
+      parallel: options.parallel,
+    };
   } finally {
     demo.send({ type: 'close' });
     await new Promise((resolve) => demo.once('exit', resolve));
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** The `limit` functions with the most self time over every profile in `dir`, per profile, named by function and file. */
+async function topOfProfiles(dir: string, limit: number): Promise<{ sampled_ms: number; top: ProfileItem[] }> {
+  const files = (await readdir(dir)).filter((name) => name.endsWith('.cpuprofile'));
+  const self = new Map<string, number>();
+  let total = 0;
+  for (const file of files) {
+    const profile = JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile;
+    const names = new Map(profile.nodes.map((node) => [node.id, nameOf(node.callFrame)]));
+    profile.samples.forEach((id, i) => {
+      const micros = profile.timeDeltas[i] ?? 0;
+      const name = names.get(id) ?? '?';
+      self.set(name, (self.get(name) ?? 0) + micros);
+      total += micros;
+    });
+  }
+  const perRun = (micros: number) => round2(micros / 1000 / Math.max(1, files.length));
+  const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([what, micros]) => ({ what, ms: perRun(micros) }));
+  return { sampled_ms: perRun(total), top };
+}
+
+function nameOf(frame: CpuProfile['nodes'][number]['callFrame']): string {
+  if (!frame.url) return `(${frame.functionName.replace(/^\(|\)$/g, '')})`;
+  const where = frame.url.replace(/^file:\/\/.*?\/(node_modules|out)\//, '$1/').replace(/^file:\/\/.*\//, '');
+  return `${frame.functionName || '(anonymous)'} ${where}:${frame.lineNumber + 1}`;
+}
+
+/** The figures as table rows: name, value, note. */
+export function cliRows(cli: CliFigures): [string, string, string][] {
+  const over = (figure: PairedFigure) => `${figure.ratio}× node -e 0`;
+  return [
+    ['cli: `node -e 0` (median)', `${cli.node_floor_ms} ms`, `the node floor; load ${cli.load[0]} → ${cli.load[1]}`],
+    ['cli: `latchkey token`, cached (median)', `${cli.token.ms} ms`, `${over(cli.token)} (target ≤ 1.6)`],
+    ['cli: `latchkey headers URL`, cached (median)', `${cli.headers.ms} ms`, `${over(cli.headers)} (target ≤ 1.6)`],
+    ['cli: `latchkey --help` (median)', `${cli.help.ms} ms`, `${over(cli.help)} (target ≤ 1.15)`],
+    [`cli: token requests for ${cli.sequential} + ${cli.parallel} calls`, `${cli.provider_requests}`, 'target ≤ 1'],
+    [`cli: one \`token\`, CPU profile (self time)`, `${cli.profile.sampled_ms} ms`, 'sampled; its top items:'],
+    ...cli.profile.top.map((item): [string, string, string] => [`    ${item.what}`, `${item.ms} ms`, '']),
+  ];
+}
+
+export const cliTargets = (cli: CliFigures) => ({
+  cli_token_le_1_6x_floor: cli.token.ratio <= 1.6,
+  cli_headers_le_1_6x_floor: cli.headers.ratio <= 1.6,
+  cli_help_le_1_15x_floor: cli.help.ratio <= 1.15,
+  cli_provider_requests_le_1: cli.provider_requests <= 1,
+});
+
+// Alone: `npm run bench:cli [-- --json] [--rounds N]`.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { values: args } = parseArgs({ options: { json: { type: 'boolean', default: false }, rounds: { type: 'string', default: '20' } } });
+  process.stderr.write(`cli: ${args.rounds} × (\`node -e 0\`, \`latchkey token\`, \`headers\`, \`--help\`) interleaved, then 8 parallel \`token\`, then 5 profiled\n`);
+  const cli = await measureCli({ rounds: Number(args.rounds), parallel: 8 });
+  const rows = cliRows(cli);
+  const width = Math.max(...rows.map((r) => r[0].length));
+  const valueWidth = Math.max(...rows.map((r) => r[1].length));
+  for (const [name, value, note] of rows) console.log(`${name.padEnd(width)}  ${value.padStart(valueWidth)}  ${note}`);
+  if (args.json) console.log(JSON.stringify({ cli, targets: cliTargets(cli), node: process.version }));
 }

@@ -12,8 +12,9 @@
 //   steady    the demo API called every 100 ms with 5-second access tokens;
 //   restore   a new session object with a stored refresh token → first access token;
 //   memory    heap and RSS over the steady run;
-//   cli       `latchkey token` (bundled) with a cached token and `latchkey --help` vs. a bare `node -e 0`, and the
-//             token requests 20 sequential + 8 parallel calls cost (bench/cli.ts).
+//   cli       `latchkey token`, `headers` (bundled) with a cached token and `latchkey --help`, each paired with a
+//             bare `node -e 0`; a CPU profile of `token`'s top items; the token requests 20 sequential + 8
+//             parallel calls cost (bench/cli.ts; alone: `npm run bench:cli`).
 // With --json the last line is one JSON object with every figure.
 import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -27,7 +28,7 @@ import type { AuthSession } from '../src/core/index.ts';
 import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../src/shared/constants.ts';
 import type { DemoStats } from '../src/demo/index.ts';
 import { browserOpener, DEMO_ALICE, DEMO_BOB, launchBrowser } from '../support/browser.ts';
-import { measureCli } from './cli.ts';
+import { cliRows, cliTargets, measureCli } from './cli.ts';
 import { measureNonceRoundTrip, measureProofCost, startNonceDemo } from './dpop.ts';
 
 const { values: args } = parseArgs({
@@ -359,9 +360,8 @@ try {
   }
   const restore_ms = round2(median(restores));
 
-  say('cli: 20 × (`node -e 0`, `latchkey --help`, `latchkey token`) interleaved, then 8 parallel `latchkey token` (bundled), after one login');
-  const cliFigures = await measureCli({ rounds: 20, parallel: 8, median });
-  const cli = { ...cliFigures, token_ms: round2(cliFigures.token_ms), help_ms: round2(cliFigures.help_ms), node_floor_ms: round2(cliFigures.node_floor_ms) };
+  say('cli: 20 × (`node -e 0`, `latchkey token`, `headers`, `--help`) interleaved, then 8 parallel `latchkey token` (bundled), after one login, then 5 profiled');
+  const cli = await measureCli({ rounds: 20, parallel: 8 });
 
   const stats = await providerStats();
   const result = {
@@ -376,8 +376,7 @@ try {
     targets: {
       refresh_vs_limit_le_1_15: refresh.vs_limit <= 1.15,
       refresh_dpop_ratio_le_1_6: refresh.dpop_ratio <= 1.6,
-      cli_token_le_2x_floor_plus_50: cli.token_ms <= 2 * cli.node_floor_ms + 50,
-      cli_provider_requests_le_1: cli.provider_requests <= 1,
+      ...cliTargets(cli),
       refresh_token_ratio_le_1_25: refresh.token_ratio <= 1.25,
       coalesce_one_request: coalesce.tokenRequests === 1,
       coalesce_p99_within_2x: coalesce.p99_vs_single_refresh <= 2,
@@ -403,10 +402,7 @@ try {
     [`steady: ${steady.calls} calls in ${steady.seconds} s`, `${steady.unauthorized} × 401`, `target 0; ${steady.refreshes} refreshes`],
     ['steady: wait for the headers (p99)', `${steady.token_wait_p99_ms} ms`, 'a token (refresh-ahead keeps this near 0) and a proof'],
     ['restore: new session → first token', `${restore_ms} ms`, 'the shared access token, from the keychain'],
-    ['cli: `node -e 0` (median)', `${cli.node_floor_ms} ms`, 'the node floor: what any Node process costs here'],
-    ['cli: `latchkey --help` (median)', `${cli.help_ms} ms`, `${round2(cli.help_ms - cli.node_floor_ms)} ms over the floor`],
-    ['cli: `latchkey token`, cached (median)', `${cli.token_ms} ms`, `target ≤ 2 × ${cli.node_floor_ms} ms (node -e 0) + 50 = ${round2(2 * cli.node_floor_ms + 50)} ms`],
-    [`cli: token requests for ${cli.sequential} + ${cli.parallel} calls`, `${cli.provider_requests}`, 'target ≤ 1'],
+    ...cliRows(cli),
     ['memory: heap growth after warm-up', `${memory.heap_growth_mb} MiB`, `${memory.heap_start_mb} → ${memory.heap_end_mb} MiB`],
     ['memory: RSS growth after warm-up', `${memory.rss_growth_mb} MiB`, `${memory.rss_start_mb} → ${memory.rss_end_mb} MiB`],
   ];

@@ -1,6 +1,6 @@
 import { loadConfig, createLogger, redactSecrets, toErrorInfo } from '../core/index.ts';
 import type { AuthConfig } from '../core/index.ts';
-import { headersCommand, loginCommand, logoutCommand, statusCommand, tokenCommand } from './commands.ts';
+import { accountsCommand, headersCommand, loginCommand, logoutCommand, statusCommand, switchCommand, tokenCommand } from './commands.ts';
 import type { CliIo, CommandContext } from './context.ts';
 import { exitCodeFor, type ExitCode } from './exit-codes.ts';
 
@@ -12,6 +12,8 @@ const RUN = {
   token: tokenCommand,
   headers: headersCommand,
   logout: logoutCommand,
+  accounts: accountsCommand,
+  switch: switchCommand,
   // Loaded only when asked for: it needs the protocol and HTTP libraries, which `token` usually does not.
   doctor: async (context: CommandContext) => (await import('./doctor/doctor.ts')).doctorCommand(context),
   agent: async (context: CommandContext, values: Values) => (await import('./agent/agent.ts')).agentCommand(context, values),

@@ -4,6 +4,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CommandName } from './command-runner.ts';
+import { startCompileCache } from './compile-cache.ts';
 import type { CliIo } from './context.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 
@@ -13,15 +14,20 @@ Signs you in through your browser (OAuth 2.0 + PKCE) and keeps the session in th
 shared with the Latchkey app.
 
 Commands:
-  login [--timeout SECONDS]  Sign in through the browser ($BROWSER, else the system's default); with a code
+  login [--timeout SECONDS]  Sign in through the browser ($BROWSER, else the system's default) and add that
+                             user as an account (or renew theirs); it becomes the default. With a code
                              instead when no browser opens or the provider refuses the loopback redirect
-  login --device             Sign in with a code entered on any device (RFC 8628), e.g. over SSH
+  login --account NAME       Renew that account; a sign-in as anyone else is refused (exit 1)
+  login --device             Sign in with a code entered on any device (RFC 8628), e.g. over SSH; --timeout
+                             bounds it too (a fallback to a code keeps what is left of it)
+  accounts [--json]          List the accounts signed in here; * marks the default (exit 1: none)
+  switch NAME                Make NAME the default account
   status [--json]            Show whether a session is stored (exit 0), not (exit 1), or locked away (exit 2)
   token [--refresh]          Print a valid access token (the one all processes share while it is fresh;
                              with --refresh, a newer one; a DPoP-bound one needs a proof: see headers)
   headers [--method M] URL   Print the headers one call to the API needs, one "Name: value" line each
                              (Authorization, and DPoP for a bound token): curl -H @<(latchkey headers URL) URL
-  logout                     Revoke the session at the provider and forget it here
+  logout [--all]             Revoke the session at the provider and forget it here (one account, or --all)
   doctor                     Check the configuration against the provider, with fixes
   agent [--foreground]       Keep sessions in this agent's memory where no OS keychain runs, as ssh-agent does:
                              eval "$(latchkey agent)" sets LATCHKEY_AGENT_SOCK, and every command then uses it
@@ -32,6 +38,8 @@ Commands:
   agent --stop               Stop the agent: it forgets every session
 
 Options:
+  --account NAME             (status, token, headers, logout) act for that account: its email, username
+                             or sub; else LATCHKEY_ACCOUNT; else the default account
   -h, --help                 Show this help
 
 Exit codes: 0 ok · 1 signed out or session ended (run \`latchkey login\`) · 2 usage or configuration error,
@@ -47,12 +55,15 @@ Configuration (environment, else the JSON file AUTH_CONFIG or config.json in the
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** Each command's options. Its code, and the core under it, load only once the command line is good (command-runner.ts). */
+const ACCOUNT: Options = { account: { type: 'string' } };
 const OPTIONS: Record<CommandName, Options> = {
-  login: { timeout: { type: 'string' }, device: { type: 'boolean' } },
-  status: { json: { type: 'boolean' } },
-  token: { refresh: { type: 'boolean' } },
-  headers: { method: { type: 'string' } },
-  logout: {},
+  login: { timeout: { type: 'string' }, device: { type: 'boolean' }, ...ACCOUNT },
+  status: { json: { type: 'boolean' }, ...ACCOUNT },
+  token: { refresh: { type: 'boolean' }, ...ACCOUNT },
+  headers: { method: { type: 'string' }, ...ACCOUNT },
+  logout: { all: { type: 'boolean' }, ...ACCOUNT },
+  accounts: { json: { type: 'boolean' } },
+  switch: {},
   doctor: {},
   agent: {
     foreground: { type: 'boolean' },
@@ -66,8 +77,8 @@ const OPTIONS: Record<CommandName, Options> = {
   },
 };
 
-/** The commands that take positional arguments (the URL of `headers`). */
-const TAKES_POSITIONALS: ReadonlySet<CommandName> = new Set(['headers']);
+/** The commands that take positional arguments (the URL of `headers`, the account of `switch`). */
+const TAKES_POSITIONALS: ReadonlySet<CommandName> = new Set(['headers', 'switch']);
 
 const isCommand = (name: string | undefined): name is CommandName => name !== undefined && Object.hasOwn(OPTIONS, name);
 
@@ -104,6 +115,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
 
 /** Runs the CLI on this process's arguments and exits with its code. */
 export async function main(): Promise<never> {
+  // Before the command's modules load: they come from compiled code when this user ran a command before.
+  startCompileCache(process.env);
   const code = await runCli(process.argv.slice(2), {
     stdout: (text) => process.stdout.write(text),
     stderr: (line) => process.stderr.write(line + '\n'),

@@ -10,6 +10,8 @@ export interface UserProfile {
   sub: string;
   name?: string;
   email?: string;
+  /** The user's username at the provider (`preferred_username`; GitHub's `login`), when it gives one: an account's name without an email. */
+  username?: string;
   picture?: string;
 }
 
@@ -25,6 +27,8 @@ export type KeychainPlace = 'os' | 'memory-only' | 'agent' | 'plaintext-file' | 
 
 export interface AuthState {
   status: AuthStatus;
+  /** The name of the account this session acts for (see docs/command-line.md#accounts); undefined while no account is signed in. */
+  account?: string;
   user?: UserProfile;
   error?: ErrorInfo;
   keychain?: KeychainPlace;

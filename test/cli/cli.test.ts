@@ -10,6 +10,7 @@ import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, createHttpClient, connectProvider, createLogger, createAuthSession, keychainAccount } from '../../src/core/index.ts';
 import { freePort, issuedSecrets, portOf, startTestDemo } from '../helpers/demo.ts';
+import { compileCacheDir } from '../../src/cli/compile-cache.ts';
 import { demoCliEnv, JWT, ROOT as root, runCli } from '../helpers/cli.ts';
 import { parseHeaderLines, statusWithToken, withStoredKey, type StoredDpopKey } from '../helpers/api-call.ts';
 import { entrySecrets, findLeaks, readFolders, type Captured } from '../helpers/leaks.ts';
@@ -262,12 +263,12 @@ describe('latchkey CLI', () => {
     expect((await cli(['status'])).code).toBe(1);
   });
 
-  it('a sign-in over a stored session revokes the replaced refresh token at the provider before the process exits', async () => {
+  it('a sign-in over a stored session (the same user: it renews that account) revokes the replaced refresh token at the provider before the process exits', async () => {
     expect((await cli(['login'])).code).toBe(0);
     const replaced = (await storedRefreshToken())!;
-    const again = await cli(['login'], { LATCHKEY_TEST_LOGIN: 'bob', LATCHKEY_TEST_PASSWORD: 'builder' });
+    const again = await cli(['login']);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toMatch(/^Signed in as Bob Builder /);
+    expect(again.stdout).toMatch(/^Signed in as Alice Liddell /);
     expect(await storedRefreshToken()).not.toBe(replaced);
     const replacedKey = await withKey(replaced);
     await withProvider((provider) => expect(provider.refresh(replaced, replacedKey)).rejects.toMatchObject({ code: 'session_ended' }));
@@ -327,7 +328,7 @@ describe('latchkey CLI', () => {
     expect(bin).toBe(0);
   });
 
-  it('no token the provider issued, rotated ones included, appears in the data folder or in any output', async () => {
+  it('no token the provider issued, rotated ones included, appears in the data folder, the compile cache or any output', async () => {
     expect(secrets.size).toBeGreaterThan(5);
     const issued = [...issuedSecrets()];
     // Every refresh rotated a token the keychain held only briefly: the provider saw tokens this test never read.
@@ -338,6 +339,8 @@ describe('latchkey CLI', () => {
     const tokenFreeOutputs = outputs.filter((output) => !JWT.test(output.text.trim()) && !/^stdout of latchkey headers /.test(output.name));
     const places = [...(await readFolders(dataDir)), ...tokenFreeOutputs];
     expect(places.some((place) => place.name.endsWith('profile.json'))).toBe(true);
+    // The CLI's compile cache (demoCliEnv puts the user's cache folder in the data folder) is scanned too: it holds compiled code only.
+    expect(places.some((place) => place.name.startsWith(compileCacheDir(env())))).toBe(true);
     expect(findLeaks([...secrets, ...issued], places)).toEqual([]);
   });
 });

@@ -35,7 +35,10 @@ export interface EntryWrite {
   dpopKey: StoredDpopKey | undefined;
 }
 
-/** The keychain account of a session: one entry per issuer and client. */
+/**
+ * The keychain account earlier versions kept their one session under (one entry per issuer and client): now the
+ * first account's, and the base of every other account's (see accounts/account-index.ts `entryNameFor`).
+ */
 export function keychainAccount(config: Pick<AuthConfig, 'clientId' | 'issuer'>): string {
   return `${config.clientId}@${config.issuer}`;
 }

@@ -103,6 +103,9 @@ export async function openKeychain(service: string, options: KeychainOptions = {
   } catch (error) {
     return fallBack('The OS keychain could not be loaded (keytar failed to load), so your session won’t survive a restart.', error);
   }
+  // Where the Secret Service can be read directly and answers on the bus, it is there: no probe through libsecret
+  // (its first call, which sets up GLib's D-Bus connection and a transfer session, costs more than the read itself).
+  if (secretService?.read && (await secretService.isRunning())) return keytarStore(keytar, service, { timeoutMs, unlockTimeoutMs, secretService });
   const unavailable = 'The OS keychain is not available (no Secret Service running, or the keychain is locked), so your session won’t survive a restart.';
   // A harmless read: fails when there is no Secret Service; hangs while the keychain shows a prompt (to unlock it, or to create one).
   const probing = keytar.getPassword(service, PROBE_ACCOUNT);
@@ -137,7 +140,12 @@ function keytarStore(keytar: Keytar, service: string, options: { timeoutMs: numb
   return {
     kind: 'os',
     async get(account, readOptions = {}) {
-      if ((await secretService?.itemState(service, account)) !== 'locked') return call('read', () => keytar.getPassword(service, account));
+      // One read over the Secret Service's D-Bus API where it can (Linux): the secret, or that there is none, or that it is locked.
+      const found = await secretService?.read?.(service, account);
+      if (found?.state === 'unlocked') return found.secret;
+      if (found?.state === 'absent') return null;
+      const state = found?.state ?? (await secretService?.itemState(service, account));
+      if (state !== 'locked') return call('read', () => keytar.getPassword(service, account));
       if (readOptions.prompt === false) throw new AuthError('keychain_locked', KEYCHAIN_LOCKED_MESSAGE);
       return readLocked(keytar.getPassword(service, account), unlockTimeoutMs, readOptions.onWaiting);
     },

@@ -14,16 +14,26 @@ export interface DeviceSignInOptions {
   /** Called once the provider issued the codes: show the address and the user code (RFC 8628 §3.3). */
   onCode(prompt: DeviceCodePrompt): void;
   signal?: AbortSignal;
+  /** How long the whole sign-in may take, the request for the codes included (`login --timeout`); the code's own lifetime bounds it too. */
+  timeoutMs?: number;
 }
 
 export interface DeviceSignInDeps {
   config: Pick<AuthConfig, 'issuer' | 'clientId' | 'scope'>;
   /** `audience` / `resource`, sent with the device authorization request like with the authorization request. */
   parameters: Record<string, string>;
+  /** More `resource` values for the device authorization request: every API's, as in the authorization request (RFC 8707 §2.1). */
+  resources?: string[];
   clock: () => number;
   logger?: Logger | undefined;
   /** The session's DPoP handle (RFC 9449): each token poll carries a proof from its key, binding the tokens. */
   DPoP?: oidc.DPoPHandle;
+  /**
+   * Runs the polling against the configuration the answer is checked with: Entra's common/organizations
+   * check the ID token against the user's own tenant and AUTH_ALLOWED_TENANTS (entra-tenant.ts), as the
+   * browser sign-in does. It may run the polling twice, the second time answered from the first answer.
+   */
+  inUserTenant?<T>(run: (configuration: oidc.Configuration) => Promise<T>): Promise<T>;
 }
 
 /** The provider's device authorization endpoint (RFC 8628 §4), when its metadata names one. */
@@ -56,14 +66,21 @@ export async function pollDeviceSignIn(configuration: oidc.Configuration, deps: 
   const issuer = config.issuer;
   if (!deviceAuthorizationEndpoint(configuration.serverMetadata() as unknown as Record<string, unknown>)) throw noDeviceEndpointError(issuer);
   throwIfCancelled(signal);
+  const deadline = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
+  const timedOut = (cause?: unknown) =>
+    new AuthError('sign_in_timeout', `The sign-in was not completed within ${Math.round((options.timeoutMs ?? 0) / 1000)} seconds. Sign in again when you are ready.`, cause === undefined ? undefined : { cause });
 
   let codes: oidc.DeviceAuthorizationResponse;
   try {
-    codes = await oidc.initiateDeviceAuthorization(configuration, { scope: config.scope, ...deps.parameters });
+    const initiation = new URLSearchParams({ scope: config.scope, ...deps.parameters });
+    for (const resource of deps.resources ?? []) initiation.append('resource', resource);
+    codes = await untilDeadline(oidc.initiateDeviceAuthorization(configuration, initiation), deadline);
   } catch (error) {
+    if (deadline?.aborted) throw timedOut(error);
     throw startRefused(error, config);
   }
   throwIfCancelled(signal);
+  if (deadline?.aborted) throw timedOut();
   assertShowable(codes, issuer);
   const expiresAt = clock() + codes.expires_in * 1000;
   const prompt: DeviceCodePrompt = {
@@ -78,13 +95,33 @@ export async function pollDeviceSignIn(configuration: oidc.Configuration, deps: 
   options.onCode(prompt);
 
   const expiry = AbortSignal.timeout(codes.expires_in * 1000);
-  const polling = signal ? AbortSignal.any([signal, expiry]) : expiry;
+  const polling = AbortSignal.any([expiry, ...(signal ? [signal] : []), ...(deadline ? [deadline] : [])]);
+  let polled = false;
+  const poll = (checkedWith: oidc.Configuration) => {
+    // A second run only replays the answer already read (inUserTenant): no wait for another interval.
+    const asked = polled ? { ...codes, interval: 0 } : codes;
+    polled = true;
+    return oidc.pollDeviceAuthorizationGrant(checkedWith, asked, deps.parameters, { signal: polling, ...(deps.DPoP ? { DPoP: deps.DPoP } : {}) });
+  };
   try {
-    return await oidc.pollDeviceAuthorizationGrant(configuration, codes, deps.parameters, { signal: polling, ...(deps.DPoP ? { DPoP: deps.DPoP } : {}) });
+    // openid-client looks at the signal only between 5 s steps of its wait: the deadline ends the sign-in at once.
+    return await untilDeadline(deps.inUserTenant ? deps.inUserTenant(poll) : poll(configuration), deadline);
   } catch (error) {
     if (signal?.aborted) throw new AuthError('sign_in_cancelled', 'The sign-in was cancelled.', { cause: error });
+    if (deadline?.aborted && !expiry.aborted) throw timedOut(error);
     throw pollEnded(error, prompt);
   }
+}
+
+/** `work`, or a rejection as soon as `deadline` passes (openid-client's device request takes no signal, and its polling looks at one only every 5 s). */
+function untilDeadline<T>(work: Promise<T>, deadline: AbortSignal | undefined): Promise<T> {
+  if (!deadline) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(deadline.reason as Error);
+    if (deadline.aborted) onAbort();
+    deadline.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => deadline.removeEventListener('abort', onAbort));
+  });
 }
 
 /**

@@ -14,7 +14,7 @@ import { loadProviderConfiguration, type ProviderConfiguration } from './configu
 import { withUserTenant } from './entra-tenant.ts';
 import { endSessionUrlFor, revokeAtProvider } from './logout.ts';
 import type { DpopKey } from '../dpop/key.ts';
-import { audienceParameters, toTokenResult, type FlowContext, type TokenResult } from './flow-context.ts';
+import { audienceParameters, resourcesToAuthorize, toTokenResult, type FlowContext, type TokenResult } from './flow-context.ts';
 import { profileAfterSignIn } from './profile.ts';
 import { signInThroughBrowser, type BrowserSignInOptions } from './browser-sign-in.ts';
 import { createProviderDpop } from './provider-dpop.ts';
@@ -107,7 +107,13 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
     async deviceSignIn({ dpop: key, ...options }: DeviceSignInOptions & { dpop?: DpopKey }): Promise<TokenResult> {
       // With a key, every token poll carries a proof from it (RFC 9449 §5), so the tokens are bound as after a browser sign-in.
       const proof = key ? { DPoP: dpop.handleFor(key) } : {};
-      const response = await pollDeviceSignIn(configuration, { config, parameters: audienceParameters(config), clock, ...proof, ...(logger ? { logger } : {}) }, options);
+      // The answer is checked like the browser sign-in's: for Entra's common/organizations, against the user's tenant and the allow-list.
+      const inTenant = <T>(run: (tenantConfiguration: oidc.Configuration) => Promise<T>) => inUserTenant(run, 'sign-in');
+      const response = await pollDeviceSignIn(
+        configuration,
+        { config, parameters: audienceParameters(config, preset), resources: resourcesToAuthorize(config, preset), clock, inUserTenant: inTenant, ...proof, ...(logger ? { logger } : {}) },
+        options,
+      );
       const tokens = toTokenResult(response, clock(), connected.openid);
       const user = await profileAfterSignIn(tokens, flow, key);
       if (user) tokens.user = user;
@@ -120,7 +126,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       if (onRotated) rotations.set(refreshToken, (rotated) => onRotated(rotated.expiresAt === undefined ? rotated : { ...rotated, expiresAt: sentAt + rotated.expiresAt * 1000 }));
       try {
         // Entra wants the scope on every refresh (AADSTS90009 without it).
-        const parameters = { ...audienceParameters(config), ...(preset.scopeOnRefresh ? { scope: config.scope } : {}) };
+        const parameters = { ...audienceParameters(config, preset), ...(preset.scopeOnRefresh ? { scope: config.scope } : {}) };
         const proof = options.dpop ? { DPoP: dpop.handleFor(options.dpop) } : undefined;
         const response = await inUserTenant((tenantConfiguration) => oidc.refreshTokenGrant(tenantConfiguration, refreshToken, parameters, proof), 'refresh');
         logger?.debug('refreshed', { refreshToken: fingerprint(refreshToken), rotated: response.refresh_token !== undefined && response.refresh_token !== refreshToken });

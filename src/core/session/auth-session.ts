@@ -45,13 +45,26 @@ export interface AuthSession {
 export interface SignInOptions {
   /** 'browser' (default): the system browser and a loopback redirect; 'device': the device authorization grant. */
   method?: 'browser' | 'device';
-  /** How long the user has to finish in the browser (the device code's own lifetime bounds a device sign-in). */
+  /** How long the user has to finish, in the browser or with a code (whose own lifetime bounds it too). */
   timeoutMs?: number;
+  /**
+   * True: the sign-in may come back as any user — it adds that user as an account, or renews the account that user
+   * has — and asks the provider to let the person pick (its account chooser, see accounts/account-names.ts); the
+   * session then acts for that account. False (default, while the session acts for an account): it renews this
+   * session's account, hinting at it (`login_hint`), and a sign-in as anyone else is refused (`account_mismatch`).
+   */
+  adding?: boolean;
 }
 
 export interface AuthSessionDeps {
   config: AuthConfig;
   opener: Opener;
+  /**
+   * The account this session acts for, by name or `sub` (`--account`, LATCHKEY_ACCOUNT, the window's choice);
+   * undefined: the default account as it is when the session starts — kept, whatever becomes the default later.
+   * Starting rejects with `account_unknown` when no account has that name or `sub`.
+   */
+  account?: string;
   keychain?: Keychain;
   profileCache?: ProfileCache;
   provider?: ProviderClient;

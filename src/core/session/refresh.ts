@@ -88,7 +88,7 @@ export async function refreshSession(state: SessionState, entry: SessionEntry, c
  * that serves our callers (it just refreshed, so this process need not); undefined: redeem.
  */
 async function readChangedEntry(state: SessionState, entry: SessionEntry, lock: EntryLock, deps: RefreshDeps): Promise<string | undefined> {
-  const found = await entry.read();
+  const found = await entry.read({}, lock);
   if (!found) throw new AuthError('signed_out', 'You were signed out in another Latchkey window — sign in again.');
   const { stored, shared } = found;
   const generation = lock.readGeneration();

@@ -1,5 +1,9 @@
 import { trustSettingsOf } from '../config/auth-config.ts';
-import { openSessionEntry } from '../entry/entry.ts';
+import { openAccountIndex, type AccountIndex, type AccountList, type AccountRecord } from '../accounts/account-index.ts';
+import { accountName, defaultAccount, findAccount } from '../accounts/account-names.ts';
+import { openSessionEntry, type SessionEntry } from '../entry/entry.ts';
+import { keychainAccount } from '../entry/format.ts';
+import { AuthError } from '../errors.ts';
 import { defaultLockDir } from '../entry/lock-folder.ts';
 import { openProfileCache } from '../entry/profile-cache.ts';
 import { openKeychain } from '../keychain/keychain.ts';
@@ -89,19 +93,42 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
     refresher,
     clock,
   });
-  const signIn = createSignIn({ state, refresher, getProvider, opener: deps.opener, config, logger, isClosed: () => closed, revocations });
+  const lockDir = deps.lockDir ?? defaultLockDir();
+  const accounts = openAccountIndex(config, lockDir, logger);
+  let openEntry: ((name: string) => SessionEntry) | undefined;
+  const signIn = createSignIn({
+    state,
+    refresher,
+    getProvider,
+    opener: deps.opener,
+    config,
+    logger,
+    isClosed: () => closed,
+    revocations,
+    accounts,
+    openEntry: (name) => {
+      if (!openEntry) throw new Error('The session is still starting.');
+      return openEntry(name);
+    },
+  });
 
   const started = (async () => {
+    // Chosen once, before anything else: a process keeps its account whatever becomes the default afterwards.
+    const list = accounts.read();
+    const chosen = deps.account === undefined ? defaultAccount(list) : findAccount(list, deps.account);
+    if (deps.account !== undefined && !chosen) throw unknownAccount(deps.account, list, config.issuer);
     const onWaiting = () => {
       state.keychainWaiting();
       deps.onKeychainWaiting?.();
     };
     const keychain = deps.keychain ?? (await openKeychain(config.keychainService, { logger, onWaiting }));
     const profileCache = deps.profileCache ?? openProfileCache(config.dataDir);
-    const lockDir = deps.lockDir ?? defaultLockDir();
-    state.open(openSessionEntry({ config, keychain, profileCache, lockDir, logger, onDegraded: () => state.noteDegraded(), onWaiting }));
+    openEntry = (name) => openSessionEntry({ config, account: name, keychain, profileCache, lockDir, logger, onDegraded: () => state.noteDegraded(), onWaiting });
+    // No account yet: the entry earlier versions kept their one session in, which becomes the first account if it holds one.
+    state.open(openEntry(chosen?.entry ?? keychainAccount(config)), chosen);
     // Restore a stored session without any network call.
     await state.restore();
+    if (!chosen) await adoptEarlierSession(state, accounts);
   })();
   started.catch(() => {});
 
@@ -159,7 +186,7 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
     cancelSignIn: () => signIn.cancel(),
     // RFC 8628 §4; read here rather than through device-sign-in.ts, which would load openid-client for every `latchkey token`.
     offersDeviceSignIn: () => getProvider().then((client) => typeof client.metadata.device_authorization_endpoint === 'string', () => false),
-    signOut: afterStart(() => signOut({ state, refresher, signIn, getProvider, logger })),
+    signOut: afterStart(() => signOut({ state, refresher, signIn, getProvider, logger, accounts })),
     getAccessToken: inReach(accessTokens.get),
     requestHeaders: afterStart(createRequestHeaders({ apiBaseUrl: config.apiBaseUrl, memory: () => state.memory, getAccessToken: inReach(accessTokens.get), clock })),
     refreshAccessToken: inReach(accessTokens.refreshAccessToken),
@@ -169,6 +196,30 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
     whenStarted: () => started,
     close,
   };
+}
+
+/**
+ * A session stored by a version from before accounts (in the entry `clientId@issuer`) is the first account:
+ * recorded in the index where it is — nothing is moved, so nothing can be lost on the way, and that version still
+ * finds it. Best effort: without the record the session still works, and the next start records it.
+ */
+async function adoptEarlierSession(state: SessionState, accounts: AccountIndex): Promise<void> {
+  const user = state.memory.user;
+  const entry = state.entry;
+  if (!state.hasSession || !user?.sub || !entry) return;
+  const record: AccountRecord = { sub: user.sub, name: accountName(user), user, entry: entry.account, ...(state.memory.standsOn ? { standsOn: state.memory.standsOn } : {}) };
+  try {
+    await accounts.put(record, false);
+    state.setAccount(record);
+  } catch {
+    // The lock folder is unusable: the session is in memory all the same.
+  }
+}
+
+function unknownAccount(given: string, list: AccountList, issuer: string): AuthError {
+  const names = list.accounts.map((account) => account.name);
+  const known = names.length > 0 ? `The accounts signed in are: ${names.join(', ')}.` : 'No account is signed in.';
+  return new AuthError('account_unknown', `No account "${given}" is signed in at ${issuer}. ${known} Give one of those names (or its sub), or sign in to add it.`);
 }
 
 function entryOf(state: SessionState) {

@@ -3,6 +3,7 @@ import { toErrorInfo, type ErrorInfo } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { AuthConfig } from '../config/auth-config.ts';
 import { loadStoredDpopKey, type DpopKey } from '../dpop/key.ts';
+import type { AccountRecord } from '../accounts/account-index.ts';
 import type { SessionEntry } from '../entry/entry.ts';
 import { standsOnOf, type StoredSession } from '../entry/format.ts';
 import type { AuthError } from '../errors.ts';
@@ -54,6 +55,8 @@ export class SessionState {
   #error: ErrorInfo | undefined;
   #keychainWaiting = false;
   #entry: SessionEntry | undefined;
+  /** The account this session acts for; undefined while none is signed in (or before the first is known). */
+  #account: AccountRecord | undefined;
   readonly #listeners = new Set<(state: AuthState) => void>();
   readonly #deps: SessionStateDeps;
 
@@ -84,12 +87,18 @@ export class SessionState {
     return this.#entry;
   }
 
+  /** The account this session acts for, if one is known. */
+  get account(): AccountRecord | undefined {
+    return this.#account;
+  }
+
   /** The state the window and the CLI see. */
   getState(): AuthState {
     const entry = this.#entry;
     if (this.#status === 'starting' || !entry) return this.#keychainWaiting ? { status: 'starting', keychainWaiting: true } : { status: 'starting' };
     const memory = this.#memory;
     const state: AuthState = { status: this.#signingIn ? 'signing-in' : this.#status, keychain: entry.keychain };
+    if (this.#account) state.account = this.#account.name;
     if (memory.user) state.user = { ...memory.user };
     if (memory.standsOn) state.standsOn = memory.standsOn;
     const shown = this.#error ?? entry.notice;
@@ -121,9 +130,30 @@ export class SessionState {
     this.#changed();
   }
 
-  /** The keychain is open: the session is kept in this entry from now on (still `starting` until `restore`). */
-  open(entry: SessionEntry): void {
+  /** The keychain is open: the session is kept in this entry, `account`'s, from now on (still `starting` until `restore`). */
+  open(entry: SessionEntry, account?: AccountRecord): void {
     this.#entry = entry;
+    this.#account = account;
+  }
+
+  /** The account this session acts for is now `account` (its entry is the one open): the index has it. */
+  setAccount(account: AccountRecord | undefined): void {
+    if (JSON.stringify(account) === JSON.stringify(this.#account)) return;
+    this.#account = account;
+    this.#changed();
+  }
+
+  /**
+   * During a sign-in that came back as another account than the one in memory: the session now acts for that
+   * account, in its own entry. Nothing of the previous account is touched — its entry stays signed in — only
+   * this process's memory of it is let go.
+   */
+  switchTo(entry: SessionEntry, account: AccountRecord | undefined): void {
+    this.#entry = entry;
+    this.#account = account;
+    this.#memory = {};
+    this.#status = 'signed-out';
+    this.#error = undefined;
   }
 
   /**
@@ -223,9 +253,17 @@ export class SessionState {
     const { clock, logger } = this.#deps;
     // Under the lock, never without it: a refresh in another process must not store its rotated token over this new session.
     const lock = await entry.lock(this.#deps.onLockWait);
-    const { refreshToken: replaced, dpop: replacedKey } = this.#memory;
+    let { refreshToken: replaced, dpop: replacedKey } = this.#memory;
     const user: UserProfile = result.user ?? { sub: '' };
     try {
+      if (!this.hasSession && entry.shared) {
+        // Renewing an account this process did not have in memory (it switched to it): what it replaces is in its entry.
+        const stored = (await entry.read().catch(() => null))?.stored;
+        if (stored?.refresh_token !== undefined && stored.sub === user.sub) {
+          replaced = stored.refresh_token;
+          replacedKey = await loadStoredDpopKey(stored.dpop_key, logger);
+        }
+      }
       const access = accessFrom(result, clock(), dpop);
       this.#memory = {
         standsOn: standing.standsOn,
@@ -256,12 +294,13 @@ export class SessionState {
     // Waits for a refresh running in another process: it stores its rotated token first, so that is the token deleted and revoked here.
     const lock = await entry.lock(this.#deps.onLockWait);
     try {
-      const stored = (await entry.read().catch(() => null))?.stored;
+      const stored = (await entry.read({}, lock).catch(() => null))?.stored;
       const standing = stored ? standsOnOf(stored) : undefined;
       if (stored && standing && !tokens.has(standing.token)) tokens.set(standing.token, { standsOn: standing.standsOn, dpop: await loadStoredDpopKey(stored.dpop_key, logger) });
       lock.announceChange();
       await entry.remove(lock, 'sign-out');
       this.#forgetLocally(undefined);
+      this.#account = undefined;
     } finally {
       await lock.release();
     }
@@ -277,8 +316,8 @@ export class SessionState {
    * live session, as of `generation`. The refresh that read it says how it ends (`takeShared`, `takeAnswer`, a failure).
    */
   takeStored(stored: StoredSession, dpop: DpopKey | undefined, generation: string | undefined): void {
-    this.#takeStored(stored, dpop, generation);
-    if (this.#memory.user?.sub !== stored.sub) this.#memory.user = this.#entry?.cachedUser() ?? { sub: stored.sub };
+    // Another user's session: the state says so now, not only once the refresh ends.
+    if (this.#takeStored(stored, dpop, generation)) this.#changed();
   }
 
   /** Another process just refreshed: its access token serves our callers. */
@@ -327,10 +366,23 @@ export class SessionState {
     }
   }
 
-  /** The token a stored session stands on becomes the one in memory — its refresh token, or its long-lived access token — with its key and scope. */
-  #takeStored(stored: StoredSession, dpop: DpopKey | undefined, generation: string | undefined): void {
+  /**
+   * The token a stored session stands on becomes the one in memory — its refresh token, or its long-lived access
+   * token — with its key, scope and user. Returns true when the entry is another user's than the one in memory:
+   * another process (whose data folder may differ from this one's) signed someone else in over it. Then memory
+   * follows the entry's user, and keeps no access token of the one before: what this process hands out and what it
+   * shows always belong to the user of the entry it read.
+   */
+  #takeStored(stored: StoredSession, dpop: DpopKey | undefined, generation: string | undefined): boolean {
     const { token, standsOn } = standsOnOf(stored);
     const next: SessionMemory = { ...this.#memory, standsOn };
+    const before = this.#memory.user?.sub;
+    const userChanged = before !== undefined && before !== stored.sub;
+    if (before !== stored.sub) {
+      next.user = this.#opened().profileOf(stored.sub);
+      delete next.access;
+    }
+    if (userChanged) this.#deps.logger.warn('the keychain entry now holds another user’s session (signed in by another process): this process is that user’s from now on', { was: before, now: stored.sub });
     if (standsOn === 'refresh_token') {
       next.refreshToken = token;
     } else {
@@ -343,6 +395,7 @@ export class SessionState {
     if (generation === undefined) delete next.generation;
     else next.generation = generation;
     this.#memory = next;
+    return userChanged;
   }
 
   #forgetLocally(reason: ErrorInfo | undefined): void {
