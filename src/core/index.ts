@@ -25,7 +25,7 @@ export { RedirectRefusedError } from './loopback/redirect-probe.ts';
 export { connectProvider } from './protocol/provider-client.ts';
 export type { Opener } from './protocol/flow-context.ts';
 export { createAuthSession, startAuthSession } from './session/start.ts';
-export { openAccountIndex, type AccountIndex, type AccountList, type AccountRecord } from './accounts/account-index.ts';
+export { openAccountIndex, type AccountIndex } from './accounts/account-index.ts';
 export { defaultAccount, findAccount } from './accounts/account-names.ts';
 export { defaultLockDir } from './entry/lock-folder.ts';
 export type { AuthSession, AuthSessionDeps } from './session/auth-session.ts';
