@@ -32,5 +32,5 @@ export type { AuthSession, AuthSessionDeps } from './session/auth-session.ts';
 export type { SignOutResult } from './session/sign-out.ts';
 export { openSealedKeychain, openPlaintextKeychain } from './keychain/file-keychain.ts';
 export { startAgent } from './agent/server.ts';
-export { connectAgent, stopAgent } from './agent/client.ts';
+export { askAgentAbout, connectAgent, stopAgent } from './agent/client.ts';
 export { AGENT_SOCK_VARIABLE, defaultAgentSocket } from './agent/folder.ts';
