@@ -36,10 +36,10 @@ export default defineConfig({
               priority: 3,
             },
             { name: 'http', test: /src\/core\/net\//, priority: 3 },
-            // The doctor (with the core's doctor face) and what `login` opens a browser or shows a code with.
-            { name: 'commands', test: /src\/(cli\/(doctor|login)\/|core\/doctor\.ts$)/, priority: 3 },
+            // The doctor (with the core's doctor face), what `login` opens a browser or shows a code with, and the agent command.
+            { name: 'commands', test: /src\/(cli\/(doctor|login|agent)\/|core\/doctor\.ts$)/, priority: 3 },
             // What `--help` and a usage error need besides main.js itself; everything else waits behind an import().
-            { name: 'start', test: /src\/(cli\/exit-codes|shared\/errors)\.ts$/, priority: 2 },
+            { name: 'start', test: /src\/(cli\/(exit-codes|compile-cache)|shared\/(errors|inert-text))\.ts$/, priority: 2 },
             { name: 'core', test: /\/src\/(?!cli\/main\.ts$)/, priority: 1 },
           ],
         },

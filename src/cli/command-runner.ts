@@ -16,6 +16,7 @@ const RUN = {
   switch: switchCommand,
   // Loaded only when asked for: it needs the protocol and HTTP libraries, which `token` usually does not.
   doctor: async (context: CommandContext) => (await import('./doctor/doctor.ts')).doctorCommand(context),
+  agent: async (context: CommandContext, values: Values) => (await import('./agent/agent.ts')).agentCommand(context, values),
 } satisfies Record<string, (context: CommandContext, values: Values, positionals: string[]) => Promise<ExitCode>>;
 
 export type CommandName = keyof typeof RUN;
@@ -34,6 +35,12 @@ export async function runCommand(name: CommandName, values: Values, given: CliIo
   } catch (error) {
     for (const line of toErrorInfo(error).message.split('\n')) io.stderr(line);
     return exitCodeFor(error);
+  }
+
+  // A session in a plaintext file is weaker than the keychain; whoever chose it hears so on every command.
+  const plaintext = io.env.LATCHKEY_INSECURE_PLAINTEXT_FILE;
+  if (plaintext && !io.env.LATCHKEY_AGENT_SOCK) {
+    io.stderr(`Warning: LATCHKEY_INSECURE_PLAINTEXT_FILE is set, so the session's refresh token is kept unencrypted in ${plaintext}: anyone who can read that file can act as you. Unset it and use the OS keychain or \`latchkey agent\`.`);
   }
 
   // Log lines are for debugging (LATCHKEY_LOG_LEVEL=info|debug); problems are reported as plain lines.

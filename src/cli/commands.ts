@@ -1,5 +1,6 @@
 import type { AuthState } from '../shared/auth-state.ts';
-import { AuthError, openProfileCache, createAuthSession, defaultAccount, defaultLockDir, findAccount, openAccountIndex, openKeychain } from '../core/index.ts';
+import { inertText } from '../shared/inert-text.ts';
+import { AGENT_SOCK_VARIABLE, AuthError, openProfileCache, createAuthSession, connectAgent, defaultAccount, defaultLockDir, findAccount, keychainAccount, openAccountIndex, openKeychain, openPlaintextKeychain } from '../core/index.ts';
 import type { Opener, AuthSession, AccountIndex } from '../core/index.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { holdSignalsUntilStored } from './interrupts.ts';
@@ -39,7 +40,7 @@ async function withSession<T>(context: CommandContext, use: (session: AuthSessio
     if (!lockWaitSaid) context.io.stderr('Waiting for another Latchkey process to finish with the session…');
     lockWaitSaid = true;
   };
-  const session = await createAuthSession({ config: context.config, opener: opener ?? refuse, logger: context.logger, onKeychainWaiting: sayWaiting, onLockWait, ...(account !== undefined ? { account } : {}) });
+  const session = await openSession(context, opener ?? refuse, { onKeychainWaiting: sayWaiting, onLockWait }, account);
   const releaseSignals = holdSignalsUntilStored(session);
   try {
     return await use(session);
@@ -50,21 +51,42 @@ async function withSession<T>(context: CommandContext, use: (session: AuthSessio
 }
 
 /**
+ * Where the command's session is kept: the agent LATCHKEY_AGENT_SOCK names (which holds the refresh token, and
+ * hands this process access tokens only); else the plaintext file a person named (command-runner.ts warns); else
+ * the OS keychain.
+ */
+async function openSession(context: CommandContext, opener: Opener, waits: { onKeychainWaiting(): void; onLockWait(): void }, account: string | undefined): Promise<AuthSession> {
+  const { env } = context.io;
+  const agentSocket = env[AGENT_SOCK_VARIABLE];
+  if (agentSocket) return connectAgent(agentSocket, keychainAccount(context.config), opener);
+  const plaintext = env.LATCHKEY_INSECURE_PLAINTEXT_FILE;
+  const keychain = plaintext ? await openPlaintextKeychain(plaintext) : undefined;
+  return createAuthSession({ config: context.config, opener, logger: context.logger, ...waits, ...(keychain ? { keychain } : {}), ...(account !== undefined ? { account } : {}) });
+}
+
+/** Where sessions can be kept when no OS keychain answers: the three ways, in one message. */
+export function noKeychainMessage(consequence: string): string {
+  return (
+    `No OS keychain answers here and no agent is set (LATCHKEY_AGENT_SOCK), so ${consequence}. Keep sessions one of three ways: ` +
+    'start a Secret Service (e.g. gnome-keyring) and unlock it; start an agent: eval "$(latchkey agent)"; ' +
+    'or keep them in a file encrypted with a passphrase: eval "$(latchkey agent --keep FILE)".'
+  );
+}
+
+/**
  * Without the OS keychain a stored session is out of reach, not absent: say so
  * (exit 2, like `login`) instead of "not signed in", which would send the user
  * to a sign-in that cannot be kept.
  */
 function refuseWithoutKeychain(state: AuthState, consequence: string): void {
   if (state.keychain !== 'memory-only' || state.status !== 'signed-out') return;
-  throw new AuthError(
-    'keychain_unavailable',
-    `The OS keychain is not available, so ${consequence}. Start a Secret Service (e.g. gnome-keyring) or unlock the keychain, then try again.`,
-  );
+  throw new AuthError('keychain_unavailable', noKeychainMessage(consequence));
 }
 
+/** The provider's name for the user, one inert line (it is the provider's text). */
 function displayName(state: AuthState): string {
   const user = state.user;
-  return user?.name ?? user?.email ?? user?.sub ?? 'unknown user';
+  return inertText(user?.name ?? user?.email ?? user?.sub ?? 'unknown user');
 }
 
 /**
@@ -99,14 +121,14 @@ export async function loginCommand(context: CommandContext, values: Values): Pro
       const state = session.getState();
       if (state.keychain === 'memory-only') {
         // A CLI session in memory would end with this command: say so before sending the user to the browser.
-        io.stderr(state.error?.message ?? 'No OS keychain is available.');
-        io.stderr('A sign-in from the command line needs the OS keychain to be kept; start a Secret Service (e.g. gnome-keyring) or unlock the keychain, then try again.');
+        io.stderr(noKeychainMessage('a sign-in from the command line could not be kept'));
         return EXIT.usage;
       }
       // Ctrl-C cancels the sign-in (holdSignalsUntilStored), freeing the loopback port (or ending the polling).
       let signedIn: AuthState;
+      const startedAt = performance.now();
       if (values.device) {
-        signedIn = await deviceSignIn(session, io, adding);
+        signedIn = await deviceSignIn(session, io, { adding, timeoutMs });
       } else {
         codeOffered = await session.offersDeviceSignIn();
         try {
@@ -115,7 +137,9 @@ export async function loginCommand(context: CommandContext, values: Values): Pro
           const why = codeOffered ? whyUseCode(error) : undefined;
           if (!why) throw error;
           io.stderr(why);
-          signedIn = await deviceSignIn(session, io, adding);
+          // --timeout bounds the whole command: the code gets what the browser attempt left.
+          const left = timeoutMs === undefined ? undefined : Math.max(1, Math.round(timeoutMs - (performance.now() - startedAt)));
+          signedIn = await deviceSignIn(session, io, { adding, timeoutMs: left });
         }
       }
       io.stdout(`Signed in as ${displayName(signedIn)} (${signedIn.user?.sub ?? ''})\n`);
@@ -150,6 +174,14 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
         keychain: state.keychain,
       };
       if (signedIn && state.standsOn) report.standsOn = state.standsOn;
+      if (config.apis.length > 0) {
+        // Each API and when its shared token expires (null: none shared yet); read from the keychain, no network.
+        const tokens = signedIn ? (await session.lookUpSharedTokens()).apiTokens : undefined;
+        report.apis = config.apis.map((api, index) => {
+          const token = index === 0 ? state.accessToken : tokens?.[api.name];
+          return { name: api.name, baseUrl: api.baseUrl, expiresAt: token?.expiresAt === undefined ? null : new Date(token.expiresAt).toISOString() };
+        });
+      }
       if (lastSignInAt) report.lastSignInAt = new Date(lastSignInAt).toISOString();
       if (state.error) report.error = state.error;
       io.stdout(JSON.stringify(report) + '\n');
@@ -161,9 +193,11 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
       if (state.standsOn === 'access_token') io.stdout('The session stands on a long-lived access token (the provider issues no refresh token): it lasts until the provider refuses it.\n');
     } else {
       // Without the keychain a sign-in would be refused; stderr says what to fix instead.
-      io.stdout(`Not signed in at ${config.issuer}.${state.keychain === 'os' ? ' Run `latchkey login`.' : ''}\n`);
+      io.stdout(`Not signed in at ${config.issuer}.${state.keychain === 'memory-only' ? '' : ' Run `latchkey login`.'}\n`);
     }
-    if (state.error) io.stderr(state.error.message);
+    // Without a keychain or an agent, what to set up instead of the core's "kept in memory only" (which ends with this command).
+    if (state.keychain === 'memory-only' && !signedIn) io.stderr(noKeychainMessage('no session can be kept'));
+    else if (state.error) io.stderr(state.error.message);
     if (outOfReach) return EXIT.usage;
     return signedIn ? EXIT.ok : EXIT.signInNeeded;
     },
@@ -172,18 +206,21 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
   );
 }
 
-/** `token [--refresh]`: only the access token and a newline on stdout. */
+/** `token [--refresh] [--api NAME]`: only the access token (of the API named, else the first) and a newline on stdout. */
 export async function tokenCommand(context: CommandContext, values: Values): Promise<ExitCode> {
+  const api = typeof values.api === 'string' && values.api !== context.config.apis[0]?.name ? values.api : undefined;
+  /** What the state shows of the token printed. */
+  const shown = (state: AuthState) => (api === undefined ? state.accessToken : state.apiTokens?.[api]);
   return withSession(context, async (session) => {
     refuseWithoutKeychain(session.getState(), 'a stored session cannot be read');
     const startedAt = Date.now();
-    let token = await session.getAccessToken();
-    const refreshedAt = session.getState().accessToken?.refreshedAt ?? 0;
+    let token = await session.getAccessToken(api);
+    const refreshedAt = shown(session.getState())?.refreshedAt ?? 0;
     // An access token never outlives its process, so it is fresh already unless something was cached in memory before this command —
     // or unless the session stands on a long-lived access token: then no newer one exists, and asking says it was refused (the session ends).
     if (values.refresh && (refreshedAt < startedAt || session.getState().standsOn === 'access_token')) token = await session.refreshAccessToken(token);
     context.io.stdout(token + '\n');
-    if (session.getState().accessToken?.dpop) {
+    if (shown(session.getState())?.dpop) {
       context.io.stderr('This access token is DPoP-bound (RFC 9449): an API accepts it only with a proof signed by this session\'s key. Use `latchkey headers URL` for the headers of one call.');
     }
     return EXIT.ok;

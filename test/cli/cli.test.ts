@@ -10,6 +10,7 @@ import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, createHttpClient, connectProvider, createLogger, createAuthSession, keychainAccount } from '../../src/core/index.ts';
 import { freePort, issuedSecrets, portOf, startTestDemo } from '../helpers/demo.ts';
+import { compileCacheDir } from '../../src/cli/compile-cache.ts';
 import { demoCliEnv, JWT, ROOT as root, runCli } from '../helpers/cli.ts';
 import { parseHeaderLines, statusWithToken, withStoredKey, type StoredDpopKey } from '../helpers/api-call.ts';
 import { entrySecrets, findLeaks, readFolders, type Captured } from '../helpers/leaks.ts';
@@ -290,7 +291,7 @@ describe('latchkey CLI', () => {
     const status = await cli(['status', '--json'], noKeychain);
     expect(status.code).toBe(1);
     expect(JSON.parse(status.stdout)).toMatchObject({ signedIn: false, keychain: 'memory-only', error: { code: 'keychain_unavailable' } });
-    expect(status.stderr).toMatch(/won’t survive a restart/);
+    expect(status.stderr).toMatch(/^No OS keychain answers here and no agent is set \(LATCHKEY_AGENT_SOCK\), so no session can be kept\. Keep sessions one of three ways: .*\n$/);
     const plainStatus = await cli(['status'], noKeychain);
     expect(plainStatus.code).toBe(1);
     expect(plainStatus.stdout).not.toContain('latchkey login');
@@ -302,7 +303,7 @@ describe('latchkey CLI', () => {
       const result = await cli([command], noKeychain);
       expect(result.code, result.stderr).toBe(2);
       expect(result.stdout).toBe('');
-      expect(result.stderr).toMatch(/^The OS keychain is not available, so .*\n$/);
+      expect(result.stderr).toMatch(/^No OS keychain answers here and no agent is set \(LATCHKEY_AGENT_SOCK\), so a stored session cannot be read.*\n$/);
     }
   });
 
@@ -327,7 +328,7 @@ describe('latchkey CLI', () => {
     expect(bin).toBe(0);
   });
 
-  it('no token the provider issued, rotated ones included, appears in the data folder or in any output', async () => {
+  it('no token the provider issued, rotated ones included, appears in the data folder, the compile cache or any output', async () => {
     expect(secrets.size).toBeGreaterThan(5);
     const issued = [...issuedSecrets()];
     // Every refresh rotated a token the keychain held only briefly: the provider saw tokens this test never read.
@@ -338,6 +339,8 @@ describe('latchkey CLI', () => {
     const tokenFreeOutputs = outputs.filter((output) => !JWT.test(output.text.trim()) && !/^stdout of latchkey headers /.test(output.name));
     const places = [...(await readFolders(dataDir)), ...tokenFreeOutputs];
     expect(places.some((place) => place.name.endsWith('profile.json'))).toBe(true);
+    // The CLI's compile cache (demoCliEnv puts the user's cache folder in the data folder) is scanned too: it holds compiled code only.
+    expect(places.some((place) => place.name.startsWith(compileCacheDir(env())))).toBe(true);
     expect(findLeaks([...secrets, ...issued], places)).toEqual([]);
   });
 });

@@ -20,7 +20,8 @@ export interface CliResult {
 /**
  * The environment of a CLI signed in to `demo` as any configured provider
  * would be (issuer, client, audience, API), with its own keychain service and
- * data folder, and the stand-in browser.
+ * data folder, the stand-in browser, and its cache folder (the compile cache)
+ * inside the data folder, where the leak checks look.
  */
 export function demoCliEnv(demo: { issuer: string; apiUrl: string }, where: { service: string; dataDir: string }, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
@@ -32,6 +33,7 @@ export function demoCliEnv(demo: { issuer: string; apiUrl: string }, where: { se
     AUTH_KEYCHAIN_SERVICE: where.service,
     AUTH_DATA_DIR: where.dataDir,
     BROWSER: FAKE_BROWSER,
+    XDG_CACHE_HOME: join(where.dataDir, 'cache'),
     ...extra,
   };
 }

@@ -5,7 +5,7 @@ import { DEFAULT_DEMO_API_PORT, DEFAULT_DEMO_IDP_PORT, DEMO_AUDIENCE, DEMO_CLIEN
 import { AuthError } from '../errors.ts';
 import { LOG_LEVELS, parseLevel } from '../log.ts';
 import { envValue, nonEmptyString, parseResource, isAuth0Host, auth0DomainToIssuer, buildScope, demoPort, parseCaFile, parseHttpUrl, parseIssuer, parseDpopMode, parseEmbeddedCertificates, parsePort, parsePrompt, type DpopMode } from './values.ts';
-import { readProviderSettings, PROVIDER_ENV_NAMES, isMultiTenantIssuer, type RedirectHost } from './provider-settings.ts';
+import { checkIssuerAgainstEndpoints, readProviderSettings, PROVIDER_ENV_NAMES, isMultiTenantIssuer, type RedirectHost } from './provider-settings.ts';
 import type { Endpoints, PresetName } from '../presets/preset.ts';
 import { checkApisForPreset, parseApis, SHORTHAND_API_NAME, type ApiConfig } from './apis.ts';
 
@@ -165,6 +165,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
   const { preset } = providerSettings;
   const issuerSetting = givenIssuer ?? (providerSettings.derivedIssuer ? { value: providerSettings.derivedIssuer, label: `the ${preset.name} preset's issuer` } : undefined);
   const issuer = issuerSetting ? parseIssuer(issuerSetting, problems) : undefined;
+  if (givenIssuer && issuer) checkIssuerAgainstEndpoints({ label: givenIssuer.label, href: issuer }, providerSettings, problems);
   const usesDemoProvider = issuerSetting === undefined && !packaged;
   if (usesDemoProvider && preset.name !== 'generic') problems.push(`AUTH_ISSUER: the ${preset.name} preset needs the issuer of your ${preset.title} tenant (or AUTH0_DOMAIN, AUTH_TENANT). Set it.`);
   if (preset.name === 'entra' && issuer && isMultiTenantIssuer(issuer) && !providerSettings.allowedTenants) {

@@ -11,11 +11,11 @@ const MAX_AUTH_LINE_BYTES = 16 * 1024;
 const HEADER_BYTES = 16;
 
 /**
- * The socket to a D-Bus peer as @homebridge/dbus-native reads it, with the
- * peer's framing checked before the library sees a byte: an authentication
- * line or a message larger than the cap — e.g. a header declaring a 2 GiB
- * body, on which the library would throw an uncaught RangeError — destroys the
- * connection with an error instead. Destroying this stream destroys the socket.
+ * The socket to a D-Bus peer as dbus-wire.ts reads it, with the peer's
+ * framing checked before a message is buffered: an authentication line or a
+ * message larger than the cap — e.g. a header declaring a 2 GiB body, which
+ * would otherwise be waited for and held — destroys the connection with an
+ * error instead. Destroying this stream destroys the socket.
  * https://dbus.freedesktop.org/doc/dbus-specification.html#message-protocol-messages
  */
 export class CappedDbusStream extends Duplex {
@@ -47,7 +47,7 @@ export class CappedDbusStream extends Duplex {
     });
   }
 
-  /** dbus-native asks for it; passed to the socket. */
+  /** Passed to the socket. */
   setNoDelay(noDelay = true): this {
     this.#socket.setNoDelay(noDelay);
     return this;

@@ -1,12 +1,10 @@
-// A D-Bus client connection with only what the Secret Service questions need — a
-// method call and its reply — over @homebridge/dbus-native's own handshake and
-// message (un)marshalling. Its full `sessionBus()` also loads an XML parser for
-// introspection (xml2js) at require time, a third of a `latchkey token` start;
-// nothing here introspects. https://dbus.freedesktop.org/doc/dbus-specification.html
-import { createRequire } from 'node:module';
+// A D-Bus client connection with only what the Secret Service questions need: the SASL EXTERNAL handshake, a
+// method call, and its reply or error — marshalled here, in the few lines the types they use take, rather than
+// through a general D-Bus library (whose modules and WebAssembly 64-bit integers cost a `latchkey token` more to
+// load than the questions take to answer). https://dbus.freedesktop.org/doc/dbus-specification.html
 import type { Duplex } from 'node:stream';
 
-/** One D-Bus method call, as @homebridge/dbus-native marshals it. */
+/** One D-Bus method call. Body values: strings, numbers, booleans, Buffers (`ay`), arrays, `[key, value]` pairs (`{…}`), `[signature, value]` (`v`). */
 export interface DbusCall {
   destination: string;
   path: string;
@@ -16,74 +14,372 @@ export interface DbusCall {
   body?: unknown[];
 }
 
-/** A reply's error as dbus-native's bus reports it: the D-Bus error name and its message. */
+/** A reply's error as the bus reports it: the D-Bus error name and its message. */
 export type DbusReplyError = { name?: string; message?: unknown };
 
-/** The part of a dbus-native bus used here: call a method, hear about a broken connection, hang up. */
+/** The part of a bus used here: call a method, hear about a broken connection, hang up. */
 export interface DbusBus {
   connection: { on(event: 'error', listener: (error: Error) => void): void; end(): void };
+  /** The callback gets the reply's body values (a variant as the value it holds, `ay` as a Buffer, `a{…}` as `[key, value]` pairs). */
   invoke(message: DbusCall, callback: (error: DbusReplyError | undefined, ...values: unknown[]) => void): void;
-}
-
-interface WireMessage extends Partial<DbusCall> {
-  type: number;
-  serial: number;
-  replySerial?: number;
-  errorName?: string;
-}
-interface Wire {
-  marshall(message: WireMessage): Buffer;
-  unmarshalMessages(stream: Duplex, onMessage: (message: WireMessage) => void, options: object): void;
-  handshake(stream: Duplex, options: object, done: (error: Error | null | undefined) => void): void;
 }
 
 const METHOD_CALL = 1;
 const METHOD_RETURN = 2;
 const ERROR = 3;
-
-// CommonJS, loaded on the first question (most runs ask none); a plain require keeps connecting synchronous.
-let wire: Wire | undefined;
-function loadWire(): Wire {
-  if (wire) return wire;
-  const load = createRequire(import.meta.url);
-  const message = load('@homebridge/dbus-native/lib/message.js') as Pick<Wire, 'marshall' | 'unmarshalMessages'>;
-  const handshake = load('@homebridge/dbus-native/lib/handshake.js') as Wire['handshake'];
-  return (wire = { marshall: message.marshall, unmarshalMessages: message.unmarshalMessages, handshake });
-}
+const FIELD = { path: 1, interface: 2, member: 3, errorName: 4, replySerial: 5, destination: 6, signature: 8 } as const;
 
 /** A client connection on `stream` (already connecting to the bus; see CappedDbusStream): authenticates, says Hello, then carries method calls. */
 export function connectDbus(stream: Duplex): DbusBus {
-  const { marshall, unmarshalMessages, handshake } = loadWire();
   const replies = new Map<number, (error: DbusReplyError | undefined, ...values: unknown[]) => void>();
-  const queued: Buffer[] = [];
-  let connected = false;
   let serial = 1;
-  handshake(stream, {}, (error) => {
-    if (error) return void stream.destroy(error);
-    connected = true;
-    unmarshalMessages(
-      stream,
-      (message) => {
-        if (message.type !== METHOD_RETURN && message.type !== ERROR) return;
+  let authenticated = false;
+  let pending: Buffer = Buffer.alloc(0);
+  // SASL EXTERNAL: the bus knows our uid from the socket; the AUTH line names it, hex-encoded. BEGIN follows at once
+  // (as sd-bus does): the bus reads it after its OK, and every message after BEGIN.
+  const uid = process.getuid?.() ?? 0;
+  stream.write(`\0AUTH EXTERNAL ${Buffer.from(String(uid), 'ascii').toString('hex')}\r\nBEGIN\r\n`);
+  stream.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    try {
+      if (!authenticated) {
+        const end = pending.indexOf('\r\n');
+        if (end < 0) return;
+        const line = pending.subarray(0, end).toString('latin1');
+        if (!line.startsWith('OK ')) throw new Error(`D-Bus: the bus refused the authentication (${line.slice(0, 40)})`);
+        authenticated = true;
+        pending = pending.subarray(end + 2);
+      }
+      while (pending.length >= 16) {
+        const length = messageLength(pending);
+        if (pending.length < length) return;
+        const message = readMessage(pending.subarray(0, length));
+        pending = pending.subarray(length);
+        if (message.type !== METHOD_RETURN && message.type !== ERROR) continue;
         const reply = message.replySerial === undefined ? undefined : replies.get(message.replySerial);
-        if (!reply) return;
+        if (!reply) continue;
         replies.delete(message.replySerial!);
-        const body = message.body ?? [];
+        const body = message.body();
         if (message.type === METHOD_RETURN) reply(undefined, ...body);
         else reply({ name: message.errorName, message: typeof body[0] === 'string' ? body[0] : '' });
-      },
-      {},
-    );
-    for (const bytes of queued.splice(0)) stream.write(bytes);
+      }
+    } catch (error) {
+      stream.destroy(error as Error);
+    }
   });
   const invoke: DbusBus['invoke'] = (call, callback) => {
-    const message = { ...call, type: METHOD_CALL, serial: serial++ };
-    replies.set(message.serial, callback);
-    const bytes = marshall(message);
-    if (connected) stream.write(bytes);
-    else queued.push(bytes);
+    const current = serial++;
+    let bytes: Buffer;
+    try {
+      bytes = marshalCall(call, current);
+    } catch (error) {
+      return void callback({ name: 'latchkey.MarshalError', message: (error as Error).message });
+    }
+    replies.set(current, callback);
+    stream.write(bytes);
   };
   // A bus admits a connection only after Hello; a refusal shows as the next call's error.
   invoke({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello' }, () => undefined);
   return { connection: { on: (_event, listener) => void stream.on('error', listener), end: () => void stream.end() }, invoke };
+}
+
+/** A whole message's length from its fixed header (endianness, type, flags, version, body length, serial, header fields length). */
+function messageLength(bytes: Buffer): number {
+  const little = bytes[0] === 0x6c;
+  if (!little && bytes[0] !== 0x42) throw new Error('D-Bus: the peer sent something that is not a D-Bus message');
+  const bodyLength = little ? bytes.readUInt32LE(4) : bytes.readUInt32BE(4);
+  const fieldsLength = little ? bytes.readUInt32LE(12) : bytes.readUInt32BE(12);
+  return 16 + Math.ceil(fieldsLength / 8) * 8 + bodyLength;
+}
+
+// ---- signatures -------------------------------------------------------------------------------------------------
+
+/** The complete types of a signature, e.g. `a{ss}o` → [`a{ss}`, `o`]. */
+export function splitSignature(signature: string): string[] {
+  const types: string[] = [];
+  let at = 0;
+  while (at < signature.length) {
+    const end = completeTypeEnd(signature, at);
+    types.push(signature.slice(at, end));
+    at = end;
+  }
+  return types;
+}
+
+function completeTypeEnd(signature: string, at: number): number {
+  const code = signature[at];
+  if (code === 'a') return completeTypeEnd(signature, at + 1);
+  if (code === '(' || code === '{') {
+    const close = code === '(' ? ')' : '}';
+    let next = at + 1;
+    while (signature[next] !== close) {
+      if (next >= signature.length) throw new Error(`D-Bus: unbalanced signature "${signature}"`);
+      next = completeTypeEnd(signature, next);
+    }
+    return next + 1;
+  }
+  if (code === undefined || !'ybnqiuxtdsogvh'.includes(code)) throw new Error(`D-Bus: unknown type in signature "${signature}"`);
+  return at + 1;
+}
+
+const ALIGNMENT: Record<string, number> = { y: 1, g: 1, v: 1, n: 2, q: 2, b: 4, i: 4, u: 4, h: 4, s: 4, o: 4, a: 4, x: 8, t: 8, d: 8, '(': 8, '{': 8 };
+
+// ---- writing (little-endian) ------------------------------------------------------------------------------------
+
+class Writer {
+  #chunks: Buffer[] = [];
+  length = 0;
+
+  #push(bytes: Buffer): void {
+    this.#chunks.push(bytes);
+    this.length += bytes.length;
+  }
+
+  align(to: number): void {
+    const padding = (to - (this.length % to)) % to;
+    if (padding) this.#push(Buffer.alloc(padding));
+  }
+
+  uint32(value: number): void {
+    this.align(4);
+    const bytes = Buffer.alloc(4);
+    bytes.writeUInt32LE(value);
+    this.#push(bytes);
+  }
+
+  byte(value: number): void {
+    this.#push(Buffer.from([value]));
+  }
+
+  /** Everything written so far. */
+  bytes(): Buffer {
+    return Buffer.concat(this.#chunks);
+  }
+
+  raw(bytes: Buffer): void {
+    this.#push(bytes);
+  }
+
+  value(type: string, value: unknown): void {
+    const code = type[0]!;
+    switch (code) {
+      case 'y':
+        return this.byte(Number(value));
+      case 'b':
+        return this.uint32(value ? 1 : 0);
+      case 'u':
+      case 'i': {
+        this.align(4);
+        const bytes = Buffer.alloc(4);
+        if (code === 'u') bytes.writeUInt32LE(Number(value));
+        else bytes.writeInt32LE(Number(value));
+        return this.raw(bytes);
+      }
+      case 's':
+      case 'o': {
+        if (typeof value !== 'string') throw new Error(`D-Bus: ${code} needs a string`);
+        const text = Buffer.from(value, 'utf8');
+        this.uint32(text.length);
+        return this.raw(Buffer.concat([text, Buffer.alloc(1)]));
+      }
+      case 'g': {
+        const text = Buffer.from(String(value), 'ascii');
+        this.byte(text.length);
+        return this.raw(Buffer.concat([text, Buffer.alloc(1)]));
+      }
+      case 'v': {
+        const [signature, inner] = value as [string, unknown];
+        this.value('g', signature);
+        return this.value(signature, inner);
+      }
+      case 'a': {
+        const element = type.slice(1);
+        const items = Buffer.isBuffer(value) ? [...value] : (value as unknown[]);
+        this.uint32(0);
+        const lengthAt = this.length - 4;
+        this.align(ALIGNMENT[element[0]!]!);
+        const start = this.length;
+        for (const item of items) this.value(element, item);
+        this.#patchLength(lengthAt, this.length - start);
+        return;
+      }
+      case '(':
+      case '{': {
+        this.align(8);
+        const members = splitSignature(type.slice(1, -1));
+        members.forEach((member, i) => this.value(member, (value as unknown[])[i]));
+        return;
+      }
+      default:
+        throw new Error(`D-Bus: writing type ${code} is not supported`);
+    }
+  }
+
+  #patchLength(offset: number, value: number): void {
+    const all = this.bytes();
+    all.writeUInt32LE(value, offset);
+    this.#chunks = [all];
+  }
+}
+
+/** A method call message: the fixed header, the header fields (path, interface, member, destination, signature), the body. */
+export function marshalCall(call: DbusCall, serial: number): Buffer {
+  const signature = call.signature ?? '';
+  const body = new Writer();
+  const types = splitSignature(signature);
+  if (types.length !== (call.body ?? []).length) throw new Error(`D-Bus: the body of ${call.member} does not match its signature "${signature}"`);
+  types.forEach((type, i) => body.value(type, call.body![i]));
+  const bodyBytes = body.bytes();
+  const fields: [number, [string, string]][] = [
+    [FIELD.path, ['o', call.path]],
+    [FIELD.interface, ['s', call.interface]],
+    [FIELD.member, ['s', call.member]],
+    [FIELD.destination, ['s', call.destination]],
+  ];
+  if (signature) fields.push([FIELD.signature, ['g', signature]]);
+  const header = new Writer();
+  header.raw(Buffer.from([0x6c, METHOD_CALL, 0, 1]));
+  header.uint32(bodyBytes.length);
+  header.uint32(serial);
+  header.value('a(yv)', fields);
+  header.align(8);
+  return Buffer.concat([header.bytes(), bodyBytes]);
+}
+
+// ---- reading ----------------------------------------------------------------------------------------------------
+
+interface ReadMessage {
+  type: number;
+  replySerial: number | undefined;
+  errorName: string | undefined;
+  /** The body's values, read on demand (signals and unexpected replies are never read). */
+  body(): unknown[];
+}
+
+/** Reads `bytes` (one whole message, either endianness); throws on anything malformed. */
+export function readMessage(bytes: Buffer): ReadMessage {
+  const reader = new Reader(bytes, bytes[0] === 0x6c);
+  const type = bytes[1]!;
+  const bodyLength = reader.uint32At(4);
+  reader.at = 12;
+  const fields = reader.value('a(yv)') as [number, unknown][];
+  reader.align(8);
+  const bodyStart = reader.at;
+  if (bodyStart + bodyLength !== bytes.length) throw new Error('D-Bus: a message whose length does not add up');
+  const field = (code: number) => fields.find(([at]) => at === code)?.[1];
+  const signature = field(FIELD.signature);
+  const replySerial = field(FIELD.replySerial);
+  const errorName = field(FIELD.errorName);
+  return {
+    type,
+    replySerial: typeof replySerial === 'number' ? replySerial : undefined,
+    errorName: typeof errorName === 'string' ? errorName : undefined,
+    body: () => {
+      reader.at = bodyStart;
+      return typeof signature === 'string' ? splitSignature(signature).map((member) => reader.value(member)) : [];
+    },
+  };
+}
+
+class Reader {
+  at = 0;
+  readonly #bytes: Buffer;
+  readonly #little: boolean;
+
+  constructor(bytes: Buffer, little: boolean) {
+    this.#bytes = bytes;
+    this.#little = little;
+  }
+
+  align(to: number): void {
+    this.at = Math.ceil(this.at / to) * to;
+  }
+
+  #need(count: number): void {
+    if (this.at + count > this.#bytes.length) throw new Error('D-Bus: a message ends inside a value');
+  }
+
+  uint32At(offset: number): number {
+    return this.#little ? this.#bytes.readUInt32LE(offset) : this.#bytes.readUInt32BE(offset);
+  }
+
+  #fixed(size: number, read: (offset: number) => number | bigint): number | bigint {
+    this.align(size);
+    this.#need(size);
+    const value = read(this.at);
+    this.at += size;
+    return value;
+  }
+
+  value(type: string): unknown {
+    const bytes = this.#bytes;
+    const little = this.#little;
+    const code = type[0]!;
+    switch (code) {
+      case 'y':
+        this.#need(1);
+        return bytes[this.at++];
+      case 'b':
+        return this.#fixed(4, (at) => this.uint32At(at)) !== 0;
+      case 'n':
+        return this.#fixed(2, (at) => (little ? bytes.readInt16LE(at) : bytes.readInt16BE(at)));
+      case 'q':
+        return this.#fixed(2, (at) => (little ? bytes.readUInt16LE(at) : bytes.readUInt16BE(at)));
+      case 'i':
+        return this.#fixed(4, (at) => (little ? bytes.readInt32LE(at) : bytes.readInt32BE(at)));
+      case 'u':
+      case 'h':
+        return this.#fixed(4, (at) => this.uint32At(at));
+      case 'x':
+        return this.#fixed(8, (at) => (little ? bytes.readBigInt64LE(at) : bytes.readBigInt64BE(at)));
+      case 't':
+        return this.#fixed(8, (at) => (little ? bytes.readBigUInt64LE(at) : bytes.readBigUInt64BE(at)));
+      case 'd':
+        return this.#fixed(8, (at) => (little ? bytes.readDoubleLE(at) : bytes.readDoubleBE(at)));
+      case 's':
+      case 'o': {
+        const length = this.#fixed(4, (at) => this.uint32At(at)) as number;
+        this.#need(length + 1);
+        const text = bytes.toString('utf8', this.at, this.at + length);
+        this.at += length + 1;
+        return text;
+      }
+      case 'g': {
+        this.#need(1);
+        const length = bytes[this.at++]!;
+        this.#need(length + 1);
+        const text = bytes.toString('ascii', this.at, this.at + length);
+        this.at += length + 1;
+        return text;
+      }
+      case 'v': {
+        const signature = this.value('g') as string;
+        const [inner, ...rest] = splitSignature(signature);
+        if (inner === undefined || rest.length > 0) throw new Error('D-Bus: a variant must hold one complete type');
+        return this.value(inner);
+      }
+      case 'a': {
+        const length = this.#fixed(4, (at) => this.uint32At(at)) as number;
+        const element = type.slice(1);
+        this.align(ALIGNMENT[element[0]!]!);
+        this.#need(length);
+        const end = this.at + length;
+        if (element === 'y') {
+          const value = Buffer.from(bytes.subarray(this.at, end));
+          this.at = end;
+          return value;
+        }
+        const items: unknown[] = [];
+        while (this.at < end) items.push(this.value(element));
+        if (this.at !== end) throw new Error('D-Bus: an array whose length does not add up');
+        return items;
+      }
+      case '(':
+      case '{':
+        this.align(8);
+        return splitSignature(type.slice(1, -1)).map((member) => this.value(member));
+      default:
+        throw new Error(`D-Bus: reading type ${code} is not supported`);
+    }
+  }
 }

@@ -21,7 +21,8 @@ export interface ReadOptions {
  * tests can hand in a store of their own.
  */
 export interface Keychain {
-  readonly kind: 'os' | 'memory-only';
+  /** `agent`: a `latchkey agent`'s memory (or the file it was told to keep); `plaintext-file`: a file a person named, unencrypted. */
+  readonly kind: 'os' | 'memory-only' | 'agent' | 'plaintext-file';
   /** Why the OS keychain is not used, in words a user can act on (memory-only stores only). */
   readonly reason?: string;
   /** The secret, or null when there is none; rejects with `keychain_locked` when the entry exists but stays locked. */
@@ -58,11 +59,11 @@ interface KeychainOptions {
   onWaiting?: () => void;
 }
 
-/** A store that forgets everything when the process ends: the fallback when no keychain is usable, and a test double. */
-export function createMemoryKeychain(reason?: string): Keychain {
+/** A store that forgets everything when the process ends: the fallback when no keychain is usable, a `latchkey agent`'s own store (`agent`), and a test double. */
+export function createMemoryKeychain(reason?: string, kind: 'memory-only' | 'agent' = 'memory-only'): Keychain {
   const secrets = new Map<string, string>();
   return {
-    kind: 'memory-only',
+    kind,
     ...(reason === undefined ? {} : { reason }),
     get: async (account) => secrets.get(account) ?? null,
     set: async (account, secret) => void secrets.set(account, secret),
@@ -102,6 +103,9 @@ export async function openKeychain(service: string, options: KeychainOptions = {
   } catch (error) {
     return fallBack('The OS keychain could not be loaded (keytar failed to load), so your session won’t survive a restart.', error);
   }
+  // Where the Secret Service can be read directly and answers on the bus, it is there: no probe through libsecret
+  // (its first call, which sets up GLib's D-Bus connection and a transfer session, costs more than the read itself).
+  if (secretService?.read && (await secretService.isRunning())) return keytarStore(keytar, service, { timeoutMs, unlockTimeoutMs, secretService });
   const unavailable = 'The OS keychain is not available (no Secret Service running, or the keychain is locked), so your session won’t survive a restart.';
   // A harmless read: fails when there is no Secret Service; hangs while the keychain shows a prompt (to unlock it, or to create one).
   const probing = keytar.getPassword(service, PROBE_ACCOUNT);
@@ -136,7 +140,12 @@ function keytarStore(keytar: Keytar, service: string, options: { timeoutMs: numb
   return {
     kind: 'os',
     async get(account, readOptions = {}) {
-      if ((await secretService?.itemState(service, account)) !== 'locked') return call('read', () => keytar.getPassword(service, account));
+      // One read over the Secret Service's D-Bus API where it can (Linux): the secret, or that there is none, or that it is locked.
+      const found = await secretService?.read?.(service, account);
+      if (found?.state === 'unlocked') return found.secret;
+      if (found?.state === 'absent') return null;
+      const state = found?.state ?? (await secretService?.itemState(service, account));
+      if (state !== 'locked') return call('read', () => keytar.getPassword(service, account));
       if (readOptions.prompt === false) throw new AuthError('keychain_locked', KEYCHAIN_LOCKED_MESSAGE);
       return readLocked(keytar.getPassword(service, account), unlockTimeoutMs, readOptions.onWaiting);
     },

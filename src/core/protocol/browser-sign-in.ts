@@ -24,7 +24,7 @@ export async function openBrowser(opener: Opener, url: string): Promise<void> {
  * redirect (RFC 8252 §7.3) with PKCE (RFC 7636) and, with a DPoP key,
  * `dpop_jkt` (RFC 9449 §10).
  */
-export async function signInThroughBrowser(flow: FlowContext, { opener, timeoutMs, signal, dpop: key, parameters: whichUser }: BrowserSignInOptions): Promise<TokenResult> {
+export async function signInThroughBrowser(flow: FlowContext, { opener, timeoutMs, signal, dpop: key, parameters: userParameters }: BrowserSignInOptions): Promise<TokenResult> {
   const { config, provider, http, logger } = flow;
   const { configuration, metadata, preset } = provider;
   throwIfCancelled(signal);
@@ -55,7 +55,7 @@ export async function signInThroughBrowser(flow: FlowContext, { opener, timeoutM
       ...(provider.openid ? { nonce } : {}),
       ...(config.prompt !== undefined ? { prompt: config.prompt } : {}),
       ...preset.authorizationParameters,
-      ...whichUser,
+      ...userParameters,
       ...(key ? { dpop_jkt: key.jkt } : {}),
       ...audienceParameters(config, preset),
     });

@@ -87,6 +87,7 @@ export function startAccountSessions(deps: AuthSessionDeps): AccountSessions {
     getAccessToken: () => current.getAccessToken(),
     refreshAccessToken: (rejected) => current.refreshAccessToken(rejected),
     requestHeaders: (request) => current.requestHeaders(request),
+    lookUpSharedTokens: () => current.lookUpSharedTokens().then(withAccounts),
     retryNow: () => current.retryNow(),
     retryKeychain: (mode) => current.retryKeychain(mode).then(withAccounts),
     whenIdle: () => current.whenIdle(),

@@ -96,6 +96,22 @@ describe('openKeychain', () => {
     expect(await createSecretServiceProbe({ busAddress: 'unix:path=/nonexistent' }).itemState(service, 'someone@issuer')).toBeUndefined();
   });
 
+  it.skipIf(process.platform !== 'linux')('reads an entry over the Secret Service directly — the secret keytar stored, or none — without a libsecret call, opening included', async () => {
+    const real = await import('keytar');
+    let keytarReads = 0;
+    const counting = { ...real.default, getPassword: (service: string, account: string) => (keytarReads++, real.default.getPassword(service, account)) };
+    const store = await openKeychain(service, { loadKeytar: async () => counting });
+    expect(store.kind).toBe('os');
+    // Encrypted in transfer (the spec's DH algorithm): short, long (more than one AES block, the size of an entry with a DPoP key) and non-ASCII secrets.
+    for (const secret of ['a-secret-value', `{"refresh_token":"${'r'.repeat(3000)}"}`, 'sécret ✓ 鍵']) {
+      await keytar.setPassword(service, 'someone@issuer', secret);
+      expect(await store.get('someone@issuer')).toBe(secret);
+    }
+    await keytar.deletePassword(service, 'someone@issuer');
+    expect(await store.get('someone@issuer')).toBeNull();
+    expect(keytarReads).toBe(0);
+  });
+
   it('reports a locked entry as keychain_locked without reading it (no prompt) when asked not to prompt', async () => {
     let reads = 0;
     const counting = { getPassword: async () => (reads++, null), setPassword: () => Promise.resolve(), deletePassword: () => Promise.resolve(true) };
