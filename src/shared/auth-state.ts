@@ -50,6 +50,8 @@ export interface AuthState {
 export interface DeviceCodePrompt {
   userCode: string;
   verificationUri: string;
+  /** The site `verificationUri` is on (its host, IDNs as punycode), shown apart from the path so a person checks it is the provider's. */
+  verificationHost: string;
   verificationUriComplete?: string;
   expiresAt: number;
   issuer: string;
