@@ -151,7 +151,7 @@ beforeAll(async () => {
     },
     dataDir: join(workDir, 'data'),
   });
-  site.serve = createAppProtocolHandler({ rootDir: outDir, csp: buildContentSecurityPolicy(config.apiBaseUrl) });
+  site.serve = createAppProtocolHandler({ rootDir: outDir, csp: buildContentSecurityPolicy(config.apis.map((api) => api.baseUrl)) });
 
   openWith = async (url) => void parkedUrls.push(url);
   const ipc = fakeIpcMain();
