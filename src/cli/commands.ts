@@ -1,5 +1,6 @@
 import { parseStepUpChallenge, type StepUpRequest } from '../shared/step-up.ts';
 import type { AuthState } from '../shared/auth-state.ts';
+import { inertText } from '../shared/inert-text.ts';
 import { AGENT_SOCK_VARIABLE, AuthError, openProfileCache, createAuthSession, connectAgent, defaultAccount, defaultLockDir, findAccount, keychainAccount, openAccountIndex, openKeychain, openPlaintextKeychain } from '../core/index.ts';
 import type { Opener, AuthSession, AccountIndex } from '../core/index.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
@@ -83,9 +84,10 @@ function refuseWithoutKeychain(state: AuthState, consequence: string): void {
   throw new AuthError('keychain_unavailable', noKeychainMessage(consequence));
 }
 
+/** The provider's name for the user, one inert line (it is the provider's text). */
 function displayName(state: AuthState): string {
   const user = state.user;
-  return user?.name ?? user?.email ?? user?.sub ?? 'unknown user';
+  return inertText(user?.name ?? user?.email ?? user?.sub ?? 'unknown user');
 }
 
 /**

@@ -7,6 +7,7 @@ import type { CommandName } from './command-runner.ts';
 import { startCompileCache } from './compile-cache.ts';
 import type { CliIo } from './context.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
+import { inertText } from '../shared/inert-text.ts';
 
 export const USAGE = `Usage: latchkey <command> [options]
 
@@ -127,9 +128,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
 export async function main(): Promise<never> {
   // Before the command's modules load: they come from compiled code when this user ran a command before.
   startCompileCache(process.env);
+  // Every byte the command writes passes `inertText`: a provider's error or display name never drives the terminal.
+  // Tokens and header lines are visible ASCII (RFC 6750 §2.1), so they come out exactly as they are.
   const code = await runCli(process.argv.slice(2), {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (line) => process.stderr.write(line + '\n'),
+    stdout: (text) => process.stdout.write(inertText(text, { multiline: true })),
+    stderr: (line) => process.stderr.write(inertText(line, { multiline: true }) + '\n'),
     env: process.env,
     stdoutIsTerminal: process.stdout.isTTY === true,
   });

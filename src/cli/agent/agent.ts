@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, writeSync } from 'node:fs';
+import { resolve as absolute } from 'node:path';
 import { AGENT_SOCK_VARIABLE, AuthError, createMemoryKeychain, defaultAgentSocket, openSealedKeychain, startAgent, stopAgent } from '../../core/index.ts';
 import type { CommandContext } from '../context.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
@@ -45,6 +46,7 @@ export async function agentCommand(context: CommandContext, values: Values): Pro
     config: context.config,
     keychain,
     socketPath,
+    ...(keep === undefined ? {} : { keptIn: absolute(keep) }),
     logger: context.logger,
     ...(lifetimeMs === undefined ? {} : { lifetimeMs }),
     ...(idleMs === undefined ? {} : { idleMs }),

@@ -5,7 +5,7 @@ import { AuthError } from '../errors.ts';
 import type { Opener } from '../protocol/flow-context.ts';
 import type { AuthSession, SignInOptions } from '../session/auth-session.ts';
 import type { SignOutResult } from '../session/sign-out.ts';
-import { encodeLine, errorFrom, lineReader, type AgentMessage, type AgentRequest, type AgentValue } from './wire.ts';
+import { encodeLine, errorFrom, lineReader, type AgentAbout, type AgentMessage, type AgentRequest, type AgentValue } from './wire.ts';
 
 type Ask = AgentRequest extends infer R ? (R extends { id: number; account: string } ? Omit<R, 'id' | 'account'> : never) : never;
 
@@ -101,6 +101,25 @@ export async function connectAgent(socketPath: string, account: string, opener: 
       socket.end();
     },
   };
+}
+
+/** What the agent at `socketPath` says of itself (for `doctor`): where it keeps its sessions, and its process. */
+export async function askAgentAbout(socketPath: string): Promise<AgentAbout> {
+  const socket = await openSocket(socketPath);
+  try {
+    return await new Promise<AgentAbout>((resolve, reject) => {
+      socket.on('data', lineReader((message) => {
+        const answer = message as AgentMessage;
+        if ('ok' in answer && answer.ok && answer.value && typeof answer.value === 'object' && 'keptIn' in answer.value) resolve(answer.value);
+        else reject(errorFrom({ code: 'internal_error', message: 'The agent did not say what it keeps.' }));
+      }, () => socket.destroy()));
+      socket.on('close', () => reject(errorFrom({ code: 'internal_error', message: 'The agent closed the connection.' })));
+      socket.on('error', () => {});
+      socket.write(encodeLine({ id: 1, account: '', op: 'about' }));
+    });
+  } finally {
+    socket.end();
+  }
 }
 
 /** Asks the agent at `socketPath` to forget everything and stop; resolves once it said it will. */

@@ -16,6 +16,8 @@ export interface AgentOptions {
   /** Where the agent keeps its sessions: its memory (`createMemoryKeychain(…, 'agent')`) or the sealed file of `--keep`. */
   keychain: Keychain;
   socketPath: string;
+  /** The file `keychain` keeps its sessions in (`--keep FILE`), for `doctor`; none when they live in memory only. */
+  keptIn?: string;
   /** Forget everything and stop this long after starting. */
   lifetimeMs?: number;
   /** Forget everything and stop after this long without a request. */
@@ -93,6 +95,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const lifetimeTimer = options.lifetimeMs === undefined ? undefined : setTimeout(() => void stop(`its lifetime of ${Math.round(options.lifetimeMs! / 1000)} s ended`), options.lifetimeMs);
 
   const answer = async (request: AgentRequest, relay: Relay): Promise<AgentMessage> => {
+    if (request.op === 'about') return { id: request.id, ok: true, state: { status: 'signed-out' }, value: { keptIn: options.keptIn ?? null, pid: process.pid } };
     if (request.op === 'stop') {
       setImmediate(() => void stop('it was asked to stop'));
       return { id: request.id, ok: true, state: { status: 'signed-out' } };

@@ -18,6 +18,7 @@ export type AgentRequest = { id: number; account: string } & (
   | { op: 'offers-device' }
   | { op: 'sign-out' }
   | { op: 'stop' }
+  | { op: 'about' }
 );
 
 /** What a client says during its sign-in: the browser it was asked to open opened, or could not. */
@@ -32,7 +33,13 @@ export type AgentMessage =
   | { id: number; ok: true; state: AuthState; value?: AgentValue }
   | { id: number; ok: false; state?: AuthState; error: ErrorInfo };
 
-export type AgentValue = string | boolean | ApiRequestHeaders | SignOutResult;
+export type AgentValue = string | boolean | ApiRequestHeaders | SignOutResult | AgentAbout;
+
+/** What `doctor` asks an agent: where it keeps its sessions besides its memory (`--keep FILE`), and its process. */
+export interface AgentAbout {
+  keptIn: string | null;
+  pid: number;
+}
 
 /** The longest line either side accepts: a request or an answer is a few kilobytes; more is not a Latchkey peer. */
 export const MAX_LINE_BYTES = 256 * 1024;

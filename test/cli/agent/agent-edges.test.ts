@@ -2,7 +2,7 @@
 // for csh and fish, a browser sign-in through it, and the plaintext file a person may name instead.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmod, chown, lstat, mkdir, readFile, stat } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -156,5 +156,23 @@ describe('latchkey agent: its socket, its end, its shells', () => {
     }
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect(await readFile(file, 'utf8')).toBe('{}\n');
+  });
+
+  it('doctor says which store is in use and why: the agent (what it keeps, what guards it), the named plaintext file, or none with the three ways', async () => {
+    const passphrase = join(machine.home, 'doctor-passphrase');
+    await writeFile(passphrase, 'a passphrase for the doctor\n');
+    const kept = join(machine.home, 'doctor.sealed');
+    const agent = await start(['--keep', kept], machine.env({ XDG_RUNTIME_DIR: join(machine.runtime, 'doctor'), LATCHKEY_AGENT_PASSPHRASE_FILE: passphrase }));
+    const withAgent = await runCli(['doctor'], agent.shell);
+    expect(withAgent.stdout).toContain(`✓ Store: the agent at ${agent.socket} (pid ${agent.pid}), because LATCHKEY_AGENT_SOCK is set; it keeps sessions in its memory and ${kept}, sealed with a passphrase. Who may use it is decided by its socket folder (0700, yours)`);
+    process.kill(agent.pid, 'SIGTERM');
+    await exited(agent.pid);
+
+    const plain = await runCli(['doctor'], machine.env({ LATCHKEY_INSECURE_PLAINTEXT_FILE: join(machine.home, 'doctor.json') }));
+    expect(plain.stdout).toContain(`! Store: the plaintext file ${join(machine.home, 'doctor.json')}, because LATCHKEY_INSECURE_PLAINTEXT_FILE is set: anyone who can read it can act as you\n`);
+
+    const none = await runCli(['doctor'], machine.env());
+    expect(none.code).toBe(2);
+    expect(none.stdout).toMatch(/✗ Store: none: .*, and no agent is set \(LATCHKEY_AGENT_SOCK\)\n {4}fix: Start a Secret Service .*eval "\$\(latchkey agent\)".*eval "\$\(latchkey agent --keep FILE\)"\.\n/);
   });
 });
