@@ -88,7 +88,7 @@ describe('IPC handlers (electron mocked)', () => {
   });
 
   it('a sign-in with a code goes to the session as one; Copy puts the pending code on the clipboard, and refuses when none is pending', async () => {
-    const pending: AuthState = { status: 'signing-in', deviceCode: { userCode: 'WDJB-MJHT', verificationUri: 'http://127.0.0.1:4400/device', expiresAt: 1, issuer: 'http://127.0.0.1:4400/', clientId: 'latchkey' } };
+    const pending: AuthState = { status: 'signing-in', deviceCode: { userCode: 'WDJB-MJHT', verificationUri: 'http://127.0.0.1:4400/device', verificationHost: '127.0.0.1:4400', expiresAt: 1, issuer: 'http://127.0.0.1:4400/', clientId: 'latchkey' } };
     const { invoke, session, copied } = setUp({ getState: vi.fn(() => pending) });
     expect(await invoke('auth:device-sign-in')).toEqual({ ok: true, value: SIGNED_IN });
     expect(session.signIn).toHaveBeenCalledWith({ method: 'device' });

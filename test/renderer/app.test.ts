@@ -344,6 +344,7 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     expect(name).toBe('Mallory A\\u001b]0;pwned\\u0007B\\u001b[2J\\u001b]8;;https://evil.example/\\u0007click\\u001b]8;;\\u0007\\u009b31m\\u009d0;c1\\u0007\\u0085\\u007f\\u202eexe.gnp\\u2028Z');
     expect(await page.locator('#user-email').textContent()).toBe('mallory\\u202e@example.com');
     expect(await page.locator('#announcer').textContent()).not.toMatch(active);
+    await screenshot('hostile-provider-name');
     // As the core words a refused refresh, and also the provider's words as they came (the page does not rely on the core).
     for (const message of [`Your session ended: invalid_grant — ${HOSTILE_DESCRIPTION}. Sign in again.`, HOSTILE_DESCRIPTION]) {
       await emit({ status: 'signed-out', keychain: 'os', error: { code: 'session_ended', message } });
@@ -419,6 +420,9 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     const firstCode = (await page.locator('#device-user-code').textContent()) as string;
     expect(session.getState().deviceCode?.userCode).toBe(firstCode);
     expect(await page.locator('#device-address').textContent()).toBe(`${demo.issuer}/device`);
+    // The site apart from the path, in an element of its own.
+    expect(await page.locator('#device-host').textContent()).toBe(new URL(demo.issuer).host);
+    expect(await page.locator('#device-host').isVisible()).toBe(true);
     expect(await page.locator('#device-who').textContent()).toBe(`Latchkey (client ${config.clientId}) asked ${config.issuer} for this code. Enter it only if you started this sign-in yourself.`);
     expect(await page.locator('#device-countdown').textContent()).toMatch(/^The code expires in (10:00|9:[0-5]\d)\.$/);
     // The QR code is a data: image the CSP lets through, and it loaded.
@@ -440,7 +444,7 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     expect(session.getState().deviceCode).toBeUndefined();
 
     // A code that expired while shown (as main would broadcast it at that moment).
-    await emit({ status: 'signing-in', deviceCode: { userCode: 'WDJB-MJHT', verificationUri: `${demo.issuer}/device`, expiresAt: Date.now() - 1000, issuer: config.issuer, clientId: config.clientId } });
+    await emit({ status: 'signing-in', deviceCode: { userCode: 'WDJB-MJHT', verificationUri: `${demo.issuer}/device`, verificationHost: new URL(demo.issuer).host, expiresAt: Date.now() - 1000, issuer: config.issuer, clientId: config.clientId } });
     await visible('#view-device-code');
     await expect.poll(() => page.locator('#device-countdown').textContent()).toBe('The code has expired. Cancel and sign in again for a new one.');
     expect(await page.locator('#copy-code').isDisabled()).toBe(true);
