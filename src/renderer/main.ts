@@ -5,8 +5,8 @@ import type { AuthState } from '../shared/auth-state.ts';
 import { apiFetch } from './api-fetch.ts';
 import { createView, isOutOfReach, type PageContext } from './view.ts';
 
-const view = createView(document);
 const { auth, app } = window;
+const view = createView(document, { profilePicture: () => auth.profilePicture() });
 
 let state: AuthState = { status: 'signed-out' };
 /** An error from the last action when the state itself carries none (e.g. a failed sign-out). */
