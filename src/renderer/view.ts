@@ -264,7 +264,15 @@ function isDataImage(picture: string): boolean {
   return /^data:image\/[a-z0-9.+-]+;base64,/i.test(picture);
 }
 
-function initialsOf(user: UserProfile): string {
+/**
+ * A picture the page may show as it is: a data: image (the CSP allows no other image address, so an https
+ * one would be blocked — the signed-in user's comes through main instead, `profilePicture`).
+ */
+export function safePictureUrl(picture: string | undefined): string | undefined {
+  return picture !== undefined && isDataImage(picture) ? picture : undefined;
+}
+
+export function initialsOf(user: UserProfile): string {
   const source = (user.name || user.email || user.sub).trim();
   const words = source.split(/[\s@._-]+/).filter(Boolean);
   const letters = words.length > 1 ? [words[0], words[1]] : [source];

@@ -80,7 +80,7 @@ export async function connectAgent(socketPath: string, account: string, opener: 
       return () => listeners.delete(listener);
     },
     signIn: async (options: SignInOptions = {}) => {
-      await ask({ op: 'sign-in', method: options.method ?? 'browser', ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
+      await ask({ op: 'sign-in', method: options.method ?? 'browser', ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}), ...(options.stepUp ? { stepUp: options.stepUp } : {}) });
       return state;
     },
     // The agent cancels a sign-in whose command went away.

@@ -124,7 +124,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         relays.set(request.account, { relay, id: request.id });
         const unsubscribe = session.onStateChange((state) => relay.send({ id: request.id, event: 'state', state }));
         try {
-          await session.signIn({ method: request.method, ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}) });
+          await session.signIn({ method: request.method, ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}), ...(request.stepUp ? { stepUp: request.stepUp } : {}) });
         } finally {
           unsubscribe();
           if (relays.get(request.account)?.relay === relay) relays.delete(request.account);
