@@ -175,4 +175,33 @@ describe('latchkey agent: its socket, its end, its shells', () => {
     expect(none.code).toBe(2);
     expect(none.stdout).toMatch(/✗ Store: none: .*, and no agent is set \(LATCHKEY_AGENT_SOCK\)\n {4}fix: Start a Secret Service .*eval "\$\(latchkey agent\)".*eval "\$\(latchkey agent --keep FILE\)"\.\n/);
   });
+
+  it('holds several accounts: each signed in through it, tokens by --account or the default, switch and logout of one', async () => {
+    const agent = await start([], machine.env({ XDG_RUNTIME_DIR: join(machine.runtime, 'accounts') }));
+    const subOf = (jwt: string) => (JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as { sub: string }).sub;
+    const alice = await runCli(['login'], { ...agent.shell, LATCHKEY_TEST_LOGIN: 'alice', LATCHKEY_TEST_PASSWORD: 'wonderland' });
+    expect(alice.code, alice.stderr).toBe(0);
+    const bob = await runCli(['login'], { ...agent.shell, LATCHKEY_TEST_LOGIN: 'bob', LATCHKEY_TEST_PASSWORD: 'builder' });
+    expect(bob.code, bob.stderr).toBe(0);
+    expect(bob.stdout).toMatch(/Signed in as Bob Builder \(bob\)\n/);
+
+    const listed = JSON.parse((await runCli(['accounts', '--json'], agent.shell)).stdout) as { sub: string; default: boolean; keychain: string }[];
+    expect(listed.map((account) => [account.sub, account.default, account.keychain])).toEqual([['alice', false, 'agent'], ['bob', true, 'agent']]);
+    const tokenOf = async (extra: string[] = []) => {
+      const token = await runCli(['token', ...extra], agent.shell);
+      expect(token.code, token.stderr).toBe(0);
+      return subOf(token.stdout.trim());
+    };
+    expect(await tokenOf()).toBe('bob');
+    expect(await tokenOf(['--account', 'alice'])).toBe('alice');
+    expect((await runCli(['switch', 'alice'], agent.shell)).code).toBe(0);
+    expect(await tokenOf()).toBe('alice');
+    const logout = await runCli(['logout', '--account', 'bob'], agent.shell);
+    expect(logout.code, logout.stderr).toBe(0);
+    expect((await runCli(['token', '--account', 'bob'], agent.shell)).code).toBe(1);
+    expect(await tokenOf()).toBe('alice');
+    expect((await runCli(['logout', '--all'], agent.shell)).code).toBe(0);
+    process.kill(agent.pid, 'SIGTERM');
+    await exited(agent.pid);
+  });
 });
