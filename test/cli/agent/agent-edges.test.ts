@@ -107,6 +107,8 @@ describe('latchkey agent: its socket, its end, its shells', () => {
     await exited(agent.pid);
     const stop = await runCli(['agent', '--stop', '--fish'], { ...agent.shell, XDG_RUNTIME_DIR: env.XDG_RUNTIME_DIR });
     expect(stop.code).toBe(1);
+    expect(stop.stdout).toBe('');
+    expect(stop.stderr).toBe(`No Latchkey agent runs at ${agent.socket}; there is nothing to stop.\n`);
   });
 
   it('--foreground prints the lines and serves until SIGTERM, then says it forgot its sessions and removes its socket', async () => {
