@@ -39,7 +39,7 @@ export default defineConfig({
             // The doctor (with the core's doctor face), what `login` opens a browser or shows a code with, and the agent command.
             { name: 'commands', test: /src\/(cli\/(doctor|login|agent)\/|core\/doctor\.ts$)/, priority: 3 },
             // What `--help` and a usage error need besides main.js itself; everything else waits behind an import().
-            { name: 'start', test: /src\/(cli\/(exit-codes|compile-cache)|shared\/errors)\.ts$/, priority: 2 },
+            { name: 'start', test: /src\/(cli\/(exit-codes|compile-cache)|shared\/(errors|inert-text))\.ts$/, priority: 2 },
             { name: 'core', test: /\/src\/(?!cli\/main\.ts$)/, priority: 1 },
           ],
         },

@@ -1,4 +1,5 @@
 import type { AuthState } from '../shared/auth-state.ts';
+import { inertText } from '../shared/inert-text.ts';
 import { AGENT_SOCK_VARIABLE, AuthError, openProfileCache, createAuthSession, connectAgent, defaultAccount, defaultLockDir, findAccount, keychainAccount, openAccountIndex, openKeychain, openPlaintextKeychain } from '../core/index.ts';
 import type { Opener, AuthSession, AccountIndex } from '../core/index.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
@@ -82,9 +83,10 @@ function refuseWithoutKeychain(state: AuthState, consequence: string): void {
   throw new AuthError('keychain_unavailable', noKeychainMessage(consequence));
 }
 
+/** The provider's name for the user, one inert line (it is the provider's text). */
 function displayName(state: AuthState): string {
   const user = state.user;
-  return user?.name ?? user?.email ?? user?.sub ?? 'unknown user';
+  return inertText(user?.name ?? user?.email ?? user?.sub ?? 'unknown user');
 }
 
 /**
@@ -172,6 +174,14 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
         keychain: state.keychain,
       };
       if (signedIn && state.standsOn) report.standsOn = state.standsOn;
+      if (config.apis.length > 0) {
+        // Each API and when its shared token expires (null: none shared yet); read from the keychain, no network.
+        const tokens = signedIn ? (await session.lookUpSharedTokens()).apiTokens : undefined;
+        report.apis = config.apis.map((api, index) => {
+          const token = index === 0 ? state.accessToken : tokens?.[api.name];
+          return { name: api.name, baseUrl: api.baseUrl, expiresAt: token?.expiresAt === undefined ? null : new Date(token.expiresAt).toISOString() };
+        });
+      }
       if (lastSignInAt) report.lastSignInAt = new Date(lastSignInAt).toISOString();
       if (state.error) report.error = state.error;
       io.stdout(JSON.stringify(report) + '\n');
@@ -196,18 +206,21 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
   );
 }
 
-/** `token [--refresh]`: only the access token and a newline on stdout. */
+/** `token [--refresh] [--api NAME]`: only the access token (of the API named, else the first) and a newline on stdout. */
 export async function tokenCommand(context: CommandContext, values: Values): Promise<ExitCode> {
+  const api = typeof values.api === 'string' && values.api !== context.config.apis[0]?.name ? values.api : undefined;
+  /** What the state shows of the token printed. */
+  const shown = (state: AuthState) => (api === undefined ? state.accessToken : state.apiTokens?.[api]);
   return withSession(context, async (session) => {
     refuseWithoutKeychain(session.getState(), 'a stored session cannot be read');
     const startedAt = Date.now();
-    let token = await session.getAccessToken();
-    const refreshedAt = session.getState().accessToken?.refreshedAt ?? 0;
+    let token = await session.getAccessToken(api);
+    const refreshedAt = shown(session.getState())?.refreshedAt ?? 0;
     // An access token never outlives its process, so it is fresh already unless something was cached in memory before this command —
     // or unless the session stands on a long-lived access token: then no newer one exists, and asking says it was refused (the session ends).
     if (values.refresh && (refreshedAt < startedAt || session.getState().standsOn === 'access_token')) token = await session.refreshAccessToken(token);
     context.io.stdout(token + '\n');
-    if (session.getState().accessToken?.dpop) {
+    if (shown(session.getState())?.dpop) {
       context.io.stderr('This access token is DPoP-bound (RFC 9449): an API accepts it only with a proof signed by this session\'s key. Use `latchkey headers URL` for the headers of one call.');
     }
     return EXIT.ok;

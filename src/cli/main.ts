@@ -7,6 +7,7 @@ import type { CommandName } from './command-runner.ts';
 import { startCompileCache } from './compile-cache.ts';
 import type { CliIo } from './context.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
+import { inertText } from '../shared/inert-text.ts';
 
 export const USAGE = `Usage: latchkey <command> [options]
 
@@ -23,10 +24,13 @@ Commands:
   accounts [--json]          List the accounts signed in here; * marks the default (exit 1: none)
   switch NAME                Make NAME the default account
   status [--json]            Show whether a session is stored (exit 0), not (exit 1), or locked away (exit 2)
-  token [--refresh]          Print a valid access token (the one all processes share while it is fresh;
-                             with --refresh, a newer one; a DPoP-bound one needs a proof: see headers)
-  headers [--method M] URL   Print the headers one call to the API needs, one "Name: value" line each
-                             (Authorization, and DPoP for a bound token): curl -H @<(latchkey headers URL) URL
+  token [--refresh] [--api NAME]
+                             Print a valid access token (the one all processes share while it is fresh;
+                             with --refresh, a newer one; a DPoP-bound one needs a proof: see headers);
+                             with --api, the token of that API in "apis" (default: the first API)
+  headers [--method M] URL   Print the headers one call to the API needs, one "Name: value" line each, with
+                             the token of the API the URL is under (Authorization, and DPoP for a bound
+                             token): curl -H @<(latchkey headers URL) URL
   logout [--all]             Revoke the session at the provider and forget it here (one account, or --all)
   doctor                     Check the configuration against the provider, with fixes
   agent [--foreground]       Keep sessions in this agent's memory where no OS keychain runs, as ssh-agent does:
@@ -48,6 +52,7 @@ or the OS keychain is missing or locked (the session is kept) · 3 provider unre
 Configuration (environment, else the JSON file AUTH_CONFIG or config.json in the data folder; no issuer → the demo provider):
   AUTH_ISSUER or AUTH0_DOMAIN, AUTH_CLIENT_ID, AUTH_AUDIENCE, AUTH_RESOURCE, AUTH_SCOPE,
   AUTH_REDIRECT_PORT, AUTH_DPOP (auto|required|off), API_BASE_URL, AUTH_CA_FILE, AUTH_KEYCHAIN_SERVICE, AUTH_DATA_DIR, LATCHKEY_LOG_LEVEL;
+  several APIs: "apis" in the config file, [{"name", "baseUrl", "resource" or "audience", "scope"}, …];
   LATCHKEY_AGENT_SOCK (use that agent instead of the OS keychain); LATCHKEY_INSECURE_PLAINTEXT_FILE (keep the session
   unencrypted in that file: only if you accept that anyone who reads it can act as you; every command warns);
   HTTPS_PROXY / HTTP_PROXY (http://USER:PASSWORD@host:port for a proxy that asks for a sign-in), NO_PROXY`;
@@ -59,7 +64,7 @@ const ACCOUNT: Options = { account: { type: 'string' } };
 const OPTIONS: Record<CommandName, Options> = {
   login: { timeout: { type: 'string' }, device: { type: 'boolean' }, ...ACCOUNT },
   status: { json: { type: 'boolean' }, ...ACCOUNT },
-  token: { refresh: { type: 'boolean' }, ...ACCOUNT },
+  token: { refresh: { type: 'boolean' }, api: { type: 'string' }, ...ACCOUNT },
   headers: { method: { type: 'string' }, ...ACCOUNT },
   logout: { all: { type: 'boolean' }, ...ACCOUNT },
   accounts: { json: { type: 'boolean' } },
@@ -117,9 +122,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
 export async function main(): Promise<never> {
   // Before the command's modules load: they come from compiled code when this user ran a command before.
   startCompileCache(process.env);
+  // Every byte the command writes passes `inertText`: a provider's error or display name never drives the terminal.
+  // Tokens and header lines are visible ASCII (RFC 6750 §2.1), so they come out exactly as they are.
   const code = await runCli(process.argv.slice(2), {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (line) => process.stderr.write(line + '\n'),
+    stdout: (text) => process.stdout.write(inertText(text, { multiline: true })),
+    stderr: (line) => process.stderr.write(inertText(line, { multiline: true }) + '\n'),
     env: process.env,
     stdoutIsTerminal: process.stdout.isTTY === true,
   });

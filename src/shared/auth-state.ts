@@ -36,6 +36,8 @@ export interface AuthState {
   keychainWaiting?: true;
   /** When the current access token was obtained and when it expires (epoch ms), and `dpop` when it is bound to this installation's key (RFC 9449). Never the token itself. */
   accessToken?: { refreshedAt: number; expiresAt?: number; dpop?: true };
+  /** The same, for each API after the first that has a token in memory, by API name. */
+  apiTokens?: Record<string, { refreshedAt: number; expiresAt?: number; dpop?: true }>;
   standsOn?: StandsOn;
   /** While a sign-in with a code is waiting for the user: what to enter where (RFC 8628 §3.3). */
   deviceCode?: DeviceCodePrompt;

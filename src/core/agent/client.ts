@@ -88,11 +88,13 @@ export async function connectAgent(socketPath: string, client: string, account: 
     cancelSignIn: () => void socket.destroy(),
     offersDeviceSignIn: async () => (await ask({ op: 'offers-device' })) === true,
     signOut: async () => (await ask({ op: 'sign-out' })) as SignOutResult,
-    getAccessToken: () => text({ op: 'token' }),
+    getAccessToken: (api?: string) => text({ op: 'token', ...(api !== undefined ? { api } : {}) }),
     refreshAccessToken: (rejected: string) => text({ op: 'refresh', rejected }),
     requestHeaders: async (request: ApiRequest) => (await ask({ op: 'headers', ...request })) as ApiRequestHeaders,
     retryNow: async () => {},
     retryKeychain: async () => state,
+    // The agent keeps every API's token in its own memory: its state shows them.
+    lookUpSharedTokens: async () => state,
     // The agent lets its own refreshes finish; nothing of them is stored here.
     whenIdle: async () => {},
     close: async () => {

@@ -146,7 +146,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       case 'state':
         break;
       case 'token':
-        value = await session.getAccessToken();
+        value = await session.getAccessToken(typeof request.api === 'string' ? request.api : undefined);
         break;
       case 'refresh':
         value = await session.refreshAccessToken(request.rejected);

@@ -13,7 +13,7 @@ import type { SignOutResult } from '../session/sign-out.ts';
  */
 export type AgentRequest = { id: number; client: string; account?: string } & (
   | { op: 'state' }
-  | { op: 'token' }
+  | { op: 'token'; api?: string }
   | { op: 'refresh'; rejected: string }
   | { op: 'headers'; method: string; url: string; nonce?: string }
   | { op: 'sign-in'; method: 'browser' | 'device'; adding: boolean; timeoutMs?: number }

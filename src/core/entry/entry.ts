@@ -10,7 +10,8 @@ import { keychainAccount, parseStoredSession, serializeEntry, type EntryWrite, t
 import { acquireEntryLock, entryLockPath, readEntryGeneration, type EntryLock } from './lock.ts';
 import { KeychainPlaceState } from './place.ts';
 import type { ProfileCache } from './profile-cache.ts';
-import { decodeAccess, encodeAccess, IN_OWN_ENTRY, sharedTokenAccount } from './shared-access-token.ts';
+import type { ApiConfig } from '../config/apis.ts';
+import { apiTokenAccount, decodeAccess, encodeAccess, IN_OWN_ENTRY, sharedTokenAccount } from './shared-access-token.ts';
 
 const SIGN_IN_LOCKED_MESSAGE =
   'Your keychain is locked — unlock it (e.g. log in to your desktop session or open your keyring manager), then sign in: a session signed in now could not be kept.';
@@ -78,7 +79,14 @@ export interface SessionEntry {
    * only and `onDegraded` is called — unless the keychain is locked: then the entry is written once it is unlocked.
    */
   write(lock: EntryLock, write: EntryWrite & { access: AccessToken | undefined; rotated: boolean }): Promise<void>;
-  /** Under `lock`: deletes the entry, its shared access token and the cached profile (best effort: failures are logged). */
+  /**
+   * Without the lock: the access token of a second API (`api`) another process shared for user `sub` from sign-in
+   * `signIn` (the entry's `sign_in`); undefined when there is none, or it is for another user, sign-in or API. Never rejects.
+   */
+  readApiToken(api: ApiConfig, owner: { sub: string | undefined; signIn: string | undefined }): Promise<AccessToken | undefined>;
+  /** Under `lock`: shares the access token of a second API with every process, in an item of its own (best effort: failures are logged). */
+  writeApiToken(lock: EntryLock, api: ApiConfig, access: AccessToken, owner: { sub: string; signIn: string }): Promise<void>;
+  /** Under `lock`: deletes the entry, its shared access tokens and the cached profile (best effort: failures are logged). */
   remove(lock: EntryLock, why: string): Promise<void>;
   /** Rejects with `keychain_locked` when a sign-in now could not be stored (the keychain is locked), before the browser opens. */
   assertWritable(): Promise<void>;
@@ -283,6 +291,9 @@ export function openSessionEntry(deps: SessionEntryDeps): SessionEntry {
     }
   };
 
+  /** What a second API's tokens are issued for: its own audience or resource, and its scope (else the sign-in's). */
+  const issuedFor = (api: ApiConfig) => ({ issuer: config.issuer, clientId: config.clientId, scope: api.scope ?? config.scope, audience: api.audience, resource: api.resource });
+
   return {
     account,
     lockPath,
@@ -347,10 +358,30 @@ export function openSessionEntry(deps: SessionEntryDeps): SessionEntry {
       }
     },
 
+    async readApiToken(api, { sub, signIn }) {
+      if (!isShared() || signIn === undefined) return undefined;
+      try {
+        const raw = await keychain.get(apiTokenAccount(account, api.name));
+        return raw === null ? undefined : decodeAccess(issuedFor(api), JSON.parse(raw) as unknown, { sub, generation: undefined, signIn });
+      } catch (readError) {
+        logger.debug('shared access token unreadable', { api: api.name, error: String(readError) });
+        return undefined;
+      }
+    },
+
+    async writeApiToken(lock, api, access, owner) {
+      if (!isShared()) return;
+      const shared = encodeAccess(issuedFor(api), access, { sub: owner.sub, generation: undefined, signIn: owner.signIn });
+      if (!shared) return;
+      assertStillHeld(lock, `the shared access token of ${api.name}`);
+      await keychain.set(apiTokenAccount(account, api.name), JSON.stringify(shared)).catch((writeError: unknown) => logger.warn('could not store the shared access token', { api: api.name, error: String(writeError) }));
+    },
+
     async remove(lock, why) {
       assertStillHeld(lock, why);
       const removeItem = (item: string, what: string) => keychain.delete(item).catch((deleteError: unknown) => logger.warn(`could not delete ${what}`, { error: String(deleteError) }));
-      await Promise.all([removeItem(account, 'the keychain entry'), keychain.kind === 'os' ? removeItem(sharedTokenAccount(account), 'the shared access token') : undefined]);
+      const apiItems = keychain.kind === 'os' ? config.apis.slice(1).map((api) => removeItem(apiTokenAccount(account, api.name), `the shared access token of ${api.name}`)) : [];
+      await Promise.all([removeItem(account, 'the keychain entry'), keychain.kind === 'os' ? removeItem(sharedTokenAccount(account), 'the shared access token') : undefined, ...apiItems]);
       forgetProfile();
     },
 

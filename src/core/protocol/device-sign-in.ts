@@ -4,7 +4,7 @@ import type { AuthConfig } from '../config/auth-config.ts';
 import { AuthError } from '../errors.ts';
 import { fingerprint } from '../log.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { classifyProviderError } from './answers.ts';
+import { classifyProviderError, describeProviderError } from './answers.ts';
 import { throwIfCancelled } from './flow-context.ts';
 
 /** RFC 8628 §3.4: the grant type of the device access token request. */
@@ -137,15 +137,24 @@ function assertShowable(codes: oidc.DeviceAuthorizationResponse, issuer: string)
   }
 }
 
-/** Why the device authorization request failed: most often the client is not allowed this grant. */
+/**
+ * Why the device authorization request failed, from the provider's own error (RFC 8628 §3.2 with RFC 6749
+ * §5.2's codes): an unknown client (`invalid_client`) is the client id to check, a refused scope is
+ * AUTH_SCOPE; only `unauthorized_client` / `unsupported_grant_type` mean the grant is not allowed.
+ */
 function startRefused(error: unknown, config: DeviceSignInDeps['config']): AuthError {
   if (error instanceof oidc.ResponseBodyError) {
-    const detail = error.error_description ? ` — ${error.error_description}` : '';
-    return new AuthError(
-      'config_invalid',
-      `The provider at ${config.issuer} refused to start a sign-in with a code (${error.error}${detail}). Allow the device authorization grant (${DEVICE_CODE_GRANT}) for client ${config.clientId} at the provider.`,
-      { cause: error },
-    );
+    const answer = describeProviderError(error.error, error.error_description);
+    const refused = `The provider at ${config.issuer} refused to start a sign-in with a code (${answer}).`;
+    const fix =
+      error.error === 'invalid_client' || error.error === 'incorrect_client_credentials'
+        ? `Check AUTH_CLIENT_ID (${config.clientId}): it must be the client id of the app registered at this provider — and AUTH_CLIENT_SECRET where the provider issued one.`
+        : error.error === 'invalid_scope'
+          ? 'Check AUTH_SCOPE: the provider refuses one of the scopes asked for.'
+          : error.error === 'unauthorized_client' || error.error === 'unsupported_grant_type'
+            ? `Allow the device authorization grant (${DEVICE_CODE_GRANT}) for client ${config.clientId} at the provider.`
+            : 'The provider\'s own words above say what to fix.';
+    return new AuthError('config_invalid', `${refused} ${fix}`, { cause: error });
   }
   return classifyProviderError(error, { operation: 'sign-in' });
 }

@@ -27,12 +27,14 @@ export interface AuthSession {
   offersDeviceSignIn(): Promise<boolean>;
   /** Forgets everything local always, then revokes at the provider when it can; `notice` (also the state's error) says when it could not. */
   signOut(): Promise<SignOutResult>;
-  /** A valid access token, refreshed first when it is missing or about to expire. */
-  getAccessToken(): Promise<string>;
-  /** After an API answered 401 for `rejectedToken`: a newer token, with at most one refresh however many callers ask. */
+  /** A valid access token for the API named `api` (default: the first API), refreshed first when it is missing or about to expire. */
+  getAccessToken(api?: string): Promise<string>;
+  /** After an API answered 401 for `rejectedToken`: a newer token for the same API, with at most one refresh however many callers ask. */
   refreshAccessToken(rejectedToken: string): Promise<string>;
-  /** The headers for one call to the configured API: a bound token with a fresh DPoP proof, or a bearer token (see request-headers.ts). */
+  /** The headers for one call to a configured API, with that API's token (the API is the URL's): a bound token with a fresh DPoP proof, or a bearer token (see request-headers.ts). */
   requestHeaders(request: ApiRequest): Promise<ApiRequestHeaders>;
+  /** Reads the tokens other processes shared for every API after the first, without the network; resolves to the state, which shows them (`apiTokens`). */
+  lookUpSharedTokens(): Promise<AuthState>;
   /** While offline: try to refresh now instead of waiting for the next backoff step (resume, network back); while the keychain is locked: look again. */
   retryNow(): Promise<void>;
   /** While the keychain is locked or refuses access: read the stored session again, letting the keychain prompt (`prompt`) or only looking (`check`). */

@@ -26,7 +26,8 @@ export interface SignIn {
 
 export function createSignIn(deps: {
   state: SessionState;
-  refresher: Refresher;
+  /** Every API's refreshes: waited for, and their retries stopped. */
+  refresher: Pick<Refresher, 'whenIdle' | 'cancelRetry'>;
   getProvider(): Promise<ProviderClient>;
   opener: Opener;
   config: Pick<AuthConfig, 'dpop' | 'issuer' | 'prompt' | 'provider'>;

@@ -18,7 +18,8 @@ import { defaultAccount } from '../accounts/account-names.ts';
  */
 export async function signOut(deps: {
   state: SessionState;
-  refresher: Refresher;
+  /** Every API's refreshes: waited for, and their retries stopped. */
+  refresher: Pick<Refresher, 'whenIdle' | 'cancelRetry'>;
   signIn: { cancel(): void };
   getProvider(): Promise<ProviderClient>;
   logger: Logger;

@@ -1,6 +1,8 @@
 import type { AuthState, AuthStatus, DeviceCodePrompt, StandsOn, UserProfile } from '../../shared/auth-state.ts';
 import { toErrorInfo, type ErrorInfo } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
+import { randomUUID } from 'node:crypto';
+import type { ApiConfig } from '../config/apis.ts';
 import type { AuthConfig } from '../config/auth-config.ts';
 import { loadStoredDpopKey, type DpopKey } from '../dpop/key.ts';
 import type { AccountRecord } from '../accounts/account-index.ts';
@@ -26,10 +28,14 @@ export interface SessionMemory {
   dpop?: DpopKey;
   /** The entry generation (see EntryLock) this memory is known to match; undefined: read the entry again under the lock before redeeming. */
   generation?: string;
+  /** Which sign-in the session is (the entry's `sign_in`): the shared tokens of its other APIs carry it. */
+  signIn?: string;
+  /** The access tokens of the APIs after the first (whose token is `access`), by API name. */
+  apiAccess?: Record<string, AccessToken>;
 }
 
 export interface SessionStateDeps {
-  config: Pick<AuthConfig, 'issuer' | 'clientId' | 'scope' | 'audience' | 'resource'>;
+  config: Pick<AuthConfig, 'issuer' | 'clientId' | 'scope' | 'audience' | 'resource' | 'apis'>;
   clock(): number;
   logger: Logger;
   /** A sign-in or sign-out is waiting for another process to finish with the keychain entry. */
@@ -104,10 +110,9 @@ export class SessionState {
     const shown = this.#error ?? entry.notice;
     if (shown) state.error = { ...shown };
     const { access } = memory;
-    if (access) {
-      state.accessToken = access.expiresAt === undefined ? { refreshedAt: access.refreshedAt } : { refreshedAt: access.refreshedAt, expiresAt: access.expiresAt };
-      if (access.tokenType === 'dpop') state.accessToken.dpop = true;
-    }
+    if (access) state.accessToken = tokenTimes(access);
+    const apiTokens = Object.entries(memory.apiAccess ?? {});
+    if (apiTokens.length > 0) state.apiTokens = Object.fromEntries(apiTokens.map(([name, token]) => [name, tokenTimes(token)]));
     if (this.#signingIn && this.#deviceCode) state.deviceCode = { ...this.#deviceCode };
     return state;
   }
@@ -193,6 +198,15 @@ export class SessionState {
     this.#changed();
   }
 
+  /** Without the lock: takes the token of a second API (`api`) another process shared for this sign-in, when it is usable and newer than ours. */
+  async adoptSharedApi(api: ApiConfig): Promise<void> {
+    const entry = this.#entry;
+    if (!entry?.shared) return;
+    const candidate = usableWithKey(await entry.readApiToken(api, { sub: this.#memory.user?.sub, signIn: this.#memory.signIn }), this.#memory.dpop);
+    if (!isUsableAndNewer(candidate, this.#memory.apiAccess?.[api.name], this.#deps.clock())) return;
+    this.takeSharedApi(api, candidate);
+  }
+
   /** The keychain stopped accepting the session (memory only, or locked): the state says so. */
   noteDegraded(): void {
     this.#changed();
@@ -273,10 +287,12 @@ export class SessionState {
         ...(result.scope ? { scope: result.scope } : {}),
         ...(dpop ? { dpop } : {}),
         generation: lock.announceChange(),
+        // Only the tokens of a second API need to know which sign-in they are of: one API's entry stays as it was.
+        ...(this.#deps.config.apis.length > 1 ? { signIn: randomUUID() } : {}),
       };
       // A long-lived access token is the entry itself: not shared a second time beside it.
       const shared = standing.standsOn === 'access_token' ? undefined : access;
-      await entry.write(lock, { token: standing.token, standsOn: standing.standsOn, sub: user.sub, scope: this.#memory.scope, access: shared, rotated: true, dpopKey: dpop?.toStored() });
+      await entry.write(lock, { token: standing.token, standsOn: standing.standsOn, sub: user.sub, scope: this.#memory.scope, access: shared, rotated: true, dpopKey: dpop?.toStored(), signIn: this.#memory.signIn });
     } finally {
       await lock.release();
     }
@@ -326,6 +342,17 @@ export class SessionState {
     this.#redeemed();
   }
 
+  /** Another process (or this one, unlocked) shared a newer token of a second API: it serves our callers. */
+  takeSharedApi(api: ApiConfig, access: AccessToken): void {
+    this.#memory.apiAccess = { ...this.#memory.apiAccess, [api.name]: access };
+    this.#redeemed();
+  }
+
+  /** An entry stored before sign-ins had an id gets one, written with the next change of the entry. */
+  ensureSignIn(): string {
+    return (this.#memory.signIn ??= randomUUID());
+  }
+
   /** The entry was written at `generation` by this process: memory matches it. */
   synced(generation: string | undefined): void {
     if (generation === undefined) delete this.#memory.generation;
@@ -345,6 +372,15 @@ export class SessionState {
     if (result.refreshToken) this.#memory.refreshToken = result.refreshToken;
     if (result.scope) this.#memory.scope = result.scope;
     if (result.user && this.#memory.user?.sub === result.user.sub) this.#updateProfile(result.user);
+    this.#redeemed();
+    return access;
+  }
+
+  /** The checked answer to a refresh for a second API: its access token becomes that API's, its rotated refresh token the session's. */
+  takeApiAnswer(api: ApiConfig, result: TokenResult): AccessToken {
+    const access = accessFrom(result, this.#deps.clock(), this.#memory.dpop);
+    this.#memory.apiAccess = { ...this.#memory.apiAccess, [api.name]: access };
+    if (result.refreshToken) this.#memory.refreshToken = result.refreshToken;
     this.#redeemed();
     return access;
   }
@@ -392,6 +428,10 @@ export class SessionState {
     if (dpop) next.dpop = dpop;
     else delete next.dpop;
     if (stored.scope) next.scope = stored.scope;
+    // Another sign-in: the other APIs' tokens in memory are of the one before.
+    if (stored.sign_in !== next.signIn) delete next.apiAccess;
+    if (stored.sign_in) next.signIn = stored.sign_in;
+    else delete next.signIn;
     if (generation === undefined) delete next.generation;
     else next.generation = generation;
     this.#memory = next;
@@ -417,6 +457,13 @@ export class SessionState {
     this.#memory.user = updated;
     this.#opened().cacheProfile(updated, this.#deps.clock(), false);
   }
+}
+
+/** When a token was obtained and expires, and whether it is bound: what the state shows of it (never the token). */
+function tokenTimes(access: AccessToken): NonNullable<AuthState['accessToken']> {
+  const times: NonNullable<AuthState['accessToken']> = access.expiresAt === undefined ? { refreshedAt: access.refreshedAt } : { refreshedAt: access.refreshedAt, expiresAt: access.expiresAt };
+  if (access.tokenType === 'dpop') times.dpop = true;
+  return times;
 }
 
 /** The tokens a sign-out revokes, each with what it is and its DPoP key. */

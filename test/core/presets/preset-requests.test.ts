@@ -139,6 +139,19 @@ describe('provider presets on the wire', () => {
     expect(lastRefresh(standin).body.get('client_secret')).toBe('s');
   });
 
+  it('an endpoint on plain http is refused with the rule and the setting, unless the configuration names it', async () => {
+    const issuer = 'https://idp.example.com';
+    const discovery = { issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, userinfo_endpoint: 'http://127.0.0.1:9/userinfo', response_types_supported: ['code'] };
+    const fetchDiscovery = (async () => Response.json(discovery)) as unknown as typeof fetch;
+    const refused = await loadProviderConfiguration(load({ AUTH_ISSUER: issuer, AUTH_CLIENT_ID: 'c' }), { fetch: fetchDiscovery, insecure: false }).catch((error: unknown) => error);
+    expect(refused).toMatchObject({
+      code: 'config_invalid',
+      message: `The provider at ${issuer}/ advertises userinfo_endpoint http://127.0.0.1:9/userinfo over plain http. An endpoint must use https, or http on this machine (127.0.0.1, [::1], localhost) only where the configuration names it: an issuer on loopback (AUTH_ISSUER) or AUTH_USERINFO_ENDPOINT. Set AUTH_USERINFO_ENDPOINT accordingly, or fix the provider's metadata to use https.`,
+    });
+    const named = await loadProviderConfiguration(load({ AUTH_ISSUER: issuer, AUTH_CLIENT_ID: 'c', AUTH_USERINFO_ENDPOINT: 'http://127.0.0.1:9/userinfo' }), { fetch: fetchDiscovery, insecure: false });
+    expect(named.metadata.userinfo_endpoint).toBe('http://127.0.0.1:9/userinfo');
+  });
+
   it('a plain OAuth 2.0 provider with the generic preset: its endpoints alone stand in for discovery, with an issuer from the token endpoint', () => {
     const config = load({ AUTH_CLIENT_ID: 'c', AUTH_AUTHORIZATION_ENDPOINT: 'https://oauth.example.com/authorize', AUTH_TOKEN_ENDPOINT: 'https://oauth.example.com/token' });
     expect(config).toMatchObject({ provider: 'generic', issuer: 'https://oauth.example.com/', endpoints: { token_endpoint: 'https://oauth.example.com/token' } });
