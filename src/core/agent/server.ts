@@ -39,7 +39,8 @@ export interface RunningAgent {
 
 /** What one connection is in the middle of: the sign-in whose browser the client opens. */
 interface Relay {
-  send(message: AgentMessage): void;
+  /** Writes `message`; `written` is called once it left (or the client is gone). */
+  send(message: AgentMessage, written?: () => void): void;
   replies: Map<number, (reply: ClientMessage) => void>;
 }
 
@@ -119,6 +120,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   };
 
   let inFlight = 0;
+  /** Waiting for every request in flight to have its answer written (a stop, before the process exits). */
+  const answered: (() => void)[] = [];
+  const allAnswered = () => new Promise<void>((settle) => (inFlight === 0 ? settle() : answered.push(settle)));
   let stopping: Promise<string> | undefined;
   let resolveStopped: (why: string) => void = () => {};
   const stopped = new Promise<string>((resolve) => (resolveStopped = resolve));
@@ -184,7 +188,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const serve = (socket: Socket) => {
     touch();
     const replies = new Map<number, (reply: ClientMessage) => void>();
-    const relay: Relay = { send: (message) => void (socket.writable && socket.write(encodeLine(message))), replies };
+    const relay: Relay = {
+      send: (message, written = () => {}) => {
+        if (!socket.writable) return written();
+        socket.write(encodeLine(message), () => written());
+      },
+      replies,
+    };
     const onMessage = (message: unknown) => {
       const known = message as Partial<ClientMessage> | null;
       if (typeof known?.id !== 'number') return void socket.destroy();
@@ -197,10 +207,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         : answer(known as AgentRequest, relay);
       void answering
         .catch((error: unknown): AgentMessage => ({ id, ok: false, error: toErrorInfo(error) }))
-        .then((reply) => relay.send(reply))
+        .then((reply) => new Promise<void>((written) => relay.send(reply, written)))
         .finally(() => {
           inFlight--;
           touch();
+          if (inFlight === 0) for (const settle of answered.splice(0)) settle();
         });
     };
     socket.on('data', lineReader(onMessage, () => socket.destroy()));
@@ -229,8 +240,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       clearTimeout(idleTimer);
       clearTimeout(lifetimeTimer);
       server.close();
-      // A refresh in flight stores its rotation first (in memory, or the kept file); then everything is forgotten.
+      // A refresh in flight stores its rotation first (in memory, or the kept file), and the command waiting for it
+      // gets its token; a sign-in in flight is cancelled. Then everything is forgotten.
       await Promise.all([...new Set([...sessions.values(), ...signingIn.keys()])].map(retire));
+      await allAnswered();
       sessions.clear();
       try {
         unlinkSync(socketPath);
