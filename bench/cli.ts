@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'vite';
+import { defaultLockDir, keychainAccount, loadConfig, openAccountIndex, openKeychain } from '../src/core/index.ts';
 import type { DemoStats } from '../src/demo/index.ts';
 import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../src/shared/constants.ts';
 
@@ -43,6 +44,8 @@ export interface CliFigures {
   load: [number, number];
   /** Where one `token` spends its time (CPU profile, self time per run): the top items. */
   profile: { sampled_ms: number; top: ProfileItem[] };
+  /** With ten accounts stored: `latchkey token --account NAME` (a fresh shared token) and `latchkey accounts`, each paired with `node -e 0`. */
+  accounts: { stored: number; node_floor_ms: number; token_account: PairedFigure; list: PairedFigure };
   /** Token requests the provider saw for the sequential calls plus parallel ones, within one access token's life. */
   provider_requests: number;
   sequential: number;
@@ -119,11 +122,13 @@ export async function measureCli(options: { rounds: number; parallel: number; pr
     const profiled = options.profiled ?? 5;
     for (let i = 0; i < profiled; i += 1) await timed(['--cpu-prof', '--cpu-prof-dir', profileDir, join(ROOT, 'bin/latchkey.js'), 'token']);
     const profile = await topOfProfiles(profileDir, 12);
-    await latchkey('logout');
+    const accounts = await measureTenAccounts(options.rounds, { env, timed, latchkey });
+    await latchkey('logout', '--all');
     await throughAgent('logout');
     const nodeFloor = median(floor);
     const paired = (values: number[]): PairedFigure => ({ ms: round2(median(values)), ratio: round2(median(values) / nodeFloor) });
     return {
+      accounts,
       node_floor_ms: round2(nodeFloor),
       token: paired(times.token),
       headers: paired(times.headers),
@@ -141,6 +146,62 @@ export async function measureCli(options: { rounds: number; parallel: number; pr
     demo.send({ type: 'close' });
     await new Promise((resolve) => demo.once('exit', resolve));
     await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+const FILLER_ACCOUNTS = 8;
+
+/**
+ * Ten accounts stored, then `rounds` × (`node -e 0`, `latchkey token --account alice@example.com`, `latchkey accounts`)
+ * interleaved. Alice (signed in already) and Bob sign in through the demo; the demo has two users, so eight more
+ * accounts are written as a sign-in leaves them — an entry in the keychain (Bob's, with its own `sub`) and a
+ * record in the account index — and removed again afterwards.
+ */
+async function measureTenAccounts(
+  rounds: number,
+  run: { env: NodeJS.ProcessEnv; timed: (args: string[]) => Promise<{ ms: number; code: number | null }>; latchkey: (...args: string[]) => Promise<{ ms: number; code: number | null }> },
+): Promise<CliFigures['accounts']> {
+  const bob = await new Promise<number | null>((resolve) =>
+    spawn(process.execPath, [join(ROOT, 'bin/latchkey.js'), 'login', '--timeout', '60'], { env: { ...run.env, LATCHKEY_TEST_LOGIN: 'bob', LATCHKEY_TEST_PASSWORD: 'builder' }, stdio: 'ignore' }).on('exit', resolve),
+  );
+  if (bob !== 0) throw new Error('latchkey login as bob failed');
+  const config = loadConfig({ env: run.env });
+  const index = openAccountIndex(config, defaultLockDir());
+  const keychain = await openKeychain(config.keychainService);
+  const bobRecord = index.read().accounts.find((account) => account.sub === 'bob');
+  const bobEntry = bobRecord ? await keychain.get(bobRecord.entry) : null;
+  if (!bobRecord || bobEntry === null) throw new Error('bob is not stored');
+  const fillers = Array.from({ length: FILLER_ACCOUNTS }, (_, i) => `user-${i + 3}`);
+  try {
+    for (const sub of fillers) {
+      const entry = `${keychainAccount(config)}#sub:${sub}`;
+      await keychain.set(entry, JSON.stringify({ ...(JSON.parse(bobEntry) as object), sub, access: undefined }));
+      await index.put({ sub, name: `${sub}@example.com`, user: { sub, name: `User ${sub}`, email: `${sub}@example.com` }, entry, standsOn: 'refresh_token' }, false);
+    }
+    const stored = index.read().accounts.length;
+    // The default is Bob (the last signed in): `--account` picks Alice, whose shared token is fresh.
+    if ((await run.latchkey('token', '--account', 'alice@example.com')).code !== 0) throw new Error('latchkey token --account failed');
+    const floor: number[] = [];
+    const tokenAccount: number[] = [];
+    const list: number[] = [];
+    for (let i = 0; i < rounds + 2; i += 1) {
+      const bare = await run.timed(['-e', '0']);
+      const token = await run.latchkey('token', '--account', 'alice@example.com');
+      const accounts = await run.latchkey('accounts');
+      if (token.code !== 0 || accounts.code !== 0) throw new Error('latchkey token --account or accounts failed');
+      if (i < 2) continue;
+      floor.push(bare.ms);
+      tokenAccount.push(token.ms);
+      list.push(accounts.ms);
+    }
+    const nodeFloor = median(floor);
+    const paired = (values: number[]): PairedFigure => ({ ms: round2(median(values)), ratio: round2(median(values) / nodeFloor) });
+    return { stored, node_floor_ms: round2(nodeFloor), token_account: paired(tokenAccount), list: paired(list) };
+  } finally {
+    for (const sub of fillers) {
+      await keychain.delete(`${keychainAccount(config)}#sub:${sub}`).catch(() => undefined);
+      await index.remove(sub);
+    }
   }
 }
 
@@ -186,6 +247,9 @@ export function cliRows(cli: CliFigures): [string, string, string][] {
     ['cli: `latchkey --help` (median)', `${cli.help.ms} ms`, `${over(cli.help)} (target ≤ 1.15)`],
     ['cli: `latchkey token` through the agent (median)', `${cli.agent_token.ms} ms`, `${over(cli.agent_token)} (target ≤ 2 × node -e 0 + 30 ms = ${round2(2 * cli.node_floor_ms + 30)} ms)`],
     [`cli: token requests for ${cli.sequential} + ${cli.parallel} calls`, `${cli.provider_requests}`, 'target ≤ 1'],
+    [`cli: ${cli.accounts.stored} accounts: \`node -e 0\` (median)`, `${cli.accounts.node_floor_ms} ms`, 'the node floor of these rounds'],
+    [`cli: ${cli.accounts.stored} accounts: \`latchkey token --account NAME\`, cached`, `${cli.accounts.token_account.ms} ms`, `${over(cli.accounts.token_account)} (target ≤ 2 × floor + 50 ms = ${round2(2 * cli.accounts.node_floor_ms + 50)} ms)`],
+    [`cli: ${cli.accounts.stored} accounts: \`latchkey accounts\``, `${cli.accounts.list.ms} ms`, `${over(cli.accounts.list)} (target ≤ 2 × floor + 80 ms = ${round2(2 * cli.accounts.node_floor_ms + 80)} ms)`],
     [`cli: one \`token\`, CPU profile (self time)`, `${cli.profile.sampled_ms} ms`, 'sampled; its top items:'],
     ...cli.profile.top.map((item): [string, string, string] => [`    ${item.what}`, `${item.ms} ms`, '']),
   ];
@@ -197,6 +261,8 @@ export const cliTargets = (cli: CliFigures) => ({
   cli_help_le_1_15x_floor: cli.help.ratio <= 1.15,
   cli_agent_token_le_2x_floor_plus_30: cli.agent_token.ms <= 2 * cli.node_floor_ms + 30,
   cli_provider_requests_le_1: cli.provider_requests <= 1,
+  cli_token_account_of_ten_le_2x_floor_plus_50ms: cli.accounts.token_account.ms <= 2 * cli.accounts.node_floor_ms + 50,
+  cli_accounts_of_ten_le_2x_floor_plus_80ms: cli.accounts.list.ms <= 2 * cli.accounts.node_floor_ms + 80,
 });
 
 // Alone: `npm run bench:cli [-- --json] [--rounds N]`.

@@ -25,6 +25,7 @@ export { RedirectRefusedError } from './loopback/redirect-probe.ts';
 export { connectProvider } from './protocol/provider-client.ts';
 export type { Opener } from './protocol/flow-context.ts';
 export { createAuthSession, startAuthSession } from './session/start.ts';
+export { startAccountSessions, type AccountSessions } from './session/account-sessions.ts';
 export { openAccountIndex, type AccountIndex } from './accounts/account-index.ts';
 export { defaultAccount, findAccount } from './accounts/account-names.ts';
 export { defaultLockDir } from './entry/lock-folder.ts';

@@ -1,5 +1,5 @@
 import { AuthError, redactSecrets, toErrorInfo } from '../core/index.ts';
-import type { AuthConfig, AuthSession, Logger } from '../core/index.ts';
+import type { AccountSessions, AuthConfig, AuthSession, Logger } from '../core/index.ts';
 import { INVOKE_CHANNELS } from '../shared/ipc.ts';
 import type { ErrorInfo } from '../shared/errors.ts';
 import type { InvokeChannel, InvokeChannels, IpcResult } from '../shared/ipc.ts';
@@ -45,7 +45,8 @@ const INTERNAL_ERROR: ErrorInfo = {
 };
 
 export interface IpcHandlerDeps {
-  session: AuthSession;
+  /** The window's session: it acts for one account at a time and switches between them (see startAccountSessions). */
+  session: AuthSession & Pick<AccountSessions, 'switchAccount' | 'signOutAll'>;
   config: Pick<AuthConfig, 'apiBaseUrl' | 'issuer'>;
   /** Opens the provider's end-session page in the system browser (the caller checks it is a provider page URL). */
   openEndSession(url: string): Promise<void>;
@@ -67,6 +68,13 @@ const ARGUMENT_PARSERS: ArgumentParsers = {
   'auth:copy-user-code': noArguments,
   'auth:cancel-sign-in': noArguments,
   'auth:sign-out': noArguments,
+  'auth:add-account': noArguments,
+  'auth:switch-account': (args) => {
+    const [account] = args;
+    if (args.length !== 1 || typeof account !== 'string' || account.length === 0 || account.length > 1_024) throw new AuthError('invalid_argument', 'switchAccount takes the name of an account.');
+    return [account];
+  },
+  'auth:sign-out-all': noArguments,
   'auth:get-access-token': noArguments,
   'auth:refresh-access-token': (args) => {
     const [rejectedToken] = args;
@@ -129,6 +137,10 @@ export function isTrustedSender(frame: IpcSenderFrame | null | undefined): boole
  */
 export function registerIpcHandlers(ipcMain: IpcMainLike, deps: IpcHandlerDeps): () => void {
   const { session, config, logger } = deps;
+  const openEndSession = (url: string) =>
+    deps.openEndSession(url).catch((error: unknown) => {
+      logger?.warn('could not open the provider sign-out page', { error: toErrorInfo(error).message });
+    });
   const handlers: Handlers = {
     'auth:get-state': async () => session.getState(),
     'auth:sign-in': () => session.signIn(),
@@ -142,11 +154,16 @@ export function registerIpcHandlers(ipcMain: IpcMainLike, deps: IpcHandlerDeps):
     'auth:cancel-sign-in': async () => session.cancelSignIn(),
     'auth:sign-out': async () => {
       const { endSessionUrl } = await session.signOut();
-      if (endSessionUrl) {
-        await deps.openEndSession(endSessionUrl).catch((error: unknown) => {
-          logger?.warn('could not open the provider sign-out page', { error: toErrorInfo(error).message });
-        });
-      }
+      if (endSessionUrl) await openEndSession(endSessionUrl);
+      return session.getState();
+    },
+    'auth:add-account': () => session.signIn({ adding: true }),
+    'auth:switch-account': (account) => session.switchAccount(account),
+    'auth:sign-out-all': async () => {
+      const results = await session.signOutAll();
+      // The provider's browser session is one for all its users: its end-session page once.
+      const endSessionUrl = results.find((result) => result.endSessionUrl !== undefined)?.endSessionUrl;
+      if (endSessionUrl) await openEndSession(endSessionUrl);
       return session.getState();
     },
     'auth:get-access-token': () => session.getAccessToken(),

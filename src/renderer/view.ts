@@ -250,7 +250,7 @@ export function safePictureUrl(picture: string | undefined): string | undefined 
   return protocol === 'https:' || (protocol === 'data:' && /^data:image\/(png|jpeg|gif|webp|svg\+xml);/i.test(picture)) ? picture : undefined;
 }
 
-function initialsOf(user: UserProfile): string {
+export function initialsOf(user: UserProfile): string {
   const source = (user.name || user.email || user.sub).trim();
   const words = source.split(/[\s@._-]+/).filter(Boolean);
   const letters = words.length > 1 ? [words[0], words[1]] : [source];

@@ -31,7 +31,14 @@ export interface InvokeChannels {
   /** Copies the pending sign-in's user code to the clipboard (main holds it; the page never needs clipboard permission). */
   'auth:copy-user-code': () => Promise<void>;
   'auth:cancel-sign-in': () => Promise<void>;
+  /** Signs out of the window's account; the window then acts for the account that is the default now, if any. */
   'auth:sign-out': () => Promise<AuthState>;
+  /** Opens the system browser with the provider's account chooser; whoever signs in is added (or renewed) and the window acts for them. */
+  'auth:add-account': () => Promise<AuthState>;
+  /** The window acts for this account (its name or `sub`, from the state's `accounts`) from now on. */
+  'auth:switch-account': (account: string) => Promise<AuthState>;
+  /** Signs out of every account signed in here. */
+  'auth:sign-out-all': () => Promise<AuthState>;
   /** A valid access token, refreshed in main if needed. */
   'auth:get-access-token': () => Promise<string>;
   /** After the API answered 401 for `rejectedToken`: a newer token, refreshing at most once however many callers ask. */
@@ -61,6 +68,9 @@ export const INVOKE_CHANNELS = Object.keys({
   'auth:copy-user-code': 0,
   'auth:cancel-sign-in': 0,
   'auth:sign-out': 0,
+  'auth:add-account': 0,
+  'auth:switch-account': 0,
+  'auth:sign-out-all': 0,
   'auth:get-access-token': 0,
   'auth:refresh-access-token': 0,
   'auth:request-headers': 0,

@@ -4,7 +4,7 @@
 // envelopes, not the auth core (test/renderer drives the real core).
 import { describe, expect, it, vi } from 'vitest';
 import { AuthError } from '../../src/core/index.ts';
-import type { AuthSession, SignOutResult } from '../../src/core/index.ts';
+import type { AccountSessions, AuthSession, SignOutResult } from '../../src/core/index.ts';
 import { MAX_TOKEN_ARGUMENT_LENGTH, registerIpcHandlers } from '../../src/main/ipc-handlers.ts';
 import type { IpcInvokeEventLike, IpcMainLike } from '../../src/main/ipc-handlers.ts';
 import { INVOKE_CHANNELS } from '../../src/shared/ipc.ts';
@@ -16,7 +16,7 @@ vi.mock('electron', () => ({}));
 const APP_FRAME = { url: 'app://latchkey/index.html', parent: null };
 const SIGNED_IN: AuthState = { status: 'signed-in', user: { sub: 'alice', name: 'Alice Liddell' }, keychain: 'os' };
 
-function fakeSession(overrides: Partial<AuthSession> = {}) {
+function fakeSession(overrides: Partial<AuthSession & Pick<AccountSessions, 'switchAccount' | 'signOutAll'>> = {}) {
   const session = {
     getState: vi.fn(() => SIGNED_IN),
     onStateChange: vi.fn(() => () => undefined),
@@ -32,9 +32,11 @@ function fakeSession(overrides: Partial<AuthSession> = {}) {
     whenIdle: vi.fn(async () => undefined),
     offersDeviceSignIn: vi.fn(async () => true),
     close: vi.fn(async () => undefined),
+    switchAccount: vi.fn(async () => SIGNED_IN),
+    signOutAll: vi.fn(async (): Promise<SignOutResult[]> => []),
     ...overrides,
   };
-  return session satisfies AuthSession;
+  return session satisfies AuthSession & Pick<AccountSessions, 'switchAccount' | 'signOutAll'>;
 }
 
 function fakeIpcMain() {
@@ -54,7 +56,7 @@ function fakeIpcMain() {
   return { ipcMain, handlers, invoke };
 }
 
-function setUp(sessionOverrides: Partial<AuthSession> = {}) {
+function setUp(sessionOverrides: Partial<AuthSession & Pick<AccountSessions, 'switchAccount' | 'signOutAll'>> = {}) {
   const session = fakeSession(sessionOverrides);
   const openEndSession = vi.fn(async () => undefined);
   const copied: string[] = [];
@@ -86,7 +88,7 @@ describe('IPC handlers (electron mocked)', () => {
   });
 
   it('a sign-in with a code goes to the session as one; Copy puts the pending code on the clipboard, and refuses when none is pending', async () => {
-    const pending: AuthState = { status: 'signing-in', deviceCode: { userCode: 'WDJB-MJHT', verificationUri: 'http://127.0.0.1:4400/device', expiresAt: 1, issuer: 'http://127.0.0.1:4400/', clientId: 'latchkey' } };
+    const pending: AuthState = { status: 'signing-in', deviceCode: { userCode: 'WDJB-MJHT', verificationUri: 'http://127.0.0.1:4400/device', verificationHost: '127.0.0.1:4400', expiresAt: 1, issuer: 'http://127.0.0.1:4400/', clientId: 'latchkey' } };
     const { invoke, session, copied } = setUp({ getState: vi.fn(() => pending) });
     expect(await invoke('auth:device-sign-in')).toEqual({ ok: true, value: SIGNED_IN });
     expect(session.signIn).toHaveBeenCalledWith({ method: 'device' });

@@ -27,6 +27,8 @@ export interface AccountList {
 
 /** The accounts at the configured provider (issuer, client, keychain service), as one file beside the locks. */
 export interface AccountIndex {
+  /** The index file (watched by the app, so accounts the CLI adds or removes show up). */
+  readonly path: string;
   /** The file, read now (no lock: it is always replaced whole). A missing or unreadable file is no accounts. */
   read(): AccountList;
   /** Under the index's lock: adds or updates `record`; `makeDefault` makes it the default (the first account is the default anyway). */
@@ -82,6 +84,7 @@ export function openAccountIndex(config: Pick<AuthConfig, 'keychainService' | 'c
     );
 
   return {
+    path,
     read,
     put: (record, makeDefault) =>
       change((file) => {

@@ -81,7 +81,7 @@ export async function connectAgent(socketPath: string, client: string, account: 
       return () => listeners.delete(listener);
     },
     signIn: async (options: SignInOptions = {}) => {
-      await ask({ op: 'sign-in', method: options.method ?? 'browser', adding: options.adding === true, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
+      await ask({ op: 'sign-in', method: options.method ?? 'browser', adding: options.adding === true, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}), ...(options.stepUp ? { stepUp: options.stepUp } : {}) });
       return state;
     },
     // The agent cancels a sign-in whose command went away.

@@ -170,7 +170,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         signingIn.set(sessionPromise, { relay, id: request.id });
         const unsubscribe = session.onStateChange((state) => relay.send({ id: request.id, event: 'state', state }));
         try {
-          const signedIn = await session.signIn({ adding: request.adding, method: request.method, ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}) });
+          const signedIn = await session.signIn({ adding: request.adding, method: request.method, ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}), ...(request.stepUp ? { stepUp: request.stepUp } : {}) });
           if (adding) await keep(signedIn.user?.sub ?? '', sessionPromise);
         } catch (error) {
           if (adding) void retire(sessionPromise);

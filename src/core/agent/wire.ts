@@ -1,5 +1,6 @@
 import type { ApiRequestHeaders, AuthState } from '../../shared/auth-state.ts';
 import type { AuthErrorCode, ErrorInfo } from '../../shared/errors.ts';
+import type { StepUpRequest } from '../../shared/step-up.ts';
 import { AuthError } from '../errors.ts';
 import type { SignOutResult } from '../session/sign-out.ts';
 
@@ -16,7 +17,7 @@ export type AgentRequest = { id: number; client: string; account?: string } & (
   | { op: 'token'; api?: string }
   | { op: 'refresh'; rejected: string }
   | { op: 'headers'; method: string; url: string; nonce?: string }
-  | { op: 'sign-in'; method: 'browser' | 'device'; adding: boolean; timeoutMs?: number }
+  | { op: 'sign-in'; method: 'browser' | 'device'; adding: boolean; timeoutMs?: number; stepUp?: StepUpRequest }
   | { op: 'offers-device' }
   | { op: 'sign-out' }
   | { op: 'stop' }

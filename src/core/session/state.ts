@@ -367,7 +367,7 @@ export class SessionState {
 
   /** The checked answer to a refresh becomes the session's; returns the access token now in memory. */
   takeAnswer(result: TokenResult): AccessToken {
-    const access = accessFrom(result, this.#deps.clock(), this.#memory.dpop);
+    const access = accessFrom(result, this.#deps.clock(), this.#memory.dpop, this.#memory.access);
     this.#memory.access = access;
     if (result.refreshToken) this.#memory.refreshToken = result.refreshToken;
     if (result.scope) this.#memory.scope = result.scope;
@@ -378,7 +378,7 @@ export class SessionState {
 
   /** The checked answer to a refresh for a second API: its access token becomes that API's, its rotated refresh token the session's. */
   takeApiAnswer(api: ApiConfig, result: TokenResult): AccessToken {
-    const access = accessFrom(result, this.#deps.clock(), this.#memory.dpop);
+    const access = accessFrom(result, this.#deps.clock(), this.#memory.dpop, this.#memory.apiAccess?.[api.name] ?? this.#memory.access);
     this.#memory.apiAccess = { ...this.#memory.apiAccess, [api.name]: access };
     if (result.refreshToken) this.#memory.refreshToken = result.refreshToken;
     this.#redeemed();
@@ -463,6 +463,8 @@ export class SessionState {
 function tokenTimes(access: AccessToken): NonNullable<AuthState['accessToken']> {
   const times: NonNullable<AuthState['accessToken']> = access.expiresAt === undefined ? { refreshedAt: access.refreshedAt } : { refreshedAt: access.refreshedAt, expiresAt: access.expiresAt };
   if (access.tokenType === 'dpop') times.dpop = true;
+  if (access.acr !== undefined) times.acr = access.acr;
+  if (access.authTime !== undefined) times.authTime = access.authTime;
   return times;
 }
 
