@@ -3,10 +3,25 @@
 import { toErrorInfo, type ErrorCode, type ErrorInfo } from '../shared/errors.ts';
 import type { AuthState } from '../shared/auth-state.ts';
 import { apiFetch } from './api-fetch.ts';
+import { createAccountMenu } from './account-menu.ts';
 import { createView, isOutOfReach, type PageContext } from './view.ts';
 
-const view = createView(document);
 const { auth, app } = window;
+const view = createView(document, { profilePicture: () => auth.profilePicture() });
+const accountMenu = createAccountMenu(document, {
+  // Each acts for the chosen account from then on: its calls (getAccessToken, requestHeaders…) are that account's.
+  switchTo: (account) => void run(view.buttons.signOut, async () => render(await auth.switchAccount(account))),
+  add: () => {
+    localError = undefined;
+    page.signingInWithCode = false;
+    auth.addAccount().then(render, report);
+  },
+  signOutOne: () => view.buttons.signOut.click(),
+  signOutAll: () => {
+    localError = undefined;
+    void run(view.buttons.signOut, async () => render(await auth.signOutAll()));
+  },
+});
 
 let state: AuthState = { status: 'signed-out' };
 /** An error from the last action when the state itself carries none (e.g. a failed sign-out). */
@@ -16,6 +31,7 @@ const page: PageContext = { signingInWithCode: false, codeOffered: false };
 const render = (next: AuthState) => {
   state = next;
   view.render(state, localError, page);
+  accountMenu.render(state);
 };
 
 /**

@@ -41,6 +41,16 @@ export interface AuthState {
   standsOn?: StandsOn;
   /** While a sign-in with a code is waiting for the user: what to enter where (RFC 8628 §3.3). */
   deviceCode?: DeviceCodePrompt;
+  /** Every account signed in at the provider (the app's state events carry them; the window's own is `account`). */
+  accounts?: AccountSummary[];
+}
+
+/** One account as the window lists it: its name, who it is, and whether it is the default for new windows and commands. */
+export interface AccountSummary {
+  name: string;
+  sub: string;
+  user: UserProfile;
+  default: boolean;
 }
 
 /**
@@ -65,6 +75,8 @@ export interface AccessTokenTimes {
 export interface DeviceCodePrompt {
   userCode: string;
   verificationUri: string;
+  /** The site `verificationUri` is on (its host, IDNs as punycode), shown apart from the path so a person checks it is the provider's. */
+  verificationHost: string;
   verificationUriComplete?: string;
   expiresAt: number;
   issuer: string;

@@ -28,7 +28,13 @@ export async function agentCommand(context: CommandContext, values: Values): Pro
   const keep = typeof values.keep === 'string' ? values.keep : undefined;
   if (values.stop) {
     const socketPath = typeof values.socket === 'string' ? values.socket : io.env[AGENT_SOCK_VARIABLE] || defaultAgentSocket(io.env);
-    await stopAgent(socketPath);
+    try {
+      await stopAgent(socketPath);
+    } catch (error) {
+      if (!(error instanceof AuthError) || error.code !== 'session_ended') throw error;
+      io.stderr(`No Latchkey agent runs at ${socketPath}; there is nothing to stop.`);
+      return EXIT.signInNeeded;
+    }
     io.stdout(agentStoppedLines(shell));
     return EXIT.ok;
   }
