@@ -2,6 +2,7 @@ import { AuthError, redactSecrets, toErrorInfo } from '../core/index.ts';
 import type { AccountSessions, AuthConfig, AuthSession, Logger } from '../core/index.ts';
 import { INVOKE_CHANNELS } from '../shared/ipc.ts';
 import type { ErrorInfo } from '../shared/errors.ts';
+import { parseStepUpChallenge } from '../shared/step-up.ts';
 import type { InvokeChannel, InvokeChannels, IpcResult } from '../shared/ipc.ts';
 import { isAppUrl } from './window/app-protocol.ts';
 
@@ -104,6 +105,13 @@ const ARGUMENT_PARSERS: ArgumentParsers = {
     }
     return [{ method, url, ...(nonce !== undefined ? { nonce: nonce as string } : {}) }];
   },
+  'auth:step-up': (args) => {
+    const [challenge] = args;
+    if (args.length !== 1 || typeof challenge !== 'string' || challenge.length === 0 || challenge.length > MAX_URL_ARGUMENT_LENGTH) {
+      throw new AuthError('invalid_argument', "stepUp takes the API's WWW-Authenticate value.");
+    }
+    return [challenge];
+  },
   'auth:profile-picture': noArguments,
   'auth:retry-keychain': (args) => {
     const [mode] = args;
@@ -175,6 +183,12 @@ export function registerIpcHandlers(ipcMain: IpcMainLike, deps: IpcHandlerDeps):
     'auth:get-access-token': () => session.getAccessToken(),
     'auth:refresh-access-token': (rejectedToken) => session.refreshAccessToken(rejectedToken),
     'auth:request-headers': (request) => session.requestHeaders(request),
+    'auth:step-up': async (challenge) => {
+      // Main reads the challenge itself: the page relays the API's words, it does not choose what the sign-in asks for beyond them.
+      const stepUp = parseStepUpChallenge(challenge);
+      if (!stepUp) throw new AuthError('invalid_argument', 'The API asked for no stronger sign-in (its answer is not an insufficient_user_authentication or insufficient_claims challenge).');
+      return session.signIn({ stepUp });
+    },
     'auth:retry-keychain': (mode) => session.retryKeychain(mode),
     // The picture of the user main knows (never an address the page names): a provider's data: image as it is, an https one fetched here.
     'auth:profile-picture': async () => {

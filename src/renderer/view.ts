@@ -26,10 +26,12 @@ export interface View {
   render(state: AuthState, localError?: ErrorInfo, page?: PageContext): void;
   showApiOutcome(outcome: ApiOutcome): void;
   showApiError(error: ErrorInfo): void;
+  /** Why the browser opens now: the API asked for a stronger or more recent sign-in (its words, when it gave them). */
+  showStepUpNotice(reason: string | undefined): void;
   setBusy(button: HTMLButtonElement, busy: boolean): void;
   /** While a retry waits on the keychain (its unlock prompt may be open). */
   setKeychainWaiting(waiting: boolean): void;
-  readonly buttons: Record<'signIn' | 'signInCode' | 'copyCode' | 'cancelCode' | 'reopen' | 'cancel' | 'callApi' | 'signOut' | 'unlockRetry', HTMLButtonElement>;
+  readonly buttons: Record<'signIn' | 'signInCode' | 'copyCode' | 'cancelCode' | 'reopen' | 'cancel' | 'callApi' | 'callStrong' | 'signOut' | 'unlockRetry', HTMLButtonElement>;
 }
 
 function element<T extends HTMLElement>(doc: Document, id: string, type: { new (): T }): T {
@@ -85,6 +87,7 @@ export function createView(doc: Document, deps: ViewDeps = {}): View {
     reopen: get('reopen', HTMLButtonElement),
     cancel: get('cancel', HTMLButtonElement),
     callApi: get('call-api', HTMLButtonElement),
+    callStrong: get('call-strong', HTMLButtonElement),
     signOut: get('sign-out', HTMLButtonElement),
     unlockRetry: get('unlock-retry', HTMLButtonElement),
   };
@@ -174,6 +177,7 @@ export function createView(doc: Document, deps: ViewDeps = {}): View {
       showKeychain();
       buttons.signIn.hidden = outOfReach;
       buttons.callApi.hidden = outOfReach;
+      buttons.callStrong.hidden = outOfReach;
       buttons.signOut.hidden = outOfReach;
 
       if (state.status === 'starting') {
@@ -233,6 +237,15 @@ export function createView(doc: Document, deps: ViewDeps = {}): View {
       apiBody.hidden = true;
       apiResult.hidden = false;
       announce(`The API call failed. ${error.message}`);
+    },
+    showStepUpNotice(reason) {
+      apiStatus.textContent = 'Sign in again';
+      apiStatus.classList.remove('badge-error');
+      apiError.textContent = `This action needs you to sign in again${reason ? `: ${inertText(reason)}` : ', more strongly or more recently'}. Your browser opens for it; finish there, and the call is sent once more.`;
+      apiError.hidden = false;
+      apiBody.hidden = true;
+      apiResult.hidden = false;
+      announce(apiError.textContent);
     },
     setKeychainWaiting(waiting) {
       keychainWaiting = waiting;
