@@ -35,4 +35,4 @@ export type { SignOutResult } from './session/sign-out.ts';
 export { openSealedKeychain, openPlaintextKeychain } from './keychain/file-keychain.ts';
 export { startAgent } from './agent/server.ts';
 export { askAgentAbout, connectAgent, stopAgent } from './agent/client.ts';
-export { AGENT_SOCK_VARIABLE, defaultAgentSocket } from './agent/folder.ts';
+export { AGENT_SOCK_VARIABLE, defaultAgentSocket, prepareSocketFolder } from './agent/folder.ts';

@@ -113,6 +113,18 @@ describe('latchkey agent: its socket, its end, its shells', () => {
     expect(stop.stderr).toBe(`No Latchkey agent runs at ${agent.socket}; there is nothing to stop.\n`);
   });
 
+  it('a second `latchkey agent` on the same socket hands out the running one instead of starting another', async () => {
+    const env = machine.env({ XDG_RUNTIME_DIR: join(machine.runtime, 'twice') });
+    await mkdir(join(machine.runtime, 'twice'), { mode: 0o700 });
+    const first = await start([], env);
+    const again = await runCli(['agent'], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toBe(`LATCHKEY_AGENT_SOCK='${first.socket}'; export LATCHKEY_AGENT_SOCK;\necho Latchkey agent pid ${first.pid};\n`);
+    expect(again.stderr).toBe(`A Latchkey agent already runs at ${first.socket} (pid ${first.pid}); using it.\n`);
+    process.kill(first.pid, 'SIGTERM');
+    await exited(first.pid);
+  });
+
   it('--foreground prints the lines and serves until SIGTERM, then says it forgot its sessions and removes its socket', async () => {
     const env = machine.env({ XDG_RUNTIME_DIR: join(machine.runtime, 'fg') });
     await mkdir(join(machine.runtime, 'fg'), { mode: 0o700 });
