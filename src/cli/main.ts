@@ -53,8 +53,8 @@ const TAKES_POSITIONALS: ReadonlySet<CommandName> = new Set(['headers']);
 
 const isCommand = (name: string | undefined): name is CommandName => name !== undefined && Object.hasOwn(OPTIONS, name);
 
-/** Runs one CLI command and returns its exit code. */
-export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
+/** Runs one CLI command and returns its exit code; `beforeLoad` runs once the command line is good, before the command's modules load. */
+export async function runCli(argv: string[], io: CliIo, beforeLoad?: () => void): Promise<ExitCode> {
   const [name, ...rest] = argv;
   if (name === '-h' || name === '--help' || name === 'help') {
     io.stdout(USAGE + '\n');
@@ -80,20 +80,24 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
     return EXIT.ok;
   }
 
+  beforeLoad?.();
   const { runCommand } = await import('./command-runner.ts');
   return runCommand(name, values, io, positionals);
 }
 
 /** Runs the CLI on this process's arguments and exits with its code. */
 export async function main(): Promise<never> {
-  // Before the command's modules load: they come from compiled code when this user ran a command before.
-  startCompileCache(process.env);
-  const code = await runCli(process.argv.slice(2), {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (line) => process.stderr.write(line + '\n'),
-    env: process.env,
-    stdoutIsTerminal: process.stdout.isTTY === true,
-  });
+  const code = await runCli(
+    process.argv.slice(2),
+    {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (line) => process.stderr.write(line + '\n'),
+      env: process.env,
+      stdoutIsTerminal: process.stdout.isTTY === true,
+    },
+    // A command's modules come from compiled code when this user ran a command before; `--help` needs none.
+    () => startCompileCache(process.env),
+  );
   // Exit at once: nothing may keep a finished command alive (sockets, keychain connections, timers).
   return new Promise<never>(() => process.stdout.write('', () => process.exit(code)));
 }
