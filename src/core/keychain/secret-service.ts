@@ -170,14 +170,15 @@ async function readItem(connection: DbusConnection, service: string, account: st
   const [, parameters, value] = Array.isArray(found) ? found : [];
   if (!Buffer.isBuffer(parameters) || !Buffer.isBuffer(value)) throw new Error('Secret Service: an unexpected GetSecrets answer');
   connection.call({ destination: SECRETS, path: session, interface: 'org.freedesktop.Secret.Session', member: 'Close' }).catch(() => undefined);
-  return { state: 'unlocked', secret: decryptSecret(key, parameters, value).toString('utf8') };
+  return { state: 'unlocked', secret: new TextDecoder('utf-8', { fatal: true }).decode(decryptSecret(key, parameters, value)) };
 }
 
 /**
  * The spec's "dh-ietf1024-sha256-aes128-cbc-pkcs7" transfer algorithm: Diffie-Hellman over the IETF 1024-bit MODP
- * group (RFC 2409 §6.2, `modp2`), the shared secret — as an unsigned big-endian number without leading zeros,
- * as libsecret and gnome-keyring write it — through HKDF-SHA256 (no salt, no info) into a 128-bit AES key; each
- * secret AES-128-CBC with PKCS#7 padding, its IV as the secret's parameters.
+ * group (RFC 2409 §6.2, `modp2`), the shared secret — big-endian, zero-padded to the prime's length — through
+ * HKDF-SHA256 (no salt, no info) into a 128-bit AES key; each secret AES-128-CBC with PKCS#7 padding, its IV as the
+ * secret's parameters. A secret that does not decrypt to UTF-8 text (a service that derives the key otherwise) is an
+ * error, never a wrong secret: the read then goes through libsecret.
  */
 const TRANSFER_ALGORITHM = 'dh-ietf1024-sha256-aes128-cbc-pkcs7';
 
@@ -193,7 +194,9 @@ function openTransfer(): { publicKey: Buffer; key(peerPublicKey: Buffer): Buffer
     key(peerPublicKey) {
       // The peer's key in the same SubjectPublicKeyInfo as ours (RFC 5280 §4.1.2.7): our group, its number.
       const peer = createPublicKey({ key: der(0x30, [algorithm!, der(0x03, [Buffer.from([0]), derInteger(peerPublicKey)])]), format: 'der', type: 'spki' });
-      const shared = unsigned(diffieHellman({ privateKey, publicKey: peer }));
+      // Zero-padded to the prime's 128 bytes, as gnome-keyring takes it (a secret with a leading zero byte is 1 in 256).
+      const computed = diffieHellman({ privateKey, publicKey: peer });
+      const shared = Buffer.concat([Buffer.alloc(Math.max(0, 128 - computed.length)), computed]);
       return Buffer.from(hkdfSync('sha256', shared, Buffer.alloc(0), Buffer.alloc(0), 16));
     },
   };
