@@ -96,15 +96,17 @@ export async function openKeychain(service: string, options: KeychainOptions = {
     return createMemoryKeychain(reason);
   };
 
+  const load = options.loadKeytar ?? loadKeytar;
+  // Where the Secret Service answers on the bus and reads go to it directly (Linux), keytar — libsecret and GLib,
+  // whose loading costs a `latchkey token` more than its read — is loaded only once a write, a delete or an unlock
+  // needs it; if it cannot load then, that write fails like any other (the session carries on in memory only).
+  if (secretService?.read && (await secretService.isRunning())) return keytarStore(loadOnce(load), service, { timeoutMs, unlockTimeoutMs, secretService });
   let keytar: Keytar;
   try {
-    keytar = await (options.loadKeytar ?? loadKeytar)();
+    keytar = await load();
   } catch (error) {
     return fallBack('The OS keychain could not be loaded (keytar failed to load), so your session won’t survive a restart.', error);
   }
-  // Where the Secret Service can be read directly and answers on the bus, it is there: no probe through libsecret
-  // (its first call, which sets up GLib's D-Bus connection and a transfer session, costs more than the read itself).
-  if (secretService?.read && (await secretService.isRunning())) return keytarStore(keytar, service, { timeoutMs, unlockTimeoutMs, secretService });
   const unavailable = 'The OS keychain is not available (no Secret Service running, or the keychain is locked), so your session won’t survive a restart.';
   // A harmless read: fails when there is no Secret Service; hangs while the keychain shows a prompt (to unlock it, or to create one).
   const probing = keytar.getPassword(service, PROBE_ACCOUNT);
@@ -122,10 +124,16 @@ export async function openKeychain(service: string, options: KeychainOptions = {
       return fallBack(unavailable, waitError);
     }
   }
-  return keytarStore(keytar, service, { timeoutMs, unlockTimeoutMs, secretService });
+  return keytarStore(async () => keytar, service, { timeoutMs, unlockTimeoutMs, secretService });
 }
 
-function keytarStore(keytar: Keytar, service: string, options: { timeoutMs: number; unlockTimeoutMs: number; secretService: SecretServiceProbe | undefined }): Keychain {
+/** `load` on first use, once; a failure says it was keytar that failed. */
+function loadOnce(load: () => Promise<Keytar>): () => Promise<Keytar> {
+  let loading: Promise<Keytar> | undefined;
+  return () => (loading ??= load().catch((error: unknown) => Promise.reject(new Error(`keytar failed to load (${messageOf(error)})`, { cause: error }))));
+}
+
+function keytarStore(keytar: () => Promise<Keytar>, service: string, options: { timeoutMs: number; unlockTimeoutMs: number; secretService: SecretServiceProbe | undefined }): Keychain {
   const { timeoutMs, unlockTimeoutMs, secretService } = options;
   const call = async <T>(what: string, operation: () => Promise<T>): Promise<T> => {
     try {
@@ -144,12 +152,12 @@ function keytarStore(keytar: Keytar, service: string, options: { timeoutMs: numb
       if (found?.state === 'unlocked') return found.secret;
       if (found?.state === 'absent') return null;
       const state = found?.state ?? (await secretService?.itemState(service, account));
-      if (state !== 'locked') return call('read', () => keytar.getPassword(service, account));
+      if (state !== 'locked') return call('read', async () => (await keytar()).getPassword(service, account));
       if (readOptions.prompt === false) throw new AuthError('keychain_locked', KEYCHAIN_LOCKED_MESSAGE);
-      return readLocked(keytar.getPassword(service, account), unlockTimeoutMs, readOptions.onWaiting);
+      return readLocked(keytar().then((loaded) => loaded.getPassword(service, account)), unlockTimeoutMs, readOptions.onWaiting);
     },
-    set: (account, secret) => call('store', () => keytar.setPassword(service, account, secret)),
-    delete: async (account) => void (await call('delete', () => keytar.deletePassword(service, account))),
+    set: (account, secret) => call('store', async () => (await keytar()).setPassword(service, account, secret)),
+    delete: async (account) => void (await call('delete', async () => (await keytar()).deletePassword(service, account))),
     ...(secretService
       ? {
           itemState: (account: string) => secretService.itemState(service, account),

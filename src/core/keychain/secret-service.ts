@@ -17,6 +17,8 @@ export interface DbusConnection {
   /** The reply's arguments; rejects with the D-Bus error name and message, or after the timeout. */
   call(message: DbusCall): Promise<unknown[]>;
   close(): void;
+  /** Whether an open connection keeps the process alive (it does at first). */
+  keepAlive(alive: boolean): void;
 }
 
 /** How a keychain entry stands in the Secret Service. */
@@ -84,22 +86,49 @@ export function openDbusConnection(address: string, options: { timeoutMs?: numbe
       // Destroyed, not ended: a peer that never answers would keep a half-closed socket open.
       stream.destroy();
     },
+    keepAlive(alive) {
+      if (alive) socket.ref();
+      else socket.unref();
+    },
   };
 }
 
-/** The Secret Service on the session bus, one short-lived connection per question. */
+/** How long a connection stays open after its last question, for the next (the keychain's opening, then its read). */
+const LINGER_MS = 200;
+
+/**
+ * The Secret Service on the session bus, over one short-lived connection: questions asked close together (the
+ * keychain's opening and its first read) share it, and it closes a moment after the last, or at once on any failure.
+ * While it waits for the next question it does not keep the process alive.
+ */
 export function createSecretServiceProbe(options: { busAddress?: string | undefined; timeoutMs?: number } = {}): SecretServiceProbe {
+  let open: { connection: DbusConnection; asking: number; linger?: NodeJS.Timeout } | undefined;
   const ask = async <T>(question: (connection: DbusConnection) => Promise<T>): Promise<T | undefined> => {
     const address = options.busAddress ?? process.env.DBUS_SESSION_BUS_ADDRESS;
     if (!address) return undefined;
-    let connection: DbusConnection | undefined;
+    let current: typeof open;
     try {
-      connection = openDbusConnection(address, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
-      return await question(connection);
+      current = open ??= { connection: openDbusConnection(address, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }), asking: 0 };
+      clearTimeout(current.linger);
+      current.asking += 1;
+      current.connection.keepAlive(true);
+      return await question(current.connection);
     } catch {
+      if (current) {
+        if (open === current) open = undefined;
+        current.connection.close();
+      }
       return undefined;
     } finally {
-      connection?.close();
+      if (current && (current.asking -= 1) === 0 && open === current) {
+        const lingering = current;
+        lingering.connection.keepAlive(false);
+        lingering.linger = setTimeout(() => {
+          if (open === lingering) open = undefined;
+          lingering.connection.close();
+        }, LINGER_MS);
+        lingering.linger.unref();
+      }
     }
   };
   return {
