@@ -4,14 +4,6 @@ import { defineConfig, type Plugin } from 'vite';
 const root = import.meta.dirname;
 
 /**
- * The `latchkey` command as one bundled ES module (`out/cli/main.js`), so it
- * starts without TypeScript stripping. Dependencies stay external, loaded from
- * node_modules (keytar is native). main.js answers `--help` and usage errors with
- * only the start chunk beside it; the core loads once a command runs
- * (command-runner.ts), and the protocol and HTTP libraries sit behind dynamic
- * imports in their own chunks, loaded only when a command needs the network.
- */
-/**
  * Node's own modules as `process.getBuiltinModule()` (Node ≥ 22.3) instead of `import … from 'node:…'`. An ES
  * import of a built-in module makes every one of its exports, so it also loads what its lazy ones stand for:
  * `node:fs` loads fs/promises, readline and the REPL's history, `node:util` the stream and diff code, `node:crypto`
@@ -29,6 +21,14 @@ const builtinsWithoutEagerExports = (): Plugin => ({
   },
 });
 
+/**
+ * The `latchkey` command as one bundled ES module (`out/cli/main.js`), so it
+ * starts without TypeScript stripping. Dependencies stay external, loaded from
+ * node_modules (keytar is native). main.js answers `--help` and usage errors with
+ * only the start chunk beside it; the core loads once a command runs
+ * (command-runner.ts), and the protocol and HTTP libraries sit behind dynamic
+ * imports in their own chunks, loaded only when a command needs the network.
+ */
 export default defineConfig({
   plugins: [builtinsWithoutEagerExports()],
   build: {
@@ -55,10 +55,10 @@ export default defineConfig({
               priority: 3,
             },
             { name: 'http', test: /src\/core\/net\//, priority: 3 },
-            // The doctor (with the core's doctor face) and what `login` opens a browser or shows a code with.
-            { name: 'commands', test: /src\/(cli\/(doctor|login)\/|core\/doctor\.ts$)/, priority: 3 },
+            // The doctor (with the core's doctor face), what `login` opens a browser or shows a code with, and the agent command.
+            { name: 'commands', test: /src\/(cli\/(doctor|login|agent)\/|core\/doctor\.ts$)/, priority: 3 },
             // What `--help` and a usage error need besides main.js itself; everything else waits behind an import().
-            { name: 'start', test: /src\/(cli\/(exit-codes|compile-cache)|shared\/errors)\.ts$/, priority: 2 },
+            { name: 'start', test: /src\/(cli\/(exit-codes|compile-cache)|shared\/(errors|inert-text))\.ts$/, priority: 2 },
             { name: 'core', test: /\/src\/(?!cli\/main\.ts$)/, priority: 1 },
           ],
         },

@@ -1,6 +1,6 @@
 import { loadConfig, createLogger, redactSecrets, toErrorInfo } from '../core/index.ts';
 import type { AuthConfig } from '../core/index.ts';
-import { headersCommand, loginCommand, logoutCommand, statusCommand, tokenCommand } from './commands.ts';
+import { accountsCommand, headersCommand, loginCommand, logoutCommand, statusCommand, switchCommand, tokenCommand } from './commands.ts';
 import type { CliIo, CommandContext } from './context.ts';
 import { exitCodeFor, type ExitCode } from './exit-codes.ts';
 
@@ -12,8 +12,11 @@ const RUN = {
   token: tokenCommand,
   headers: headersCommand,
   logout: logoutCommand,
+  accounts: accountsCommand,
+  switch: switchCommand,
   // Loaded only when asked for: it needs the protocol and HTTP libraries, which `token` usually does not.
   doctor: async (context: CommandContext) => (await import('./doctor/doctor.ts')).doctorCommand(context),
+  agent: async (context: CommandContext, values: Values) => (await import('./agent/agent.ts')).agentCommand(context, values),
 } satisfies Record<string, (context: CommandContext, values: Values, positionals: string[]) => Promise<ExitCode>>;
 
 export type CommandName = keyof typeof RUN;
@@ -32,6 +35,12 @@ export async function runCommand(name: CommandName, values: Values, given: CliIo
   } catch (error) {
     for (const line of toErrorInfo(error).message.split('\n')) io.stderr(line);
     return exitCodeFor(error);
+  }
+
+  // A session in a plaintext file is weaker than the keychain; whoever chose it hears so on every command.
+  const plaintext = io.env.LATCHKEY_INSECURE_PLAINTEXT_FILE;
+  if (plaintext && !io.env.LATCHKEY_AGENT_SOCK) {
+    io.stderr(`Warning: LATCHKEY_INSECURE_PLAINTEXT_FILE is set, so the session's refresh token is kept unencrypted in ${plaintext}: anyone who can read that file can act as you. Unset it and use the OS keychain or \`latchkey agent\`.`);
   }
 
   // Log lines are for debugging (LATCHKEY_LOG_LEVEL=info|debug); problems are reported as plain lines.

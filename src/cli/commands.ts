@@ -1,6 +1,7 @@
 import type { AuthState } from '../shared/auth-state.ts';
-import { AuthError, openProfileCache, createAuthSession, keychainAccount } from '../core/index.ts';
-import type { Opener, AuthSession } from '../core/index.ts';
+import { inertText } from '../shared/inert-text.ts';
+import { AGENT_SOCK_VARIABLE, AuthError, openProfileCache, createAuthSession, connectAgent, defaultAccount, defaultLockDir, findAccount, keychainAccount, openAccountIndex, openKeychain, openPlaintextKeychain } from '../core/index.ts';
+import type { Opener, AuthSession, AccountIndex } from '../core/index.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { holdSignalsUntilStored } from './interrupts.ts';
 import type { CommandContext } from './context.ts';
@@ -10,8 +11,22 @@ type Values = Record<string, string | boolean | undefined>;
 /** The longest delay setTimeout honours (2^31 - 1 ms, about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** Runs `use` with a session over the shared keychain entry, and always closes it so the process can exit. */
-async function withSession<T>(context: CommandContext, use: (session: AuthSession) => Promise<T>, opener?: Opener): Promise<T> {
+/**
+ * The account a command acts for, by name or `sub`: `--account NAME`, else LATCHKEY_ACCOUNT, else undefined (the
+ * default account as it is when the command starts — it keeps that one, whatever another terminal switches to).
+ */
+export function chosenAccount(context: CommandContext, values: Values): string | undefined {
+  if (typeof values.account === 'string' && values.account !== '') return values.account;
+  const fromEnvironment = context.io.env.LATCHKEY_ACCOUNT;
+  return fromEnvironment !== undefined && fromEnvironment !== '' ? fromEnvironment : undefined;
+}
+
+function accountIndex(context: CommandContext): AccountIndex {
+  return openAccountIndex(context.config, defaultLockDir());
+}
+
+/** Runs `use` with a session over the shared keychain entry of `account` (else the default account), and always closes it so the process can exit. */
+async function withSession<T>(context: CommandContext, use: (session: AuthSession) => Promise<T>, opener?: Opener, account?: string): Promise<T> {
   const refuse: Opener = async () => {
     throw new AuthError('invalid_argument', 'This command does not open a browser.');
   };
@@ -25,7 +40,7 @@ async function withSession<T>(context: CommandContext, use: (session: AuthSessio
     if (!lockWaitSaid) context.io.stderr('Waiting for another Latchkey process to finish with the session…');
     lockWaitSaid = true;
   };
-  const session = await createAuthSession({ config: context.config, opener: opener ?? refuse, logger: context.logger, onKeychainWaiting: sayWaiting, onLockWait });
+  const session = await openSession(context, opener ?? refuse, { onKeychainWaiting: sayWaiting, onLockWait }, account);
   const releaseSignals = holdSignalsUntilStored(session);
   try {
     return await use(session);
@@ -36,21 +51,42 @@ async function withSession<T>(context: CommandContext, use: (session: AuthSessio
 }
 
 /**
+ * Where the command's session is kept: the agent LATCHKEY_AGENT_SOCK names (which holds the refresh token, and
+ * hands this process access tokens only); else the plaintext file a person named (command-runner.ts warns); else
+ * the OS keychain.
+ */
+async function openSession(context: CommandContext, opener: Opener, waits: { onKeychainWaiting(): void; onLockWait(): void }, account: string | undefined): Promise<AuthSession> {
+  const { env } = context.io;
+  const agentSocket = env[AGENT_SOCK_VARIABLE];
+  if (agentSocket) return connectAgent(agentSocket, keychainAccount(context.config), opener);
+  const plaintext = env.LATCHKEY_INSECURE_PLAINTEXT_FILE;
+  const keychain = plaintext ? await openPlaintextKeychain(plaintext) : undefined;
+  return createAuthSession({ config: context.config, opener, logger: context.logger, ...waits, ...(keychain ? { keychain } : {}), ...(account !== undefined ? { account } : {}) });
+}
+
+/** Where sessions can be kept when no OS keychain answers: the three ways, in one message. */
+export function noKeychainMessage(consequence: string): string {
+  return (
+    `No OS keychain answers here and no agent is set (LATCHKEY_AGENT_SOCK), so ${consequence}. Keep sessions one of three ways: ` +
+    'start a Secret Service (e.g. gnome-keyring) and unlock it; start an agent: eval "$(latchkey agent)"; ' +
+    'or keep them in a file encrypted with a passphrase: eval "$(latchkey agent --keep FILE)".'
+  );
+}
+
+/**
  * Without the OS keychain a stored session is out of reach, not absent: say so
  * (exit 2, like `login`) instead of "not signed in", which would send the user
  * to a sign-in that cannot be kept.
  */
 function refuseWithoutKeychain(state: AuthState, consequence: string): void {
   if (state.keychain !== 'memory-only' || state.status !== 'signed-out') return;
-  throw new AuthError(
-    'keychain_unavailable',
-    `The OS keychain is not available, so ${consequence}. Start a Secret Service (e.g. gnome-keyring) or unlock the keychain, then try again.`,
-  );
+  throw new AuthError('keychain_unavailable', noKeychainMessage(consequence));
 }
 
+/** The provider's name for the user, one inert line (it is the provider's text). */
 function displayName(state: AuthState): string {
   const user = state.user;
-  return user?.name ?? user?.email ?? user?.sub ?? 'unknown user';
+  return inertText(user?.name ?? user?.email ?? user?.sub ?? 'unknown user');
 }
 
 /**
@@ -76,56 +112,76 @@ export async function loginCommand(context: CommandContext, values: Values): Pro
   const [{ createCliOpener }, { deviceSignIn, whyUseCode }] = await Promise.all([import('./login/opener.ts'), import('./login/device-sign-in.ts')]);
   let codeOffered = false;
   const opener = createCliOpener(io, () => codeOffered);
+  // Named: renew that account (a sign-in as anyone else is refused). Not named: add whoever signs in, or renew their account.
+  const account = typeof values.account === 'string' && values.account !== '' ? values.account : undefined;
+  const adding = account === undefined;
   return withSession(
     context,
     async (session) => {
       const state = session.getState();
       if (state.keychain === 'memory-only') {
         // A CLI session in memory would end with this command: say so before sending the user to the browser.
-        io.stderr(state.error?.message ?? 'No OS keychain is available.');
-        io.stderr('A sign-in from the command line needs the OS keychain to be kept; start a Secret Service (e.g. gnome-keyring) or unlock the keychain, then try again.');
+        io.stderr(noKeychainMessage('a sign-in from the command line could not be kept'));
         return EXIT.usage;
       }
       // Ctrl-C cancels the sign-in (holdSignalsUntilStored), freeing the loopback port (or ending the polling).
       let signedIn: AuthState;
+      const startedAt = performance.now();
       if (values.device) {
-        signedIn = await deviceSignIn(session, io);
+        signedIn = await deviceSignIn(session, io, { adding, timeoutMs });
       } else {
         codeOffered = await session.offersDeviceSignIn();
         try {
-          signedIn = await session.signIn(timeoutMs === undefined ? {} : { timeoutMs });
+          signedIn = await session.signIn({ adding, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
         } catch (error) {
           const why = codeOffered ? whyUseCode(error) : undefined;
           if (!why) throw error;
           io.stderr(why);
-          signedIn = await deviceSignIn(session, io);
+          // --timeout bounds the whole command: the code gets what the browser attempt left.
+          const left = timeoutMs === undefined ? undefined : Math.max(1, Math.round(timeoutMs - (performance.now() - startedAt)));
+          signedIn = await deviceSignIn(session, io, { adding, timeoutMs: left });
         }
       }
       io.stdout(`Signed in as ${displayName(signedIn)} (${signedIn.user?.sub ?? ''})\n`);
+      const others = accountIndex(context).read().accounts.length - 1;
+      if (others > 0) io.stdout(`${signedIn.account ?? ''} is the default account now; ${others === 1 ? 'one other account is' : `${others} other accounts are`} still signed in (latchkey accounts).\n`);
       return EXIT.ok;
     },
     opener,
+    account,
   );
 }
 
 /** `status [--json]`: whether a session is stored, without any network call. */
 export async function statusCommand(context: CommandContext, values: Values): Promise<ExitCode> {
   const { io, config } = context;
-  return withSession(context, async (session) => {
+  return withSession(
+    context,
+    async (session) => {
     const state = session.getState();
     const signedIn = state.status === 'signed-in';
     // Stored but locked away (or refused): the session is kept, and only the keychain stands between it and the user.
     const outOfReach = state.keychain === 'locked' || state.keychain === 'refused';
-    const lastSignInAt = signedIn ? openProfileCache(config.dataDir).get(keychainAccount(config))?.lastSignInAt : undefined;
+    const entry = accountIndex(context).read().accounts.find((account) => account.name === state.account)?.entry;
+    const lastSignInAt = signedIn && entry !== undefined ? openProfileCache(config.dataDir).get(entry)?.lastSignInAt : undefined;
     if (values.json) {
       const report: Record<string, unknown> = {
         signedIn,
+        account: state.account ?? null,
         issuer: config.issuer,
         clientId: config.clientId,
         user: signedIn ? state.user : null,
         keychain: state.keychain,
       };
       if (signedIn && state.standsOn) report.standsOn = state.standsOn;
+      if (config.apis.length > 0) {
+        // Each API and when its shared token expires (null: none shared yet); read from the keychain, no network.
+        const tokens = signedIn ? (await session.lookUpSharedTokens()).apiTokens : undefined;
+        report.apis = config.apis.map((api, index) => {
+          const token = index === 0 ? state.accessToken : tokens?.[api.name];
+          return { name: api.name, baseUrl: api.baseUrl, expiresAt: token?.expiresAt === undefined ? null : new Date(token.expiresAt).toISOString() };
+        });
+      }
       if (lastSignInAt) report.lastSignInAt = new Date(lastSignInAt).toISOString();
       if (state.error) report.error = state.error;
       io.stdout(JSON.stringify(report) + '\n');
@@ -137,30 +193,38 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
       if (state.standsOn === 'access_token') io.stdout('The session stands on a long-lived access token (the provider issues no refresh token): it lasts until the provider refuses it.\n');
     } else {
       // Without the keychain a sign-in would be refused; stderr says what to fix instead.
-      io.stdout(`Not signed in at ${config.issuer}.${state.keychain === 'os' ? ' Run `latchkey login`.' : ''}\n`);
+      io.stdout(`Not signed in at ${config.issuer}.${state.keychain === 'memory-only' ? '' : ' Run `latchkey login`.'}\n`);
     }
-    if (state.error) io.stderr(state.error.message);
+    // Without a keychain or an agent, what to set up instead of the core's "kept in memory only" (which ends with this command).
+    if (state.keychain === 'memory-only' && !signedIn) io.stderr(noKeychainMessage('no session can be kept'));
+    else if (state.error) io.stderr(state.error.message);
     if (outOfReach) return EXIT.usage;
     return signedIn ? EXIT.ok : EXIT.signInNeeded;
-  });
+    },
+    undefined,
+    chosenAccount(context, values),
+  );
 }
 
-/** `token [--refresh]`: only the access token and a newline on stdout. */
+/** `token [--refresh] [--api NAME]`: only the access token (of the API named, else the first) and a newline on stdout. */
 export async function tokenCommand(context: CommandContext, values: Values): Promise<ExitCode> {
+  const api = typeof values.api === 'string' && values.api !== context.config.apis[0]?.name ? values.api : undefined;
+  /** What the state shows of the token printed. */
+  const shown = (state: AuthState) => (api === undefined ? state.accessToken : state.apiTokens?.[api]);
   return withSession(context, async (session) => {
     refuseWithoutKeychain(session.getState(), 'a stored session cannot be read');
     const startedAt = Date.now();
-    let token = await session.getAccessToken();
-    const refreshedAt = session.getState().accessToken?.refreshedAt ?? 0;
+    let token = await session.getAccessToken(api);
+    const refreshedAt = shown(session.getState())?.refreshedAt ?? 0;
     // An access token never outlives its process, so it is fresh already unless something was cached in memory before this command —
     // or unless the session stands on a long-lived access token: then no newer one exists, and asking says it was refused (the session ends).
     if (values.refresh && (refreshedAt < startedAt || session.getState().standsOn === 'access_token')) token = await session.refreshAccessToken(token);
     context.io.stdout(token + '\n');
-    if (session.getState().accessToken?.dpop) {
+    if (shown(session.getState())?.dpop) {
       context.io.stderr('This access token is DPoP-bound (RFC 9449): an API accepts it only with a proof signed by this session\'s key. Use `latchkey headers URL` for the headers of one call.');
     }
     return EXIT.ok;
-  });
+  }, undefined, chosenAccount(context, values));
 }
 
 /**
@@ -180,20 +244,97 @@ export async function headersCommand(context: CommandContext, values: Values, po
     const headers = await session.requestHeaders({ method, url });
     for (const [name, value] of Object.entries(headers)) if (value !== undefined) context.io.stdout(`${name}: ${value}\n`);
     return EXIT.ok;
-  });
+  }, undefined, chosenAccount(context, values));
 }
 
-/** `logout`: revoke at the provider when possible, forget the session here always. */
-export async function logoutCommand(context: CommandContext): Promise<ExitCode> {
+/**
+ * `logout [--account NAME | --all]`: revoke at the provider when possible, forget the session here always — of one
+ * account (the others stay signed in; the next default is named), or of every account.
+ */
+export async function logoutCommand(context: CommandContext, values: Values): Promise<ExitCode> {
   const { io } = context;
-  return withSession(context, async (session) => {
-    const wasSignedIn = session.getState().status !== 'signed-out';
-    const { endSessionUrl, notice } = await session.signOut();
-    if (!wasSignedIn) refuseWithoutKeychain(session.getState(), 'a stored session cannot be read or forgotten');
-    io.stdout(wasSignedIn ? 'Signed out.\n' : 'No session was stored; nothing to sign out of.\n');
-    // Refused, unreachable or not offered: the sentence says which; nothing retries it.
-    if (wasSignedIn && notice) io.stderr(notice.message);
-    if (wasSignedIn && endSessionUrl) io.stdout(`To also end the provider's browser session, open: ${endSessionUrl}\n`);
+  if (values.all === true) {
+    if (typeof values.account === 'string') {
+      io.stderr('logout takes --account NAME or --all, not both.');
+      return EXIT.usage;
+    }
+    const accounts = accountIndex(context).read().accounts;
+    if (accounts.length === 0) return logoutOne(context, undefined);
+    for (const account of accounts) {
+      const code = await logoutOne(context, account.sub);
+      if (code !== EXIT.ok) return code;
+    }
     return EXIT.ok;
-  });
+  }
+  return logoutOne(context, chosenAccount(context, values));
+}
+
+async function logoutOne(context: CommandContext, account: string | undefined): Promise<ExitCode> {
+  const { io } = context;
+  return withSession(
+    context,
+    async (session) => {
+      const wasSignedIn = session.getState().status !== 'signed-out';
+      const { endSessionUrl, notice, account: signedOut, nextDefault } = await session.signOut();
+      if (!wasSignedIn) refuseWithoutKeychain(session.getState(), 'a stored session cannot be read or forgotten');
+      io.stdout(wasSignedIn ? 'Signed out.\n' : 'No session was stored; nothing to sign out of.\n');
+      if (signedOut !== undefined) io.stdout(`${signedOut} is no longer signed in here. ${nextDefault !== undefined ? `The default account is now ${nextDefault}.` : 'No account is signed in now.'}\n`);
+      // Refused, unreachable or not offered: the sentence says which; nothing retries it.
+      if (wasSignedIn && notice) io.stderr(notice.message);
+      if (wasSignedIn && endSessionUrl) io.stdout(`To also end the provider's browser session, open: ${endSessionUrl}\n`);
+      return EXIT.ok;
+    },
+    undefined,
+    account,
+  );
+}
+
+/** `accounts [--json]`: every account at the configured provider, without any network call; exit 1 when there is none. */
+export async function accountsCommand(context: CommandContext, values: Values): Promise<ExitCode> {
+  const { io, config } = context;
+  const list = accountIndex(context).read();
+  const keychain = await openKeychain(config.keychainService, { logger: context.logger });
+  const place = keychain.kind === 'memory-only' ? 'memory-only' : (await keychain.isLocked?.()) === true ? 'locked' : 'os';
+  if (values.json) {
+    const report = list.accounts.map((account) => ({
+      name: account.name,
+      sub: account.sub,
+      user: { name: account.user.name ?? null, email: account.user.email ?? null },
+      default: account.sub === list.defaultSub,
+      standsOn: account.standsOn ?? null,
+      keychain: place,
+    }));
+    io.stdout(JSON.stringify(report) + '\n');
+  } else if (list.accounts.length === 0) {
+    io.stdout(`No account is signed in at ${config.issuer}. Run \`latchkey login\`.\n`);
+  } else {
+    for (const account of list.accounts) {
+      const shown = account.user.name !== undefined && account.user.name !== account.name ? ` — ${account.user.name}` : '';
+      const on = account.standsOn === 'access_token' ? ', on a long-lived access token' : '';
+      io.stdout(`${account.sub === list.defaultSub ? '*' : ' '} ${account.name}${shown} (${account.sub}${on})\n`);
+    }
+    io.stdout(`* the default account (latchkey switch NAME changes it) · at ${config.issuer}\n`);
+    if (place !== 'os') io.stdout(`The keychain is ${place === 'locked' ? 'locked: unlock it to use these accounts' : 'not available: these accounts cannot be read'}.\n`);
+  }
+  return list.accounts.length > 0 ? EXIT.ok : EXIT.signInNeeded;
+}
+
+/** `switch NAME`: makes NAME (or the account of that `sub`) the default for commands started from now on. */
+export async function switchCommand(context: CommandContext, _values: Values, positionals: string[]): Promise<ExitCode> {
+  const { io } = context;
+  const [given, ...extra] = positionals;
+  if (given === undefined || extra.length > 0) {
+    io.stderr('switch takes one account: latchkey switch NAME (see latchkey accounts)');
+    return EXIT.usage;
+  }
+  const index = accountIndex(context);
+  const account = findAccount(index.read(), given);
+  if (!account || !(await index.setDefault(account.sub))) {
+    const names = index.read().accounts.map((known) => known.name);
+    throw new AuthError('account_unknown', `No account "${given}" is signed in at ${context.config.issuer}. ${names.length > 0 ? `The accounts signed in are: ${names.join(', ')}.` : 'No account is signed in: run `latchkey login`.'}`);
+  }
+  io.stdout(`${account.name} is the default account now.\n`);
+  const now = defaultAccount(index.read());
+  if (now?.sub !== account.sub) io.stderr(`Another process changed the default meanwhile: it is ${now?.name ?? 'none'}.`);
+  return EXIT.ok;
 }

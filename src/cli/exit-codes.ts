@@ -21,6 +21,8 @@ const BY_CODE: Record<ErrorCode, ExitCode> = {
   sign_in_timeout: EXIT.signInNeeded,
   sign_in_denied: EXIT.signInNeeded,
   state_mismatch: EXIT.signInNeeded,
+  account_unknown: EXIT.signInNeeded,
+  account_mismatch: EXIT.signInNeeded,
   config_invalid: EXIT.usage,
   invalid_argument: EXIT.usage,
   port_in_use: EXIT.usage,

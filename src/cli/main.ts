@@ -7,6 +7,7 @@ import type { CommandName } from './command-runner.ts';
 import { startCompileCache } from './compile-cache.ts';
 import type { CliIo } from './context.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
+import { inertText } from '../shared/inert-text.ts';
 
 export const USAGE = `Usage: latchkey <command> [options]
 
@@ -14,18 +15,35 @@ Signs you in through your browser (OAuth 2.0 + PKCE) and keeps the session in th
 shared with the Latchkey app.
 
 Commands:
-  login [--timeout SECONDS]  Sign in through the browser ($BROWSER, else the system's default); with a code
+  login [--timeout SECONDS]  Sign in through the browser ($BROWSER, else the system's default) and add that
+                             user as an account (or renew theirs); it becomes the default. With a code
                              instead when no browser opens or the provider refuses the loopback redirect
-  login --device             Sign in with a code entered on any device (RFC 8628), e.g. over SSH
+  login --account NAME       Renew that account; a sign-in as anyone else is refused (exit 1)
+  login --device             Sign in with a code entered on any device (RFC 8628), e.g. over SSH; --timeout
+                             bounds it too (a fallback to a code keeps what is left of it)
+  accounts [--json]          List the accounts signed in here; * marks the default (exit 1: none)
+  switch NAME                Make NAME the default account
   status [--json]            Show whether a session is stored (exit 0), not (exit 1), or locked away (exit 2)
-  token [--refresh]          Print a valid access token (the one all processes share while it is fresh;
-                             with --refresh, a newer one; a DPoP-bound one needs a proof: see headers)
-  headers [--method M] URL   Print the headers one call to the API needs, one "Name: value" line each
-                             (Authorization, and DPoP for a bound token): curl -H @<(latchkey headers URL) URL
-  logout                     Revoke the session at the provider and forget it here
+  token [--refresh] [--api NAME]
+                             Print a valid access token (the one all processes share while it is fresh;
+                             with --refresh, a newer one; a DPoP-bound one needs a proof: see headers);
+                             with --api, the token of that API in "apis" (default: the first API)
+  headers [--method M] URL   Print the headers one call to the API needs, one "Name: value" line each, with
+                             the token of the API the URL is under (Authorization, and DPoP for a bound
+                             token): curl -H @<(latchkey headers URL) URL
+  logout [--all]             Revoke the session at the provider and forget it here (one account, or --all)
   doctor                     Check the configuration against the provider, with fixes
+  agent [--foreground]       Keep sessions in this agent's memory where no OS keychain runs, as ssh-agent does:
+                             eval "$(latchkey agent)" sets LATCHKEY_AGENT_SOCK, and every command then uses it
+        [--lifetime S] [--idle S]   forget everything and stop after S seconds (in all, or without a request)
+        [--keep FILE]        also keep them in FILE, encrypted with a passphrase asked once (or read from the
+                             file LATCHKEY_AGENT_PASSPHRASE_FILE names)
+        [--csh|--fish] [--socket PATH]    lines for csh or fish; the socket's path
+  agent --stop               Stop the agent: it forgets every session
 
 Options:
+  --account NAME             (status, token, headers, logout) act for that account: its email, username
+                             or sub; else LATCHKEY_ACCOUNT; else the default account
   -h, --help                 Show this help
 
 Exit codes: 0 ok · 1 signed out or session ended (run \`latchkey login\`) · 2 usage or configuration error,
@@ -34,22 +52,38 @@ or the OS keychain is missing or locked (the session is kept) · 3 provider unre
 Configuration (environment, else the JSON file AUTH_CONFIG or config.json in the data folder; no issuer → the demo provider):
   AUTH_ISSUER or AUTH0_DOMAIN, AUTH_CLIENT_ID, AUTH_AUDIENCE, AUTH_RESOURCE, AUTH_SCOPE,
   AUTH_REDIRECT_PORT, AUTH_DPOP (auto|required|off), API_BASE_URL, AUTH_CA_FILE, AUTH_KEYCHAIN_SERVICE, AUTH_DATA_DIR, LATCHKEY_LOG_LEVEL;
+  several APIs: "apis" in the config file, [{"name", "baseUrl", "resource" or "audience", "scope"}, …];
+  LATCHKEY_AGENT_SOCK (use that agent instead of the OS keychain); LATCHKEY_INSECURE_PLAINTEXT_FILE (keep the session
+  unencrypted in that file: only if you accept that anyone who reads it can act as you; every command warns);
   HTTPS_PROXY / HTTP_PROXY (http://USER:PASSWORD@host:port for a proxy that asks for a sign-in), NO_PROXY`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** Each command's options. Its code, and the core under it, load only once the command line is good (command-runner.ts). */
+const ACCOUNT: Options = { account: { type: 'string' } };
 const OPTIONS: Record<CommandName, Options> = {
-  login: { timeout: { type: 'string' }, device: { type: 'boolean' } },
-  status: { json: { type: 'boolean' } },
-  token: { refresh: { type: 'boolean' } },
-  headers: { method: { type: 'string' } },
-  logout: {},
+  login: { timeout: { type: 'string' }, device: { type: 'boolean' }, ...ACCOUNT },
+  status: { json: { type: 'boolean' }, ...ACCOUNT },
+  token: { refresh: { type: 'boolean' }, api: { type: 'string' }, ...ACCOUNT },
+  headers: { method: { type: 'string' }, ...ACCOUNT },
+  logout: { all: { type: 'boolean' }, ...ACCOUNT },
+  accounts: { json: { type: 'boolean' } },
+  switch: {},
   doctor: {},
+  agent: {
+    foreground: { type: 'boolean' },
+    stop: { type: 'boolean' },
+    csh: { type: 'boolean' },
+    fish: { type: 'boolean' },
+    lifetime: { type: 'string' },
+    idle: { type: 'string' },
+    keep: { type: 'string' },
+    socket: { type: 'string' },
+  },
 };
 
-/** The commands that take positional arguments (the URL of `headers`). */
-const TAKES_POSITIONALS: ReadonlySet<CommandName> = new Set(['headers']);
+/** The commands that take positional arguments (the URL of `headers`, the account of `switch`). */
+const TAKES_POSITIONALS: ReadonlySet<CommandName> = new Set(['headers', 'switch']);
 
 const isCommand = (name: string | undefined): name is CommandName => name !== undefined && Object.hasOwn(OPTIONS, name);
 
@@ -87,11 +121,13 @@ export async function runCli(argv: string[], io: CliIo, beforeLoad?: () => void)
 
 /** Runs the CLI on this process's arguments and exits with its code. */
 export async function main(): Promise<never> {
+  // Every byte the command writes passes `inertText`: a provider's error or display name never drives the terminal.
+  // Tokens and header lines are visible ASCII (RFC 6750 §2.1), so they come out exactly as they are.
   const code = await runCli(
     process.argv.slice(2),
     {
-      stdout: (text) => process.stdout.write(text),
-      stderr: (line) => process.stderr.write(line + '\n'),
+      stdout: (text) => process.stdout.write(inertText(text, { multiline: true })),
+      stderr: (line) => process.stderr.write(inertText(line, { multiline: true }) + '\n'),
       env: process.env,
       stdoutIsTerminal: process.stdout.isTTY === true,
     },

@@ -88,7 +88,7 @@ export async function askRedirectAccepted(config: AuthConfig, authorizationEndpo
       case 'accepted':
         return { redirectUri, verdict: 'accepted' };
       case 'refused':
-        return { redirectUri, verdict: 'refused', message: redirectRefusedMessage(config.redirectPort, redirectUri, probe) };
+        return { redirectUri, verdict: 'refused', message: redirectRefusedMessage(config.redirectPort, redirectUri, probe, config.clientId) };
       case 'inconclusive':
         return { redirectUri, verdict: 'inconclusive', reason: probe.reason };
     }

@@ -1,4 +1,5 @@
 import type { AuthErrorCode } from '../shared/errors.ts';
+import { inertText } from '../shared/inert-text.ts';
 import { redactSecrets } from './log.ts';
 
 
@@ -21,8 +22,9 @@ export class AuthError extends Error {
 
 /** The provider's error response to the authorization request (RFC 6749 §4.1.2.1), as one sentence. */
 export function signInDenied(error: string, description?: string | null, options?: { cause?: unknown }): AuthError {
-  const detail = description?.trim().replace(/[\s.]+$/, '');
-  return new AuthError('sign_in_denied', `The provider did not sign you in: ${error}${detail ? ` — ${detail}` : ''}.`, options);
+  // The provider's words (from the redirect's query), one inert line each.
+  const detail = description ? inertText(description).trim().replace(/[\s.]+$/, '') : undefined;
+  return new AuthError('sign_in_denied', `The provider did not sign you in: ${inertText(error)}${detail ? ` — ${detail}` : ''}.`, options);
 }
 
 /** What a caller hears when no session is held: the one sentence for it. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger, LogLevel } from '../shared/logger.ts';
+import { inertText } from '../shared/inert-text.ts';
 
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -55,7 +56,8 @@ export function createLogger(options: { level?: LogLevel; sink?: (line: string) 
   const emit = (at: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     if (ORDER[at] < ORDER[level]) return;
     const extra = fields ? ' ' + JSON.stringify(fields) : '';
-    sink(redactSecrets(`${new Date().toISOString()} ${at} ${message}${extra}`));
+    // One line, inert: a provider's words in a field can neither drive a terminal that shows the log nor forge a line of it.
+    sink(inertText(redactSecrets(`${new Date().toISOString()} ${at} ${message}${extra}`)));
   };
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }

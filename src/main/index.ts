@@ -66,7 +66,7 @@ async function start(logger: Logger): Promise<void> {
 
   const webSession = electronSession.defaultSession;
   denyAllPermissions(webSession);
-  webSession.protocol.handle(APP_SCHEME, createAppProtocolHandler({ rootDir: RENDERER_DIR, csp: buildContentSecurityPolicy(config.apiBaseUrl) }));
+  webSession.protocol.handle(APP_SCHEME, createAppProtocolHandler({ rootDir: RENDERER_DIR, csp: buildContentSecurityPolicy(config.apis.map((api) => api.baseUrl)) }));
 
   // The provider is reached the way the OS says (settings, PAC, WPAD) unless proxy variables are set.
   const http = createHttpClient({ resolveProxy: systemProxyResolver(webSession), ...trustSettingsOf(config) });

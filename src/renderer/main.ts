@@ -41,6 +41,8 @@ const SHOWN: Record<ErrorCode, boolean> = {
   keychain_locked: true,
   keychain_refused: true,
   invalid_argument: true,
+  account_unknown: true,
+  account_mismatch: true,
   api_unauthorized: true,
   api_unreachable: true,
   sender_refused: true,

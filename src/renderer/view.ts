@@ -1,8 +1,11 @@
 // Turns an AuthState into the page. Text only ever goes in through
 // textContent and attributes, never innerHTML, so nothing from the provider or
-// the API can become markup.
+// the API can become markup; and what the provider or the API wrote (a name, an
+// error, a body) goes through inertText, so no control, bidi or format
+// character reorders or hides what the page says.
 import type { AuthState, UserProfile } from '../shared/auth-state.ts';
 import type { ErrorInfo } from '../shared/errors.ts';
+import { inertText } from '../shared/inert-text.ts';
 import { createDeviceCodeView } from './device-code-view.ts';
 
 type ViewName = 'loading' | 'signed-out' | 'signing-in' | 'device-code' | 'signed-in';
@@ -121,7 +124,8 @@ export function createView(doc: Document): View {
     if (focusWasInside || doc.activeElement === doc.body) headings[name]?.focus();
   };
 
-  const showUser = (user: UserProfile) => {
+  const showUser = (shownUser: UserProfile) => {
+    const user = { ...shownUser, sub: inertText(shownUser.sub), ...(shownUser.name ? { name: inertText(shownUser.name) } : {}), ...(shownUser.email ? { email: inertText(shownUser.email) } : {}) };
     userName.textContent = user.name || user.email || 'Signed in';
     userEmail.textContent = user.name && user.email ? user.email : '';
     userEmail.hidden = userEmail.textContent === '';
@@ -179,7 +183,8 @@ export function createView(doc: Document): View {
               : `Signed in as ${userName.textContent}.`,
         );
       } else {
-        const error = state.error ?? localError;
+        const shownError = state.error ?? localError;
+        const error = shownError && { ...shownError, message: inertText(shownError.message) };
         signedOutError.textContent = error ? error.message : '';
         signedOutError.hidden = !error;
         buttons.signInCode.hidden = outOfReach || !page.codeOffered;
@@ -195,15 +200,16 @@ export function createView(doc: Document): View {
     },
     showApiOutcome(outcome) {
       const ok = outcome.status >= 200 && outcome.status < 300;
-      apiStatus.textContent = `${outcome.status} ${outcome.statusText}`.trim();
+      apiStatus.textContent = `${outcome.status} ${inertText(outcome.statusText)}`.trim();
       apiStatus.classList.toggle('badge-error', !ok);
-      apiBody.textContent = prettyJson(outcome.body);
+      apiBody.textContent = inertText(prettyJson(outcome.body), { multiline: true });
       apiBody.hidden = false;
       apiError.hidden = true;
       apiResult.hidden = false;
       announce(ok ? `The API answered ${outcome.status}.` : `The API answered with an error, ${outcome.status}.`);
     },
-    showApiError(error) {
+    showApiError(shownError) {
+      const error = { ...shownError, message: inertText(shownError.message) };
       apiStatus.textContent = 'Error';
       apiStatus.classList.add('badge-error');
       apiError.textContent = error.message;

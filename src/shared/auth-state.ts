@@ -10,6 +10,8 @@ export interface UserProfile {
   sub: string;
   name?: string;
   email?: string;
+  /** The user's username at the provider (`preferred_username`; GitHub's `login`), when it gives one: an account's name without an email. */
+  username?: string;
   picture?: string;
 }
 
@@ -17,13 +19,16 @@ export interface UserProfile {
 export type StandsOn = 'refresh_token' | 'access_token';
 
 /**
- * Where the refresh token lives: the OS keychain, memory only (lost on restart), or the OS keychain
+ * Where the refresh token lives: the OS keychain, memory only (lost on restart), a `latchkey agent`
+ * (its memory, or the encrypted file it keeps), a plaintext file a person named, or the OS keychain
  * while it is locked (`locked`) or refuses access (`refused`) — a stored session out of reach, not a signed-out user.
  */
-export type KeychainPlace = 'os' | 'memory-only' | 'locked' | 'refused';
+export type KeychainPlace = 'os' | 'memory-only' | 'agent' | 'plaintext-file' | 'locked' | 'refused';
 
 export interface AuthState {
   status: AuthStatus;
+  /** The name of the account this session acts for (see docs/command-line.md#accounts); undefined while no account is signed in. */
+  account?: string;
   user?: UserProfile;
   error?: ErrorInfo;
   keychain?: KeychainPlace;
@@ -31,6 +36,8 @@ export interface AuthState {
   keychainWaiting?: true;
   /** When the current access token was obtained and when it expires (epoch ms), and `dpop` when it is bound to this installation's key (RFC 9449). Never the token itself. */
   accessToken?: { refreshedAt: number; expiresAt?: number; dpop?: true };
+  /** The same, for each API after the first that has a token in memory, by API name. */
+  apiTokens?: Record<string, { refreshedAt: number; expiresAt?: number; dpop?: true }>;
   standsOn?: StandsOn;
   /** While a sign-in with a code is waiting for the user: what to enter where (RFC 8628 §3.3). */
   deviceCode?: DeviceCodePrompt;

@@ -8,6 +8,12 @@ export const APP_ORIGIN = 'app://latchkey';
 export const DEMO_CLIENT_ID = 'latchkey-desktop';
 /** The demo API's identifier: the `audience` (Auth0) or `resource` (RFC 8707) the app asks tokens for. */
 export const DEMO_AUDIENCE = 'urn:latchkey:demo-api';
+/**
+ * The demo's second API (a file store), under the demo API's own origin at `DEMO_FILES_PATH`: its own resource
+ * indicator (RFC 8707), so its tokens are not the first API's and each API refuses the other's.
+ */
+export const DEMO_FILES_RESOURCE = 'urn:latchkey:demo-files';
+export const DEMO_FILES_PATH = '/files/';
 /** The scopes the demo provider knows and the demo API accepts. */
 export const DEMO_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 /** Where `npm run idp` listens unless DEMO_IDP_PORT / DEMO_API_PORT say otherwise; the app and the CLI look there. */

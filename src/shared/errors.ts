@@ -27,6 +27,10 @@ const AUTH_ERROR_CODES = [
   /** A session is stored, but the keychain refused access to it (e.g. "Deny" on macOS); the session is kept. */
   'keychain_refused',
   'invalid_argument',
+  /** No account of that name or `sub` is signed in here (`--account`, LATCHKEY_ACCOUNT, `switch`). */
+  'account_unknown',
+  /** A sign-in that was to renew one account came back as another user: refused, nothing changed. */
+  'account_mismatch',
 ] as const;
 
 /** Why an API call from the window failed (the renderer's `ApiError.code`). */

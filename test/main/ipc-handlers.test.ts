@@ -28,6 +28,7 @@ function fakeSession(overrides: Partial<AuthSession> = {}) {
     refreshAccessToken: vi.fn(async () => 'access-2'),
     retryNow: vi.fn(async () => undefined),
     retryKeychain: vi.fn(async () => SIGNED_IN),
+    lookUpSharedTokens: vi.fn(async () => SIGNED_IN),
     whenIdle: vi.fn(async () => undefined),
     offersDeviceSignIn: vi.fn(async () => true),
     close: vi.fn(async () => undefined),

@@ -31,6 +31,15 @@ describeStandinJourney({
       const login = await journey.cli(['login', '--timeout', '60']);
       expect(login.stdout).toBe(`Signed in as The Octocat (583231)\n`);
     });
+    it("with the endpoints on loopback and no AUTH_ISSUER, the issuer is the token endpoint's origin (not github.com) and the sign-in goes through", async () => {
+      const noIssuer = { AUTH_ISSUER: '' };
+      const login = await journey.cli(['login', '--timeout', '60'], noIssuer);
+      expect(login.stderr).toBe('');
+      expect(login.stdout).toBe(`Signed in as The Octocat (583231)\n`);
+      expect(login.code).toBe(0);
+      const status = await journey.cli(['status', '--json'], noIssuer);
+      expect(JSON.parse(status.stdout)).toMatchObject({ signedIn: true, issuer: `${standin().origin}/` });
+    });
   },
   deadTokenSays:
     'Your session ended at the provider: it refused the refresh (bad_refresh_token — The refresh token passed is incorrect or expired; that is, the refresh token is expired, revoked or already used). Sign in again.',

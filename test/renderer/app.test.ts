@@ -28,6 +28,7 @@ import { enterDeviceCode } from '../../support/device-approval.ts';
 import type { Browser, Page } from '../../support/browser.ts';
 import { demoEnv, startTestDemo } from '../helpers/demo.ts';
 import { startPrivateKeyring, type PrivateKeyring } from '../helpers/private-keyring.ts';
+import { HOSTILE_DESCRIPTION, HOSTILE_NAME } from '../helpers/hostile-provider.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SCREENSHOTS = join(ROOT, 'test-output', 'screenshots');
@@ -150,7 +151,7 @@ beforeAll(async () => {
     },
     dataDir: join(workDir, 'data'),
   });
-  site.serve = createAppProtocolHandler({ rootDir: outDir, csp: buildContentSecurityPolicy(config.apiBaseUrl) });
+  site.serve = createAppProtocolHandler({ rootDir: outDir, csp: buildContentSecurityPolicy(config.apis.map((api) => api.baseUrl)) });
 
   openWith = async (url) => void parkedUrls.push(url);
   const ipc = fakeIpcMain();
@@ -320,6 +321,35 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     expect(await page.locator('#initials').textContent()).toBe('BB');
     expect(await page.locator('#api-result').isHidden()).toBe(true);
     await screenshot('memory-only');
+    await page.evaluate(async () => {
+      const globals = globalThis as unknown as PageGlobals;
+      globals.__latchkeyEmit(await globals.auth.getState());
+    });
+    await visible('#view-signed-out');
+  });
+
+  it('shows a provider’s display name and error description inert: no escape, control, bidi or separator character reaches the page’s text', async () => {
+    const emit = (next: unknown) => page.evaluate((value) => (globalThis as unknown as PageGlobals).__latchkeyEmit(value), next);
+    const active = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+    await emit({ status: 'signed-in', keychain: 'os', user: { sub: 'mallory-1', name: HOSTILE_NAME, email: `mallory\u202e@example.com` } });
+    await visible('#view-signed-in');
+    const name = (await page.locator('#user-name').textContent()) ?? '';
+    expect(name).not.toMatch(active);
+    expect(name).toBe('Mallory A\\u001b]0;pwned\\u0007B\\u001b[2J\\u001b]8;;https://evil.example/\\u0007click\\u001b]8;;\\u0007\\u009b31m\\u009d0;c1\\u0007\\u0085\\u007f\\u202eexe.gnp\\u2028Z');
+    expect(await page.locator('#user-email').textContent()).toBe('mallory\\u202e@example.com');
+    expect(await page.locator('#announcer').textContent()).not.toMatch(active);
+    // As the core words a refused refresh, and also the provider's words as they came (the page does not rely on the core).
+    for (const message of [`Your session ended: invalid_grant — ${HOSTILE_DESCRIPTION}. Sign in again.`, HOSTILE_DESCRIPTION]) {
+      await emit({ status: 'signed-out', keychain: 'os', error: { code: 'session_ended', message } });
+      await visible('#view-signed-out');
+      const shown = (await page.locator('#signed-out-error').textContent()) ?? '';
+      expect(shown).not.toMatch(active);
+      expect(shown).toContain('The grant was revoked A\\u001b]0;pwned\\u0007B');
+      expect(await page.locator('#announcer').textContent()).not.toMatch(active);
+      // What a person sees (laid out): no character of the provider's reorders or hides the text.
+      expect(await page.locator('#signed-out-error').innerText()).not.toMatch(active);
+    }
+    await screenshot('hostile-provider-text');
     await page.evaluate(async () => {
       const globals = globalThis as unknown as PageGlobals;
       globals.__latchkeyEmit(await globals.auth.getState());

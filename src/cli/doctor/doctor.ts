@@ -7,6 +7,7 @@ import { dpopCheck } from './dpop.ts';
 import { redirectAcceptedCheck, refreshGrantCheck } from './interop.ts';
 import { networkChecks } from './network.ts';
 import { presetChecks } from './preset.ts';
+import { storeCheck } from './store.ts';
 
 const MARK: Record<Outcome, string> = { pass: '✓', warn: '!', fail: '✗' };
 
@@ -63,17 +64,7 @@ export async function doctorCommand(context: CommandContext): Promise<ExitCode> 
   if (provider) checks.push(await redirectAcceptedCheck(config, provider.metadata, io.env));
 
   const local = await localFacts(config, logger);
-  checks.push(
-    local.keychain.answers
-      ? { name: 'Keychain', outcome: 'pass', detail: `the OS keychain answers (service "${config.keychainService}")` }
-      : {
-          name: 'Keychain',
-          outcome: 'fail',
-          detail: local.keychain.reason,
-          fix: 'On Linux install and start a Secret Service (gnome-keyring or KeePassXC) and unlock it; on macOS/Windows unlock your login keychain.',
-          failsWith: EXIT.usage,
-        },
-  );
+  checks.push(await storeCheck(io.env, config.keychainService, local.keychain));
 
   checks.push(dataFolderCheck(local.dataFolder), lockFolderCheck(local.lockFolder), rotationCheck(config));
 

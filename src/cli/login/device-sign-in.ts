@@ -9,7 +9,11 @@ import type { CliIo } from '../context.ts';
  * soon as the provider issued the codes, then waits for the sign-in to be
  * approved on any device.
  */
-export async function deviceSignIn(session: AuthSession, io: CliIo): Promise<AuthState> {
+export async function deviceSignIn(
+  session: AuthSession,
+  io: CliIo,
+  { adding = true, timeoutMs }: { adding?: boolean; timeoutMs?: number | undefined } = {},
+): Promise<AuthState> {
   let shown = false;
   const stop = session.onStateChange((state) => {
     if (!state.deviceCode || shown) return;
@@ -17,7 +21,7 @@ export async function deviceSignIn(session: AuthSession, io: CliIo): Promise<Aut
     io.stdout(describeDeviceCode(state.deviceCode, { terminal: io.stdoutIsTerminal === true, now: Date.now() }));
   });
   try {
-    return await session.signIn({ method: 'device' });
+    return await session.signIn({ method: 'device', adding, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   } finally {
     stop();
   }

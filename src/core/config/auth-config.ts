@@ -5,8 +5,9 @@ import { DEFAULT_DEMO_API_PORT, DEFAULT_DEMO_IDP_PORT, DEMO_AUDIENCE, DEMO_CLIEN
 import { AuthError } from '../errors.ts';
 import { LOG_LEVELS, parseLevel } from '../log.ts';
 import { envValue, nonEmptyString, parseResource, isAuth0Host, auth0DomainToIssuer, buildScope, demoPort, parseCaFile, parseHttpUrl, parseIssuer, parseDpopMode, parseEmbeddedCertificates, parsePort, parsePrompt, type DpopMode } from './values.ts';
-import { readProviderSettings, PROVIDER_ENV_NAMES, isMultiTenantIssuer, type RedirectHost } from './provider-settings.ts';
+import { checkIssuerAgainstEndpoints, readProviderSettings, PROVIDER_ENV_NAMES, isMultiTenantIssuer, type RedirectHost } from './provider-settings.ts';
 import type { Endpoints, PresetName } from '../presets/preset.ts';
+import { checkApisForPreset, parseApis, SHORTHAND_API_NAME, type ApiConfig } from './apis.ts';
 
 import { BUILD_CONFIG_FILE, EMBEDDED_CERTIFICATES_KEY, clientSecretProblem, parseExternalLinks, parseConfigObject, readConfigObject, type FileKey, type Setting, type ConfigObject } from './files.ts';
 
@@ -49,8 +50,14 @@ export interface AuthConfig {
   redirectPort: number;
   /** The redirect URI's host (AUTH_REDIRECT_HOST): 127.0.0.1, or localhost where the provider accepts only that; the listener binds loopback either way. */
   redirectHost: RedirectHost;
-  /** The API the access token is for; '' when a real provider is configured without one. */
+  /** The first API's base URL (the one the sign-in's access token is for); '' when a real provider is configured without one. */
   apiBaseUrl: string;
+  /**
+   * Every API the app calls, each with a token of its own from the one refresh token; the first is the one the
+   * sign-in's token is for (`apiBaseUrl`, `audience`, `resource`). From `"apis"` in a config file, or the one-API
+   * shorthand API_BASE_URL / AUTH_AUDIENCE / AUTH_RESOURCE; empty when no API is configured.
+   */
+  apis: ApiConfig[];
   /** Where the provider sends the browser after logout; only when registered for the client (RP-Initiated Logout 1.0 §3). */
   postLogoutRedirectUri?: string;
   /** The https pages the app's window may open in the system browser (the account page, the API's docs). */
@@ -81,7 +88,7 @@ export interface LoadConfigOptions {
   packaged?: boolean;
 }
 
-const ENV_NAMES: Record<Exclude<FileKey, 'externalLinks'>, string> = {
+const ENV_NAMES: Record<Exclude<FileKey, 'externalLinks' | 'apis'>, string> = {
   issuer: 'AUTH_ISSUER',
   auth0Domain: 'AUTH0_DOMAIN',
   clientId: 'AUTH_CLIENT_ID',
@@ -158,6 +165,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
   const { preset } = providerSettings;
   const issuerSetting = givenIssuer ?? (providerSettings.derivedIssuer ? { value: providerSettings.derivedIssuer, label: `the ${preset.name} preset's issuer` } : undefined);
   const issuer = issuerSetting ? parseIssuer(issuerSetting, problems) : undefined;
+  if (givenIssuer && issuer) checkIssuerAgainstEndpoints({ label: givenIssuer.label, href: issuer }, providerSettings, problems);
   const usesDemoProvider = issuerSetting === undefined && !packaged;
   if (usesDemoProvider && preset.name !== 'generic') problems.push(`AUTH_ISSUER: the ${preset.name} preset needs the issuer of your ${preset.title} tenant (or AUTH0_DOMAIN, AUTH_TENANT). Set it.`);
   if (preset.name === 'entra' && issuer && isMultiTenantIssuer(issuer) && !providerSettings.allowedTenants) {
@@ -196,6 +204,14 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
   } else if (demoPorts) {
     apiBaseUrl = `http://127.0.0.1:${demoPorts.api}`;
   }
+  const apisSetting = pick('apis');
+  const listedApis = apisSetting ? parseApis(apisSetting, problems) : undefined;
+  if (apisSetting && listedApis) {
+    for (const shorthand of [apiSetting, pick('audience'), pick('resource')]) {
+      if (shorthand) problems.push(`${shorthand.label}: conflicts with ${apisSetting.label}, which names every API. Give the API there, or remove "apis" to use the one-API settings.`);
+    }
+    checkApisForPreset(listedApis, preset, apisSetting.label, problems);
+  }
 
   const caFileSetting = pick('caFile');
   if (caFileSetting && packaged) {
@@ -221,14 +237,22 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
     redirectPort,
     redirectHost: providerSettings.redirectHost,
     apiBaseUrl,
+    apis: listedApis ?? (apiBaseUrl ? [shorthandApi(apiBaseUrl, usesDemoProvider ? DEMO_AUDIENCE : audience, resource)] : []),
     externalLinks,
     keychainService: envValue(env, 'AUTH_KEYCHAIN_SERVICE') ?? DEFAULT_KEYCHAIN_SERVICE,
     dataDir,
     usesDemoProvider,
   };
   const effectiveAudience = usesDemoProvider ? DEMO_AUDIENCE : audience;
-  if (effectiveAudience !== undefined) config.audience = effectiveAudience;
-  if (resource !== undefined) config.resource = resource;
+  if (listedApis) {
+    const [first] = listedApis as [ApiConfig];
+    config.apiBaseUrl = first.baseUrl;
+    if (first.audience !== undefined) config.audience = first.audience;
+    if (first.resource !== undefined) config.resource = first.resource;
+  } else {
+    if (effectiveAudience !== undefined) config.audience = effectiveAudience;
+    if (resource !== undefined) config.resource = resource;
+  }
   if (prompt !== undefined) config.prompt = prompt;
   if (providerSettings.clientSecret !== undefined) config.clientSecret = providerSettings.clientSecret;
   if (Object.keys(providerSettings.endpoints).length > 0) config.endpoints = providerSettings.endpoints;
@@ -242,6 +266,11 @@ export function loadConfig(options: LoadConfigOptions = {}): AuthConfig {
   if (caCertificates !== undefined) config.caCertificates = caCertificates;
   if (packaged) config.packaged = true;
   return config;
+}
+
+/** The one API the shorthand settings describe. */
+function shorthandApi(baseUrl: string, audience: string | undefined, resource: string | undefined): ApiConfig {
+  return { name: SHORTHAND_API_NAME, baseUrl, ...(audience !== undefined ? { audience } : {}), ...(resource !== undefined ? { resource } : {}) };
 }
 
 /** What TLS to the provider trusts for `config`: the `TrustSettings` of tls.ts (see `createTrustStore`). */
@@ -290,7 +319,7 @@ function pickIssuer(sources: Sources, problems: string[]): Setting | undefined {
 }
 
 function envSetting(env: NodeJS.ProcessEnv, key: FileKey): Setting | undefined {
-  const name = key === 'externalLinks' ? undefined : ENV_NAMES[key];
+  const name = key === 'externalLinks' || key === 'apis' ? undefined : ENV_NAMES[key];
   const value = name === undefined ? undefined : envValue(env, name);
   return name === undefined || value === undefined ? undefined : { value, label: name };
 }

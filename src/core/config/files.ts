@@ -4,7 +4,7 @@ import { AuthError } from '../errors.ts';
 
 /** The keys a JSON settings object may carry (camelCase, like AuthConfig). */
 export const FILE_KEYS = [
-  'issuer', 'auth0Domain', 'clientId', 'audience', 'resource', 'scope', 'prompt', 'dpop', 'redirectPort', 'apiBaseUrl', 'caFile', 'postLogoutRedirectUri', 'externalLinks',
+  'issuer', 'auth0Domain', 'clientId', 'audience', 'resource', 'scope', 'prompt', 'dpop', 'redirectPort', 'apiBaseUrl', 'caFile', 'postLogoutRedirectUri', 'externalLinks', 'apis',
   // The provider preset and what goes with it (providers/provider-settings.ts).
   'provider', 'clientSecret', 'redirectHost', 'tenant', 'allowedTenants', 'authorizationEndpoint', 'tokenEndpoint', 'userinfoEndpoint', 'revocationEndpoint', 'deviceAuthorizationEndpoint',
 ] as const;

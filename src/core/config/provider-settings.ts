@@ -31,6 +31,9 @@ const ENDPOINT_KEYS: Array<[ProviderSettingKey, keyof Endpoints]> = [
   ['deviceAuthorizationEndpoint', 'device_authorization_endpoint'],
 ];
 
+/** The setting that names each endpoint (AUTH_TOKEN_ENDPOINT for token_endpoint, …). */
+export const ENDPOINT_ENV_NAMES = Object.fromEntries(ENDPOINT_KEYS.map(([key, field]) => [field, PROVIDER_ENV_NAMES[key]])) as Record<keyof Endpoints, string>;
+
 export interface ProviderSettings {
   preset: ProviderPreset;
   clientSecret?: string;
@@ -78,10 +81,15 @@ export function readProviderSettings(pick: (key: ProviderSettingKey) => Setting 
   const ownEndpoints = settings.endpoints.authorization_endpoint !== undefined && settings.endpoints.token_endpoint !== undefined;
   if (!preset.discovery || ownEndpoints) {
     const merged = { ...preset.endpoints, ...settings.endpoints };
+    const moved = endpointsMoved(preset, settings.endpoints);
     if (!merged.authorization_endpoint || !merged.token_endpoint) {
       problems.push(`AUTH_TOKEN_ENDPOINT: ${preset.title} has no discovery; set AUTH_AUTHORIZATION_ENDPOINT and AUTH_TOKEN_ENDPOINT.`);
+    } else if (moved && !ownEndpoints) {
+      // One of the two on another host: the code would come from one server and be redeemed, with the app's secret, at another.
+      problems.push(`AUTH_AUTHORIZATION_ENDPOINT / AUTH_TOKEN_ENDPOINT: only one of them points away from ${preset.title}'s own; set both (your server's authorization and token endpoints), or neither.`);
     } else if (!options.issuerSet) {
-      settings.derivedIssuer = preset.defaultIssuer ?? new URL('/', merged.token_endpoint).href;
+      // The README's rule: the preset's fixed issuer only while its own endpoints are used; moved endpoints name their server.
+      settings.derivedIssuer = moved ? new URL('/', merged.token_endpoint).href : (preset.defaultIssuer ?? new URL('/', merged.token_endpoint).href);
     }
   } else if (settings.endpoints.authorization_endpoint || settings.endpoints.token_endpoint) {
     problems.push('AUTH_AUTHORIZATION_ENDPOINT / AUTH_TOKEN_ENDPOINT: set both to use a provider without discovery, or neither.');
@@ -90,6 +98,38 @@ export function readProviderSettings(pick: (key: ProviderSettingKey) => Setting 
   readTenant(pick, problems, settings, options.issuerSet);
   if (!options.issuerSet && !settings.derivedIssuer && preset.defaultIssuer) settings.derivedIssuer = preset.defaultIssuer;
   return settings;
+}
+
+/** True when AUTH_AUTHORIZATION_ENDPOINT or AUTH_TOKEN_ENDPOINT names another endpoint than the preset's own. */
+export function endpointsMoved(preset: ProviderPreset, endpoints: Partial<Endpoints>): boolean {
+  const own: Partial<Endpoints> = preset.endpoints ?? {};
+  return (['authorization_endpoint', 'token_endpoint'] as const).some((field) => endpoints[field] !== undefined && endpoints[field] !== own[field]);
+}
+
+/**
+ * A preset without discovery sends the app's client id and secret to its own endpoints (GitHub's
+ * github.com and api.github.com). An issuer elsewhere (a GitHub Enterprise Server) with those endpoints
+ * left in place would send them to a host the configuration never named, so it is refused unless the
+ * authorization and token endpoints are set too — which also drops the preset's other endpoints
+ * (configuration.ts). Pushes the problem, naming the setting and the fix.
+ */
+export function checkIssuerAgainstEndpoints(issuer: { label: string; href: string }, settings: ProviderSettings, problems: string[]): void {
+  const { preset, endpoints } = settings;
+  if (preset.discovery || !preset.endpoints) return;
+  if (endpoints.authorization_endpoint !== undefined && endpoints.token_endpoint !== undefined) return;
+  const merged = { ...preset.endpoints, ...endpoints };
+  const issuerOrigin = new URL(issuer.href).origin;
+  const elsewhere = [merged.authorization_endpoint, merged.token_endpoint].map((url) => new URL(url).origin).filter((origin) => origin !== issuerOrigin);
+  if (elsewhere.length === 0) return;
+  const hosts = [...new Set([merged.authorization_endpoint, merged.token_endpoint, merged.userinfo_endpoint, merged.revocation_endpoint, merged.device_authorization_endpoint])]
+    .filter((url): url is string => url !== undefined)
+    .map((url) => new URL(url).host);
+  const at = (url: string) => new URL(new URL(url).pathname, issuerOrigin).href;
+  problems.push(
+    `${issuer.label}: ${issuer.href} is not where the ${preset.name} preset's endpoints are (${[...new Set(hosts)].join(', ')}), so a sign-in would send your app's client id and secret there. ` +
+      `For a server of your own (e.g. GitHub Enterprise Server) set AUTH_AUTHORIZATION_ENDPOINT and AUTH_TOKEN_ENDPOINT too (e.g. ${at(preset.endpoints.authorization_endpoint)} and ${at(preset.endpoints.token_endpoint)}), ` +
+      `and AUTH_USERINFO_ENDPOINT, AUTH_REVOCATION_ENDPOINT and AUTH_DEVICE_AUTHORIZATION_ENDPOINT for those you use; or remove ${issuer.label} to use ${preset.title} itself.`,
+  );
 }
 
 function readPresetName(setting: Setting | undefined, problems: string[]): PresetName | undefined {

@@ -7,10 +7,11 @@ import { AuthError } from '../errors.ts';
 import type { Keychain, ReadOptions } from '../keychain/keychain.ts';
 import type { AccessToken } from '../tokens/access-token.ts';
 import { keychainAccount, parseStoredSession, serializeEntry, type EntryWrite, type StoredSession } from './format.ts';
-import { acquireEntryLock, announceEntryChange, entryLockPath, readEntryGeneration, type EntryLock } from './lock.ts';
+import { acquireEntryLock, entryLockPath, readEntryGeneration, type EntryLock } from './lock.ts';
 import { KeychainPlaceState } from './place.ts';
 import type { ProfileCache } from './profile-cache.ts';
-import { decodeAccess, encodeAccess, IN_OWN_ENTRY, sharedTokenAccount } from './shared-access-token.ts';
+import type { ApiConfig } from '../config/apis.ts';
+import { apiTokenAccount, decodeAccess, encodeAccess, IN_OWN_ENTRY, sharedTokenAccount } from './shared-access-token.ts';
 
 const SIGN_IN_LOCKED_MESSAGE =
   'Your keychain is locked — unlock it (e.g. log in to your desktop session or open your keyring manager), then sign in: a session signed in now could not be kept.';
@@ -61,8 +62,10 @@ export interface SessionEntry {
    * The stored entry and its shared access token, or null; an entry that is unreadable or for another
    * issuer/client is deleted. Rejects with `keychain_locked` / `keychain_refused` when a session was stored
    * (the cached profile says so) but the keychain keeps it locked or refuses it — out of reach is not "no session".
+   * `lock`: the caller holds the entry's lock; without it, a read that must change the entry (store what a locked
+   * keychain refused, delete an unusable entry) takes the lock for that change.
    */
-  read(options?: ReadOptions): Promise<EntryRead | null>;
+  read(options?: ReadOptions, lock?: EntryLock): Promise<EntryRead | null>;
   /** `read` for restoring a session into memory, without the lock; never rejects. */
   restore(options?: ReadOptions): Promise<RestoredSession>;
   /**
@@ -76,12 +79,23 @@ export interface SessionEntry {
    * only and `onDegraded` is called — unless the keychain is locked: then the entry is written once it is unlocked.
    */
   write(lock: EntryLock, write: EntryWrite & { access: AccessToken | undefined; rotated: boolean }): Promise<void>;
-  /** Under `lock`: deletes the entry, its shared access token and the cached profile (best effort: failures are logged). */
+  /**
+   * Without the lock: the access token of a second API (`api`) another process shared for user `sub` from sign-in
+   * `signIn` (the entry's `sign_in`); undefined when there is none, or it is for another user, sign-in or API. Never rejects.
+   */
+  readApiToken(api: ApiConfig, owner: { sub: string | undefined; signIn: string | undefined }): Promise<AccessToken | undefined>;
+  /** Under `lock`: shares the access token of a second API with every process, in an item of its own (best effort: failures are logged). */
+  writeApiToken(lock: EntryLock, api: ApiConfig, access: AccessToken, owner: { sub: string; signIn: string }): Promise<void>;
+  /** Under `lock`: deletes the entry, its shared access tokens and the cached profile (best effort: failures are logged). */
   remove(lock: EntryLock, why: string): Promise<void>;
   /** Rejects with `keychain_locked` when a sign-in now could not be stored (the keychain is locked), before the browser opens. */
   assertWritable(): Promise<void>;
-  /** The cached profile's user, if any. */
-  cachedUser(): UserProfile | undefined;
+  /**
+   * Who to show beside the tokens of an entry stored for `sub`: the cached profile when it is that user's, else only
+   * `sub`. A data folder is a process's own (a Flatpak's XDG_CONFIG_HOME, AUTH_DATA_DIR) while the entry is shared, so
+   * the cache may name whoever this process last saw sign in: it is never shown beside another user's tokens.
+   */
+  profileOf(sub: string): UserProfile;
   /** Caches the profile (no secret) beside the entry, so a restart shows who is signed in before any network call; `signedIn`: a new sign-in at `now`. */
   cacheProfile(user: UserProfile, now: number, signedIn: boolean): void;
   /** Best effort: a cached name without a session shows nothing. */
@@ -90,6 +104,8 @@ export interface SessionEntry {
 
 export interface SessionEntryDeps {
   config: AuthConfig;
+  /** The keychain account of this entry: one account's (see accounts/account-index.ts); default `keychainAccount(config)`. */
+  account?: string;
   keychain: Keychain;
   profileCache: ProfileCache;
   /** The folder of this user's locks (`defaultLockDir()`). */
@@ -103,13 +119,16 @@ export interface SessionEntryDeps {
 
 export function openSessionEntry(deps: SessionEntryDeps): SessionEntry {
   const { config, keychain, profileCache, logger } = deps;
-  const account = keychainAccount(config);
+  const account = deps.account ?? keychainAccount(config);
   const lockPath = entryLockPath(deps.lockDir, config.keychainService, account);
   const place = new KeychainPlaceState(keychain);
   // A memory-only keychain is this process's alone: nothing is shared.
   const isShared = () => keychain.kind === 'os' && place.place !== 'memory-only';
-  /** A rotated entry the locked keychain did not accept yet: written as soon as it is unlocked. */
-  let unstored: string | undefined;
+  /**
+   * A rotated entry the locked keychain did not accept yet, and the entry generation it belongs to: written once
+   * the keychain is unlocked, under the lock — and not at all when another process changed the entry since.
+   */
+  let unstored: { serialized: string; generation: string | undefined } | undefined;
   const putOutOfReach = (where: 'locked' | 'refused') => place.putOutOfReach(where);
   const cachedUser = (): UserProfile | undefined => {
     try {
@@ -125,6 +144,10 @@ export function openSessionEntry(deps: SessionEntryDeps): SessionEntry {
       logger.warn('could not delete the cached profile', { error: String(deleteError) });
     }
   };
+  const profileOf = (sub: string): UserProfile => {
+    const cached = cachedUser();
+    return cached?.sub === sub ? cached : { sub };
+  };
   /** The cached profile is written at every sign-in and deleted at every sign-out: it marks that a session was stored (no secret). */
   const sessionWasStored = (): boolean => keychain.kind === 'os' && cachedUser() !== undefined;
 
@@ -139,19 +162,62 @@ export function openSessionEntry(deps: SessionEntryDeps): SessionEntry {
     return state === undefined ? process.platform === 'linux' : state === 'locked';
   };
 
-  const readRaw = async (options: ReadOptions): Promise<string | null> => {
-    const readOptions = { ...(deps.onWaiting ? { onWaiting: deps.onWaiting } : {}), ...options };
+  /** The one place a holder checks, before changing the keychain entry, that the lock is still its own (a holder that stalled past the stale bound may have lost it). */
+  const assertStillHeld = (lock: EntryLock, what: string): void => {
+    if (lock.isHeld()) return;
+    logger.warn('not changing the keychain entry: the lock was taken over (this process stalled)', { what });
+    lock.assertHeld();
+  };
+
+  /**
+   * Every change of the entry happens under its lock, checked to be still this process's: under the caller's
+   * `lock`, or — for a read that holds none (a restore) — under the lock taken for this change alone.
+   */
+  const changeUnderLock = async <T>(lock: EntryLock | undefined, what: string, change: (held: EntryLock) => Promise<T>): Promise<T> => {
+    if (lock) {
+      assertStillHeld(lock, what);
+      return change(lock);
+    }
+    const taken = await acquireEntryLock(lockPath, { logger, onWait: () => logger.info('waiting for another process to finish with the keychain entry before changing it', { what }) });
     try {
-      if (unstored !== undefined) {
-        // Writing to a locked keychain may prompt: only once it says it is unlocked, or on the user's own retry.
-        if (options.prompt === false && (await keychain.isLocked?.()) !== false) throw putOutOfReach('locked');
-        await keychain.set(account, unstored);
-        announceEntryChange(lockPath);
-        const written = unstored;
-        unstored = undefined;
-        logger.info('the keychain is unlocked again: stored the session it had refused while locked');
-        return written;
-      }
+      assertStillHeld(taken, what);
+      return await change(taken);
+    } finally {
+      await taken.release();
+    }
+  };
+
+  /** Under `held`: stores the entry the locked keychain refused; resolves to it, or to undefined when another process changed the entry since (its entry is newer: ours is dropped). */
+  const storeUnstored = async (held: EntryLock): Promise<string | undefined> => {
+    const pending = unstored;
+    if (pending === undefined) return undefined;
+    if (keychain.kind === 'os' && held.readGeneration() !== pending.generation) {
+      unstored = undefined;
+      logger.warn('another process changed the keychain entry while it was locked: not storing this process’s older session over it');
+      return undefined;
+    }
+    // Announced before the write, as every change is; a write that fails again is retried at this generation.
+    if (keychain.kind === 'os') pending.generation = held.announceChange();
+    try {
+      await keychain.set(account, pending.serialized);
+    } catch (storeError) {
+      logger.debug('the keychain still refuses the session', { error: String(storeError) });
+      throw putOutOfReach('locked');
+    }
+    unstored = undefined;
+    logger.info('the keychain is unlocked again: stored the session it had refused while locked');
+    return pending.serialized;
+  };
+
+  const readRaw = async (options: ReadOptions, lock: EntryLock | undefined): Promise<string | null> => {
+    const readOptions = { ...(deps.onWaiting ? { onWaiting: deps.onWaiting } : {}), ...options };
+    if (unstored !== undefined) {
+      // Writing to a locked keychain may prompt: only once it says it is unlocked, or on the user's own retry.
+      if (options.prompt === false && (await keychain.isLocked?.()) !== false) throw putOutOfReach('locked');
+      const written = await changeUnderLock(lock, 'the session the locked keychain refused', storeUnstored);
+      if (written !== undefined) return written;
+    }
+    try {
       const raw = await keychain.get(account, readOptions);
       if (raw === null && sessionWasStored() && (await isLockedAway())) throw putOutOfReach('locked');
       return raw;
@@ -180,29 +246,27 @@ export function openSessionEntry(deps: SessionEntryDeps): SessionEntry {
     return decodeAccess(config, access === IN_OWN_ENTRY ? await readOwnItem() : access, { sub, generation });
   };
 
-  const read = async (options: ReadOptions = {}): Promise<EntryRead | null> => {
-    const raw = await readRaw(options);
+  const read = async (options: ReadOptions = {}, lock?: EntryLock): Promise<EntryRead | null> => {
+    const raw = await readRaw(options, lock);
     place.bringBackInReach();
     if (raw === null) return null;
     const stored = parseStoredSession(raw);
     if (stored && stored.issuer === config.issuer && stored.client_id === config.clientId) {
       return { stored, shared: await sharedFrom(stored.access, stored.sub, readEntryGeneration(lockPath)) };
     }
-    logger.warn('deleting an unusable keychain entry', { account });
-    await keychain.delete(account);
-    if (keychain.kind === 'os') announceEntryChange(lockPath);
-    return null;
-  };
-
-  /** The one place a holder checks, before changing the keychain entry, that the lock is still its own (a holder that stalled past the stale bound may have lost it). */
-  const assertStillHeld = (lock: EntryLock, what: string): void => {
-    if (lock.isHeld()) return;
-    logger.warn('not changing the keychain entry: the lock was taken over (this process stalled)', { what });
-    lock.assertHeld();
+    const deleted = await changeUnderLock(lock, 'an unusable keychain entry', async (held) => {
+      // A lock taken just now: another process may have stored a session over the unusable entry meanwhile.
+      if (!lock && (await keychain.get(account)) !== raw) return false;
+      logger.warn('deleting an unusable keychain entry', { account });
+      if (keychain.kind === 'os') held.announceChange();
+      await keychain.delete(account);
+      return true;
+    });
+    return deleted ? null : read(options, lock);
   };
 
   /** Stores the entry; resolves to whether the shared access token went in with it. */
-  const store = async (write: EntryWrite, shared: Parameters<typeof serializeEntry>[2]): Promise<boolean> => {
+  const store = async (lock: EntryLock, write: EntryWrite, shared: Parameters<typeof serializeEntry>[2]): Promise<boolean> => {
     if (place.place === 'memory-only' && keychain.kind === 'os') return false;
     const { serialized, withAccess } = serializeEntry(config, write, shared);
     try {
@@ -213,7 +277,7 @@ export function openSessionEntry(deps: SessionEntryDeps): SessionEntry {
       if (place.place === 'locked' || (await keychain.isLocked?.()) === true) {
         // Locked, not gone: keep the entry that is there (deleting it would fail too) and store this one on unlock.
         logger.warn('the keychain is locked; the session will be stored once it is unlocked', { error: String(storeError) });
-        unstored = serialized;
+        unstored = { serialized, generation: lock.readGeneration() };
         putOutOfReach('locked');
         deps.onDegraded();
         return withAccess;
@@ -226,6 +290,9 @@ export function openSessionEntry(deps: SessionEntryDeps): SessionEntry {
       return false;
     }
   };
+
+  /** What a second API's tokens are issued for: its own audience or resource, and its scope (else the sign-in's). */
+  const issuedFor = (api: ApiConfig) => ({ issuer: config.issuer, clientId: config.clientId, scope: api.scope ?? config.scope, audience: api.audience, resource: api.resource });
 
   return {
     account,
@@ -256,8 +323,7 @@ export function openSessionEntry(deps: SessionEntryDeps): SessionEntry {
       try {
         const found = await read(options);
         if (!found) return {};
-        const cached = cachedUser();
-        const user = cached?.sub === found.stored.sub ? cached : { sub: found.stored.sub };
+        const user = profileOf(found.stored.sub);
         const synced = quiet && before !== undefined && readEntryGeneration(lockPath) === before;
         return { stored: found.stored, user, ...(found.shared ? { shared: found.shared } : {}), ...(synced ? { generation: before } : {}) };
       } catch (readError) {
@@ -286,16 +352,36 @@ export function openSessionEntry(deps: SessionEntryDeps): SessionEntry {
       const shared = isShared() ? encodeAccess(config, access, { sub: write.sub, generation: lock.readGeneration() }) : undefined;
       if (!rotated && !shared) return;
       assertStillHeld(lock, 'session entry');
-      const fitted = await store(write, shared);
+      const fitted = await store(lock, write, shared);
       if (shared && !fitted) {
         await keychain.set(sharedTokenAccount(account), JSON.stringify(shared)).catch((writeError: unknown) => logger.warn('could not store the shared access token', { error: String(writeError) }));
       }
     },
 
+    async readApiToken(api, { sub, signIn }) {
+      if (!isShared() || signIn === undefined) return undefined;
+      try {
+        const raw = await keychain.get(apiTokenAccount(account, api.name));
+        return raw === null ? undefined : decodeAccess(issuedFor(api), JSON.parse(raw) as unknown, { sub, generation: undefined, signIn });
+      } catch (readError) {
+        logger.debug('shared access token unreadable', { api: api.name, error: String(readError) });
+        return undefined;
+      }
+    },
+
+    async writeApiToken(lock, api, access, owner) {
+      if (!isShared()) return;
+      const shared = encodeAccess(issuedFor(api), access, { sub: owner.sub, generation: undefined, signIn: owner.signIn });
+      if (!shared) return;
+      assertStillHeld(lock, `the shared access token of ${api.name}`);
+      await keychain.set(apiTokenAccount(account, api.name), JSON.stringify(shared)).catch((writeError: unknown) => logger.warn('could not store the shared access token', { api: api.name, error: String(writeError) }));
+    },
+
     async remove(lock, why) {
       assertStillHeld(lock, why);
       const removeItem = (item: string, what: string) => keychain.delete(item).catch((deleteError: unknown) => logger.warn(`could not delete ${what}`, { error: String(deleteError) }));
-      await Promise.all([removeItem(account, 'the keychain entry'), keychain.kind === 'os' ? removeItem(sharedTokenAccount(account), 'the shared access token') : undefined]);
+      const apiItems = keychain.kind === 'os' ? config.apis.slice(1).map((api) => removeItem(apiTokenAccount(account, api.name), `the shared access token of ${api.name}`)) : [];
+      await Promise.all([removeItem(account, 'the keychain entry'), keychain.kind === 'os' ? removeItem(sharedTokenAccount(account), 'the shared access token') : undefined, ...apiItems]);
       forgetProfile();
     },
 
@@ -305,7 +391,7 @@ export function openSessionEntry(deps: SessionEntryDeps): SessionEntry {
       if (keychain.kind === 'os' && (await keychain.isLocked?.()) === true) throw new AuthError('keychain_locked', SIGN_IN_LOCKED_MESSAGE);
     },
 
-    cachedUser,
+    profileOf,
 
     cacheProfile(user, now, signedIn) {
       try {

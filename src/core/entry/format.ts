@@ -22,6 +22,8 @@ interface StoredFields {
   access?: StoredAccess | typeof IN_OWN_ENTRY;
   /** The session's DPoP private key (RFC 9449), when its tokens are bound: it lives and dies with the refresh token. */
   dpop_key?: StoredDpopKey;
+  /** Which sign-in this entry is of (a random id made at sign-in): the shared tokens of its other APIs carry it. */
+  sign_in?: string;
 }
 
 /** What an entry is written with. */
@@ -33,9 +35,14 @@ export interface EntryWrite {
   scope: string | undefined;
   /** The session's DPoP private key (RFC 9449), stored with the token it binds. */
   dpopKey: StoredDpopKey | undefined;
+  /** Which sign-in this is (see `StoredSession.sign_in`). */
+  signIn?: string | undefined;
 }
 
-/** The keychain account of a session: one entry per issuer and client. */
+/**
+ * The keychain account earlier versions kept their one session under (one entry per issuer and client): now the
+ * first account's, and the base of every other account's (see accounts/account-index.ts `entryNameFor`).
+ */
 export function keychainAccount(config: Pick<AuthConfig, 'clientId' | 'issuer'>): string {
   return `${config.clientId}@${config.issuer}`;
 }
@@ -48,6 +55,7 @@ export function parseStoredSession(raw: string): StoredSession | undefined {
     if (value.v === 1 && token && typeof value.issuer === 'string' && typeof value.client_id === 'string' && typeof value.sub === 'string') {
       const entry: StoredSession = { v: 1, ...token, issuer: value.issuer, client_id: value.client_id, sub: value.sub };
       if (typeof value.scope === 'string') entry.scope = value.scope;
+      if (typeof value.sign_in === 'string' && value.sign_in !== '') entry.sign_in = value.sign_in;
       if ((typeof value.access === 'object' && value.access !== null) || value.access === IN_OWN_ENTRY) entry.access = value.access;
       if (value.dpop_key !== undefined) {
         // A bound refresh token without its key is worthless: the entry is not usable.
@@ -77,6 +85,7 @@ export function serializeEntry(config: Pick<AuthConfig, 'issuer' | 'clientId'>, 
   const entry: StoredSession = { v: 1, ...(write.standsOn === 'access_token' ? { access_token: write.token } : { refresh_token: write.token }), issuer: config.issuer, client_id: config.clientId, sub: write.sub };
   if (write.scope) entry.scope = write.scope;
   if (write.dpopKey) entry.dpop_key = write.dpopKey;
+  if (write.signIn) entry.sign_in = write.signIn;
   if (!access) return { serialized: JSON.stringify(entry), withAccess: false };
   const combined = JSON.stringify({ ...entry, access });
   if (Buffer.byteLength(combined, 'utf8') <= MAX_SECRET_BYTES) return { serialized: combined, withAccess: true };

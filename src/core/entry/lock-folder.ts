@@ -36,9 +36,9 @@ function accountHome(): string {
 /**
  * Creates `dir` (0700) if needed and refuses it unless it is a real folder,
  * owned by this user and closed to everyone else: another user could
- * pre-create it, or plant a symlink, to read or steer our locks.
+ * pre-create it, or plant a symlink, to read or steer our locks (or reach our agent's socket).
  */
-export function assertPrivateFolder(dir: string): void {
+export function assertPrivateFolder(dir: string, what = 'lock folder'): void {
   let info = lstatSync(dir, { throwIfNoEntry: false });
   if (!info) {
     try {
@@ -57,7 +57,7 @@ export function assertPrivateFolder(dir: string): void {
         ? `others may use it (mode ${(info.mode & 0o777).toString(8)})`
         : undefined;
   if (problem) {
-    throw new AuthError('config_invalid', `The lock folder ${dir} cannot be trusted: ${problem}. Remove it (Latchkey recreates it, private to you).`);
+    throw new AuthError('config_invalid', `The ${what} ${dir} cannot be trusted: ${problem}. Remove it (Latchkey recreates it, private to you).`);
   }
 }
 

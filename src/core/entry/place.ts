@@ -16,7 +16,7 @@ export class KeychainPlaceState {
   constructor(keychain: Pick<Keychain, 'kind' | 'reason'>) {
     this.#place = keychain.kind;
     this.#notice =
-      keychain.kind === 'os'
+      keychain.kind !== 'memory-only'
         ? undefined
         : { code: 'keychain_unavailable', message: keychain.reason ?? 'No OS keychain is available, so your session is kept in memory only and won’t survive a restart.' };
   }

@@ -94,6 +94,7 @@ function pickProfile(user: UserProfile): UserProfile {
   const picked: UserProfile = { sub: user.sub };
   if (typeof user.name === 'string') picked.name = user.name;
   if (typeof user.email === 'string') picked.email = user.email;
+  if (typeof user.username === 'string') picked.username = user.username;
   if (typeof user.picture === 'string') picked.picture = user.picture;
   return picked;
 }

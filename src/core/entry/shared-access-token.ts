@@ -17,6 +17,11 @@ export interface StoredAccess {
   sub?: string;
   /** The session entry's generation (see EntryLock) it was stored at: a later change of the entry makes it stale. */
   generation?: string;
+  /**
+   * Instead of a generation, for a token of a second API (in an item of its own): the sign-in it comes from (the
+   * entry's `sign_in`). A refresh for another API changes the entry, not the sign-in, so this token stays good.
+   */
+  sign_in?: string;
   issuer: string;
   client_id: string;
   scope: string;
@@ -38,10 +43,11 @@ export const MAX_SECRET_BYTES = 2_560;
 export const IN_OWN_ENTRY = 'own-entry';
 
 type IssuedFor = Pick<AuthConfig, 'issuer' | 'clientId' | 'scope' | 'audience' | 'resource'>;
-/** Whom, and at which generation of the session entry, a shared token was stored for. */
+/** Whom, and at which generation of the session entry (or, for a second API's token, for which sign-in), a shared token was stored for. */
 export interface AccessOwner {
   sub: string | undefined;
   generation: string | undefined;
+  signIn?: string | undefined;
 }
 
 /** `access` as stored for other processes, or undefined when it cannot be shared (no expiry: nobody could tell when to stop using it). */
@@ -54,6 +60,7 @@ export function encodeAccess(config: IssuedFor, access: AccessToken | undefined,
     expires_at: access.expiresAt,
     ...(owner.sub !== undefined ? { sub: owner.sub } : {}),
     ...(owner.generation !== undefined ? { generation: owner.generation } : {}),
+    ...(owner.signIn !== undefined ? { sign_in: owner.signIn } : {}),
     issuer: config.issuer,
     client_id: config.clientId,
     scope: config.scope,
@@ -75,10 +82,15 @@ export function decodeAccess(config: IssuedFor, stored: unknown, owner: AccessOw
   if (value.v !== 1 || typeof value.access_token !== 'string' || typeof value.expires_at !== 'number' || typeof value.refreshed_at !== 'number') return undefined;
   const issuedForThis =
     value.issuer === config.issuer && value.client_id === config.clientId && value.scope === config.scope && value.audience === config.audience && value.resource === config.resource &&
-    owner.sub !== undefined && value.sub === owner.sub && value.generation === owner.generation;
+    owner.sub !== undefined && value.sub === owner.sub && value.generation === owner.generation && value.sign_in === owner.signIn;
   if (!issuedForThis) return undefined;
   const access: AccessToken = { value: value.access_token, refreshedAt: value.refreshed_at, expiresAt: value.expires_at };
   return value.token_type === 'dpop' && typeof value.jkt === 'string' ? { ...access, tokenType: 'dpop', jkt: value.jkt } : access;
+}
+
+/** The keychain account of the shared access token of a second API (`name`): each in an item of its own. */
+export function apiTokenAccount(refreshAccount: string, name: string): string {
+  return `${refreshAccount}#access-token@${name}`;
 }
 
 /** The keychain account of a shared access token too large for the session's entry (see `keychainAccount` for that one's). */

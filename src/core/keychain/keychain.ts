@@ -21,7 +21,8 @@ export interface ReadOptions {
  * tests can hand in a store of their own.
  */
 export interface Keychain {
-  readonly kind: 'os' | 'memory-only';
+  /** `agent`: a `latchkey agent`'s memory (or the file it was told to keep); `plaintext-file`: a file a person named, unencrypted. */
+  readonly kind: 'os' | 'memory-only' | 'agent' | 'plaintext-file';
   /** Why the OS keychain is not used, in words a user can act on (memory-only stores only). */
   readonly reason?: string;
   /** The secret, or null when there is none; rejects with `keychain_locked` when the entry exists but stays locked. */
@@ -58,11 +59,11 @@ interface KeychainOptions {
   onWaiting?: () => void;
 }
 
-/** A store that forgets everything when the process ends: the fallback when no keychain is usable, and a test double. */
-export function createMemoryKeychain(reason?: string): Keychain {
+/** A store that forgets everything when the process ends: the fallback when no keychain is usable, a `latchkey agent`'s own store (`agent`), and a test double. */
+export function createMemoryKeychain(reason?: string, kind: 'memory-only' | 'agent' = 'memory-only'): Keychain {
   const secrets = new Map<string, string>();
   return {
-    kind: 'memory-only',
+    kind,
     ...(reason === undefined ? {} : { reason }),
     get: async (account) => secrets.get(account) ?? null,
     set: async (account, secret) => void secrets.set(account, secret),

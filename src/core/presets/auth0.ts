@@ -15,6 +15,7 @@ export const auth0: ProviderPreset = {
   defaultPrompt: undefined,
   secret: 'accepted',
   secretAuth: 'client_secret_post',
+  apiTokens: { by: 'audience' },
   redirect: { host: '127.0.0.1', exactPort: true },
   register: [
     'a Native application (token endpoint authentication method "None") with the Authorization Code and Refresh Token grants',

@@ -19,5 +19,6 @@ export const cognito: ProviderPreset = {
   secretAuth: 'client_secret_basic',
   redirect: { host: 'localhost', exactPort: true },
   logout: 'cognito',
+  apiTokens: { by: 'none', words: 'Cognito gives one access token whose custom scopes (resource-server-identifier/scope) cover every resource server. List one API in "apis" and put every API\'s custom scopes in AUTH_SCOPE' },
   register: ['an app client without a client secret, with the Authorization code grant and the openid scope', 'the exact callback URL below (http://localhost with a fixed port: set AUTH_REDIRECT_PORT)', 'the sign-out URL given as AUTH_POST_LOGOUT_REDIRECT_URI, if any'],
 };

@@ -23,8 +23,13 @@ export const entra: ProviderPreset = {
   name: 'entra',
   title: 'Microsoft Entra ID',
   defaultPrompt: undefined,
+  // …/v2-oauth2-auth-code-flow#request-an-authorization-code: `prompt` takes one of login, none, consent, select_account; `login_hint` pre-fills the user.
+  accountChooser: 'select_account',
+  promptValues: 'one',
   secret: 'refused',
   scopeOnRefresh: true,
+  // One resource's scopes per token request (AADSTS28000 when two are mixed); its refresh token serves every resource.
+  apiTokens: { by: 'scope' },
   revocation: 'none',
   register: [
     'an app registration with the "Mobile and desktop applications" platform and "Allow public client flows" on',

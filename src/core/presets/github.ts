@@ -28,10 +28,14 @@ export const github: ProviderPreset = {
   defaultScope: 'read:user user:email',
   requiredScopes: [],
   defaultPrompt: undefined,
+  // …/authorizing-oauth-apps#1-request-a-users-github-identity: `prompt=select_account` forces the account picker; `login` suggests an account (a username).
+  accountChooser: 'select_account',
+  loginHint: { parameter: 'login', value: 'username' },
   secret: 'required',
   secretAuth: 'client_secret_post',
   revocation: 'github',
   logout: 'none',
+  apiTokens: { by: 'none', words: 'GitHub gives one token whose scopes (or, for a GitHub App, permissions) cover every GitHub API. List one API in "apis" and put the scopes in AUTH_SCOPE' },
   refreshTokens: 'maybe',
   register: [
     'a GitHub App with "Expire user authorization tokens" on (an OAuth App issues no refresh token, which Latchkey does not support yet)',
@@ -45,6 +49,7 @@ export const github: ProviderPreset = {
     const name = typeof user.name === 'string' && user.name ? user.name : user.login;
     if (typeof name === 'string' && name) profile.name = name;
     if (typeof user.email === 'string' && user.email) profile.email = user.email;
+    if (typeof user.login === 'string' && user.login) profile.username = user.login;
     if (typeof user.avatar_url === 'string' && user.avatar_url) profile.picture = user.avatar_url;
     return profile;
   },

@@ -17,8 +17,11 @@ export const google: ProviderPreset = {
   refusedScopes: { offline_access: 'Google has no offline_access scope and refuses the sign-in with invalid_scope; Latchkey asks for access_type=offline instead' },
   authorizationParameters: { access_type: 'offline' },
   defaultPrompt: 'consent',
+  // …/openid-connect#authenticationuriparameters: `prompt` is a space-delimited list with select_account; `login_hint` takes an email or the `sub`.
+  accountChooser: 'select_account',
   secret: 'required',
   secretAuth: 'client_secret_post',
   logout: 'none',
+  apiTokens: { by: 'none', words: 'Google gives one access token whose scopes cover every Google API. List one API in "apis" and put every API\'s scopes (e.g. https://www.googleapis.com/auth/drive.readonly) in AUTH_SCOPE' },
   register: ['an OAuth client of type "Desktop app" (its client id and the client secret Google shows with it)', 'nothing for the redirect: Desktop clients accept http://127.0.0.1 on any port'],
 };

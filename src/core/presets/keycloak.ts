@@ -13,6 +13,8 @@ export const keycloak: ProviderPreset = {
   name: 'keycloak',
   title: 'Keycloak',
   defaultPrompt: undefined,
+  // Audience by client scopes with an audience mapper (Server Administration Guide, "Audience support"); its RFC 8707 support is experimental.
+  apiTokens: { by: 'scope' },
   register: ['a public client (Client authentication off) with Standard flow', 'the redirect URI http://127.0.0.1/callback without a port (Keycloak then accepts any loopback port)', 'the offline_access client scope'],
   dpop: true,
 };

@@ -15,6 +15,7 @@ export const okta: ProviderPreset = {
   // Refresh tokens come with offline_access alone; prompt=consent is only for apps whose consent is required.
   defaultPrompt: undefined,
   redirect: { host: '127.0.0.1', exactPort: true },
+  apiTokens: { by: 'none', words: 'An Okta custom authorization server issues access tokens for its one audience. Put the APIs behind one authorization server (one audience) and list one API in "apis", or register a second app for the other authorization server' },
   register: ['a Native app with PKCE and the Authorization Code and Refresh Token grants', 'the exact sign-in redirect URI below, port included (set AUTH_REDIRECT_PORT)', 'the offline_access scope allowed by the authorization server'],
   dpop: true,
 };

@@ -14,6 +14,14 @@ export interface Endpoints {
   device_authorization_endpoint?: string;
 }
 
+/**
+ * How the provider gives an access token per API from the one refresh token: RFC 8707's `resource` (which it also
+ * wants, every API's, in the authorization request, §2.1), Auth0's `audience`, the API's own scopes (Entra:
+ * one resource's scopes per token request), or not at all — then `words` say, in the provider's terms, what to
+ * configure instead, and several APIs are refused at start-up.
+ */
+export type ApiTokens = { by: 'resource' | 'audience' | 'scope' } | { by: 'none'; words: string };
+
 /** How the client proves itself at the token endpoint when the provider issued it a secret (RFC 6749 §2.3.1). */
 export type SecretAuth = 'client_secret_post' | 'client_secret_basic';
 
@@ -43,6 +51,15 @@ export interface ProviderPreset {
   authorizationParameters?: Record<string, string>;
   /** The `prompt` sent when AUTH_PROMPT is not set. */
   defaultPrompt?: string;
+  /**
+   * How a sign-in that adds an account asks the provider to let the person pick another user: its account chooser
+   * (`select_account`) where it has one, else OpenID Connect Core's `login` (§3.1.2.1: sign in again).
+   */
+  accountChooser: 'select_account' | 'login';
+  /** Whether `prompt` takes several space-separated values (OpenID Connect Core) or only one (Entra). */
+  promptValues: 'many' | 'one';
+  /** How a sign-in that renews one account hints at it: the parameter (`login_hint`; GitHub's `login`) and what it carries. */
+  loginHint: { parameter: string; value: 'email' | 'username' };
   /** A client secret: refused (the provider rejects one from a public client), accepted (doctor warns) or required. */
   secret: 'refused' | 'accepted' | 'required';
   /** How a secret is sent when the discovery metadata does not say. */
@@ -51,6 +68,8 @@ export interface ProviderPreset {
   redirect: { host: '127.0.0.1' | 'localhost'; exactPort: boolean };
   /** Send the granted `scope` with every refresh (Entra: AADSTS90009 otherwise). */
   scopeOnRefresh?: boolean;
+  /** How a token for each configured API is asked for (see `ApiTokens`). */
+  apiTokens: ApiTokens;
   /** How the session is ended at the provider: RFC 7009, GitHub's DELETE with the app's credentials, or not at all. */
   revocation: 'rfc7009' | 'github' | 'none';
   /** The browser logout: RP-Initiated Logout, Cognito's `/logout?client_id&logout_uri`, or none. */
@@ -76,9 +95,13 @@ export const STANDARD: Omit<ProviderPreset, 'name' | 'title' | 'register'> = {
   defaultScope: 'openid profile email',
   requiredScopes: ['openid', 'offline_access'],
   defaultPrompt: 'consent',
+  accountChooser: 'login',
+  promptValues: 'many',
+  loginHint: { parameter: 'login_hint', value: 'email' },
   secret: 'accepted',
   secretAuth: 'client_secret_basic',
   redirect: { host: '127.0.0.1', exactPort: false },
+  apiTokens: { by: 'resource' },
   revocation: 'rfc7009',
   logout: 'rp-initiated',
   refreshTokens: 'issued',

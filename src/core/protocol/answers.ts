@@ -6,6 +6,7 @@ import * as oidc from 'openid-client';
 import { clockSkewError } from '../net/clock-skew.ts';
 import type { AuthConfig } from '../config/auth-config.ts';
 import { AuthError, signInDenied } from '../errors.ts';
+import { inertText } from '../../shared/inert-text.ts';
 
 export type ProviderOperation = 'sign-in' | 'refresh' | 'revocation';
 
@@ -275,8 +276,10 @@ export function isKnownErrorCode(code: string): boolean {
  * an unknown code is named as such with the provider's description, so the
  * person can look it up.
  */
-export function describeProviderError(code: string, description?: string | null): string {
-  const detail = description?.trim().replace(/[\s.]+$/, '') || undefined;
+export function describeProviderError(providerCode: string, description?: string | null): string {
+  // The provider's words, one inert line each: they end up on a terminal and in the window.
+  const code = inertText(providerCode);
+  const detail = (description ? inertText(description) : undefined)?.trim().replace(/[\s.]+$/, '') || undefined;
   const aadsts = aadstsNumber(detail);
   const meaning = (aadsts ? AADSTS_SESSION_OVER[aadsts] : undefined) ?? KNOWN_CODES[code];
   const words = `${code}${detail ? ` — ${detail}` : ''}`;

@@ -8,7 +8,7 @@ import { callbackUrlOf, startLoopbackServer, type ValidatedCallback } from '../l
 import type { SignInOutcome } from '../loopback/callback-pages.ts';
 import { assertRedirectAccepted } from '../loopback/redirect-probe.ts';
 import type { DpopKey } from '../dpop/key.ts';
-import { audienceParameters, throwIfCancelled, toTokenResult, untilCancelled, type FlowContext, type Opener, type TokenResult } from './flow-context.ts';
+import { audienceParameters, resourcesToAuthorize, throwIfCancelled, toTokenResult, untilCancelled, type FlowContext, type Opener, type TokenResult } from './flow-context.ts';
 import { profileAfterSignIn } from './profile.ts';
 
 export async function openBrowser(opener: Opener, url: string): Promise<void> {
@@ -24,7 +24,7 @@ export async function openBrowser(opener: Opener, url: string): Promise<void> {
  * redirect (RFC 8252 §7.3) with PKCE (RFC 7636) and, with a DPoP key,
  * `dpop_jkt` (RFC 9449 §10).
  */
-export async function signInThroughBrowser(flow: FlowContext, { opener, timeoutMs, signal, dpop: key }: BrowserSignInOptions): Promise<TokenResult> {
+export async function signInThroughBrowser(flow: FlowContext, { opener, timeoutMs, signal, dpop: key, parameters: userParameters }: BrowserSignInOptions): Promise<TokenResult> {
   const { config, provider, http, logger } = flow;
   const { configuration, metadata, preset } = provider;
   throwIfCancelled(signal);
@@ -46,7 +46,7 @@ export async function signInThroughBrowser(flow: FlowContext, { opener, timeoutM
   try {
     // Before any browser opens: a provider that refuses this redirect URI would show its error page and never call back.
     await untilCancelled(assertRedirectAccepted(config, configuration.serverMetadata().authorization_endpoint as string, server.redirectUri, http), signal);
-    const authorizationUrl = oidc.buildAuthorizationUrl(configuration, {
+    const parameters = new URLSearchParams({
       redirect_uri: server.redirectUri,
       scope: config.scope,
       code_challenge: codeChallenge,
@@ -55,9 +55,12 @@ export async function signInThroughBrowser(flow: FlowContext, { opener, timeoutM
       ...(provider.openid ? { nonce } : {}),
       ...(config.prompt !== undefined ? { prompt: config.prompt } : {}),
       ...preset.authorizationParameters,
+      ...userParameters,
       ...(key ? { dpop_jkt: key.jkt } : {}),
-      ...audienceParameters(config),
+      ...audienceParameters(config, preset),
     });
+    for (const resource of resourcesToAuthorize(config, preset)) parameters.append('resource', resource);
+    const authorizationUrl = oidc.buildAuthorizationUrl(configuration, parameters);
     logger?.info('sign-in started', { port: server.port, state: fingerprint(state) });
     // The opener may never settle (a launcher that hangs); the callback, timeout and cancel still decide.
     const callbackArrival = server.waitForCallback();
@@ -88,9 +91,11 @@ async function exchangeCode(flow: FlowContext, callback: ValidatedCallback, chec
   const sentAt = flow.clock();
   const expected = provider.openid ? { expectedNonce: checks.nonce, idTokenExpected: true } : {};
   const proof = key ? { DPoP: flow.dpop.handleFor(key) } : undefined;
+  // RFC 8707 §2.2: the code is redeemed for the first API's resource (the one the sign-in's access token is for).
+  const { resource } = audienceParameters(config, provider.preset);
   const response = await flow.inUserTenant(
     (tenantConfiguration) =>
-      oidc.authorizationCodeGrant(tenantConfiguration, callbackUrlOf(callback), { pkceCodeVerifier: checks.verifier, expectedState: checks.state, ...expected }, config.resource !== undefined ? { resource: config.resource } : undefined, proof),
+      oidc.authorizationCodeGrant(tenantConfiguration, callbackUrlOf(callback), { pkceCodeVerifier: checks.verifier, expectedState: checks.state, ...expected }, resource !== undefined ? { resource } : undefined, proof),
     'sign-in',
   );
   return toTokenResult(response, sentAt, provider.openid);
@@ -103,4 +108,6 @@ export interface BrowserSignInOptions {
   signal?: AbortSignal;
   /** Bind the tokens to this key (RFC 9449 §10: `dpop_jkt` in the request, a proof with the code exchange). */
   dpop?: DpopKey;
+  /** Which user to offer: the account chooser's `prompt`, or a `login_hint` for the account being renewed (see accounts/account-names.ts). */
+  parameters?: Record<string, string>;
 }

@@ -4,7 +4,7 @@ import { isLoopbackHost } from '../config/values.ts';
 import { AuthError } from '../errors.ts';
 import { PRESETS } from '../presets/presets.ts';
 import { type Endpoints, type ProviderPreset, type SecretAuth } from '../presets/preset.ts';
-import { isMultiTenantIssuer } from '../config/provider-settings.ts';
+import { ENDPOINT_ENV_NAMES, endpointsMoved, isMultiTenantIssuer } from '../config/provider-settings.ts';
 
 /** What the sign-in flow needs from the provider: openid-client's configuration, its metadata, and the habits it came with. */
 export interface ProviderConfiguration {
@@ -37,8 +37,10 @@ export interface ConfigurationOptions {
  */
 export async function loadProviderConfiguration(config: AuthConfig, options: ConfigurationOptions): Promise<ProviderConfiguration> {
   const preset = PRESETS[config.provider];
-  const execute = options.insecure ? [oidc.allowInsecureRequests] : [];
   const overrides = config.endpoints ?? {};
+  // Plain http on loopback is allowed where the configuration named it: the issuer, or an AUTH_*_ENDPOINT setting (already checked to be loopback).
+  const namedHttp = Object.values(overrides).some((url) => url !== undefined && new URL(url).protocol === 'http:');
+  const execute = options.insecure || namedHttp ? [oidc.allowInsecureRequests] : [];
   const ownEndpoints = !preset.discovery || (overrides.authorization_endpoint !== undefined && overrides.token_endpoint !== undefined);
 
   let discovered: Record<string, unknown>;
@@ -51,7 +53,7 @@ export async function loadProviderConfiguration(config: AuthConfig, options: Con
     discovered = found.serverMetadata() as unknown as Record<string, unknown>;
   }
   const metadata: Record<string, unknown> = { ...discovered, ...overrides };
-  if (options.insecure) assertEndpointsStayLocal(config, metadata);
+  assertEndpointsStayLocal(config, metadata, options.insecure);
   const method = config.clientSecret === undefined ? 'none' : secretMethod(preset.secretAuth, metadata.token_endpoint_auth_methods_supported);
 
   const withMetadata = (serverMetadata: Record<string, unknown>, fetch: oidc.CustomFetch): oidc.Configuration => {
@@ -84,8 +86,7 @@ export async function loadProviderConfiguration(config: AuthConfig, options: Con
  */
 function presetEndpoints(preset: ProviderPreset, overrides: Partial<Endpoints>): Partial<Endpoints> {
   const all: Partial<Endpoints> = preset.endpoints ?? {};
-  const moved = (['authorization_endpoint', 'token_endpoint'] as const).some((field) => overrides[field] !== undefined && overrides[field] !== all[field]);
-  if (!moved) return all;
+  if (!endpointsMoved(preset, overrides)) return all;
   const { authorization_endpoint, token_endpoint } = all;
   return { ...(authorization_endpoint ? { authorization_endpoint } : {}), ...(token_endpoint ? { token_endpoint } : {}) };
 }
@@ -124,15 +125,29 @@ function clientAuthentication(method: SecretAuth | 'none', secret: string | unde
 
 const METADATA_URL_FIELDS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'revocation_endpoint', 'end_session_endpoint', 'userinfo_endpoint', 'device_authorization_endpoint'];
 
-function assertEndpointsStayLocal(config: AuthConfig, metadata: Record<string, unknown>): void {
+/**
+ * The rule for every endpoint: https, or plain http on loopback only — and then only where the
+ * configuration named it (a loopback issuer, or the AUTH_*_ENDPOINT setting itself), so a remote
+ * provider's metadata cannot point the client at a local port. Said here with the rule and what to fix,
+ * rather than as openid-client's bare "only requests to HTTPS are allowed" at the first request.
+ */
+function assertEndpointsStayLocal(config: AuthConfig, metadata: Record<string, unknown>, issuerOnLoopback: boolean): void {
   for (const field of METADATA_URL_FIELDS) {
     const value = metadata[field];
     if (typeof value !== 'string' || !URL.canParse(value)) continue;
     const url = new URL(value);
-    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    if (url.protocol !== 'http:') continue;
+    if (!isLoopbackHost(url.hostname)) {
       throw new AuthError(
         'provider_unreachable',
         `The provider at ${config.issuer} advertises ${field} ${value} over plain http on another machine; tokens would cross the network unencrypted. Fix the provider's configuration to use https.`,
+      );
+    }
+    if (!issuerOnLoopback && config.endpoints?.[field as keyof Endpoints] !== value) {
+      const setting = ENDPOINT_ENV_NAMES[field as keyof Endpoints] as string | undefined;
+      throw new AuthError(
+        'config_invalid',
+        `The provider at ${config.issuer} advertises ${field} ${value} over plain http. An endpoint must use https, or http on this machine (127.0.0.1, [::1], localhost) only where the configuration names it: an issuer on loopback (AUTH_ISSUER)${setting ? ` or ${setting}` : ''}. Set ${setting ?? 'AUTH_ISSUER'} accordingly, or fix the provider's metadata to use https.`,
       );
     }
   }

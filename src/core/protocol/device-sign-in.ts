@@ -4,7 +4,7 @@ import type { AuthConfig } from '../config/auth-config.ts';
 import { AuthError } from '../errors.ts';
 import { fingerprint } from '../log.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { classifyProviderError } from './answers.ts';
+import { classifyProviderError, describeProviderError } from './answers.ts';
 import { throwIfCancelled } from './flow-context.ts';
 
 /** RFC 8628 §3.4: the grant type of the device access token request. */
@@ -14,16 +14,26 @@ export interface DeviceSignInOptions {
   /** Called once the provider issued the codes: show the address and the user code (RFC 8628 §3.3). */
   onCode(prompt: DeviceCodePrompt): void;
   signal?: AbortSignal;
+  /** How long the whole sign-in may take, the request for the codes included (`login --timeout`); the code's own lifetime bounds it too. */
+  timeoutMs?: number;
 }
 
 export interface DeviceSignInDeps {
   config: Pick<AuthConfig, 'issuer' | 'clientId' | 'scope'>;
   /** `audience` / `resource`, sent with the device authorization request like with the authorization request. */
   parameters: Record<string, string>;
+  /** More `resource` values for the device authorization request: every API's, as in the authorization request (RFC 8707 §2.1). */
+  resources?: string[];
   clock: () => number;
   logger?: Logger | undefined;
   /** The session's DPoP handle (RFC 9449): each token poll carries a proof from its key, binding the tokens. */
   DPoP?: oidc.DPoPHandle;
+  /**
+   * Runs the polling against the configuration the answer is checked with: Entra's common/organizations
+   * check the ID token against the user's own tenant and AUTH_ALLOWED_TENANTS (entra-tenant.ts), as the
+   * browser sign-in does. It may run the polling twice, the second time answered from the first answer.
+   */
+  inUserTenant?<T>(run: (configuration: oidc.Configuration) => Promise<T>): Promise<T>;
 }
 
 /** The provider's device authorization endpoint (RFC 8628 §4), when its metadata names one. */
@@ -56,14 +66,21 @@ export async function pollDeviceSignIn(configuration: oidc.Configuration, deps: 
   const issuer = config.issuer;
   if (!deviceAuthorizationEndpoint(configuration.serverMetadata() as unknown as Record<string, unknown>)) throw noDeviceEndpointError(issuer);
   throwIfCancelled(signal);
+  const deadline = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
+  const timedOut = (cause?: unknown) =>
+    new AuthError('sign_in_timeout', `The sign-in was not completed within ${Math.round((options.timeoutMs ?? 0) / 1000)} seconds. Sign in again when you are ready.`, cause === undefined ? undefined : { cause });
 
   let codes: oidc.DeviceAuthorizationResponse;
   try {
-    codes = await oidc.initiateDeviceAuthorization(configuration, { scope: config.scope, ...deps.parameters });
+    const initiation = new URLSearchParams({ scope: config.scope, ...deps.parameters });
+    for (const resource of deps.resources ?? []) initiation.append('resource', resource);
+    codes = await untilDeadline(oidc.initiateDeviceAuthorization(configuration, initiation), deadline);
   } catch (error) {
+    if (deadline?.aborted) throw timedOut(error);
     throw startRefused(error, config);
   }
   throwIfCancelled(signal);
+  if (deadline?.aborted) throw timedOut();
   assertShowable(codes, issuer);
   const expiresAt = clock() + codes.expires_in * 1000;
   const prompt: DeviceCodePrompt = {
@@ -78,13 +95,33 @@ export async function pollDeviceSignIn(configuration: oidc.Configuration, deps: 
   options.onCode(prompt);
 
   const expiry = AbortSignal.timeout(codes.expires_in * 1000);
-  const polling = signal ? AbortSignal.any([signal, expiry]) : expiry;
+  const polling = AbortSignal.any([expiry, ...(signal ? [signal] : []), ...(deadline ? [deadline] : [])]);
+  let polled = false;
+  const poll = (checkedWith: oidc.Configuration) => {
+    // A second run only replays the answer already read (inUserTenant): no wait for another interval.
+    const asked = polled ? { ...codes, interval: 0 } : codes;
+    polled = true;
+    return oidc.pollDeviceAuthorizationGrant(checkedWith, asked, deps.parameters, { signal: polling, ...(deps.DPoP ? { DPoP: deps.DPoP } : {}) });
+  };
   try {
-    return await oidc.pollDeviceAuthorizationGrant(configuration, codes, deps.parameters, { signal: polling, ...(deps.DPoP ? { DPoP: deps.DPoP } : {}) });
+    // openid-client looks at the signal only between 5 s steps of its wait: the deadline ends the sign-in at once.
+    return await untilDeadline(deps.inUserTenant ? deps.inUserTenant(poll) : poll(configuration), deadline);
   } catch (error) {
     if (signal?.aborted) throw new AuthError('sign_in_cancelled', 'The sign-in was cancelled.', { cause: error });
+    if (deadline?.aborted && !expiry.aborted) throw timedOut(error);
     throw pollEnded(error, prompt);
   }
+}
+
+/** `work`, or a rejection as soon as `deadline` passes (openid-client's device request takes no signal, and its polling looks at one only every 5 s). */
+function untilDeadline<T>(work: Promise<T>, deadline: AbortSignal | undefined): Promise<T> {
+  if (!deadline) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(deadline.reason as Error);
+    if (deadline.aborted) onAbort();
+    deadline.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => deadline.removeEventListener('abort', onAbort));
+  });
 }
 
 /**
@@ -100,15 +137,24 @@ function assertShowable(codes: oidc.DeviceAuthorizationResponse, issuer: string)
   }
 }
 
-/** Why the device authorization request failed: most often the client is not allowed this grant. */
+/**
+ * Why the device authorization request failed, from the provider's own error (RFC 8628 §3.2 with RFC 6749
+ * §5.2's codes): an unknown client (`invalid_client`) is the client id to check, a refused scope is
+ * AUTH_SCOPE; only `unauthorized_client` / `unsupported_grant_type` mean the grant is not allowed.
+ */
 function startRefused(error: unknown, config: DeviceSignInDeps['config']): AuthError {
   if (error instanceof oidc.ResponseBodyError) {
-    const detail = error.error_description ? ` — ${error.error_description}` : '';
-    return new AuthError(
-      'config_invalid',
-      `The provider at ${config.issuer} refused to start a sign-in with a code (${error.error}${detail}). Allow the device authorization grant (${DEVICE_CODE_GRANT}) for client ${config.clientId} at the provider.`,
-      { cause: error },
-    );
+    const answer = describeProviderError(error.error, error.error_description);
+    const refused = `The provider at ${config.issuer} refused to start a sign-in with a code (${answer}).`;
+    const fix =
+      error.error === 'invalid_client' || error.error === 'incorrect_client_credentials'
+        ? `Check AUTH_CLIENT_ID (${config.clientId}): it must be the client id of the app registered at this provider — and AUTH_CLIENT_SECRET where the provider issued one.`
+        : error.error === 'invalid_scope'
+          ? 'Check AUTH_SCOPE: the provider refuses one of the scopes asked for.'
+          : error.error === 'unauthorized_client' || error.error === 'unsupported_grant_type'
+            ? `Allow the device authorization grant (${DEVICE_CODE_GRANT}) for client ${config.clientId} at the provider.`
+            : 'The provider\'s own words above say what to fix.';
+    return new AuthError('config_invalid', `${refused} ${fix}`, { cause: error });
   }
   return classifyProviderError(error, { operation: 'sign-in' });
 }

@@ -3,7 +3,7 @@ import { AuthError } from '../errors.ts';
 import type { ProviderConfiguration } from './configuration.ts';
 
 /**
- * Runs a token request (code exchange or refresh) against Entra's
+ * Runs a token request (code exchange, device code poll or refresh) against Entra's
  * common/organizations/consumers endpoints, whose discovered issuer is the
  * template `…/{tenantid}/v2.0`: the ID token's `iss` names the user's own
  * tenant, so it can only be checked once `tid` is known

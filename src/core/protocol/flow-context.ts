@@ -3,6 +3,8 @@
 import type * as oidc from 'openid-client';
 import type { UserProfile } from '../../shared/auth-state.ts';
 import type { AuthConfig } from '../config/auth-config.ts';
+import type { ApiConfig } from '../config/apis.ts';
+import type { ProviderPreset } from '../presets/preset.ts';
 import { AuthError } from '../errors.ts';
 import type { HttpClient } from '../net/http.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -52,9 +54,38 @@ export function toTokenResult(response: oidc.TokenEndpointResponse & oidc.TokenE
   return result;
 }
 
-/** Auth0's `audience` and RFC 8707's `resource`, where configured. */
-export function audienceParameters(config: AuthConfig): Record<string, string> {
-  return { ...(config.audience !== undefined ? { audience: config.audience } : {}), ...(config.resource !== undefined ? { resource: config.resource } : {}) };
+/** Auth0's `audience` and RFC 8707's `resource` of the first API, where configured; with several APIs by resource, the first one's resource. */
+export function audienceParameters(config: AuthConfig, preset: Pick<ProviderPreset, 'apiTokens'>): Record<string, string> {
+  const resource = config.resource ?? (resourcesToAuthorize(config, preset).length > 0 ? resourceOf(config.apis[0]!) : undefined);
+  return { ...(config.audience !== undefined ? { audience: config.audience } : {}), ...(resource !== undefined ? { resource } : {}) };
+}
+
+/**
+ * The `resource` values the authorization request names beside `audienceParameters`: with several APIs at a
+ * provider that takes RFC 8707 resource indicators, every API's (§2.1), so that the one grant covers each and
+ * a refresh can then ask for one of them (§2.2); otherwise none.
+ */
+export function resourcesToAuthorize(config: Pick<AuthConfig, 'apis' | 'resource'>, preset: Pick<ProviderPreset, 'apiTokens'>): string[] {
+  if (preset.apiTokens.by !== 'resource' || config.apis.length < 2) return [];
+  return [...new Set(config.apis.map(resourceOf))].filter((resource) => resource !== undefined && resource !== config.resource) as string[];
+}
+
+/**
+ * What a refresh for `api` sends so that its access token is for that API (RFC 8707 §2.2 `resource`, Auth0's
+ * `audience`, or the API's scopes), as the provider's preset says it wants it asked.
+ */
+export function apiTokenParameters(api: ApiConfig, preset: Pick<ProviderPreset, 'apiTokens'>): Record<string, string> {
+  const parameters: Record<string, string> = {};
+  const by = preset.apiTokens.by;
+  const identifier = by === 'resource' ? resourceOf(api) : by === 'audience' ? (api.audience ?? api.resource) : undefined;
+  if (identifier !== undefined) parameters[by] = identifier;
+  if (api.scope !== undefined) parameters.scope = api.scope;
+  return parameters;
+}
+
+/** An API's RFC 8707 resource indicator: its `resource`, else its `audience` (which names the same thing at a provider that takes resources). */
+function resourceOf(api: ApiConfig): string | undefined {
+  return api.resource ?? api.audience;
 }
 
 export function throwIfCancelled(signal: AbortSignal | undefined): void {

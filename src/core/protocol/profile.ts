@@ -19,6 +19,8 @@ export function profileFrom(claims: { sub: string } & Record<string, unknown>): 
     const value = claims[key];
     if (typeof value === 'string' && value) user[key] = value;
   }
+  // OpenID Connect Core §5.1: the user's shorthand name, an account's name when there is no email.
+  if (typeof claims.preferred_username === 'string' && claims.preferred_username) user.username = claims.preferred_username;
   return user;
 }
 
@@ -111,6 +113,8 @@ function plainProfile(user: Record<string, unknown>): UserProfile | undefined {
   const picture = user.picture ?? user.avatar_url;
   if (typeof name === 'string' && name) profile.name = name;
   if (typeof user.email === 'string' && user.email) profile.email = user.email;
+  const username = user.preferred_username ?? user.login;
+  if (typeof username === 'string' && username) profile.username = username;
   if (typeof picture === 'string' && picture) profile.picture = picture;
   return profile;
 }

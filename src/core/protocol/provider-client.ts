@@ -1,5 +1,7 @@
 import * as oidc from 'openid-client';
 import { trustSettingsOf, type AuthConfig } from '../config/auth-config.ts';
+import type { ApiConfig } from '../config/apis.ts';
+import { AuthError } from '../errors.ts';
 import { isLoopbackHost } from '../config/values.ts';
 import { assertDemoIsOurs } from '../config/demo-proof.ts';
 import { classifyProviderError, discoveryError } from './answers.ts';
@@ -14,7 +16,7 @@ import { loadProviderConfiguration, type ProviderConfiguration } from './configu
 import { withUserTenant } from './entra-tenant.ts';
 import { endSessionUrlFor, revokeAtProvider } from './logout.ts';
 import type { DpopKey } from '../dpop/key.ts';
-import { audienceParameters, toTokenResult, type FlowContext, type TokenResult } from './flow-context.ts';
+import { apiTokenParameters, audienceParameters, resourcesToAuthorize, toTokenResult, type FlowContext, type TokenResult } from './flow-context.ts';
 import { profileAfterSignIn } from './profile.ts';
 import { signInThroughBrowser, type BrowserSignInOptions } from './browser-sign-in.ts';
 import { createProviderDpop } from './provider-dpop.ts';
@@ -28,6 +30,8 @@ export interface RefreshOptions {
   onRotated?: (rotated: RotatedToken) => void;
   /** The session's DPoP key: the refresh sends a proof with it (a bound refresh token needs one). */
   dpop?: DpopKey;
+  /** An API after the first: the refresh asks a token for it (`apiTokenParameters`) instead of the sign-in's. */
+  api?: ApiConfig;
 }
 
 export interface ProviderClient {
@@ -107,7 +111,13 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
     async deviceSignIn({ dpop: key, ...options }: DeviceSignInOptions & { dpop?: DpopKey }): Promise<TokenResult> {
       // With a key, every token poll carries a proof from it (RFC 9449 §5), so the tokens are bound as after a browser sign-in.
       const proof = key ? { DPoP: dpop.handleFor(key) } : {};
-      const response = await pollDeviceSignIn(configuration, { config, parameters: audienceParameters(config), clock, ...proof, ...(logger ? { logger } : {}) }, options);
+      // The answer is checked like the browser sign-in's: for Entra's common/organizations, against the user's tenant and the allow-list.
+      const inTenant = <T>(run: (tenantConfiguration: oidc.Configuration) => Promise<T>) => inUserTenant(run, 'sign-in');
+      const response = await pollDeviceSignIn(
+        configuration,
+        { config, parameters: audienceParameters(config, preset), resources: resourcesToAuthorize(config, preset), clock, inUserTenant: inTenant, ...proof, ...(logger ? { logger } : {}) },
+        options,
+      );
       const tokens = toTokenResult(response, clock(), connected.openid);
       const user = await profileAfterSignIn(tokens, flow, key);
       if (user) tokens.user = user;
@@ -120,12 +130,14 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
       if (onRotated) rotations.set(refreshToken, (rotated) => onRotated(rotated.expiresAt === undefined ? rotated : { ...rotated, expiresAt: sentAt + rotated.expiresAt * 1000 }));
       try {
         // Entra wants the scope on every refresh (AADSTS90009 without it).
-        const parameters = { ...audienceParameters(config), ...(preset.scopeOnRefresh ? { scope: config.scope } : {}) };
+        const scope: Record<string, string> = preset.scopeOnRefresh ? { scope: config.scope } : {};
+        const parameters = options.api ? { ...scope, ...apiTokenParameters(options.api, preset) } : { ...audienceParameters(config, preset), ...scope };
         const proof = options.dpop ? { DPoP: dpop.handleFor(options.dpop) } : undefined;
         const response = await inUserTenant((tenantConfiguration) => oidc.refreshTokenGrant(tenantConfiguration, refreshToken, parameters, proof), 'refresh');
         logger?.debug('refreshed', { refreshToken: fingerprint(refreshToken), rotated: response.refresh_token !== undefined && response.refresh_token !== refreshToken });
         return toTokenResult(response, sentAt, connected.openid);
       } catch (error) {
+        if (options.api) refusedForApi(error, options.api);
         throw classifyProviderError(error, { operation: 'refresh' });
       } finally {
         rotations.delete(refreshToken);
@@ -149,3 +161,19 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
   };
 }
 
+
+/**
+ * A refresh for one API that the provider refuses because of that API — a resource or scope the sign-in was not
+ * granted (RFC 8707 §2 `invalid_target`, RFC 6749 §5.2 `invalid_scope`) — leaves the session alone: the refresh
+ * token is good, the API's settings are not.
+ */
+function refusedForApi(error: unknown, api: ApiConfig): void {
+  const code = error instanceof oidc.ResponseBodyError ? error.error : undefined;
+  if (code !== 'invalid_target' && code !== 'invalid_scope') return;
+  const described = `${code}${(error as oidc.ResponseBodyError).error_description ? ` — ${(error as oidc.ResponseBodyError).error_description}` : ''}`;
+  throw new AuthError(
+    'config_invalid',
+    `The provider refused a token for the API "${api.name}" (${described}): the sign-in was not granted what the API's settings in "apis" ask for. Check its resource, audience or scope; after changing them, sign in again. Your session is kept.`,
+    { cause: error },
+  );
+}

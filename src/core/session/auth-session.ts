@@ -27,12 +27,14 @@ export interface AuthSession {
   offersDeviceSignIn(): Promise<boolean>;
   /** Forgets everything local always, then revokes at the provider when it can; `notice` (also the state's error) says when it could not. */
   signOut(): Promise<SignOutResult>;
-  /** A valid access token, refreshed first when it is missing or about to expire. */
-  getAccessToken(): Promise<string>;
-  /** After an API answered 401 for `rejectedToken`: a newer token, with at most one refresh however many callers ask. */
+  /** A valid access token for the API named `api` (default: the first API), refreshed first when it is missing or about to expire. */
+  getAccessToken(api?: string): Promise<string>;
+  /** After an API answered 401 for `rejectedToken`: a newer token for the same API, with at most one refresh however many callers ask. */
   refreshAccessToken(rejectedToken: string): Promise<string>;
-  /** The headers for one call to the configured API: a bound token with a fresh DPoP proof, or a bearer token (see request-headers.ts). */
+  /** The headers for one call to a configured API, with that API's token (the API is the URL's): a bound token with a fresh DPoP proof, or a bearer token (see request-headers.ts). */
   requestHeaders(request: ApiRequest): Promise<ApiRequestHeaders>;
+  /** Reads the tokens other processes shared for every API after the first, without the network; resolves to the state, which shows them (`apiTokens`). */
+  lookUpSharedTokens(): Promise<AuthState>;
   /** While offline: try to refresh now instead of waiting for the next backoff step (resume, network back); while the keychain is locked: look again. */
   retryNow(): Promise<void>;
   /** While the keychain is locked or refuses access: read the stored session again, letting the keychain prompt (`prompt`) or only looking (`check`). */
@@ -45,13 +47,26 @@ export interface AuthSession {
 export interface SignInOptions {
   /** 'browser' (default): the system browser and a loopback redirect; 'device': the device authorization grant. */
   method?: 'browser' | 'device';
-  /** How long the user has to finish in the browser (the device code's own lifetime bounds a device sign-in). */
+  /** How long the user has to finish, in the browser or with a code (whose own lifetime bounds it too). */
   timeoutMs?: number;
+  /**
+   * True: the sign-in may come back as any user — it adds that user as an account, or renews the account that user
+   * has — and asks the provider to let the person pick (its account chooser, see accounts/account-names.ts); the
+   * session then acts for that account. False (default, while the session acts for an account): it renews this
+   * session's account, hinting at it (`login_hint`), and a sign-in as anyone else is refused (`account_mismatch`).
+   */
+  adding?: boolean;
 }
 
 export interface AuthSessionDeps {
   config: AuthConfig;
   opener: Opener;
+  /**
+   * The account this session acts for, by name or `sub` (`--account`, LATCHKEY_ACCOUNT, the window's choice);
+   * undefined: the default account as it is when the session starts — kept, whatever becomes the default later.
+   * Starting rejects with `account_unknown` when no account has that name or `sub`.
+   */
+  account?: string;
   keychain?: Keychain;
   profileCache?: ProfileCache;
   provider?: ProviderClient;

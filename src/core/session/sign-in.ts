@@ -12,6 +12,11 @@ import { createSignInAttempts } from './sign-in-attempts.ts';
 import type { DpopKey } from '../dpop/key.ts';
 import { assertBoundAsRequired, keyForSignIn } from '../dpop/binding.ts';
 import type { AuthConfig } from '../config/auth-config.ts';
+import type { AccountIndex, AccountRecord } from '../accounts/account-index.ts';
+import { accountName, loginHintFor, promptForAdding } from '../accounts/account-names.ts';
+import type { SessionEntry } from '../entry/entry.ts';
+import { PRESETS } from '../presets/presets.ts';
+import type { UserProfile } from '../../shared/auth-state.ts';
 
 /** The interactive sign-in of one session: the newest attempt wins, and a completed one becomes the session. */
 export interface SignIn {
@@ -21,11 +26,16 @@ export interface SignIn {
 
 export function createSignIn(deps: {
   state: SessionState;
-  refresher: Refresher;
+  /** Every API's refreshes: waited for, and their retries stopped. */
+  refresher: Pick<Refresher, 'whenIdle' | 'cancelRetry'>;
   getProvider(): Promise<ProviderClient>;
   opener: Opener;
-  config: Pick<AuthConfig, 'dpop' | 'issuer'>;
+  config: Pick<AuthConfig, 'dpop' | 'issuer' | 'prompt' | 'provider'>;
   logger: Logger;
+  /** The accounts' index: a completed sign-in is recorded there as the default account. */
+  accounts: AccountIndex;
+  /** The entry of the account kept under the keychain account `name` (see account-index.ts `entryNameFor`). */
+  openEntry(name: string): SessionEntry;
   isClosed(): boolean;
   /** Best-effort revocations of replaced sessions still in flight (the session's close waits for them). */
   revocations: Set<Promise<void>>;
@@ -54,6 +64,8 @@ export function createSignIn(deps: {
     if (deps.isClosed()) throw new AuthError('sign_in_cancelled', 'The session is closed.');
     // A sign-in the keychain cannot store would be lost (or kept in memory only): unlock first.
     await state.entry?.assertWritable();
+    const renewing = options.adding !== true ? state.account : undefined;
+    const parameters = signInParameters(deps.config, renewing, deps.accounts.read().accounts.length > 0);
     const attempt = attempts.start();
     state.beginSignIn();
     try {
@@ -65,13 +77,14 @@ export function createSignIn(deps: {
         if (options.method === 'device') {
           return client.deviceSignIn({
             signal: attempt.signal,
+            ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
             ...(key ? { dpop: key } : {}),
             onCode: (prompt) => {
               if (attempt.isCurrent()) state.showDeviceCode(prompt);
             },
           });
         }
-        return client.signIn({ opener: deps.opener, signal: attempt.signal, ...(key ? { dpop: key } : {}), ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
+        return client.signIn({ opener: deps.opener, signal: attempt.signal, parameters, ...(key ? { dpop: key } : {}), ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
       });
       const result = await attempt.race(signingIn);
       if (!attempt.isCurrent()) throw new AuthError('sign_in_cancelled', 'A new sign-in was started; this one was cancelled.');
@@ -84,10 +97,32 @@ export function createSignIn(deps: {
         );
       }
       assertBoundAsRequired(deps.config, result, () => revokeInBackground(standing.token, key, 'the refused unbound session', standing.standsOn));
+      const user: UserProfile = result.user ?? { sub: '' };
+      if (renewing && user.sub !== renewing.sub) {
+        // OpenID Connect Core §3.1.2.1: login_hint is only a hint; the provider may sign in whoever the person chose.
+        revokeInBackground(standing.token, key, 'the sign-in as another user', standing.standsOn);
+        throw new AuthError(
+          'account_mismatch',
+          `You signed in at the provider as ${accountName(user)}, but the account to renew is ${renewing.name}: nothing was changed. Sign in as ${renewing.name}, or sign in without naming an account to add ${accountName(user)} as another one.`,
+        );
+      }
       await refresher.whenIdle();
       refresher.cancelRetry({ restart: true });
+      if (!renewing) {
+        // Any user may have come back: the session now acts for that user's account, in that account's entry.
+        const list = deps.accounts.read();
+        const existing = list.accounts.find((account) => account.sub === user.sub);
+        const entryName = deps.accounts.entryNameFor(user.sub, list);
+        if (entryName !== state.entry?.account) state.switchTo(deps.openEntry(entryName), existing);
+      }
       const replaced = await state.adoptSignIn(result, standing, key);
       if (replaced) revokeInBackground(replaced.token, replaced.dpop, 'the replaced session');
+      const entryName = state.entry?.account;
+      if (entryName !== undefined) {
+        const record: AccountRecord = { sub: user.sub, name: accountName(user), user: shownUser(user), entry: entryName, standsOn: standing.standsOn };
+        await deps.accounts.put(record, true);
+        state.setAccount(record);
+      }
       attempts.finish(attempt);
       state.endSignIn(undefined);
       return state.getState();
@@ -103,4 +138,25 @@ export function createSignIn(deps: {
   };
 
   return { start, cancel: () => attempts.cancel('Sign-in was cancelled.') };
+}
+
+/**
+ * What the authorization request adds to pick the user: renewing an account, a hint at it; adding one beside
+ * others, the provider's account chooser. The first account is signed in as before (the configured prompt):
+ * there is nobody yet to tell apart.
+ */
+function signInParameters(config: Pick<AuthConfig, 'prompt' | 'provider'>, renewing: AccountRecord | undefined, othersSignedIn: boolean): Record<string, string> {
+  const preset = PRESETS[config.provider];
+  if (renewing) return loginHintFor(renewing, preset);
+  return othersSignedIn ? { prompt: promptForAdding(config.prompt, preset) } : {};
+}
+
+/** The user as the index keeps it: who it is, without a picture too large for a list (a data URL). */
+function shownUser(user: UserProfile): UserProfile {
+  const shown: UserProfile = { sub: user.sub };
+  if (user.name !== undefined) shown.name = user.name;
+  if (user.email !== undefined) shown.email = user.email;
+  if (user.username !== undefined) shown.username = user.username;
+  if (user.picture !== undefined && user.picture.length <= 2_048) shown.picture = user.picture;
+  return shown;
 }

@@ -7,6 +7,8 @@ import { AuthError } from '../errors.ts';
 import { fingerprint } from '../log.ts';
 import type { DpopKey } from '../dpop/key.ts';
 import type { StandsOn } from '../../shared/auth-state.ts';
+import type { AccountIndex } from '../accounts/account-index.ts';
+import { defaultAccount } from '../accounts/account-names.ts';
 
 /**
  * Forgets the session here — always, under the lock — then revokes its refresh
@@ -16,10 +18,13 @@ import type { StandsOn } from '../../shared/auth-state.ts';
  */
 export async function signOut(deps: {
   state: SessionState;
-  refresher: Refresher;
+  /** Every API's refreshes: waited for, and their retries stopped. */
+  refresher: Pick<Refresher, 'whenIdle' | 'cancelRetry'>;
   signIn: { cancel(): void };
   getProvider(): Promise<ProviderClient>;
   logger: Logger;
+  /** The accounts' index: the account signed out of leaves it (the others stay signed in). */
+  accounts: AccountIndex;
 }): Promise<SignOutResult> {
   const { state, refresher, logger } = deps;
   // A locked-away session can be neither revoked nor deleted: keep it rather than half sign out.
@@ -27,13 +32,17 @@ export async function signOut(deps: {
   if (outOfReach) throw outOfReach;
   deps.signIn.cancel();
   await refresher.whenIdle();
+  const account = state.account;
   const tokens = await state.forget();
   refresher.cancelRetry();
+  // Only once its entry is gone does the account leave the index: an entry no account names would be lost to view.
+  const next = account ? defaultAccount(await deps.accounts.remove(account.sub)) : undefined;
+  const named = account ? { account: account.name, ...(next ? { nextDefault: next.name } : {}) } : {};
   const client = await deps.getProvider().catch((providerError: unknown) => {
     logger.warn('provider unreachable at sign-out; the session was forgotten locally only', { error: String(providerError) });
     return undefined;
   });
-  const revocation = await revokeAtLogout(client, tokens, logger);
+  const revocation = { ...(await revokeAtLogout(client, tokens, logger)), ...named };
   if (revocation.notice) state.noteSignedOut(revocation.notice);
   const endSessionUrl = client?.endSessionUrl();
   return endSessionUrl === undefined ? revocation : { ...revocation, endSessionUrl };
@@ -49,6 +58,9 @@ export interface SignOutResult {
   revoked: boolean;
   revocation: RevocationOutcome;
   notice?: ErrorInfo;
+  /** The account signed out of, and the one that is the default now (undefined: none is left). */
+  account?: string;
+  nextDefault?: string;
 }
 
 export type RevocationResult = Omit<SignOutResult, 'endSessionUrl'>;

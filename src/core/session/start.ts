@@ -1,5 +1,10 @@
+import type { ApiConfig } from '../config/apis.ts';
 import { trustSettingsOf } from '../config/auth-config.ts';
-import { openSessionEntry } from '../entry/entry.ts';
+import { openAccountIndex, type AccountIndex, type AccountList, type AccountRecord } from '../accounts/account-index.ts';
+import { accountName, defaultAccount, findAccount } from '../accounts/account-names.ts';
+import { openSessionEntry, type SessionEntry } from '../entry/entry.ts';
+import { keychainAccount } from '../entry/format.ts';
+import { AuthError } from '../errors.ts';
 import { defaultLockDir } from '../entry/lock-folder.ts';
 import { openProfileCache } from '../entry/profile-cache.ts';
 import { openKeychain } from '../keychain/keychain.ts';
@@ -7,7 +12,7 @@ import { createLogger } from '../log.ts';
 import type { HttpClient } from '../net/http.ts';
 import type { ProviderClient } from '../protocol/provider-client.ts';
 import { backgroundTimers } from '../timers.ts';
-import { createAccessTokens } from '../tokens/access-tokens.ts';
+import { createAccessTokens, type AccessTokens } from '../tokens/access-tokens.ts';
 import { createRefresher } from '../tokens/refresher.ts';
 import { createRequestHeaders } from '../tokens/request-headers.ts';
 import { createRetrySchedule } from '../tokens/retry-schedule.ts';
@@ -76,32 +81,89 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
     return provider;
   };
 
-  const retries = createRetrySchedule({ timers: deps.timers ?? backgroundTimers, random: deps.random ?? Math.random, logger });
-  const refresher = createRefresher({
-    redeem: async (onAnswered) => refreshSession(state, entryOf(state), await getProvider(), { clock, logger, onAnswered }),
-    failed: (refreshError) => state.refreshFailed(refreshError),
-    retries,
-    logger,
-    isClosed: () => closed,
-  });
+  /** The refreshes of the first API's token (`api` undefined) or of another API's: one refresher each, all from the one refresh token. */
+  const refresherFor = (api: ApiConfig | undefined) =>
+    createRefresher({
+      redeem: async (onAnswered) => refreshSession(state, entryOf(state), await getProvider(), { clock, logger, onAnswered }, api),
+      failed: (refreshError) => state.refreshFailed(refreshError),
+      retries: createRetrySchedule({ timers: deps.timers ?? backgroundTimers, random: deps.random ?? Math.random, logger }),
+      logger,
+      isClosed: () => closed,
+    });
+  const refresher = refresherFor(undefined);
   const accessTokens = createAccessTokens({
     source: { access: () => state.memory.access, hasSession: () => state.hasSession, adoptShared: () => state.adoptShared(), errorMessage: () => state.error?.message },
     refresher,
     clock,
   });
-  const signIn = createSignIn({ state, refresher, getProvider, opener: deps.opener, config, logger, isClosed: () => closed, revocations });
+  // Every API after the first: its own token from the same refresh token, shared with other processes in an item of its own.
+  const otherApis = new Map(
+    config.apis.slice(1).map((api) => {
+      const apiRefresher = refresherFor(api);
+      const tokens = createAccessTokens({
+        source: { access: () => state.memory.apiAccess?.[api.name], hasSession: () => state.hasSession, adoptShared: () => state.adoptSharedApi(api), errorMessage: () => state.error?.message },
+        refresher: apiRefresher,
+        clock,
+      });
+      return [api.name, { refresher: apiRefresher, tokens }] as const;
+    }),
+  );
+  const refreshers = [refresher, ...[...otherApis.values()].map((other) => other.refresher)];
+  /** What a sign-in or sign-out waits for and stops: every API's refreshes. */
+  const allRefreshes = {
+    whenIdle: async () => {
+      for (const each of refreshers) await each.whenIdle();
+    },
+    cancelRetry: (options?: { restart?: boolean }) => refreshers.forEach((each) => each.cancelRetry(options)),
+  };
+  /** The tokens of the API named `name` (the first API's when unnamed); an unknown name is refused, naming the configured ones. */
+  const tokensOf = (name: string | undefined): AccessTokens => {
+    if (name === undefined || name === config.apis[0]?.name) return accessTokens;
+    const other = otherApis.get(name);
+    if (!other) {
+      const names = config.apis.map((api) => api.name);
+      throw new AuthError('invalid_argument', `No API is named "${name}". ${names.length > 0 ? `The configured APIs are ${names.join(', ')}.` : 'No API is configured.'}`);
+    }
+    return other.tokens;
+  };
+  /** After an API's 401: the API whose token in memory was rejected (the first API's when none is). */
+  const apiOfToken = (rejected: string): string | undefined => [...otherApis.keys()].find((name) => state.memory.apiAccess?.[name]?.value === rejected);
+  const lockDir = deps.lockDir ?? defaultLockDir();
+  const accounts = openAccountIndex(config, lockDir, logger);
+  let openEntry: ((name: string) => SessionEntry) | undefined;
+  const signIn = createSignIn({
+    state,
+    refresher: allRefreshes,
+    getProvider,
+    opener: deps.opener,
+    config,
+    logger,
+    isClosed: () => closed,
+    revocations,
+    accounts,
+    openEntry: (name) => {
+      if (!openEntry) throw new Error('The session is still starting.');
+      return openEntry(name);
+    },
+  });
 
   const started = (async () => {
+    // Chosen once, before anything else: a process keeps its account whatever becomes the default afterwards.
+    const list = accounts.read();
+    const chosen = deps.account === undefined ? defaultAccount(list) : findAccount(list, deps.account);
+    if (deps.account !== undefined && !chosen) throw unknownAccount(deps.account, list, config.issuer);
     const onWaiting = () => {
       state.keychainWaiting();
       deps.onKeychainWaiting?.();
     };
     const keychain = deps.keychain ?? (await openKeychain(config.keychainService, { logger, onWaiting }));
     const profileCache = deps.profileCache ?? openProfileCache(config.dataDir);
-    const lockDir = deps.lockDir ?? defaultLockDir();
-    state.open(openSessionEntry({ config, keychain, profileCache, lockDir, logger, onDegraded: () => state.noteDegraded(), onWaiting }));
+    openEntry = (name) => openSessionEntry({ config, account: name, keychain, profileCache, lockDir, logger, onDegraded: () => state.noteDegraded(), onWaiting });
+    // No account yet: the entry earlier versions kept their one session in, which becomes the first account if it holds one.
+    state.open(openEntry(chosen?.entry ?? keychainAccount(config)), chosen);
     // Restore a stored session without any network call.
     await state.restore();
+    if (!chosen) await adoptEarlierSession(state, accounts);
   })();
   started.catch(() => {});
 
@@ -135,7 +197,7 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
       return;
     }
     if (!state.memory.refreshToken || (state.status !== 'offline' && !refresher.running)) return;
-    refresher.cancelRetry();
+    allRefreshes.cancelRetry();
     await refresher.refresh().catch(() => {});
   };
 
@@ -143,10 +205,10 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
     if (closed) return;
     signIn.cancel();
     closed = true;
-    refresher.cancelRetry();
+    allRefreshes.cancelRetry();
     // A quit while the session is still opening waits for it, so nothing still reads the keychain or writes the data folder afterwards.
     await started.catch(() => {});
-    await refresher.whenIdle();
+    await allRefreshes.whenIdle();
     await Promise.all(revocations);
     state.stopEvents();
     await ownHttp?.close();
@@ -159,16 +221,51 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
     cancelSignIn: () => signIn.cancel(),
     // RFC 8628 §4; read here rather than through device-sign-in.ts, which would load openid-client for every `latchkey token`.
     offersDeviceSignIn: () => getProvider().then((client) => typeof client.metadata.device_authorization_endpoint === 'string', () => false),
-    signOut: afterStart(() => signOut({ state, refresher, signIn, getProvider, logger })),
-    getAccessToken: inReach(accessTokens.get),
-    requestHeaders: afterStart(createRequestHeaders({ apiBaseUrl: config.apiBaseUrl, memory: () => state.memory, getAccessToken: inReach(accessTokens.get), clock })),
-    refreshAccessToken: inReach(accessTokens.refreshAccessToken),
+    signOut: afterStart(() => signOut({ state, refresher: allRefreshes, signIn, getProvider, logger, accounts })),
+    getAccessToken: inReach(async (api?: string) => tokensOf(api).get()),
+    requestHeaders: afterStart(
+      createRequestHeaders({
+        apis: config.apis,
+        memory: (name) => ({ access: name === config.apis[0]?.name ? state.memory.access : state.memory.apiAccess?.[name], dpop: state.memory.dpop }),
+        getAccessToken: inReach(async (name: string) => tokensOf(name).get()),
+        clock,
+      }),
+    ),
+    refreshAccessToken: inReach(async (rejected: string) => tokensOf(apiOfToken(rejected)).refreshAccessToken(rejected)),
+    lookUpSharedTokens: afterStart(async () => {
+      for (const api of config.apis.slice(1)) await state.adoptSharedApi(api);
+      return state.getState();
+    }),
     retryNow: afterStart(retryNow),
     retryKeychain: afterStart(retryKeychain),
     whenIdle: afterStart(() => refresher.whenIdle()),
     whenStarted: () => started,
     close,
   };
+}
+
+/**
+ * A session stored by a version from before accounts (in the entry `clientId@issuer`) is the first account:
+ * recorded in the index where it is — nothing is moved, so nothing can be lost on the way, and that version still
+ * finds it. Best effort: without the record the session still works, and the next start records it.
+ */
+async function adoptEarlierSession(state: SessionState, accounts: AccountIndex): Promise<void> {
+  const user = state.memory.user;
+  const entry = state.entry;
+  if (!state.hasSession || !user?.sub || !entry) return;
+  const record: AccountRecord = { sub: user.sub, name: accountName(user), user, entry: entry.account, ...(state.memory.standsOn ? { standsOn: state.memory.standsOn } : {}) };
+  try {
+    await accounts.put(record, false);
+    state.setAccount(record);
+  } catch {
+    // The lock folder is unusable: the session is in memory all the same.
+  }
+}
+
+function unknownAccount(given: string, list: AccountList, issuer: string): AuthError {
+  const names = list.accounts.map((account) => account.name);
+  const known = names.length > 0 ? `The accounts signed in are: ${names.join(', ')}.` : 'No account is signed in.';
+  return new AuthError('account_unknown', `No account "${given}" is signed in at ${issuer}. ${known} Give one of those names (or its sub), or sign in to add it.`);
 }
 
 function entryOf(state: SessionState) {

@@ -1,8 +1,11 @@
 import type { AuthState, AuthStatus, DeviceCodePrompt, StandsOn, UserProfile } from '../../shared/auth-state.ts';
 import { toErrorInfo, type ErrorInfo } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
+import { randomUUID } from 'node:crypto';
+import type { ApiConfig } from '../config/apis.ts';
 import type { AuthConfig } from '../config/auth-config.ts';
 import { loadStoredDpopKey, type DpopKey } from '../dpop/key.ts';
+import type { AccountRecord } from '../accounts/account-index.ts';
 import type { SessionEntry } from '../entry/entry.ts';
 import { standsOnOf, type StoredSession } from '../entry/format.ts';
 import type { AuthError } from '../errors.ts';
@@ -25,10 +28,14 @@ export interface SessionMemory {
   dpop?: DpopKey;
   /** The entry generation (see EntryLock) this memory is known to match; undefined: read the entry again under the lock before redeeming. */
   generation?: string;
+  /** Which sign-in the session is (the entry's `sign_in`): the shared tokens of its other APIs carry it. */
+  signIn?: string;
+  /** The access tokens of the APIs after the first (whose token is `access`), by API name. */
+  apiAccess?: Record<string, AccessToken>;
 }
 
 export interface SessionStateDeps {
-  config: Pick<AuthConfig, 'issuer' | 'clientId' | 'scope' | 'audience' | 'resource'>;
+  config: Pick<AuthConfig, 'issuer' | 'clientId' | 'scope' | 'audience' | 'resource' | 'apis'>;
   clock(): number;
   logger: Logger;
   /** A sign-in or sign-out is waiting for another process to finish with the keychain entry. */
@@ -54,6 +61,8 @@ export class SessionState {
   #error: ErrorInfo | undefined;
   #keychainWaiting = false;
   #entry: SessionEntry | undefined;
+  /** The account this session acts for; undefined while none is signed in (or before the first is known). */
+  #account: AccountRecord | undefined;
   readonly #listeners = new Set<(state: AuthState) => void>();
   readonly #deps: SessionStateDeps;
 
@@ -84,21 +93,26 @@ export class SessionState {
     return this.#entry;
   }
 
+  /** The account this session acts for, if one is known. */
+  get account(): AccountRecord | undefined {
+    return this.#account;
+  }
+
   /** The state the window and the CLI see. */
   getState(): AuthState {
     const entry = this.#entry;
     if (this.#status === 'starting' || !entry) return this.#keychainWaiting ? { status: 'starting', keychainWaiting: true } : { status: 'starting' };
     const memory = this.#memory;
     const state: AuthState = { status: this.#signingIn ? 'signing-in' : this.#status, keychain: entry.keychain };
+    if (this.#account) state.account = this.#account.name;
     if (memory.user) state.user = { ...memory.user };
     if (memory.standsOn) state.standsOn = memory.standsOn;
     const shown = this.#error ?? entry.notice;
     if (shown) state.error = { ...shown };
     const { access } = memory;
-    if (access) {
-      state.accessToken = access.expiresAt === undefined ? { refreshedAt: access.refreshedAt } : { refreshedAt: access.refreshedAt, expiresAt: access.expiresAt };
-      if (access.tokenType === 'dpop') state.accessToken.dpop = true;
-    }
+    if (access) state.accessToken = tokenTimes(access);
+    const apiTokens = Object.entries(memory.apiAccess ?? {});
+    if (apiTokens.length > 0) state.apiTokens = Object.fromEntries(apiTokens.map(([name, token]) => [name, tokenTimes(token)]));
     if (this.#signingIn && this.#deviceCode) state.deviceCode = { ...this.#deviceCode };
     return state;
   }
@@ -121,9 +135,30 @@ export class SessionState {
     this.#changed();
   }
 
-  /** The keychain is open: the session is kept in this entry from now on (still `starting` until `restore`). */
-  open(entry: SessionEntry): void {
+  /** The keychain is open: the session is kept in this entry, `account`'s, from now on (still `starting` until `restore`). */
+  open(entry: SessionEntry, account?: AccountRecord): void {
     this.#entry = entry;
+    this.#account = account;
+  }
+
+  /** The account this session acts for is now `account` (its entry is the one open): the index has it. */
+  setAccount(account: AccountRecord | undefined): void {
+    if (JSON.stringify(account) === JSON.stringify(this.#account)) return;
+    this.#account = account;
+    this.#changed();
+  }
+
+  /**
+   * During a sign-in that came back as another account than the one in memory: the session now acts for that
+   * account, in its own entry. Nothing of the previous account is touched — its entry stays signed in — only
+   * this process's memory of it is let go.
+   */
+  switchTo(entry: SessionEntry, account: AccountRecord | undefined): void {
+    this.#entry = entry;
+    this.#account = account;
+    this.#memory = {};
+    this.#status = 'signed-out';
+    this.#error = undefined;
   }
 
   /**
@@ -161,6 +196,15 @@ export class SessionState {
     if (!isUsableAndNewer(candidate, this.#memory.access, this.#deps.clock())) return;
     this.#memory.access = candidate;
     this.#changed();
+  }
+
+  /** Without the lock: takes the token of a second API (`api`) another process shared for this sign-in, when it is usable and newer than ours. */
+  async adoptSharedApi(api: ApiConfig): Promise<void> {
+    const entry = this.#entry;
+    if (!entry?.shared) return;
+    const candidate = usableWithKey(await entry.readApiToken(api, { sub: this.#memory.user?.sub, signIn: this.#memory.signIn }), this.#memory.dpop);
+    if (!isUsableAndNewer(candidate, this.#memory.apiAccess?.[api.name], this.#deps.clock())) return;
+    this.takeSharedApi(api, candidate);
   }
 
   /** The keychain stopped accepting the session (memory only, or locked): the state says so. */
@@ -223,9 +267,17 @@ export class SessionState {
     const { clock, logger } = this.#deps;
     // Under the lock, never without it: a refresh in another process must not store its rotated token over this new session.
     const lock = await entry.lock(this.#deps.onLockWait);
-    const { refreshToken: replaced, dpop: replacedKey } = this.#memory;
+    let { refreshToken: replaced, dpop: replacedKey } = this.#memory;
     const user: UserProfile = result.user ?? { sub: '' };
     try {
+      if (!this.hasSession && entry.shared) {
+        // Renewing an account this process did not have in memory (it switched to it): what it replaces is in its entry.
+        const stored = (await entry.read().catch(() => null))?.stored;
+        if (stored?.refresh_token !== undefined && stored.sub === user.sub) {
+          replaced = stored.refresh_token;
+          replacedKey = await loadStoredDpopKey(stored.dpop_key, logger);
+        }
+      }
       const access = accessFrom(result, clock(), dpop);
       this.#memory = {
         standsOn: standing.standsOn,
@@ -235,10 +287,12 @@ export class SessionState {
         ...(result.scope ? { scope: result.scope } : {}),
         ...(dpop ? { dpop } : {}),
         generation: lock.announceChange(),
+        // Only the tokens of a second API need to know which sign-in they are of: one API's entry stays as it was.
+        ...(this.#deps.config.apis.length > 1 ? { signIn: randomUUID() } : {}),
       };
       // A long-lived access token is the entry itself: not shared a second time beside it.
       const shared = standing.standsOn === 'access_token' ? undefined : access;
-      await entry.write(lock, { token: standing.token, standsOn: standing.standsOn, sub: user.sub, scope: this.#memory.scope, access: shared, rotated: true, dpopKey: dpop?.toStored() });
+      await entry.write(lock, { token: standing.token, standsOn: standing.standsOn, sub: user.sub, scope: this.#memory.scope, access: shared, rotated: true, dpopKey: dpop?.toStored(), signIn: this.#memory.signIn });
     } finally {
       await lock.release();
     }
@@ -256,12 +310,13 @@ export class SessionState {
     // Waits for a refresh running in another process: it stores its rotated token first, so that is the token deleted and revoked here.
     const lock = await entry.lock(this.#deps.onLockWait);
     try {
-      const stored = (await entry.read().catch(() => null))?.stored;
+      const stored = (await entry.read({}, lock).catch(() => null))?.stored;
       const standing = stored ? standsOnOf(stored) : undefined;
       if (stored && standing && !tokens.has(standing.token)) tokens.set(standing.token, { standsOn: standing.standsOn, dpop: await loadStoredDpopKey(stored.dpop_key, logger) });
       lock.announceChange();
       await entry.remove(lock, 'sign-out');
       this.#forgetLocally(undefined);
+      this.#account = undefined;
     } finally {
       await lock.release();
     }
@@ -277,14 +332,25 @@ export class SessionState {
    * live session, as of `generation`. The refresh that read it says how it ends (`takeShared`, `takeAnswer`, a failure).
    */
   takeStored(stored: StoredSession, dpop: DpopKey | undefined, generation: string | undefined): void {
-    this.#takeStored(stored, dpop, generation);
-    if (this.#memory.user?.sub !== stored.sub) this.#memory.user = this.#entry?.cachedUser() ?? { sub: stored.sub };
+    // Another user's session: the state says so now, not only once the refresh ends.
+    if (this.#takeStored(stored, dpop, generation)) this.#changed();
   }
 
   /** Another process just refreshed: its access token serves our callers. */
   takeShared(access: AccessToken): void {
     this.#memory.access = access;
     this.#redeemed();
+  }
+
+  /** Another process (or this one, unlocked) shared a newer token of a second API: it serves our callers. */
+  takeSharedApi(api: ApiConfig, access: AccessToken): void {
+    this.#memory.apiAccess = { ...this.#memory.apiAccess, [api.name]: access };
+    this.#redeemed();
+  }
+
+  /** An entry stored before sign-ins had an id gets one, written with the next change of the entry. */
+  ensureSignIn(): string {
+    return (this.#memory.signIn ??= randomUUID());
   }
 
   /** The entry was written at `generation` by this process: memory matches it. */
@@ -310,6 +376,15 @@ export class SessionState {
     return access;
   }
 
+  /** The checked answer to a refresh for a second API: its access token becomes that API's, its rotated refresh token the session's. */
+  takeApiAnswer(api: ApiConfig, result: TokenResult): AccessToken {
+    const access = accessFrom(result, this.#deps.clock(), this.#memory.dpop);
+    this.#memory.apiAccess = { ...this.#memory.apiAccess, [api.name]: access };
+    if (result.refreshToken) this.#memory.refreshToken = result.refreshToken;
+    this.#redeemed();
+    return access;
+  }
+
   #opened(): SessionEntry {
     if (!this.#entry) throw new Error('The session is still starting.');
     return this.#entry;
@@ -327,10 +402,23 @@ export class SessionState {
     }
   }
 
-  /** The token a stored session stands on becomes the one in memory — its refresh token, or its long-lived access token — with its key and scope. */
-  #takeStored(stored: StoredSession, dpop: DpopKey | undefined, generation: string | undefined): void {
+  /**
+   * The token a stored session stands on becomes the one in memory — its refresh token, or its long-lived access
+   * token — with its key, scope and user. Returns true when the entry is another user's than the one in memory:
+   * another process (whose data folder may differ from this one's) signed someone else in over it. Then memory
+   * follows the entry's user, and keeps no access token of the one before: what this process hands out and what it
+   * shows always belong to the user of the entry it read.
+   */
+  #takeStored(stored: StoredSession, dpop: DpopKey | undefined, generation: string | undefined): boolean {
     const { token, standsOn } = standsOnOf(stored);
     const next: SessionMemory = { ...this.#memory, standsOn };
+    const before = this.#memory.user?.sub;
+    const userChanged = before !== undefined && before !== stored.sub;
+    if (before !== stored.sub) {
+      next.user = this.#opened().profileOf(stored.sub);
+      delete next.access;
+    }
+    if (userChanged) this.#deps.logger.warn('the keychain entry now holds another user’s session (signed in by another process): this process is that user’s from now on', { was: before, now: stored.sub });
     if (standsOn === 'refresh_token') {
       next.refreshToken = token;
     } else {
@@ -340,9 +428,14 @@ export class SessionState {
     if (dpop) next.dpop = dpop;
     else delete next.dpop;
     if (stored.scope) next.scope = stored.scope;
+    // Another sign-in: the other APIs' tokens in memory are of the one before.
+    if (stored.sign_in !== next.signIn) delete next.apiAccess;
+    if (stored.sign_in) next.signIn = stored.sign_in;
+    else delete next.signIn;
     if (generation === undefined) delete next.generation;
     else next.generation = generation;
     this.#memory = next;
+    return userChanged;
   }
 
   #forgetLocally(reason: ErrorInfo | undefined): void {
@@ -364,6 +457,13 @@ export class SessionState {
     this.#memory.user = updated;
     this.#opened().cacheProfile(updated, this.#deps.clock(), false);
   }
+}
+
+/** When a token was obtained and expires, and whether it is bound: what the state shows of it (never the token). */
+function tokenTimes(access: AccessToken): NonNullable<AuthState['accessToken']> {
+  const times: NonNullable<AuthState['accessToken']> = access.expiresAt === undefined ? { refreshedAt: access.refreshedAt } : { refreshedAt: access.refreshedAt, expiresAt: access.expiresAt };
+  if (access.tokenType === 'dpop') times.dpop = true;
+  return times;
 }
 
 /** The tokens a sign-out revokes, each with what it is and its DPoP key. */

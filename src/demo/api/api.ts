@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
 import type { Logger } from '../../shared/logger.ts';
-import { DEMO_AUDIENCE } from '../../shared/constants.ts';
+import { DEMO_AUDIENCE, DEMO_FILES_PATH, DEMO_FILES_RESOURCE } from '../../shared/constants.ts';
 import { createDpopChecker, DpopRejection } from './dpop-check.ts';
 
 const REALM = 'latchkey-demo';
@@ -10,7 +10,8 @@ const REALM = 'latchkey-demo';
 /**
  * The demo API's request handler. `GET /me` answers the token's subject and
  * claims after checking the JWT access token (RFC 9068) against the provider's
- * JWKS: signature (RS256 only), issuer, audience and expiry. A token bound to a
+ * JWKS: signature (RS256 only), issuer, audience and expiry; `GET /files/me`, the
+ * second API's, does the same for tokens of the file store's audience. A token bound to a
  * key (`cnf.jkt`, RFC 9449) is accepted only as `Authorization: DPoP` with a
  * proof that passes every check (see dpop-check.ts) — presented as Bearer it is
  * refused (RFC 9449 §7.1); an unbound token only as Bearer. A missing or bad
@@ -58,8 +59,10 @@ export function createDemoApiHandler(options: {
       return;
     }
 
-    if (path !== '/me') {
-      json(res, 404, { error: 'not_found', error_description: 'No such endpoint. Try GET /me.' });
+    // Two APIs on one origin: `/me`, and the file store's `/files/me`, each accepting only tokens for its own audience.
+    const audience = path === `${DEMO_FILES_PATH}me` ? DEMO_FILES_RESOURCE : path === '/me' ? DEMO_AUDIENCE : undefined;
+    if (audience === undefined) {
+      json(res, 404, { error: 'not_found', error_description: `No such endpoint. Try GET /me or GET ${DEMO_FILES_PATH}me.` });
       return;
     }
     if (req.method !== 'GET') {
@@ -80,7 +83,7 @@ export function createDemoApiHandler(options: {
     try {
       ({ payload } = await jwtVerify(token, jwks, {
         issuer,
-        audience: DEMO_AUDIENCE,
+        audience,
         algorithms: ['RS256'],
         typ: 'at+jwt',
         requiredClaims: ['exp', 'sub'],

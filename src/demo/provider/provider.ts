@@ -3,7 +3,7 @@ import Provider, { errors } from 'oidc-provider';
 import type { Configuration, KoaContext, ResourceServerInfo } from 'oidc-provider';
 import type { Logger } from '../../shared/logger.ts';
 import { demoUserClaims, findDemoUser } from './accounts.ts';
-import { DEMO_AUDIENCE, DEMO_CLIENT_ID, DEMO_SCOPES } from '../../shared/constants.ts';
+import { DEMO_AUDIENCE, DEMO_CLIENT_ID, DEMO_FILES_RESOURCE, DEMO_SCOPES } from '../../shared/constants.ts';
 import type { FileStore } from './file-adapter.ts';
 import { readForm } from './form.ts';
 import { interactionRoutes } from './interactions.ts';
@@ -42,7 +42,10 @@ const REFRESH_TOKEN_REUSED = 'refresh token already used';
  * one public client with PKCE S256, loopback redirects on any port (RFC 8252 §7.3),
  * rotating refresh tokens whose reuse revokes the grant (RFC 9700 §4.14.2), and
  * Auth0's `audience` parameter mapped to an RFC 8707 resource indicator so access
- * tokens are JWTs for the demo API. Like any stock oidc-provider it issues a
+ * tokens are JWTs for the demo API. A second API (the file store, `DEMO_FILES_RESOURCE`)
+ * is a second resource server of oidc-provider's stock resource indicators feature: a
+ * client names both resources in the authorization request and gets a token for either
+ * on each refresh (RFC 8707 §2.1, §2.2). Like any stock oidc-provider it issues a
  * refresh token only when `offline_access` comes with `prompt=consent`
  * (OpenID Connect Core §11); it never rewrites a request.
  *
@@ -76,6 +79,8 @@ export function createDemoProvider(issuer: string, options: {
     accessTokenTTL: accessTokenTtl,
     jwt: { sign: { alg: 'RS256' } },
   };
+  // The second API, a file store: its own audience, so a token for one API is refused by the other.
+  const resourceServers: Record<string, ResourceServerInfo> = { [DEMO_AUDIENCE]: resourceServer, [DEMO_FILES_RESOURCE]: { ...resourceServer, audience: DEMO_FILES_RESOURCE } };
 
   const configuration: Configuration = {
     adapter: (name) => store.adapterFor(name),
@@ -156,8 +161,9 @@ export function createDemoProvider(issuer: string, options: {
         },
         useGrantedResource: () => true,
         getResourceServerInfo(_ctx: KoaContext, indicator: string) {
-          if (indicator !== DEMO_AUDIENCE) throw new errors.InvalidTarget!();
-          return resourceServer;
+          const server = resourceServers[indicator];
+          if (!server) throw new errors.InvalidTarget!();
+          return server;
         },
       },
     },

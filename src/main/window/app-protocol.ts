@@ -37,11 +37,13 @@ export function isAppUrl(url: string): boolean {
 
 /**
  * The Content-Security-Policy for every app page: scripts and styles only from
- * the app itself, network access only to the configured API, no framing,
- * no `<base>`, no form posts. Pictures may come from the provider over https.
+ * the app itself, network access only to the configured APIs (their origins,
+ * nothing else), no framing, no `<base>`, no form posts. Pictures may come from
+ * the provider over https.
  */
-export function buildContentSecurityPolicy(apiBaseUrl: string): string {
-  const connect = apiBaseUrl && URL.canParse(apiBaseUrl) ? new URL(apiBaseUrl).origin : "'none'";
+export function buildContentSecurityPolicy(apiBaseUrls: readonly string[]): string {
+  const origins = [...new Set(apiBaseUrls.filter((url) => url && URL.canParse(url)).map((url) => new URL(url).origin))];
+  const connect = origins.length > 0 ? origins.join(' ') : "'none'";
   return [
     "default-src 'none'",
     "script-src 'self'",

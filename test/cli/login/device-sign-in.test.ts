@@ -103,6 +103,35 @@ describe('latchkey login with a code', () => {
     expect(demo.stats.tokenRequestsByGrant[DEVICE_CODE_GRANT] ?? 0).toBe(polls);
   });
 
+  /** Runs `latchkey args…` and how long it took; a command still waiting after `giveUpMs` is killed (then its code is null). */
+  const timed = async (args: string[], extra: NodeJS.ProcessEnv, giveUpMs: number) => {
+    const startedAt = performance.now();
+    const { child, result } = startCli(args, env(extra));
+    const giveUp = setTimeout(() => child.kill('SIGKILL'), giveUpMs);
+    const done = await result;
+    clearTimeout(giveUp);
+    return { ...done, ms: performance.now() - startedAt };
+  };
+
+  it('`login --device --timeout 3` ends after about 3 s with the timeout (exit 1), long before the code expires', async () => {
+    const login = await timed(['login', '--device', '--timeout', '3'], {}, 20_000);
+    expect(login.stdout).toMatch(/expires at \d\d:\d\d \(in 10 minutes\)/);
+    expect(login.stderr).toContain('The sign-in was not completed within 3 seconds. Sign in again when you are ready.');
+    expect(login.code).toBe(1);
+    // Generous for a busy machine: the process's own start-up and discovery come before the 3 s.
+    expect(login.ms).toBeGreaterThanOrEqual(3_000);
+    expect(login.ms).toBeLessThan(8_000);
+  });
+
+  it('`login --timeout 4` falling back to a code keeps what is left of the 4 s', async () => {
+    const login = await timed(['login', '--timeout', '4'], { BROWSER: 'false' }, 20_000);
+    expect(login.stderr).toContain('signing in with a code instead.');
+    expect(login.stderr).toMatch(/The sign-in was not completed within [1-4] seconds\./);
+    expect(login.code).toBe(1);
+    expect(login.ms).toBeGreaterThanOrEqual(4_000);
+    expect(login.ms).toBeLessThan(9_000);
+  });
+
   it('on a terminal the prompt carries a QR code of the address with the code in it', () => {
     const prompt = { userCode: 'WDJB-MJHT', verificationUri: 'https://id.example/device', verificationUriComplete: 'https://id.example/device?user_code=WDJB-MJHT', expiresAt: Date.UTC(2026, 0, 1, 12, 10), issuer: 'https://id.example/', clientId: 'latchkey' };
     const onTerminal = describeDeviceCode(prompt, { terminal: true, now: Date.UTC(2026, 0, 1, 12, 0) });

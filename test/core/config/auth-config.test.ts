@@ -263,6 +263,7 @@ describe('loadConfig with the build’s latchkey.config.json', () => {
       dpop: 'auto',
       redirectHost: '127.0.0.1',
       apiBaseUrl: 'https://api.built.example/',
+      apis: [{ name: 'api', baseUrl: 'https://api.built.example/', audience: 'https://api.built.example' }],
       externalLinks: [],
       keychainService: 'dev.latchkey.desktop',
       dataDir,
@@ -300,6 +301,67 @@ describe('loadConfig with the build’s latchkey.config.json', () => {
     expect(readBuildConfig(path)).toEqual(BUILD);
     writeFileSync(path, '{ nope');
     expect(() => readBuildConfig(path)).toThrow(/not valid JSON/);
+  });
+});
+
+describe('"apis": every API the app calls', () => {
+  const FILES = { name: 'files', baseUrl: 'https://files.example.com/', resource: 'https://files.example.com/' };
+  const MAIN = { name: 'main', baseUrl: 'https://api.example.com/', resource: 'https://api.example.com/' };
+  const withFile = (settings: Record<string, unknown>, env: Record<string, string> = {}) => {
+    const path = join(dataDir, 'apis.json');
+    writeFileSync(path, JSON.stringify({ issuer: 'https://idp.example.com/', clientId: 'desktop', ...settings }));
+    return () => loadConfig({ env: { AUTH_CONFIG: path, ...env }, dataDir });
+  };
+  const problemsWith = (settings: Record<string, unknown>, env: Record<string, string> = {}): string[] => {
+    try {
+      withFile(settings, env)();
+    } catch (error) {
+      expect((error as AuthError).code).toBe('config_invalid');
+      return (error as AuthError).message.split('\n');
+    }
+    throw new Error('expected loadConfig to throw');
+  };
+
+  it('lists every API; the first is the one the sign-in\'s token is for', () => {
+    const config = withFile({ apis: [MAIN, { ...FILES, scope: 'files.read  files.write' }] })();
+    expect(config.apis).toEqual([MAIN, { ...FILES, scope: 'files.read files.write' }]);
+    expect(config).toMatchObject({ apiBaseUrl: 'https://api.example.com/', resource: 'https://api.example.com/' });
+    expect(config.audience).toBeUndefined();
+  });
+
+  it('the one-API shorthand (API_BASE_URL, AUTH_AUDIENCE, AUTH_RESOURCE) still describes one API, unchanged', () => {
+    const config = load({ AUTH_ISSUER: 'https://idp.example.com/', AUTH_CLIENT_ID: 'desktop', API_BASE_URL: 'https://api.example.com', AUTH_RESOURCE: 'https://api.example.com/' });
+    expect(config.apis).toEqual([{ name: 'api', baseUrl: 'https://api.example.com/', resource: 'https://api.example.com/' }]);
+    expect(config).toMatchObject({ apiBaseUrl: 'https://api.example.com/', resource: 'https://api.example.com/' });
+    expect(load({}).apis).toEqual([{ name: 'api', baseUrl: 'http://127.0.0.1:4401', audience: 'urn:latchkey:demo-api' }]);
+    expect(load({ AUTH_ISSUER: 'https://idp.example.com/', AUTH_CLIENT_ID: 'desktop' }).apis).toEqual([]);
+  });
+
+  it('refuses the shorthand beside "apis", bad entries and twice the same name or URL, naming each', () => {
+    expect(problemsWith({ apis: [MAIN] }, { API_BASE_URL: 'https://api.example.com' })[0]).toMatch(/^API_BASE_URL: conflicts with "apis" in .*apis\.json/);
+    const problems = problemsWith({ apis: [{ name: 'bad name', baseUrl: 'http://files.example.com/', resource: 'not a uri', color: 'red' }, MAIN, { ...MAIN, baseUrl: 'https://other.example.com/' }] });
+    expect(problems.join('\n')).toMatch(/\[0\]: "color" is not a setting of an API/);
+    expect(problems.join('\n')).toMatch(/\[0\]\.name: "bad name" is not an API name/);
+    expect(problems.join('\n')).toMatch(/\[0\]\.baseUrl: plain http is only allowed on this machine/);
+    expect(problems.join('\n')).toMatch(/\[0\]\.resource: "not a uri" is not an absolute URI/);
+    expect(problems.join('\n')).toMatch(/two APIs have the name "main"/);
+    expect(problemsWith({ apis: [] })[0]).toMatch(/must be a non-empty list of APIs/);
+  });
+
+  it('says, in the provider\'s words, where it cannot give a token per API from one sign-in', () => {
+    const [google] = problemsWith({ provider: 'google', issuer: undefined, clientSecret: 'x', apis: [MAIN, FILES] });
+    expect(google).toMatch(/Google cannot give a token per API from one sign-in\. Google gives one access token whose scopes cover every Google API/);
+    expect(() => withFile({ provider: 'google', issuer: undefined, clientSecret: 'x', apis: [MAIN] })()).not.toThrow();
+    const [entra] = problemsWith({ provider: 'entra', issuer: 'https://login.microsoftonline.com/t/v2.0', apis: [MAIN, FILES] });
+    expect(entra).toMatch(/the API "files" has no "scope"\. Microsoft Entra ID gives a token per API by its scopes/);
+    const [generic] = problemsWith({ apis: [MAIN, { name: 'files', baseUrl: 'https://files.example.com/' }] });
+    expect(generic).toMatch(/the API "files" has no "resource"/);
+  });
+
+  it('a packaged app takes its APIs from its build only', () => {
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ apis: [{ name: 'evil', baseUrl: 'https://evil.example.com/', resource: 'https://evil.example.com/' }] }));
+    const config = loadConfig({ env: {}, dataDir, build: { issuer: 'https://idp.example.com/', clientId: 'desktop', apis: [MAIN, FILES] }, packaged: true });
+    expect(config.apis.map((api) => api.name)).toEqual(['main', 'files']);
   });
 });
 

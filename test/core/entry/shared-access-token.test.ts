@@ -46,7 +46,7 @@ describe('where the shared access token is stored (scripted provider and keychai
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'latchkey-shared-access-'));
-    config = { issuer: ISSUER, clientId: CLIENT, provider: 'generic', scope: 'openid offline_access', redirectPort: 0, redirectHost: '127.0.0.1', apiBaseUrl: '', keychainService: 'unused', dataDir, usesDemoProvider: true };
+    config = { issuer: ISSUER, clientId: CLIENT, provider: 'generic', scope: 'openid offline_access', redirectPort: 0, redirectHost: '127.0.0.1', apiBaseUrl: '', apis: [], keychainService: 'unused', dataDir, usesDemoProvider: true };
     profileStore = createMemoryProfileCache();
     const inner = createMemoryKeychain();
     writes = [];

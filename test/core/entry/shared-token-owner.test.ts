@@ -28,12 +28,14 @@ describe('the shared access token is for one user and one generation of the sess
   const env = (extra: NodeJS.ProcessEnv = {}) => demoCliEnv(demo, { service, dataDir }, extra);
   const config = () => loadConfig({ env: env() });
   const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) => startCli(args, env(extra)).result;
-  const accessAccount = () => `${keychainAccount(config())}#access-token`;
-  /** The shared access token: in the session's entry, or in its own entry when it did not fit there. */
-  const cachedToken = async () => {
-    const raw = await keytar.getPassword(service, keychainAccount(config()));
+  /** The first account's entry (alice's: she signs in first), and bob's, an account of his own beside it. */
+  const aliceEntry = () => keychainAccount(config());
+  const bobEntry = () => `${keychainAccount(config())}#sub:bob`;
+  /** The shared access token: in the account's entry, or in its own entry when it did not fit there. */
+  const cachedToken = async (entry = aliceEntry()) => {
+    const raw = await keytar.getPassword(service, entry);
     const access = raw === null ? undefined : (JSON.parse(raw) as { access?: { access_token: string } | string }).access;
-    if (access === 'own-entry') return (JSON.parse((await keytar.getPassword(service, accessAccount()))!) as { access_token: string }).access_token;
+    if (access === 'own-entry') return (JSON.parse((await keytar.getPassword(service, `${entry}#access-token`))!) as { access_token: string }).access_token;
     return typeof access === 'object' ? access.access_token : undefined;
   };
 
@@ -42,8 +44,10 @@ describe('the shared access token is for one user and one generation of the sess
     demo = await startTestDemo({ accessTokenTtl: 120 });
   });
   afterAll(async () => {
-    await keytar.deletePassword(service, keychainAccount(config()));
-    await keytar.deletePassword(service, accessAccount());
+    for (const entry of [aliceEntry(), bobEntry()]) {
+      await keytar.deletePassword(service, entry);
+      await keytar.deletePassword(service, `${entry}#access-token`);
+    }
     await demo?.close();
     await rm(dataDir, { recursive: true, force: true });
   });
@@ -52,18 +56,20 @@ describe('the shared access token is for one user and one generation of the sess
     expect(login.code, login.stderr).toBe(0);
   });
 
-  it('an app restored as alice, after `latchkey login` as bob in a terminal, never calls with bob’s token while showing alice', async () => {
+  it('an app restored as alice, after `latchkey login` as bob in a terminal, stays alice’s and never calls with bob’s token', async () => {
     const app = await createAuthSession({ config: config(), opener: async () => {}, logger: createLogger({ level: 'silent' }) });
     try {
       const alice = app.getState().user?.sub;
-      expect(alice).toBeDefined();
+      expect(alice).toBe('alice');
       const bob = await cli(['login', '--timeout', '60'], BOB);
       expect(bob.code, bob.stderr).toBe(0);
-      const bobToken = (await cachedToken())!;
-      expect(subOf(bobToken)).not.toBe(alice);
+      // Bob is an account of his own now, in an entry of his own: alice's session is still there, untouched.
+      const bobToken = (await cachedToken(bobEntry()))!;
+      expect(subOf(bobToken)).toBe('bob');
 
       const token = await app.getAccessToken();
-      expect(subOf(token)).toBe(app.getState().user?.sub);
+      expect(subOf(token)).toBe(alice);
+      expect(app.getState().user?.sub).toBe(alice);
       expect(demo.stats.reuseDetected).toBe(0);
     } finally {
       await app.close();

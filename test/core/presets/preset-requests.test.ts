@@ -122,6 +122,36 @@ describe('provider presets on the wire', () => {
     expect(() => load({ AUTH_PROVIDER: 'github', AUTH_CLIENT_ID: 'Iv1', AUTH_CLIENT_SECRET: 's', AUTH_DEVICE_AUTHORIZATION_ENDPOINT: 'http://ghe.example.com/login/device/code' })).toThrow(/AUTH_DEVICE_AUTHORIZATION_ENDPOINT: plain http is only allowed on this machine/);
   });
 
+  it("github: an issuer away from the preset's endpoints is refused unless both endpoints are set; moved endpoints name the issuer by the token endpoint's origin", async () => {
+    const github = { AUTH_PROVIDER: 'github', AUTH_CLIENT_ID: 'Iv1', AUTH_CLIENT_SECRET: 's' };
+    expect(() => load({ ...github, AUTH_ISSUER: 'https://ghe.example.com/' })).toThrow(
+      /^AUTH_ISSUER: https:\/\/ghe\.example\.com\/ is not where the github preset's endpoints are \(github\.com, api\.github\.com\).*set AUTH_AUTHORIZATION_ENDPOINT and AUTH_TOKEN_ENDPOINT too/,
+    );
+    expect(() => load({ ...github, AUTH_ISSUER: 'https://ghe.example.com/', AUTH_TOKEN_ENDPOINT: 'https://ghe.example.com/login/oauth/access_token' })).toThrow(/only one of them points away from GitHub's own; set both/);
+    expect(load({ ...github, AUTH_ISSUER: 'https://github.com' })).toMatchObject({ issuer: 'https://github.com/' });
+    const standin = await startGithubStandin({ clientId: 'Iv1', clientSecret: 's', users: [ALICE] });
+    standins.push(standin);
+    const endpoints = { AUTH_AUTHORIZATION_ENDPOINT: `${standin.origin}/login/oauth/authorize`, AUTH_TOKEN_ENDPOINT: `${standin.origin}/login/oauth/access_token` };
+    expect(load({ ...github, ...endpoints })).toMatchObject({ issuer: `${standin.origin}/` });
+    // Named http endpoints on loopback under an https issuer are used, not refused with openid-client's bare "only requests to HTTPS are allowed".
+    const named = load({ ...github, ...endpoints, AUTH_ISSUER: 'https://ghe.example.com/' });
+    expect((await refusalOf(named)).code).toBe('session_ended');
+    expect(lastRefresh(standin).body.get('client_secret')).toBe('s');
+  });
+
+  it('an endpoint on plain http is refused with the rule and the setting, unless the configuration names it', async () => {
+    const issuer = 'https://idp.example.com';
+    const discovery = { issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, userinfo_endpoint: 'http://127.0.0.1:9/userinfo', response_types_supported: ['code'] };
+    const fetchDiscovery = (async () => Response.json(discovery)) as unknown as typeof fetch;
+    const refused = await loadProviderConfiguration(load({ AUTH_ISSUER: issuer, AUTH_CLIENT_ID: 'c' }), { fetch: fetchDiscovery, insecure: false }).catch((error: unknown) => error);
+    expect(refused).toMatchObject({
+      code: 'config_invalid',
+      message: `The provider at ${issuer}/ advertises userinfo_endpoint http://127.0.0.1:9/userinfo over plain http. An endpoint must use https, or http on this machine (127.0.0.1, [::1], localhost) only where the configuration names it: an issuer on loopback (AUTH_ISSUER) or AUTH_USERINFO_ENDPOINT. Set AUTH_USERINFO_ENDPOINT accordingly, or fix the provider's metadata to use https.`,
+    });
+    const named = await loadProviderConfiguration(load({ AUTH_ISSUER: issuer, AUTH_CLIENT_ID: 'c', AUTH_USERINFO_ENDPOINT: 'http://127.0.0.1:9/userinfo' }), { fetch: fetchDiscovery, insecure: false });
+    expect(named.metadata.userinfo_endpoint).toBe('http://127.0.0.1:9/userinfo');
+  });
+
   it('a plain OAuth 2.0 provider with the generic preset: its endpoints alone stand in for discovery, with an issuer from the token endpoint', () => {
     const config = load({ AUTH_CLIENT_ID: 'c', AUTH_AUTHORIZATION_ENDPOINT: 'https://oauth.example.com/authorize', AUTH_TOKEN_ENDPOINT: 'https://oauth.example.com/token' });
     expect(config).toMatchObject({ provider: 'generic', issuer: 'https://oauth.example.com/', endpoints: { token_endpoint: 'https://oauth.example.com/token' } });
@@ -174,5 +204,23 @@ describe('Entra multi-tenant sign-in (common), without a browser', () => {
 
     const refused = await client.signIn({ opener: httpOpener(mallory), timeoutMs: 20_000 }).catch((error: unknown) => error);
     expect(refused).toMatchObject({ code: 'sign_in_denied', message: expect.stringContaining('tenant tenant-b, which this app does not allow (AUTH_ALLOWED_TENANTS: TENANT-A)') });
+  });
+
+  it('signs in with a code through the same tenant check: a user of an allowed tenant is accepted, one of another tenant refused', async () => {
+    const adele = { ...ALICE, login: 'adele', sub: 'adele-oid', tenant: 'tenant-a' };
+    const mallory = { ...ALICE, login: 'mallory', sub: 'mallory-oid', tenant: 'tenant-b' };
+    const standin = await startEntraStandin({ clientId: 'app', tenant: 'common', users: [adele, mallory] });
+    standins.push(standin);
+    const client = await connectProvider(load({ AUTH_PROVIDER: 'entra', AUTH_ISSUER: standin.issuer, AUTH_CLIENT_ID: 'app', AUTH_ALLOWED_TENANTS: 'tenant-a' }), { http });
+    const approvedBy = (login: string) => ({ onCode: (prompt: { userCode: string }) => standin.approveDeviceCode(prompt.userCode, login) });
+
+    const signedIn = await client.deviceSignIn(approvedBy('adele'));
+    expect(signedIn.user).toMatchObject({ sub: 'adele-oid', name: ALICE.name });
+    expect(signedIn.refreshToken).toEqual(expect.any(String));
+    // Answered once: the tenant's answer is read and checked, not asked for again.
+    expect(standin.tokenRequests.filter((request) => request.body.get('grant_type') === 'urn:ietf:params:oauth:grant-type:device_code')).toHaveLength(1);
+
+    const refused = await client.deviceSignIn(approvedBy('mallory')).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'sign_in_denied', message: expect.stringContaining('tenant tenant-b, which this app does not allow (AUTH_ALLOWED_TENANTS: tenant-a)') });
   });
 });

@@ -11,12 +11,11 @@ import { AuthError } from '../../../src/core/errors.ts';
 import { createLogger } from '../../../src/core/log.ts';
 import { createMemoryProfileCache, type ProfileCache } from '../../../src/core/entry/profile-cache.ts';
 import type { ProviderClient } from '../../../src/core/protocol/provider-client.ts';
-import { entryLockPath } from '../../../src/core/entry/lock.ts';
-import { announceEntryChange } from '../../../src/core/entry/lock.ts';
+import { acquireEntryLock, announceEntryChange, entryLockPath } from '../../../src/core/entry/lock.ts';
 import type { ItemState } from '../../../src/core/keychain/secret-service.ts';
 import { createMemoryKeychain, type Keychain } from '../../../src/core/keychain/keychain.ts';
 import { keychainAccount } from '../../../src/core/entry/format.ts';
-import { createAuthSession } from '../../../src/core/session/start.ts';
+import { createAuthSession, startAuthSession } from '../../../src/core/session/start.ts';
 import { type AuthSession } from '../../../src/core/session/auth-session.ts';
 
 const ISSUER = 'http://127.0.0.1:4400/';
@@ -80,7 +79,7 @@ describe('a keychain that is locked or refuses access (scripted keychain)', () =
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'latchkey-locked-'));
-    config = { issuer: ISSUER, clientId: CLIENT, provider: 'generic', scope: 'openid offline_access', redirectPort: 0, redirectHost: '127.0.0.1', apiBaseUrl: '', keychainService: 'unused', dataDir, usesDemoProvider: true };
+    config = { issuer: ISSUER, clientId: CLIENT, provider: 'generic', scope: 'openid offline_access', redirectPort: 0, redirectHost: '127.0.0.1', apiBaseUrl: '', apis: [], keychainService: 'unused', dataDir, usesDemoProvider: true };
     profileStore = createMemoryProfileCache();
   });
   afterEach(async () => {
@@ -88,11 +87,25 @@ describe('a keychain that is locked or refuses access (scripted keychain)', () =
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  let logLines: string[] = [];
+  const logger = () => createLogger({ level: 'info', sink: (line) => logLines.push(line) });
+  beforeEach(() => {
+    logLines = [];
+  });
+
   async function start(secretStore: Keychain, provider: ProviderClient) {
-    const session = await createAuthSession({ config, opener: async () => {}, keychain: secretStore, profileCache: profileStore, provider, lockDir: dataDir, logger: createLogger({ level: 'silent' }) });
+    const session = await createAuthSession({ config, opener: async () => {}, keychain: secretStore, profileCache: profileStore, provider, lockDir: dataDir, logger: logger() });
     sessions.push(session);
     return session;
   }
+
+  /** Resolves once this process logged that it waits for another holder of the entry's lock. */
+  async function waitingForTheLock(): Promise<void> {
+    while (!logLines.some((line) => line.includes('waiting for another process to finish with the keychain entry'))) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  const entryLock = () => acquireEntryLock(entryLockPath(dataDir, config.keychainService, account));
+  const storedEntry = (refreshToken: string) => JSON.stringify({ v: 1, refresh_token: refreshToken, issuer: ISSUER, client_id: CLIENT, sub: 'alice' });
 
   async function signedInThenLocked(options: { tellsLocks: boolean }) {
     const lockable = lockableKeychain(options);
@@ -191,6 +204,57 @@ describe('a keychain that is locked or refuses access (scripted keychain)', () =
     await session.retryNow();
     expect(session.getState().keychain).toBe('os');
     expect(JSON.parse((await lockable.stored()) as string)).toMatchObject({ refresh_token: 'rt-2' });
+  });
+
+  it('the write a locked keychain refused is retried only under the lock: nothing is written while another process holds it, and nothing over the entry it stored meanwhile', async () => {
+    const lockable = lockableKeychain({ tellsLocks: true });
+    const session = await start(lockable.store, countingProvider().provider);
+    await session.signIn();
+    lockable.keychain.locked = true;
+    // The rotated rt-2 waits in memory: the keychain still holds rt-1.
+    await session.refreshAccessToken(await session.getAccessToken());
+    await session.whenIdle();
+    expect(session.getState().keychain).toBe('locked');
+
+    // Another process holds the entry's lock when the keychain is unlocked and this one looks again.
+    const other = await entryLock();
+    lockable.keychain.locked = false;
+    const retried = session.retryNow();
+    await Promise.race([retried, waitingForTheLock()]);
+    expect(JSON.parse((await lockable.stored()) as string)).toMatchObject({ refresh_token: 'rt-1' });
+    // That process stores a newer session (a sign-in) and lets go: this one's older rt-2 is not stored over it.
+    other.announceChange();
+    await lockable.store.set(account, storedEntry('rt-9'));
+    await other.release();
+    await retried;
+    expect(JSON.parse((await lockable.stored()) as string)).toMatchObject({ refresh_token: 'rt-9' });
+    expect(logLines.some((line) => line.includes('not storing this process’s older session over it'))).toBe(true);
+    expect(session.getState()).toMatchObject({ status: 'signed-in', keychain: 'os' });
+  });
+
+  it('an unusable entry found without the lock is deleted only under it, and not once another process stored a session over it', async () => {
+    const lockable = lockableKeychain({ tellsLocks: true });
+    await lockable.store.set(account, 'not a session');
+    const other = await entryLock();
+    const session = startAuthSession({ config, opener: async () => {}, keychain: lockable.store, profileCache: profileStore, provider: countingProvider().provider, lockDir: dataDir, logger: logger() });
+    sessions.push(session);
+    await Promise.race([session.whenStarted(), waitingForTheLock()]);
+    expect(lockable.keychain.deletes).toBe(0);
+    other.announceChange();
+    await lockable.store.set(account, storedEntry('rt-9'));
+    await other.release();
+    await session.whenStarted();
+    expect(lockable.keychain.deletes).toBe(0);
+    expect(JSON.parse((await lockable.stored()) as string)).toMatchObject({ refresh_token: 'rt-9' });
+    expect(session.getState()).toMatchObject({ status: 'signed-in', user: { sub: 'alice' } });
+  });
+
+  it('an unusable entry is deleted under the lock when no one replaced it', async () => {
+    const lockable = lockableKeychain({ tellsLocks: true });
+    await lockable.store.set(account, 'not a session');
+    const session = await start(lockable.store, countingProvider().provider);
+    expect(session.getState().status).toBe('signed-out');
+    expect(await lockable.stored()).toBeNull();
   });
 
   it('while locked, a refresh after another process changed the entry fails as locked instead of redeeming a token that may be spent', async () => {

@@ -80,7 +80,7 @@ describe('the session while it reads the stored session (scripted keychain)', ()
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'latchkey-starting-'));
-    config = { issuer: ISSUER, clientId: CLIENT, provider: 'generic', scope: 'openid offline_access', redirectPort: 0, redirectHost: '127.0.0.1', apiBaseUrl: '', keychainService: 'unused', dataDir, usesDemoProvider: true };
+    config = { issuer: ISSUER, clientId: CLIENT, provider: 'generic', scope: 'openid offline_access', redirectPort: 0, redirectHost: '127.0.0.1', apiBaseUrl: '', apis: [], keychainService: 'unused', dataDir, usesDemoProvider: true };
     profileStore = createMemoryProfileCache();
   });
   afterEach(async () => {

@@ -153,7 +153,7 @@ describe('window security (electron mocked)', () => {
 describe('app:// protocol handler', () => {
   let root: string;
   let outside: string;
-  const csp = buildContentSecurityPolicy('http://127.0.0.1:4401');
+  const csp = buildContentSecurityPolicy(['http://127.0.0.1:4401']);
   const get = (url: string, method = 'GET') => createAppProtocolHandler({ rootDir: join(root, 'renderer'), csp })(new Request(url, { method }));
 
   beforeAll(async () => {
@@ -169,6 +169,12 @@ describe('app:// protocol handler', () => {
   });
   afterAll(async () => {
     await rm(root, { recursive: true, force: true });
+  });
+
+  it('lets the page connect to every configured API\'s origin and nothing else', () => {
+    const connectSrc = (urls: string[]) => /connect-src ([^;]*)/.exec(buildContentSecurityPolicy(urls))?.[1];
+    expect(connectSrc(['https://api.example.com/v1/', 'https://files.example.com/', 'https://api.example.com/other/'])).toBe('https://api.example.com https://files.example.com');
+    expect(connectSrc([])).toBe("'none'");
   });
 
   it('serves the built files with their MIME type and the CSP on every response', async () => {

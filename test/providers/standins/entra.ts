@@ -12,6 +12,10 @@
 // - https://learn.microsoft.com/entra/identity-platform/reference-error-codes (AADSTS50173 revoked grant,
 //   AADSTS700025 secret from a public client, AADSTS900144 missing parameter)
 // - https://learn.microsoft.com/entra/identity-platform/userinfo (UserInfo lives on Graph)
+// - https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code (POST /{tenant}/oauth2/v2.0/devicecode
+//   answers device_code, user_code, verification_uri https://microsoft.com/devicelogin, expires_in 900,
+//   interval 5; polls of the token endpoint are answered HTTP 400 authorization_pending, expired_token or
+//   bad_verification_code until the user signs in; the answer then carries an ID token of the user's tenant)
 // Its tenants are on one origin: /{tenant}/v2.0 for a single tenant, /common/v2.0 for many.
 import { loopbackAnyPort, startStandin, type Standin, type StandinUser } from './standin.ts';
 
@@ -48,7 +52,15 @@ export async function startEntraStandin(options: { clientId: string; tenant: str
         msgraph_host: 'graph.microsoft.com',
         rbac_url: 'https://pas.windows.net',
       }),
-      paths: { authorize: `${base}/oauth2/v2.0/authorize`, token: `${base}/oauth2/v2.0/token`, user: '/oidc/userinfo', jwks: `${base}/discovery/v2.0/keys` },
+      paths: { authorize: `${base}/oauth2/v2.0/authorize`, token: `${base}/oauth2/v2.0/token`, user: '/oidc/userinfo', jwks: `${base}/discovery/v2.0/keys`, deviceCode: `${base}/oauth2/v2.0/devicecode` },
+      deviceFlow: {
+        verificationUri: 'https://microsoft.com/devicelogin',
+        expiresIn: 900,
+        interval: 5,
+        pending: { status: 400, json: { error: 'authorization_pending', error_description: 'AADSTS70016: OAuth 2.0 device flow error. Authorization is pending. Continue polling.', error_codes: [70016] } },
+        expired: { status: 400, json: { error: 'expired_token', error_description: 'AADSTS70019: Verification code expired.', error_codes: [70019] } },
+        unknownCode: { status: 400, json: { error: 'bad_verification_code', error_description: 'AADSTS70000: The provided device code is not valid.', error_codes: [70000] } },
+      },
       redirectAccepted: (uri) => loopbackAnyPort(uri, '/callback'),
       issuesRefreshToken: (query) => (query.get('scope') ?? '').split(' ').includes('offline_access'),
       idToken: (scope) => scope.split(' ').includes('openid'),

@@ -1,0 +1,28 @@
+// Text from a provider or a network answer (an error description, a display name, an API's body), made inert
+// before a terminal or the window shows it.
+
+/**
+ * What a terminal or a text layout acts on instead of showing: C0 and C1 controls and DEL (`\p{Cc}`: ESC, which
+ * starts every escape sequence — CSI, OSC 8 hyperlinks, window titles —, BEL, CR, and the 8-bit CSI U+009B and
+ * OSC U+009D), format characters (`\p{Cf}`: the bidi marks and overrides U+200E/F, U+202A–E, U+2066–9, U+061C,
+ * zero-width characters, U+FEFF) and the line and paragraph separators U+2028/9.
+ */
+const NOT_INERT = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+/**
+ * `text` with every character a terminal or a layout would act on written out as a visible `\uXXXX` escape
+ * (ESC becomes `\u001b`, U+202E `\u202e`), so nothing is hidden, reordered or sent to the terminal, and the
+ * reader sees that something was there. The escape is JSON's own, so a JSON text stays valid JSON meaning the
+ * same. `multiline`: newlines are kept, for a message whose layout needs them (a terminal's output, an
+ * API's pretty-printed body); one line of provider text keeps none.
+ */
+export function inertText(text: string, options: { multiline?: boolean } = {}): string {
+  return text.replace(NOT_INERT, (found) => (found === '\n' && options.multiline === true ? found : escaped(found)));
+}
+
+/** `\uXXXX` for each UTF-16 unit (a character beyond U+FFFF, such as a tag character, as its surrogate pair, as JSON writes it). */
+function escaped(found: string): string {
+  let out = '';
+  for (let index = 0; index < found.length; index++) out += `\\u${found.charCodeAt(index).toString(16).padStart(4, '0')}`;
+  return out;
+}
