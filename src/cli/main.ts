@@ -138,4 +138,5 @@ export async function main(): Promise<never> {
   return new Promise<never>(() => process.stdout.write('', () => process.exit(code)));
 }
 
-if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
+// One realpath(3) call: the JavaScript realpathSync asks the file system about every folder on the way.
+if (process.argv[1] && realpathSync.native(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
