@@ -1,6 +1,6 @@
 import { AuthError } from '../errors.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { createSecretServiceProbe, type ItemState, type SecretServiceProbe } from './secret-service.ts';
+import { createSecretServiceProbe, type ItemRead, type ItemState, type SecretServiceProbe } from './secret-service.ts';
 
 /** What a locked keychain means for the user; the CLI prints it as it is. */
 export const KEYCHAIN_LOCKED_MESSAGE =
@@ -57,6 +57,12 @@ interface KeychainOptions {
   secretService?: SecretServiceProbe | undefined;
   /** Called when the start-up probe waits on a keychain prompt. */
   onWaiting?: () => void;
+  /**
+   * The account whose entry will be read first: where the Secret Service is read directly, its read goes out with
+   * the opening's question, and the first `get` of it takes that answer. Whoever reads ahead must judge the read's
+   * freshness from before this call (see entry.ts's snapshot).
+   */
+  readAhead?: string;
 }
 
 /** A store that forgets everything when the process ends: the fallback when no keychain is usable, a `latchkey agent`'s own store (`agent`), and a test double. */
@@ -101,7 +107,12 @@ export async function openKeychain(service: string, options: KeychainOptions = {
   // Where the Secret Service answers on the bus and reads go to it directly (Linux), keytar — libsecret and GLib,
   // whose loading costs a `latchkey token` more than its read — is loaded only once a write, a delete or an unlock
   // needs it; if it cannot load then, that write fails like any other (the session carries on in memory only).
-  if (secretService?.read && (await secretService.isRunning())) return keytarStore(loadOnce(load), service, { timeoutMs, unlockTimeoutMs, secretService });
+  if (secretService?.read) {
+    // Both questions share one connection and go out together.
+    const running = secretService.isRunning();
+    const ahead = options.readAhead === undefined ? undefined : { account: options.readAhead, found: secretService.read(service, options.readAhead) };
+    if (await running) return keytarStore(loadOnce(load), service, { timeoutMs, unlockTimeoutMs, secretService, ahead });
+  }
   let keytar: Keytar;
   try {
     keytar = await load();
@@ -134,8 +145,14 @@ function loadOnce(load: () => Promise<Keytar>): () => Promise<Keytar> {
   return () => (loading ??= load().catch((error: unknown) => Promise.reject(new Error(`keytar failed to load (${messageOf(error)})`, { cause: error }))));
 }
 
-function keytarStore(keytar: () => Promise<Keytar>, service: string, options: { timeoutMs: number; unlockTimeoutMs: number; secretService: SecretServiceProbe | undefined }): Keychain {
+function keytarStore(
+  keytar: () => Promise<Keytar>,
+  service: string,
+  options: { timeoutMs: number; unlockTimeoutMs: number; secretService: SecretServiceProbe | undefined; ahead?: { account: string; found: Promise<ItemRead | undefined> } | undefined },
+): Keychain {
   const { timeoutMs, unlockTimeoutMs, secretService } = options;
+  /** The read begun while opening, for the first read of its account only. */
+  let ahead = options.ahead;
   const call = async <T>(what: string, operation: () => Promise<T>): Promise<T> => {
     try {
       return await withTimeout(operation(), timeoutMs);
@@ -149,7 +166,9 @@ function keytarStore(keytar: () => Promise<Keytar>, service: string, options: { 
     kind: 'os',
     async get(account, readOptions = {}) {
       // One read over the Secret Service's D-Bus API where it can (Linux): the secret, or that there is none, or that it is locked.
-      const found = await secretService?.read?.(service, account);
+      const early = ahead?.account === account ? ahead.found : undefined;
+      ahead = undefined;
+      const found = await (early ?? secretService?.read?.(service, account));
       if (found?.state === 'unlocked') return found.secret;
       if (found?.state === 'absent') return null;
       const state = found?.state ?? (await secretService?.itemState(service, account));
