@@ -8,6 +8,8 @@ export type { Browser, Page } from 'playwright-core';
 export interface BrowserUser {
   login: string;
   password: string;
+  /** The second step the demo's sign-in page asks for when the app asks for the stronger sign-in (its acr_values). */
+  oneTimeCode?: string;
   /** 'none' stops at the consent page. Default 'allow'. */
   consent?: 'allow' | 'deny' | 'none';
 }
@@ -29,8 +31,8 @@ export interface BrowserOpener extends Opener {
   close(): Promise<void>;
 }
 
-export const DEMO_ALICE: BrowserUser = { login: 'alice', password: 'wonderland' };
-export const DEMO_BOB: BrowserUser = { login: 'bob', password: 'builder' };
+export const DEMO_ALICE: BrowserUser = { login: 'alice', password: 'wonderland', oneTimeCode: '246810' };
+export const DEMO_BOB: BrowserUser = { login: 'bob', password: 'builder', oneTimeCode: '135790' };
 
 export interface LaunchOptions {
   /** Send the browser's requests through this proxy (a user behind a company proxy). */
@@ -103,6 +105,10 @@ export function browserOpener(browser: Browser, user: BrowserUser = DEMO_ALICE):
         signedIn = true;
         await page.fill('input[name=login]', user.login);
         await page.fill('input[name=password]', user.password);
+        if (await page.locator('input[name=one_time_code]').count()) {
+          if (user.oneTimeCode === undefined) throw new Error('The provider asks for a one-time code (a second sign-in step), and this user has none.');
+          await page.fill('input[name=one_time_code]', user.oneTimeCode);
+        }
         await navigate(() => page.click('button[type=submit]'));
         continue;
       }

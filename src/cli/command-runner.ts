@@ -1,6 +1,6 @@
 import { loadConfig, createLogger, redactSecrets, toErrorInfo } from '../core/index.ts';
 import type { AuthConfig } from '../core/index.ts';
-import { accountsCommand, headersCommand, loginCommand, logoutCommand, statusCommand, switchCommand, tokenCommand } from './commands.ts';
+import { accountsCommand, headersCommand, loginCommand, logoutCommand, statusCommand, stepUpCommand, switchCommand, tokenCommand } from './commands.ts';
 import type { CliIo, CommandContext } from './context.ts';
 import { exitCodeFor, type ExitCode } from './exit-codes.ts';
 
@@ -8,6 +8,7 @@ type Values = Record<string, string | boolean | undefined>;
 
 const RUN = {
   login: loginCommand,
+  'step-up': stepUpCommand,
   status: statusCommand,
   token: tokenCommand,
   headers: headersCommand,

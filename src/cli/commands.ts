@@ -1,3 +1,4 @@
+import { parseStepUpChallenge, type StepUpRequest } from '../shared/step-up.ts';
 import type { AuthState } from '../shared/auth-state.ts';
 import { inertText } from '../shared/inert-text.ts';
 import { AGENT_SOCK_VARIABLE, AuthError, openProfileCache, createAuthSession, connectAgent, defaultAccount, defaultLockDir, findAccount, keychainAccount, openAccountIndex, openKeychain, openPlaintextKeychain } from '../core/index.ts';
@@ -58,7 +59,7 @@ async function withSession<T>(context: CommandContext, use: (session: AuthSessio
 async function openSession(context: CommandContext, opener: Opener, waits: { onKeychainWaiting(): void; onLockWait(): void }, account: string | undefined): Promise<AuthSession> {
   const { env } = context.io;
   const agentSocket = env[AGENT_SOCK_VARIABLE];
-  if (agentSocket) return connectAgent(agentSocket, keychainAccount(context.config), opener);
+  if (agentSocket) return connectAgent(agentSocket, keychainAccount(context.config), account, opener);
   const plaintext = env.LATCHKEY_INSECURE_PLAINTEXT_FILE;
   const keychain = plaintext ? await openPlaintextKeychain(plaintext) : undefined;
   return createAuthSession({ config: context.config, opener, logger: context.logger, ...waits, ...(keychain ? { keychain } : {}), ...(account !== undefined ? { account } : {}) });
@@ -95,6 +96,57 @@ function displayName(state: AuthState): string {
  */
 export async function loginCommand(context: CommandContext, values: Values): Promise<ExitCode> {
   const { io } = context;
+  // RFC 9470 §4: a stronger (--acr) or more recent (--max-age) sign-in, as an API asked for.
+  let stepUp: StepUpRequest | undefined;
+  if (values.acr !== undefined || values['max-age'] !== undefined) {
+    stepUp = {};
+    if (typeof values.acr === 'string') {
+      const acrValues = values.acr.split(/[\s,]+/).filter(Boolean).join(' ');
+      if (!acrValues) {
+        io.stderr('--acr: give the acr values the API asked for, space- or comma-separated, e.g. --acr "urn:example:mfa".');
+        return EXIT.usage;
+      }
+      stepUp.acrValues = acrValues;
+    }
+    if (values['max-age'] !== undefined) {
+      const maxAge = Number(values['max-age']);
+      if (!Number.isInteger(maxAge) || maxAge < 0) {
+        io.stderr(`--max-age: "${String(values['max-age'])}" is not a whole number of seconds.`);
+        return EXIT.usage;
+      }
+      stepUp.maxAge = maxAge;
+    }
+  }
+  return signInCommand(context, values, stepUp);
+}
+
+/**
+ * `step-up CHALLENGE [--account NAME] [--timeout SECONDS]`: an API's `WWW-Authenticate` value that asks for a
+ * stronger or more recent sign-in (RFC 9470 `insufficient_user_authentication`, or an Entra claims challenge)
+ * becomes that sign-in, for the account (the default without --account); anything else is refused (exit 2).
+ */
+export async function stepUpCommand(context: CommandContext, values: Values, positionals: string[]): Promise<ExitCode> {
+  const { io } = context;
+  const challenge = positionals.join(' ').trim();
+  const stepUp = parseStepUpChallenge(challenge);
+  if (!stepUp) {
+    io.stderr(
+      challenge
+        ? 'That WWW-Authenticate value asks for no stronger sign-in (no error="insufficient_user_authentication" with acr_values or max_age, nor error="insufficient_claims" with claims): a new token (latchkey token --refresh) is what it needs, if anything.'
+        : `step-up takes the API's WWW-Authenticate value: latchkey step-up 'Bearer error="insufficient_user_authentication", acr_values="…"'`,
+    );
+    return EXIT.usage;
+  }
+  io.stderr(`The API asks for a stronger sign-in${stepUp.reason ? `: ${stepUp.reason}` : ''}. Sign in again in the browser${stepUp.acrValues ? ` (${stepUp.acrValues})` : ''}.`);
+  return signInCommand(context, values, stepUp);
+}
+
+async function signInCommand(context: CommandContext, values: Values, stepUp: StepUpRequest | undefined): Promise<ExitCode> {
+  const { io } = context;
+  if (stepUp && values.device) {
+    io.stderr('A stronger sign-in an API asks for goes through the browser; leave out --device.');
+    return EXIT.usage;
+  }
   let timeoutMs: number | undefined;
   if (values.timeout !== undefined) {
     const seconds = Number(values.timeout);
@@ -114,7 +166,8 @@ export async function loginCommand(context: CommandContext, values: Values): Pro
   const opener = createCliOpener(io, () => codeOffered);
   // Named: renew that account (a sign-in as anyone else is refused). Not named: add whoever signs in, or renew their account.
   const account = typeof values.account === 'string' && values.account !== '' ? values.account : undefined;
-  const adding = account === undefined;
+  // A step-up renews the account (the default without --account): a sign-in as anyone else is refused.
+  const adding = account === undefined && stepUp === undefined;
   return withSession(
     context,
     async (session) => {
@@ -132,9 +185,9 @@ export async function loginCommand(context: CommandContext, values: Values): Pro
       } else {
         codeOffered = await session.offersDeviceSignIn();
         try {
-          signedIn = await session.signIn({ adding, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+          signedIn = await session.signIn({ adding, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(stepUp ? { stepUp } : {}) });
         } catch (error) {
-          const why = codeOffered ? whyUseCode(error) : undefined;
+          const why = codeOffered && !stepUp ? whyUseCode(error) : undefined;
           if (!why) throw error;
           io.stderr(why);
           // --timeout bounds the whole command: the code gets what the browser attempt left.
@@ -143,6 +196,8 @@ export async function loginCommand(context: CommandContext, values: Values): Pro
         }
       }
       io.stdout(`Signed in as ${displayName(signedIn)} (${signedIn.user?.sub ?? ''})\n`);
+      // What the provider says the sign-in was (acr): what a retried call is judged by.
+      if (stepUp && signedIn.accessToken?.acr !== undefined) io.stdout(`Signed in with ${signedIn.accessToken.acr}.\n`);
       const others = accountIndex(context).read().accounts.length - 1;
       if (others > 0) io.stdout(`${signedIn.account ?? ''} is the default account now; ${others === 1 ? 'one other account is' : `${others} other accounts are`} still signed in (latchkey accounts).\n`);
       return EXIT.ok;
@@ -174,6 +229,9 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
         keychain: state.keychain,
       };
       if (signedIn && state.standsOn) report.standsOn = state.standsOn;
+      // How and when the user signed in for the shared token (acr, auth_time), where the provider said: what a step-up is judged by.
+      const { acr, authTime } = state.accessToken ?? {};
+      if (signedIn && (acr !== undefined || authTime !== undefined)) report.signedInWith = { ...(acr !== undefined ? { acr } : {}), ...(authTime !== undefined ? { authTime: new Date(authTime * 1000).toISOString() } : {}) };
       if (config.apis.length > 0) {
         // Each API and when its shared token expires (null: none shared yet); read from the keychain, no network.
         const tokens = signedIn ? (await session.lookUpSharedTokens()).apiTokens : undefined;
@@ -293,8 +351,9 @@ async function logoutOne(context: CommandContext, account: string | undefined): 
 export async function accountsCommand(context: CommandContext, values: Values): Promise<ExitCode> {
   const { io, config } = context;
   const list = accountIndex(context).read();
-  const keychain = await openKeychain(config.keychainService, { logger: context.logger });
-  const place = keychain.kind === 'memory-only' ? 'memory-only' : (await keychain.isLocked?.()) === true ? 'locked' : 'os';
+  // Through an agent the accounts are the agent's to read; without one, the OS keychain's.
+  const keychain = context.io.env[AGENT_SOCK_VARIABLE] ? undefined : await openKeychain(config.keychainService, { logger: context.logger });
+  const place = !keychain ? 'agent' : keychain.kind === 'memory-only' ? 'memory-only' : (await keychain.isLocked?.()) === true ? 'locked' : 'os';
   if (values.json) {
     const report = list.accounts.map((account) => ({
       name: account.name,
@@ -314,7 +373,7 @@ export async function accountsCommand(context: CommandContext, values: Values): 
       io.stdout(`${account.sub === list.defaultSub ? '*' : ' '} ${account.name}${shown} (${account.sub}${on})\n`);
     }
     io.stdout(`* the default account (latchkey switch NAME changes it) · at ${config.issuer}\n`);
-    if (place !== 'os') io.stdout(`The keychain is ${place === 'locked' ? 'locked: unlock it to use these accounts' : 'not available: these accounts cannot be read'}.\n`);
+    if (place !== 'os' && place !== 'agent') io.stdout(`The keychain is ${place === 'locked' ? 'locked: unlock it to use these accounts' : 'not available: these accounts cannot be read'}.\n`);
   }
   return list.accounts.length > 0 ? EXIT.ok : EXIT.signInNeeded;
 }

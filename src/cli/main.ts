@@ -19,6 +19,11 @@ Commands:
                              user as an account (or renew theirs); it becomes the default. With a code
                              instead when no browser opens or the provider refuses the loopback redirect
   login --account NAME       Renew that account; a sign-in as anyone else is refused (exit 1)
+  login --acr VALUES [--max-age S]
+                             Sign the account (the default, or --account) in again more strongly or more
+                             recently, as an API asked (RFC 9470); a sign-in as anyone else is refused
+  step-up CHALLENGE          The same, from the API's WWW-Authenticate value (insufficient_user_authentication,
+                             or an Entra claims challenge): latchkey step-up "$(the header's value)"
   login --device             Sign in with a code entered on any device (RFC 8628), e.g. over SSH; --timeout
                              bounds it too (a fallback to a code keeps what is left of it)
   accounts [--json]          List the accounts signed in here; * marks the default (exit 1: none)
@@ -62,7 +67,8 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 /** Each command's options. Its code, and the core under it, load only once the command line is good (command-runner.ts). */
 const ACCOUNT: Options = { account: { type: 'string' } };
 const OPTIONS: Record<CommandName, Options> = {
-  login: { timeout: { type: 'string' }, device: { type: 'boolean' }, ...ACCOUNT },
+  login: { timeout: { type: 'string' }, device: { type: 'boolean' }, acr: { type: 'string' }, 'max-age': { type: 'string' }, ...ACCOUNT },
+  'step-up': { timeout: { type: 'string' }, ...ACCOUNT },
   status: { json: { type: 'boolean' }, ...ACCOUNT },
   token: { refresh: { type: 'boolean' }, api: { type: 'string' }, ...ACCOUNT },
   headers: { method: { type: 'string' }, ...ACCOUNT },
@@ -82,8 +88,8 @@ const OPTIONS: Record<CommandName, Options> = {
   },
 };
 
-/** The commands that take positional arguments (the URL of `headers`, the account of `switch`). */
-const TAKES_POSITIONALS: ReadonlySet<CommandName> = new Set(['headers', 'switch']);
+/** The commands that take positional arguments (the URL of `headers`, the account of `switch`, the challenge of `step-up`). */
+const TAKES_POSITIONALS: ReadonlySet<CommandName> = new Set(['headers', 'switch', 'step-up']);
 
 const isCommand = (name: string | undefined): name is CommandName => name !== undefined && Object.hasOwn(OPTIONS, name);
 

@@ -4,8 +4,8 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { BrowserWindow, Menu, app, clipboard, dialog, ipcMain, net, powerMonitor, protocol, screen, session as electronSession, shell } from 'electron';
-import { createHttpClient, loadConfig, startAuthSession, toErrorInfo, trustSettingsOf } from '../core/index.ts';
-import type { AuthSession, HttpClient, Logger } from '../core/index.ts';
+import { createHttpClient, createProfilePictures, loadConfig, startAccountSessions, toErrorInfo, trustSettingsOf } from '../core/index.ts';
+import type { AccountSessions, HttpClient, Logger } from '../core/index.ts';
 import type { DemoServers } from '../demo/index.ts';
 import { STATE_CHANGED_CHANNEL } from '../shared/ipc.ts';
 import type { AuthState } from '../shared/auth-state.ts';
@@ -50,7 +50,7 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 interface Running {
-  session: AuthSession;
+  session: AccountSessions;
   http: HttpClient;
   demo?: DemoServers;
   stop: Array<() => void>;
@@ -71,8 +71,9 @@ async function start(logger: Logger): Promise<void> {
   // The provider is reached the way the OS says (settings, PAC, WPAD) unless proxy variables are set.
   const http = createHttpClient({ resolveProxy: systemProxyResolver(webSession), ...trustSettingsOf(config) });
   // The session exists at once, `starting`: reading the stored session may wait on a keychain unlock prompt,
-  // which the window shows ("Waiting for your keychain…") while calls made meanwhile wait.
-  const session = startAuthSession({ config, opener: createProviderOpener(openExternal), logger, http });
+  // which the window shows ("Waiting for your keychain…") while calls made meanwhile wait. It acts for the
+  // default account, and for another one the person switches to in the window's account menu.
+  const session = startAccountSessions({ config, opener: createProviderOpener(openExternal), logger, http });
   const running: Running = { session, http, stop: [], ...(demo ? { demo } : {}) };
   shutDownOnQuit(running, logger);
   running.stop.push(
@@ -81,6 +82,7 @@ async function start(logger: Logger): Promise<void> {
       config,
       logger,
       copyText: (text) => clipboard.writeText(text),
+      profilePicture: createProfilePictures({ http, logger }),
       openEndSession: async (url) => {
         if (isProviderPageUrl(url)) await openExternal(url);
         else logger.warn('refused to open an end-session URL that is neither https nor on this machine');

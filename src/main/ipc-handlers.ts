@@ -1,7 +1,8 @@
 import { AuthError, redactSecrets, toErrorInfo } from '../core/index.ts';
-import type { AuthConfig, AuthSession, Logger } from '../core/index.ts';
+import type { AccountSessions, AuthConfig, AuthSession, Logger } from '../core/index.ts';
 import { INVOKE_CHANNELS } from '../shared/ipc.ts';
 import type { ErrorInfo } from '../shared/errors.ts';
+import { parseStepUpChallenge } from '../shared/step-up.ts';
 import type { InvokeChannel, InvokeChannels, IpcResult } from '../shared/ipc.ts';
 import { isAppUrl } from './window/app-protocol.ts';
 
@@ -9,6 +10,9 @@ import { isAppUrl } from './window/app-protocol.ts';
 export const MAX_TOKEN_ARGUMENT_LENGTH = 16 * 1024;
 /** A URL longer than this is not one of our API's. */
 const MAX_URL_ARGUMENT_LENGTH = 8 * 1024;
+/** A picture the provider sends inline: an image, base64, no larger than a fetched one may be (256 KiB, as base64). */
+const DATA_IMAGE = /^data:image\/(png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/=]+$/;
+const MAX_DATA_PICTURE_LENGTH = 350_000;
 
 /** The part of Electron's `WebFrameMain` the sender check reads. */
 export interface IpcSenderFrame {
@@ -45,12 +49,15 @@ const INTERNAL_ERROR: ErrorInfo = {
 };
 
 export interface IpcHandlerDeps {
-  session: AuthSession;
+  /** The window's session: it acts for one account at a time and switches between them (see startAccountSessions). */
+  session: AuthSession & Pick<AccountSessions, 'switchAccount' | 'signOutAll'>;
   config: Pick<AuthConfig, 'apiBaseUrl' | 'issuer'>;
   /** Opens the provider's end-session page in the system browser (the caller checks it is a provider page URL). */
   openEndSession(url: string): Promise<void>;
   /** Puts text on the system clipboard (Electron's `clipboard.writeText`). */
   copyText(text: string): void;
+  /** The picture at an https address as a `data:` URL, or undefined when it cannot be shown (`createProfilePictures`); without it, only `data:` pictures are shown. */
+  profilePicture?(picture: string): Promise<string | undefined>;
   logger?: Logger;
 }
 
@@ -67,6 +74,13 @@ const ARGUMENT_PARSERS: ArgumentParsers = {
   'auth:copy-user-code': noArguments,
   'auth:cancel-sign-in': noArguments,
   'auth:sign-out': noArguments,
+  'auth:add-account': noArguments,
+  'auth:switch-account': (args) => {
+    const [account] = args;
+    if (args.length !== 1 || typeof account !== 'string' || account.length === 0 || account.length > 1_024) throw new AuthError('invalid_argument', 'switchAccount takes the name of an account.');
+    return [account];
+  },
+  'auth:sign-out-all': noArguments,
   'auth:get-access-token': noArguments,
   'auth:refresh-access-token': (args) => {
     const [rejectedToken] = args;
@@ -91,6 +105,14 @@ const ARGUMENT_PARSERS: ArgumentParsers = {
     }
     return [{ method, url, ...(nonce !== undefined ? { nonce: nonce as string } : {}) }];
   },
+  'auth:step-up': (args) => {
+    const [challenge] = args;
+    if (args.length !== 1 || typeof challenge !== 'string' || challenge.length === 0 || challenge.length > MAX_URL_ARGUMENT_LENGTH) {
+      throw new AuthError('invalid_argument', "stepUp takes the API's WWW-Authenticate value.");
+    }
+    return [challenge];
+  },
+  'auth:profile-picture': noArguments,
   'auth:retry-keychain': (args) => {
     const [mode] = args;
     if (args.length !== 1 || (mode !== 'prompt' && mode !== 'check')) throw new AuthError('invalid_argument', "retryKeychain takes 'prompt' or 'check'.");
@@ -129,6 +151,10 @@ export function isTrustedSender(frame: IpcSenderFrame | null | undefined): boole
  */
 export function registerIpcHandlers(ipcMain: IpcMainLike, deps: IpcHandlerDeps): () => void {
   const { session, config, logger } = deps;
+  const openEndSession = (url: string) =>
+    deps.openEndSession(url).catch((error: unknown) => {
+      logger?.warn('could not open the provider sign-out page', { error: toErrorInfo(error).message });
+    });
   const handlers: Handlers = {
     'auth:get-state': async () => session.getState(),
     'auth:sign-in': () => session.signIn(),
@@ -142,17 +168,35 @@ export function registerIpcHandlers(ipcMain: IpcMainLike, deps: IpcHandlerDeps):
     'auth:cancel-sign-in': async () => session.cancelSignIn(),
     'auth:sign-out': async () => {
       const { endSessionUrl } = await session.signOut();
-      if (endSessionUrl) {
-        await deps.openEndSession(endSessionUrl).catch((error: unknown) => {
-          logger?.warn('could not open the provider sign-out page', { error: toErrorInfo(error).message });
-        });
-      }
+      if (endSessionUrl) await openEndSession(endSessionUrl);
+      return session.getState();
+    },
+    'auth:add-account': () => session.signIn({ adding: true }),
+    'auth:switch-account': (account) => session.switchAccount(account),
+    'auth:sign-out-all': async () => {
+      const results = await session.signOutAll();
+      // The provider's browser session is one for all its users: its end-session page once.
+      const endSessionUrl = results.find((result) => result.endSessionUrl !== undefined)?.endSessionUrl;
+      if (endSessionUrl) await openEndSession(endSessionUrl);
       return session.getState();
     },
     'auth:get-access-token': () => session.getAccessToken(),
     'auth:refresh-access-token': (rejectedToken) => session.refreshAccessToken(rejectedToken),
     'auth:request-headers': (request) => session.requestHeaders(request),
+    'auth:step-up': async (challenge) => {
+      // Main reads the challenge itself: the page relays the API's words, it does not choose what the sign-in asks for beyond them.
+      const stepUp = parseStepUpChallenge(challenge);
+      if (!stepUp) throw new AuthError('invalid_argument', 'The API asked for no stronger sign-in (its answer is not an insufficient_user_authentication or insufficient_claims challenge).');
+      return session.signIn({ stepUp });
+    },
     'auth:retry-keychain': (mode) => session.retryKeychain(mode),
+    // The picture of the user main knows (never an address the page names): a provider's data: image as it is, an https one fetched here.
+    'auth:profile-picture': async () => {
+      const picture = session.getState().user?.picture;
+      if (picture === undefined) return null;
+      if (picture.startsWith('data:')) return DATA_IMAGE.test(picture) && picture.length <= MAX_DATA_PICTURE_LENGTH ? picture : null;
+      return (await deps.profilePicture?.(picture)) ?? null;
+    },
     'app:get-config': async () => ({ apiBaseUrl: config.apiBaseUrl, issuer: config.issuer }),
   };
 

@@ -4,6 +4,7 @@
 // <img> never runs anything inside an SVG.
 import { renderSVG } from 'uqr';
 import type { DeviceCodePrompt } from '../shared/auth-state.ts';
+import { inertText } from '../shared/inert-text.ts';
 
 export interface DeviceCodeView {
   /** The codes to show, or undefined while they are being asked for. */
@@ -15,6 +16,7 @@ export interface DeviceCodeView {
 export function createDeviceCodeView(get: <T extends HTMLElement>(id: string, type: { new (): T }) => T, announce: (text: string) => void): DeviceCodeView {
   const waiting = get('device-waiting', HTMLElement);
   const promptBox = get('device-prompt', HTMLElement);
+  const host = get('device-host', HTMLElement);
   const address = get('device-address', HTMLElement);
   const userCode = get('device-user-code', HTMLElement);
   const qr = get('device-qr', HTMLImageElement);
@@ -53,7 +55,10 @@ export function createDeviceCodeView(get: <T extends HTMLElement>(id: string, ty
       }
       if (shownCode === prompt.userCode) return;
       shownCode = prompt.userCode;
-      address.textContent = prompt.verificationUri;
+      // The site apart from the path: what a person checks is their provider's (RFC 8628 §5.4). The core refused any
+      // address with invisible or direction-changing characters; inertText is the page's own guard.
+      host.textContent = inertText(prompt.verificationHost);
+      address.textContent = inertText(prompt.verificationUri);
       userCode.textContent = prompt.userCode;
       const target = prompt.verificationUriComplete ?? prompt.verificationUri;
       qr.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(renderSVG(target, { border: 1 }))}`;
@@ -62,7 +67,7 @@ export function createDeviceCodeView(get: <T extends HTMLElement>(id: string, ty
       stopCountdown();
       tick(prompt.expiresAt);
       timer = setInterval(() => tick(prompt.expiresAt), 1000);
-      announce(`Open ${prompt.verificationUri} on any device and enter the code ${prompt.userCode.split('').join(' ')}.`);
+      announce(`On the site ${inertText(prompt.verificationHost)}, open ${inertText(prompt.verificationUri)} on any device and enter the code ${inertText(prompt.userCode).split('').join(' ')}.`);
     },
     hide() {
       stopCountdown();

@@ -35,12 +35,35 @@ export interface AuthState {
   /** While starting: the keychain is waiting on the user (an unlock prompt is open). */
   keychainWaiting?: true;
   /** When the current access token was obtained and when it expires (epoch ms), and `dpop` when it is bound to this installation's key (RFC 9449). Never the token itself. */
-  accessToken?: { refreshedAt: number; expiresAt?: number; dpop?: true };
+  accessToken?: AccessTokenTimes;
   /** The same, for each API after the first that has a token in memory, by API name. */
-  apiTokens?: Record<string, { refreshedAt: number; expiresAt?: number; dpop?: true }>;
+  apiTokens?: Record<string, AccessTokenTimes>;
   standsOn?: StandsOn;
   /** While a sign-in with a code is waiting for the user: what to enter where (RFC 8628 §3.3). */
   deviceCode?: DeviceCodePrompt;
+  /** Every account signed in at the provider (the app's state events carry them; the window's own is `account`). */
+  accounts?: AccountSummary[];
+}
+
+/** One account as the window lists it: its name, who it is, and whether it is the default for new windows and commands. */
+export interface AccountSummary {
+  name: string;
+  sub: string;
+  user: UserProfile;
+  default: boolean;
+}
+
+/**
+ * What the state shows of an access token, never the token: when it was obtained and expires (epoch ms), `dpop` when
+ * bound to this installation's key (RFC 9449), and how and when the user signed in for it (`acr`, `authTime` in
+ * epoch seconds), when the provider said.
+ */
+export interface AccessTokenTimes {
+  refreshedAt: number;
+  expiresAt?: number;
+  dpop?: true;
+  acr?: string;
+  authTime?: number;
 }
 
 /**
@@ -52,6 +75,8 @@ export interface AuthState {
 export interface DeviceCodePrompt {
   userCode: string;
   verificationUri: string;
+  /** The site `verificationUri` is on (its host, IDNs as punycode), shown apart from the path so a person checks it is the provider's. */
+  verificationHost: string;
   verificationUriComplete?: string;
   expiresAt: number;
   issuer: string;

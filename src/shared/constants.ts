@@ -14,6 +14,15 @@ export const DEMO_AUDIENCE = 'urn:latchkey:demo-api';
  */
 export const DEMO_FILES_RESOURCE = 'urn:latchkey:demo-files';
 export const DEMO_FILES_PATH = '/files/';
+/**
+ * The demo's sign-in strengths (OpenID Connect `acr` values): a password, or a password and a one-time code (a
+ * second step). `DEMO_STEP_UP_PATH` on the demo API asks for the second (RFC 9470), signed in at most
+ * `DEMO_STEP_UP_MAX_AGE` seconds ago.
+ */
+export const DEMO_ACR_PASSWORD = 'urn:latchkey:demo:acr:password';
+export const DEMO_ACR_TWO_STEP = 'urn:latchkey:demo:acr:two-step';
+export const DEMO_STEP_UP_PATH = '/strong/me';
+export const DEMO_STEP_UP_MAX_AGE = 600;
 /** The scopes the demo provider knows and the demo API accepts. */
 export const DEMO_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 /** Where `npm run idp` listens unless DEMO_IDP_PORT / DEMO_API_PORT say otherwise; the app and the CLI look there. */

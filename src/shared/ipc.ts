@@ -31,7 +31,14 @@ export interface InvokeChannels {
   /** Copies the pending sign-in's user code to the clipboard (main holds it; the page never needs clipboard permission). */
   'auth:copy-user-code': () => Promise<void>;
   'auth:cancel-sign-in': () => Promise<void>;
+  /** Signs out of the window's account; the window then acts for the account that is the default now, if any. */
   'auth:sign-out': () => Promise<AuthState>;
+  /** Opens the system browser with the provider's account chooser; whoever signs in is added (or renewed) and the window acts for them. */
+  'auth:add-account': () => Promise<AuthState>;
+  /** The window acts for this account (its name or `sub`, from the state's `accounts`) from now on. */
+  'auth:switch-account': (account: string) => Promise<AuthState>;
+  /** Signs out of every account signed in here. */
+  'auth:sign-out-all': () => Promise<AuthState>;
   /** A valid access token, refreshed in main if needed. */
   'auth:get-access-token': () => Promise<string>;
   /** After the API answered 401 for `rejectedToken`: a newer token, refreshing at most once however many callers ask. */
@@ -42,11 +49,23 @@ export interface InvokeChannels {
    */
   'auth:request-headers': (request: ApiRequest) => Promise<ApiRequestHeaders>;
   /**
+   * An API answered 401 asking for a stronger or more recent sign-in (its `WWW-Authenticate` value, `challenge`:
+   * RFC 9470, or an Entra claims challenge): opens the system browser for that sign-in, of the same account (a
+   * sign-in as another user is refused); resolves when signed in. A value that asks for no step-up is refused.
+   */
+  'auth:step-up': (challenge: string) => Promise<AuthState>;
+  /**
    * While the keychain is locked or refuses access: read the stored session again. `prompt` lets the keychain ask
    * the user to unlock it (the "Unlock and retry" button); `check` only looks (window focus, resume), so a dismissed
    * prompt is not shown again and again.
    */
   'auth:retry-keychain': (mode: 'prompt' | 'check') => Promise<AuthState>;
+  /**
+   * The signed-in user's profile picture as a `data:` URL, or null when there is none or it cannot be shown. Main
+   * fetches it (https only, an image, size-capped, over the core's TLS rules): the page's CSP allows images only from
+   * the app itself and `data:`, so no image address can carry a token out of the page.
+   */
+  'auth:profile-picture': () => Promise<string | null>;
   'app:get-config': () => Promise<AppConfigInfo>;
 }
 
@@ -61,10 +80,15 @@ export const INVOKE_CHANNELS = Object.keys({
   'auth:copy-user-code': 0,
   'auth:cancel-sign-in': 0,
   'auth:sign-out': 0,
+  'auth:add-account': 0,
+  'auth:switch-account': 0,
+  'auth:sign-out-all': 0,
   'auth:get-access-token': 0,
   'auth:refresh-access-token': 0,
   'auth:request-headers': 0,
+  'auth:step-up': 0,
   'auth:retry-keychain': 0,
+  'auth:profile-picture': 0,
   'app:get-config': 0,
 } satisfies Record<InvokeChannel, 0>) as InvokeChannel[];
 

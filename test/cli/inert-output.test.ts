@@ -80,6 +80,9 @@ describe('provider text on the terminal', () => {
     expect(login.code, login.stderr.toString()).toBe(0);
     expect(activeBytes(login.stdout)).toEqual([]);
     expect(activeBytes(login.stderr)).toEqual([]);
+    // The site of the verification address on a line of its own.
+    const prompt = login.stdout.toString().split('\n');
+    expect(prompt[prompt.indexOf("The sign-in page is on this site (check that it is your provider's):") + 1]).toBe(new URL(provider.issuer).host);
     const signedIn = login.stdout.toString().split('\n').find((line) => line.startsWith('Signed in as '));
     // The name is all there, each escape written out where the character was.
     expect(signedIn).toBe(
@@ -111,5 +114,24 @@ describe('provider text on the terminal', () => {
     // The provider's newline does not start a line of its own: its words stay on the line that quotes them.
     expect(lines.some((line) => line.startsWith('Signed in as Administrator'))).toBe(false);
     expect(refresh.stderr.toString()).toContain('\\u000aSigned in as Administrator');
+  });
+
+  it.each([
+    ['plain http to another machine', 'http://login.example.com/device', 'it is plain http to login.example.com, which is not this machine (https is required; http only on loopback)'],
+    ['a right-to-left override', 'https://login.example.com/\u202emoc.live//:sptth', 'it holds spaces, control characters, or invisible or direction-changing characters (such as U+202E)'],
+  ])('a verification address with %s is refused with a clear message naming it, and nothing reaches the terminal raw', async (_name, address, problem) => {
+    provider.deviceAnswer = { verification_uri: address };
+    try {
+      const login = await runRaw(['login', '--device'], env);
+      expect(login.code).not.toBe(0);
+      expect(activeBytes(login.stdout)).toEqual([]);
+      expect(activeBytes(login.stderr)).toEqual([]);
+      // No prompt was shown: nobody is sent there.
+      expect(login.stdout.toString()).not.toContain('enter the code');
+      const said = login.stderr.toString();
+      expect(said).toContain(`with the verification address "${address.replace('\u202e', '\\u202e')}", which Latchkey does not show: ${problem}`);
+    } finally {
+      provider.deviceAnswer = {};
+    }
   });
 });

@@ -4,7 +4,7 @@
 // envelopes, not the auth core (test/renderer drives the real core).
 import { describe, expect, it, vi } from 'vitest';
 import { AuthError } from '../../src/core/index.ts';
-import type { AuthSession, SignOutResult } from '../../src/core/index.ts';
+import type { AccountSessions, AuthSession, SignOutResult } from '../../src/core/index.ts';
 import { MAX_TOKEN_ARGUMENT_LENGTH, registerIpcHandlers } from '../../src/main/ipc-handlers.ts';
 import type { IpcInvokeEventLike, IpcMainLike } from '../../src/main/ipc-handlers.ts';
 import { INVOKE_CHANNELS } from '../../src/shared/ipc.ts';
@@ -16,7 +16,7 @@ vi.mock('electron', () => ({}));
 const APP_FRAME = { url: 'app://latchkey/index.html', parent: null };
 const SIGNED_IN: AuthState = { status: 'signed-in', user: { sub: 'alice', name: 'Alice Liddell' }, keychain: 'os' };
 
-function fakeSession(overrides: Partial<AuthSession> = {}) {
+function fakeSession(overrides: Partial<AuthSession & Pick<AccountSessions, 'switchAccount' | 'signOutAll'>> = {}) {
   const session = {
     getState: vi.fn(() => SIGNED_IN),
     onStateChange: vi.fn(() => () => undefined),
@@ -32,9 +32,11 @@ function fakeSession(overrides: Partial<AuthSession> = {}) {
     whenIdle: vi.fn(async () => undefined),
     offersDeviceSignIn: vi.fn(async () => true),
     close: vi.fn(async () => undefined),
+    switchAccount: vi.fn(async () => SIGNED_IN),
+    signOutAll: vi.fn(async (): Promise<SignOutResult[]> => []),
     ...overrides,
   };
-  return session satisfies AuthSession;
+  return session satisfies AuthSession & Pick<AccountSessions, 'switchAccount' | 'signOutAll'>;
 }
 
 function fakeIpcMain() {
@@ -54,7 +56,7 @@ function fakeIpcMain() {
   return { ipcMain, handlers, invoke };
 }
 
-function setUp(sessionOverrides: Partial<AuthSession> = {}) {
+function setUp(sessionOverrides: Partial<AuthSession & Pick<AccountSessions, 'switchAccount' | 'signOutAll'>> = {}) {
   const session = fakeSession(sessionOverrides);
   const openEndSession = vi.fn(async () => undefined);
   const copied: string[] = [];
@@ -86,7 +88,7 @@ describe('IPC handlers (electron mocked)', () => {
   });
 
   it('a sign-in with a code goes to the session as one; Copy puts the pending code on the clipboard, and refuses when none is pending', async () => {
-    const pending: AuthState = { status: 'signing-in', deviceCode: { userCode: 'WDJB-MJHT', verificationUri: 'http://127.0.0.1:4400/device', expiresAt: 1, issuer: 'http://127.0.0.1:4400/', clientId: 'latchkey' } };
+    const pending: AuthState = { status: 'signing-in', deviceCode: { userCode: 'WDJB-MJHT', verificationUri: 'http://127.0.0.1:4400/device', verificationHost: '127.0.0.1:4400', expiresAt: 1, issuer: 'http://127.0.0.1:4400/', clientId: 'latchkey' } };
     const { invoke, session, copied } = setUp({ getState: vi.fn(() => pending) });
     expect(await invoke('auth:device-sign-in')).toEqual({ ok: true, value: SIGNED_IN });
     expect(session.signIn).toHaveBeenCalledWith({ method: 'device' });
@@ -148,6 +150,36 @@ describe('IPC handlers (electron mocked)', () => {
       expect(await invoke('auth:retry-keychain', args)).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
     }
     expect(session.retryKeychain).toHaveBeenCalledTimes(1);
+  });
+
+  it('hands the page the signed-in user’s picture main fetched, never one the page names: a provider data: image as it is, an https one through profilePicture, else null', async () => {
+    const at = (picture: string | undefined): AuthState => ({ ...SIGNED_IN, user: { sub: 'alice', ...(picture === undefined ? {} : { picture }) } });
+    const fetched: string[] = [];
+    const ipc = fakeIpcMain();
+    let shown: AuthState = at('https://pictures.example/alice.png');
+    registerIpcHandlers(ipc.ipcMain, {
+      session: fakeSession({ getState: vi.fn(() => shown) }),
+      config: { apiBaseUrl: 'http://127.0.0.1:4401', issuer: 'http://127.0.0.1:4400/' },
+      openEndSession: async () => undefined,
+      copyText: () => undefined,
+      profilePicture: async (url) => {
+        fetched.push(url);
+        return url.endsWith('alice.png') ? 'data:image/png;base64,iVBORw0KGgo=' : undefined;
+      },
+    });
+    expect(await ipc.invoke('auth:profile-picture')).toEqual({ ok: true, value: 'data:image/png;base64,iVBORw0KGgo=' });
+    expect(fetched).toEqual(['https://pictures.example/alice.png']);
+    shown = at('https://pictures.example/huge.png');
+    expect(await ipc.invoke('auth:profile-picture')).toEqual({ ok: true, value: null });
+    const inline = 'data:image/svg+xml;base64,PHN2Zy8+';
+    shown = at(inline);
+    expect(await ipc.invoke('auth:profile-picture')).toEqual({ ok: true, value: inline });
+    shown = at('data:text/html;base64,PHNjcmlwdD4=');
+    expect(await ipc.invoke('auth:profile-picture')).toEqual({ ok: true, value: null });
+    shown = at(undefined);
+    expect(await ipc.invoke('auth:profile-picture')).toEqual({ ok: true, value: null });
+    expect(await ipc.invoke('auth:profile-picture', ['https://evil.example/?token=x'])).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
+    expect(fetched).toHaveLength(2);
   });
 
   it('refuses arguments on calls that take none', async () => {

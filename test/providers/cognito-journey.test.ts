@@ -4,15 +4,18 @@
 import { expect, it } from 'vitest';
 import { describeStandinJourney } from './journey.ts';
 import { startCognitoStandin } from './standins/cognito.ts';
-import { ALICE } from './standins/standin.ts';
+import { ALICE, BOB } from './standins/standin.ts';
 
 const signOutUrl = 'https://app.example.com/signed-out';
 
 describeStandinJourney({
   title: 'the CLI against a Cognito stand-in (AUTH_PROVIDER=cognito)',
-  start: (port) => startCognitoStandin({ clientId: 'cognito-public-client', callbackUrl: `http://localhost:${port}/callback`, users: [ALICE] }),
+  start: (port) => startCognitoStandin({ clientId: 'cognito-public-client', callbackUrl: `http://localhost:${port}/callback`, users: [ALICE, BOB] }),
   env: (standin, port) => ({ AUTH_PROVIDER: 'cognito', AUTH_ISSUER: standin.issuer, AUTH_CLIENT_ID: 'cognito-public-client', AUTH_REDIRECT_PORT: String(port), AUTH_POST_LOGOUT_REDIRECT_URI: signOutUrl }),
   rotates: false,
+  secondUser: BOB,
+  chooserPrompt: 'login',
+  loginHint: ['login_hint', 'alice@example.com'],
   doctorSays: [/^✓ Provider preset: Amazon Cognito/m, /^✓ Redirect URI accepted: .*http:\/\/localhost:\d+\/callback/m],
   steps: (journey, standin) => {
     it('logout offers Cognito’s own /logout with client_id and logout_uri, not RP-Initiated Logout', async () => {

@@ -4,25 +4,43 @@
 // one still valid, no revocation endpoint, and AADSTS50173 for a revoked grant.
 import { expect, it } from 'vitest';
 import { describeStandinJourney } from './journey.ts';
-import { startEntraStandin } from './standins/entra.ts';
+import { ENTRA_CLAIMS_REQUEST, startEntraStandin } from './standins/entra.ts';
 import { ALICE } from './standins/standin.ts';
 
 const CONTOSO = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const FABRIKAM = 'a1b2c3d4-0000-4000-8000-fabr1kam0000';
 const CLIENT = '11111111-2222-3333-4444-555555555555';
 const ADELE = { ...ALICE, login: 'adele', sub: 'AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ', name: 'Adele Vance', email: 'adele@contoso.example', tenant: CONTOSO };
+const ALEX = { ...ALICE, login: 'alex', password: 'wilber', sub: 'CCCCCCCCCCCCCCCCCCCCCJx9pQwErTyUiOpAsDfGhJk', name: 'Alex Wilber', email: 'alex@contoso.example', tenant: CONTOSO };
 const MALLORY = { ...ALICE, login: 'mallory', password: 'elsewhere', sub: 'BBBBBBBBBBBBBBBBBBBBBAAAAAA', name: 'Mallory Other', email: 'mallory@fabrikam.example', tenant: FABRIKAM };
 const DEAD = 'Your session ended at the provider: it refused the refresh (invalid_grant — AADSTS50173: The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password; that is, your password was changed or the session was revoked). Sign in again.';
 const NO_REVOCATION = /^Signed out on this computer only: the provider offers no token revocation\. It stays valid at the provider until it expires\.$/;
 
 describeStandinJourney({
   title: 'the CLI against an Entra ID stand-in, single tenant (AUTH_PROVIDER=entra)',
-  start: () => startEntraStandin({ clientId: CLIENT, tenant: CONTOSO, users: [ADELE] }),
+  start: () => startEntraStandin({ clientId: CLIENT, tenant: CONTOSO, users: [ADELE, ALEX] }),
   env: (standin) => ({ AUTH_PROVIDER: 'entra', AUTH_ISSUER: standin.issuer, AUTH_CLIENT_ID: CLIENT }),
   user: ADELE,
+  secondUser: ALEX,
+  // Entra's prompt takes one value: the account chooser alone.
+  chooserPrompt: 'select_account',
+  loginHint: ['login_hint', 'adele@contoso.example'],
   doctorSays: [/^✓ Provider preset: Microsoft Entra ID/m],
   logoutSays: NO_REVOCATION,
-  steps: (_journey, standin) => {
+  steps: (journey, standin) => {
+    it('a claims challenge (Conditional Access) becomes a sign-in carrying the claims parameter; the new token passes', async () => {
+      expect((await journey.cli(['login', '--timeout', '60'])).code).toBe(0);
+      const resource = `${standin().origin}/v1.0/me`;
+      const call = async () => fetch(resource, { headers: { authorization: `Bearer ${(await journey.cli(['token'])).stdout.trim()}` } });
+      const refused = await call();
+      expect(refused.status).toBe(401);
+      const challenge = refused.headers.get('www-authenticate')!;
+      expect(challenge).toMatch(/error="insufficient_claims", claims="/);
+      const stepUp = await journey.cli(['step-up', challenge, '--timeout', '60']);
+      expect(stepUp.code, stepUp.stderr).toBe(0);
+      expect(JSON.parse(standin().authorizationRequests.at(-1)!.get('claims') ?? '{}')).toEqual(ENTRA_CLAIMS_REQUEST);
+      expect((await call()).status).toBe(200);
+    });
     it('sent the granted scope with every refresh, and never a secret', () => {
       const refreshes = standin().tokenRequests.filter((request) => request.body.get('grant_type') === 'refresh_token');
       expect(refreshes.length).toBeGreaterThan(3);

@@ -9,10 +9,11 @@ import { ALICE } from './standins/standin.ts';
 
 const SECRET = 'standin-github-app-secret';
 const OCTOCAT = { ...ALICE, login: 'octocat', sub: '583231', name: 'The Octocat', email: 'octocat@github.com' };
+const HUBOT = { ...ALICE, login: 'hubot', password: 'robot', sub: '480938', name: 'Hubot', email: 'hubot@github.com' };
 
 describeStandinJourney({
   title: 'the CLI against a GitHub App stand-in (AUTH_PROVIDER=github, endpoints only)',
-  start: () => startGithubStandin({ clientId: 'Iv23liStandIn', clientSecret: SECRET, users: [OCTOCAT] }),
+  start: () => startGithubStandin({ clientId: 'Iv23liStandIn', clientSecret: SECRET, users: [OCTOCAT, HUBOT] }),
   env: (standin) => ({
     AUTH_PROVIDER: 'github',
     AUTH_ISSUER: standin.issuer,
@@ -24,6 +25,10 @@ describeStandinJourney({
     AUTH_REVOCATION_ENDPOINT: `${standin.origin}/applications/{client_id}/token`,
   }),
   user: OCTOCAT,
+  secondUser: HUBOT,
+  chooserPrompt: 'select_account',
+  // GitHub's hint is the username (`login`), though the account is its numeric id.
+  loginHint: ['login', 'octocat'],
   doctorSays: [/^✓ Provider preset: GitHub/m, /^✓ Endpoints: /m],
   steps: (journey, standin) => {
     it('signed in with the profile from /user (sub is the account id) and revoked through DELETE with the app’s credentials', async () => {

@@ -4,15 +4,18 @@
 import { expect, it } from 'vitest';
 import { describeStandinJourney } from './journey.ts';
 import { startGoogleStandin } from './standins/google.ts';
-import { ALICE } from './standins/standin.ts';
+import { ALICE, BOB } from './standins/standin.ts';
 
 const SECRET = 'GOCSPX-standin-not-so-secret';
 
 describeStandinJourney({
   title: 'the CLI against a Google stand-in (AUTH_PROVIDER=google, Desktop app client)',
-  start: () => startGoogleStandin({ clientId: 'standin.apps.googleusercontent.com', clientSecret: SECRET, users: [ALICE] }),
+  start: () => startGoogleStandin({ clientId: 'standin.apps.googleusercontent.com', clientSecret: SECRET, users: [ALICE, BOB] }),
   env: (standin) => ({ AUTH_PROVIDER: 'google', AUTH_ISSUER: standin.issuer, AUTH_CLIENT_ID: 'standin.apps.googleusercontent.com', AUTH_CLIENT_SECRET: SECRET }),
   rotates: false,
+  secondUser: BOB,
+  chooserPrompt: 'select_account consent',
+  loginHint: ['login_hint', 'alice@example.com'],
   doctorSays: [/^✓ Provider preset: Google/m, /^✓ Client secret: /m],
   steps: (_journey, standin) => {
     it('asked for access_type=offline and prompt=consent, never offline_access, and sent the secret in the body', () => {

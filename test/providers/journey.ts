@@ -19,6 +19,12 @@ export interface StandinJourney {
   env(standin: Standin, port: number): Record<string, string>;
   /** Who signs in (default ALICE). */
   user?: StandinUser;
+  /** A second user of the stand-in, signed in beside the first as another account (`accounts`, `--account`, `logout` of one). */
+  secondUser?: StandinUser;
+  /** The prompt values a sign-in that adds a second account sends (the preset's account chooser). */
+  chooserPrompt?: string;
+  /** The authorization request's hint at the account renewed by `login --account`: its parameter and value. */
+  loginHint?: [string, string];
   /** False for a provider that keeps the refresh token on a refresh (default true). */
   rotates?: boolean;
   /** doctor's lines that must be there. */
@@ -61,6 +67,7 @@ export function describeStandinJourney(settings: StandinJourney): void {
   };
   const providerSteps = (journey: Journey) => {
     settings.steps?.(journey, () => standin);
+    if (settings.secondUser) itKeepsTwoAccounts(journey, () => standin, user, settings.secondUser, settings);
     if (settings.deadTokenSays !== undefined) itEndsTheSessionOnTheDeadTokenAnswer(journey, () => standin, settings.deadTokenSays);
   };
   if (settings.wholeJourney === false) {
@@ -68,6 +75,50 @@ export function describeStandinJourney(settings: StandinJourney): void {
   } else {
     describeCliJourney(settings.title, start, providerSteps);
   }
+}
+
+/**
+ * Two users of the provider signed in as two accounts: both listed, each refreshed with its own token, the
+ * second's sign-in asking for the preset's account chooser and a renewal hinting at its account; logging out
+ * of one leaves the other working.
+ */
+function itKeepsTwoAccounts(journey: Journey, standin: () => Standin, first: StandinUser, second: StandinUser, settings: Pick<StandinJourney, 'chooserPrompt' | 'loginHint'>): void {
+  it('two accounts: both signed in and listed, each refreshed with its own token, one logged out while the other keeps working', async () => {
+    const as = (user: StandinUser) => ({ LATCHKEY_TEST_LOGIN: user.login, LATCHKEY_TEST_PASSWORD: user.password });
+    expect((await journey.cli(['logout', '--all'])).code).toBe(0);
+    const one = await journey.cli(['login', '--timeout', '60'], as(first));
+    expect(one.code, one.stderr).toBe(0);
+    const two = await journey.cli(['login', '--timeout', '60'], as(second));
+    expect(two.code, two.stderr).toBe(0);
+    if (settings.chooserPrompt !== undefined) expect(standin().authorizationRequests.at(-1)?.get('prompt')).toBe(settings.chooserPrompt);
+    const listed = JSON.parse((await journey.cli(['accounts', '--json'])).stdout) as Array<{ sub: string; default: boolean }>;
+    expect(listed.map((account) => [account.sub, account.default])).toEqual([
+      [first.sub, false],
+      [second.sub, true],
+    ]);
+    for (const user of [first, second]) {
+      const token = await journey.cli(['token', '--refresh', '--account', user.sub]);
+      expect(token.code, token.stderr).toBe(0);
+      expect(await standin().accessTokenWorks(token.stdout.trim())).toBe(true);
+      const status = JSON.parse((await journey.cli(['status', '--json', '--account', user.sub])).stdout) as { user: { sub: string; email?: string } };
+      expect(status.user.sub).toBe(user.sub);
+    }
+    expect(standin().reuseSeen()).toBe(false);
+    if (settings.loginHint !== undefined) {
+      const renewed = await journey.cli(['login', '--account', first.sub, '--timeout', '60'], as(first));
+      expect(renewed.code, renewed.stderr).toBe(0);
+      expect(standin().authorizationRequests.at(-1)?.get(settings.loginHint[0])).toBe(settings.loginHint[1]);
+    }
+    const logout = await journey.cli(['logout', '--account', first.sub]);
+    expect(logout.code, logout.stderr).toBe(0);
+    expect(logout.stdout).toMatch(/is no longer signed in here\. The default account is now /);
+    const still = await journey.cli(['token', '--refresh']);
+    expect(still.code, still.stderr).toBe(0);
+    expect(await standin().accessTokenWorks(still.stdout.trim())).toBe(true);
+    expect((JSON.parse((await journey.cli(['accounts', '--json'])).stdout) as Array<{ sub: string }>).map((account) => account.sub)).toEqual([second.sub]);
+    expect((await journey.cli(['logout', '--all'])).code).toBe(0);
+    // Three sign-ins through Chromium and a dozen CLI processes: well past the default on a loaded machine.
+  }, 180_000);
 }
 
 /**

@@ -4,12 +4,15 @@
 import { expect, it } from 'vitest';
 import { describeStandinJourney } from './journey.ts';
 import { startOktaStandin } from './standins/okta.ts';
-import { ALICE } from './standins/standin.ts';
+import { ALICE, BOB } from './standins/standin.ts';
 
 describeStandinJourney({
   title: 'the CLI against an Okta stand-in (AUTH_PROVIDER=okta)',
-  start: (port) => startOktaStandin({ clientId: '0oaStandInNative', redirectUri: `http://127.0.0.1:${port}/callback`, users: [ALICE] }),
+  start: (port) => startOktaStandin({ clientId: '0oaStandInNative', redirectUri: `http://127.0.0.1:${port}/callback`, users: [ALICE, BOB] }),
   env: (standin, port) => ({ AUTH_PROVIDER: 'okta', AUTH_ISSUER: standin.issuer, AUTH_CLIENT_ID: '0oaStandInNative', AUTH_REDIRECT_PORT: String(port) }),
+  secondUser: BOB,
+  chooserPrompt: 'login',
+  loginHint: ['login_hint', 'alice@example.com'],
   doctorSays: [/^✓ Provider preset: Okta/m, /^✓ Public client: /m],
   steps: (_journey, standin) => {
     it('asked for offline_access without prompt=consent', () => {

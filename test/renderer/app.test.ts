@@ -17,13 +17,14 @@ import { build } from 'vite';
 import type { Rolldown } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rendererConfig } from '../../electron.vite.config.ts';
-import { createAuthSession, createLogger, loadConfig } from '../../src/core/index.ts';
-import type { AuthConfig, AuthSession } from '../../src/core/index.ts';
+import { createLogger, loadConfig, startAccountSessions, startAuthSession } from '../../src/core/index.ts';
+import type { AccountSessions, AuthConfig } from '../../src/core/index.ts';
 import { buildContentSecurityPolicy, createAppProtocolHandler } from '../../src/main/window/app-protocol.ts';
 import { registerIpcHandlers } from '../../src/main/ipc-handlers.ts';
 import type { IpcInvokeEventLike, IpcMainLike } from '../../src/main/ipc-handlers.ts';
 import type { AuthApi, InvokeChannel } from '../../src/shared/ipc.ts';
-import { browserOpener, DEMO_ALICE, launchBrowser } from '../../support/browser.ts';
+import { browserOpener, DEMO_ALICE, DEMO_BOB, launchBrowser } from '../../support/browser.ts';
+import { DEMO_ACR_TWO_STEP, DEMO_STEP_UP_MAX_AGE } from '../../src/shared/constants.ts';
 import { enterDeviceCode } from '../../support/device-approval.ts';
 import type { Browser, Page } from '../../support/browser.ts';
 import { demoEnv, startTestDemo } from '../helpers/demo.ts';
@@ -39,14 +40,20 @@ let workDir: string;
 let browser: Browser;
 let page: Page;
 let demo: Awaited<ReturnType<typeof startTestDemo>>;
-let session: AuthSession;
+let session: AccountSessions;
 let config: AuthConfig;
 let pageServer: Server;
 let pageUrl: string;
 let bridgeScript: string;
 /** Linux: a gnome-keyring of this file's own, so it can be locked without pulling the keychain from under other test files. */
 let keyring: PrivateKeyring | undefined;
-let wireSession: (next: AuthSession) => void;
+let wireSession: (next: AccountSessions) => void;
+/** The window's session as main starts it (every account, acting for the default), once it has read the stored one. */
+async function windowSession(): Promise<AccountSessions> {
+  const started = startAccountSessions({ config, opener: (url) => openWith(url), clock, logger: createLogger({ level: 'silent' }) });
+  await started.whenStarted();
+  return started;
+}
 const endSessionOpened: string[] = [];
 /** What "Copy" put on the clipboard (Electron's clipboard in the app). */
 const copied: string[] = [];
@@ -169,7 +176,7 @@ beforeAll(async () => {
       unsubscribe();
     };
   };
-  wireSession(await createAuthSession({ config, opener: (url) => openWith(url), clock, logger: createLogger({ level: 'silent' }) }));
+  wireSession(await windowSession());
 
   const context = await browser.newContext({ viewport: { width: 520, height: 640 }, colorScheme: 'light' });
   page = await context.newPage();
@@ -229,7 +236,9 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     expect(new URL(opener.urls[0] as string).searchParams.get('state')).not.toBe(new URL(parkedUrls[0] as string).searchParams.get('state'));
     expect(await page.locator('#user-name').textContent()).toBe('Alice Liddell');
     expect(await page.locator('#user-email').textContent()).toBe('alice@example.com');
-    expect(await page.locator('#avatar').isVisible()).toBe(true);
+    // The demo's picture, handed over by main as a data: URL (the only images the CSP allows besides the app's own).
+    await expect.poll(() => page.locator('#avatar').isVisible()).toBe(true);
+    expect(await page.locator('#avatar').getAttribute('src')).toMatch(/^data:image\/svg\+xml;base64,/);
     expect(await page.locator('#token-line').textContent()).toMatch(/^Access token refreshed \d\d:\d\d:\d\d, expires \d\d:\d\d:\d\d · bound to this computer \(DPoP\)$/);
     expect(await page.locator('#announcer').textContent()).toBe('Signed in as Alice Liddell.');
     await screenshot('signed-in');
@@ -338,6 +347,7 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     expect(name).toBe('Mallory A\\u001b]0;pwned\\u0007B\\u001b[2J\\u001b]8;;https://evil.example/\\u0007click\\u001b]8;;\\u0007\\u009b31m\\u009d0;c1\\u0007\\u0085\\u007f\\u202eexe.gnp\\u2028Z');
     expect(await page.locator('#user-email').textContent()).toBe('mallory\\u202e@example.com');
     expect(await page.locator('#announcer').textContent()).not.toMatch(active);
+    await screenshot('hostile-provider-name');
     // As the core words a refused refresh, and also the provider's words as they came (the page does not rely on the core).
     for (const message of [`Your session ended: invalid_grant — ${HOSTILE_DESCRIPTION}. Sign in again.`, HOSTILE_DESCRIPTION]) {
       await emit({ status: 'signed-out', keychain: 'os', error: { code: 'session_ended', message } });
@@ -368,7 +378,7 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     // The keyring is locked (a screen lock, a keyring manager); the app starts again.
     await keyring?.lock();
     await session.close();
-    wireSession(await createAuthSession({ config, opener: (url) => openWith(url), clock, logger: createLogger({ level: 'silent' }) }));
+    wireSession(await windowSession());
     await page.reload();
     await visible('#locked-banner');
     expect(await page.locator('#locked-title').textContent()).toBe('Your keychain is locked');
@@ -413,6 +423,9 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     const firstCode = (await page.locator('#device-user-code').textContent()) as string;
     expect(session.getState().deviceCode?.userCode).toBe(firstCode);
     expect(await page.locator('#device-address').textContent()).toBe(`${demo.issuer}/device`);
+    // The site apart from the path, in an element of its own.
+    expect(await page.locator('#device-host').textContent()).toBe(new URL(demo.issuer).host);
+    expect(await page.locator('#device-host').isVisible()).toBe(true);
     expect(await page.locator('#device-who').textContent()).toBe(`Latchkey (client ${config.clientId}) asked ${config.issuer} for this code. Enter it only if you started this sign-in yourself.`);
     expect(await page.locator('#device-countdown').textContent()).toMatch(/^The code expires in (10:00|9:[0-5]\d)\.$/);
     // The QR code is a data: image the CSP lets through, and it loaded.
@@ -434,7 +447,7 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     expect(session.getState().deviceCode).toBeUndefined();
 
     // A code that expired while shown (as main would broadcast it at that moment).
-    await emit({ status: 'signing-in', deviceCode: { userCode: 'WDJB-MJHT', verificationUri: `${demo.issuer}/device`, expiresAt: Date.now() - 1000, issuer: config.issuer, clientId: config.clientId } });
+    await emit({ status: 'signing-in', deviceCode: { userCode: 'WDJB-MJHT', verificationUri: `${demo.issuer}/device`, verificationHost: new URL(demo.issuer).host, expiresAt: Date.now() - 1000, issuer: config.issuer, clientId: config.clientId } });
     await visible('#view-device-code');
     await expect.poll(() => page.locator('#device-countdown').textContent()).toBe('The code has expired. Cancel and sign in again for a new one.');
     expect(await page.locator('#copy-code').isDisabled()).toBe(true);
@@ -478,6 +491,7 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
   it('refuses what the page must not do: ipcRenderer is not there, inline scripts are blocked by the CSP', async () => {
     expect(await page.evaluate(() => typeof (globalThis as unknown as PageGlobals).ipcRenderer)).toBe('undefined');
     expect(await page.evaluate(() => Object.keys((globalThis as unknown as PageGlobals).auth).sort())).toEqual([
+      'addAccount',
       'cancelSignIn',
       'copyUserCode',
       'deviceSignIn',
@@ -485,12 +499,29 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
       'getState',
       'offersDeviceSignIn',
       'onStateChange',
+      'profilePicture',
       'refreshAccessToken',
       'requestHeaders',
       'retryKeychain',
       'signIn',
       'signOut',
+      'signOutAll',
+      'stepUp',
+      'switchAccount',
     ]);
+    // An image address is no way out for a token: only the app's own images and data: load.
+    const leaked = await page.evaluate(`(async () => {
+      const image = document.createElement('img');
+      const loaded = new Promise((done) => { image.onload = () => done('loaded'); image.onerror = () => done('blocked'); });
+      image.src = 'https://127.0.0.1:9/leak.png?token=stolen';
+      document.body.append(image);
+      const outcome = await loaded;
+      image.remove();
+      return outcome;
+    })()`);
+    expect(leaked).toBe('blocked');
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__cspViolations)).toEqual(['img-src https://127.0.0.1:9/leak.png?token=stolen']);
+    await page.evaluate(() => void ((globalThis as unknown as PageGlobals).__cspViolations.length = 0));
     const ran = await page.evaluate(`(async () => {
       const script = document.createElement('script');
       script.textContent = 'window.__inlineRan = true';
@@ -502,6 +533,118 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     const error = await page.evaluate(() => (globalThis as unknown as PageGlobals).auth.refreshAccessToken('').catch((e: { code: string }) => e.code));
     expect(error).toBe('invalid_argument');
   });
+
+  it('an action that needs a stronger sign-in (RFC 9470): the window says why, the browser sign-in carries acr_values and max_age, and the call is sent once more and succeeds', async () => {
+    openWith = browserOpener(browser, DEMO_ALICE);
+    await page.click('#sign-in');
+    await visible('#view-signed-in');
+    // The step-up's browser waits until the test has read the window's words.
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const stepUpUrls: string[] = [];
+    const alice = browserOpener(browser, DEMO_ALICE);
+    openWith = async (url) => {
+      stepUpUrls.push(url);
+      await gate;
+      await alice(url);
+    };
+    await page.click('#call-strong');
+    await expect.poll(() => page.locator('#api-error').textContent()).toMatch(/^This action needs you to sign in again: This action needs the two-step sign-in \(password and one-time code\)\. Your browser opens for it/);
+    await expect.poll(() => stepUpUrls.length).toBe(1);
+    const asked = new URL(stepUpUrls[0]!).searchParams;
+    expect(asked.get('acr_values')).toBe(DEMO_ACR_TWO_STEP);
+    expect(asked.get('max_age')).toBe(String(DEMO_STEP_UP_MAX_AGE));
+    await screenshot('step-up-asked');
+    release();
+    await expect.poll(() => page.locator('#api-status').textContent(), { timeout: 30_000 }).toBe('200 OK');
+    const body = JSON.parse((await page.locator('#api-body').textContent()) as string) as { sub: string; claims: { acr?: string } };
+    expect(body).toMatchObject({ sub: 'alice', claims: { acr: DEMO_ACR_TWO_STEP } });
+    expect(alice.lastError).toBeUndefined();
+    await alice.close();
+    await page.click('#sign-out');
+    await visible('#view-signed-out');
+  });
+
+  it('several accounts: the avatar menu lists them (one added elsewhere shows up), switches, adds, signs out of one; the page’s calls act for the shown account', async () => {
+    const subOf = (jwt: string) => (JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as { sub: string }).sub;
+    const pageToken = () => page.evaluate(() => (globalThis as unknown as PageGlobals).auth.getAccessToken());
+    frozenAt = undefined;
+    openWith = browserOpener(browser, DEMO_ALICE);
+    await page.click('#sign-in');
+    await visible('#view-signed-in');
+    expect(await page.locator('#user-name').textContent()).toBe('Alice Liddell');
+
+    // Bob signs in elsewhere (a terminal's session, as `latchkey login` has): the window lists him within a second or two.
+    const terminal = startAuthSession({ config, opener: browserOpener(browser, DEMO_BOB), logger: createLogger({ level: 'silent' }) });
+    await terminal.whenStarted();
+    await terminal.signIn({ adding: true });
+    await terminal.close();
+    await expect.poll(() => page.locator('#account-list .account-item').count(), { timeout: 10_000 }).toBe(2);
+    // The window still acts for Alice: a new default elsewhere does not move it.
+    expect(await page.locator('#user-name').textContent()).toBe('Alice Liddell');
+    expect(subOf(await pageToken())).toBe('alice');
+
+    await page.click('#account-button');
+    await visible('#account-menu');
+    expect(await page.locator('#account-button').getAttribute('aria-expanded')).toBe('true');
+    expect(await page.locator('#account-list .account-item-name').allTextContents()).toEqual(['Alice Liddell', 'Bob Builder']);
+    expect(await page.locator('#account-list .account-item-email').allTextContents()).toEqual(['alice@example.com', 'bob@example.com']);
+    expect(await page.locator('#account-list .account-item[aria-checked="true"]').getAttribute('data-account')).toBe('alice@example.com');
+    expect(await page.locator('#account-list .account-item img.avatar').count()).toBe(2);
+    await screenshot('accounts-menu');
+
+    // Switch: the window, and every call the page makes, are Bob's now.
+    await page.click('#account-list .account-item[data-account="bob@example.com"]');
+    await expect.poll(() => page.locator('#user-name').textContent()).toBe('Bob Builder');
+    expect(await page.locator('#account-menu').isHidden()).toBe(true);
+    expect(subOf(await pageToken())).toBe('bob');
+    expect(await page.locator('#api-result').isHidden()).toBe(true);
+    await page.click('#call-api');
+    await visible('#api-result');
+    await expect.poll(() => page.locator('#api-status').textContent()).toBe('200 OK');
+    expect(JSON.parse((await page.locator('#api-body').textContent())!)).toMatchObject({ sub: 'bob' });
+    const headers = await page.evaluate((url) => (globalThis as unknown as PageGlobals).auth.requestHeaders({ method: 'GET', url }), `${demo.apiUrl}/me`);
+    expect(subOf(headers.Authorization.split(' ')[1]!)).toBe('bob');
+    await screenshot('accounts-switched');
+
+    // Add: the system browser opens with the provider's account chooser (the generic preset: prompt=login).
+    parkedUrls.length = 0;
+    openWith = async (url) => void parkedUrls.push(url);
+    await page.click('#account-button');
+    await page.click('#add-account');
+    await visible('#view-signing-in');
+    await expect.poll(() => parkedUrls.length).toBe(1);
+    expect(new URL(parkedUrls[0]!).searchParams.get('prompt')?.split(' ')).toContain('login');
+    await screenshot('accounts-add');
+    await page.click('#cancel');
+    await visible('#view-signed-in');
+    expect(await page.locator('#user-name').textContent()).toBe('Bob Builder');
+    // Completed: whoever signed in is the window's account (the demo has two users: Alice's is renewed).
+    openWith = browserOpener(browser, DEMO_ALICE);
+    await page.click('#account-button');
+    await page.click('#add-account');
+    await expect.poll(() => page.locator('#user-name').textContent(), { timeout: 20_000 }).toBe('Alice Liddell');
+    expect(subOf(await pageToken())).toBe('alice');
+
+    // Sign out of this one: Alice only; the window moves to Bob, still signed in.
+    await page.click('#account-button');
+    expect(await page.locator('#sign-out-one').textContent()).toBe('Sign out of alice@example.com');
+    await page.click('#sign-out-one');
+    await expect.poll(() => page.locator('#user-name').textContent()).toBe('Bob Builder');
+    expect(await page.locator('#account-list .account-item').count()).toBe(1);
+    expect(subOf(await pageToken())).toBe('bob');
+    await page.click('#account-button');
+    await visible('#account-menu');
+    await screenshot('accounts-signed-out-one');
+    await page.keyboard.press('Escape');
+    expect(await page.locator('#account-menu').isHidden()).toBe(true);
+
+    // Sign out of all (shown with two or more): back to one, so the plain sign-out ends it.
+    expect(await page.locator('#sign-out-all').isHidden()).toBe(true);
+    await page.click('#sign-out');
+    await visible('#view-signed-out');
+    expect(session.getState().accounts).toEqual([]);
+  }, 120_000);
 
   it('a sign-out the provider could not be told about says so in the window, and promises no retry (the provider is down; last, it stops the demo)', async () => {
     const opener = browserOpener(browser, DEMO_ALICE);

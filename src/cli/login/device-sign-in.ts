@@ -28,8 +28,8 @@ export async function deviceSignIn(
 }
 
 /**
- * The prompt a person reads: the address and the code each on a line of their
- * own (so either can be copied alone), the address that carries the code when
+ * The prompt a person reads: the site, the address and the code each on a line
+ * of their own (so the site can be checked, and either can be copied alone), the address that carries the code when
  * the provider gives one, a QR code of it on a terminal, and — because a code
  * can be phished (RFC 8628 §5.4) — which app asked which provider, and when the
  * code stops working.
@@ -38,7 +38,8 @@ export function describeDeviceCode(prompt: DeviceCodePrompt, options: { terminal
   const direct = prompt.verificationUriComplete ?? prompt.verificationUri;
   const minutes = Math.max(1, Math.round((prompt.expiresAt - options.now) / 60_000));
   const until = new Date(prompt.expiresAt).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-  const lines = ['To sign in, open this address on any device:', prompt.verificationUri, 'and enter the code:', prompt.userCode];
+  // The site on a line of its own, apart from the path: what a person checks is their provider's before entering a code there.
+  const lines = ["The sign-in page is on this site (check that it is your provider's):", prompt.verificationHost, 'To sign in, open this address on any device:', prompt.verificationUri, 'and enter the code:', prompt.userCode];
   if (prompt.verificationUriComplete) lines.push('Or open this address, which carries the code:', prompt.verificationUriComplete);
   if (options.terminal) lines.push('', renderUnicodeCompact(direct).trimEnd(), '');
   lines.push(

@@ -27,6 +27,8 @@ export interface AccountList {
 
 /** The accounts at the configured provider (issuer, client, keychain service), as one file beside the locks. */
 export interface AccountIndex {
+  /** The index file (watched by the app, so accounts the CLI adds or removes show up). */
+  readonly path: string;
   /** The file, read now (no lock: it is always replaced whole). A missing or unreadable file is no accounts. */
   read(): AccountList;
   /** Under the index's lock: adds or updates `record`; `makeDefault` makes it the default (the first account is the default anyway). */
@@ -40,6 +42,8 @@ export interface AccountIndex {
    * while no account has it — so a single account stays where a downgrade or an older app finds it — else one of its own.
    */
   entryNameFor(sub: string, list?: AccountList): string;
+  /** The keychain account of `sub`'s own entry (`clientId@issuer#sub:SUB`), never the shared first one. */
+  ownEntryName(sub: string): string;
 }
 
 interface IndexFile {
@@ -82,6 +86,7 @@ export function openAccountIndex(config: Pick<AuthConfig, 'keychainService' | 'c
     );
 
   return {
+    path,
     read,
     put: (record, makeDefault) =>
       change((file) => {
@@ -107,6 +112,7 @@ export function openAccountIndex(config: Pick<AuthConfig, 'keychainService' | 'c
       if (own) return own.entry;
       return list.accounts.some((account) => account.entry === base) ? `${base}#sub:${sub}` : base;
     },
+    ownEntryName: (sub) => `${base}#sub:${sub}`,
   };
 }
 

@@ -29,6 +29,9 @@ export interface StoredAccess {
   resource?: string;
   token_type?: 'dpop';
   jkt?: string;
+  /** How and when the user signed in (OpenID Connect `acr`, `auth_time`), as the provider said: what a step-up challenge is judged against. */
+  acr?: string;
+  auth_time?: number;
 }
 
 /**
@@ -67,6 +70,8 @@ export function encodeAccess(config: IssuedFor, access: AccessToken | undefined,
     ...(config.audience !== undefined ? { audience: config.audience } : {}),
     ...(config.resource !== undefined ? { resource: config.resource } : {}),
     ...(access.tokenType === 'dpop' && access.jkt !== undefined ? { token_type: 'dpop' as const, jkt: access.jkt } : {}),
+    ...(access.acr !== undefined ? { acr: access.acr } : {}),
+    ...(access.authTime !== undefined ? { auth_time: access.authTime } : {}),
   };
 }
 
@@ -85,6 +90,8 @@ export function decodeAccess(config: IssuedFor, stored: unknown, owner: AccessOw
     owner.sub !== undefined && value.sub === owner.sub && value.generation === owner.generation && value.sign_in === owner.signIn;
   if (!issuedForThis) return undefined;
   const access: AccessToken = { value: value.access_token, refreshedAt: value.refreshed_at, expiresAt: value.expires_at };
+  if (typeof value.acr === 'string') access.acr = value.acr;
+  if (typeof value.auth_time === 'number') access.authTime = value.auth_time;
   return value.token_type === 'dpop' && typeof value.jkt === 'string' ? { ...access, tokenType: 'dpop', jkt: value.jkt } : access;
 }
 

@@ -1,7 +1,9 @@
 import * as oidc from 'openid-client';
 import type { DeviceCodePrompt } from '../../shared/auth-state.ts';
 import type { AuthConfig } from '../config/auth-config.ts';
+import { isLoopbackHost } from '../config/values.ts';
 import { AuthError } from '../errors.ts';
+import { inertText } from '../../shared/inert-text.ts';
 import { fingerprint } from '../log.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { classifyProviderError, describeProviderError } from './answers.ts';
@@ -86,6 +88,7 @@ export async function pollDeviceSignIn(configuration: oidc.Configuration, deps: 
   const prompt: DeviceCodePrompt = {
     userCode: codes.user_code,
     verificationUri: codes.verification_uri,
+    verificationHost: new URL(codes.verification_uri).host,
     expiresAt,
     issuer,
     clientId: config.clientId,
@@ -125,16 +128,39 @@ function untilDeadline<T>(work: Promise<T>, deadline: AbortSignal | undefined): 
 }
 
 /**
- * The codes are shown to a person — printed on a terminal, drawn as a QR code — so they must be what
- * RFC 8628 §3.2 says: web addresses and a short code, with nothing a terminal would act on (escape
- * sequences) and no other scheme a QR reader would open.
+ * The codes are shown to a person — printed on a terminal, drawn as a QR code — and a code can be phished
+ * (RFC 8628 §5.4), so what is shown must be what is opened: web addresses (§3.2) on https, or http only on
+ * this machine (a provider on loopback); nothing invisible, direction-changing or line-breaking in them (a
+ * right-to-left override prints an address reversed); no user name before the host (`site@host` hides the
+ * host); the address that carries the code on the same site as the one shown; and a short, printable code.
+ * A refusal names the provider's value, made inert.
  */
 function assertShowable(codes: oidc.DeviceAuthorizationResponse, issuer: string): void {
-  const webAddress = (value: string | undefined) => value === undefined || (URL.canParse(value) && ['https:', 'http:'].includes(new URL(value).protocol) && !/[\s\p{Cc}]/u.test(value));
-  const shortCode = /^[\p{L}\p{N}\p{P}\p{S} ]{1,64}$/u.test(codes.user_code);
-  if (!webAddress(codes.verification_uri) || !webAddress(codes.verification_uri_complete) || !shortCode) {
-    throw new AuthError('provider_error', `The provider at ${issuer} answered the request for a sign-in code with a verification address or user code that cannot be shown safely (RFC 8628 §3.2). Sign in through a browser, or ask the provider's administrator.`);
+  const refuse = (what: string, value: string, problem: string) =>
+    new AuthError(
+      'provider_error',
+      `The provider at ${issuer} answered the request for a sign-in code with ${what} "${inertText(value)}", which Latchkey does not show: ${problem} (RFC 8628 §3.2, §5.4). Sign in through a browser, or ask the provider's administrator.`,
+    );
+  const shown = codes.verification_uri;
+  const problem = addressProblem(shown);
+  if (problem) throw refuse('the verification address', shown, problem);
+  const complete = codes.verification_uri_complete;
+  if (complete !== undefined) {
+    const completeProblem = addressProblem(complete) ?? (new URL(complete).origin === new URL(shown).origin ? undefined : `it is on another site than the verification address ${new URL(shown).host}`);
+    if (completeProblem) throw refuse('the address that carries the code', complete, completeProblem);
   }
+  if (!/^[\p{L}\p{N}\p{P}\p{S} ]{1,64}$/u.test(codes.user_code)) throw refuse('the user code', codes.user_code, 'it is not a short code of printable characters');
+}
+
+/** Why a verification address cannot be shown, or undefined when it can. */
+function addressProblem(value: string): string | undefined {
+  if (/[\s\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(value)) return 'it holds spaces, control characters, or invisible or direction-changing characters (such as U+202E), which would show another address than the one opened';
+  if (!URL.canParse(value)) return 'it is not a web address';
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `its scheme is ${url.protocol} (https is required)`;
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) return `it is plain http to ${url.host}, which is not this machine (https is required; http only on loopback)`;
+  if (url.username !== '' || url.password !== '') return 'it has a user name before the host (user@host), which hides the site it opens';
+  return undefined;
 }
 
 /**

@@ -27,6 +27,14 @@ export interface TokenResult {
   user?: UserProfile;
   /** `dpop` when the access token is bound to the session's key (RFC 9449 §5), else `bearer`. */
   tokenType?: 'dpop' | 'bearer';
+  /** How and when the user signed in, from the validated ID token (`acr`, `auth_time` in epoch seconds): what an API's step-up challenge is judged against (RFC 9470). */
+  signedInWith?: SignedInWith;
+}
+
+/** How and when the user signed in: OpenID Connect's `acr`, and `auth_time` in epoch seconds. */
+export interface SignedInWith {
+  acr?: string;
+  authTime?: number;
 }
 
 /** What the flows of one connected provider share. */
@@ -51,6 +59,9 @@ export function toTokenResult(response: oidc.TokenEndpointResponse & oidc.TokenE
   if (response.scope) result.scope = response.scope;
   const claims = openid ? response.claims() : undefined;
   if (claims) result.user = profileFrom(claims);
+  if (claims && (typeof claims.acr === 'string' || typeof claims.auth_time === 'number')) {
+    result.signedInWith = { ...(typeof claims.acr === 'string' ? { acr: claims.acr } : {}), ...(typeof claims.auth_time === 'number' ? { authTime: claims.auth_time } : {}) };
+  }
   return result;
 }
 

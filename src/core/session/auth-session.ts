@@ -1,4 +1,5 @@
 import type { ApiRequest, ApiRequestHeaders, AuthState } from '../../shared/auth-state.ts';
+import type { StepUpRequest } from '../../shared/step-up.ts';
 import type { AuthConfig } from '../config/auth-config.ts';
 import type { HttpClient } from '../net/http.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -56,6 +57,12 @@ export interface SignInOptions {
    * session's account, hinting at it (`login_hint`), and a sign-in as anyone else is refused (`account_mismatch`).
    */
   adding?: boolean;
+  /**
+   * A stronger or more recent sign-in an API asked for (RFC 9470 `acr_values` / `max_age`, or an Entra claims
+   * challenge's `claims`; see src/shared/step-up.ts): sent with the browser sign-in, which renews this session's
+   * account — a sign-in as anyone else is refused and changes nothing.
+   */
+  stepUp?: StepUpRequest;
 }
 
 export interface AuthSessionDeps {

@@ -172,7 +172,7 @@ function entryWrites(state: SessionState, entry: SessionEntry, lock: EntryLock, 
       state.takeRotation(rotated.refreshToken, api ? undefined : rotated.scope);
       if (api) return store(rotated.refreshToken, state.memory.access);
       const namesOurUser = rotated.idTokenSub === undefined || !sub || rotated.idTokenSub === sub;
-      const access = rotated.accessToken !== undefined && namesOurUser ? accessFrom({ accessToken: rotated.accessToken, expiresAt: rotated.expiresAt, tokenType: rotated.tokenType }, deps.clock(), state.memory.dpop) : undefined;
+      const access = rotated.accessToken !== undefined && namesOurUser ? accessFrom({ accessToken: rotated.accessToken, expiresAt: rotated.expiresAt, tokenType: rotated.tokenType }, deps.clock(), state.memory.dpop, state.memory.access) : undefined;
       store(rotated.refreshToken, access);
     },
     /** The checked answer: its tokens become the session's, and are stored unless the rotation's write already holds them. */

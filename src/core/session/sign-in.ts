@@ -1,3 +1,4 @@
+import type { StepUpRequest } from '../../shared/step-up.ts';
 import type { AuthState } from '../../shared/auth-state.ts';
 import type { SignInOptions } from './auth-session.ts';
 import { AuthError } from '../errors.ts';
@@ -6,7 +7,7 @@ import type { Logger } from '../../shared/logger.ts';
 import type { ProviderClient } from '../protocol/provider-client.ts';
 import type { Opener } from '../protocol/flow-context.ts';
 import type { Refresher } from '../tokens/refresher.ts';
-import type { SessionState } from './state.ts';
+import { EntryTakenError, type SessionState } from './state.ts';
 import type { StandsOn } from '../../shared/auth-state.ts';
 import { createSignInAttempts } from './sign-in-attempts.ts';
 import type { DpopKey } from '../dpop/key.ts';
@@ -64,8 +65,10 @@ export function createSignIn(deps: {
     if (deps.isClosed()) throw new AuthError('sign_in_cancelled', 'The session is closed.');
     // A sign-in the keychain cannot store would be lost (or kept in memory only): unlock first.
     await state.entry?.assertWritable();
-    const renewing = options.adding !== true ? state.account : undefined;
-    const parameters = signInParameters(deps.config, renewing, deps.accounts.read().accounts.length > 0);
+    if (options.stepUp && options.method === 'device') throw new AuthError('invalid_argument', 'A stronger sign-in an API asks for goes through the browser; sign-in with a code cannot carry it.');
+    // A step-up renews the account the API refused: never another one (RFC 9470 §5: the same user, signed in more strongly).
+    const renewing = options.adding !== true || options.stepUp ? state.account : undefined;
+    const parameters = { ...signInParameters(deps.config, renewing, deps.accounts.read().accounts.length > 0), ...(options.stepUp ? stepUpParameters(deps.config, options.stepUp) : {}) };
     const attempt = attempts.start();
     state.beginSignIn();
     try {
@@ -115,7 +118,15 @@ export function createSignIn(deps: {
         const entryName = deps.accounts.entryNameFor(user.sub, list);
         if (entryName !== state.entry?.account) state.switchTo(deps.openEntry(entryName), existing);
       }
-      const replaced = await state.adoptSignIn(result, standing, key);
+      let replaced: Awaited<ReturnType<SessionState['adoptSignIn']>>;
+      try {
+        replaced = await state.adoptSignIn(result, standing, key);
+      } catch (adoptError) {
+        if (!(adoptError instanceof EntryTakenError) || renewing) throw adoptError;
+        // The shared first entry was taken by another user's sign-in meanwhile: this user gets an entry of their own.
+        state.switchTo(deps.openEntry(deps.accounts.ownEntryName(user.sub)), undefined);
+        replaced = await state.adoptSignIn(result, standing, key);
+      }
       if (replaced) revokeInBackground(replaced.token, replaced.dpop, 'the replaced session');
       const entryName = state.entry?.account;
       if (entryName !== undefined) {
@@ -149,6 +160,20 @@ function signInParameters(config: Pick<AuthConfig, 'prompt' | 'provider'>, renew
   const preset = PRESETS[config.provider];
   if (renewing) return loginHintFor(renewing, preset);
   return othersSignedIn ? { prompt: promptForAdding(config.prompt, preset) } : {};
+}
+
+/**
+ * The authorization request's part of a step-up: `acr_values` and `max_age` (RFC 9470 §4, OpenID Connect Core
+ * §3.1.2.1) with `prompt=login` so the provider asks again rather than answering from its browser session (beside
+ * the configured prompt, e.g. `consent`, which keeps the refresh token coming); or Entra's `claims` (§5.5).
+ */
+function stepUpParameters(config: Pick<AuthConfig, 'prompt'>, stepUp: StepUpRequest): Record<string, string> {
+  const parameters: Record<string, string> = {};
+  if (stepUp.acrValues !== undefined) parameters.acr_values = stepUp.acrValues;
+  if (stepUp.maxAge !== undefined) parameters.max_age = String(stepUp.maxAge);
+  if (stepUp.claims !== undefined) parameters.claims = stepUp.claims;
+  if (stepUp.acrValues !== undefined || stepUp.maxAge !== undefined) parameters.prompt = [...new Set(['login', ...(config.prompt?.split(' ') ?? [])])].join(' ');
+  return parameters;
 }
 
 /** The user as the index keeps it: who it is, without a picture too large for a list (a data URL). */

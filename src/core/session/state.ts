@@ -273,6 +273,8 @@ export class SessionState {
       if (!this.hasSession && entry.shared) {
         // Renewing an account this process did not have in memory (it switched to it): what it replaces is in its entry.
         const stored = (await entry.read().catch(() => null))?.stored;
+        // Another process stored another user here meanwhile (two first sign-ins at once): never over it.
+        if (stored && user.sub && stored.sub !== user.sub) throw new EntryTakenError(stored.sub);
         if (stored?.refresh_token !== undefined && stored.sub === user.sub) {
           replaced = stored.refresh_token;
           replacedKey = await loadStoredDpopKey(stored.dpop_key, logger);
@@ -367,7 +369,7 @@ export class SessionState {
 
   /** The checked answer to a refresh becomes the session's; returns the access token now in memory. */
   takeAnswer(result: TokenResult): AccessToken {
-    const access = accessFrom(result, this.#deps.clock(), this.#memory.dpop);
+    const access = accessFrom(result, this.#deps.clock(), this.#memory.dpop, this.#memory.access);
     this.#memory.access = access;
     if (result.refreshToken) this.#memory.refreshToken = result.refreshToken;
     if (result.scope) this.#memory.scope = result.scope;
@@ -378,7 +380,7 @@ export class SessionState {
 
   /** The checked answer to a refresh for a second API: its access token becomes that API's, its rotated refresh token the session's. */
   takeApiAnswer(api: ApiConfig, result: TokenResult): AccessToken {
-    const access = accessFrom(result, this.#deps.clock(), this.#memory.dpop);
+    const access = accessFrom(result, this.#deps.clock(), this.#memory.dpop, this.#memory.apiAccess?.[api.name] ?? this.#memory.access);
     this.#memory.apiAccess = { ...this.#memory.apiAccess, [api.name]: access };
     if (result.refreshToken) this.#memory.refreshToken = result.refreshToken;
     this.#redeemed();
@@ -463,7 +465,18 @@ export class SessionState {
 function tokenTimes(access: AccessToken): NonNullable<AuthState['accessToken']> {
   const times: NonNullable<AuthState['accessToken']> = access.expiresAt === undefined ? { refreshedAt: access.refreshedAt } : { refreshedAt: access.refreshedAt, expiresAt: access.expiresAt };
   if (access.tokenType === 'dpop') times.dpop = true;
+  if (access.acr !== undefined) times.acr = access.acr;
+  if (access.authTime !== undefined) times.authTime = access.authTime;
   return times;
+}
+
+/** A sign-in found its entry holding another user's session (stored by another process since it chose the entry): it goes elsewhere. */
+export class EntryTakenError extends Error {
+  readonly storedSub: string;
+  constructor(storedSub: string) {
+    super('The keychain entry holds another user’s session.');
+    this.storedSub = storedSub;
+  }
 }
 
 /** The tokens a sign-out revokes, each with what it is and its DPoP key. */

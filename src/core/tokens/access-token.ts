@@ -10,15 +10,28 @@ export interface AccessToken {
   tokenType?: 'dpop';
   /** The thumbprint of the key it is bound to. */
   jkt?: string;
+  /** The sign-in it comes from: its `acr`, and `auth_time` (epoch seconds), when the provider said (RFC 9470). */
+  acr?: string;
+  authTime?: number;
 }
 
 /**
  * The access token a token response carries (the ID token is not kept: nothing needs it once validated),
  * obtained at `now`; a `dpop` token records the thumbprint of the key it is bound to.
  */
-export function accessFrom(result: { accessToken: string; expiresAt?: number | undefined; tokenType?: 'dpop' | 'bearer' | undefined }, now: number, key: DpopKey | undefined): AccessToken {
+export function accessFrom(
+  result: { accessToken: string; expiresAt?: number | undefined; tokenType?: 'dpop' | 'bearer' | undefined; signedInWith?: { acr?: string; authTime?: number } | undefined },
+  now: number,
+  key: DpopKey | undefined,
+  before?: AccessToken,
+): AccessToken {
   const access: AccessToken = { value: result.accessToken, refreshedAt: now };
   if (result.expiresAt !== undefined) access.expiresAt = result.expiresAt;
+  // A refresh whose answer does not say how the user signed in is of the same sign-in as the token before it.
+  const acr = result.signedInWith?.acr ?? before?.acr;
+  const authTime = result.signedInWith?.authTime ?? before?.authTime;
+  if (acr !== undefined) access.acr = acr;
+  if (authTime !== undefined) access.authTime = authTime;
   if (result.tokenType === 'dpop' && key) Object.assign(access, { tokenType: 'dpop', jkt: key.jkt });
   return access;
 }

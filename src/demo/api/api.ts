@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
 import type { Logger } from '../../shared/logger.ts';
-import { DEMO_AUDIENCE, DEMO_FILES_PATH, DEMO_FILES_RESOURCE } from '../../shared/constants.ts';
+import { DEMO_ACR_TWO_STEP, DEMO_AUDIENCE, DEMO_FILES_PATH, DEMO_FILES_RESOURCE, DEMO_STEP_UP_MAX_AGE, DEMO_STEP_UP_PATH } from '../../shared/constants.ts';
 import { createDpopChecker, DpopRejection } from './dpop-check.ts';
 
 const REALM = 'latchkey-demo';
@@ -11,7 +11,9 @@ const REALM = 'latchkey-demo';
  * The demo API's request handler. `GET /me` answers the token's subject and
  * claims after checking the JWT access token (RFC 9068) against the provider's
  * JWKS: signature (RS256 only), issuer, audience and expiry; `GET /files/me`, the
- * second API's, does the same for tokens of the file store's audience. A token bound to a
+ * second API's, does the same for tokens of the file store's audience; `GET /strong/me`
+ * also wants the two-step sign-in, recently (RFC 9470: else 401 `insufficient_user_authentication`
+ * with the `acr_values` and `max_age` it wants). A token bound to a
  * key (`cnf.jkt`, RFC 9449) is accepted only as `Authorization: DPoP` with a
  * proof that passes every check (see dpop-check.ts) — presented as Bearer it is
  * refused (RFC 9449 §7.1); an unbound token only as Bearer. A missing or bad
@@ -60,9 +62,9 @@ export function createDemoApiHandler(options: {
     }
 
     // Two APIs on one origin: `/me`, and the file store's `/files/me`, each accepting only tokens for its own audience.
-    const audience = path === `${DEMO_FILES_PATH}me` ? DEMO_FILES_RESOURCE : path === '/me' ? DEMO_AUDIENCE : undefined;
+    const audience = path === `${DEMO_FILES_PATH}me` ? DEMO_FILES_RESOURCE : path === '/me' || path === DEMO_STEP_UP_PATH ? DEMO_AUDIENCE : undefined;
     if (audience === undefined) {
-      json(res, 404, { error: 'not_found', error_description: `No such endpoint. Try GET /me or GET ${DEMO_FILES_PATH}me.` });
+      json(res, 404, { error: 'not_found', error_description: `No such endpoint. Try GET /me, GET ${DEMO_STEP_UP_PATH} or GET ${DEMO_FILES_PATH}me.` });
       return;
     }
     if (req.method !== 'GET') {
@@ -110,6 +112,19 @@ export function createDemoApiHandler(options: {
         if (refusal.error === 'use_dpop_nonce') res.setHeader('DPoP-Nonce', dpop.currentNonce());
         res.setHeader('WWW-Authenticate', `DPoP error="${refusal.error}", error_description="${refusal.message}", algs="ES256 EdDSA"`);
         json(res, 401, { error: refusal.error, error_description: refusal.message });
+        return;
+      }
+    }
+
+    if (path === DEMO_STEP_UP_PATH) {
+      // RFC 9470 §3: this route wants the two-step sign-in, done at most DEMO_STEP_UP_MAX_AGE seconds ago.
+      const authTime = typeof payload.auth_time === 'number' ? payload.auth_time : 0;
+      const recent = Date.now() / 1000 - authTime <= DEMO_STEP_UP_MAX_AGE;
+      if (payload.acr !== DEMO_ACR_TWO_STEP || !recent) {
+        const description = payload.acr !== DEMO_ACR_TWO_STEP ? 'This action needs the two-step sign-in (password and one-time code)' : 'This action needs a sign-in within the last 10 minutes';
+        logger?.info('demo api: asked for a stronger sign-in', { acr: String(payload.acr), recent });
+        res.setHeader('WWW-Authenticate', `${credentials.scheme} error="insufficient_user_authentication", error_description="${description}", acr_values="${DEMO_ACR_TWO_STEP}", max_age=${DEMO_STEP_UP_MAX_AGE}`);
+        json(res, 401, { error: 'insufficient_user_authentication', error_description: description });
         return;
       }
     }

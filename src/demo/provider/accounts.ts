@@ -3,6 +3,8 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 export interface DemoUser {
   login: string;
   password: string;
+  /** The demo's second sign-in step: the code a user's authenticator would show (the sign-in page shows it, as it shows the password). */
+  oneTimeCode: string;
   name: string;
   email: string;
   picture: string;
@@ -10,8 +12,8 @@ export interface DemoUser {
 
 /** The demo users; the sign-in page shows them with their passwords. */
 export const DEMO_USERS: readonly DemoUser[] = [
-  { login: 'alice', password: 'wonderland', name: 'Alice Liddell', email: 'alice@example.com', picture: avatar('A', '#7b4fd6') },
-  { login: 'bob', password: 'builder', name: 'Bob Builder', email: 'bob@example.com', picture: avatar('B', '#d67b1f') },
+  { login: 'alice', password: 'wonderland', oneTimeCode: '246810', name: 'Alice Liddell', email: 'alice@example.com', picture: avatar('A', '#7b4fd6') },
+  { login: 'bob', password: 'builder', oneTimeCode: '135790', name: 'Bob Builder', email: 'bob@example.com', picture: avatar('B', '#d67b1f') },
 ];
 
 export function findDemoUser(login: string): DemoUser | undefined {
@@ -23,6 +25,11 @@ export function authenticateDemoUser(login: string, password: string): DemoUser 
   const user = findDemoUser(login.trim().toLowerCase());
   if (!user) return undefined;
   return sameSecret(user.password, password) ? user : undefined;
+}
+
+/** True when `code` is `user`'s one-time code (the second step), compared in constant time. */
+export function checkOneTimeCode(user: DemoUser, code: string): boolean {
+  return sameSecret(user.oneTimeCode, code.trim());
 }
 
 /** The OpenID claims of a demo user; the provider filters them by granted scope. */

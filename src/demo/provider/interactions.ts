@@ -1,6 +1,7 @@
 import type { InteractionDetails, InteractionResult, KoaContext, Middleware, Provider } from 'oidc-provider';
 import type { Logger } from '../../shared/logger.ts';
-import { authenticateDemoUser, findDemoUser } from './accounts.ts';
+import { DEMO_ACR_PASSWORD, DEMO_ACR_TWO_STEP } from '../../shared/constants.ts';
+import { authenticateDemoUser, checkOneTimeCode, findDemoUser } from './accounts.ts';
 import { readForm } from './form.ts';
 import { renderConsentPage, renderErrorPage, renderSignInPage } from './pages.ts';
 
@@ -35,10 +36,12 @@ export function interactionRoutes(provider: Provider, options: { clientName: (cl
 
     const base = `/interaction/${uid}`;
     const client = clientName(details.params.client_id);
+    // OpenID Connect Core §3.1.2.1 acr_values: the app asks for the two-step sign-in (an API's step-up challenge, RFC 9470).
+    const twoStep = typeof details.params.acr_values === 'string' && details.params.acr_values.split(' ').includes(DEMO_ACR_TWO_STEP);
 
     if (ctx.method === 'GET' && !action) {
       if (details.prompt.name === 'login') {
-        html(ctx, 200, renderSignInPage({ action: `${base}/login`, abortAction: `${base}/abort`, clientName: client, login: details.params.login_hint }));
+        html(ctx, 200, renderSignInPage({ action: `${base}/login`, abortAction: `${base}/abort`, clientName: client, login: details.params.login_hint, twoStep }));
       } else {
         html(ctx, 200, consentPage(details, base, client));
       }
@@ -72,12 +75,14 @@ export function interactionRoutes(provider: Provider, options: { clientName: (cl
       }
       const login = form.get('login') ?? '';
       const user = authenticateDemoUser(login, form.get('password') ?? '');
-      if (!user) {
-        logger?.info('demo provider: wrong username or password');
-        html(ctx, 401, renderSignInPage({ action: `${base}/login`, abortAction: `${base}/abort`, clientName: client, login, error: 'Wrong username or password. Try again.' }));
+      const secondStepFailed = user !== undefined && twoStep && !checkOneTimeCode(user, form.get('one_time_code') ?? '');
+      if (!user || secondStepFailed) {
+        logger?.info(user ? 'demo provider: wrong one-time code' : 'demo provider: wrong username or password');
+        const error = user ? 'Wrong one-time code. Try again.' : 'Wrong username or password. Try again.';
+        html(ctx, 401, renderSignInPage({ action: `${base}/login`, abortAction: `${base}/abort`, clientName: client, login, error, twoStep }));
         return;
       }
-      await finish(ctx, { login: { accountId: user.login } }, false);
+      await finish(ctx, { login: { accountId: user.login, acr: twoStep ? DEMO_ACR_TWO_STEP : DEMO_ACR_PASSWORD, amr: twoStep ? ['pwd', 'otp'] : ['pwd'] } }, false);
       return;
     }
 

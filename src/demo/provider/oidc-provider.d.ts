@@ -70,7 +70,7 @@ declare module 'oidc-provider' {
   }
 
   export interface InteractionResult {
-    login?: { accountId: string; remember?: boolean };
+    login?: { accountId: string; remember?: boolean; acr?: string; amr?: string[] };
     consent?: { grantId?: string };
     error?: string;
     error_description?: string;
@@ -118,6 +118,8 @@ declare module 'oidc-provider' {
     conformIdTokenClaims?: boolean;
     clockTolerance?: number;
     extraParams?: string[];
+    acrValues?: string[];
+    extraTokenClaims?: (ctx: KoaContext, token: { kind: string }) => Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined>;
     pkce?: { required?: () => boolean };
     responseTypes?: string[];
     rotateRefreshToken?: boolean | ((ctx: KoaContext) => boolean | Promise<boolean>);

@@ -51,8 +51,12 @@ ${body}
 }
 
 /** The sign-in form: login and password, the demo users listed, an error when the last attempt failed. */
-export function renderSignInPage(options: { action: string; abortAction: string; clientName: string; login?: string; error?: string }): string {
-  const users = DEMO_USERS.map((user) => `<tr><td><code>${escapeHtml(user.login)}</code></td><td><code>${escapeHtml(user.password)}</code></td><td>${escapeHtml(user.name)}</td></tr>`).join('\n');
+export function renderSignInPage(options: { action: string; abortAction: string; clientName: string; login?: string; error?: string; twoStep?: boolean }): string {
+  const users = DEMO_USERS.map((user) => `<tr><td><code>${escapeHtml(user.login)}</code></td><td><code>${escapeHtml(user.password)}</code></td><td><code>${escapeHtml(user.oneTimeCode)}</code></td><td>${escapeHtml(user.name)}</td></tr>`).join('\n');
+  // The app asked for the stronger sign-in (acr_values): the second step, a one-time code.
+  const secondStep = options.twoStep
+    ? `\n  <p class="lead" id="second-step">This action needs a stronger sign-in: also enter the one-time code from your authenticator.</p>\n  <label for="one_time_code">One-time code</label>\n  <input id="one_time_code" name="one_time_code" type="text" inputmode="numeric" autocomplete="one-time-code" required>`
+    : '';
   const error = options.error ? `<p class="error" role="alert" id="error">${escapeHtml(options.error)}</p>` : '';
   const describedBy = options.error ? ' aria-describedby="error"' : '';
   return layout('Sign in', `<h1>Sign in</h1>
@@ -62,7 +66,7 @@ ${error}
   <label for="login">Username</label>
   <input id="login" name="login" type="text" required autocapitalize="none" spellcheck="false" value="${escapeHtml(options.login ?? '')}"${options.login ? '' : ' autofocus'}${describedBy}>
   <label for="password">Password</label>
-  <input id="password" name="password" type="password" required${options.login ? ' autofocus' : ''}${describedBy}>
+  <input id="password" name="password" type="password" required${options.login ? ' autofocus' : ''}${describedBy}>${secondStep}
   <div class="actions">
     <button type="submit">Sign in</button>
     <button type="submit" class="secondary" formaction="${escapeHtml(options.abortAction)}" formnovalidate>Cancel</button>
@@ -70,7 +74,7 @@ ${error}
 </form>
 <table>
   <caption>Demo users</caption>
-  <thead><tr><th scope="col">Username</th><th scope="col">Password</th><th scope="col">Name</th></tr></thead>
+  <thead><tr><th scope="col">Username</th><th scope="col">Password</th><th scope="col">One-time code</th><th scope="col">Name</th></tr></thead>
   <tbody>
 ${users}
   </tbody>

@@ -3,7 +3,7 @@ import Provider, { errors } from 'oidc-provider';
 import type { Configuration, KoaContext, ResourceServerInfo } from 'oidc-provider';
 import type { Logger } from '../../shared/logger.ts';
 import { demoUserClaims, findDemoUser } from './accounts.ts';
-import { DEMO_AUDIENCE, DEMO_CLIENT_ID, DEMO_FILES_RESOURCE, DEMO_SCOPES } from '../../shared/constants.ts';
+import { DEMO_ACR_PASSWORD, DEMO_ACR_TWO_STEP, DEMO_AUDIENCE, DEMO_CLIENT_ID, DEMO_FILES_RESOURCE, DEMO_SCOPES } from '../../shared/constants.ts';
 import type { FileStore } from './file-adapter.ts';
 import { readForm } from './form.ts';
 import { interactionRoutes } from './interactions.ts';
@@ -100,6 +100,15 @@ export function createDemoProvider(issuer: string, options: {
     conformIdTokenClaims: opaque,
     clockTolerance: 5,
     extraParams: ['audience'],
+    // How strongly the user signed in: a password, or a password and a one-time code (the sign-in page's second step).
+    acrValues: [DEMO_ACR_PASSWORD, DEMO_ACR_TWO_STEP],
+    // RFC 9068 §2.2.1: the access token says how and when the user signed in (acr, auth_time), so an API can ask for more (RFC 9470).
+    extraTokenClaims(ctx: KoaContext, token: { kind: string }) {
+      if (token.kind !== 'AccessToken') return undefined;
+      const entities = ctx.oidc?.entities as Record<string, { acr?: string; authTime?: number } | undefined> | undefined;
+      const signIn = entities?.AuthorizationCode ?? entities?.RefreshToken ?? entities?.DeviceCode;
+      return signIn ? { ...(signIn.acr ? { acr: signIn.acr } : {}), ...(signIn.authTime ? { auth_time: signIn.authTime } : {}) } : undefined;
+    },
     responseTypes: ['code'],
     pkce: { required: () => true },
     // Set explicitly: a DPoP-bound refresh token of a public client rotates at every use like any other.

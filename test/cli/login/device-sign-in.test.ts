@@ -133,7 +133,7 @@ describe('latchkey login with a code', () => {
   });
 
   it('on a terminal the prompt carries a QR code of the address with the code in it', () => {
-    const prompt = { userCode: 'WDJB-MJHT', verificationUri: 'https://id.example/device', verificationUriComplete: 'https://id.example/device?user_code=WDJB-MJHT', expiresAt: Date.UTC(2026, 0, 1, 12, 10), issuer: 'https://id.example/', clientId: 'latchkey' };
+    const prompt = { userCode: 'WDJB-MJHT', verificationUri: 'https://id.example/device', verificationHost: 'id.example', verificationUriComplete: 'https://id.example/device?user_code=WDJB-MJHT', expiresAt: Date.UTC(2026, 0, 1, 12, 10), issuer: 'https://id.example/', clientId: 'latchkey' };
     const onTerminal = describeDeviceCode(prompt, { terminal: true, now: Date.UTC(2026, 0, 1, 12, 0) });
     const piped = describeDeviceCode(prompt, { terminal: false, now: Date.UTC(2026, 0, 1, 12, 0) });
     const qrLines = onTerminal.split('\n').filter((line) => /^[█▀▄ ]+$/.test(line) && line.trim() !== '');
@@ -142,6 +142,8 @@ describe('latchkey login with a code', () => {
     expect(piped).not.toMatch(/[█▀▄]/);
     for (const text of [onTerminal, piped]) {
       expect(text.split('\n')).toEqual(expect.arrayContaining(['https://id.example/device', 'WDJB-MJHT', 'https://id.example/device?user_code=WDJB-MJHT']));
+      // The site on a line of its own, before the address: what a person checks is their provider's.
+      expect(text.split('\n').slice(0, 3)).toEqual(["The sign-in page is on this site (check that it is your provider's):", 'id.example', 'To sign in, open this address on any device:']);
       expect(text).toContain('Latchkey (client latchkey) asked https://id.example/ for this code.');
       expect(text).toContain('(in 10 minutes)');
     }

@@ -216,6 +216,19 @@ describe('accounts (scripted provider)', () => {
     expect(await (await start()).getAccessToken()).toMatch(/^at-alice-/);
   });
 
+  it('two first sign-ins at once: the one that finds the shared first entry taken by another user stores its own, never over it', async () => {
+    const session = await start();
+    // Another process's first sign-in (carol) stored into the first entry after this one started and before it adopts.
+    const carol = JSON.stringify({ v: 1, refresh_token: 'rt-carol-elsewhere', issuer: ISSUER, client_id: CLIENT, sub: 'carol' });
+    await store.raw.set(base, carol);
+    scripted.signsIn.user = BOB;
+    const state = await session.signIn({ adding: true });
+    expect(state).toMatchObject({ status: 'signed-in', account: 'bob@example.com', user: { sub: 'bob' } });
+    expect(await store.raw.get(base)).toBe(carol);
+    expect((await stored(`${base}#sub:bob`))?.sub).toBe('bob');
+    expect(index().read().accounts.map((account) => [account.sub, account.entry])).toEqual([['bob', `${base}#sub:bob`]]);
+  });
+
   it('an account nobody signed in is refused by name, with the ones there are', async () => {
     await signInBoth();
     const refused = await start('carol@example.com').catch((error: unknown) => error);

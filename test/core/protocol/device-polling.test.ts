@@ -99,16 +99,35 @@ describe('polling for a sign-in with a code', () => {
   });
 
   it.each([
-    ['a user code with a terminal escape sequence', { user_code: '\u001b]0;pwned\u0007BDWP-HQPK' }],
-    ['a verification address that is not a web address', { verification_uri: 'javascript:alert(1)' }],
-    ['a complete address with a line break', { verification_uri_complete: 'https://id.example/device\nEnter your password at https://evil.example' }],
-  ])('codes that cannot be shown safely (%s) are refused before anyone sees them, and nothing is polled', async (_name, codes) => {
+    ['a user code with a terminal escape sequence', { user_code: '\u001b]0;pwned\u0007BDWP-HQPK' }, 'the user code "\\u001b]0;pwned\\u0007BDWP-HQPK", which Latchkey does not show: it is not a short code of printable characters'],
+    ['a verification address that is not a web address', { verification_uri: 'javascript:alert(1)' }, 'the verification address "javascript:alert(1)", which Latchkey does not show: its scheme is javascript: (https is required)'],
+    ['a complete address with a line break', { verification_uri_complete: 'https://id.example/device\nEnter your password at https://evil.example' }, 'the address that carries the code "https://id.example/device\\u000aEnter your password at https://evil.example", which Latchkey does not show: it holds spaces, control characters'],
+    ['a verification address on plain http to another machine', { verification_uri: 'http://login.example.com/device' }, 'the verification address "http://login.example.com/device", which Latchkey does not show: it is plain http to login.example.com, which is not this machine (https is required; http only on loopback)'],
+    ['a verification address with a right-to-left override', { verification_uri: 'https://login.example.com/\u202emoc.live//:sptth' }, 'the verification address "https://login.example.com/\\u202emoc.live//:sptth", which Latchkey does not show: it holds spaces, control characters, or invisible or direction-changing characters (such as U+202E)'],
+    ['a verification address with a left-to-right isolate', { verification_uri: 'https://login.example.com/\u2066device' }, 'invisible or direction-changing characters'],
+    ['a verification address with a line separator', { verification_uri: 'https://login.example.com/device\u2028https://evil.example' }, 'invisible or direction-changing characters'],
+    ['a verification address with a user name before the host', { verification_uri: 'https://login.example.com@evil.example/device' }, 'it has a user name before the host (user@host), which hides the site it opens'],
+    ['a complete address on another site than the one shown', { verification_uri: 'https://login.example.com/device', verification_uri_complete: 'https://evil.example/device?user_code=BDWP-HQPK' }, 'the address that carries the code "https://evil.example/device?user_code=BDWP-HQPK", which Latchkey does not show: it is on another site than the verification address login.example.com'],
+  ])('codes that cannot be shown safely (%s) are refused before anyone sees them, naming the value, and nothing is polled', async (_name, codes, says) => {
     const provider = await startScriptedProvider(['tokens'], { interval: 1, codes });
     cleanups.push(provider.close);
     let shown = false;
-    await expect((await clientOf(provider.issuer)).deviceSignIn({ onCode: () => (shown = true) })).rejects.toMatchObject({ code: 'provider_error', message: expect.stringContaining('cannot be shown safely') });
+    const refused = (await clientOf(provider.issuer)).deviceSignIn({ onCode: () => (shown = true) });
+    await expect(refused).rejects.toMatchObject({ code: 'provider_error', message: expect.stringContaining(says) });
+    // The message itself is inert: the provider's value is quoted with its escapes written out.
+    await expect(refused).rejects.toMatchObject({ message: expect.not.stringMatching(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u) });
     expect(shown).toBe(false);
     expect(provider.polls).toHaveLength(0);
+  });
+
+  it('a verification address on https, or on http to this machine, is shown with its site apart', async () => {
+    for (const codes of [{ verification_uri: 'https://login.example.com/device', verification_uri_complete: 'https://login.example.com/device?user_code=BDWP-HQPK' }, {}]) {
+      const provider = await startScriptedProvider(['tokens'], { interval: 1, codes });
+      cleanups.push(provider.close);
+      let shown: DeviceCodePrompt | undefined;
+      await (await clientOf(provider.issuer)).deviceSignIn({ onCode: (prompt) => (shown = prompt) });
+      expect(shown?.verificationHost).toBe(codes.verification_uri ? 'login.example.com' : new URL(provider.issuer).host);
+    }
   });
 
   it('a provider without a device authorization endpoint is refused before any request, saying what to enable', async () => {

@@ -70,7 +70,7 @@ function scriptedProvider(clock: { now: number }, lifetimeMs = 5_000) {
     },
     // The device grant's polling is openid-client's (tested against real providers); here it ends with the same tokens a browser sign-in gets.
     async deviceSignIn({ onCode }) {
-      onCode({ userCode: 'WDJB-MJHT', verificationUri: `${ISSUER}device`, expiresAt: clock.now + 600_000, issuer: ISSUER, clientId: 'latchkey' });
+      onCode({ userCode: 'WDJB-MJHT', verificationUri: `${ISSUER}device`, verificationHost: new URL(ISSUER).host, expiresAt: clock.now + 600_000, issuer: ISSUER, clientId: 'latchkey' });
       await new Promise((resolve) => setTimeout(resolve, 5));
       issued++;
       return { accessToken: `at-${issued}`, refreshToken: `rt-${issued}`, idToken: `id-${issued}`, expiresAt: clock.now + lifetimeMs, user: { sub: 'alice', name: 'Alice Liddell' } };
