@@ -35,8 +35,11 @@ export function startAccountSessions(deps: AuthSessionDeps): AccountSessions {
   let closed = false;
 
   const withAccounts = (state: AuthState): AuthState => ({ ...state, accounts: summariesOf(index.read()) });
+  /** The list the last state event carried: a change of the index file that leaves it as it is needs no event. */
+  let emittedAccounts = '';
   const emit = (state: AuthState) => {
     const shown = withAccounts(state);
+    emittedAccounts = JSON.stringify(shown.accounts);
     for (const listener of listeners) listener(shown);
   };
 
@@ -56,11 +59,8 @@ export function startAccountSessions(deps: AuthSessionDeps): AccountSessions {
   };
   const serially = (step: () => Promise<void>): Promise<void> => (replacing = replacing.then(step, step));
 
-  let lastIndex = '';
   const onIndexChanged = () => {
-    const now = JSON.stringify(index.read());
-    if (now === lastIndex || closed) return;
-    lastIndex = now;
+    if (closed || JSON.stringify(summariesOf(index.read())) === emittedAccounts) return;
     emit(current.getState());
   };
   watchFile(index.path, { interval: INDEX_POLL_MS, persistent: false }, onIndexChanged);
