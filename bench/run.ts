@@ -11,6 +11,7 @@
 //   coalesce  1000 concurrent refreshAccessToken() with one rejected token;
 //   steady    the demo API called every 100 ms with 5-second access tokens;
 //   restore   a new session object with a stored refresh token → first access token;
+//   second_api  a new session object → a second API's first token, vs. → a forced refresh (issue 29);
 //   memory    heap and RSS over the steady run;
 //   cli       `latchkey token`, `headers` (bundled) with a cached token and `latchkey --help`, each paired with a
 //             bare `node -e 0`; a CPU profile of `token`'s top items; the token requests 20 sequential + 8
@@ -23,9 +24,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
-import { connectProvider, createAuthSession, createHttpClient, createLogger, loadConfig } from '../src/core/index.ts';
+import { connectProvider, createAuthSession, createHttpClient, createLogger, keychainAccount, loadConfig } from '../src/core/index.ts';
 import type { AuthSession } from '../src/core/index.ts';
-import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../src/shared/constants.ts';
+import { DEMO_AUDIENCE, DEMO_CLIENT_ID, DEMO_FILES_PATH, DEMO_FILES_RESOURCE } from '../src/shared/constants.ts';
 import type { DemoStats } from '../src/demo/index.ts';
 import { browserOpener, DEMO_ALICE, DEMO_BOB, launchBrowser } from '../support/browser.ts';
 import { cliRows, cliTargets, measureCli } from './cli.ts';
@@ -136,6 +137,20 @@ try {
     await nonceDemo.close();
   }
   await Promise.all([alice.close(), bob.close(), carol.close(), dave.close(), erin.close()]);
+  // The two-API session signs in now, while the browser is open; the second_api figures are taken later.
+  const apisConfig = {
+    ...config,
+    keychainService: `${config.keychainService}-apis`,
+    apis: [
+      { name: 'demo', baseUrl: `${apiUrl}/`, audience: DEMO_AUDIENCE },
+      { name: 'files', baseUrl: `${apiUrl}${DEMO_FILES_PATH}`, resource: DEMO_FILES_RESOURCE },
+    ],
+  };
+  const apisOpener = browserOpener(browser, DEMO_ALICE);
+  const apisSession = await createAuthSession({ config: apisConfig, opener: apisOpener, http, logger });
+  sessions.push(apisSession);
+  await apisSession.signIn({ timeoutMs: 60_000 });
+  await apisOpener.close();
   await browser.close();
 
   // ---- refresh: bare POST vs. session, interleaved ---------------------------------------------
@@ -360,6 +375,38 @@ try {
   }
   const restore_ms = round2(median(restores));
 
+  // ---- a second API: its first token, compared with a refresh ---------------------------------------
+  // Both from a new session object restored from the keychain (each pays discovery alike), interleaved:
+  // the second API's first token (a refresh naming its resource, RFC 8707 §2.2, its token stored in an item of
+  // its own) against a forced refresh of the first API's token.
+  const apiRounds = Math.max(5, Math.round(ROUNDS / 4));
+  say(`second API: ${apiRounds} rounds (new session → the second API's first token, vs. new session → a forced refresh)`);
+  const filesItem = `${keychainAccount(apisConfig)}#access-token@files`;
+  const keytarForApis = (await import('keytar')).default;
+  const firstTokens: number[] = [];
+  const apiRefreshes: number[] = [];
+  for (let i = 0; i < apiRounds + 1; i += 1) {
+    await keytarForApis.deletePassword(apisConfig.keychainService, filesItem);
+    const fresh = await createAuthSession({ config: apisConfig, opener: refuseBrowser, logger });
+    let started = performance.now();
+    await fresh.getAccessToken('files');
+    await fresh.whenIdle();
+    const first = performance.now() - started;
+    await fresh.close();
+    const again = await createAuthSession({ config: apisConfig, opener: refuseBrowser, logger });
+    const current = await again.getAccessToken();
+    started = performance.now();
+    await again.refreshAccessToken(current);
+    await again.whenIdle();
+    const refreshed = performance.now() - started;
+    await again.close();
+    if (i >= 1) {
+      firstTokens.push(first);
+      apiRefreshes.push(refreshed);
+    }
+  }
+  const second_api = { first_token_ms: round2(median(firstTokens)), refresh_ms: round2(median(apiRefreshes)), ratio: round2(median(firstTokens) / median(apiRefreshes)), rounds: apiRounds };
+
   say('cli: 20 × (`node -e 0`, `latchkey token`, `headers`, `--help`) interleaved, then 8 parallel `latchkey token` (bundled), after one login, then 5 profiled');
   const cli = await measureCli({ rounds: 20, parallel: 8 });
 
@@ -371,6 +418,7 @@ try {
     coalesce,
     steady,
     restore_ms,
+    second_api,
     memory,
     provider: { tokenRequests: stats.tokenRequests, reuseDetected: stats.reuseDetected },
     targets: {
@@ -402,6 +450,7 @@ try {
     [`steady: ${steady.calls} calls in ${steady.seconds} s`, `${steady.unauthorized} × 401`, `target 0; ${steady.refreshes} refreshes`],
     ['steady: wait for the headers (p99)', `${steady.token_wait_p99_ms} ms`, 'a token (refresh-ahead keeps this near 0) and a proof'],
     ['restore: new session → first token', `${restore_ms} ms`, 'the shared access token, from the keychain'],
+    ['second API: new session → its first token', `${second_api.first_token_ms} ms`, `vs. new session → a forced refresh ${second_api.refresh_ms} ms (${second_api.ratio}×)`],
     ...cliRows(cli),
     ['memory: heap growth after warm-up', `${memory.heap_growth_mb} MiB`, `${memory.heap_start_mb} → ${memory.heap_end_mb} MiB`],
     ['memory: RSS growth after warm-up', `${memory.rss_growth_mb} MiB`, `${memory.rss_start_mb} → ${memory.rss_end_mb} MiB`],

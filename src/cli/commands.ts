@@ -59,7 +59,7 @@ async function withSession<T>(context: CommandContext, use: (session: AuthSessio
 async function openSession(context: CommandContext, opener: Opener, waits: { onKeychainWaiting(): void; onLockWait(): void }, account: string | undefined): Promise<AuthSession> {
   const { env } = context.io;
   const agentSocket = env[AGENT_SOCK_VARIABLE];
-  if (agentSocket) return connectAgent(agentSocket, keychainAccount(context.config), opener);
+  if (agentSocket) return connectAgent(agentSocket, keychainAccount(context.config), account, opener);
   const plaintext = env.LATCHKEY_INSECURE_PLAINTEXT_FILE;
   const keychain = plaintext ? await openPlaintextKeychain(plaintext) : undefined;
   return createAuthSession({ config: context.config, opener, logger: context.logger, ...waits, ...(keychain ? { keychain } : {}), ...(account !== undefined ? { account } : {}) });
@@ -351,8 +351,9 @@ async function logoutOne(context: CommandContext, account: string | undefined): 
 export async function accountsCommand(context: CommandContext, values: Values): Promise<ExitCode> {
   const { io, config } = context;
   const list = accountIndex(context).read();
-  const keychain = await openKeychain(config.keychainService, { logger: context.logger });
-  const place = keychain.kind === 'memory-only' ? 'memory-only' : (await keychain.isLocked?.()) === true ? 'locked' : 'os';
+  // Through an agent the accounts are the agent's to read; without one, the OS keychain's.
+  const keychain = context.io.env[AGENT_SOCK_VARIABLE] ? undefined : await openKeychain(config.keychainService, { logger: context.logger });
+  const place = !keychain ? 'agent' : keychain.kind === 'memory-only' ? 'memory-only' : (await keychain.isLocked?.()) === true ? 'locked' : 'os';
   if (values.json) {
     const report = list.accounts.map((account) => ({
       name: account.name,
@@ -372,7 +373,7 @@ export async function accountsCommand(context: CommandContext, values: Values): 
       io.stdout(`${account.sub === list.defaultSub ? '*' : ' '} ${account.name}${shown} (${account.sub}${on})\n`);
     }
     io.stdout(`* the default account (latchkey switch NAME changes it) · at ${config.issuer}\n`);
-    if (place !== 'os') io.stdout(`The keychain is ${place === 'locked' ? 'locked: unlock it to use these accounts' : 'not available: these accounts cannot be read'}.\n`);
+    if (place !== 'os' && place !== 'agent') io.stdout(`The keychain is ${place === 'locked' ? 'locked: unlock it to use these accounts' : 'not available: these accounts cannot be read'}.\n`);
   }
   return list.accounts.length > 0 ? EXIT.ok : EXIT.signInNeeded;
 }

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { BrowserWindow, Menu, app, clipboard, dialog, ipcMain, net, powerMonitor, protocol, screen, session as electronSession, shell } from 'electron';
-import { createHttpClient, loadConfig, startAccountSessions, toErrorInfo, trustSettingsOf } from '../core/index.ts';
+import { createHttpClient, createProfilePictures, loadConfig, startAccountSessions, toErrorInfo, trustSettingsOf } from '../core/index.ts';
 import type { AccountSessions, HttpClient, Logger } from '../core/index.ts';
 import type { DemoServers } from '../demo/index.ts';
 import { STATE_CHANGED_CHANNEL } from '../shared/ipc.ts';
@@ -82,6 +82,7 @@ async function start(logger: Logger): Promise<void> {
       config,
       logger,
       copyText: (text) => clipboard.writeText(text),
+      profilePicture: createProfilePictures({ http, logger }),
       openEndSession: async (url) => {
         if (isProviderPageUrl(url)) await openExternal(url);
         else logger.warn('refused to open an end-session URL that is neither https nor on this machine');

@@ -2,6 +2,7 @@ import { AuthError, redactSecrets, toErrorInfo } from '../core/index.ts';
 import type { AccountSessions, AuthConfig, AuthSession, Logger } from '../core/index.ts';
 import { INVOKE_CHANNELS } from '../shared/ipc.ts';
 import type { ErrorInfo } from '../shared/errors.ts';
+import { parseStepUpChallenge } from '../shared/step-up.ts';
 import type { InvokeChannel, InvokeChannels, IpcResult } from '../shared/ipc.ts';
 import { isAppUrl } from './window/app-protocol.ts';
 
@@ -9,6 +10,9 @@ import { isAppUrl } from './window/app-protocol.ts';
 export const MAX_TOKEN_ARGUMENT_LENGTH = 16 * 1024;
 /** A URL longer than this is not one of our API's. */
 const MAX_URL_ARGUMENT_LENGTH = 8 * 1024;
+/** A picture the provider sends inline: an image, base64, no larger than a fetched one may be (256 KiB, as base64). */
+const DATA_IMAGE = /^data:image\/(png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/=]+$/;
+const MAX_DATA_PICTURE_LENGTH = 350_000;
 
 /** The part of Electron's `WebFrameMain` the sender check reads. */
 export interface IpcSenderFrame {
@@ -52,6 +56,8 @@ export interface IpcHandlerDeps {
   openEndSession(url: string): Promise<void>;
   /** Puts text on the system clipboard (Electron's `clipboard.writeText`). */
   copyText(text: string): void;
+  /** The picture at an https address as a `data:` URL, or undefined when it cannot be shown (`createProfilePictures`); without it, only `data:` pictures are shown. */
+  profilePicture?(picture: string): Promise<string | undefined>;
   logger?: Logger;
 }
 
@@ -99,6 +105,14 @@ const ARGUMENT_PARSERS: ArgumentParsers = {
     }
     return [{ method, url, ...(nonce !== undefined ? { nonce: nonce as string } : {}) }];
   },
+  'auth:step-up': (args) => {
+    const [challenge] = args;
+    if (args.length !== 1 || typeof challenge !== 'string' || challenge.length === 0 || challenge.length > MAX_URL_ARGUMENT_LENGTH) {
+      throw new AuthError('invalid_argument', "stepUp takes the API's WWW-Authenticate value.");
+    }
+    return [challenge];
+  },
+  'auth:profile-picture': noArguments,
   'auth:retry-keychain': (args) => {
     const [mode] = args;
     if (args.length !== 1 || (mode !== 'prompt' && mode !== 'check')) throw new AuthError('invalid_argument', "retryKeychain takes 'prompt' or 'check'.");
@@ -169,7 +183,20 @@ export function registerIpcHandlers(ipcMain: IpcMainLike, deps: IpcHandlerDeps):
     'auth:get-access-token': () => session.getAccessToken(),
     'auth:refresh-access-token': (rejectedToken) => session.refreshAccessToken(rejectedToken),
     'auth:request-headers': (request) => session.requestHeaders(request),
+    'auth:step-up': async (challenge) => {
+      // Main reads the challenge itself: the page relays the API's words, it does not choose what the sign-in asks for beyond them.
+      const stepUp = parseStepUpChallenge(challenge);
+      if (!stepUp) throw new AuthError('invalid_argument', 'The API asked for no stronger sign-in (its answer is not an insufficient_user_authentication or insufficient_claims challenge).');
+      return session.signIn({ stepUp });
+    },
     'auth:retry-keychain': (mode) => session.retryKeychain(mode),
+    // The picture of the user main knows (never an address the page names): a provider's data: image as it is, an https one fetched here.
+    'auth:profile-picture': async () => {
+      const picture = session.getState().user?.picture;
+      if (picture === undefined) return null;
+      if (picture.startsWith('data:')) return DATA_IMAGE.test(picture) && picture.length <= MAX_DATA_PICTURE_LENGTH ? picture : null;
+      return (await deps.profilePicture?.(picture)) ?? null;
+    },
     'app:get-config': async () => ({ apiBaseUrl: config.apiBaseUrl, issuer: config.issuer }),
   };
 

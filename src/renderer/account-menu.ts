@@ -2,6 +2,7 @@
 // checked; switch to another, add one (the system browser), sign out of this one or of all. Text goes in through
 // textContent only, as everywhere in the page.
 import type { AccountSummary, AuthState } from '../shared/auth-state.ts';
+import { inertText } from '../shared/inert-text.ts';
 import { initialsOf, safePictureUrl } from './view.ts';
 
 export interface AccountMenuActions {
@@ -93,10 +94,11 @@ function item(doc: Document, account: AccountSummary, current: boolean, onChoose
   }
   const name = doc.createElement('span');
   name.className = 'account-item-name';
-  name.textContent = account.user.name ?? account.name;
+  // The provider's words, made inert like every name the page shows.
+  name.textContent = inertText(account.user.name ?? account.name);
   const email = doc.createElement('span');
   email.className = 'account-item-email';
-  email.textContent = account.user.email ?? account.name;
+  email.textContent = inertText(account.user.email ?? account.name);
   choose.append(face, name, email);
   if (!current) choose.addEventListener('click', onChoose);
   entry.append(choose);

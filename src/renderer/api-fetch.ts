@@ -2,6 +2,7 @@ import type { ApiErrorCode } from '../shared/errors.ts';
 import { asksForDpopNonce } from '../shared/dpop-challenge.ts';
 import type { ApiRequestHeaders } from '../shared/auth-state.ts';
 import type { AuthApi } from '../shared/ipc.ts';
+import { parseStepUpChallenge, type StepUpRequest } from '../shared/step-up.ts';
 
 /** An API call that failed in a way the user should see: refused twice, or not reachable at all. */
 export class ApiError extends Error {
@@ -24,20 +25,44 @@ export class ApiError extends Error {
  * with a proof carrying it. When it answers 401 otherwise (RFC 6750 §3.1, an
  * expired or revoked token), it asks main for a newer token — naming the one
  * that was rejected, so concurrent callers share one refresh — and retries
- * once. A second 401 is an error, never another round. Pure: `auth` and
+ * once. When its 401 asks for a stronger or more recent sign-in instead (RFC
+ * 9470 `insufficient_user_authentication`, or an Entra claims challenge), that
+ * is no refresh case: `onStepUp` tells the person why, main opens the browser
+ * for that sign-in of the same account (`auth.stepUp`), and the call is sent
+ * once more. A second 401 is an error, never another round. Pure: `auth` and
  * `fetchImpl` are parameters, so it is testable against a plain HTTP server.
  */
 export async function apiFetch(
-  auth: Pick<AuthApi, 'requestHeaders' | 'refreshAccessToken'>,
+  auth: Pick<AuthApi, 'requestHeaders' | 'refreshAccessToken' | 'stepUp'>,
   fetchImpl: typeof fetch,
   url: string,
   init: RequestInit = {},
+  options: { onStepUp?: (request: StepUpRequest) => void } = {},
 ): Promise<Response> {
   const method = (init.method ?? 'GET').toUpperCase();
   let sent = await auth.requestHeaders({ method, url });
   let response = await sendWithNonce(auth, fetchImpl, url, init, method, sent);
   if (response.answer.status !== 401) return response.answer;
   await response.answer.body?.cancel();
+
+  const challenge = response.answer.headers.get('www-authenticate');
+  const stepUp = parseStepUpChallenge(challenge);
+  if (stepUp && challenge) {
+    options.onStepUp?.(stepUp);
+    await auth.stepUp(challenge);
+    sent = await auth.requestHeaders({ method, url });
+    response = await sendWithNonce(auth, fetchImpl, url, init, method, sent);
+    if (response.answer.status !== 401) return response.answer;
+    await response.answer.body?.cancel();
+    const again = parseStepUpChallenge(response.answer.headers.get('www-authenticate'));
+    throw new ApiError(
+      'api_unauthorized',
+      again
+        ? `The API asked for a stronger sign-in again, after you signed in again${again.reason ? ` (${again.reason})` : ''}. Latchkey asks only once for one call; try the action again, or ask whoever runs the API what it needs.`
+        : 'The API refused the access token of your new sign-in as well. Sign out and sign in again.',
+      { status: 401 },
+    );
+  }
 
   await auth.refreshAccessToken(tokenOf(response.sent));
   sent = await auth.requestHeaders({ method, url });

@@ -6,8 +6,8 @@ import { apiFetch } from './api-fetch.ts';
 import { createAccountMenu } from './account-menu.ts';
 import { createView, isOutOfReach, type PageContext } from './view.ts';
 
-const view = createView(document);
 const { auth, app } = window;
+const view = createView(document, { profilePicture: () => auth.profilePicture() });
 const accountMenu = createAccountMenu(document, {
   // Each acts for the chosen account from then on: its calls (getAccessToken, requestHeaders…) are that account's.
   switchTo: (account) => void run(view.buttons.signOut, async () => render(await auth.switchAccount(account))),
@@ -129,19 +129,22 @@ window.addEventListener('focus', () => {
   if (isOutOfReach(state)) auth.retryKeychain('check').then(render, report);
 });
 
-view.buttons.callApi.addEventListener('click', () =>
-  void run(view.buttons.callApi, async () => {
+/** Calls `path` under the API and shows the answer; a step-up the API asks for is explained before the browser opens. */
+const callApi = (button: HTMLButtonElement, path: string) =>
+  void run(button, async () => {
     try {
       const { apiBaseUrl } = await app.getConfig();
-      const response = await apiFetch(auth, fetch.bind(window), new URL('me', withTrailingSlash(apiBaseUrl)).href, { headers: { accept: 'application/json' } });
+      const response = await apiFetch(auth, fetch.bind(window), new URL(path, withTrailingSlash(apiBaseUrl)).href, { headers: { accept: 'application/json' } }, { onStepUp: (request) => view.showStepUpNotice(request.reason) });
       view.showApiOutcome({ status: response.status, statusText: response.statusText, body: await response.text() });
     } catch (error) {
       view.showApiError(toErrorInfo(error));
     }
     // The token line reflects any refresh the call caused.
     render(await auth.getState());
-  }),
-);
+  });
+view.buttons.callApi.addEventListener('click', () => callApi(view.buttons.callApi, 'me'));
+// The demo API's route that asks for the two-step sign-in (RFC 9470).
+view.buttons.callStrong.addEventListener('click', () => callApi(view.buttons.callStrong, 'strong/me'));
 
 function withTrailingSlash(url: string): string {
   return url.endsWith('/') ? url : `${url}/`;

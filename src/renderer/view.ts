@@ -26,10 +26,12 @@ export interface View {
   render(state: AuthState, localError?: ErrorInfo, page?: PageContext): void;
   showApiOutcome(outcome: ApiOutcome): void;
   showApiError(error: ErrorInfo): void;
+  /** Why the browser opens now: the API asked for a stronger or more recent sign-in (its words, when it gave them). */
+  showStepUpNotice(reason: string | undefined): void;
   setBusy(button: HTMLButtonElement, busy: boolean): void;
   /** While a retry waits on the keychain (its unlock prompt may be open). */
   setKeychainWaiting(waiting: boolean): void;
-  readonly buttons: Record<'signIn' | 'signInCode' | 'copyCode' | 'cancelCode' | 'reopen' | 'cancel' | 'callApi' | 'signOut' | 'unlockRetry', HTMLButtonElement>;
+  readonly buttons: Record<'signIn' | 'signInCode' | 'copyCode' | 'cancelCode' | 'reopen' | 'cancel' | 'callApi' | 'callStrong' | 'signOut' | 'unlockRetry', HTMLButtonElement>;
 }
 
 function element<T extends HTMLElement>(doc: Document, id: string, type: { new (): T }): T {
@@ -38,7 +40,12 @@ function element<T extends HTMLElement>(doc: Document, id: string, type: { new (
   return found;
 }
 
-export function createView(doc: Document): View {
+export interface ViewDeps {
+  /** The signed-in user's picture as a `data:` URL from main (`window.auth.profilePicture`), or null. */
+  profilePicture?(): Promise<string | null>;
+}
+
+export function createView(doc: Document, deps: ViewDeps = {}): View {
   const get = <T extends HTMLElement>(id: string, type: { new (): T }) => element(doc, id, type);
   const root = get('app', HTMLElement);
   const announcer = get('announcer', HTMLElement);
@@ -80,6 +87,7 @@ export function createView(doc: Document): View {
     reopen: get('reopen', HTMLButtonElement),
     cancel: get('cancel', HTMLButtonElement),
     callApi: get('call-api', HTMLButtonElement),
+    callStrong: get('call-strong', HTMLButtonElement),
     signOut: get('sign-out', HTMLButtonElement),
     unlockRetry: get('unlock-retry', HTMLButtonElement),
   };
@@ -100,6 +108,8 @@ export function createView(doc: Document): View {
   let current: ViewName = 'loading';
   let lastAnnouncement = '';
   let shownUserSub: string | undefined;
+  /** The picture claim the avatar shows (or is being fetched for). */
+  let shownPicture: string | undefined;
 
   avatar.addEventListener('error', () => {
     avatar.hidden = true;
@@ -130,16 +140,25 @@ export function createView(doc: Document): View {
     userEmail.textContent = user.name && user.email ? user.email : '';
     userEmail.hidden = userEmail.textContent === '';
     initials.textContent = initialsOf(user);
-    const picture = safePictureUrl(user.picture);
-    if (picture) {
-      if (avatar.getAttribute('src') !== picture) avatar.src = picture;
-      avatar.alt = `Picture of ${userName.textContent}`;
-      avatar.hidden = false;
-      initials.hidden = true;
-    } else {
+    avatar.alt = `Picture of ${userName.textContent}`;
+    if (user.picture !== shownPicture) {
+      // Initials until main hands over the picture as a data: URL (the CSP allows no other image address).
+      shownPicture = user.picture;
       avatar.removeAttribute('src');
       avatar.hidden = true;
       initials.hidden = false;
+      const asked = user.picture;
+      if (asked !== undefined && deps.profilePicture) {
+        void deps.profilePicture().then(
+          (picture) => {
+            if (shownPicture !== asked || !picture || !isDataImage(picture)) return;
+            avatar.src = picture;
+            avatar.hidden = false;
+            initials.hidden = true;
+          },
+          () => undefined,
+        );
+      }
     }
     if (shownUserSub !== user.sub) apiResult.hidden = true;
     shownUserSub = user.sub;
@@ -158,6 +177,7 @@ export function createView(doc: Document): View {
       showKeychain();
       buttons.signIn.hidden = outOfReach;
       buttons.callApi.hidden = outOfReach;
+      buttons.callStrong.hidden = outOfReach;
       buttons.signOut.hidden = outOfReach;
 
       if (state.status === 'starting') {
@@ -218,6 +238,15 @@ export function createView(doc: Document): View {
       apiResult.hidden = false;
       announce(`The API call failed. ${error.message}`);
     },
+    showStepUpNotice(reason) {
+      apiStatus.textContent = 'Sign in again';
+      apiStatus.classList.remove('badge-error');
+      apiError.textContent = `This action needs you to sign in again${reason ? `: ${inertText(reason)}` : ', more strongly or more recently'}. Your browser opens for it; finish there, and the call is sent once more.`;
+      apiError.hidden = false;
+      apiBody.hidden = true;
+      apiResult.hidden = false;
+      announce(apiError.textContent);
+    },
     setKeychainWaiting(waiting) {
       keychainWaiting = waiting;
       showKeychain();
@@ -243,11 +272,17 @@ export function describeAccessToken(token: AuthState['accessToken'], locale?: st
   return token.dpop ? `${line} · bound to this computer (DPoP)` : line;
 }
 
-/** Only pictures the CSP lets through (https, data: images) are shown — an <img> never runs SVG scripts; anything else falls back to initials. */
+/** Only data: images are shown (what main hands over) — an <img> never runs SVG scripts; anything else leaves the initials. */
+function isDataImage(picture: string): boolean {
+  return /^data:image\/[a-z0-9.+-]+;base64,/i.test(picture);
+}
+
+/**
+ * A picture the page may show as it is: a data: image (the CSP allows no other image address, so an https
+ * one would be blocked — the signed-in user's comes through main instead, `profilePicture`).
+ */
 export function safePictureUrl(picture: string | undefined): string | undefined {
-  if (!picture || !URL.canParse(picture)) return undefined;
-  const { protocol } = new URL(picture);
-  return protocol === 'https:' || (protocol === 'data:' && /^data:image\/(png|jpeg|gif|webp|svg\+xml);/i.test(picture)) ? picture : undefined;
+  return picture !== undefined && isDataImage(picture) ? picture : undefined;
 }
 
 export function initialsOf(user: UserProfile): string {

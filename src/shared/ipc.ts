@@ -49,11 +49,23 @@ export interface InvokeChannels {
    */
   'auth:request-headers': (request: ApiRequest) => Promise<ApiRequestHeaders>;
   /**
+   * An API answered 401 asking for a stronger or more recent sign-in (its `WWW-Authenticate` value, `challenge`:
+   * RFC 9470, or an Entra claims challenge): opens the system browser for that sign-in, of the same account (a
+   * sign-in as another user is refused); resolves when signed in. A value that asks for no step-up is refused.
+   */
+  'auth:step-up': (challenge: string) => Promise<AuthState>;
+  /**
    * While the keychain is locked or refuses access: read the stored session again. `prompt` lets the keychain ask
    * the user to unlock it (the "Unlock and retry" button); `check` only looks (window focus, resume), so a dismissed
    * prompt is not shown again and again.
    */
   'auth:retry-keychain': (mode: 'prompt' | 'check') => Promise<AuthState>;
+  /**
+   * The signed-in user's profile picture as a `data:` URL, or null when there is none or it cannot be shown. Main
+   * fetches it (https only, an image, size-capped, over the core's TLS rules): the page's CSP allows images only from
+   * the app itself and `data:`, so no image address can carry a token out of the page.
+   */
+  'auth:profile-picture': () => Promise<string | null>;
   'app:get-config': () => Promise<AppConfigInfo>;
 }
 
@@ -74,7 +86,9 @@ export const INVOKE_CHANNELS = Object.keys({
   'auth:get-access-token': 0,
   'auth:refresh-access-token': 0,
   'auth:request-headers': 0,
+  'auth:step-up': 0,
   'auth:retry-keychain': 0,
+  'auth:profile-picture': 0,
   'app:get-config': 0,
 } satisfies Record<InvokeChannel, 0>) as InvokeChannel[];
 

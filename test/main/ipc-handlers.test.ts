@@ -152,6 +152,36 @@ describe('IPC handlers (electron mocked)', () => {
     expect(session.retryKeychain).toHaveBeenCalledTimes(1);
   });
 
+  it('hands the page the signed-in user’s picture main fetched, never one the page names: a provider data: image as it is, an https one through profilePicture, else null', async () => {
+    const at = (picture: string | undefined): AuthState => ({ ...SIGNED_IN, user: { sub: 'alice', ...(picture === undefined ? {} : { picture }) } });
+    const fetched: string[] = [];
+    const ipc = fakeIpcMain();
+    let shown: AuthState = at('https://pictures.example/alice.png');
+    registerIpcHandlers(ipc.ipcMain, {
+      session: fakeSession({ getState: vi.fn(() => shown) }),
+      config: { apiBaseUrl: 'http://127.0.0.1:4401', issuer: 'http://127.0.0.1:4400/' },
+      openEndSession: async () => undefined,
+      copyText: () => undefined,
+      profilePicture: async (url) => {
+        fetched.push(url);
+        return url.endsWith('alice.png') ? 'data:image/png;base64,iVBORw0KGgo=' : undefined;
+      },
+    });
+    expect(await ipc.invoke('auth:profile-picture')).toEqual({ ok: true, value: 'data:image/png;base64,iVBORw0KGgo=' });
+    expect(fetched).toEqual(['https://pictures.example/alice.png']);
+    shown = at('https://pictures.example/huge.png');
+    expect(await ipc.invoke('auth:profile-picture')).toEqual({ ok: true, value: null });
+    const inline = 'data:image/svg+xml;base64,PHN2Zy8+';
+    shown = at(inline);
+    expect(await ipc.invoke('auth:profile-picture')).toEqual({ ok: true, value: inline });
+    shown = at('data:text/html;base64,PHNjcmlwdD4=');
+    expect(await ipc.invoke('auth:profile-picture')).toEqual({ ok: true, value: null });
+    shown = at(undefined);
+    expect(await ipc.invoke('auth:profile-picture')).toEqual({ ok: true, value: null });
+    expect(await ipc.invoke('auth:profile-picture', ['https://evil.example/?token=x'])).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
+    expect(fetched).toHaveLength(2);
+  });
+
   it('refuses arguments on calls that take none', async () => {
     const { invoke, session } = setUp();
     expect(await invoke('auth:sign-in', [{ prompt: 'none' }])).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });

@@ -4,7 +4,7 @@
 // one still valid, no revocation endpoint, and AADSTS50173 for a revoked grant.
 import { expect, it } from 'vitest';
 import { describeStandinJourney } from './journey.ts';
-import { startEntraStandin } from './standins/entra.ts';
+import { ENTRA_CLAIMS_REQUEST, startEntraStandin } from './standins/entra.ts';
 import { ALICE } from './standins/standin.ts';
 
 const CONTOSO = '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -29,7 +29,20 @@ describeStandinJourney({
   loginHint: ['login_hint', 'adele@contoso.example'],
   doctorSays: [/^✓ Provider preset: Microsoft Entra ID/m],
   logoutSays: NO_REVOCATION,
-  steps: (_journey, standin) => {
+  steps: (journey, standin) => {
+    it('a claims challenge (Conditional Access) becomes a sign-in carrying the claims parameter; the new token passes', async () => {
+      expect((await journey.cli(['login', '--timeout', '60'])).code).toBe(0);
+      const resource = `${standin().origin}/v1.0/me`;
+      const call = async () => fetch(resource, { headers: { authorization: `Bearer ${(await journey.cli(['token'])).stdout.trim()}` } });
+      const refused = await call();
+      expect(refused.status).toBe(401);
+      const challenge = refused.headers.get('www-authenticate')!;
+      expect(challenge).toMatch(/error="insufficient_claims", claims="/);
+      const stepUp = await journey.cli(['step-up', challenge, '--timeout', '60']);
+      expect(stepUp.code, stepUp.stderr).toBe(0);
+      expect(JSON.parse(standin().authorizationRequests.at(-1)!.get('claims') ?? '{}')).toEqual(ENTRA_CLAIMS_REQUEST);
+      expect((await call()).status).toBe(200);
+    });
     it('sent the granted scope with every refresh, and never a secret', () => {
       const refreshes = standin().tokenRequests.filter((request) => request.body.get('grant_type') === 'refresh_token');
       expect(refreshes.length).toBeGreaterThan(3);

@@ -18,6 +18,11 @@ describe('apiFetch (bearer, one refresh after 401)', () => {
       if (request.url === '/always-nonce') {
         seen.push(`dpop ${String(request.headers.dpop)}`);
         response.writeHead(401, { 'www-authenticate': 'DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"', 'dpop-nonce': `n${seen.length}` }).end();
+      } else if (request.url === '/strong' && authorization !== 'Bearer strong-token') {
+        // RFC 9470 §3: this route wants a stronger sign-in than the token's.
+        response.writeHead(401, { 'www-authenticate': 'Bearer error="insufficient_user_authentication", error_description="A stronger sign-in is required", acr_values="urn:example:mfa", max_age=300' }).end();
+      } else if (request.url === '/strong') {
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{"sub":"alice","acr":"urn:example:mfa"}');
       } else if (request.url === '/broken') {
         response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"boom"}');
       } else if (authorization === `Bearer ${accepted}`) {
@@ -35,6 +40,7 @@ describe('apiFetch (bearer, one refresh after 401)', () => {
   beforeEach(() => {
     seen = [];
     accepted = 'fresh-token';
+    stronger = 'still-weak';
   });
 
   /** main's side, bearer: the headers carry the current token; a refresh makes the renewed one current. */
@@ -47,8 +53,14 @@ describe('apiFetch (bearer, one refresh after 401)', () => {
         token = renewed;
         return renewed;
       }),
+      // main's step-up sign-in: the token afterwards is `stronger` (default one the API still refuses).
+      stepUp: vi.fn(async (_challenge: string) => {
+        token = stronger;
+        return { status: 'signed-in' as const };
+      }),
     };
   };
+  let stronger = 'still-weak';
 
   it('sends the access token as a Bearer credential and does not refresh when it is accepted', async () => {
     const api = auth('fresh-token', 'unused');
@@ -96,12 +108,33 @@ describe('apiFetch (bearer, one refresh after 401)', () => {
     const api = {
       requestHeaders: vi.fn(async (request: { method: string; url: string; nonce?: string }) => ({ Authorization: `DPoP ${token}`, DPoP: `proof-${request.nonce ?? 'none'}` })),
       refreshAccessToken: vi.fn(async (_rejected: string) => (token = 'bound-2')),
+      stepUp: vi.fn(async () => ({ status: 'signed-in' as const })),
     };
     const failure = await apiFetch(api, fetch, `${url}/always-nonce`).catch((error: unknown) => error);
     expect(failure).toMatchObject({ code: 'api_unauthorized' });
     expect(api.requestHeaders.mock.calls.map(([request]) => request.nonce)).toEqual([undefined, 'n2', undefined, 'n6']);
     expect(api.refreshAccessToken.mock.calls).toEqual([['bound-1']]);
     expect(seen.filter((line) => line.startsWith('dpop '))).toEqual(['dpop proof-none', 'dpop proof-n2', 'dpop proof-none', 'dpop proof-n6']);
+  });
+
+  it('a step-up challenge (RFC 9470) is no refresh case: it says why, signs in again with the challenge, and retries once', async () => {
+    stronger = 'strong-token';
+    const api = auth('fresh-token', 'unused');
+    const told: unknown[] = [];
+    const response = await apiFetch(api, fetch, `${url}/strong`, {}, { onStepUp: (request) => told.push(request) });
+    expect(response.status).toBe(200);
+    expect(told).toEqual([{ acrValues: 'urn:example:mfa', maxAge: 300, reason: 'A stronger sign-in is required' }]);
+    expect(api.stepUp.mock.calls).toEqual([[expect.stringContaining('error="insufficient_user_authentication"')]]);
+    expect(api.refreshAccessToken).not.toHaveBeenCalled();
+    expect(seen).toEqual(['Bearer fresh-token', 'Bearer strong-token']);
+  });
+
+  it('a second step-up challenge for the same call is shown as an error, not another sign-in', async () => {
+    const api = auth('fresh-token', 'unused');
+    const failure = await apiFetch(api, fetch, `${url}/strong`).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'api_unauthorized', message: expect.stringMatching(/asked for a stronger sign-in again.*\(A stronger sign-in is required\)\. Latchkey asks only once/) });
+    expect(api.stepUp).toHaveBeenCalledTimes(1);
+    expect(seen).toEqual(['Bearer fresh-token', 'Bearer still-weak']);
   });
 
   it('reports an unreachable API in words', async () => {

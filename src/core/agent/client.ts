@@ -7,14 +7,15 @@ import type { AuthSession, SignInOptions } from '../session/auth-session.ts';
 import type { SignOutResult } from '../session/sign-out.ts';
 import { encodeLine, errorFrom, lineReader, type AgentAbout, type AgentMessage, type AgentRequest, type AgentValue } from './wire.ts';
 
-type Ask = AgentRequest extends infer R ? (R extends { id: number; account: string } ? Omit<R, 'id' | 'account'> : never) : never;
+type Ask = AgentRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id' | 'client' | 'account'> : never) : never;
 
 /**
- * The session `account` kept by the agent at `socketPath`, as an `AuthSession`: the CLI's commands call it as
+ * The session of `account` (by name or `sub`; undefined: the default account) at the provider and client `client`
+ * (`keychainAccount`), kept by the agent at `socketPath`, as an `AuthSession`: the CLI's commands call it as
  * they call one over the OS keychain, with the same words and exit codes. Resolves once the agent said the
  * session's state; an agent that is not there ends the session, saying how to start one.
  */
-export async function connectAgent(socketPath: string, account: string, opener: Opener): Promise<AuthSession> {
+export async function connectAgent(socketPath: string, client: string, account: string | undefined, opener: Opener): Promise<AuthSession> {
   const socket = await openSocket(socketPath);
   const waiting = new Map<number, { settle: (message: AgentMessage) => void }>();
   const listeners = new Set<(state: AuthState) => void>();
@@ -59,7 +60,7 @@ export async function connectAgent(socketPath: string, account: string, opener: 
     const id = nextId++;
     const answer = await new Promise<AgentMessage>((settle) => {
       waiting.set(id, { settle });
-      socket.write(encodeLine({ ...request, id, account } as AgentRequest));
+      socket.write(encodeLine({ ...request, id, client, ...(account === undefined ? {} : { account }) } as AgentRequest));
     });
     if ('event' in answer) throw errorFrom({ code: 'internal_error', message: 'The agent answered out of turn.' });
     if (answer.state) setState(answer.state);
@@ -80,7 +81,7 @@ export async function connectAgent(socketPath: string, account: string, opener: 
       return () => listeners.delete(listener);
     },
     signIn: async (options: SignInOptions = {}) => {
-      await ask({ op: 'sign-in', method: options.method ?? 'browser', ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}), ...(options.stepUp ? { stepUp: options.stepUp } : {}) });
+      await ask({ op: 'sign-in', method: options.method ?? 'browser', adding: options.adding === true, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}), ...(options.stepUp ? { stepUp: options.stepUp } : {}) });
       return state;
     },
     // The agent cancels a sign-in whose command went away.
@@ -115,7 +116,7 @@ export async function askAgentAbout(socketPath: string): Promise<AgentAbout> {
       }, () => socket.destroy()));
       socket.on('close', () => reject(errorFrom({ code: 'internal_error', message: 'The agent closed the connection.' })));
       socket.on('error', () => {});
-      socket.write(encodeLine({ id: 1, account: '', op: 'about' }));
+      socket.write(encodeLine({ id: 1, client: '', op: 'about' }));
     });
   } finally {
     socket.end();
@@ -129,7 +130,7 @@ export async function stopAgent(socketPath: string): Promise<void> {
     socket.on('data', () => resolve());
     socket.on('close', () => resolve());
     socket.on('error', () => {});
-    socket.write(encodeLine({ id: 1, account: '', op: 'stop' }));
+    socket.write(encodeLine({ id: 1, client: '', op: 'stop' }));
   });
   socket.end();
 }

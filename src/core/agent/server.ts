@@ -1,7 +1,10 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import type { AuthConfig } from '../config/auth-config.ts';
+import { openAccountIndex } from '../accounts/account-index.ts';
+import { defaultAccount, findAccount } from '../accounts/account-names.ts';
 import { keychainAccount } from '../entry/format.ts';
+import { defaultLockDir } from '../entry/lock-folder.ts';
 import { AuthError } from '../errors.ts';
 import type { Keychain } from '../keychain/keychain.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -9,6 +12,7 @@ import { toErrorInfo } from '../../shared/errors.ts';
 import type { AuthSession } from '../session/auth-session.ts';
 import { createAuthSession } from '../session/start.ts';
 import { prepareSocketFolder } from './folder.ts';
+import { loadPeerCheck } from './peer.ts';
 import { encodeLine, errorFrom, lineReader, type AgentMessage, type AgentRequest, type AgentValue, type ClientMessage } from './wire.ts';
 
 export interface AgentOptions {
@@ -16,6 +20,8 @@ export interface AgentOptions {
   /** Where the agent keeps its sessions: its memory (`createMemoryKeychain(…, 'agent')`) or the sealed file of `--keep`. */
   keychain: Keychain;
   socketPath: string;
+  /** Where the accounts' index and the entries' locks live (default `defaultLockDir()`, shared with the user's other processes). */
+  lockDir?: string;
   /** The file `keychain` keeps its sessions in (`--keep FILE`), for `doctor`; none when they live in memory only. */
   keptIn?: string;
   /** Forget everything and stop this long after starting. */
@@ -34,55 +40,91 @@ export interface RunningAgent {
 
 /** What one connection is in the middle of: the sign-in whose browser the client opens. */
 interface Relay {
-  send(message: AgentMessage): void;
+  /** Writes `message`; `written` is called once it left (or the client is gone). */
+  send(message: AgentMessage, written?: () => void): void;
   replies: Map<number, (reply: ClientMessage) => void>;
 }
 
 /**
  * Starts a `latchkey agent` on `socketPath`: the only holder of its sessions' refresh tokens and DPoP keys, in
- * `keychain` (its memory, or the file it keeps). Each session is keyed by its keychain account, as the OS keychain's
- * entries are. The agent signs in itself (the loopback listener is here; a client opens the browser, or shows the
+ * `keychain` (its memory, or the file it keeps). It keeps one session per account, as the OS keychain keeps one
+ * entry per account, in the same accounts' index: a command names its account (`--account`) or gets the default. The agent signs in itself (the loopback listener is here; a client opens the browser, or shows the
  * code), does every refresh (one process, so one at a time by construction), and hands out only access tokens,
  * request headers with its DPoP proofs, and state. A refresh token or private key never crosses the socket.
  *
- * Who may connect is decided by the socket's folder (0700, this user's): Node offers no SO_PEERCRED, and the only
- * processes the kernel lets through that folder are this user's and root's — and root can read the agent's memory
- * anyway. (Asking `ss -xp` would not help: a non-root agent cannot see a root process's sockets in /proc.)
+ * Who may connect: this user and root (who can read the agent's memory anyway). The socket's folder (0700, this
+ * user's) lets only them through, and each connection's peer is asked of the kernel (`peer.ts`: SO_PEERCRED,
+ * getpeereid) where the OS can tell; where it cannot, the folder alone decides and the agent says so.
  */
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { config, logger, socketPath } = options;
   prepareSocketFolder(socketPath);
   await removeStaleSocket(socketPath);
+  const peers = await loadPeerCheck(logger);
 
-  const account = keychainAccount(config);
-  const relays = new Map<string, { relay: Relay; id: number }>();
+  const served = keychainAccount(config);
+  const accounts = openAccountIndex(config, options.lockDir ?? defaultLockDir(), logger);
+  /** The sessions, one per account (by `sub`; '' before any account exists), each with the command that signs it in. */
   const sessions = new Map<string, Promise<AuthSession>>();
-  const sessionFor = (wanted: string): Promise<AuthSession> => {
-    if (wanted !== account) {
+  const signingIn = new Map<Promise<AuthSession>, { relay: Relay; id: number }>();
+
+  const openSession = (account: string | undefined): Promise<AuthSession> => {
+    const self: { session?: Promise<AuthSession> } = {};
+    // The loopback listener is here; the browser is the command's: the page to open goes to the command signing in.
+    const opener = async (url: string): Promise<void> => {
+      const current = self.session && signingIn.get(self.session);
+      if (!current) throw new AuthError('browser_unavailable', 'No command is waiting to open the browser.');
+      const { relay, id } = current;
+      const reply = await new Promise<ClientMessage>((resolve) => {
+        relay.replies.set(id, resolve);
+        relay.send({ id, event: 'open', url });
+      });
+      if ('reply' in reply && reply.reply === 'open-failed') throw errorFrom(reply.error);
+    };
+    self.session = createAuthSession({ config, keychain: options.keychain, opener, logger, ...(options.lockDir ? { lockDir: options.lockDir } : {}), ...(account === undefined ? {} : { account }) });
+    return self.session;
+  };
+
+  /** The session of the account a command names (by name or `sub`), else of the default account as it is now. */
+  const sessionFor = async (request: AgentRequest): Promise<{ key: string; session: Promise<AuthSession> }> => {
+    if (request.client !== served) {
       throw new AuthError(
         'config_invalid',
-        `This agent keeps sessions for ${account}, not ${wanted}: start the agent with the same settings (AUTH_ISSUER, AUTH_CLIENT_ID) as the command, or unset LATCHKEY_AGENT_SOCK.`,
+        `This agent keeps sessions for ${served}, not ${request.client}: start the agent with the same settings (AUTH_ISSUER, AUTH_CLIENT_ID) as the command, or unset LATCHKEY_AGENT_SOCK.`,
       );
     }
-    let session = sessions.get(wanted);
+    const list = accounts.read();
+    const record = request.account === undefined ? defaultAccount(list) : findAccount(list, request.account);
+    // An account nobody signed in as: the session's start says so (account_unknown), naming those there are.
+    if (request.account !== undefined && !record) return { key: '', session: openSession(request.account) };
+    const key = record?.sub ?? '';
+    let session = sessions.get(key);
     if (!session) {
-      const opener = async (url: string): Promise<void> => {
-        const current = relays.get(wanted);
-        if (!current) throw new AuthError('browser_unavailable', 'No command is waiting to open the browser.');
-        const { relay, id } = current;
-        const reply = await new Promise<ClientMessage>((resolve) => {
-          relay.replies.set(id, resolve);
-          relay.send({ id, event: 'open', url });
-        });
-        if ('reply' in reply && reply.reply === 'open-failed') throw errorFrom(reply.error);
-      };
-      session = createAuthSession({ config, keychain: options.keychain, opener, logger });
-      sessions.set(wanted, session);
+      session = openSession(record?.sub);
+      sessions.set(key, session);
+      session.catch(() => sessions.delete(key));
     }
-    return session;
+    return { key, session };
+  };
+
+  /** A session that now acts for another account (a sign-in that added one) replaces the one the agent kept for it. */
+  const keep = async (key: string, session: Promise<AuthSession>): Promise<void> => {
+    const previous = sessions.get(key);
+    sessions.set(key, session);
+    if (previous && previous !== session) await retire(previous);
+  };
+
+  const retire = async (session: Promise<AuthSession>): Promise<void> => {
+    const opened = await session.catch(() => undefined);
+    opened?.cancelSignIn();
+    await opened?.whenIdle().catch(() => {});
+    await opened?.close();
   };
 
   let inFlight = 0;
+  /** Waiting for every request in flight to have its answer written (a stop, before the process exits). */
+  const answered: (() => void)[] = [];
+  const allAnswered = () => new Promise<void>((settle) => (inFlight === 0 ? settle() : answered.push(settle)));
   let stopping: Promise<string> | undefined;
   let resolveStopped: (why: string) => void = () => {};
   const stopped = new Promise<string>((resolve) => (resolveStopped = resolve));
@@ -95,12 +137,16 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const lifetimeTimer = options.lifetimeMs === undefined ? undefined : setTimeout(() => void stop(`its lifetime of ${Math.round(options.lifetimeMs! / 1000)} s ended`), options.lifetimeMs);
 
   const answer = async (request: AgentRequest, relay: Relay): Promise<AgentMessage> => {
-    if (request.op === 'about') return { id: request.id, ok: true, state: { status: 'signed-out' }, value: { keptIn: options.keptIn ?? null, pid: process.pid } };
+    if (request.op === 'about') return { id: request.id, ok: true, state: { status: 'signed-out' }, value: { keptIn: options.keptIn ?? null, pid: process.pid, peers: peers.relies } };
     if (request.op === 'stop') {
       setImmediate(() => void stop('it was asked to stop'));
       return { id: request.id, ok: true, state: { status: 'signed-out' } };
     }
-    const session = await sessionFor(request.account);
+    const { key, session: opening } = await sessionFor(request);
+    // Adding an account (a sign-in without one named): a session of its own, so the one kept for the default account is untouched.
+    const adding = request.op === 'sign-in' && request.adding;
+    const sessionPromise = adding ? openSession(undefined) : opening;
+    const session = await sessionPromise;
     let value: AgentValue | undefined;
     switch (request.op) {
       case 'state':
@@ -119,15 +165,21 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         break;
       case 'sign-out':
         value = await session.signOut();
+        if (sessions.get(key) === sessionPromise) sessions.delete(key);
+        setImmediate(() => void retire(sessionPromise));
         break;
       case 'sign-in': {
-        relays.set(request.account, { relay, id: request.id });
+        signingIn.set(sessionPromise, { relay, id: request.id });
         const unsubscribe = session.onStateChange((state) => relay.send({ id: request.id, event: 'state', state }));
         try {
-          await session.signIn({ method: request.method, ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}), ...(request.stepUp ? { stepUp: request.stepUp } : {}) });
+          const signedIn = await session.signIn({ adding: request.adding, method: request.method, ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}), ...(request.stepUp ? { stepUp: request.stepUp } : {}) });
+          if (adding) await keep(signedIn.user?.sub ?? '', sessionPromise);
+        } catch (error) {
+          if (adding) void retire(sessionPromise);
+          throw error;
         } finally {
           unsubscribe();
-          if (relays.get(request.account)?.relay === relay) relays.delete(request.account);
+          signingIn.delete(sessionPromise);
         }
         break;
       }
@@ -136,9 +188,16 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   };
 
   const serve = (socket: Socket) => {
+    if (!peers.admits(socket)) return;
     touch();
     const replies = new Map<number, (reply: ClientMessage) => void>();
-    const relay: Relay = { send: (message) => void (socket.writable && socket.write(encodeLine(message))), replies };
+    const relay: Relay = {
+      send: (message, written = () => {}) => {
+        if (!socket.writable) return written();
+        socket.write(encodeLine(message), () => written());
+      },
+      replies,
+    };
     const onMessage = (message: unknown) => {
       const known = message as Partial<ClientMessage> | null;
       if (typeof known?.id !== 'number') return void socket.destroy();
@@ -151,20 +210,21 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         : answer(known as AgentRequest, relay);
       void answering
         .catch((error: unknown): AgentMessage => ({ id, ok: false, error: toErrorInfo(error) }))
-        .then((reply) => relay.send(reply))
+        .then((reply) => new Promise<void>((written) => relay.send(reply, written)))
         .finally(() => {
           inFlight--;
           touch();
+          if (inFlight === 0) for (const settle of answered.splice(0)) settle();
         });
     };
     socket.on('data', lineReader(onMessage, () => socket.destroy()));
     socket.on('error', () => {});
     // A client that leaves (Ctrl-C) while its sign-in runs cancels that sign-in: nobody would see its code or open its page.
     socket.on('close', () => {
-      for (const [wanted, current] of relays) {
+      for (const [session, current] of signingIn) {
         if (current.relay !== relay) continue;
-        relays.delete(wanted);
-        void sessions.get(wanted)?.then((session) => session.cancelSignIn());
+        signingIn.delete(session);
+        void session.then((opened) => opened.cancelSignIn(), () => {});
       }
     });
   };
@@ -183,13 +243,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       clearTimeout(idleTimer);
       clearTimeout(lifetimeTimer);
       server.close();
-      // A refresh in flight stores its rotation first (in memory, or the kept file); then everything is forgotten.
-      for (const session of sessions.values()) {
-        const opened = await session.catch(() => undefined);
-        opened?.cancelSignIn();
-        await opened?.whenIdle().catch(() => {});
-        await opened?.close();
-      }
+      // A refresh in flight stores its rotation first (in memory, or the kept file), and the command waiting for it
+      // gets its token; a sign-in in flight is cancelled. Then everything is forgotten.
+      await Promise.all([...new Set([...sessions.values(), ...signingIn.keys()])].map(retire));
+      await allAnswered();
       sessions.clear();
       try {
         unlinkSync(socketPath);

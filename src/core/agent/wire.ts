@@ -8,13 +8,16 @@ import type { SignOutResult } from '../session/sign-out.ts';
 // session's keychain account) and gets events, then one answer, under its id. Nothing here carries a refresh token
 // or a private key: access tokens, proofs, state and the sign-in's prompts only.
 
-/** What a client asks; `account` is the keychain account of the session it means (`keychainAccount`). */
-export type AgentRequest = { id: number; account: string } & (
+/**
+ * What a client asks: `client` is the provider and client it is configured for (`keychainAccount`, which the agent
+ * must serve); `account` the account it names (`--account`, by name or `sub`), else the default account.
+ */
+export type AgentRequest = { id: number; client: string; account?: string } & (
   | { op: 'state' }
   | { op: 'token'; api?: string }
   | { op: 'refresh'; rejected: string }
   | { op: 'headers'; method: string; url: string; nonce?: string }
-  | { op: 'sign-in'; method: 'browser' | 'device'; timeoutMs?: number; stepUp?: StepUpRequest }
+  | { op: 'sign-in'; method: 'browser' | 'device'; adding: boolean; timeoutMs?: number; stepUp?: StepUpRequest }
   | { op: 'offers-device' }
   | { op: 'sign-out' }
   | { op: 'stop' }
@@ -39,6 +42,8 @@ export type AgentValue = string | boolean | ApiRequestHeaders | SignOutResult | 
 export interface AgentAbout {
   keptIn: string | null;
   pid: number;
+  /** What decides who may connect (`PeerCheck.relies`). */
+  peers?: string;
 }
 
 /** The longest line either side accepts: a request or an answer is a few kilobytes; more is not a Latchkey peer. */

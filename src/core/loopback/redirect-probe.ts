@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AuthConfig } from '../config/auth-config.ts';
 import { AuthError } from '../errors.ts';
+import { inertText } from '../../shared/inert-text.ts';
 import type { HttpClient } from '../net/http.ts';
 import { redirectUriFor } from './listener.ts';
 import { PRESETS } from '../presets/presets.ts';
@@ -70,9 +71,9 @@ async function readErrorPage(response: Response): Promise<{ error?: string; desc
   return { ...(found ? { error: found } : {}), text };
 }
 
-/** Only printable characters of a provider's text, one line, at most `max` long: it ends up in a terminal. */
+/** A provider's text made inert (`inertText`: one line, its control and format characters written out), at most `max` long: it ends up in a terminal. */
 function printable(text: string, max = 200): string {
-  const flat = text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+/gu, ' ').replace(/\s+/g, ' ').trim();
+  const flat = inertText(text).replace(/ +/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 

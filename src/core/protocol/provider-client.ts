@@ -4,6 +4,7 @@ import type { ApiConfig } from '../config/apis.ts';
 import { AuthError } from '../errors.ts';
 import { isLoopbackHost } from '../config/values.ts';
 import { assertDemoIsOurs } from '../config/demo-proof.ts';
+import { inertText } from '../../shared/inert-text.ts';
 import { classifyProviderError, discoveryError } from './answers.ts';
 import { createHttpClient, type HttpClient } from '../net/http.ts';
 import { fingerprint } from '../log.ts';
@@ -170,7 +171,8 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
 function refusedForApi(error: unknown, api: ApiConfig): void {
   const code = error instanceof oidc.ResponseBodyError ? error.error : undefined;
   if (code !== 'invalid_target' && code !== 'invalid_scope') return;
-  const described = `${code}${(error as oidc.ResponseBodyError).error_description ? ` — ${(error as oidc.ResponseBodyError).error_description}` : ''}`;
+  const description = (error as oidc.ResponseBodyError).error_description;
+  const described = `${code}${description ? ` — ${inertText(description)}` : ''}`;
   throw new AuthError(
     'config_invalid',
     `The provider refused a token for the API "${api.name}" (${described}): the sign-in was not granted what the API's settings in "apis" ask for. Check its resource, audience or scope; after changing them, sign in again. Your session is kept.`,

@@ -38,8 +38,9 @@ export function isAppUrl(url: string): boolean {
 /**
  * The Content-Security-Policy for every app page: scripts and styles only from
  * the app itself, network access only to the configured APIs (their origins,
- * nothing else), no framing, no `<base>`, no form posts. Pictures may come from
- * the provider over https.
+ * nothing else), no framing, no `<base>`, no form posts. Images only from the
+ * app itself and `data:` (the profile picture arrives so, fetched by main): a
+ * page that got an access token cannot send it out as an image address.
  */
 export function buildContentSecurityPolicy(apiBaseUrls: readonly string[]): string {
   const origins = [...new Set(apiBaseUrls.filter((url) => url && URL.canParse(url)).map((url) => new URL(url).origin))];
@@ -48,7 +49,8 @@ export function buildContentSecurityPolicy(apiBaseUrls: readonly string[]): stri
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data: https:",
+    // Pictures come from main as data: URLs (auth:profile-picture): an image address could carry a token out.
+    "img-src 'self' data:",
     `connect-src ${connect}`,
     "base-uri 'none'",
     "form-action 'none'",

@@ -1,6 +1,7 @@
 // The agent's edges: who may reach its socket, how it ends (--lifetime, --idle, SIGTERM, --foreground), the lines
 // for csh and fish, a browser sign-in through it, and the plaintext file a person may name instead.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { chmod, chown, lstat, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -22,7 +23,8 @@ function nobodyConnects(path: string): Promise<{ connected: boolean; output: str
   );
 }
 
-const canRunAsNobody = process.getuid?.() === 0;
+/** Another user's process can be started here: we run as root, with runuser and a python3 that user can run. */
+const canRunAsNobody = process.getuid?.() === 0 && existsSync('/usr/sbin/runuser') && existsSync('/usr/bin/python3');
 
 describe('latchkey agent: its socket, its end, its shells', () => {
   let demo: Awaited<ReturnType<typeof startTestDemo>>;
@@ -107,6 +109,20 @@ describe('latchkey agent: its socket, its end, its shells', () => {
     await exited(agent.pid);
     const stop = await runCli(['agent', '--stop', '--fish'], { ...agent.shell, XDG_RUNTIME_DIR: env.XDG_RUNTIME_DIR });
     expect(stop.code).toBe(1);
+    expect(stop.stdout).toBe('');
+    expect(stop.stderr).toBe(`No Latchkey agent runs at ${agent.socket}; there is nothing to stop.\n`);
+  });
+
+  it('a second `latchkey agent` on the same socket hands out the running one instead of starting another', async () => {
+    const env = machine.env({ XDG_RUNTIME_DIR: join(machine.runtime, 'twice') });
+    await mkdir(join(machine.runtime, 'twice'), { mode: 0o700 });
+    const first = await start([], env);
+    const again = await runCli(['agent'], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toBe(`LATCHKEY_AGENT_SOCK='${first.socket}'; export LATCHKEY_AGENT_SOCK;\necho Latchkey agent pid ${first.pid};\n`);
+    expect(again.stderr).toBe(`A Latchkey agent already runs at ${first.socket} (pid ${first.pid}); using it.\n`);
+    process.kill(first.pid, 'SIGTERM');
+    await exited(first.pid);
   });
 
   it('--foreground prints the lines and serves until SIGTERM, then says it forgot its sessions and removes its socket', async () => {
@@ -164,7 +180,7 @@ describe('latchkey agent: its socket, its end, its shells', () => {
     const kept = join(machine.home, 'doctor.sealed');
     const agent = await start(['--keep', kept], machine.env({ XDG_RUNTIME_DIR: join(machine.runtime, 'doctor'), LATCHKEY_AGENT_PASSPHRASE_FILE: passphrase }));
     const withAgent = await runCli(['doctor'], agent.shell);
-    expect(withAgent.stdout).toContain(`✓ Store: the agent at ${agent.socket} (pid ${agent.pid}), because LATCHKEY_AGENT_SOCK is set; it keeps sessions in its memory and ${kept}, sealed with a passphrase. Who may use it is decided by its socket folder (0700, yours)`);
+    expect(withAgent.stdout).toContain(`✓ Store: the agent at ${agent.socket} (pid ${agent.pid}), because LATCHKEY_AGENT_SOCK is set; it keeps sessions in its memory and ${kept}, sealed with a passphrase. Who may use it is decided by the OS's word on who connects (SO_PEERCRED): only your uid and root's are served; and by its socket folder (0700, yours).\n`);
     process.kill(agent.pid, 'SIGTERM');
     await exited(agent.pid);
 
@@ -174,5 +190,34 @@ describe('latchkey agent: its socket, its end, its shells', () => {
     const none = await runCli(['doctor'], machine.env());
     expect(none.code).toBe(2);
     expect(none.stdout).toMatch(/✗ Store: none: .*, and no agent is set \(LATCHKEY_AGENT_SOCK\)\n {4}fix: Start a Secret Service .*eval "\$\(latchkey agent\)".*eval "\$\(latchkey agent --keep FILE\)"\.\n/);
+  });
+
+  it('holds several accounts: each signed in through it, tokens by --account or the default, switch and logout of one', async () => {
+    const agent = await start([], machine.env({ XDG_RUNTIME_DIR: join(machine.runtime, 'accounts') }));
+    const subOf = (jwt: string) => (JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as { sub: string }).sub;
+    const alice = await runCli(['login'], { ...agent.shell, LATCHKEY_TEST_LOGIN: 'alice', LATCHKEY_TEST_PASSWORD: 'wonderland' });
+    expect(alice.code, alice.stderr).toBe(0);
+    const bob = await runCli(['login'], { ...agent.shell, LATCHKEY_TEST_LOGIN: 'bob', LATCHKEY_TEST_PASSWORD: 'builder' });
+    expect(bob.code, bob.stderr).toBe(0);
+    expect(bob.stdout).toMatch(/Signed in as Bob Builder \(bob\)\n/);
+
+    const listed = JSON.parse((await runCli(['accounts', '--json'], agent.shell)).stdout) as { sub: string; default: boolean; keychain: string }[];
+    expect(listed.map((account) => [account.sub, account.default, account.keychain])).toEqual([['alice', false, 'agent'], ['bob', true, 'agent']]);
+    const tokenOf = async (extra: string[] = []) => {
+      const token = await runCli(['token', ...extra], agent.shell);
+      expect(token.code, token.stderr).toBe(0);
+      return subOf(token.stdout.trim());
+    };
+    expect(await tokenOf()).toBe('bob');
+    expect(await tokenOf(['--account', 'alice'])).toBe('alice');
+    expect((await runCli(['switch', 'alice'], agent.shell)).code).toBe(0);
+    expect(await tokenOf()).toBe('alice');
+    const logout = await runCli(['logout', '--account', 'bob'], agent.shell);
+    expect(logout.code, logout.stderr).toBe(0);
+    expect((await runCli(['token', '--account', 'bob'], agent.shell)).code).toBe(1);
+    expect(await tokenOf()).toBe('alice');
+    expect((await runCli(['logout', '--all'], agent.shell)).code).toBe(0);
+    process.kill(agent.pid, 'SIGTERM');
+    await exited(agent.pid);
   });
 });

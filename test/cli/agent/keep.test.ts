@@ -1,5 +1,6 @@
 // `latchkey agent --keep FILE`: the agent's sessions kept across restarts in a file sealed with a passphrase
-// (scrypt, AES-256-GCM), asked once at start — here read from the file LATCHKEY_AGENT_PASSPHRASE_FILE names.
+// (scrypt, AES-256-GCM), asked once at start — here read from the file LATCHKEY_AGENT_PASSPHRASE_FILE names; and
+// what SIGTERM does to a refresh in flight.
 import { randomUUID } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { enterDeviceCode } from '../../../support/device-approval.ts';
 import { deviceCodePrinted, JWT, runCli, startCli } from '../../helpers/cli.ts';
 import { issuedSecrets, startTestDemo } from '../../helpers/demo.ts';
 import { findLeaks } from '../../helpers/leaks.ts';
-import { agentMachine, exited, isRunning, startAgentProcess, type AgentMachine } from './agent-helpers.ts';
+import { agentMachine, exited, expiryOf, isRunning, startAgentProcess, type AgentMachine } from './agent-helpers.ts';
 
 describe('latchkey agent --keep FILE', () => {
   let demo: Awaited<ReturnType<typeof startTestDemo>>;
@@ -94,5 +95,57 @@ describe('latchkey agent --keep FILE', () => {
     const fourth = await start('right');
     expect((await runCli(['status'], fourth.shell)).code).toBe(1);
     await stop(fourth);
+  });
+});
+
+describe('latchkey agent: SIGTERM during a refresh', () => {
+  let demo: Awaited<ReturnType<typeof startTestDemo>>;
+  let machine: AgentMachine;
+  const pids: number[] = [];
+  const service = `latchkey-test-agent-sigterm-${randomUUID()}`;
+
+  beforeAll(async () => {
+    // 5-second tokens: the test waits for one to go stale, so the next `token` makes the agent refresh.
+    demo = await startTestDemo({ accessTokenTtl: 5 });
+    machine = await agentMachine(demo, service);
+    await writeFile(join(machine.home, 'passphrase'), 'a passphrase for SIGTERM\n', { mode: 0o600 });
+  });
+  afterAll(async () => {
+    for (const pid of pids) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+    await Promise.all([demo?.close(), machine?.remove()]);
+  });
+
+  it('lets the refresh in flight answer its command and write its rotation to the kept file before it forgets and exits', async () => {
+    const kept = join(machine.home, 'kept');
+    const agentEnv = machine.env({ LATCHKEY_AGENT_PASSPHRASE_FILE: join(machine.home, 'passphrase') });
+    const first = await startAgentProcess(agentEnv, ['--keep', kept]);
+    pids.push(first.pid);
+    const shell = machine.env({ LATCHKEY_AGENT_SOCK: first.socket });
+    const login = await runCli(['login'], shell);
+    expect(login.code, login.stderr).toBe(0);
+    const issued = (await runCli(['token'], shell)).stdout.trim();
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiryOf(issued) - Date.now()) + 100));
+
+    // SIGTERM as soon as the provider has the refresh request: its answer (a rotated refresh token) is still on the way.
+    const refreshes = demo.stats.tokenRequestsByGrant.refresh_token ?? 0;
+    const { result } = startCli(['token'], shell);
+    while ((demo.stats.tokenRequestsByGrant.refresh_token ?? 0) === refreshes) await new Promise((resolve) => setImmediate(resolve));
+    process.kill(first.pid, 'SIGTERM');
+    const token = await result;
+    expect(token.code, token.stderr).toBe(0);
+    expect(token.stdout.trim()).toMatch(JWT);
+    expect(token.stdout.trim()).not.toBe(issued);
+    await exited(first.pid);
+
+    // The rotated refresh token is what the file kept: a restarted agent refreshes with it, and the provider sees no reuse.
+    const second = await startAgentProcess(agentEnv, ['--keep', kept]);
+    pids.push(second.pid);
+    const restarted = machine.env({ LATCHKEY_AGENT_SOCK: second.socket });
+    const after = await runCli(['token', '--refresh'], restarted);
+    expect(after.code, after.stderr).toBe(0);
+    expect(demo.stats.reuseDetected).toBe(0);
+    expect((await runCli(['logout'], restarted)).code).toBe(0);
+    process.kill(second.pid, 'SIGTERM');
+    await exited(second.pid);
   });
 });

@@ -299,7 +299,7 @@ describe('DPoP-bound sessions with the demo provider, Chromium and the OS keycha
       expect(boundTo(await session.refreshAccessToken(await session.getAccessToken()))).toBe(thumbprint);
       // The renderer's path, over the real API: the first call is refused for want of a nonce, the second carries it.
       const seen: number[] = [];
-      const auth = { requestHeaders: session.requestHeaders, refreshAccessToken: session.refreshAccessToken };
+      const auth = { requestHeaders: session.requestHeaders, refreshAccessToken: session.refreshAccessToken, stepUp: async () => session.getState() };
       const counting: typeof fetch = async (input, init) => {
         const response = await fetch(input, init);
         seen.push(response.status);

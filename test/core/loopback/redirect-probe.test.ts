@@ -62,7 +62,7 @@ describe('probeRedirectUri', () => {
     answer = () => ({ status: 400, type: 'text/html', body: '<title>invalid_redirect_uri</title><p>redirect_uri did not match any of the client\'s registered redirect_uris</p>' });
     expect(await probeRedirectUri(CONFIG, endpoint, REDIRECT, http)).toMatchObject({ verdict: 'refused', error: 'invalid_redirect_uri', cause: 'redirect' });
     answer = () => ({ status: 400, type: 'application/json', body: JSON.stringify({ error: 'invalid_scope', error_description: 'offline_access is not allowed\u001b]0;owned\u0007' }) });
-    expect(await probeRedirectUri(CONFIG, endpoint, REDIRECT, http)).toEqual({ verdict: 'refused', status: 400, detail: 'invalid_scope — offline_access is not allowed ]0;owned', error: 'invalid_scope', cause: 'other' });
+    expect(await probeRedirectUri(CONFIG, endpoint, REDIRECT, http)).toEqual({ verdict: 'refused', status: 400, detail: 'invalid_scope — offline_access is not allowed\\u001b]0;owned\\u0007', error: 'invalid_scope', cause: 'other' });
     answer = () => ({ status: 403, body: '' });
     expect(await probeRedirectUri(CONFIG, endpoint, REDIRECT, http)).toEqual({ verdict: 'refused', status: 403, cause: 'unstated' });
   });

@@ -177,12 +177,17 @@ describe('app:// protocol handler', () => {
     expect(connectSrc([])).toBe("'none'");
   });
 
+  it('lets images come only from the app itself and data: — no image address can carry a token out of the page', () => {
+    const imgSrc = /img-src ([^;]*)/.exec(buildContentSecurityPolicy(['https://api.example.com/']))?.[1];
+    expect(imgSrc).toBe("'self' data:");
+  });
+
   it('serves the built files with their MIME type and the CSP on every response', async () => {
     const page = await get('app://latchkey/index.html');
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(page.headers.get('content-security-policy')).toBe(
-      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; connect-src http://127.0.0.1:4401; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src http://127.0.0.1:4401; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     );
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
     expect(await page.text()).toContain('<title>Latchkey</title>');

@@ -16,6 +16,10 @@
 //   answers device_code, user_code, verification_uri https://microsoft.com/devicelogin, expires_in 900,
 //   interval 5; polls of the token endpoint are answered HTTP 400 authorization_pending, expired_token or
 //   bad_verification_code until the user signs in; the answer then carries an ID token of the user's tenant)
+// - https://learn.microsoft.com/entra/identity-platform/claims-challenge (Conditional Access: a resource answers
+//   401 with WWW-Authenticate error="insufficient_claims" and claims="<base64 JSON>", here an authentication
+//   context `acrs` c1; the client signs in again with that JSON as the `claims` parameter, and the new tokens
+//   satisfy it). Here the resource is a Graph-like GET /v1.0/me on the stand-in's origin.
 // Its tenants are on one origin: /{tenant}/v2.0 for a single tenant, /common/v2.0 for many.
 import { loopbackAnyPort, startStandin, type Standin, type StandinUser } from './standin.ts';
 
@@ -73,10 +77,29 @@ export async function startEntraStandin(options: { clientId: string; tenant: str
       },
       badClient: { status: 401, json: { error: 'invalid_client', error_description: "AADSTS700025: Client is public so neither 'client_assertion' nor 'client_secret' should be presented.", error_codes: [700025] } },
       badCode: { status: 400, json: { error: 'invalid_grant', error_description: 'AADSTS70008: The provided authorization code or refresh token has expired due to inactivity.', error_codes: [70008] } },
+      protectedResource: {
+        path: '/v1.0/me',
+        challenge: (claims) => (satisfiesAuthenticationContext(claims) ? undefined : CLAIMS_CHALLENGE),
+      },
       rotation: 'keep-old',
       accessTokenSeconds: 3599,
       userBody: (user) => ({ sub: user.sub, name: user.name, email: user.email, given_name: user.name.split(' ')[0], family_name: user.name.split(' ').slice(1).join(' ') }),
     },
     options.users,
   );
+}
+
+/** The claims request of Microsoft's example: authentication context c1 (an `acrs` claim in the access token). */
+export const ENTRA_CLAIMS_REQUEST = { access_token: { acrs: { essential: true, value: 'c1' } } };
+/** The resource's answer while the token lacks it, as Microsoft's claims-challenge page shows it. */
+export const CLAIMS_CHALLENGE = `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000", error="insufficient_claims", claims="${Buffer.from(JSON.stringify(ENTRA_CLAIMS_REQUEST)).toString('base64')}"`;
+
+function satisfiesAuthenticationContext(claims: string | undefined): boolean {
+  try {
+    const requested = JSON.parse(claims ?? '{}') as { access_token?: { acrs?: { value?: string; values?: string[] } } };
+    const acrs = requested.access_token?.acrs;
+    return acrs?.value === 'c1' || (acrs?.values ?? []).includes('c1');
+  } catch {
+    return false;
+  }
 }

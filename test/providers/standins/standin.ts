@@ -92,6 +92,12 @@ export interface Habits {
   issuerInAuthorizationResponse?: boolean;
   /** RFC 7009 revocation without client authentication (Google's /revoke takes the token alone). */
   revocationWithoutClient?: boolean;
+  /**
+   * A resource of the provider's own that may ask for more than a valid token (Entra's claims challenge): at `path`,
+   * `challenge` sees the `claims` the sign-in asked for (the authorization request's parameter) and answers the
+   * `WWW-Authenticate` value of a 401, or undefined to serve the user's body.
+   */
+  protectedResource?: { path: string; challenge(claims: string | undefined): string | undefined };
 }
 
 interface Grant {
@@ -99,6 +105,8 @@ interface Grant {
   scope: string;
   refresh: boolean;
   nonce?: string;
+  /** The authorization request's `claims` (OpenID Connect Core §5.5): its tokens, refreshed ones too, carry them. */
+  claims?: string;
 }
 
 /** One request as the stand-in received it, for request-shape and timing checks. */
@@ -149,7 +157,7 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
   const pending = new Map<string, { query: URLSearchParams }>();
   const codes = new Map<string, Grant & { redirectUri: string; challenge: string }>();
   const refreshTokens = new Map<string, Grant & { alive: boolean; revoked?: boolean }>();
-  const accessTokens = new Map<string, { user: StandinUser; expiresAt: number }>();
+  const accessTokens = new Map<string, { user: StandinUser; expiresAt: number; claims?: string }>();
   const tokenRequests: Standin['tokenRequests'] = [];
   const tokenAnswers: Standin['tokenAnswers'] = [];
   const requests: StandinRequest[] = [];
@@ -178,7 +186,7 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
   const issueTokens = async (grant: Grant): Promise<Record<string, unknown>> => {
     const accessToken = random();
     const lifetime = habits.accessTokenSeconds;
-    accessTokens.set(accessToken, { user: grant.user, expiresAt: lifetime === undefined ? Infinity : Date.now() + lifetime * 1000 });
+    accessTokens.set(accessToken, { user: grant.user, expiresAt: lifetime === undefined ? Infinity : Date.now() + lifetime * 1000, ...(grant.claims ? { claims: grant.claims } : {}) });
     const body: Record<string, unknown> = { access_token: accessToken, token_type: habits.tokenType ?? 'Bearer', scope: grant.scope, ...(lifetime === undefined ? {} : { expires_in: lifetime }) };
     if (habits.idToken(grant.scope)) {
       body.id_token = await new SignJWT({ name: grant.user.name, email: grant.user.email, ...(grant.nonce ? { nonce: grant.nonce } : {}), ...habits.idTokenClaims?.(grant.user) })
@@ -301,7 +309,8 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
     const { query } = request;
     const code = random();
     const nonce = query.get('nonce');
-    codes.set(code, { user, scope: query.get('scope') ?? '', refresh: habits.issuesRefreshToken(query), redirectUri: query.get('redirect_uri') ?? '', challenge: query.get('code_challenge') ?? '', ...(nonce ? { nonce } : {}) });
+    const claims = query.get('claims');
+    codes.set(code, { user, scope: query.get('scope') ?? '', refresh: habits.issuesRefreshToken(query), redirectUri: query.get('redirect_uri') ?? '', challenge: query.get('code_challenge') ?? '', ...(nonce ? { nonce } : {}), ...(claims ? { claims } : {}) });
     const target = new URL(query.get('redirect_uri') ?? '');
     target.searchParams.set('code', code);
     if (query.get('state')) target.searchParams.set('state', query.get('state') as string);
@@ -309,11 +318,12 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
     res.writeHead(302, { location: target.href }).end();
   };
 
-  const bearerUser = (req: IncomingMessage) => {
+  const bearerAccess = (req: IncomingMessage) => {
     const value = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? /^token (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const access = value ? accessTokens.get(value) : undefined;
-    return access && access.expiresAt > Date.now() ? access.user : undefined;
+    return access && access.expiresAt > Date.now() ? access : undefined;
   };
+  const bearerUser = (req: IncomingMessage) => bearerAccess(req)?.user;
 
   const revoke = (req: IncomingMessage, res: ServerResponse, raw: string) => {
     revocations += 1;
@@ -354,6 +364,13 @@ export async function startStandin(habits: Habits, users: StandinUser[], port = 
           return user && habits.userBody ? send(res, 200, habits.userBody(user)) : answer(res, habits.badAccessToken ?? { status: 401, json: { message: 'Bad credentials' } });
         }
         if (habits.paths.revoke && path === habits.paths.revoke.replace('{client_id}', habits.clientId)) return revoke(req, res, raw);
+        if (habits.protectedResource && path === habits.protectedResource.path && req.method === 'GET') {
+          const access = bearerAccess(req);
+          if (!access) return send(res, 401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
+          const challenge = habits.protectedResource.challenge(access.claims);
+          if (challenge) return send(res, 401, { error: 'insufficient_claims' }, { 'www-authenticate': challenge });
+          return send(res, 200, habits.userBody?.(access.user) ?? { sub: access.user.sub });
+        }
         return send(res, 404, { error: 'not_found' });
       };
       route().catch((error: unknown) => send(res, 500, { error: 'server_error', error_description: String(error) }));
