@@ -1,7 +1,25 @@
 import { resolve } from 'node:path';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 
 const root = import.meta.dirname;
+
+/**
+ * Node's own modules as `process.getBuiltinModule()` (Node ≥ 22.3) instead of `import … from 'node:…'`. An ES
+ * import of a built-in module makes every one of its exports, so it also loads what its lazy ones stand for:
+ * `node:fs` loads fs/promises, readline and the REPL's history, `node:util` the stream and diff code, `node:crypto`
+ * WebCrypto — some thirty internal modules compiled for nothing on every start. The module object is what
+ * `require()` gives, whose lazy parts load only when used.
+ */
+const builtinsWithoutEagerExports = (): Plugin => ({
+  name: 'latchkey-builtins-without-eager-exports',
+  renderChunk(code) {
+    const rewritten = code.replace(/^import (?:\* as (\w+)|\{([^}]*)\}) from "(node:[\w/]+)";$/gm, (_line, namespace: string | undefined, names: string | undefined, module: string) => {
+      const bindings = namespace ?? `{ ${names!.split(',').map((name) => name.trim().replace(/\s+as\s+/, ': ')).filter(Boolean).join(', ')} }`;
+      return `const ${bindings} = process.getBuiltinModule(${JSON.stringify(module)});`;
+    });
+    return rewritten === code ? null : { code: rewritten, map: null };
+  },
+});
 
 /**
  * The `latchkey` command as one bundled ES module (`out/cli/main.js`), so it
@@ -12,6 +30,7 @@ const root = import.meta.dirname;
  * imports in their own chunks, loaded only when a command needs the network.
  */
 export default defineConfig({
+  plugins: [builtinsWithoutEagerExports()],
   build: {
     ssr: resolve(root, 'src/cli/main.ts'),
     outDir: resolve(root, 'out/cli'),

@@ -1,5 +1,4 @@
 import { lstatSync, mkdirSync } from 'node:fs';
-import { constants, enableCompileCache } from 'node:module';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 
@@ -26,8 +25,11 @@ export function compileCacheDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platfor
  * Returns the folder in use, or undefined.
  */
 export function startCompileCache(env: NodeJS.ProcessEnv): string | undefined {
-  if (env.NODE_DISABLE_COMPILE_CACHE || typeof enableCompileCache !== 'function') return undefined;
+  if (env.NODE_DISABLE_COMPILE_CACHE) return undefined;
   try {
+    // Taken here, not imported: main.js loads this file for `--help` too, which needs no cache.
+    const { constants, enableCompileCache } = process.getBuiltinModule('node:module');
+    if (typeof enableCompileCache !== 'function') return undefined;
     const dir = compileCacheDir(env);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (!isPrivateFolder(dir)) return undefined;

@@ -93,8 +93,8 @@ const TAKES_POSITIONALS: ReadonlySet<CommandName> = new Set(['headers', 'switch'
 
 const isCommand = (name: string | undefined): name is CommandName => name !== undefined && Object.hasOwn(OPTIONS, name);
 
-/** Runs one CLI command and returns its exit code. */
-export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
+/** Runs one CLI command and returns its exit code; `beforeLoad` runs once the command line is good, before the command's modules load. */
+export async function runCli(argv: string[], io: CliIo, beforeLoad?: () => void): Promise<ExitCode> {
   const [name, ...rest] = argv;
   if (name === '-h' || name === '--help' || name === 'help') {
     io.stdout(USAGE + '\n');
@@ -120,24 +120,29 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
     return EXIT.ok;
   }
 
+  beforeLoad?.();
   const { runCommand } = await import('./command-runner.ts');
   return runCommand(name, values, io, positionals);
 }
 
 /** Runs the CLI on this process's arguments and exits with its code. */
 export async function main(): Promise<never> {
-  // Before the command's modules load: they come from compiled code when this user ran a command before.
-  startCompileCache(process.env);
   // Every byte the command writes passes `inertText`: a provider's error or display name never drives the terminal.
   // Tokens and header lines are visible ASCII (RFC 6750 §2.1), so they come out exactly as they are.
-  const code = await runCli(process.argv.slice(2), {
-    stdout: (text) => process.stdout.write(inertText(text, { multiline: true })),
-    stderr: (line) => process.stderr.write(inertText(line, { multiline: true }) + '\n'),
-    env: process.env,
-    stdoutIsTerminal: process.stdout.isTTY === true,
-  });
+  const code = await runCli(
+    process.argv.slice(2),
+    {
+      stdout: (text) => process.stdout.write(inertText(text, { multiline: true })),
+      stderr: (line) => process.stderr.write(inertText(line, { multiline: true }) + '\n'),
+      env: process.env,
+      stdoutIsTerminal: process.stdout.isTTY === true,
+    },
+    // A command's modules come from compiled code when this user ran a command before; `--help` needs none.
+    () => startCompileCache(process.env),
+  );
   // Exit at once: nothing may keep a finished command alive (sockets, keychain connections, timers).
   return new Promise<never>(() => process.stdout.write('', () => process.exit(code)));
 }
 
-if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
+// One realpath(3) call: the JavaScript realpathSync asks the file system about every folder on the way.
+if (process.argv[1] && realpathSync.native(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

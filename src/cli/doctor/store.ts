@@ -19,7 +19,7 @@ export async function storeCheck(env: NodeJS.ProcessEnv, service: string, keycha
         outcome: 'pass',
         detail:
           `the agent at ${socket} (pid ${about.pid}), because ${AGENT_SOCK_VARIABLE} is set; it keeps sessions in ${keeps}. ` +
-          'Who may use it is decided by its socket folder (0700, yours): Node cannot ask the OS which user connects, and only you and root can enter that folder.',
+          `Who may use it is decided by ${about.peers ?? 'its socket folder (0700, yours): only you and root can enter it'}.`,
       };
     } catch (error) {
       return { name: 'Store', outcome: 'fail', detail: toErrorInfo(error).message, fix: `Start an agent (eval "$(latchkey agent)") or unset ${AGENT_SOCK_VARIABLE}.`, failsWith: EXIT.signInNeeded };

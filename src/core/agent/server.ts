@@ -12,6 +12,7 @@ import { toErrorInfo } from '../../shared/errors.ts';
 import type { AuthSession } from '../session/auth-session.ts';
 import { createAuthSession } from '../session/start.ts';
 import { prepareSocketFolder } from './folder.ts';
+import { loadPeerCheck } from './peer.ts';
 import { encodeLine, errorFrom, lineReader, type AgentMessage, type AgentRequest, type AgentValue, type ClientMessage } from './wire.ts';
 
 export interface AgentOptions {
@@ -51,14 +52,15 @@ interface Relay {
  * code), does every refresh (one process, so one at a time by construction), and hands out only access tokens,
  * request headers with its DPoP proofs, and state. A refresh token or private key never crosses the socket.
  *
- * Who may connect is decided by the socket's folder (0700, this user's): Node offers no SO_PEERCRED, and the only
- * processes the kernel lets through that folder are this user's and root's — and root can read the agent's memory
- * anyway. (Asking `ss -xp` would not help: a non-root agent cannot see a root process's sockets in /proc.)
+ * Who may connect: this user and root (who can read the agent's memory anyway). The socket's folder (0700, this
+ * user's) lets only them through, and each connection's peer is asked of the kernel (`peer.ts`: SO_PEERCRED,
+ * getpeereid) where the OS can tell; where it cannot, the folder alone decides and the agent says so.
  */
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { config, logger, socketPath } = options;
   prepareSocketFolder(socketPath);
   await removeStaleSocket(socketPath);
+  const peers = await loadPeerCheck(logger);
 
   const served = keychainAccount(config);
   const accounts = openAccountIndex(config, options.lockDir ?? defaultLockDir(), logger);
@@ -135,7 +137,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const lifetimeTimer = options.lifetimeMs === undefined ? undefined : setTimeout(() => void stop(`its lifetime of ${Math.round(options.lifetimeMs! / 1000)} s ended`), options.lifetimeMs);
 
   const answer = async (request: AgentRequest, relay: Relay): Promise<AgentMessage> => {
-    if (request.op === 'about') return { id: request.id, ok: true, state: { status: 'signed-out' }, value: { keptIn: options.keptIn ?? null, pid: process.pid } };
+    if (request.op === 'about') return { id: request.id, ok: true, state: { status: 'signed-out' }, value: { keptIn: options.keptIn ?? null, pid: process.pid, peers: peers.relies } };
     if (request.op === 'stop') {
       setImmediate(() => void stop('it was asked to stop'));
       return { id: request.id, ok: true, state: { status: 'signed-out' } };
@@ -186,6 +188,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   };
 
   const serve = (socket: Socket) => {
+    if (!peers.admits(socket)) return;
     touch();
     const replies = new Map<number, (reply: ClientMessage) => void>();
     const relay: Relay = {

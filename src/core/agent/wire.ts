@@ -42,6 +42,8 @@ export type AgentValue = string | boolean | ApiRequestHeaders | SignOutResult | 
 export interface AgentAbout {
   keptIn: string | null;
   pid: number;
+  /** What decides who may connect (`PeerCheck.relies`). */
+  peers?: string;
 }
 
 /** The longest line either side accepts: a request or an answer is a few kilobytes; more is not a Latchkey peer. */

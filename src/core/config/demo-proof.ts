@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_PROOF_PATH, DEMO_SECRET_FILE, demoProofInput } from '../../shared/constants.ts';
 import { AuthError } from '../errors.ts';
@@ -47,7 +47,7 @@ export async function assertDemoIsOurs(issuer: string, dataDir: string, fetchImp
 
 async function readDemoSecret(dataDir: string): Promise<string | undefined> {
   try {
-    const saved = (await readFile(join(dataDir, DEMO_SECRET_FILE), 'utf8')).trim();
+    const saved = (await readTextFile(join(dataDir, DEMO_SECRET_FILE))).trim();
     return /^[0-9a-f]{64}$/.test(saved) ? saved : undefined;
   } catch {
     return undefined;
@@ -66,4 +66,9 @@ function isConnectionRefused(error: unknown): boolean {
     if ((current as NodeJS.ErrnoException).code === 'ECONNREFUSED') return true;
   }
   return false;
+}
+
+/** Callback fs, not fs/promises: this file is in the CLI's start-up chunk, and that module (with the readline code it loads) would cost every command. */
+function readTextFile(path: string): Promise<string> {
+  return new Promise((resolve, reject) => readFile(path, 'utf8', (error, text) => (error ? reject(error) : resolve(text))));
 }

@@ -115,12 +115,31 @@ export interface SessionEntryDeps {
   onDegraded(): void;
   /** Called when a read waits on an unlock prompt. */
   onWaiting?: () => void;
+  /**
+   * The entry's generation and whether its lock was absent, as `takeEntrySnapshot` saw them before the keychain
+   * was opened — where the keychain may read the entry ahead (`openKeychain`'s `readAhead`). The first restore
+   * judges its read against this instead of a look of its own, which would come after that read.
+   */
+  snapshot?: EntrySnapshot;
+}
+
+/** The entry's generation and whether a holder was at work, seen before its read (see `restore`). */
+export interface EntrySnapshot {
+  generation: string | undefined;
+  quiet: boolean;
+}
+
+/** The snapshot of `account`'s entry a restore needs, taken now: before anything reads the entry. */
+export function takeEntrySnapshot(config: AuthConfig, account: string, lockDir: string): EntrySnapshot {
+  const lockPath = entryLockPath(lockDir, config.keychainService, account);
+  return { generation: readEntryGeneration(lockPath), quiet: !existsSync(lockPath) };
 }
 
 export function openSessionEntry(deps: SessionEntryDeps): SessionEntry {
   const { config, keychain, profileCache, logger } = deps;
   const account = deps.account ?? keychainAccount(config);
   const lockPath = entryLockPath(deps.lockDir, config.keychainService, account);
+  let firstSnapshot = deps.snapshot;
   const place = new KeychainPlaceState(keychain);
   // A memory-only keychain is this process's alone: nothing is shared.
   const isShared = () => keychain.kind === 'os' && place.place !== 'memory-only';
@@ -318,8 +337,9 @@ export function openSessionEntry(deps: SessionEntryDeps): SessionEntry {
 
     async restore(options) {
       // The generation before the read, and no holder at work: then what is read is what that generation names.
-      const before = readEntryGeneration(lockPath);
-      const quiet = !existsSync(lockPath);
+      // The first restore's read may have begun when the keychain opened: its snapshot is from before that.
+      const { generation: before, quiet } = firstSnapshot ?? { generation: readEntryGeneration(lockPath), quiet: !existsSync(lockPath) };
+      firstSnapshot = undefined;
       try {
         const found = await read(options);
         if (!found) return {};

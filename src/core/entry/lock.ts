@@ -1,9 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, futimesSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, futimesSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFile, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { AuthError } from '../errors.ts';
 import { assertPrivateFolder, codeOf } from './lock-folder.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -107,6 +105,7 @@ export async function withEntryLock<T>(path: string, critical: (lock: EntryLock)
 
 /** Takes the lock at `path` (see `withRefreshLock`); the caller must `release()` it. */
 export async function acquireEntryLock(path: string, options: EntryLockOptions = {}): Promise<EntryLock> {
+  // The global `performance`: importing node:perf_hooks also loads its event-loop and worker parts.
   const clock = options.clock ?? (() => performance.now());
   const timers = options.timers ?? realTimers;
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
@@ -193,7 +192,8 @@ function heldLock(path: string, fd: number, options: EntryLockOptions & { clock:
     announceChangeSoon: async () => {
       const generation = randomUUID();
       assertPrivateFolder(join(path, '..'));
-      await writeFile(generationPathOf(path), generation, { mode: 0o600 });
+      // Callback fs, not fs/promises: that module (and the readline code it loads) would cost every `latchkey token` its start.
+      await new Promise<void>((resolve, reject) => writeFile(generationPathOf(path), generation, { mode: 0o600 }, (error) => (error ? reject(error) : resolve())));
       return generation;
     },
     async release() {

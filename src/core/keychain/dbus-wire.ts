@@ -126,38 +126,46 @@ const ALIGNMENT: Record<string, number> = { y: 1, g: 1, v: 1, n: 2, q: 2, b: 4, 
 
 // ---- writing (little-endian) ------------------------------------------------------------------------------------
 
+/** Writes into one growing buffer (a method call is a few hundred bytes). */
 class Writer {
-  #chunks: Buffer[] = [];
+  #bytes = Buffer.alloc(512);
   length = 0;
 
-  #push(bytes: Buffer): void {
-    this.#chunks.push(bytes);
-    this.length += bytes.length;
+  #room(count: number): void {
+    if (this.length + count <= this.#bytes.length) return;
+    const grown = Buffer.alloc(Math.max(this.#bytes.length * 2, this.length + count));
+    this.#bytes.copy(grown, 0, 0, this.length);
+    this.#bytes = grown;
   }
 
+  /** Zero padding up to a multiple of `to` (the buffer is zero-filled). */
   align(to: number): void {
     const padding = (to - (this.length % to)) % to;
-    if (padding) this.#push(Buffer.alloc(padding));
+    this.#room(padding);
+    this.length += padding;
   }
 
   uint32(value: number): void {
     this.align(4);
-    const bytes = Buffer.alloc(4);
-    bytes.writeUInt32LE(value);
-    this.#push(bytes);
+    this.#room(4);
+    this.#bytes.writeUInt32LE(value, this.length);
+    this.length += 4;
   }
 
   byte(value: number): void {
-    this.#push(Buffer.from([value]));
+    this.#room(1);
+    this.#bytes[this.length++] = value;
+  }
+
+  raw(bytes: Uint8Array): void {
+    this.#room(bytes.length);
+    this.#bytes.set(bytes, this.length);
+    this.length += bytes.length;
   }
 
   /** Everything written so far. */
   bytes(): Buffer {
-    return Buffer.concat(this.#chunks);
-  }
-
-  raw(bytes: Buffer): void {
-    this.#push(bytes);
+    return this.#bytes.subarray(0, this.length);
   }
 
   value(type: string, value: unknown): void {
@@ -168,24 +176,22 @@ class Writer {
       case 'b':
         return this.uint32(value ? 1 : 0);
       case 'u':
-      case 'i': {
-        this.align(4);
-        const bytes = Buffer.alloc(4);
-        if (code === 'u') bytes.writeUInt32LE(Number(value));
-        else bytes.writeInt32LE(Number(value));
-        return this.raw(bytes);
-      }
+        return this.uint32(Number(value));
+      case 'i':
+        return this.uint32(Number(value) >>> 0);
       case 's':
       case 'o': {
         if (typeof value !== 'string') throw new Error(`D-Bus: ${code} needs a string`);
         const text = Buffer.from(value, 'utf8');
         this.uint32(text.length);
-        return this.raw(Buffer.concat([text, Buffer.alloc(1)]));
+        this.raw(text);
+        return this.byte(0);
       }
       case 'g': {
         const text = Buffer.from(String(value), 'ascii');
         this.byte(text.length);
-        return this.raw(Buffer.concat([text, Buffer.alloc(1)]));
+        this.raw(text);
+        return this.byte(0);
       }
       case 'v': {
         const [signature, inner] = value as [string, unknown];
@@ -194,13 +200,13 @@ class Writer {
       }
       case 'a': {
         const element = type.slice(1);
-        const items = Buffer.isBuffer(value) ? [...value] : (value as unknown[]);
         this.uint32(0);
         const lengthAt = this.length - 4;
         this.align(ALIGNMENT[element[0]!]!);
         const start = this.length;
-        for (const item of items) this.value(element, item);
-        this.#patchLength(lengthAt, this.length - start);
+        if (element === 'y' && value instanceof Uint8Array) this.raw(value);
+        else for (const item of value as unknown[]) this.value(element, item);
+        this.#bytes.writeUInt32LE(this.length - start, lengthAt);
         return;
       }
       case '(':
@@ -213,12 +219,6 @@ class Writer {
       default:
         throw new Error(`D-Bus: writing type ${code} is not supported`);
     }
-  }
-
-  #patchLength(offset: number, value: number): void {
-    const all = this.bytes();
-    all.writeUInt32LE(value, offset);
-    this.#chunks = [all];
   }
 }
 
@@ -238,7 +238,7 @@ export function marshalCall(call: DbusCall, serial: number): Buffer {
   ];
   if (signature) fields.push([FIELD.signature, ['g', signature]]);
   const header = new Writer();
-  header.raw(Buffer.from([0x6c, METHOD_CALL, 0, 1]));
+  header.raw(new Uint8Array([0x6c, METHOD_CALL, 0, 1]));
   header.uint32(bodyBytes.length);
   header.uint32(serial);
   header.value('a(yv)', fields);

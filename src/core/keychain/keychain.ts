@@ -1,6 +1,6 @@
 import { AuthError } from '../errors.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { createSecretServiceProbe, type ItemState, type SecretServiceProbe } from './secret-service.ts';
+import { createSecretServiceProbe, type ItemRead, type ItemState, type SecretServiceProbe } from './secret-service.ts';
 
 /** What a locked keychain means for the user; the CLI prints it as it is. */
 export const KEYCHAIN_LOCKED_MESSAGE =
@@ -57,6 +57,12 @@ interface KeychainOptions {
   secretService?: SecretServiceProbe | undefined;
   /** Called when the start-up probe waits on a keychain prompt. */
   onWaiting?: () => void;
+  /**
+   * The account whose entry will be read first: where the Secret Service is read directly, its read goes out with
+   * the opening's question, and the first `get` of it takes that answer. Whoever reads ahead must judge the read's
+   * freshness from before this call (see entry.ts's snapshot).
+   */
+  readAhead?: string;
 }
 
 /** A store that forgets everything when the process ends: the fallback when no keychain is usable, a `latchkey agent`'s own store (`agent`), and a test double. */
@@ -97,15 +103,22 @@ export async function openKeychain(service: string, options: KeychainOptions = {
     return createMemoryKeychain(reason);
   };
 
+  const load = options.loadKeytar ?? loadKeytar;
+  // Where the Secret Service answers on the bus and reads go to it directly (Linux), keytar — libsecret and GLib,
+  // whose loading costs a `latchkey token` more than its read — is loaded only once a write, a delete or an unlock
+  // needs it; if it cannot load then, that write fails like any other (the session carries on in memory only).
+  if (secretService?.read) {
+    // Both questions share one connection and go out together.
+    const running = secretService.isRunning();
+    const ahead = options.readAhead === undefined ? undefined : { account: options.readAhead, found: secretService.read(service, options.readAhead) };
+    if (await running) return keytarStore(loadOnce(load), service, { timeoutMs, unlockTimeoutMs, secretService, ahead });
+  }
   let keytar: Keytar;
   try {
-    keytar = await (options.loadKeytar ?? loadKeytar)();
+    keytar = await load();
   } catch (error) {
     return fallBack('The OS keychain could not be loaded (keytar failed to load), so your session won’t survive a restart.', error);
   }
-  // Where the Secret Service can be read directly and answers on the bus, it is there: no probe through libsecret
-  // (its first call, which sets up GLib's D-Bus connection and a transfer session, costs more than the read itself).
-  if (secretService?.read && (await secretService.isRunning())) return keytarStore(keytar, service, { timeoutMs, unlockTimeoutMs, secretService });
   const unavailable = 'The OS keychain is not available (no Secret Service running, or the keychain is locked), so your session won’t survive a restart.';
   // A harmless read: fails when there is no Secret Service; hangs while the keychain shows a prompt (to unlock it, or to create one).
   const probing = keytar.getPassword(service, PROBE_ACCOUNT);
@@ -123,11 +136,23 @@ export async function openKeychain(service: string, options: KeychainOptions = {
       return fallBack(unavailable, waitError);
     }
   }
-  return keytarStore(keytar, service, { timeoutMs, unlockTimeoutMs, secretService });
+  return keytarStore(async () => keytar, service, { timeoutMs, unlockTimeoutMs, secretService });
 }
 
-function keytarStore(keytar: Keytar, service: string, options: { timeoutMs: number; unlockTimeoutMs: number; secretService: SecretServiceProbe | undefined }): Keychain {
+/** `load` on first use, once; a failure says it was keytar that failed. */
+function loadOnce(load: () => Promise<Keytar>): () => Promise<Keytar> {
+  let loading: Promise<Keytar> | undefined;
+  return () => (loading ??= load().catch((error: unknown) => Promise.reject(new Error(`keytar failed to load (${messageOf(error)})`, { cause: error }))));
+}
+
+function keytarStore(
+  keytar: () => Promise<Keytar>,
+  service: string,
+  options: { timeoutMs: number; unlockTimeoutMs: number; secretService: SecretServiceProbe | undefined; ahead?: { account: string; found: Promise<ItemRead | undefined> } | undefined },
+): Keychain {
   const { timeoutMs, unlockTimeoutMs, secretService } = options;
+  /** The read begun while opening, for the first read of its account only. */
+  let ahead = options.ahead;
   const call = async <T>(what: string, operation: () => Promise<T>): Promise<T> => {
     try {
       return await withTimeout(operation(), timeoutMs);
@@ -141,16 +166,18 @@ function keytarStore(keytar: Keytar, service: string, options: { timeoutMs: numb
     kind: 'os',
     async get(account, readOptions = {}) {
       // One read over the Secret Service's D-Bus API where it can (Linux): the secret, or that there is none, or that it is locked.
-      const found = await secretService?.read?.(service, account);
+      const early = ahead?.account === account ? ahead.found : undefined;
+      ahead = undefined;
+      const found = await (early ?? secretService?.read?.(service, account));
       if (found?.state === 'unlocked') return found.secret;
       if (found?.state === 'absent') return null;
       const state = found?.state ?? (await secretService?.itemState(service, account));
-      if (state !== 'locked') return call('read', () => keytar.getPassword(service, account));
+      if (state !== 'locked') return call('read', async () => (await keytar()).getPassword(service, account));
       if (readOptions.prompt === false) throw new AuthError('keychain_locked', KEYCHAIN_LOCKED_MESSAGE);
-      return readLocked(keytar.getPassword(service, account), unlockTimeoutMs, readOptions.onWaiting);
+      return readLocked(keytar().then((loaded) => loaded.getPassword(service, account)), unlockTimeoutMs, readOptions.onWaiting);
     },
-    set: (account, secret) => call('store', () => keytar.setPassword(service, account, secret)),
-    delete: async (account) => void (await call('delete', () => keytar.deletePassword(service, account))),
+    set: (account, secret) => call('store', async () => (await keytar()).setPassword(service, account, secret)),
+    delete: async (account) => void (await call('delete', async () => (await keytar()).deletePassword(service, account))),
     ...(secretService
       ? {
           itemState: (account: string) => secretService.itemState(service, account),

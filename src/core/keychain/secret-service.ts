@@ -17,6 +17,8 @@ export interface DbusConnection {
   /** The reply's arguments; rejects with the D-Bus error name and message, or after the timeout. */
   call(message: DbusCall): Promise<unknown[]>;
   close(): void;
+  /** Whether an open connection keeps the process alive (it does at first). */
+  keepAlive(alive: boolean): void;
 }
 
 /** How a keychain entry stands in the Secret Service. */
@@ -84,22 +86,49 @@ export function openDbusConnection(address: string, options: { timeoutMs?: numbe
       // Destroyed, not ended: a peer that never answers would keep a half-closed socket open.
       stream.destroy();
     },
+    keepAlive(alive) {
+      if (alive) socket.ref();
+      else socket.unref();
+    },
   };
 }
 
-/** The Secret Service on the session bus, one short-lived connection per question. */
+/** How long a connection stays open after its last question, for the next (the keychain's opening, then its read). */
+const LINGER_MS = 200;
+
+/**
+ * The Secret Service on the session bus, over one short-lived connection: questions asked close together (the
+ * keychain's opening and its first read) share it, and it closes a moment after the last, or at once on any failure.
+ * While it waits for the next question it does not keep the process alive.
+ */
 export function createSecretServiceProbe(options: { busAddress?: string | undefined; timeoutMs?: number } = {}): SecretServiceProbe {
+  let open: { connection: DbusConnection; asking: number; linger?: NodeJS.Timeout } | undefined;
   const ask = async <T>(question: (connection: DbusConnection) => Promise<T>): Promise<T | undefined> => {
     const address = options.busAddress ?? process.env.DBUS_SESSION_BUS_ADDRESS;
     if (!address) return undefined;
-    let connection: DbusConnection | undefined;
+    let current: typeof open;
     try {
-      connection = openDbusConnection(address, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
-      return await question(connection);
+      current = open ??= { connection: openDbusConnection(address, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }), asking: 0 };
+      clearTimeout(current.linger);
+      current.asking += 1;
+      current.connection.keepAlive(true);
+      return await question(current.connection);
     } catch {
+      if (current) {
+        if (open === current) open = undefined;
+        current.connection.close();
+      }
       return undefined;
     } finally {
-      connection?.close();
+      if (current && (current.asking -= 1) === 0 && open === current) {
+        const lingering = current;
+        lingering.connection.keepAlive(false);
+        lingering.linger = setTimeout(() => {
+          if (open === lingering) open = undefined;
+          lingering.connection.close();
+        }, LINGER_MS);
+        lingering.linger.unref();
+      }
     }
   };
   return {
@@ -170,14 +199,15 @@ async function readItem(connection: DbusConnection, service: string, account: st
   const [, parameters, value] = Array.isArray(found) ? found : [];
   if (!Buffer.isBuffer(parameters) || !Buffer.isBuffer(value)) throw new Error('Secret Service: an unexpected GetSecrets answer');
   connection.call({ destination: SECRETS, path: session, interface: 'org.freedesktop.Secret.Session', member: 'Close' }).catch(() => undefined);
-  return { state: 'unlocked', secret: decryptSecret(key, parameters, value).toString('utf8') };
+  return { state: 'unlocked', secret: new TextDecoder('utf-8', { fatal: true }).decode(decryptSecret(key, parameters, value)) };
 }
 
 /**
  * The spec's "dh-ietf1024-sha256-aes128-cbc-pkcs7" transfer algorithm: Diffie-Hellman over the IETF 1024-bit MODP
- * group (RFC 2409 §6.2, `modp2`), the shared secret — as an unsigned big-endian number without leading zeros,
- * as libsecret and gnome-keyring write it — through HKDF-SHA256 (no salt, no info) into a 128-bit AES key; each
- * secret AES-128-CBC with PKCS#7 padding, its IV as the secret's parameters.
+ * group (RFC 2409 §6.2, `modp2`), the shared secret — big-endian, zero-padded to the prime's length — through
+ * HKDF-SHA256 (no salt, no info) into a 128-bit AES key; each secret AES-128-CBC with PKCS#7 padding, its IV as the
+ * secret's parameters. A secret that does not decrypt to UTF-8 text (a service that derives the key otherwise) is an
+ * error, never a wrong secret: the read then goes through libsecret.
  */
 const TRANSFER_ALGORITHM = 'dh-ietf1024-sha256-aes128-cbc-pkcs7';
 
@@ -193,7 +223,9 @@ function openTransfer(): { publicKey: Buffer; key(peerPublicKey: Buffer): Buffer
     key(peerPublicKey) {
       // The peer's key in the same SubjectPublicKeyInfo as ours (RFC 5280 §4.1.2.7): our group, its number.
       const peer = createPublicKey({ key: der(0x30, [algorithm!, der(0x03, [Buffer.from([0]), derInteger(peerPublicKey)])]), format: 'der', type: 'spki' });
-      const shared = unsigned(diffieHellman({ privateKey, publicKey: peer }));
+      // Zero-padded to the prime's 128 bytes, as gnome-keyring takes it (a secret with a leading zero byte is 1 in 256).
+      const computed = diffieHellman({ privateKey, publicKey: peer });
+      const shared = Buffer.concat([Buffer.alloc(Math.max(0, 128 - computed.length)), computed]);
       return Buffer.from(hkdfSync('sha256', shared, Buffer.alloc(0), Buffer.alloc(0), 16));
     },
   };

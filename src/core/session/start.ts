@@ -2,7 +2,7 @@ import type { ApiConfig } from '../config/apis.ts';
 import { trustSettingsOf } from '../config/auth-config.ts';
 import { openAccountIndex, type AccountIndex, type AccountList, type AccountRecord } from '../accounts/account-index.ts';
 import { accountName, defaultAccount, findAccount } from '../accounts/account-names.ts';
-import { openSessionEntry, type SessionEntry } from '../entry/entry.ts';
+import { openSessionEntry, takeEntrySnapshot, type SessionEntry } from '../entry/entry.ts';
 import { keychainAccount } from '../entry/format.ts';
 import { AuthError } from '../errors.ts';
 import { defaultLockDir } from '../entry/lock-folder.ts';
@@ -156,11 +156,14 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
       state.keychainWaiting();
       deps.onKeychainWaiting?.();
     };
-    const keychain = deps.keychain ?? (await openKeychain(config.keychainService, { logger, onWaiting }));
-    const profileCache = deps.profileCache ?? openProfileCache(config.dataDir);
-    openEntry = (name) => openSessionEntry({ config, account: name, keychain, profileCache, lockDir, logger, onDegraded: () => state.noteDegraded(), onWaiting });
     // No account yet: the entry earlier versions kept their one session in, which becomes the first account if it holds one.
-    state.open(openEntry(chosen?.entry ?? keychainAccount(config)), chosen);
+    const entryName = chosen?.entry ?? keychainAccount(config);
+    // The entry's generation before anything reads it: the keychain may read the entry while it opens (one round trip less).
+    const snapshot = takeEntrySnapshot(config, entryName, lockDir);
+    const keychain = deps.keychain ?? (await openKeychain(config.keychainService, { logger, onWaiting, readAhead: entryName }));
+    const profileCache = deps.profileCache ?? openProfileCache(config.dataDir);
+    openEntry = (name) => openSessionEntry({ config, account: name, keychain, profileCache, lockDir, logger, onDegraded: () => state.noteDegraded(), onWaiting, ...(name === entryName ? { snapshot } : {}) });
+    state.open(openEntry(entryName), chosen);
     // Restore a stored session without any network call.
     await state.restore();
     if (!chosen) await adoptEarlierSession(state, accounts);

@@ -180,7 +180,7 @@ describe('latchkey agent: its socket, its end, its shells', () => {
     const kept = join(machine.home, 'doctor.sealed');
     const agent = await start(['--keep', kept], machine.env({ XDG_RUNTIME_DIR: join(machine.runtime, 'doctor'), LATCHKEY_AGENT_PASSPHRASE_FILE: passphrase }));
     const withAgent = await runCli(['doctor'], agent.shell);
-    expect(withAgent.stdout).toContain(`✓ Store: the agent at ${agent.socket} (pid ${agent.pid}), because LATCHKEY_AGENT_SOCK is set; it keeps sessions in its memory and ${kept}, sealed with a passphrase. Who may use it is decided by its socket folder (0700, yours)`);
+    expect(withAgent.stdout).toContain(`✓ Store: the agent at ${agent.socket} (pid ${agent.pid}), because LATCHKEY_AGENT_SOCK is set; it keeps sessions in its memory and ${kept}, sealed with a passphrase. Who may use it is decided by the OS's word on who connects (SO_PEERCRED): only your uid and root's are served; and by its socket folder (0700, yours).\n`);
     process.kill(agent.pid, 'SIGTERM');
     await exited(agent.pid);
 

@@ -41,10 +41,21 @@ describe('openKeychain', () => {
     expect(result.value).toBe('b');
   });
 
-  it('falls back to memory only when keytar cannot load', async () => {
-    const store = await openKeychain(service, { loadKeytar: () => Promise.reject(new Error('libsecret-1.so.0: cannot open shared object file')) });
+  it('falls back to memory only when keytar cannot load and every access needs it', async () => {
+    const store = await openKeychain(service, { loadKeytar: () => Promise.reject(new Error('libsecret-1.so.0: cannot open shared object file')), secretService: undefined });
     expect(store.kind).toBe('memory-only');
     expect(store.reason).toMatch(/could not be loaded/);
+  });
+
+  it.skipIf(process.platform !== 'linux')('reads without keytar where the Secret Service answers, and a write that needs keytar when it cannot load fails saying so', async () => {
+    let loads = 0;
+    const store = await openKeychain(service, { loadKeytar: () => (loads++, Promise.reject(new Error('libsecret-1.so.0: cannot open shared object file'))) });
+    expect(store.kind).toBe('os');
+    await keytar.setPassword(service, 'someone@issuer', 'a-secret-value');
+    expect(await store.get('someone@issuer')).toBe('a-secret-value');
+    expect(loads).toBe(0);
+    await expect(store.set('someone@issuer', 'another')).rejects.toMatchObject({ code: 'keychain_unavailable', message: /keytar failed to load \(libsecret-1\.so\.0/ });
+    expect(loads).toBe(1);
   });
 
   /** A keytar whose reads answer only when the test says so: a keychain showing a prompt. */
@@ -107,6 +118,10 @@ describe('openKeychain', () => {
       await keytar.setPassword(service, 'someone@issuer', secret);
       expect(await store.get('someone@issuer')).toBe(secret);
     }
+    // Each read agrees on a new transfer key; 1 in 256 shared secrets starts with a zero byte, which the key derivation must keep.
+    const answers = new Set<string | null>();
+    for (let i = 0; i < 400; i += 1) answers.add(await store.get('someone@issuer'));
+    expect([...answers]).toEqual(['sécret ✓ 鍵']);
     await keytar.deletePassword(service, 'someone@issuer');
     expect(await store.get('someone@issuer')).toBeNull();
     expect(keytarReads).toBe(0);
