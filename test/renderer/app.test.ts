@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'vite';
 import type { Rolldown } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { rendererConfig } from '../../electron.vite.config.ts';
 import { createLogger, loadConfig, startAccountSessions, startAuthSession } from '../../src/core/index.ts';
 import type { AccountSessions, AuthConfig } from '../../src/core/index.ts';
@@ -127,6 +127,9 @@ interface PageGlobals {
 const visible = (selector: string) => page.locator(selector).waitFor({ state: 'visible', timeout: 20_000 });
 
 beforeAll(async () => {
+  // What the page shows comes through Chromium and the core; on a loaded two-core machine a step can take seconds, so
+  // polls wait for the outcome as long as `visible` does (vitest's default gives up after 1 s).
+  vi.setConfig({ expect: { poll: { timeout: 20_000 } } });
   if (process.platform === 'linux') {
     keyring = await startPrivateKeyring();
     // Before keytar first connects: libsecret reads the session bus address once.
@@ -298,6 +301,8 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     // The state event can beat the sign-out call's answer; the end-session page is opened when signOut returns.
     await expect.poll(() => endSessionOpened.length).toBe(1);
     expect(new URL(endSessionOpened[0] as string).origin).toBe(new URL(config.issuer).origin);
+    // The page has the call's answer too (the button is no longer busy): no render of this sign-out lands after this test.
+    await expect.poll(() => page.locator('#sign-out').getAttribute('aria-busy')).toBe('false');
 
     expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__cspViolations)).toEqual([]);
     await opener.close();
