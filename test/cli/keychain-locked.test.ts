@@ -94,7 +94,8 @@ describe.skipIf(process.platform !== 'linux')('latchkey CLI with a locked keycha
     expect(statusAfter.code).toBe(0);
     expect(JSON.parse(statusAfter.stdout)).toMatchObject({ signedIn: true, keychain: 'os' });
     expect(signIns()).toBe(signInsAfterLogin);
-  });
+    // Ten CLI runs and a browser sign-in: on a loaded two-core machine that alone can take a minute.
+  }, 180_000);
 
   it('says once on stderr that it waits while the unlock prompt is open', async () => {
     await keyring.lock();
