@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'vite';
 import type { Rolldown } from 'vite';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { rendererConfig } from '../../electron.vite.config.ts';
 import { createLogger, loadConfig, startAccountSessions, startAuthSession } from '../../src/core/index.ts';
 import type { AccountSessions, AuthConfig } from '../../src/core/index.ts';
@@ -124,6 +124,20 @@ interface PageGlobals {
   ipcRenderer?: unknown;
 }
 
+/** True while a test plays main, broadcasting states of its own (see `playMain`). */
+let playingMain = false;
+/**
+ * This test broadcasts states as main would: the real session's broadcasts are held back until it ends. One can come
+ * late — the account index is polled each second, so the last sign-out's change reaches the page seconds later on a
+ * busy machine — and would replace the state under test. Each such test ends by showing the real state again.
+ */
+function playMain(): void {
+  playingMain = true;
+  onTestFinished(() => {
+    playingMain = false;
+  });
+}
+
 const visible = (selector: string) => page.locator(selector).waitFor({ state: 'visible', timeout: 20_000 });
 
 beforeAll(async () => {
@@ -172,6 +186,7 @@ beforeAll(async () => {
     session = next;
     const unregister = registerIpcHandlers(ipc.ipcMain, { session, config, openEndSession: async (url) => void endSessionOpened.push(url), copyText: (text) => void copied.push(text) });
     const unsubscribe = session.onStateChange((state) => {
+      if (playingMain) return;
       void page?.evaluate((next) => (globalThis as unknown as PageGlobals).__latchkeyEmit(next), state).catch(() => undefined);
     });
     unwire = () => {
@@ -309,6 +324,7 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
   });
 
   it('while the app opens the stored session, shows "Waiting for your keychain…" when an unlock prompt is open, and no sign-in', async () => {
+    playMain();
     // States as main broadcasts them from its stand-in session before the keychain answers.
     await page.evaluate((next) => (globalThis as unknown as PageGlobals).__latchkeyEmit(next), { status: 'starting' });
     await visible('#view-loading');
@@ -326,6 +342,7 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
   });
 
   it('tells the user when the session lives in memory only', async () => {
+    playMain();
     // A state as main broadcasts it when the keychain is unavailable (the core's memory-only fallback).
     const state = { status: 'signed-in', keychain: 'memory-only', user: { sub: 'bob', name: 'Bob Builder', email: 'bob@example.com' } };
     await page.evaluate((next) => (globalThis as unknown as PageGlobals).__latchkeyEmit(next), state);
@@ -343,6 +360,7 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
   });
 
   it('shows a provider’s display name and error description inert: no escape, control, bidi or separator character reaches the page’s text', async () => {
+    playMain();
     const emit = (next: unknown) => page.evaluate((value) => (globalThis as unknown as PageGlobals).__latchkeyEmit(value), next);
     const active = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
     await emit({ status: 'signed-in', keychain: 'os', user: { sub: 'mallory-1', name: HOSTILE_NAME, email: `mallory\u202e@example.com` } });
