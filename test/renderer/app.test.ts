@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'vite';
 import type { Rolldown } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { rendererConfig } from '../../electron.vite.config.ts';
 import { createLogger, loadConfig, startAccountSessions, startAuthSession } from '../../src/core/index.ts';
 import type { AccountSessions, AuthConfig } from '../../src/core/index.ts';
@@ -124,9 +124,26 @@ interface PageGlobals {
   ipcRenderer?: unknown;
 }
 
+/** True while a test plays main, broadcasting states of its own (see `playMain`). */
+let playingMain = false;
+/**
+ * This test broadcasts states as main would: the real session's broadcasts are held back until it ends. One can come
+ * late — the account index is polled each second, so the last sign-out's change reaches the page seconds later on a
+ * busy machine — and would replace the state under test. Each such test ends by showing the real state again.
+ */
+function playMain(): void {
+  playingMain = true;
+  onTestFinished(() => {
+    playingMain = false;
+  });
+}
+
 const visible = (selector: string) => page.locator(selector).waitFor({ state: 'visible', timeout: 20_000 });
 
 beforeAll(async () => {
+  // What the page shows comes through Chromium and the core; on a loaded two-core machine a step can take seconds, so
+  // polls wait for the outcome as long as `visible` does (vitest's default gives up after 1 s).
+  vi.setConfig({ expect: { poll: { timeout: 20_000 } } });
   if (process.platform === 'linux') {
     keyring = await startPrivateKeyring();
     // Before keytar first connects: libsecret reads the session bus address once.
@@ -169,6 +186,7 @@ beforeAll(async () => {
     session = next;
     const unregister = registerIpcHandlers(ipc.ipcMain, { session, config: withConfig, openEndSession: async (url) => void endSessionOpened.push(url), copyText: (text) => void copied.push(text) });
     const unsubscribe = session.onStateChange((state) => {
+      if (playingMain) return;
       void page?.evaluate((next) => (globalThis as unknown as PageGlobals).__latchkeyEmit(next), state).catch(() => undefined);
     });
     unwire = () => {
@@ -298,12 +316,15 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     // The state event can beat the sign-out call's answer; the end-session page is opened when signOut returns.
     await expect.poll(() => endSessionOpened.length).toBe(1);
     expect(new URL(endSessionOpened[0] as string).origin).toBe(new URL(config.issuer).origin);
+    // The page has the call's answer too (the button is no longer busy): no render of this sign-out lands after this test.
+    await expect.poll(() => page.locator('#sign-out').getAttribute('aria-busy')).toBe('false');
 
     expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__cspViolations)).toEqual([]);
     await opener.close();
   });
 
   it('while the app opens the stored session, shows "Waiting for your keychain…" when an unlock prompt is open, and no sign-in', async () => {
+    playMain();
     // States as main broadcasts them from its stand-in session before the keychain answers.
     await page.evaluate((next) => (globalThis as unknown as PageGlobals).__latchkeyEmit(next), { status: 'starting' });
     await visible('#view-loading');
@@ -321,6 +342,7 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
   });
 
   it('tells the user when the session lives in memory only', async () => {
+    playMain();
     // A state as main broadcasts it when the keychain is unavailable (the core's memory-only fallback).
     const state = { status: 'signed-in', keychain: 'memory-only', user: { sub: 'bob', name: 'Bob Builder', email: 'bob@example.com' } };
     await page.evaluate((next) => (globalThis as unknown as PageGlobals).__latchkeyEmit(next), state);
@@ -338,6 +360,7 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
   });
 
   it('shows a provider’s display name and error description inert: no escape, control, bidi or separator character reaches the page’s text', async () => {
+    playMain();
     const emit = (next: unknown) => page.evaluate((value) => (globalThis as unknown as PageGlobals).__latchkeyEmit(value), next);
     const active = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
     await emit({ status: 'signed-in', keychain: 'os', user: { sub: 'mallory-1', name: HOSTILE_NAME, email: `mallory\u202e@example.com` } });
