@@ -369,7 +369,7 @@ export async function accountsCommand(context: CommandContext, values: Values): 
   } else {
     for (const account of list.accounts) {
       const shown = account.user.name !== undefined && account.user.name !== account.name ? ` — ${account.user.name}` : '';
-      const on = account.standsOn === 'access_token' ? ', on a long-lived access token' : '';
+      const on = account.standsOn === undefined ? ', signed out: its session ended at the provider (latchkey login --account NAME)' : account.standsOn === 'access_token' ? ', on a long-lived access token' : '';
       io.stdout(`${account.sub === list.defaultSub ? '*' : ' '} ${account.name}${shown} (${account.sub}${on})\n`);
     }
     io.stdout(`* the default account (latchkey switch NAME changes it) · at ${config.issuer}\n`);

@@ -51,7 +51,7 @@ const INTERNAL_ERROR: ErrorInfo = {
 export interface IpcHandlerDeps {
   /** The window's session: it acts for one account at a time and switches between them (see startAccountSessions). */
   session: AuthSession & Pick<AccountSessions, 'switchAccount' | 'signOutAll'>;
-  config: Pick<AuthConfig, 'apiBaseUrl' | 'issuer'>;
+  config: Pick<AuthConfig, 'apiBaseUrl' | 'issuer' | 'apis'>;
   /** Opens the provider's end-session page in the system browser (the caller checks it is a provider page URL). */
   openEndSession(url: string): Promise<void>;
   /** Puts text on the system clipboard (Electron's `clipboard.writeText`). */
@@ -197,7 +197,7 @@ export function registerIpcHandlers(ipcMain: IpcMainLike, deps: IpcHandlerDeps):
       if (picture.startsWith('data:')) return DATA_IMAGE.test(picture) && picture.length <= MAX_DATA_PICTURE_LENGTH ? picture : null;
       return (await deps.profilePicture?.(picture)) ?? null;
     },
-    'app:get-config': async () => ({ apiBaseUrl: config.apiBaseUrl, issuer: config.issuer }),
+    'app:get-config': async () => ({ apiBaseUrl: config.apiBaseUrl, issuer: config.issuer, apis: config.apis.map(({ name, baseUrl }) => ({ name, baseUrl })) }),
   };
 
   for (const channel of INVOKE_CHANNELS) {

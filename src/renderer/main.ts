@@ -129,12 +129,14 @@ window.addEventListener('focus', () => {
   if (isOutOfReach(state)) auth.retryKeychain('check').then(render, report);
 });
 
-/** Calls `path` under the API and shows the answer; a step-up the API asks for is explained before the browser opens. */
-const callApi = (button: HTMLButtonElement, path: string) =>
+/** Calls `path` under the API (`which`: the first, or the second configured) and shows the answer; a step-up the API asks for is explained before the browser opens. */
+const callApi = (button: HTMLButtonElement, path: string, which = 0) =>
   void run(button, async () => {
     try {
-      const { apiBaseUrl } = await app.getConfig();
-      const response = await apiFetch(auth, fetch.bind(window), new URL(path, withTrailingSlash(apiBaseUrl)).href, { headers: { accept: 'application/json' } }, { onStepUp: (request) => view.showStepUpNotice(request.reason) });
+      const { apiBaseUrl, apis } = await app.getConfig();
+      const baseUrl = apis[which]?.baseUrl ?? apiBaseUrl;
+      // Main picks the API's own token by the URL: the second API's call never carries the first one's.
+      const response = await apiFetch(auth, fetch.bind(window), new URL(path, withTrailingSlash(baseUrl)).href, { headers: { accept: 'application/json' } }, { onStepUp: (request) => view.showStepUpNotice(request.reason) });
       view.showApiOutcome({ status: response.status, statusText: response.statusText, body: await response.text() });
     } catch (error) {
       view.showApiError(toErrorInfo(error));
@@ -145,6 +147,9 @@ const callApi = (button: HTMLButtonElement, path: string) =>
 view.buttons.callApi.addEventListener('click', () => callApi(view.buttons.callApi, 'me'));
 // The demo API's route that asks for the two-step sign-in (RFC 9470).
 view.buttons.callStrong.addEventListener('click', () => callApi(view.buttons.callStrong, 'strong/me'));
+// With a second API configured (the demo's file store, say), a call to it.
+view.buttons.callSecondApi.addEventListener('click', () => callApi(view.buttons.callSecondApi, 'me', 1));
+app.getConfig().then(({ apis }) => view.offerSecondApi(apis[1]?.name), () => undefined);
 
 function withTrailingSlash(url: string): string {
   return url.endsWith('/') ? url : `${url}/`;

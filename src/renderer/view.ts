@@ -28,10 +28,12 @@ export interface View {
   showApiError(error: ErrorInfo): void;
   /** Why the browser opens now: the API asked for a stronger or more recent sign-in (its words, when it gave them). */
   showStepUpNotice(reason: string | undefined): void;
+  /** A second API is configured (its name): the window offers a call to it. */
+  offerSecondApi(name: string | undefined): void;
   setBusy(button: HTMLButtonElement, busy: boolean): void;
   /** While a retry waits on the keychain (its unlock prompt may be open). */
   setKeychainWaiting(waiting: boolean): void;
-  readonly buttons: Record<'signIn' | 'signInCode' | 'copyCode' | 'cancelCode' | 'reopen' | 'cancel' | 'callApi' | 'callStrong' | 'signOut' | 'unlockRetry', HTMLButtonElement>;
+  readonly buttons: Record<'signIn' | 'signInCode' | 'copyCode' | 'cancelCode' | 'reopen' | 'cancel' | 'callApi' | 'callStrong' | 'callSecondApi' | 'signOut' | 'unlockRetry', HTMLButtonElement>;
 }
 
 function element<T extends HTMLElement>(doc: Document, id: string, type: { new (): T }): T {
@@ -88,10 +90,13 @@ export function createView(doc: Document, deps: ViewDeps = {}): View {
     cancel: get('cancel', HTMLButtonElement),
     callApi: get('call-api', HTMLButtonElement),
     callStrong: get('call-strong', HTMLButtonElement),
+    callSecondApi: get('call-second-api', HTMLButtonElement),
     signOut: get('sign-out', HTMLButtonElement),
     unlockRetry: get('unlock-retry', HTMLButtonElement),
   };
   let keychainWaiting = false;
+  /** The second configured API's name, when there is one. */
+  let secondApi: string | undefined;
   let lockedAway: AuthState['keychain'];
 
   const showKeychain = () => {
@@ -178,6 +183,7 @@ export function createView(doc: Document, deps: ViewDeps = {}): View {
       buttons.signIn.hidden = outOfReach;
       buttons.callApi.hidden = outOfReach;
       buttons.callStrong.hidden = outOfReach;
+      buttons.callSecondApi.hidden = outOfReach || secondApi === undefined;
       buttons.signOut.hidden = outOfReach;
 
       if (state.status === 'starting') {
@@ -237,6 +243,11 @@ export function createView(doc: Document, deps: ViewDeps = {}): View {
       apiBody.hidden = true;
       apiResult.hidden = false;
       announce(`The API call failed. ${error.message}`);
+    },
+    offerSecondApi(name) {
+      secondApi = name;
+      buttons.callSecondApi.textContent = name === undefined ? '' : `Call ${inertText(name)}`;
+      buttons.callSecondApi.hidden = name === undefined;
     },
     showStepUpNotice(reason) {
       apiStatus.textContent = 'Sign in again';

@@ -13,6 +13,8 @@ import type { ErrorInfo } from './errors.ts';
 export interface AppConfigInfo {
   apiBaseUrl: string;
   issuer: string;
+  /** Every configured API, the first being `apiBaseUrl`'s: the window offers a call to each. */
+  apis: Array<{ name: string; baseUrl: string }>;
 }
 
 /**

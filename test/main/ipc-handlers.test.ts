@@ -63,7 +63,7 @@ function setUp(sessionOverrides: Partial<AuthSession & Pick<AccountSessions, 'sw
   const ipc = fakeIpcMain();
   const unregister = registerIpcHandlers(ipc.ipcMain, {
     session,
-    config: { apiBaseUrl: 'http://127.0.0.1:4401', issuer: 'http://127.0.0.1:4400/' },
+    config: { apiBaseUrl: 'http://127.0.0.1:4401', issuer: 'http://127.0.0.1:4400/', apis: [{ name: 'api', baseUrl: 'http://127.0.0.1:4401', audience: 'urn:latchkey:demo-api' }] },
     openEndSession,
     copyText: (text) => void copied.push(text),
   });
@@ -84,7 +84,7 @@ describe('IPC handlers (electron mocked)', () => {
     expect(await invoke('auth:get-access-token')).toEqual({ ok: true, value: 'access-1' });
     expect(await invoke('auth:refresh-access-token', ['access-1'])).toEqual({ ok: true, value: 'access-2' });
     expect(session.refreshAccessToken).toHaveBeenCalledWith('access-1');
-    expect(await invoke('app:get-config')).toEqual({ ok: true, value: { apiBaseUrl: 'http://127.0.0.1:4401', issuer: 'http://127.0.0.1:4400/' } });
+    expect(await invoke('app:get-config')).toEqual({ ok: true, value: { apiBaseUrl: 'http://127.0.0.1:4401', issuer: 'http://127.0.0.1:4400/', apis: [{ name: 'api', baseUrl: 'http://127.0.0.1:4401' }] } });
   });
 
   it('a sign-in with a code goes to the session as one; Copy puts the pending code on the clipboard, and refuses when none is pending', async () => {
@@ -159,7 +159,7 @@ describe('IPC handlers (electron mocked)', () => {
     let shown: AuthState = at('https://pictures.example/alice.png');
     registerIpcHandlers(ipc.ipcMain, {
       session: fakeSession({ getState: vi.fn(() => shown) }),
-      config: { apiBaseUrl: 'http://127.0.0.1:4401', issuer: 'http://127.0.0.1:4400/' },
+      config: { apiBaseUrl: 'http://127.0.0.1:4401', issuer: 'http://127.0.0.1:4400/', apis: [{ name: 'api', baseUrl: 'http://127.0.0.1:4401', audience: 'urn:latchkey:demo-api' }] },
       openEndSession: async () => undefined,
       copyText: () => undefined,
       profilePicture: async (url) => {

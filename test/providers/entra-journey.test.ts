@@ -12,6 +12,8 @@ const FABRIKAM = 'a1b2c3d4-0000-4000-8000-fabr1kam0000';
 const CLIENT = '11111111-2222-3333-4444-555555555555';
 const ADELE = { ...ALICE, login: 'adele', sub: 'AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ', name: 'Adele Vance', email: 'adele@contoso.example', tenant: CONTOSO };
 const ALEX = { ...ALICE, login: 'alex', password: 'wilber', sub: 'CCCCCCCCCCCCCCCCCCCCCJx9pQwErTyUiOpAsDfGhJk', name: 'Alex Wilber', email: 'alex@contoso.example', tenant: CONTOSO };
+const NORTHWIND = 'c0ffee00-1111-4222-8333-n0rthw1nd000';
+const NINA = { ...ALICE, login: 'nina', password: 'traders', sub: 'DDDDDDDDDDDDDDDDDDDDDNorthwindNina0000000000', name: 'Nina Northwind', email: 'nina@northwind.example', tenant: NORTHWIND };
 const MALLORY = { ...ALICE, login: 'mallory', password: 'elsewhere', sub: 'BBBBBBBBBBBBBBBBBBBBBAAAAAA', name: 'Mallory Other', email: 'mallory@fabrikam.example', tenant: FABRIKAM };
 const DEAD = 'Your session ended at the provider: it refused the refresh (invalid_grant — AADSTS50173: The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password; that is, your password was changed or the session was revoked). Sign in again.';
 const NO_REVOCATION = /^Signed out on this computer only: the provider offers no token revocation\. It stays valid at the provider until it expires\.$/;
@@ -56,7 +58,7 @@ describeStandinJourney({
 
 describeStandinJourney({
   title: 'the CLI against an Entra ID stand-in, multi-tenant (common) with AUTH_ALLOWED_TENANTS',
-  start: () => startEntraStandin({ clientId: CLIENT, tenant: 'common', users: [ADELE, MALLORY] }),
+  start: () => startEntraStandin({ clientId: CLIENT, tenant: 'common', users: [ADELE, MALLORY, NINA] }),
   env: (standin) => ({ AUTH_PROVIDER: 'entra', AUTH_ISSUER: standin.issuer, AUTH_CLIENT_ID: CLIENT, AUTH_ALLOWED_TENANTS: CONTOSO }),
   user: ADELE,
   doctorSays: [/^✓ Provider preset: Microsoft Entra ID/m, new RegExp(`^✓ Tenants: .*${CONTOSO}`, 'm')],
@@ -71,6 +73,29 @@ describeStandinJourney({
       expect(await journey.storedRefreshToken()).toBeNull();
       expect((await journey.cli(['status'])).code).toBe(1);
     });
+    it('two accounts of two allowed tenants: both signed in, listed, refreshed with their own tokens, one logged out', async () => {
+      const tenants = { AUTH_ALLOWED_TENANTS: `${CONTOSO},${NORTHWIND}` };
+      const as = (user: typeof ADELE) => ({ ...tenants, LATCHKEY_TEST_LOGIN: user.login, LATCHKEY_TEST_PASSWORD: user.password });
+      expect((await journey.cli(['logout', '--all'], tenants)).code).toBe(0);
+      for (const user of [ADELE, NINA]) {
+        const login = await journey.cli(['login', '--timeout', '60'], as(user));
+        expect(login.code, login.stderr).toBe(0);
+      }
+      const listed = JSON.parse((await journey.cli(['accounts', '--json'], tenants)).stdout) as Array<{ name: string; sub: string }>;
+      expect(listed.map((account) => [account.name, account.sub])).toEqual([
+        [ADELE.email, ADELE.sub],
+        [NINA.email, NINA.sub],
+      ]);
+      for (const user of [ADELE, NINA]) {
+        const token = await journey.cli(['token', '--refresh', '--account', user.email], tenants);
+        expect(token.code, token.stderr).toBe(0);
+        const status = JSON.parse((await journey.cli(['status', '--json', '--account', user.email], tenants)).stdout) as { user: { sub: string } };
+        expect(status.user.sub).toBe(user.sub);
+      }
+      expect((await journey.cli(['logout', '--account', ADELE.email], tenants)).code).toBe(0);
+      expect((await journey.cli(['token', '--refresh'], tenants)).code).toBe(0);
+      expect((await journey.cli(['logout', '--all'], tenants)).code).toBe(0);
+    }, 180_000);
     it('without AUTH_ALLOWED_TENANTS, a multi-tenant issuer is refused before any sign-in, saying how to allow tenants', async () => {
       const status = await journey.cli(['status'], { AUTH_ALLOWED_TENANTS: '' });
       expect(status.code).toBe(2);

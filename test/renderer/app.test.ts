@@ -24,7 +24,7 @@ import { registerIpcHandlers } from '../../src/main/ipc-handlers.ts';
 import type { IpcInvokeEventLike, IpcMainLike } from '../../src/main/ipc-handlers.ts';
 import type { AuthApi, InvokeChannel } from '../../src/shared/ipc.ts';
 import { browserOpener, DEMO_ALICE, DEMO_BOB, launchBrowser } from '../../support/browser.ts';
-import { DEMO_ACR_TWO_STEP, DEMO_STEP_UP_MAX_AGE } from '../../src/shared/constants.ts';
+import { DEMO_ACR_TWO_STEP, DEMO_AUDIENCE, DEMO_FILES_PATH, DEMO_FILES_RESOURCE, DEMO_STEP_UP_MAX_AGE } from '../../src/shared/constants.ts';
 import { enterDeviceCode } from '../../support/device-approval.ts';
 import type { Browser, Page } from '../../support/browser.ts';
 import { demoEnv, startTestDemo } from '../helpers/demo.ts';
@@ -47,10 +47,10 @@ let pageUrl: string;
 let bridgeScript: string;
 /** Linux: a gnome-keyring of this file's own, so it can be locked without pulling the keychain from under other test files. */
 let keyring: PrivateKeyring | undefined;
-let wireSession: (next: AccountSessions) => void;
+let wireSession: (next: AccountSessions, withConfig?: AuthConfig) => void;
 /** The window's session as main starts it (every account, acting for the default), once it has read the stored one. */
-async function windowSession(): Promise<AccountSessions> {
-  const started = startAccountSessions({ config, opener: (url) => openWith(url), clock, logger: createLogger({ level: 'silent' }) });
+async function windowSession(withConfig: AuthConfig = config): Promise<AccountSessions> {
+  const started = startAccountSessions({ config: withConfig, opener: (url) => openWith(url), clock, logger: createLogger({ level: 'silent' }) });
   await started.whenStarted();
   return started;
 }
@@ -164,10 +164,10 @@ beforeAll(async () => {
   const ipc = fakeIpcMain();
   let unwire = () => {};
   // main's wiring of a session: its IPC handlers, and its state changes broadcast to the page (webContents.send in the app).
-  wireSession = (next) => {
+  wireSession = (next, withConfig = config) => {
     unwire();
     session = next;
-    const unregister = registerIpcHandlers(ipc.ipcMain, { session, config, openEndSession: async (url) => void endSessionOpened.push(url), copyText: (text) => void copied.push(text) });
+    const unregister = registerIpcHandlers(ipc.ipcMain, { session, config: withConfig, openEndSession: async (url) => void endSessionOpened.push(url), copyText: (text) => void copied.push(text) });
     const unsubscribe = session.onStateChange((state) => {
       void page?.evaluate((next) => (globalThis as unknown as PageGlobals).__latchkeyEmit(next), state).catch(() => undefined);
     });
@@ -645,6 +645,37 @@ describe('the built renderer in Chromium, on the real core and demo provider', (
     await visible('#view-signed-out');
     expect(session.getState().accounts).toEqual([]);
   }, 120_000);
+
+  it('two APIs from one sign-in: the window calls each with its own token (the right aud), and each call carries only its API\'s', async () => {
+    const twoApis: AuthConfig = {
+      ...config,
+      keychainService: `${config.keychainService}.apis`,
+      apis: [config.apis[0]!, { name: 'files', baseUrl: `${demo.apiUrl}${DEMO_FILES_PATH}`, resource: DEMO_FILES_RESOURCE }],
+    };
+    const first = session;
+    wireSession(await windowSession(twoApis), twoApis);
+    try {
+      await page.reload();
+      await visible('#view-signed-out');
+      openWith = browserOpener(browser, DEMO_ALICE);
+      await page.click('#sign-in');
+      await visible('#view-signed-in');
+      expect(await page.locator('#call-second-api').textContent()).toBe('Call files');
+      const audienceShown = async () => (JSON.parse((await page.locator('#api-body').textContent()) as string) as { claims: { aud?: string } }).claims.aud;
+      await page.click('#call-second-api');
+      await expect.poll(() => page.locator('#api-status').textContent(), { timeout: 20_000 }).toBe('200 OK');
+      expect(await audienceShown()).toBe(DEMO_FILES_RESOURCE);
+      await page.click('#call-api');
+      await expect.poll(async () => (await page.locator('#api-status').textContent()) === '200 OK' && (await audienceShown()) === DEMO_AUDIENCE, { timeout: 20_000 }).toBe(true);
+      await screenshot('two-apis');
+      await page.click('#sign-out');
+      await visible('#view-signed-out');
+    } finally {
+      await session.close();
+      wireSession(first);
+      await page.reload();
+    }
+  });
 
   it('a sign-out the provider could not be told about says so in the window, and promises no retry (the provider is down; last, it stops the demo)', async () => {
     const opener = browserOpener(browser, DEMO_ALICE);

@@ -35,6 +35,8 @@ export interface AccountIndex {
   put(record: AccountRecord, makeDefault: boolean): Promise<AccountList>;
   /** Under the index's lock: removes the account of `sub`; the default passes to the first account left, if any. */
   remove(sub: string): Promise<AccountList>;
+  /** Under the index's lock: the account of `sub`, if it is still there, stands on nothing now (its session ended at the provider). */
+  markEnded(sub: string): Promise<AccountList>;
   /** Under the index's lock: makes `sub`'s account the default; false when there is no such account. */
   setDefault(sub: string): Promise<boolean>;
   /**
@@ -98,6 +100,10 @@ export function openAccountIndex(config: Pick<AuthConfig, 'keychainService' | 'c
     remove: (sub) =>
       change((file) => {
         file.accounts = file.accounts.filter((account) => account.sub !== sub);
+      }),
+    markEnded: (sub) =>
+      change((file) => {
+        for (const account of file.accounts) if (account.sub === sub) delete account.standsOn;
       }),
     async setDefault(sub) {
       let found = false;

@@ -84,7 +84,7 @@ export function startAccountSessions(deps: AuthSessionDeps): AccountSessions {
       else emit(current.getState());
       return result;
     },
-    getAccessToken: () => current.getAccessToken(),
+    getAccessToken: (api?: string) => current.getAccessToken(api),
     refreshAccessToken: (rejected) => current.refreshAccessToken(rejected),
     requestHeaders: (request) => current.requestHeaders(request),
     lookUpSharedTokens: () => current.lookUpSharedTokens().then(withAccounts),

@@ -87,7 +87,10 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
         const [{ refreshSession }, provider] = await Promise.all([import('./refresh.ts'), getProvider()]);
         return refreshSession(state, entryOf(state), provider, { clock, logger, onAnswered }, api);
       },
-      failed: (refreshError) => state.refreshFailed(refreshError),
+      failed: (refreshError) => {
+        state.refreshFailed(refreshError);
+        noteEnded();
+      },
       retries: createRetrySchedule({ timers: deps.timers ?? backgroundTimers, random: deps.random ?? Math.random, logger }),
       logger,
       isClosed: () => closed,
@@ -132,6 +135,15 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
   const apiOfToken = (rejected: string): string | undefined => [...otherApis.keys()].find((name) => state.memory.apiAccess?.[name]?.value === rejected);
   const lockDir = deps.lockDir ?? defaultLockDir();
   const accounts = openAccountIndex(config, lockDir, logger);
+  /** The provider ended the account's session (its entry is gone): the index says it is signed out, and keeps it to sign in again. */
+  function noteEnded(): void {
+    const account = state.account;
+    if (!account || state.hasSession || account.standsOn === undefined) return;
+    accounts.markEnded(account.sub).then(
+      (list) => state.setAccount(list.accounts.find((listed) => listed.sub === account.sub)),
+      (putError: unknown) => logger.warn('could not mark the account signed out in the account index', { error: String(putError) }),
+    );
+  }
   let openEntry: ((name: string) => SessionEntry) | undefined;
   // The sign-in's code loads with the first sign-in: a process answering from a stored session never needs it.
   let signInLoaded: Promise<SignIn> | undefined;

@@ -13,6 +13,7 @@ import { entryLockPath, readEntryGeneration } from '../../../src/core/entry/lock
 import { createMemoryProfileCache, type ProfileCache } from '../../../src/core/entry/profile-cache.ts';
 import { createMemoryKeychain, type Keychain } from '../../../src/core/keychain/keychain.ts';
 import { createLogger } from '../../../src/core/log.ts';
+import { AuthError } from '../../../src/core/errors.ts';
 import type { BrowserSignInOptions } from '../../../src/core/protocol/browser-sign-in.ts';
 import type { ProviderClient } from '../../../src/core/protocol/provider-client.ts';
 import type { AuthSession } from '../../../src/core/session/auth-session.ts';
@@ -28,6 +29,7 @@ const BOB: UserProfile = { sub: 'bob', name: 'Bob Builder', email: 'bob@example.
 function scriptedProvider(clock: { now: number }) {
   let issued = 0;
   const signsIn = { user: ALICE };
+  const refreshes: { failWith?: Error } = {};
   const redeemed: string[] = [];
   const revoked: string[] = [];
   const parameters: Array<Record<string, string> | undefined> = [];
@@ -45,6 +47,7 @@ function scriptedProvider(clock: { now: number }) {
     },
     async refresh(refreshToken) {
       redeemed.push(refreshToken);
+      if (refreshes.failWith) throw refreshes.failWith;
       issued++;
       const sub = refreshToken.split('-')[1];
       return { accessToken: `at-${sub}-${issued}`, refreshToken: `rt-${sub}-${issued}`, expiresAt: clock.now + 600_000 };
@@ -55,7 +58,7 @@ function scriptedProvider(clock: { now: number }) {
     endSessionUrl: () => undefined,
     redirectUriFor: (port) => `http://127.0.0.1:${port}/callback`,
   };
-  return { provider, signsIn, redeemed, revoked, parameters };
+  return { provider, signsIn, refreshes, redeemed, revoked, parameters };
 }
 
 /** A keychain in memory that says it is the OS's (so entries are shared, as between processes) and lists what is touched. */
@@ -227,6 +230,25 @@ describe('accounts (scripted provider)', () => {
     expect(await store.raw.get(base)).toBe(carol);
     expect((await stored(`${base}#sub:bob`))?.sub).toBe('bob');
     expect(index().read().accounts.map((account) => [account.sub, account.entry])).toEqual([['bob', `${base}#sub:bob`]]);
+  });
+
+  it('an account whose session the provider ended stays listed, standing on nothing, until it signs in again; the other is untouched', async () => {
+    await signInBoth();
+    const alice = await start('alice');
+    scripted.refreshes.failWith = new AuthError('session_ended', 'Your session ended at the provider. Sign in again.');
+    await expect(alice.refreshAccessToken(await alice.getAccessToken())).rejects.toMatchObject({ code: 'session_ended' });
+    await expect.poll(() => index().read().accounts.find((account) => account.sub === 'alice')?.standsOn).toBeUndefined();
+    expect(index().read().accounts.map((account) => [account.sub, account.standsOn])).toEqual([
+      ['alice', undefined],
+      ['bob', 'refresh_token'],
+    ]);
+    expect(await store.raw.get(base)).toBeNull();
+    expect((await stored(`${base}#sub:bob`))?.sub).toBe('bob');
+    // Signing in again as alice renews the account where it was.
+    delete scripted.refreshes.failWith;
+    scripted.signsIn.user = ALICE;
+    await alice.signIn();
+    expect(index().read().accounts.find((account) => account.sub === 'alice')).toMatchObject({ entry: base, standsOn: 'refresh_token' });
   });
 
   it('an account nobody signed in is refused by name, with the ones there are', async () => {
