@@ -57,6 +57,10 @@ export default defineConfig({
             { name: 'http', test: /src\/core\/net\//, priority: 3 },
             // The doctor (with the core's doctor face), what `login` opens a browser or shows a code with, and the agent command.
             { name: 'commands', test: /src\/(cli\/(doctor|login|agent)\/|core\/doctor\.ts$)/, priority: 3 },
+            // What only a sign-in, a refresh or a sign-out runs (session/start.ts imports them when one happens), and the
+            // agent's server (only `latchkey agent` runs it): a command answering from a stored session never loads them.
+            { name: 'session-changes', test: /src\/core\/(session\/(sign-in|sign-in-attempts|sign-out|refresh)|dpop\/binding)\.ts$/, priority: 3 },
+            { name: 'agent-server', test: /src\/core\/agent\/(server|peer)\.ts$/, priority: 3 },
             // What `--help` and a usage error need besides main.js itself; everything else waits behind an import().
             { name: 'start', test: /src\/(cli\/(exit-codes|compile-cache)|shared\/(errors|inert-text))\.ts$/, priority: 2 },
             { name: 'core', test: /\/src\/(?!cli\/main\.ts$)/, priority: 1 },

@@ -1,4 +1,4 @@
-import type { webcrypto } from 'node:crypto';
+import { createHash, createPrivateKey, type webcrypto } from 'node:crypto';
 import type { Logger } from '../../shared/logger.ts';
 
 // DPoP (RFC 9449): the session's key pair, made and kept with WebCrypto only — no protocol library — so the
@@ -18,7 +18,11 @@ export interface StoredDpopKey {
 
 /** One session's DPoP key pair, in memory. The private key cannot be exported from it; `toStored` is for the keychain entry only. */
 export interface DpopKey {
-  readonly pair: webcrypto.CryptoKeyPair;
+  /**
+   * The pair in WebCrypto, imported when the first proof is made: a command that prints a bound token without a
+   * proof (`latchkey token`) never loads WebCrypto (about 4 ms of CPU on every start).
+   */
+  keys(): Promise<webcrypto.CryptoKeyPair>;
   /** The JWK SHA-256 thumbprint (RFC 7638) of the public key: the `dpop_jkt` and the tokens' `cnf.jkt`. */
   readonly jkt: string;
   /** The private JWK, to write into the session's keychain entry. */
@@ -34,14 +38,23 @@ export async function createDpopKey(): Promise<DpopKey> {
   return importDpopKey(stored);
 }
 
-/** The key pair from its keychain form; the private key is imported non-extractable. */
+/**
+ * The key from its keychain form; its WebCrypto pair (the private key non-extractable) is imported on first use.
+ * Node's own key parser checks the point now, so a key WebCrypto would refuse is refused here, where the session is
+ * restored, as when the pair was imported eagerly.
+ */
 export async function importDpopKey(stored: StoredDpopKey): Promise<DpopKey> {
   const { kty, crv, x, y, d } = stored;
-  const privateKey = await crypto.subtle.importKey('jwk', { kty, crv, x, y, d }, EC, false, ['sign']);
-  // openid-client computes the thumbprint from the public key itself, so it must be exportable (it is public).
-  const publicKey = await crypto.subtle.importKey('jwk', { kty, crv, x, y }, EC, true, ['verify']);
-  const jkt = await jwkThumbprint({ kty, crv, x, y });
-  const key: DpopKey = { pair: { privateKey, publicKey }, jkt, toStored: () => ({ kty, crv, x, y, d }) };
+  createPrivateKey({ key: { kty, crv, x, y, d }, format: 'jwk' });
+  const jkt = jwkThumbprint({ kty, crv, x, y });
+  let pair: Promise<webcrypto.CryptoKeyPair> | undefined;
+  const keys = () =>
+    (pair ??= (async () => ({
+      privateKey: await crypto.subtle.importKey('jwk', { kty, crv, x, y, d }, EC, false, ['sign']),
+      // openid-client computes the thumbprint from the public key itself, so it must be exportable (it is public).
+      publicKey: await crypto.subtle.importKey('jwk', { kty, crv, x, y }, EC, true, ['verify']),
+    }))());
+  const key: DpopKey = { keys, jkt, toStored: () => ({ kty, crv, x, y, d }) };
   // A key that ends up in a log or a JSON dump shows its thumbprint only.
   Object.defineProperty(key, 'toJSON', { enumerable: false, value: () => ({ jkt }) });
   return key;
@@ -56,10 +69,10 @@ export function parseStoredDpopKey(value: unknown): StoredDpopKey | undefined {
   return { kty, crv, x, y, d };
 }
 
-/** RFC 7638 §3: SHA-256 over the required members in lexical order, base64url. */
-async function jwkThumbprint(jwk: { kty: string; crv: string; x: string; y: string }): Promise<string> {
+/** RFC 7638 §3: SHA-256 over the required members in lexical order, base64url (node:crypto's hash: no WebCrypto for it). */
+function jwkThumbprint(jwk: { kty: string; crv: string; x: string; y: string }): string {
   const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
-  return Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonical))).toString('base64url');
+  return createHash('sha256').update(canonical).digest('base64url');
 }
 
 /** The key stored with the session. One WebCrypto refuses leaves the session unbound here: its next refresh is refused and it ends, as a lost key must. */

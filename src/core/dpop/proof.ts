@@ -34,7 +34,7 @@ export async function createDpopProof(key: DpopKey, request: ProofRequest, nowMs
   if (request.accessToken !== undefined) payload.ath = base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(request.accessToken))));
   if (request.nonce !== undefined) payload.nonce = request.nonce;
   const signingInput = `${base64url(encodeJson(header))}.${base64url(encodeJson(payload))}`;
-  const signature = await crypto.subtle.sign(SIGN, key.pair.privateKey, new TextEncoder().encode(signingInput));
+  const signature = await crypto.subtle.sign(SIGN, (await key.keys()).privateKey, new TextEncoder().encode(signingInput));
   return `${signingInput}.${base64url(new Uint8Array(signature))}`;
 }
 

@@ -90,7 +90,7 @@ async function exchangeCode(flow: FlowContext, callback: ValidatedCallback, chec
   const { config, provider } = flow;
   const sentAt = flow.clock();
   const expected = provider.openid ? { expectedNonce: checks.nonce, idTokenExpected: true } : {};
-  const proof = key ? { DPoP: flow.dpop.handleFor(key) } : undefined;
+  const proof = key ? { DPoP: await flow.dpop.handleFor(key) } : undefined;
   // RFC 8707 §2.2: the code is redeemed for the first API's resource (the one the sign-in's access token is for).
   const { resource } = audienceParameters(config, provider.preset);
   const response = await flow.inUserTenant(

@@ -138,6 +138,6 @@ export async function profileAfterSignIn(
     return profile;
   }
   if (!tokens.user) return undefined;
-  const fetchClaims = async (accessToken: string) => ({ ...(await oidc.fetchUserInfo(provider.configuration, accessToken, oidc.skipSubjectCheck, key ? { DPoP: flow.dpop.handleFor(key) } : undefined)) });
+  const fetchClaims = async (accessToken: string) => ({ ...(await oidc.fetchUserInfo(provider.configuration, accessToken, oidc.skipSubjectCheck, key ? { DPoP: await flow.dpop.handleFor(key) } : undefined)) });
   return withUserInfo(tokens.user, tokens.accessToken, { config, endpoint, fetchClaims, logger });
 }

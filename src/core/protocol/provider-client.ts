@@ -111,7 +111,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
 
     async deviceSignIn({ dpop: key, ...options }: DeviceSignInOptions & { dpop?: DpopKey }): Promise<TokenResult> {
       // With a key, every token poll carries a proof from it (RFC 9449 §5), so the tokens are bound as after a browser sign-in.
-      const proof = key ? { DPoP: dpop.handleFor(key) } : {};
+      const proof = key ? { DPoP: await dpop.handleFor(key) } : {};
       // The answer is checked like the browser sign-in's: for Entra's common/organizations, against the user's tenant and the allow-list.
       const inTenant = <T>(run: (tenantConfiguration: oidc.Configuration) => Promise<T>) => inUserTenant(run, 'sign-in');
       const response = await pollDeviceSignIn(
@@ -133,7 +133,7 @@ export async function connectProvider(config: AuthConfig, deps: ProviderDeps = {
         // Entra wants the scope on every refresh (AADSTS90009 without it).
         const scope: Record<string, string> = preset.scopeOnRefresh ? { scope: config.scope } : {};
         const parameters = options.api ? { ...scope, ...apiTokenParameters(options.api, preset) } : { ...audienceParameters(config, preset), ...scope };
-        const proof = options.dpop ? { DPoP: dpop.handleFor(options.dpop) } : undefined;
+        const proof = options.dpop ? { DPoP: await dpop.handleFor(options.dpop) } : undefined;
         const response = await inUserTenant((tenantConfiguration) => oidc.refreshTokenGrant(tenantConfiguration, refreshToken, parameters, proof), 'refresh');
         logger?.debug('refreshed', { refreshToken: fingerprint(refreshToken), rotated: response.refresh_token !== undefined && response.refresh_token !== refreshToken });
         return toTokenResult(response, sentAt, connected.openid);

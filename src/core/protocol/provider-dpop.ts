@@ -10,8 +10,8 @@ import { createDpopNonces, createDpopProof } from '../dpop/proof.ts';
  * does not send itself (the key a bound refresh token is revoked with).
  */
 export interface ProviderDpop {
-  /** The handle for `key`, one per key for the life of the process (its nonces with it). */
-  handleFor(key: DpopKey): oidc.DPoPHandle;
+  /** The handle for `key`, one per key for the life of the process (its nonces with it); the key's WebCrypto pair is imported for it. */
+  handleFor(key: DpopKey): Promise<oidc.DPoPHandle>;
   /** Revocation of `token` sends a proof with this key until `forget`. */
   proveRevocation(token: string, key: DpopKey): void;
   forget(token: string): void;
@@ -20,14 +20,14 @@ export interface ProviderDpop {
 }
 
 export function createProviderDpop(configuration: () => oidc.Configuration): ProviderDpop {
-  const handles = new WeakMap<DpopKey, oidc.DPoPHandle>();
+  const handles = new WeakMap<DpopKey, Promise<oidc.DPoPHandle>>();
   const revoking = new Map<string, DpopKey>();
   const nonces = createDpopNonces();
   return {
     handleFor(key) {
       let handle = handles.get(key);
       if (!handle) {
-        handle = oidc.getDPoPHandle(configuration(), key.pair);
+        handle = key.keys().then((pair) => oidc.getDPoPHandle(configuration(), pair));
         handles.set(key, handle);
       }
       return handle;

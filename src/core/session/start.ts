@@ -17,9 +17,7 @@ import { createRefresher } from '../tokens/refresher.ts';
 import { createRequestHeaders } from '../tokens/request-headers.ts';
 import { createRetrySchedule } from '../tokens/retry-schedule.ts';
 import type { AuthSession, AuthSessionDeps, SignInOptions } from './auth-session.ts';
-import { refreshSession } from './refresh.ts';
-import { createSignIn } from './sign-in.ts';
-import { signOut } from './sign-out.ts';
+import type { SignIn } from './sign-in.ts';
 import { SessionState } from './state.ts';
 
 
@@ -84,7 +82,11 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
   /** The refreshes of the first API's token (`api` undefined) or of another API's: one refresher each, all from the one refresh token. */
   const refresherFor = (api: ApiConfig | undefined) =>
     createRefresher({
-      redeem: async (onAnswered) => refreshSession(state, entryOf(state), await getProvider(), { clock, logger, onAnswered }, api),
+      // refresh.ts loads with the first refresh: a process answering from the shared access token never needs it.
+      redeem: async (onAnswered) => {
+        const [{ refreshSession }, provider] = await Promise.all([import('./refresh.ts'), getProvider()]);
+        return refreshSession(state, entryOf(state), provider, { clock, logger, onAnswered }, api);
+      },
       failed: (refreshError) => {
         state.refreshFailed(refreshError);
         noteEnded();
@@ -143,21 +145,30 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
     );
   }
   let openEntry: ((name: string) => SessionEntry) | undefined;
-  const signIn = createSignIn({
-    state,
-    refresher: allRefreshes,
-    getProvider,
-    opener: deps.opener,
-    config,
-    logger,
-    isClosed: () => closed,
-    revocations,
-    accounts,
-    openEntry: (name) => {
-      if (!openEntry) throw new Error('The session is still starting.');
-      return openEntry(name);
-    },
-  });
+  // The sign-in's code loads with the first sign-in: a process answering from a stored session never needs it.
+  let signInLoaded: Promise<SignIn> | undefined;
+  const loadSignIn = (): Promise<SignIn> =>
+    (signInLoaded ??= import('./sign-in.ts').then(({ createSignIn }) =>
+      createSignIn({
+        state,
+        refresher: allRefreshes,
+        getProvider,
+        opener: deps.opener,
+        config,
+        logger,
+        isClosed: () => closed,
+        revocations,
+        accounts,
+        openEntry: (name) => {
+          if (!openEntry) throw new Error('The session is still starting.');
+          return openEntry(name);
+        },
+      }),
+    ));
+  /** Cancels a sign-in started before; none was if its code never loaded. Runs after a start that was asked first. */
+  const cancelSignIn = (): void => {
+    void signInLoaded?.then((signIn) => signIn.cancel());
+  };
 
   const started = (async () => {
     // Chosen once, before anything else: a process keeps its account whatever becomes the default afterwards.
@@ -218,7 +229,7 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
 
   const close = async (): Promise<void> => {
     if (closed) return;
-    signIn.cancel();
+    cancelSignIn();
     closed = true;
     allRefreshes.cancelRetry();
     // A quit while the session is still opening waits for it, so nothing still reads the keychain or writes the data folder afterwards.
@@ -232,11 +243,11 @@ export function startAuthSession(deps: AuthSessionDeps): StartingAuthSession {
   return {
     getState: () => state.getState(),
     onStateChange: (listener) => state.onChange(listener),
-    signIn: afterStart((options?: SignInOptions) => signIn.start(options)),
-    cancelSignIn: () => signIn.cancel(),
+    signIn: afterStart(async (options?: SignInOptions) => (await loadSignIn()).start(options)),
+    cancelSignIn,
     // RFC 8628 §4; read here rather than through device-sign-in.ts, which would load openid-client for every `latchkey token`.
     offersDeviceSignIn: () => getProvider().then((client) => typeof client.metadata.device_authorization_endpoint === 'string', () => false),
-    signOut: afterStart(() => signOut({ state, refresher: allRefreshes, signIn, getProvider, logger, accounts })),
+    signOut: afterStart(async () => (await import('./sign-out.ts')).signOut({ state, refresher: allRefreshes, signIn: { cancel: cancelSignIn }, getProvider, logger, accounts })),
     getAccessToken: inReach(async (api?: string) => tokensOf(api).get()),
     requestHeaders: afterStart(
       createRequestHeaders({

@@ -1,8 +1,8 @@
 // The session's DPoP key and its proofs (RFC 9449), checked by jose — not by the code under test.
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify } from 'jose';
-import { describe, expect, it } from 'vitest';
-import { createDpopKey, importDpopKey, parseStoredDpopKey } from '../../../src/core/dpop/key.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { createDpopKey, importDpopKey, loadStoredDpopKey, parseStoredDpopKey } from '../../../src/core/dpop/key.ts';
 import { chooseTokenBinding } from '../../../src/core/dpop/binding.ts';
 import { createDpopProof } from '../../../src/core/dpop/proof.ts';
 import { parseStoredSession } from '../../../src/core/entry/format.ts';
@@ -16,8 +16,30 @@ describe('the DPoP key', () => {
     expect(key.jkt).toBe(await calculateJwkThumbprint({ kty: 'EC', crv: 'P-256', x: stored.x, y: stored.y }));
     expect((await importDpopKey(stored)).jkt).toBe(key.jkt);
     expect(JSON.stringify({ key })).toBe(JSON.stringify({ key: { jkt: key.jkt } }));
-    expect(key.pair.privateKey.extractable).toBe(false);
+    expect((await key.keys()).privateKey.extractable).toBe(false);
     expect((await createDpopKey()).jkt).not.toBe(key.jkt);
+  });
+
+  it('from its keychain form, imports its WebCrypto pair only when one is asked for, once; a key WebCrypto would refuse is refused at once', async () => {
+    const stored = (await createDpopKey()).toStored();
+    const importKey = vi.spyOn(crypto.subtle, 'importKey');
+    try {
+      const key = await importDpopKey(stored);
+      // What `latchkey token` does with a bound token (compare thumbprints) needs no WebCrypto.
+      expect(key.jkt).toBe(await calculateJwkThumbprint({ kty: 'EC', crv: 'P-256', x: stored.x, y: stored.y }));
+      expect(importKey).not.toHaveBeenCalled();
+      const [first, second] = await Promise.all([key.keys(), key.keys()]);
+      expect(first).toBe(second);
+      expect(importKey).toHaveBeenCalledTimes(2);
+      expect(first.privateKey.extractable).toBe(false);
+    } finally {
+      importKey.mockRestore();
+    }
+    const other = (await createDpopKey()).toStored();
+    // The private key of another pair, and a point off the curve: both refused where the session is restored.
+    await expect(importDpopKey({ ...stored, d: other.d })).rejects.toThrow();
+    await expect(importDpopKey({ ...stored, y: stored.x })).rejects.toThrow();
+    expect(await loadStoredDpopKey({ ...stored, d: other.d }, { debug() {}, info() {}, warn() {}, error() {} })).toBeUndefined();
   });
 
   it('refuses a stored key that is not a P-256 private JWK, and a session entry whose key is broken', async () => {
