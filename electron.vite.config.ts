@@ -77,6 +77,9 @@ export default defineConfig(({ mode }) => ({
       // oidc-provider and jose are development dependencies, loaded only by development builds.
       externalizeDeps: { include: ['oidc-provider', 'jose'] },
       lib: { entry: resolve(root, 'src/main/index.ts'), formats: ['es'], fileName: () => 'index.js' },
+      // One file: the core's lazy imports (sign-in, refresh, sign-out) pay off in the CLI's short-lived
+      // processes, not in an app that runs for hours, and one file is what the packaging checks read.
+      rolldownOptions: { output: { codeSplitting: false } },
     },
   },
   preload: {

@@ -105,6 +105,8 @@ describe('the packaged app (npm run dist, electron-builder --dir with a stand-in
     const shipped = packages();
     for (const needed of ['openid-client', 'undici', 'keytar', 'conf', 'electron-store', 'electron-log']) expect(shipped).toContain(needed);
     for (const demoOnly of ['oidc-provider', 'koa', '@koa/router']) expect(shipped).not.toContain(demoOnly);
+    // The agent's FFI is the command line's: the app never loads it.
+    expect([...shipped].filter((name) => name === 'koffi' || name.startsWith('@koromix/'))).toEqual([]);
     expect(files.some((file) => /demo/i.test(file))).toBe(false);
 
     const main = asar.extractFile(appAsar, 'out/main/index.js').toString('utf8');
