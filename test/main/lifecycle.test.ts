@@ -65,7 +65,7 @@ describe('the shell lifecycle (electron mocked)', () => {
     expect(window?.options.webPreferences).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false, preload: expect.stringMatching(/preload[/\\]index\.cjs$/) });
     expect(electron.state.protocolHandlers.has('app')).toBe(true);
     expect(electron.module.session.defaultSession.setPermissionRequestHandler).toHaveBeenCalled();
-    expect(await invoke('app:get-config')).toEqual({ ok: true, value: { apiBaseUrl: demo.apiUrl, issuer: `${demo.issuer}/` } });
+    expect(await invoke('app:get-config')).toEqual({ ok: true, value: { apiBaseUrl: demo.apiUrl, apis: [{ name: 'api', baseUrl: demo.apiUrl }], issuer: `${demo.issuer}/` } });
 
     // Sign in: main opens the provider page in the "system browser"; Chromium completes it.
     const login = invoke('auth:sign-in');

@@ -66,7 +66,7 @@ describe('a packaged app (electron mocked)', () => {
     await import('../../src/main/index.ts');
     await expect.poll(() => electron.state.windows.length, { timeout: 20_000 }).toBe(1);
     expect(electron.state.errors).toEqual([]);
-    expect((await invokeFromApp('app:get-config')) as IpcResult<unknown>).toEqual({ ok: true, value: { issuer: `${demo.issuer}/`, apiBaseUrl: `${demo.apiUrl}/` } });
+    expect((await invokeFromApp('app:get-config')) as IpcResult<unknown>).toEqual({ ok: true, value: { issuer: `${demo.issuer}/`, apiBaseUrl: `${demo.apiUrl}/`, apis: [{ name: 'api', baseUrl: `${demo.apiUrl}/` }] } });
     const page = await electron.state.protocolHandlers.get('app')!(new Request('app://latchkey/index.html'));
     expect(page.headers.get('content-security-policy')).toContain(`connect-src ${demo.apiUrl}`);
     expect(page.headers.get('content-security-policy')).not.toContain('evil');
