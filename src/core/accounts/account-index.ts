@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { StandsOn, UserProfile } from '../../shared/auth-state.ts';
 import type { AuthConfig } from '../config/auth-config.ts';
 import { keychainAccount } from '../entry/format.ts';
 import { assertPrivateFolder } from '../entry/lock-folder.ts';
 import { entryLockPath, withEntryLock } from '../entry/lock.ts';
+import { writeFileAtomically } from '../entry/profile-cache.ts';
 import type { Logger } from '../../shared/logger.ts';
 
 /** One account as the index knows it: no secret, only who it is and where its keychain entry is. */
@@ -81,7 +81,7 @@ export function openAccountIndex(config: Pick<AuthConfig, 'keychainService' | 'c
           else delete file.default;
         }
         assertPrivateFolder(lockDir);
-        writeAtomically(path, JSON.stringify(file, undefined, '\t'));
+        writeFileAtomically(path, JSON.stringify(file, undefined, '\t'));
         return read();
       },
       logger ? { logger } : {},
@@ -142,15 +142,4 @@ function isRecord(value: unknown): value is AccountRecord {
   if (typeof value !== 'object' || value === null) return false;
   const record = value as Partial<AccountRecord>;
   return typeof record.sub === 'string' && typeof record.name === 'string' && typeof record.entry === 'string' && typeof record.user === 'object' && record.user !== null;
-}
-
-function writeAtomically(path: string, text: string): void {
-  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    writeFileSync(temporary, text, { mode: 0o600, flag: 'wx' });
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
 }

@@ -69,7 +69,8 @@ function readProfileFile(path: string): ProfileFile {
   }
 }
 
-function writeFileAtomically(path: string, text: string): void {
+/** Replaces `path` with `text` (0600) through a temporary file renamed over it: a reader sees the old file or the new one, never half. */
+export function writeFileAtomically(path: string, text: string): void {
   const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     writeFileSync(temporary, text, { mode: 0o600, flag: 'wx' });
