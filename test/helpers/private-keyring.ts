@@ -29,6 +29,8 @@ export interface PrivateKeyring {
    * prompter name on the bus (gcr's `org.gnome.keyring.SystemPrompter`) and never answers. `prompts()` counts them.
    */
   holdPromptsOpen(): Promise<{ prompts(): number }>;
+  /** Whether gnome-keyring-daemon is still running, and what it has written to stderr (its warnings and assertion failures). */
+  daemon(): { running: boolean; stderr: string };
   close(): Promise<void>;
 }
 
@@ -57,8 +59,10 @@ export async function startPrivateKeyring(): Promise<PrivateKeyring> {
     children.push(bus);
     const busAddress = await firstLine(bus);
     const env = { XDG_RUNTIME_DIR: runtimeDir, XDG_DATA_HOME: dataHome, DBUS_SESSION_BUS_ADDRESS: busAddress, DISPLAY: '', WAYLAND_DISPLAY: '' };
-    const keyring = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], { env: { ...baseEnv, ...env }, stdio: ['pipe', 'ignore', 'ignore'] });
+    const keyring = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], { env: { ...baseEnv, ...env }, stdio: ['pipe', 'ignore', 'pipe'] });
     children.push(keyring);
+    let keyringStderr = '';
+    keyring.stderr?.on('data', (chunk: Buffer) => void (keyringStderr = (keyringStderr + chunk.toString()).slice(-64_000)));
     keyring.stdin?.end(password);
     const connection = openDbusConnection(busAddress, { timeoutMs: 5_000 });
     await waitForSecretService(connection);
@@ -108,6 +112,7 @@ export async function startPrivateKeyring(): Promise<PrivateKeyring> {
         if (reply !== 1) throw new Error(`could not take the prompter name (${reply})`);
         return { prompts: () => prompts };
       },
+      daemon: () => ({ running: keyring.exitCode === null && keyring.signalCode === null, stderr: keyringStderr }),
       async close() {
         prompter?.connection.end();
         connection.close();

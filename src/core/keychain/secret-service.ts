@@ -131,11 +131,7 @@ export function createSecretServiceProbe(options: { busAddress?: string | undefi
     }
   };
   return {
-    // No `read` here: reading the secret directly (a DH transfer session, then GetSecrets, as libsecret does) made
-    // Debian 12's gnome-keyring-daemon abort (a GLib trap, the whole daemon and the user's unlocked keyring with it)
-    // once in a CI run and after a few hundred to a thousand reads in a stress loop, with or without a padded public
-    // key. Until that is understood, secrets are read through libsecret (keytar); only the questions that carry no
-    // secret (is the item there, is it locked, does a Secret Service answer) go over D-Bus here.
+    read: (service, account) => ask((connection) => readItem(connection, service, account)),
     itemState: (service, account) =>
       ask(async (connection) => {
         const [unlocked, locked] = await connection.call({
@@ -176,6 +172,43 @@ export function createSecretServiceProbe(options: { busAddress?: string | undefi
         return owned === true;
       })) === true,
   };
+}
+
+const SECRET_SERVICE = { destination: SECRETS, path: SERVICE_PATH, interface: 'org.freedesktop.Secret.Service' };
+/** The schema keytar stores under (libsecret's generic one), which libsecret's own lookup matches too. */
+const KEYTAR_SCHEMA = 'org.freedesktop.Secret.Generic';
+
+/**
+ * keytar's `getPassword` as libsecret makes it, minus the unlock, in libsecret's order: the search, then a transfer
+ * session, then the unlocked item's secret.
+ *
+ * The order is what keeps gnome-keyring alive. gnome-keyring-daemon records a caller in an idle callback after its
+ * first message, and an `OpenSession` handled before that record exists aborts the whole daemon (`assertion 'client'
+ * failed`, then a GLib error in `g_variant_new`; upstream work items 190, 196 and 199): the user's unlocked keyring
+ * goes with it. Sent first, or together with the search, `OpenSession` did that here under concurrent reads
+ * (Debian 12's gnome-keyring 42.1). libsecret's first message is a property read and its session comes after the
+ * answer; ours is the search, and the session comes only after the search has been answered — and only when there
+ * is an unlocked item to read. The race still meets a search now and then under many concurrent readers (about 1
+ * read in 500 in keychain.test.ts's stress); gnome-keyring survives that and never answers the search, so that read
+ * waits for its timeout and goes through libsecret instead.
+ *
+ * The transfer is the spec's `plain` algorithm, as the GitHub CLI's keyring library (zalando/go-keyring) reads it:
+ * the secret crosses the session bus, which only this user's processes reach, and any of them may ask the Secret
+ * Service for it anyway; encrypting it for the trip (libsecret's Diffie-Hellman) would load node:crypto for nothing
+ * on every `latchkey token`. The session is not closed: it ends with the connection.
+ */
+async function readItem(connection: DbusConnection, service: string, account: string): Promise<ItemRead> {
+  const [unlocked, locked] = await connection.call({ ...SECRET_SERVICE, member: 'SearchItems', signature: 'a{ss}', body: [[['service', service], ['account', account], ['xdg:schema', KEYTAR_SCHEMA]]] });
+  const item = Array.isArray(unlocked) ? unlocked[0] : undefined;
+  if (typeof item !== 'string') return { state: Array.isArray(locked) && locked.length > 0 ? 'locked' : 'absent' };
+  const [, session] = await connection.call({ ...SECRET_SERVICE, member: 'OpenSession', signature: 'sv', body: ['plain', ['s', '']] });
+  if (typeof session !== 'string') throw new Error('Secret Service: an unexpected OpenSession answer');
+  const [secrets] = await connection.call({ ...SECRET_SERVICE, member: 'GetSecrets', signature: 'aoo', body: [[item], session] });
+  const found = Array.isArray(secrets) ? (secrets as [string, unknown][]).find(([path]) => path === item)?.[1] : undefined;
+  const [, , value] = Array.isArray(found) ? found : [];
+  if (!Buffer.isBuffer(value)) throw new Error('Secret Service: an unexpected GetSecrets answer');
+  // A secret that is not UTF-8 text is an error (the read then goes through libsecret), never a wrong secret.
+  return { state: 'unlocked', secret: new TextDecoder('utf-8', { fatal: true }).decode(value) };
 }
 
 function socketFor(address: string): Socket | undefined {

@@ -6,9 +6,11 @@ import keytar from 'keytar';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSecretServiceProbe } from '../../../src/core/keychain/secret-service.ts';
 import { createMemoryKeychain, openKeychain } from '../../../src/core/keychain/keychain.ts';
+import { startPrivateKeyring } from '../../helpers/private-keyring.ts';
 
 const run = promisify(execFile);
 const secretStoreModule = fileURLToPath(new URL('../../../src/core/keychain/keychain.ts', import.meta.url));
+const concurrentReads = fileURLToPath(new URL('../../helpers/concurrent-secret-reads.ts', import.meta.url));
 
 describe('openKeychain', () => {
   const service = `latchkey-test-secret-store-${randomUUID()}`;
@@ -47,11 +49,15 @@ describe('openKeychain', () => {
     expect(store.reason).toMatch(/could not be loaded/);
   });
 
-  it.skipIf(process.platform !== 'linux')('when keytar cannot load, the keychain is memory-only and says keytar failed: nothing is read around libsecret', async () => {
-    const store = await openKeychain(service, { loadKeytar: () => Promise.reject(new Error('libsecret-1.so.0: cannot open shared object file')) });
-    expect(store.kind).toBe('memory-only');
-    // The Secret Service probe reads no secret itself: a direct read (DH transfer, GetSecrets) crashed gnome-keyring.
-    expect(createSecretServiceProbe().read).toBeUndefined();
+  it.skipIf(process.platform !== 'linux')('reads without keytar where the Secret Service answers, and a write that needs keytar when it cannot load fails saying so', async () => {
+    let loads = 0;
+    const store = await openKeychain(service, { loadKeytar: () => (loads++, Promise.reject(new Error('libsecret-1.so.0: cannot open shared object file'))) });
+    expect(store.kind).toBe('os');
+    await keytar.setPassword(service, 'someone@issuer', 'a-secret-value');
+    expect(await store.get('someone@issuer')).toBe('a-secret-value');
+    expect(loads).toBe(0);
+    await expect(store.set('someone@issuer', 'another')).rejects.toMatchObject({ code: 'keychain_unavailable', message: /keytar failed to load \(libsecret-1\.so\.0/ });
+    expect(loads).toBe(1);
   });
 
   /** A keytar whose reads answer only when the test says so: a keychain showing a prompt. */
@@ -103,20 +109,42 @@ describe('openKeychain', () => {
     expect(await createSecretServiceProbe({ busAddress: 'unix:path=/nonexistent' }).itemState(service, 'someone@issuer')).toBeUndefined();
   });
 
-  it.skipIf(process.platform !== 'linux')('reads an entry through libsecret — the secret keytar stored, or none — short, long and non-ASCII', async () => {
+  it.skipIf(process.platform !== 'linux')('reads an entry over the Secret Service directly — the secret keytar stored, or none — short, long and non-ASCII, without a libsecret call, opening included', async () => {
     const real = await import('keytar');
     let keytarReads = 0;
     const counting = { ...real.default, getPassword: (service: string, account: string) => (keytarReads++, real.default.getPassword(service, account)) };
     const store = await openKeychain(service, { loadKeytar: async () => counting });
     expect(store.kind).toBe('os');
-    keytarReads = 0;
     for (const secret of ['a-secret-value', `{"refresh_token":"${'r'.repeat(3000)}"}`, 'sécret ✓ 鍵']) {
       await keytar.setPassword(service, 'someone@issuer', secret);
       expect(await store.get('someone@issuer')).toBe(secret);
     }
     await keytar.deletePassword(service, 'someone@issuer');
     expect(await store.get('someone@issuer')).toBeNull();
-    expect(keytarReads).toBe(4);
+    expect(keytarReads).toBe(0);
+  });
+
+  // gnome-keyring-daemon aborts — taking the user's unlocked keyring with it — when an OpenSession reaches it before it
+  // has recorded the caller (upstream work items 190, 196, 199). Reads that sent OpenSession first did that here within a
+  // few thousand concurrent reads; each read now asks its search first, as libsecret does. A private keyring, so a
+  // crash takes only this test's daemon down.
+  it.skipIf(process.platform !== 'linux')('3,000 direct reads, ten at once on new connections beside keytar writes, leave gnome-keyring-daemon running and never read a wrong secret', { timeout: 180_000 }, async () => {
+    const keyring = await startPrivateKeyring();
+    try {
+      const { stdout } = await run(process.execPath, [concurrentReads, '3000', '10'], { env: { ...process.env, ...keyring.env }, timeout: 170_000 });
+      const result = JSON.parse(stdout) as { right: number; wrong: number; unanswered: number; writes: number };
+      const daemon = keyring.daemon();
+      // The race still meets a search now and then (`handle_search_items: assertion 'session' failed`: that search is
+      // never answered, and the read goes through libsecret); what must never happen is an OpenSession meeting it.
+      expect(daemon.stderr).not.toMatch(/_negotiate: assertion|publish_dispatch: assertion|GLib-ERROR/);
+      expect(daemon.running).toBe(true);
+      expect(result.wrong).toBe(0);
+      expect(result.writes).toBeGreaterThan(0);
+      // A read with no answer in its 2 s (a daemon busy writing its file) goes through libsecret instead; nearly all are answered.
+      expect(result.right).toBeGreaterThanOrEqual(2_900);
+    } finally {
+      await keyring.close();
+    }
   });
 
   it('reports a locked entry as keychain_locked without reading it (no prompt) when asked not to prompt', async () => {
