@@ -14,12 +14,30 @@ const builtinsWithoutEagerExports = (): Plugin => ({
   name: 'latchkey-builtins-without-eager-exports',
   renderChunk(code) {
     const rewritten = code.replace(/^import (?:\* as (\w+)|\{([^}]*)\}) from "(node:[\w/]+)";$/gm, (_line, namespace: string | undefined, names: string | undefined, module: string) => {
-      const bindings = namespace ?? `{ ${names!.split(',').map((name) => name.trim().replace(/\s+as\s+/, ': ')).filter(Boolean).join(', ')} }`;
+      const pairs = (names ?? '').split(',').map((name) => name.trim()).filter(Boolean).map((name) => name.split(/\s+as\s+/) as [string] | [string, string]);
+      if (!namespace && LOADED_WHEN_CALLED.has(module) && pairs.every(([name]) => isPlainFunction(module, name))) {
+        // Not loaded with the chunk: each function loads the module on its first call (getBuiltinModule caches it).
+        return pairs.map(([name, local = name]) => `function ${local}(...args) { return process.getBuiltinModule(${JSON.stringify(module)}).${name}(...args); }`).join('\n');
+      }
+      const bindings = namespace ?? `{ ${pairs.map(([name, local]) => (local ? `${name}: ${local}` : name)).join(', ')} }`;
       return `const ${bindings} = process.getBuiltinModule(${JSON.stringify(module)});`;
     });
     return rewritten === code ? null : { code: rewritten, map: null };
   },
 });
+
+/**
+ * Built-in modules a command loads only when it calls into them: `node:crypto` (some twenty internal modules) for a
+ * sign-in, a refresh or a proof, `node:fs/promises` (with readline and the REPL's history behind it) for a write, and
+ * the rest for what `token` with a fresh shared token never does. Only where every name imported is a plain function
+ * (not a class, whose `instanceof` or `extends` a wrapper would break).
+ */
+const LOADED_WHEN_CALLED = new Set(['node:crypto', 'node:fs/promises', 'node:child_process', 'node:tty', 'node:http', 'node:https', 'node:dns', 'node:zlib', 'node:readline']);
+
+function isPlainFunction(module: string, name: string): boolean {
+  const value = (process.getBuiltinModule(module) as Record<string, unknown>)[name];
+  return typeof value === 'function' && /^[a-z]/.test(name) && !/^class\b/.test(Function.prototype.toString.call(value));
+}
 
 /**
  * The `latchkey` command as one bundled ES module (`out/cli/main.js`), so it

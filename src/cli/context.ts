@@ -7,7 +7,7 @@ export interface CliIo {
   stderr(line: string): void;
   env: NodeJS.ProcessEnv;
   /** stdout is a terminal (a person reads it): a sign-in code comes with a QR code. */
-  stdoutIsTerminal?: boolean;
+  stdoutIsTerminal?: () => boolean;
 }
 
 /** What every command runs with. */

@@ -1,6 +1,7 @@
 // `latchkey` — the command-line entry over the same auth core as the app.
 // Usage: npm run --silent cli -- <command>   (or the package bin `latchkey`)
-import { realpathSync } from 'node:fs';
+import { realpathSync, writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CommandName } from './command-runner.ts';
@@ -125,6 +126,30 @@ export async function runCli(argv: string[], io: CliIo, beforeLoad?: () => void)
   return runCommand(name, values, io, positionals);
 }
 
+/**
+ * Standard output and error written straight to their file descriptors: `process.stdout` and `process.stderr` are
+ * streams whose first use loads some twenty stream modules, a tenth of what `latchkey token` costs beyond a bare
+ * Node start. A descriptor that is not ready (a non-blocking pipe that is full) hands the rest to its stream, which
+ * waits for it; the command then exits once that stream has written everything.
+ */
+const streamsInUse = new Set<NodeJS.WriteStream>();
+function writeOut(fd: 1 | 2, text: string): void {
+  const stream = () => (fd === 1 ? process.stdout : process.stderr);
+  const bytes = Buffer.from(text);
+  let written = 0;
+  if (streamsInUse.size === 0) {
+    try {
+      while (written < bytes.length) written += writeSync(fd, bytes, written);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+    }
+  }
+  // What writeSync took is on its way; the rest, and everything after it, goes through the streams, in order.
+  streamsInUse.add(stream());
+  stream().write(bytes.subarray(written));
+}
+
 /** Runs the CLI on this process's arguments and exits with its code. */
 export async function main(): Promise<never> {
   // Every byte the command writes passes `inertText`: a provider's error or display name never drives the terminal.
@@ -132,16 +157,22 @@ export async function main(): Promise<never> {
   const code = await runCli(
     process.argv.slice(2),
     {
-      stdout: (text) => process.stdout.write(inertText(text, { multiline: true })),
-      stderr: (line) => process.stderr.write(inertText(line, { multiline: true }) + '\n'),
+      stdout: (text) => writeOut(1, inertText(text, { multiline: true })),
+      stderr: (line) => writeOut(2, inertText(line, { multiline: true }) + '\n'),
       env: process.env,
-      stdoutIsTerminal: process.stdout.isTTY === true,
+      // Asked of the descriptor, when a command wants to know (a device code's QR): not of process.stdout, whose stream would load for it.
+      stdoutIsTerminal: () => isatty(1),
     },
     // A command's modules come from compiled code when this user ran a command before; `--help` needs none.
     () => startCompileCache(process.env),
   );
   // Exit at once: nothing may keep a finished command alive (sockets, keychain connections, timers).
-  return new Promise<never>(() => process.stdout.write('', () => process.exit(code)));
+  return new Promise<never>(() => {
+    const pending = [...streamsInUse];
+    if (pending.length === 0) process.exit(code);
+    let left = pending.length;
+    for (const stream of pending) stream.write('', () => --left === 0 && process.exit(code));
+  });
 }
 
 // One realpath(3) call: the JavaScript realpathSync asks the file system about every folder on the way.

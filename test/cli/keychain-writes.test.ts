@@ -2,9 +2,13 @@
 // shares go into the session's one entry together; and one keychain read before a refresh, not three —
 // real demo provider, real OS keychain, real processes.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'vite';
 import keytar from 'keytar';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAuthSession, createHttpClient, createLogger, keychainAccount, loadConfig, openKeychain, type HttpClient, type Keychain } from '../../src/core/index.ts';
@@ -140,6 +144,57 @@ describe('keychain writes of a refresh', () => {
     const next = await cli(['token']);
     expect(next.code, next.stderr).toBe(0);
     expect(next.stdout.trim()).toMatch(JWT);
+    expect(demo.stats.reuseDetected).toBe(0);
+  });
+});
+
+describe('a cached `latchkey token` from the bundle', () => {
+  let demo: Awaited<ReturnType<typeof startTestDemo>>;
+  let dataDir: string;
+  let bundle: string;
+  const service = `latchkey-test-token-loads-${randomUUID()}`;
+  const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'latchkey-token-loads-'));
+    demo = await startTestDemo({ accessTokenTtl: 300 });
+    // Inside the checkout, so the bundle finds node_modules as an installed package does.
+    bundle = join(ROOT, 'out', `test-token-loads-${randomUUID()}`);
+    await build({ root: ROOT, configFile: join(ROOT, 'vite.cli.config.ts'), logLevel: 'warn', build: { outDir: bundle } });
+  });
+
+  afterAll(async () => {
+    await forgetSessionEntries(service, keychainAccount(loadConfig({ env: demoCliEnv(demo, { service, dataDir }) })));
+    await demo?.close();
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(bundle, { recursive: true, force: true });
+  });
+
+  it('loads neither node:crypto nor node:fs/promises, and never libsecret: lock names listed, the DPoP key’s thumbprint stored beside it, the entry read over D-Bus', async () => {
+    const env = demoCliEnv(demo, { service, dataDir });
+    expect((await runCli(['login', '--timeout', '60'], env)).code).toBe(0);
+    const record = join(dataDir, 'loaded.json');
+    const preload = join(dataDir, 'record-loads.cjs');
+    await writeFile(
+      preload,
+      `const loaded = []; const dlopen = process.dlopen;
+       process.dlopen = function (module, file, ...rest) { loaded.push(file); return dlopen.call(this, module, file, ...rest); };
+       process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify({ modules: process.moduleLoadList, native: loaded })));`,
+    );
+    const token = async () => {
+      const run = promisify(execFile)(process.execPath, ['--require', preload, join(bundle, 'main.js'), 'token'], { env });
+      const { stdout } = await run;
+      return { stdout, ...(JSON.parse(await readFile(record, 'utf8')) as { modules: string[]; native: string[] }) };
+    };
+    await token();
+    const { stdout, modules, native } = await token();
+    expect(stdout.trim()).toMatch(JWT);
+    expect(modules).not.toContain('NativeModule crypto');
+    expect(modules).not.toContain('NativeModule internal/fs/promises');
+    expect(native.filter((file) => /keytar/.test(file))).toEqual([]);
+    // The entry this version wrote carries its key's thumbprint; the lock names are listed beside the locks.
+    const entry = JSON.parse((await keytar.getPassword(service, keychainAccount(loadConfig({ env }))))!) as { dpop_key?: { jkt?: string } };
+    expect(entry.dpop_key?.jkt).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(demo.stats.reuseDetected).toBe(0);
   });
 });

@@ -18,7 +18,7 @@ export async function deviceSignIn(
   const stop = session.onStateChange((state) => {
     if (!state.deviceCode || shown) return;
     shown = true;
-    io.stdout(describeDeviceCode(state.deviceCode, { terminal: io.stdoutIsTerminal === true, now: Date.now() }));
+    io.stdout(describeDeviceCode(state.deviceCode, { terminal: io.stdoutIsTerminal?.() === true, now: Date.now() }));
   });
   try {
     return await session.signIn({ method: 'device', adding, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });

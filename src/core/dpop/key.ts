@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, type webcrypto } from 'node:crypto';
+import { createHash, type webcrypto } from 'node:crypto';
 import type { Logger } from '../../shared/logger.ts';
 
 // DPoP (RFC 9449): the session's key pair, made and kept with WebCrypto only — no protocol library — so the
@@ -14,6 +14,11 @@ export interface StoredDpopKey {
   x: string;
   y: string;
   d: string;
+  /**
+   * The public key's thumbprint as computed when the key was stored (not a JWK member: ours, beside them), so a
+   * restore that makes no proof hashes nothing. Entries written without it get it computed when it is asked for.
+   */
+  jkt?: string;
 }
 
 /** One session's DPoP key pair, in memory. The private key cannot be exported from it; `toStored` is for the keychain entry only. */
@@ -39,24 +44,38 @@ export async function createDpopKey(): Promise<DpopKey> {
 }
 
 /**
- * The key from its keychain form; its WebCrypto pair (the private key non-extractable) is imported on first use.
- * Node's own key parser checks the point now, so a key WebCrypto would refuse is refused here, where the session is
- * restored, as when the pair was imported eagerly.
+ * The key from its keychain form. Its WebCrypto pair (the private key non-extractable) is imported when the first
+ * proof is made, and that import is the key's check: a key WebCrypto refuses (a point off the curve, another pair's
+ * private key) fails that proof, saying the stored key is damaged. A command that makes no proof (`latchkey token`,
+ * `status`) reads the thumbprint stored beside the key, and so loads neither WebCrypto nor node:crypto.
  */
 export async function importDpopKey(stored: StoredDpopKey): Promise<DpopKey> {
   const { kty, crv, x, y, d } = stored;
-  createPrivateKey({ key: { kty, crv, x, y, d }, format: 'jwk' });
-  const jkt = jwkThumbprint({ kty, crv, x, y });
+  let jkt = stored.jkt;
   let pair: Promise<webcrypto.CryptoKeyPair> | undefined;
   const keys = () =>
-    (pair ??= (async () => ({
-      privateKey: await crypto.subtle.importKey('jwk', { kty, crv, x, y, d }, EC, false, ['sign']),
-      // openid-client computes the thumbprint from the public key itself, so it must be exportable (it is public).
-      publicKey: await crypto.subtle.importKey('jwk', { kty, crv, x, y }, EC, true, ['verify']),
-    }))());
-  const key: DpopKey = { keys, jkt, toStored: () => ({ kty, crv, x, y, d }) };
+    (pair ??= (async () => {
+      try {
+        // The thumbprint stored beside the key must be this key's: a token bound to another key would be sent with this one's proofs.
+        if (stored.jkt !== undefined && stored.jkt !== jwkThumbprint({ kty, crv, x, y })) throw new Error('its stored thumbprint is not its own');
+        return {
+          privateKey: await crypto.subtle.importKey('jwk', { kty, crv, x, y, d }, EC, false, ['sign']),
+          // openid-client computes the thumbprint from the public key itself, so it must be exportable (it is public).
+          publicKey: await crypto.subtle.importKey('jwk', { kty, crv, x, y }, EC, true, ['verify']),
+        };
+      } catch (error) {
+        throw new Error(`The session's DPoP key in the keychain is damaged (${error instanceof Error ? error.message : String(error)}): sign in again (latchkey login).`, { cause: error });
+      }
+    })());
+  const key: DpopKey = {
+    keys,
+    get jkt() {
+      return (jkt ??= jwkThumbprint({ kty, crv, x, y }));
+    },
+    toStored: () => ({ kty, crv, x, y, d, jkt: key.jkt }),
+  };
   // A key that ends up in a log or a JSON dump shows its thumbprint only.
-  Object.defineProperty(key, 'toJSON', { enumerable: false, value: () => ({ jkt }) });
+  Object.defineProperty(key, 'toJSON', { enumerable: false, value: () => ({ jkt: key.jkt }) });
   return key;
 }
 
@@ -66,7 +85,8 @@ export function parseStoredDpopKey(value: unknown): StoredDpopKey | undefined {
   const { kty, crv, x, y, d } = value as Record<string, unknown>;
   const member = (part: unknown): part is string => typeof part === 'string' && /^[A-Za-z0-9_-]{43}$/.test(part);
   if (kty !== 'EC' || crv !== 'P-256' || !member(x) || !member(y) || !member(d)) return undefined;
-  return { kty, crv, x, y, d };
+  const { jkt } = value as Record<string, unknown>;
+  return member(jkt) ? { kty, crv, x, y, d, jkt } : { kty, crv, x, y, d };
 }
 
 /** RFC 7638 §3: SHA-256 over the required members in lexical order, base64url (node:crypto's hash: no WebCrypto for it). */
@@ -75,7 +95,7 @@ function jwkThumbprint(jwk: { kty: string; crv: string; x: string; y: string }):
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
-/** The key stored with the session. One WebCrypto refuses leaves the session unbound here: its next refresh is refused and it ends, as a lost key must. */
+/** The key stored with the session, or undefined when there is none; its check is its first proof (importDpopKey). */
 export async function loadStoredDpopKey(stored: StoredDpopKey | undefined, logger: Logger): Promise<DpopKey | undefined> {
   if (!stored) return undefined;
   try {

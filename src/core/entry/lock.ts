@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AuthError } from '../errors.ts';
 import { assertPrivateFolder, codeOf } from './lock-folder.ts';
+import { writeFileAtomically } from './profile-cache.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { backgroundTimers, delay, realTimers, type Timers } from '../timers.ts';
 
@@ -52,8 +53,49 @@ const BREAKER_STALE_AFTER_MS = 5_000;
  * it is what is locked — two processes with different data folders still meet here.
  */
 export function entryLockPath(lockDir: string, service: string, account: string): string {
-  const id = createHash('sha256').update(`${service}\n${account}`).digest('hex').slice(0, 32);
-  return join(lockDir, `${id}.lock`);
+  return join(lockDir, `${lockId(lockDir, `${service}\n${account}`)}.lock`);
+}
+
+/**
+ * The lock files' names are SHA-256 of the entry's service and account (every version of Latchkey names them so, and
+ * all must meet on the same file); the names computed are kept in `lock-names.json` beside them, so a command that
+ * only reads — `latchkey token` with a fresh shared token — hashes nothing and never loads node:crypto (about a tenth
+ * of its start). A name not listed, or a file that is not a list of such names, is computed again and written.
+ */
+export const LOCK_NAMES_FILE = 'lock-names.json';
+const LOCK_NAME = /^[0-9a-f]{32}$/;
+const MAX_LOCK_NAMES = 256;
+const lockNames = new Map<string, Map<string, string>>();
+
+function lockId(lockDir: string, key: string): string {
+  let names = lockNames.get(lockDir);
+  if (!names) lockNames.set(lockDir, (names = readLockNames(join(lockDir, LOCK_NAMES_FILE))));
+  const known = names.get(key);
+  if (known) return known;
+  const id = createHash('sha256').update(key).digest('hex').slice(0, 32);
+  names.set(key, id);
+  for (const oldest of names.keys()) {
+    if (names.size <= MAX_LOCK_NAMES) break;
+    names.delete(oldest);
+  }
+  try {
+    // Only into the private folder the locks are in (lock-folder.ts makes it): never a folder of its own.
+    assertPrivateFolder(lockDir);
+    writeFileAtomically(join(lockDir, LOCK_NAMES_FILE), JSON.stringify({ v: 1, names: Object.fromEntries(names) }));
+  } catch {
+    // Not kept: the next process computes it again.
+  }
+  return id;
+}
+
+function readLockNames(path: string): Map<string, string> {
+  try {
+    const file = JSON.parse(readFileSync(path, 'utf8')) as { v?: unknown; names?: unknown };
+    if (file.v !== 1 || typeof file.names !== 'object' || file.names === null) return new Map();
+    return new Map(Object.entries(file.names).filter((pair): pair is [string, string] => typeof pair[1] === 'string' && LOCK_NAME.test(pair[1])));
+  } catch {
+    return new Map();
+  }
 }
 
 /** A held lock. The holder may read and announce changes of the keychain entry it guards. */

@@ -12,7 +12,7 @@ describe('the DPoP key', () => {
   it('is a P-256 key whose thumbprint (RFC 7638) is jose’s, survives its keychain form, and shows only the thumbprint when serialized', async () => {
     const key = await createDpopKey();
     const stored = key.toStored();
-    expect(stored).toEqual({ kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), d: expect.any(String) });
+    expect(stored).toEqual({ kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), d: expect.any(String), jkt: key.jkt });
     expect(key.jkt).toBe(await calculateJwkThumbprint({ kty: 'EC', crv: 'P-256', x: stored.x, y: stored.y }));
     expect((await importDpopKey(stored)).jkt).toBe(key.jkt);
     expect(JSON.stringify({ key })).toBe(JSON.stringify({ key: { jkt: key.jkt } }));
@@ -20,7 +20,7 @@ describe('the DPoP key', () => {
     expect((await createDpopKey()).jkt).not.toBe(key.jkt);
   });
 
-  it('from its keychain form, imports its WebCrypto pair only when one is asked for, once; a key WebCrypto would refuse is refused at once', async () => {
+  it('from its keychain form, imports its WebCrypto pair only when one is asked for, once; a key WebCrypto refuses, or a thumbprint beside it that is not its own, fails its first proof saying the stored key is damaged', async () => {
     const stored = (await createDpopKey()).toStored();
     const importKey = vi.spyOn(crypto.subtle, 'importKey');
     try {
@@ -36,10 +36,15 @@ describe('the DPoP key', () => {
       importKey.mockRestore();
     }
     const other = (await createDpopKey()).toStored();
-    // The private key of another pair, and a point off the curve: both refused where the session is restored.
-    await expect(importDpopKey({ ...stored, d: other.d })).rejects.toThrow();
-    await expect(importDpopKey({ ...stored, y: stored.x })).rejects.toThrow();
-    expect(await loadStoredDpopKey({ ...stored, d: other.d }, { debug() {}, info() {}, warn() {}, error() {} })).toBeUndefined();
+    // The private key of another pair, a point off the curve, another key's thumbprint: each fails the first proof, saying so.
+    for (const damaged of [{ ...stored, d: other.d }, { ...stored, y: stored.x }, { ...stored, jkt: other.jkt! }]) {
+      const key = await loadStoredDpopKey(damaged, { debug() {}, info() {}, warn() {}, error() {} });
+      await expect(key!.keys()).rejects.toThrow(/DPoP key in the keychain is damaged .*sign in again \(latchkey login\)/);
+    }
+    // The thumbprint stored beside the key is the one taken (nothing hashed for a command that makes no proof); one stored without it is computed.
+    expect((await importDpopKey({ ...stored, jkt: 'A'.repeat(43) })).jkt).toBe('A'.repeat(43));
+    const { jkt: _jkt, ...withoutThumbprint } = stored;
+    expect((await importDpopKey(withoutThumbprint)).jkt).toBe(stored.jkt);
   });
 
   it('refuses a stored key that is not a P-256 private JWK, and a session entry whose key is broken', async () => {

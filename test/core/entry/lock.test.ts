@@ -4,14 +4,15 @@
 // the monotonic clock of the process that judges, against bounds far from what a busy machine adds.
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireEntryLock, entryLockPath, withEntryLock } from '../../../src/core/entry/lock.ts';
+import { acquireEntryLock, entryLockPath, LOCK_NAMES_FILE, withEntryLock } from '../../../src/core/entry/lock.ts';
 import type { Timers } from '../../../src/core/timers.ts';
 
 const run = promisify(execFile);
@@ -209,3 +210,38 @@ function overlapsOf(intervals: (Interval & { pid: number })[]): string[] {
   }
   return overlaps;
 }
+
+describe('entryLockPath', () => {
+  const sha = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32);
+
+  it('names a lock by SHA-256 of service and account, as every version does, and lists the name in lock-names.json (0600) for the next process', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'latchkey-lock-names-'));
+    try {
+      expect(entryLockPath(dir, 'svc', 'client@https://issuer')).toBe(join(dir, `${sha('svc\nclient@https://issuer')}.lock`));
+      const listed = JSON.parse(await readFile(join(dir, LOCK_NAMES_FILE), 'utf8')) as { v: number; names: Record<string, string> };
+      expect(listed).toEqual({ v: 1, names: { 'svc\nclient@https://issuer': sha('svc\nclient@https://issuer') } });
+      expect((await stat(join(dir, LOCK_NAMES_FILE))).mode & 0o777).toBe(0o600);
+      // Another process finds the same name in the list.
+      const script = `import { entryLockPath } from ${JSON.stringify(lockModule)}; console.log(entryLockPath(${JSON.stringify(dir)}, 'svc', 'client@https://issuer'));`;
+      const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
+      expect(stdout.trim()).toBe(join(dir, `${sha('svc\nclient@https://issuer')}.lock`));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ignores a lock-names.json that is not a list of such names (damaged, or a name that is not one), computes the name and writes the list again', async () => {
+    for (const damaged of ['{"v":1,"names":', '{"v":1,"names":{"svc\\nsomeone":"../../elsewhere"}}', '[1,2]']) {
+      const dir = await mkdtemp(join(tmpdir(), 'latchkey-lock-names-'));
+      try {
+        await writeFile(join(dir, LOCK_NAMES_FILE), damaged, { mode: 0o600 });
+        const script = `import { entryLockPath } from ${JSON.stringify(lockModule)}; console.log(entryLockPath(${JSON.stringify(dir)}, 'svc', 'someone'));`;
+        const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
+        expect(stdout.trim()).toBe(join(dir, `${sha('svc\nsomeone')}.lock`));
+        expect(JSON.parse(await readFile(join(dir, LOCK_NAMES_FILE), 'utf8'))).toEqual({ v: 1, names: { 'svc\nsomeone': sha('svc\nsomeone') } });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+  });
+});

@@ -111,7 +111,7 @@ describe('auth session with the demo provider, Chromium and the OS keychain', ()
     // It names its user and the entry generation it was stored at: no other user's or older session's token is handed out.
     const access = { v: 1, access_token: expect.any(String), refreshed_at: expect.any(Number), expires_at: expect.any(Number), sub: session.getState().user!.sub, generation: expect.any(String), issuer: config.issuer, client_id: DEMO_CLIENT_ID, scope: config.scope, audience: config.audience, token_type: 'dpop', jkt: expect.any(String) };
     // The demo offers DPoP, so under `auto` the session's private key is stored with its refresh token.
-    const dpop_key = { kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), d: expect.any(String) };
+    const dpop_key = { kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), d: expect.any(String), jkt: access.jkt };
     expect(entry).toEqual({ v: 1, refresh_token: expect.any(String), issuer: config.issuer, client_id: DEMO_CLIENT_ID, sub: session.getState().user!.sub, scope: expect.stringContaining('offline_access'), access, dpop_key });
     expect(await callApi(await session.getAccessToken())).toBe(200);
   });
