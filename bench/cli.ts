@@ -38,6 +38,8 @@ export interface CliFigures {
   headers: PairedFigure;
   /** `latchkey --help`: the CLI's own start, with no keychain or file read. */
   help: PairedFigure;
+  /** The floor under `token`: a bundled script that only reads the session's keychain entry over D-Bus with the CLI's own code (bench/bare-read.ts). */
+  bare_read: PairedFigure;
   /** `latchkey token` through a `latchkey agent` (LATCHKEY_AGENT_SOCK): the session in the agent's memory, asked over its socket. */
   agent_token: PairedFigure;
   /** The machine's 1-minute load average before and after the paired runs: other processes move every figure. */
@@ -62,6 +64,9 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
 /** Runs `rounds` × (`node -e 0`, `token`, `headers`, `--help`) interleaved and `parallel` concurrent `token` after one `latchkey login`. */
 export async function measureCli(options: { rounds: number; parallel: number; profiled?: number }): Promise<CliFigures> {
   await build({ root: ROOT, configFile: join(ROOT, 'vite.cli.config.ts'), logLevel: 'warn' });
+  // The bare read, bundled with the CLI's own build settings into a folder of its own.
+  const bareDir = await mkdtemp(join(tmpdir(), 'latchkey-bench-bare-'));
+  await build({ root: ROOT, configFile: join(ROOT, 'vite.cli.config.ts'), logLevel: 'warn', build: { ssr: join(ROOT, 'bench/bare-read.ts'), outDir: bareDir, emptyOutDir: true, rollupOptions: { output: { entryFileNames: 'bare-read.js' } } } });
   const demo = fork(new URL('./demo-process.ts', import.meta.url), { env: { ...process.env, BENCH_ACCESS_TOKEN_TTL: '300' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const message = <T>(type: string) => new Promise<T>((resolve) => demo.on('message', (m: { type: string }) => m.type === type && resolve(m as T)));
   const stats = async () => {
@@ -96,12 +101,18 @@ export async function measureCli(options: { rounds: number; parallel: number; pr
   const latchkey = (...args: string[]) => timed([join(ROOT, 'bin/latchkey.js'), ...args]);
   const throughAgent = (...args: string[]) => timed([join(ROOT, 'bin/latchkey.js'), ...args], agentEnv);
   const commands: Record<'token' | 'headers' | 'help' | 'agent_token', string[]> = { token: ['token'], headers: ['headers', `${apiUrl}/me`], help: ['--help'], agent_token: ['token'] };
+  const entryName = () => {
+    const config = loadConfig({ env });
+    const list = openAccountIndex(config, defaultLockDir()).read();
+    return list.accounts.find((account) => account.sub === list.defaultSub)?.entry ?? keychainAccount(config);
+  };
   try {
     if ((await latchkey('login', '--timeout', '60')).code !== 0) throw new Error('latchkey login failed');
     if ((await timed([join(ROOT, 'bin/latchkey.js'), 'agent'], { ...agentEnv, LATCHKEY_AGENT_SOCK: '' })).code !== 0) throw new Error('latchkey agent did not start');
     if ((await throughAgent('login', '--timeout', '60')).code !== 0) throw new Error('latchkey login through the agent failed');
     const floor: number[] = [];
-    const times: Record<keyof typeof commands, number[]> = { token: [], headers: [], help: [], agent_token: [] };
+    const times: Record<keyof typeof commands | 'bare_read', number[]> = { token: [], headers: [], help: [], agent_token: [], bare_read: [] };
+    const bareRead = [join(bareDir, 'bare-read.js'), env.AUTH_KEYCHAIN_SERVICE, entryName()];
     const before = (await stats()).tokenRequests;
     const loadBefore = loadavg()[0]!;
     // Interleaved, so a busy moment of the machine weighs on all of them alike; two warm-up rounds fill the caches.
@@ -113,6 +124,9 @@ export async function measureCli(options: { rounds: number; parallel: number; pr
         if (run.code !== 0) throw new Error(`latchkey ${args[0]} exited ${run.code}`);
         if (i >= 2) times[name].push(run.ms);
       }
+      const read = await timed(bareRead);
+      if (read.code !== 0) throw new Error('the bare keychain read found no entry');
+      if (i >= 2) times.bare_read.push(read.ms);
     }
     const loadAfter = loadavg()[0]!;
     const parallel = await Promise.all(Array.from({ length: options.parallel }, () => latchkey('token')));
@@ -133,6 +147,7 @@ export async function measureCli(options: { rounds: number; parallel: number; pr
       token: paired(times.token),
       headers: paired(times.headers),
       help: paired(times.help),
+      bare_read: paired(times.bare_read),
       agent_token: paired(times.agent_token),
       load: [round2(loadBefore), round2(loadAfter)],
       profile,
@@ -146,6 +161,7 @@ export async function measureCli(options: { rounds: number; parallel: number; pr
     demo.send({ type: 'close' });
     await new Promise((resolve) => demo.once('exit', resolve));
     await rm(dataDir, { recursive: true, force: true });
+    await rm(bareDir, { recursive: true, force: true });
   }
 }
 
@@ -245,6 +261,7 @@ export function cliRows(cli: CliFigures): [string, string, string][] {
     ['cli: `latchkey token`, cached (median)', `${cli.token.ms} ms`, `${over(cli.token)} (target ≤ 1.6)`],
     ['cli: `latchkey headers URL`, cached (median)', `${cli.headers.ms} ms`, `${over(cli.headers)} (target ≤ 1.6)`],
     ['cli: `latchkey --help` (median)', `${cli.help.ms} ms`, `${over(cli.help)} (target ≤ 1.15)`],
+    ['cli: the bare keychain read under `token` (median)', `${cli.bare_read.ms} ms`, `${over(cli.bare_read)}: the floor (bench/bare-read.ts)`],
     ['cli: `latchkey token` through the agent (median)', `${cli.agent_token.ms} ms`, `${over(cli.agent_token)} (target ≤ 2 × node -e 0 + 30 ms = ${round2(2 * cli.node_floor_ms + 30)} ms)`],
     [`cli: token requests for ${cli.sequential} + ${cli.parallel} calls`, `${cli.provider_requests}`, 'target ≤ 1'],
     [`cli: ${cli.accounts.stored} accounts: \`node -e 0\` (median)`, `${cli.accounts.node_floor_ms} ms`, 'the node floor of these rounds'],

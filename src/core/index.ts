@@ -18,6 +18,7 @@ export { createHttpClient, type HttpClient } from './net/http.ts';
 export { createProfilePictures } from './net/profile-picture.ts';
 export type { ProxyResolver } from './net/proxy.ts';
 export { openKeychain, createMemoryKeychain, type Keychain } from './keychain/keychain.ts';
+export { createSecretServiceProbe } from './keychain/secret-service.ts';
 export { keychainAccount } from './entry/format.ts';
 export { openProfileCache } from './entry/profile-cache.ts';
 export { createDpopKey, type DpopKey } from './dpop/key.ts';
