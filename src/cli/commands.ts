@@ -1,7 +1,7 @@
 import { parseStepUpChallenge, type StepUpRequest } from '../shared/step-up.ts';
 import type { AuthState } from '../shared/auth-state.ts';
 import { inertText } from '../shared/inert-text.ts';
-import { AGENT_SOCK_VARIABLE, AuthError, openProfileCache, createAuthSession, connectAgent, defaultAccount, defaultLockDir, findAccount, keychainAccount, openAccountIndex, openKeychain, openPlaintextKeychain } from '../core/index.ts';
+import { AGENT_SOCK_VARIABLE, AuthError, openProfileCache, createAuthSession, connectAgent, defaultAccount, defaultLockDir, findAccount, keychainAccount, openAccountIndex, openKeychain, openPlaintextKeychain, readFreshSharedToken } from '../core/index.ts';
 import type { Opener, AuthSession, AccountIndex } from '../core/index.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { holdSignalsUntilStored } from './interrupts.ts';
@@ -269,6 +269,18 @@ export async function tokenCommand(context: CommandContext, values: Values): Pro
   const api = typeof values.api === 'string' && values.api !== context.config.apis[0]?.name ? values.api : undefined;
   /** What the state shows of the token printed. */
   const shown = (state: AuthState) => (api === undefined ? state.accessToken : state.apiTokens?.[api]);
+  const dpopHint = () =>
+    context.io.stderr('This access token is DPoP-bound (RFC 9449): an API accepts it only with a proof signed by this session\'s key. Use `latchkey headers URL` for the headers of one call.');
+  // Most of the time the entry shares a fresh token: printed without starting a session, which is most of this command's start.
+  const { env } = context.io;
+  if (!values.refresh && api === undefined && !env[AGENT_SOCK_VARIABLE] && !env.LATCHKEY_INSECURE_PLAINTEXT_FILE) {
+    const fresh = await readFreshSharedToken(context.config, { account: chosenAccount(context, values) });
+    if (fresh) {
+      context.io.stdout(fresh.token + '\n');
+      if (fresh.dpop) dpopHint();
+      return EXIT.ok;
+    }
+  }
   return withSession(context, async (session) => {
     refuseWithoutKeychain(session.getState(), 'a stored session cannot be read');
     const startedAt = Date.now();
@@ -278,9 +290,7 @@ export async function tokenCommand(context: CommandContext, values: Values): Pro
     // or unless the session stands on a long-lived access token: then no newer one exists, and asking says it was refused (the session ends).
     if (values.refresh && (refreshedAt < startedAt || session.getState().standsOn === 'access_token')) token = await session.refreshAccessToken(token);
     context.io.stdout(token + '\n');
-    if (shown(session.getState())?.dpop) {
-      context.io.stderr('This access token is DPoP-bound (RFC 9449): an API accepts it only with a proof signed by this session\'s key. Use `latchkey headers URL` for the headers of one call.');
-    }
+    if (shown(session.getState())?.dpop) dpopHint();
     return EXIT.ok;
   }, undefined, chosenAccount(context, values));
 }

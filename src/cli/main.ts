@@ -142,6 +142,8 @@ function writeOut(fd: 1 | 2, text: string): void {
       while (written < bytes.length) written += writeSync(fd, bytes, written);
       return;
     } catch (error) {
+      // A reader that has gone (`latchkey token | true`) wants nothing more: the output ends there, as with a stream.
+      if ((error as NodeJS.ErrnoException).code === 'EPIPE') return;
       if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
     }
   }
