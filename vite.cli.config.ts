@@ -80,7 +80,7 @@ export default defineConfig({
             { name: 'session-changes', test: /src\/core\/(session\/(sign-in|sign-in-attempts|sign-out|refresh)|dpop\/binding)\.ts$/, priority: 3 },
             { name: 'agent-server', test: /src\/core\/agent\/(server|peer)\.ts$/, priority: 3 },
             // What `--help` and a usage error need besides main.js itself; everything else waits behind an import().
-            { name: 'start', test: /src\/(cli\/(exit-codes|compile-cache)|shared\/(errors|inert-text))\.ts$/, priority: 2 },
+            { name: 'start', test: /src\/(cli\/(exit-codes|compile-cache|script-cache)|shared\/(errors|inert-text))\.ts$/, priority: 2 },
             { name: 'core', test: /\/src\/(?!cli\/main\.ts$)/, priority: 1 },
           ],
         },

@@ -64,6 +64,7 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
 /** Runs `rounds` × (`node -e 0`, `token`, `headers`, `--help`) interleaved and `parallel` concurrent `token` after one `latchkey login`. */
 export async function measureCli(options: { rounds: number; parallel: number; profiled?: number }): Promise<CliFigures> {
   await build({ root: ROOT, configFile: join(ROOT, 'vite.cli.config.ts'), logLevel: 'warn' });
+  await build({ root: ROOT, configFile: join(ROOT, 'vite.cli-script.config.ts'), logLevel: 'warn' });
   // The bare read, bundled with the CLI's own build settings into a folder of its own.
   const bareDir = await mkdtemp(join(tmpdir(), 'latchkey-bench-bare-'));
   await build({ root: ROOT, configFile: join(ROOT, 'vite.cli.config.ts'), logLevel: 'warn', build: { ssr: join(ROOT, 'bench/bare-read.ts'), outDir: bareDir, emptyOutDir: true, rollupOptions: { output: { entryFileNames: 'bare-read.js' } } } });

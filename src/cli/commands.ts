@@ -1,25 +1,21 @@
 import { parseStepUpChallenge, type StepUpRequest } from '../shared/step-up.ts';
 import type { AuthState } from '../shared/auth-state.ts';
 import { inertText } from '../shared/inert-text.ts';
-import { AGENT_SOCK_VARIABLE, AuthError, openProfileCache, createAuthSession, connectAgent, defaultAccount, defaultLockDir, findAccount, keychainAccount, openAccountIndex, openKeychain, openPlaintextKeychain, readFreshSharedToken } from '../core/index.ts';
+import { AGENT_SOCK_VARIABLE, AuthError, openProfileCache, createAuthSession, connectAgent, defaultAccount, defaultLockDir, findAccount, keychainAccount, openAccountIndex, openKeychain, openPlaintextKeychain } from '../core/index.ts';
 import type { Opener, AuthSession, AccountIndex } from '../core/index.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { holdSignalsUntilStored } from './interrupts.ts';
 import type { CommandContext } from './context.ts';
+import { accountAskedFor, DPOP_BOUND_HINT } from './quick-token.ts';
 
 type Values = Record<string, string | boolean | undefined>;
 
 /** The longest delay setTimeout honours (2^31 - 1 ms, about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/**
- * The account a command acts for, by name or `sub`: `--account NAME`, else LATCHKEY_ACCOUNT, else undefined (the
- * default account as it is when the command starts — it keeps that one, whatever another terminal switches to).
- */
+/** The account a command acts for: see quick-token.ts. */
 export function chosenAccount(context: CommandContext, values: Values): string | undefined {
-  if (typeof values.account === 'string' && values.account !== '') return values.account;
-  const fromEnvironment = context.io.env.LATCHKEY_ACCOUNT;
-  return fromEnvironment !== undefined && fromEnvironment !== '' ? fromEnvironment : undefined;
+  return accountAskedFor(values, context.io.env);
 }
 
 function accountIndex(context: CommandContext): AccountIndex {
@@ -264,23 +260,11 @@ export async function statusCommand(context: CommandContext, values: Values): Pr
   );
 }
 
-/** `token [--refresh] [--api NAME]`: only the access token (of the API named, else the first) and a newline on stdout. */
+/** `token [--refresh] [--api NAME]` through the session (main.ts has printed a fresh shared token without one, when there was one): only the access token (of the API named, else the first) and a newline on stdout. */
 export async function tokenCommand(context: CommandContext, values: Values): Promise<ExitCode> {
   const api = typeof values.api === 'string' && values.api !== context.config.apis[0]?.name ? values.api : undefined;
   /** What the state shows of the token printed. */
   const shown = (state: AuthState) => (api === undefined ? state.accessToken : state.apiTokens?.[api]);
-  const dpopHint = () =>
-    context.io.stderr('This access token is DPoP-bound (RFC 9449): an API accepts it only with a proof signed by this session\'s key. Use `latchkey headers URL` for the headers of one call.');
-  // Most of the time the entry shares a fresh token: printed without starting a session, which is most of this command's start.
-  const { env } = context.io;
-  if (!values.refresh && api === undefined && !env[AGENT_SOCK_VARIABLE] && !env.LATCHKEY_INSECURE_PLAINTEXT_FILE) {
-    const fresh = await readFreshSharedToken(context.config, { account: chosenAccount(context, values) });
-    if (fresh) {
-      context.io.stdout(fresh.token + '\n');
-      if (fresh.dpop) dpopHint();
-      return EXIT.ok;
-    }
-  }
   return withSession(context, async (session) => {
     refuseWithoutKeychain(session.getState(), 'a stored session cannot be read');
     const startedAt = Date.now();
@@ -290,7 +274,7 @@ export async function tokenCommand(context: CommandContext, values: Values): Pro
     // or unless the session stands on a long-lived access token: then no newer one exists, and asking says it was refused (the session ends).
     if (values.refresh && (refreshedAt < startedAt || session.getState().standsOn === 'access_token')) token = await session.refreshAccessToken(token);
     context.io.stdout(token + '\n');
-    if (shown(session.getState())?.dpop) dpopHint();
+    if (shown(session.getState())?.dpop) context.io.stderr(DPOP_BOUND_HINT);
     return EXIT.ok;
   }, undefined, chosenAccount(context, values));
 }

@@ -30,12 +30,27 @@ export function startCompileCache(env: NodeJS.ProcessEnv): string | undefined {
     // Taken here, not imported: main.js loads this file for `--help` too, which needs no cache.
     const { constants, enableCompileCache } = process.getBuiltinModule('node:module');
     if (typeof enableCompileCache !== 'function') return undefined;
-    const dir = compileCacheDir(env);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (!isPrivateFolder(dir)) return undefined;
+    const dir = privateCompileCacheDir(env);
+    if (dir === undefined) return undefined;
     const result = enableCompileCache(dir);
     const on = result.status === constants.compileCacheStatus.ENABLED || result.status === constants.compileCacheStatus.ALREADY_ENABLED;
     return on ? result.directory : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `compileCacheDir`, made when missing, when it is a real folder of this user that no one else may write to (compiled
+ * code someone else could write would run as ours); else undefined, and nothing is cached. NODE_DISABLE_COMPILE_CACHE
+ * turns every cache off.
+ */
+export function privateCompileCacheDir(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.NODE_DISABLE_COMPILE_CACHE) return undefined;
+  try {
+    const dir = compileCacheDir(env);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return isPrivateFolder(dir) ? dir : undefined;
   } catch {
     return undefined;
   }

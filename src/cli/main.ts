@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CommandName } from './command-runner.ts';
 import { startCompileCache } from './compile-cache.ts';
+import { runCachedScript } from './script-cache.ts';
 import type { CliIo } from './context.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { inertText } from '../shared/inert-text.ts';
@@ -94,6 +95,24 @@ const TAKES_POSITIONALS: ReadonlySet<CommandName> = new Set(['headers', 'switch'
 
 const isCommand = (name: string | undefined): name is CommandName => name !== undefined && Object.hasOwn(OPTIONS, name);
 
+type QuickToken = { token: string; hint?: string } | undefined;
+
+/**
+ * `latchkey token` with a fresh shared token, printed before the command's modules load (quick-token-script.ts):
+ * from the bundle's script and its code cache (script-cache.ts), or — unbundled — the same module imported. Undefined
+ * whenever the session must decide, and on any failure here: the command then runs as usual and says what is wrong.
+ */
+async function quickTokenFor(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): Promise<QuickToken> {
+  try {
+    const script = fileURLToPath(new URL('./quick-token.cjs', import.meta.url));
+    const ran = await runCachedScript<QuickToken>(script, 'quick-token', env, [values, env]);
+    if (ran) return ran.result;
+    return await (await import('./quick-token-script.ts')).run(values, env);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs one CLI command and returns its exit code; `beforeLoad` runs once the command line is good, before the command's modules load. */
 export async function runCli(argv: string[], io: CliIo, beforeLoad?: () => void): Promise<ExitCode> {
   const [name, ...rest] = argv;
@@ -119,6 +138,15 @@ export async function runCli(argv: string[], io: CliIo, beforeLoad?: () => void)
   if (values.help) {
     io.stdout(USAGE + '\n');
     return EXIT.ok;
+  }
+
+  if (name === 'token') {
+    const quick = await quickTokenFor(values, io.env);
+    if (quick) {
+      io.stdout(quick.token + '\n');
+      if (quick.hint) io.stderr(quick.hint);
+      return EXIT.ok;
+    }
   }
 
   beforeLoad?.();

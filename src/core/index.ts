@@ -19,7 +19,7 @@ export { createProfilePictures } from './net/profile-picture.ts';
 export type { ProxyResolver } from './net/proxy.ts';
 export { openKeychain, createMemoryKeychain, type Keychain } from './keychain/keychain.ts';
 export { createSecretServiceProbe } from './keychain/secret-service.ts';
-export { readFreshSharedToken } from './session/fresh-token.ts';
+export { readFreshSharedToken, type FreshSharedToken } from './session/fresh-token.ts';
 export { keychainAccount } from './entry/format.ts';
 export { openProfileCache } from './entry/profile-cache.ts';
 export { createDpopKey, type DpopKey } from './dpop/key.ts';

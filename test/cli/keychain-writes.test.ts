@@ -3,7 +3,7 @@
 // real demo provider, real OS keychain, real processes.
 import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -161,6 +161,7 @@ describe('a cached `latchkey token` from the bundle', () => {
     // Inside the checkout, so the bundle finds node_modules as an installed package does.
     bundle = join(ROOT, 'out', `test-token-loads-${randomUUID()}`);
     await build({ root: ROOT, configFile: join(ROOT, 'vite.cli.config.ts'), logLevel: 'warn', build: { outDir: bundle } });
+    await build({ root: ROOT, configFile: join(ROOT, 'vite.cli-script.config.ts'), logLevel: 'warn', build: { outDir: bundle } });
   });
 
   afterAll(async () => {
@@ -170,8 +171,8 @@ describe('a cached `latchkey token` from the bundle', () => {
     await rm(bundle, { recursive: true, force: true });
   });
 
-  it('loads neither node:crypto nor node:fs/promises, and never libsecret: lock names listed, the DPoP key’s thumbprint stored beside it, the entry read over D-Bus', async () => {
-    const env = demoCliEnv(demo, { service, dataDir });
+  it('loads neither node:crypto nor node:fs/promises, and never libsecret: lock names listed, the DPoP key’s thumbprint stored beside it, the entry read over D-Bus, from the quick script’s code cache', async () => {
+    const env = { ...demoCliEnv(demo, { service, dataDir }), XDG_CACHE_HOME: join(dataDir, 'cache') };
     expect((await runCli(['login', '--timeout', '60'], env)).code).toBe(0);
     const record = join(dataDir, 'loaded.json');
     const preload = join(dataDir, 'record-loads.cjs');
@@ -192,6 +193,13 @@ describe('a cached `latchkey token` from the bundle', () => {
     expect(modules).not.toContain('NativeModule crypto');
     expect(modules).not.toContain('NativeModule internal/fs/promises');
     expect(native.filter((file) => /keytar/.test(file))).toEqual([]);
+    // The quick script ran from the code cache its first run wrote, which holds compiled code and never the token.
+    const cacheDir = join(dataDir, 'cache', 'latchkey', 'compile-cache');
+    const quickCache = await readFile(join(cacheDir, 'quick-token.v8'));
+    expect(quickCache.length).toBeGreaterThan(10_000);
+    const files = (await readdir(cacheDir, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile());
+    expect(files.length).toBeGreaterThan(1);
+    for (const file of files) expect((await readFile(join(file.parentPath, file.name))).includes(stdout.trim())).toBe(false);
     // The entry this version wrote carries its key's thumbprint; the lock names are listed beside the locks.
     const entry = JSON.parse((await keytar.getPassword(service, keychainAccount(loadConfig({ env }))))!) as { dpop_key?: { jkt?: string } };
     expect(entry.dpop_key?.jkt).toMatch(/^[A-Za-z0-9_-]{43}$/);

@@ -19,6 +19,7 @@ describe('the bundled CLI', () => {
     const pkg = join(installed, 'node_modules', 'latchkey');
     bundle = join(pkg, 'out', 'cli');
     await build({ root: ROOT, configFile: join(ROOT, 'vite.cli.config.ts'), logLevel: 'warn', build: { outDir: bundle } });
+    await build({ root: ROOT, configFile: join(ROOT, 'vite.cli-script.config.ts'), logLevel: 'warn', build: { outDir: bundle } });
     // What `npm install` puts in place: the package's `files` and its dependencies beside it — no src/, no repository.
     const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] };
     expect(manifest.files).toEqual(['bin/', 'out/cli/']);
