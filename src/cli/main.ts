@@ -103,6 +103,8 @@ type QuickToken = { token: string; hint?: string } | undefined;
  * whenever the session must decide, and on any failure here: the command then runs as usual and says what is wrong.
  */
 async function quickTokenFor(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): Promise<QuickToken> {
+  // The keychain is read without a session only over the Secret Service (Linux): elsewhere the session reads it.
+  if (process.platform !== 'linux') return undefined;
   try {
     const script = fileURLToPath(new URL('./quick-token.cjs', import.meta.url));
     const ran = await runCachedScript<QuickToken>(script, 'quick-token', env, [values, env]);
