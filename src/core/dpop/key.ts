@@ -1,5 +1,4 @@
 import { createHash, type webcrypto } from 'node:crypto';
-import type { Logger } from '../../shared/logger.ts';
 
 // DPoP (RFC 9449): the session's key pair, made and kept with WebCrypto only — no protocol library — so the
 // CLI's eager path can load it; openid-client's own DPoP handle (protocol/provider-dpop.ts) signs the token
@@ -96,14 +95,8 @@ function jwkThumbprint(jwk: { kty: string; crv: string; x: string; y: string }):
 }
 
 /** The key stored with the session, or undefined when there is none; its check is its first proof (importDpopKey). */
-export async function loadStoredDpopKey(stored: StoredDpopKey | undefined, logger: Logger): Promise<DpopKey | undefined> {
-  if (!stored) return undefined;
-  try {
-    return await importDpopKey(stored);
-  } catch (importError) {
-    logger.warn('the stored DPoP key is unusable', { error: String(importError) });
-    return undefined;
-  }
+export async function loadStoredDpopKey(stored: StoredDpopKey | undefined): Promise<DpopKey | undefined> {
+  return stored ? importDpopKey(stored) : undefined;
 }
 
 /** The key another process stored with the session (a sign-in there makes a new one): the one we hold when it is the same. */

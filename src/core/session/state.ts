@@ -167,7 +167,7 @@ export class SessionState {
    */
   async restore(options: { prompt?: boolean } = {}): Promise<void> {
     const found = await this.#opened().restore(options);
-    const key = found.stored ? await loadStoredDpopKey(found.stored.dpop_key, this.#deps.logger) : undefined;
+    const key = found.stored ? await loadStoredDpopKey(found.stored.dpop_key) : undefined;
     if (this.#status === 'starting') this.#status = 'signed-out';
     this.#error = found.error;
     if (found.stored) {
@@ -277,7 +277,7 @@ export class SessionState {
         if (stored && user.sub && stored.sub !== user.sub) throw new EntryTakenError(stored.sub);
         if (stored?.refresh_token !== undefined && stored.sub === user.sub) {
           replaced = stored.refresh_token;
-          replacedKey = await loadStoredDpopKey(stored.dpop_key, logger);
+          replacedKey = await loadStoredDpopKey(stored.dpop_key);
         }
       }
       const access = accessFrom(result, clock(), dpop);
@@ -314,7 +314,7 @@ export class SessionState {
     try {
       const stored = (await entry.read({}, lock).catch(() => null))?.stored;
       const standing = stored ? standsOnOf(stored) : undefined;
-      if (stored && standing && !tokens.has(standing.token)) tokens.set(standing.token, { standsOn: standing.standsOn, dpop: await loadStoredDpopKey(stored.dpop_key, logger) });
+      if (stored && standing && !tokens.has(standing.token)) tokens.set(standing.token, { standsOn: standing.standsOn, dpop: await loadStoredDpopKey(stored.dpop_key) });
       lock.announceChange();
       await entry.remove(lock, 'sign-out');
       this.#forgetLocally(undefined);

@@ -38,7 +38,7 @@ describe('the DPoP key', () => {
     const other = (await createDpopKey()).toStored();
     // The private key of another pair, a point off the curve, another key's thumbprint: each fails the first proof, saying so.
     for (const damaged of [{ ...stored, d: other.d }, { ...stored, y: stored.x }, { ...stored, jkt: other.jkt! }]) {
-      const key = await loadStoredDpopKey(damaged, { debug() {}, info() {}, warn() {}, error() {} });
+      const key = await loadStoredDpopKey(damaged);
       await expect(key!.keys()).rejects.toThrow(/DPoP key in the keychain is damaged .*sign in again \(latchkey login\)/);
     }
     // The thumbprint stored beside the key is the one taken (nothing hashed for a command that makes no proof); one stored without it is computed.
