@@ -1,4 +1,4 @@
-// The `latchkey token`, `headers` and `--help` figures of `npm run bench` (alone: `npm run bench:cli`), each paired
+// The `latchkey token`, `headers`, `status` and `--help` figures of `npm run bench` (alone: `npm run bench:cli`), each paired
 // run by run with a bare `node -e 0`: the bundled CLI as a script runs it, against its own demo provider (5-minute
 // access tokens, so every call falls inside one token's life) and the real OS keychain — and `token` through a
 // `latchkey agent` as well. Then a CPU profile of a few
@@ -36,6 +36,8 @@ export interface CliFigures {
   token: PairedFigure;
   /** `latchkey headers URL` with the same token (a DPoP proof for the demo's bound token). */
   headers: PairedFigure;
+  /** `latchkey status --json` with the same session: what a shell prompt asks. */
+  status: PairedFigure;
   /** `latchkey --help`: the CLI's own start, with no keychain or file read. */
   help: PairedFigure;
   /** The floor under `token`: a bundled script that only reads the session's keychain entry over D-Bus with the CLI's own code (bench/bare-read.ts). */
@@ -61,7 +63,7 @@ const median = (values: number[]) => {
 };
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
-/** Runs `rounds` × (`node -e 0`, `token`, `headers`, `--help`) interleaved and `parallel` concurrent `token` after one `latchkey login`. */
+/** Runs `rounds` × (`node -e 0`, `token`, `headers`, `status --json`, `--help`) interleaved and `parallel` concurrent `token` after one `latchkey login`. */
 export async function measureCli(options: { rounds: number; parallel: number; profiled?: number }): Promise<CliFigures> {
   await build({ root: ROOT, configFile: join(ROOT, 'vite.cli.config.ts'), logLevel: 'warn' });
   await build({ root: ROOT, configFile: join(ROOT, 'vite.cli-script.config.ts'), logLevel: 'warn' });
@@ -101,7 +103,13 @@ export async function measureCli(options: { rounds: number; parallel: number; pr
     });
   const latchkey = (...args: string[]) => timed([join(ROOT, 'bin/latchkey.js'), ...args]);
   const throughAgent = (...args: string[]) => timed([join(ROOT, 'bin/latchkey.js'), ...args], agentEnv);
-  const commands: Record<'token' | 'headers' | 'help' | 'agent_token', string[]> = { token: ['token'], headers: ['headers', `${apiUrl}/me`], help: ['--help'], agent_token: ['token'] };
+  const commands: Record<'token' | 'headers' | 'status' | 'help' | 'agent_token', string[]> = {
+    token: ['token'],
+    headers: ['headers', `${apiUrl}/me`],
+    status: ['status', '--json'],
+    help: ['--help'],
+    agent_token: ['token'],
+  };
   const entryName = () => {
     const config = loadConfig({ env });
     const list = openAccountIndex(config, defaultLockDir()).read();
@@ -112,7 +120,7 @@ export async function measureCli(options: { rounds: number; parallel: number; pr
     if ((await timed([join(ROOT, 'bin/latchkey.js'), 'agent'], { ...agentEnv, LATCHKEY_AGENT_SOCK: '' })).code !== 0) throw new Error('latchkey agent did not start');
     if ((await throughAgent('login', '--timeout', '60')).code !== 0) throw new Error('latchkey login through the agent failed');
     const floor: number[] = [];
-    const times: Record<keyof typeof commands | 'bare_read', number[]> = { token: [], headers: [], help: [], agent_token: [], bare_read: [] };
+    const times: Record<keyof typeof commands | 'bare_read', number[]> = { token: [], headers: [], status: [], help: [], agent_token: [], bare_read: [] };
     const bareRead = [join(bareDir, 'bare-read.js'), env.AUTH_KEYCHAIN_SERVICE, entryName()];
     const before = (await stats()).tokenRequests;
     const loadBefore = loadavg()[0]!;
@@ -147,6 +155,7 @@ export async function measureCli(options: { rounds: number; parallel: number; pr
       node_floor_ms: round2(nodeFloor),
       token: paired(times.token),
       headers: paired(times.headers),
+      status: paired(times.status),
       help: paired(times.help),
       bare_read: paired(times.bare_read),
       agent_token: paired(times.agent_token),
@@ -261,6 +270,7 @@ export function cliRows(cli: CliFigures): [string, string, string][] {
     ['cli: `node -e 0` (median)', `${cli.node_floor_ms} ms`, `the node floor; load ${cli.load[0]} → ${cli.load[1]}`],
     ['cli: `latchkey token`, cached (median)', `${cli.token.ms} ms`, `${over(cli.token)} (target ≤ 1.6)`],
     ['cli: `latchkey headers URL`, cached (median)', `${cli.headers.ms} ms`, `${over(cli.headers)} (target ≤ 1.6)`],
+    ['cli: `latchkey status --json`, signed in (median)', `${cli.status.ms} ms`, `${over(cli.status)} (target ≤ 1.6)`],
     ['cli: `latchkey --help` (median)', `${cli.help.ms} ms`, `${over(cli.help)} (target ≤ 1.15)`],
     ['cli: the bare keychain read under `token` (median)', `${cli.bare_read.ms} ms`, `${over(cli.bare_read)}: the floor (bench/bare-read.ts)`],
     ['cli: `latchkey token` through the agent (median)', `${cli.agent_token.ms} ms`, `${over(cli.agent_token)} (target ≤ 2 × node -e 0 + 30 ms = ${round2(2 * cli.node_floor_ms + 30)} ms)`],
@@ -276,6 +286,7 @@ export function cliRows(cli: CliFigures): [string, string, string][] {
 export const cliTargets = (cli: CliFigures) => ({
   cli_token_le_1_6x_floor: cli.token.ratio <= 1.6,
   cli_headers_le_1_6x_floor: cli.headers.ratio <= 1.6,
+  cli_status_le_1_6x_floor: cli.status.ratio <= 1.6,
   cli_help_le_1_15x_floor: cli.help.ratio <= 1.15,
   cli_agent_token_le_2x_floor_plus_30: cli.agent_token.ms <= 2 * cli.node_floor_ms + 30,
   cli_provider_requests_le_1: cli.provider_requests <= 1,
@@ -286,7 +297,7 @@ export const cliTargets = (cli: CliFigures) => ({
 // Alone: `npm run bench:cli [-- --json] [--rounds N]`.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { values: args } = parseArgs({ options: { json: { type: 'boolean', default: false }, rounds: { type: 'string', default: '20' } } });
-  process.stderr.write(`cli: ${args.rounds} × (\`node -e 0\`, \`latchkey token\`, \`headers\`, \`--help\`) interleaved, then 8 parallel \`token\`, then 5 profiled\n`);
+  process.stderr.write(`cli: ${args.rounds} × (\`node -e 0\`, \`latchkey token\`, \`headers\`, \`status\`, \`--help\`) interleaved, then 8 parallel \`token\`, then 5 profiled\n`);
   const cli = await measureCli({ rounds: Number(args.rounds), parallel: 8 });
   const rows = cliRows(cli);
   const width = Math.max(...rows.map((r) => r[0].length));

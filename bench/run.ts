@@ -407,7 +407,7 @@ try {
   }
   const second_api = { first_token_ms: round2(median(firstTokens)), refresh_ms: round2(median(apiRefreshes)), ratio: round2(median(firstTokens) / median(apiRefreshes)), rounds: apiRounds };
 
-  say('cli: 20 × (`node -e 0`, `latchkey token`, `headers`, `--help`) interleaved, then 8 parallel `latchkey token` (bundled), after one login, then 5 profiled');
+  say('cli: 20 × (`node -e 0`, `latchkey token`, `headers`, `status`, `--help`) interleaved, then 8 parallel `latchkey token` (bundled), after one login, then 5 profiled');
   const cli = await measureCli({ rounds: 20, parallel: 8 });
 
   const stats = await providerStats();

@@ -6,7 +6,7 @@ import type { Opener, AuthSession, AccountIndex } from '../core/index.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { holdSignalsUntilStored } from './interrupts.ts';
 import type { CommandContext } from './context.ts';
-import { accountAskedFor, DPOP_BOUND_HINT } from './quick-token.ts';
+import { accountAskedFor, DPOP_BOUND_HINT, headerLines } from './quick-token.ts';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -293,8 +293,7 @@ export async function headersCommand(context: CommandContext, values: Values, po
   const method = typeof values.method === 'string' ? values.method : 'GET';
   return withSession(context, async (session) => {
     refuseWithoutKeychain(session.getState(), 'a stored session cannot be read');
-    const headers = await session.requestHeaders({ method, url });
-    for (const [name, value] of Object.entries(headers)) if (value !== undefined) context.io.stdout(`${name}: ${value}\n`);
+    context.io.stdout(headerLines(await session.requestHeaders({ method, url })));
     return EXIT.ok;
   }, undefined, chosenAccount(context, values));
 }

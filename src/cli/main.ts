@@ -95,21 +95,22 @@ const TAKES_POSITIONALS: ReadonlySet<CommandName> = new Set(['headers', 'switch'
 
 const isCommand = (name: string | undefined): name is CommandName => name !== undefined && Object.hasOwn(OPTIONS, name);
 
-type QuickToken = { token: string; hint?: string } | undefined;
+type QuickOutput = { stdout: string; stderr?: string } | undefined;
 
 /**
- * `latchkey token` with a fresh shared token, printed before the command's modules load (quick-token-script.ts):
- * from the bundle's script and its code cache (script-cache.ts), or — unbundled — the same module imported. Undefined
- * whenever the session must decide, and on any failure here: the command then runs as usual and says what is wrong.
+ * `latchkey token` with a fresh shared token, or `headers` with one, printed before the command's modules load
+ * (quick-token-script.ts): from the bundle's script and its code cache (script-cache.ts), or — unbundled — the same
+ * module imported. Undefined whenever the session must decide, and on any failure here: the command then runs as
+ * usual and says what is wrong.
  */
-async function quickTokenFor(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): Promise<QuickToken> {
+async function quickOutput(name: 'token' | 'headers', values: Record<string, string | boolean | undefined>, positionals: string[], env: NodeJS.ProcessEnv): Promise<QuickOutput> {
   // The keychain is read without a session only over the Secret Service (Linux): elsewhere the session reads it.
   if (process.platform !== 'linux') return undefined;
   try {
     const script = fileURLToPath(new URL('./quick-token.cjs', import.meta.url));
-    const ran = await runCachedScript<QuickToken>(script, 'quick-token', env, [values, env]);
+    const ran = await runCachedScript<QuickOutput>(script, 'quick-token', env, [name, values, positionals, env]);
     if (ran) return ran.result;
-    return await (await import('./quick-token-script.ts')).run(values, env);
+    return await (await import('./quick-token-script.ts')).run(name, values, positionals, env);
   } catch {
     return undefined;
   }
@@ -142,11 +143,11 @@ export async function runCli(argv: string[], io: CliIo, beforeLoad?: () => void)
     return EXIT.ok;
   }
 
-  if (name === 'token') {
-    const quick = await quickTokenFor(values, io.env);
+  if (name === 'token' || name === 'headers') {
+    const quick = await quickOutput(name, values, positionals, io.env);
     if (quick) {
-      io.stdout(quick.token + '\n');
-      if (quick.hint) io.stderr(quick.hint);
+      io.stdout(quick.stdout);
+      if (quick.stderr) io.stderr(quick.stderr);
       return EXIT.ok;
     }
   }

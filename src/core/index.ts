@@ -20,6 +20,7 @@ export type { ProxyResolver } from './net/proxy.ts';
 export { openKeychain, createMemoryKeychain, type Keychain } from './keychain/keychain.ts';
 export { createSecretServiceProbe } from './keychain/secret-service.ts';
 export { readFreshSharedToken, type FreshSharedToken } from './session/fresh-token.ts';
+export { apiForUrl, createRequestHeaders } from './tokens/request-headers.ts';
 export { keychainAccount } from './entry/format.ts';
 export { openProfileCache } from './entry/profile-cache.ts';
 export { createDpopKey, type DpopKey } from './dpop/key.ts';

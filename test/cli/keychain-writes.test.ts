@@ -171,25 +171,30 @@ describe('a cached `latchkey token` from the bundle', () => {
     await rm(bundle, { recursive: true, force: true });
   });
 
-  it('loads neither node:crypto nor node:fs/promises, and never libsecret: lock names listed, the DPoP key’s thumbprint stored beside it, the entry read over D-Bus, from the quick script’s code cache', async () => {
-    const env = { ...demoCliEnv(demo, { service, dataDir }), XDG_CACHE_HOME: join(dataDir, 'cache') };
-    expect((await runCli(['login', '--timeout', '60'], env)).code).toBe(0);
+  /** `latchkey args…` run from the bundle, with what it loaded: Node's modules, native libraries, and our ES modules (by file name). */
+  async function recorded(args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string; modules: string[]; native: string[]; ours: string[] }> {
     const record = join(dataDir, 'loaded.json');
     const preload = join(dataDir, 'record-loads.cjs');
     await writeFile(
       preload,
-      `const loaded = []; const dlopen = process.dlopen;
+      `const loaded = []; const ours = []; const dlopen = process.dlopen;
        process.dlopen = function (module, file, ...rest) { loaded.push(file); return dlopen.call(this, module, file, ...rest); };
-       process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify({ modules: process.moduleLoadList, native: loaded })));`,
+       require('node:module').registerHooks({ load(url, context, next) { if (url.startsWith('file:')) ours.push(url.split('/').pop()); return next(url, context); } });
+       process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify({ modules: process.moduleLoadList, native: loaded, ours })));`,
     );
-    const token = async () => {
-      const run = promisify(execFile)(process.execPath, ['--require', preload, join(bundle, 'main.js'), 'token'], { env });
-      const { stdout } = await run;
-      return { stdout, ...(JSON.parse(await readFile(record, 'utf8')) as { modules: string[]; native: string[] }) };
-    };
+    const { stdout } = await promisify(execFile)(process.execPath, ['--require', preload, join(bundle, 'main.js'), ...args], { env });
+    return { stdout, ...(JSON.parse(await readFile(record, 'utf8')) as { modules: string[]; native: string[]; ours: string[] }) };
+  }
+
+  it('loads neither node:crypto nor node:fs/promises, and never libsecret: lock names listed, the DPoP key’s thumbprint stored beside it, the entry read over D-Bus, from the quick script’s code cache', async () => {
+    const env = { ...demoCliEnv(demo, { service, dataDir }), XDG_CACHE_HOME: join(dataDir, 'cache') };
+    expect((await runCli(['login', '--timeout', '60'], env)).code).toBe(0);
+    const token = () => recorded(['token'], env);
     await token();
-    const { stdout, modules, native } = await token();
+    const { stdout, modules, native, ours } = await token();
     expect(stdout.trim()).toMatch(JWT);
+    // No command module and no core: the quick script alone (the hooks see ES modules; the script is run as a vm.Script).
+    expect(ours).toEqual(['main.js', 'start.js']);
     expect(modules).not.toContain('NativeModule crypto');
     expect(modules).not.toContain('NativeModule internal/fs/promises');
     expect(native.filter((file) => /keytar/.test(file))).toEqual([]);
@@ -204,5 +209,20 @@ describe('a cached `latchkey token` from the bundle', () => {
     const entry = JSON.parse((await keytar.getPassword(service, keychainAccount(loadConfig({ env }))))!) as { dpop_key?: { jkt?: string } };
     expect(entry.dpop_key?.jkt).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(demo.stats.reuseDetected).toBe(0);
+  });
+
+  it('`headers URL` with a fresh bound token: made without a session (no command module, no core, no WebCrypto) — a proof the API accepts once', async () => {
+    const env = { ...demoCliEnv(demo, { service, dataDir }), XDG_CACHE_HOME: join(dataDir, 'cache') };
+    if ((await keytar.getPassword(service, keychainAccount(loadConfig({ env })))) === null) expect((await runCli(['login', '--timeout', '60'], env)).code).toBe(0);
+    const url = `${demo.apiUrl}/me`;
+    await recorded(['headers', url], env);
+    const { stdout, modules, ours } = await recorded(['headers', url], env);
+    expect(ours).toEqual(['main.js', 'start.js']);
+    expect(modules).not.toContain('NativeModule internal/crypto/webcrypto');
+    const headers = Object.fromEntries(stdout.trim().split('\n').map((line) => [line.slice(0, line.indexOf(': ')), line.slice(line.indexOf(': ') + 2)]));
+    expect(headers.Authorization).toMatch(/^DPoP [\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(headers.DPoP).toMatch(JWT);
+    expect((await fetch(url, { headers })).status).toBe(200);
+    expect((await fetch(url, { headers })).status).toBe(401);
   });
 });

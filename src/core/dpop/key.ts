@@ -1,8 +1,9 @@
-import { createHash, type webcrypto } from 'node:crypto';
+import { createHash, createPrivateKey, sign, type KeyObject, type webcrypto } from 'node:crypto';
 
-// DPoP (RFC 9449): the session's key pair, made and kept with WebCrypto only — no protocol library — so the
-// CLI's eager path can load it; openid-client's own DPoP handle (protocol/provider-dpop.ts) signs the token
-// endpoint's proofs with the same key.
+// DPoP (RFC 9449): the session's key pair, made with WebCrypto and kept as a JWK — no protocol library — so the
+// CLI's eager path can load it. Our own proofs (proof.ts: an API call's headers) are signed through node:crypto;
+// openid-client's DPoP handle (protocol/provider-dpop.ts) signs the token endpoint's proofs with the same key in
+// WebCrypto.
 
 const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 
@@ -27,6 +28,12 @@ export interface DpopKey {
    * proof (`latchkey token`) never loads WebCrypto (about 4 ms of CPU on every start).
    */
   keys(): Promise<webcrypto.CryptoKeyPair>;
+  /**
+   * An ES256 signature (JWS form: r‖s, 64 bytes) over `input` with the private key, through node:crypto — which a
+   * command loads in a third of WebCrypto's time. The key is imported (and checked, as `keys()` checks it) on the
+   * first call; a damaged key throws, saying so.
+   */
+  sign(input: Uint8Array): Uint8Array;
   /** The JWK SHA-256 thumbprint (RFC 7638) of the public key: the `dpop_jkt` and the tokens' `cnf.jkt`. */
   readonly jkt: string;
   /** The private JWK, to write into the session's keychain entry. */
@@ -43,31 +50,49 @@ export async function createDpopKey(): Promise<DpopKey> {
 }
 
 /**
- * The key from its keychain form. Its WebCrypto pair (the private key non-extractable) is imported when the first
- * proof is made, and that import is the key's check: a key WebCrypto refuses (a point off the curve, another pair's
- * private key) fails that proof, saying the stored key is damaged. A command that makes no proof (`latchkey token`,
+ * The key from its keychain form. It is imported when the first proof is made — into WebCrypto (the private key
+ * non-extractable) for openid-client, into node:crypto for our own proofs — and that import is the key's check: a
+ * key either refuses (a point off the curve, another pair's private key), or a stored thumbprint that is not the
+ * key's own, fails that proof, saying the stored key is damaged. A command that makes no proof (`latchkey token`,
  * `status`) reads the thumbprint stored beside the key, and so loads neither WebCrypto nor node:crypto.
  */
 export async function importDpopKey(stored: StoredDpopKey): Promise<DpopKey> {
   const { kty, crv, x, y, d } = stored;
   let jkt = stored.jkt;
+  /** The key's check before either import: the thumbprint stored beside it must be its own, or a token bound to another key would go out with this one's proofs. */
+  const checkThumbprint = () => {
+    if (stored.jkt !== undefined && stored.jkt !== jwkThumbprint({ kty, crv, x, y })) throw new Error('its stored thumbprint is not its own');
+  };
+  const damaged = (error: unknown) =>
+    new Error(`The session's DPoP key in the keychain is damaged (${error instanceof Error ? error.message : String(error)}): sign in again (latchkey login).`, { cause: error });
   let pair: Promise<webcrypto.CryptoKeyPair> | undefined;
   const keys = () =>
     (pair ??= (async () => {
       try {
-        // The thumbprint stored beside the key must be this key's: a token bound to another key would be sent with this one's proofs.
-        if (stored.jkt !== undefined && stored.jkt !== jwkThumbprint({ kty, crv, x, y })) throw new Error('its stored thumbprint is not its own');
+        checkThumbprint();
         return {
           privateKey: await crypto.subtle.importKey('jwk', { kty, crv, x, y, d }, EC, false, ['sign']),
           // openid-client computes the thumbprint from the public key itself, so it must be exportable (it is public).
           publicKey: await crypto.subtle.importKey('jwk', { kty, crv, x, y }, EC, true, ['verify']),
         };
       } catch (error) {
-        throw new Error(`The session's DPoP key in the keychain is damaged (${error instanceof Error ? error.message : String(error)}): sign in again (latchkey login).`, { cause: error });
+        throw damaged(error);
       }
     })());
+  let privateKey: KeyObject | undefined;
   const key: DpopKey = {
     keys,
+    sign(input) {
+      if (!privateKey) {
+        try {
+          checkThumbprint();
+          privateKey = createPrivateKey({ key: { kty, crv, x, y, d }, format: 'jwk' });
+        } catch (error) {
+          throw damaged(error);
+        }
+      }
+      return sign('sha256', input, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+    },
     get jkt() {
       return (jkt ??= jwkThumbprint({ kty, crv, x, y }));
     },

@@ -1,10 +1,10 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { DpopKey } from './key.ts';
 
 // DPoP proofs (RFC 9449 §4): one signed JWT per request, and the nonces servers hand out (§8, §9).
 
 /** The one algorithm Latchkey signs proofs with: ES256 (P-256), which every DPoP provider accepts. */
 export const DPOP_ALGORITHM = 'ES256';
-const SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
 
 export interface ProofRequest {
   /** The HTTP method (`htm`). */
@@ -19,23 +19,23 @@ export interface ProofRequest {
 /**
  * A DPoP proof JWT (RFC 9449 §4.2): `typ` dpop+jwt, ES256, the public key in
  * `jwk`; `jti` unique, `htm`, `htu`, `iat`, and `ath` (the access token's
- * SHA-256) and `nonce` when given. One proof serves one request.
+ * SHA-256) and `nonce` when given. One proof serves one request. Hashed and signed through node:crypto
+ * (`DpopKey.sign`): no WebCrypto for a proof.
  */
 export async function createDpopProof(key: DpopKey, request: ProofRequest, nowMs: number = Date.now()): Promise<string> {
   const { kty, crv, x, y } = key.toStored();
   const url = new URL(request.url);
   const header = { typ: 'dpop+jwt', alg: DPOP_ALGORITHM, jwk: { kty, crv, x, y } };
   const payload: Record<string, unknown> = {
-    jti: base64url(crypto.getRandomValues(new Uint8Array(16))),
+    jti: randomBytes(16).toString('base64url'),
     htm: request.method.toUpperCase(),
     htu: `${url.origin}${url.pathname}`,
     iat: Math.floor(nowMs / 1000),
   };
-  if (request.accessToken !== undefined) payload.ath = base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(request.accessToken))));
+  if (request.accessToken !== undefined) payload.ath = createHash('sha256').update(request.accessToken).digest('base64url');
   if (request.nonce !== undefined) payload.nonce = request.nonce;
   const signingInput = `${base64url(encodeJson(header))}.${base64url(encodeJson(payload))}`;
-  const signature = await crypto.subtle.sign(SIGN, (await key.keys()).privateKey, new TextEncoder().encode(signingInput));
-  return `${signingInput}.${base64url(new Uint8Array(signature))}`;
+  return `${signingInput}.${base64url(key.sign(new TextEncoder().encode(signingInput)))}`;
 }
 
 /** The last `DPoP-Nonce` each server (by origin) handed this process (RFC 9449 §8, §9): the next proof to it carries it. */

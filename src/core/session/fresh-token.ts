@@ -2,18 +2,21 @@ import { existsSync } from 'node:fs';
 import type { AuthConfig } from '../config/auth-config.ts';
 import { defaultAccount, findAccount } from '../accounts/account-names.ts';
 import { openAccountIndex } from '../accounts/account-index.ts';
-import { importDpopKey } from '../dpop/key.ts';
+import { importDpopKey, type DpopKey } from '../dpop/key.ts';
 import { keychainAccount, parseStoredSession } from '../entry/format.ts';
 import { entryLockPath, readEntryGeneration } from '../entry/lock.ts';
 import { defaultLockDir } from '../entry/lock-folder.ts';
 import { decodeAccess } from '../entry/shared-access-token.ts';
 import { createSecretServiceProbe, type SecretServiceProbe } from '../keychain/secret-service.ts';
-import { renewalTimes, usableWithKey } from '../tokens/access-token.ts';
+import { renewalTimes, usableWithKey, type AccessToken } from '../tokens/access-token.ts';
 
 /** The access token a session shares, found fresh in its keychain entry, and whether it is DPoP-bound. */
 export interface FreshSharedToken {
   token: string;
   dpop: boolean;
+  /** The token as the session would hold it, and the session's DPoP key (whose thumbprint a bound token names): what a call's headers are made of. */
+  access: AccessToken;
+  key: DpopKey | undefined;
 }
 
 /**
@@ -48,11 +51,9 @@ export async function readFreshSharedToken(
   if (!stored || stored.issuer !== config.issuer || stored.client_id !== config.clientId) return undefined;
   if (chosen && chosen.sub !== stored.sub) return undefined;
   if (typeof stored.access !== 'object') return undefined;
-  const shared = usableWithKey(
-    decodeAccess(config, stored.access, { sub: stored.sub, generation: before }),
-    stored.dpop_key ? await importDpopKey(stored.dpop_key) : undefined,
-  );
+  const key = stored.dpop_key ? await importDpopKey(stored.dpop_key) : undefined;
+  const shared = usableWithKey(decodeAccess(config, stored.access, { sub: stored.sub, generation: before }), key);
   if (!shared || shared.expiresAt === undefined) return undefined;
   if ((options.now ?? Date.now)() >= renewalTimes(shared.refreshedAt, shared.expiresAt).refreshAt) return undefined;
-  return { token: shared.value, dpop: shared.tokenType === 'dpop' };
+  return { token: shared.value, dpop: shared.tokenType === 'dpop', access: shared, key };
 }
