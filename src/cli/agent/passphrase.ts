@@ -1,4 +1,4 @@
-import { openSync, readFileSync, writeSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
 import { AuthError } from '../../core/index.ts';
 import type { CliIo } from '../context.ts';
@@ -10,8 +10,10 @@ export const PASSPHRASE_FD_VARIABLE = 'LATCHKEY_AGENT_PASSPHRASE_FD';
 
 /**
  * The passphrase the kept file is sealed with, asked once when the agent starts: from the file that
- * LATCHKEY_AGENT_PASSPHRASE_FILE names, else typed at the terminal (not echoed). Never from an argument or an
- * environment variable's value, which other processes of the user can read.
+ * LATCHKEY_AGENT_PASSPHRASE_FILE names, else typed at the terminal (not echoed) — twice when the file does not exist
+ * yet, as ssh-keygen asks for a new key's: a typing mistake would seal the sessions with a passphrase nobody knows,
+ * and the next start could not open them. Never from an argument or an environment variable's value, which other
+ * processes of the user can read.
  */
 export async function askPassphrase(io: CliIo, file: string): Promise<string> {
   const named = io.env[PASSPHRASE_FILE_VARIABLE];
@@ -25,8 +27,13 @@ export async function askPassphrase(io: CliIo, file: string): Promise<string> {
     } catch (error) {
       throw new AuthError('config_invalid', `${PASSPHRASE_FILE_VARIABLE}: ${named} cannot be read: ${(error as Error).message}.`, { cause: error });
     }
-  } else {
+  } else if (existsSync(file)) {
     passphrase = await readFromTerminal(`Passphrase for ${file}: `);
+  } else {
+    passphrase = await readFromTerminal(`Passphrase for ${file} (a new file): `);
+    if (passphrase.length > 0 && (await readFromTerminal('The same passphrase again: ')) !== passphrase) {
+      throw new AuthError('config_invalid', `The two passphrases for ${file} differ: the agent was not started, and no file was written. Start it again.`);
+    }
   }
   if (passphrase.length === 0) throw new AuthError('config_invalid', `The passphrase for ${file} is empty; an empty passphrase protects nothing.`);
   return passphrase;
