@@ -1,18 +1,24 @@
 // `latchkey agent --keep FILE` with its passphrase typed at a terminal — a real pseudo-terminal from util-linux's
 // `script` — asks it twice while FILE does not exist yet (two that differ start nothing), and once for a file that
 // exists.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_MAIN, ROOT, runCli } from '../../helpers/cli.ts';
 import { agentMachine, exited, isRunning, parseAgentLines, type AgentMachine } from './agent-helpers.ts';
+
+/** The terminals opened, so a test that fails while a command waits at its prompt leaves nothing running. */
+const terminals = new Set<ChildProcess>();
 
 /** `latchkey args…` on a terminal of its own: what it printed there, a way to type a line, its exit code. */
 function onTerminal(args: string[], env: NodeJS.ProcessEnv) {
   const command = [process.execPath, CLI_MAIN, ...args].map((part) => `'${part.replaceAll("'", "'\\''")}'`).join(' ');
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { env, cwd: ROOT });
+  // Its own process group: closing it ends `script` and the command on its terminal together.
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { env, cwd: ROOT, detached: true });
+  terminals.add(child);
+  child.on('close', () => terminals.delete(child));
   let shown = '';
   child.stdout.on('data', (chunk: Buffer) => (shown += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (shown += chunk.toString()));
@@ -42,6 +48,11 @@ describe.skipIf(!existsSync('/usr/bin/script'))('`latchkey agent --keep FILE`, i
     machine = await agentMachine({ issuer: 'http://127.0.0.1:9/', apiUrl: 'http://127.0.0.1:9/api' }, 'latchkey-test-keep-terminal');
     kept = join(machine.home, 'latchkey.sealed');
     socket = join(machine.runtime, 'latchkey', 'agent.sock');
+  });
+  afterEach(() => {
+    // `script` runs the command in a session of its own: both go, with anything else started on this test's folders.
+    for (const child of terminals) if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    spawnSync('pkill', ['-KILL', '-f', machine.home]);
   });
   afterAll(() => machine?.remove());
 
