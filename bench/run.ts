@@ -443,7 +443,7 @@ try {
     ['refresh: openid-client alone (median)', `${refresh.client_ms} ms`, `session until token = ${refresh.session_over_client_ratio}× this`],
     ['refresh: DPoP-bound session (median)', `${refresh.dpop_session_ms} ms`, `callers have the token after ${refresh.dpop_session_token_ms} ms`],
     ['refresh: dpop_ratio (DPoP / bearer)', `${refresh.dpop_ratio}`, 'target ≤ 1.6'],
-    ['dpop: one proof (median)', `${dpop.proof_ms} ms`, 'ES256 signature and ath, WebCrypto'],
+    ['dpop: one proof (median)', `${dpop.proof_ms} ms`, 'ES256 signature and ath, node:crypto'],
     ['dpop: nonce round trip after a cold start', `${dpop.nonce.round_trip_ms} ms`, `first refresh ${dpop.nonce.cold_ms} ms vs. next ${dpop.nonce.warm_ms} ms (provider demands nonces)`],
     [`coalesce: token requests for ${CALLERS} callers`, `${coalesce.tokenRequests}`, `target 1 (most of ${COALESCE_REPS} bursts)`],
     ['coalesce: p50 / p99', `${coalesce.p50_ms} / ${coalesce.p99_ms} ms`, `p99 = ${coalesce.p99_vs_single_refresh}× one caller alone, ${coalesce.single_ms} ms (target ≤ 2)`],
