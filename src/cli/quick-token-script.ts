@@ -28,5 +28,6 @@ export async function run(command: 'token' | 'headers', values: Record<string, s
   }
   const fresh = await quickToken(config, values, env);
   if (!fresh) return undefined;
-  return fresh.dpop ? { stdout: `${fresh.token}\n`, stderr: DPOP_BOUND_HINT } : { stdout: `${fresh.token}\n` };
+  const stdout = `${fresh.access.value}\n`;
+  return fresh.access.tokenType === 'dpop' ? { stdout, stderr: DPOP_BOUND_HINT } : { stdout };
 }

@@ -40,7 +40,7 @@ export async function quickHeaders(config: AuthConfig, values: Values, positiona
   }
   const fresh = await readFreshSharedToken(config, { account: accountAskedFor(values, env) });
   if (!fresh) return undefined;
-  const headersFor = createRequestHeaders({ apis: config.apis, memory: () => ({ access: fresh.access, dpop: fresh.key }), getAccessToken: async () => fresh.token, clock: Date.now });
+  const headersFor = createRequestHeaders({ apis: config.apis, memory: () => ({ access: fresh.access, dpop: fresh.key }), getAccessToken: async () => fresh.access.value, clock: Date.now });
   return headersFor({ method: typeof values.method === 'string' ? values.method : 'GET', url });
 }
 

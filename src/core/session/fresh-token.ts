@@ -10,11 +10,8 @@ import { decodeAccess } from '../entry/shared-access-token.ts';
 import { createSecretServiceProbe, type SecretServiceProbe } from '../keychain/secret-service.ts';
 import { renewalTimes, usableWithKey, type AccessToken } from '../tokens/access-token.ts';
 
-/** The access token a session shares, found fresh in its keychain entry, and whether it is DPoP-bound. */
+/** The access token a session shares, found fresh in its keychain entry, as the session would hold it (`tokenType` says whether it is DPoP-bound), and the session's DPoP key, whose thumbprint a bound token names. */
 export interface FreshSharedToken {
-  token: string;
-  dpop: boolean;
-  /** The token as the session would hold it, and the session's DPoP key (whose thumbprint a bound token names): what a call's headers are made of. */
   access: AccessToken;
   key: DpopKey | undefined;
 }
@@ -55,5 +52,5 @@ export async function readFreshSharedToken(
   const shared = usableWithKey(decodeAccess(config, stored.access, { sub: stored.sub, generation: before }), key);
   if (!shared || shared.expiresAt === undefined) return undefined;
   if ((options.now ?? Date.now)() >= renewalTimes(shared.refreshedAt, shared.expiresAt).refreshAt) return undefined;
-  return { token: shared.value, dpop: shared.tokenType === 'dpop', access: shared, key };
+  return { access: shared, key };
 }

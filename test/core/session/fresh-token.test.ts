@@ -50,7 +50,7 @@ describe.skipIf(process.platform !== 'linux')('the fresh shared token, read with
 
   it('is the token the entry shares, fresh and bound to the key stored with it', async () => {
     await storeEntry();
-    expect(await readFreshSharedToken(config, { lockDir, now: () => now })).toMatchObject({ token: 'at-alice', dpop: true });
+    expect(await readFreshSharedToken(config, { lockDir, now: () => now })).toMatchObject({ access: { value: 'at-alice', tokenType: 'dpop' } });
     // With what a call's headers are made of: the token as the session holds it, and the key it is bound to.
     const fresh = await readFreshSharedToken(config, { lockDir, now: () => now });
     expect(fresh?.access).toMatchObject({ value: 'at-alice', tokenType: 'dpop', jkt: key.jkt });
@@ -64,8 +64,8 @@ describe.skipIf(process.platform !== 'linux')('the fresh shared token, read with
     await index.put({ sub: 'bob', name: 'bob@example.com', user: { sub: 'bob' }, entry: bobEntry }, false);
     await storeEntry();
     await storeEntry({ entry: bobEntry, sub: 'bob' });
-    expect(await readFreshSharedToken(config, { lockDir, now: () => now })).toMatchObject({ token: 'at-alice', dpop: true });
-    expect(await readFreshSharedToken(config, { lockDir, account: 'bob@example.com', now: () => now })).toMatchObject({ token: 'at-bob', dpop: true });
+    expect(await readFreshSharedToken(config, { lockDir, now: () => now })).toMatchObject({ access: { value: 'at-alice', tokenType: 'dpop' } });
+    expect(await readFreshSharedToken(config, { lockDir, account: 'bob@example.com', now: () => now })).toMatchObject({ access: { value: 'at-bob', tokenType: 'dpop' } });
     // An account the index does not have is the session's to report.
     expect(await readFreshSharedToken(config, { lockDir, account: 'carol', now: () => now })).toBeUndefined();
   });
@@ -81,7 +81,7 @@ describe.skipIf(process.platform !== 'linux')('the fresh shared token, read with
     await writeFile(lockPath(), ''); // a holder at work
     expect(await read()).toBeUndefined();
     await rm(lockPath());
-    expect(await read()).toMatchObject({ token: 'at-alice', dpop: true });
+    expect(await read()).toMatchObject({ access: { value: 'at-alice', tokenType: 'dpop' } });
     announceEntryChange(lockPath()); // a change announced since the entry was written
     expect(await read()).toBeUndefined();
     await storeEntry({ boundTo: await createDpopKey() }); // bound to another key than the one stored
