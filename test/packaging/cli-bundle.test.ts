@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { USAGE } from '../../src/cli/main.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -65,6 +66,20 @@ describe('the bundled CLI', () => {
     expect(loaded).not.toContain('import("keytar")');
     expect(loaded).not.toMatch(/function createAuthSession|function loadConfig/);
     expect(loadedWith('chunks/command-runner.js')).toMatch(/function createAuthSession/);
+  });
+
+  it('is ASCII without comments, so V8 holds every module as a one-byte string; the text it prints is unchanged', async () => {
+    const files = readdirSync(bundle, { recursive: true }).map(String).filter((file) => /\.c?js$/.test(file));
+    expect(files).toContain('quick-token.cjs');
+    for (const file of files) {
+      const bytes = readFileSync(join(bundle, file));
+      expect({ file, beyondAscii: bytes.findIndex((byte) => byte > 0x7f) }).toEqual({ file, beyondAscii: -1 });
+      expect({ file, jsdoc: /^\s*\/\*\*/m.test(bytes.toString('latin1')) }).toEqual({ file, jsdoc: false });
+    }
+    // The usage text has "…", "→" and "·": escaped in the bundle, printed as written.
+    expect(USAGE).toMatch(/[^\x00-\x7f]/);
+    const help = await run(join(installed, 'node_modules', 'latchkey', 'bin', 'latchkey.js'), ['--help']);
+    expect(help.stdout).toBe(`${USAGE}\n`);
   });
 
   it('runs from an installed package through its bin', async () => {
