@@ -64,7 +64,7 @@ export default defineConfig({
         entryFileNames: 'main.js',
         // ASCII, without comments: V8 keeps each module's source as a string, and one character past Latin-1 (a "—"
         // in a comment) makes it a two-byte string — twice the bytes to read, decode and hold on every start. A
-        // `latchkey token` ran 1.5–3 ms faster so (docs/benchmarks.md). Strings keep their text (`\u2014` escapes).
+        // `latchkey token` ran 1.6–5.6 ms faster so in three paired runs (docs/benchmarks.md). Strings keep their text.
         comments: false,
         charset: 'ascii',
         chunkFileNames: 'chunks/[name].js',
