@@ -7,6 +7,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GLEWLWYD_BIN, startGlewlwyd } from './glewlwyd.ts';
 import type { GlewlwydServer } from './glewlwyd.ts';
+import { withoutNssWrapper } from '../../support/browser.ts';
 import { signInThroughGlewlwyd } from '../../support/glewlwyd-signin.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -29,7 +30,7 @@ describe.skipIf(missing)(missing ? `Glewlwyd interop: skipped, ${missing} is not
     await new Promise<void>((resolve, reject) => {
       callbackServer.once('error', reject).listen(glewlwyd.redirectPort, '127.0.0.1', resolve);
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'], env: withoutNssWrapper() });
     config = await client.discovery(new URL(glewlwyd.issuer), glewlwyd.clientId, undefined, client.None(), {
       execute: [client.allowInsecureRequests],
     });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultLockDir } from '../../../src/core/index.ts';
 import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../../src/shared/constants.ts';
 import { browserOpener, DEMO_ALICE, launchBrowser, type Browser } from '../../../support/browser.ts';
 import { issuedSecrets, startTestDemo } from '../../helpers/demo.ts';
@@ -30,7 +31,8 @@ describe('a session without a Secret Service (memory only), in its own process',
 
   beforeAll(async () => {
     [demo, browser] = await Promise.all([startTestDemo(), launchBrowser()]);
-    // Everywhere the process could keep files of its own points into `root`, so one scan sees them all.
+    // Everywhere the process could keep files of its own points into `root`, so one scan sees them all — with the lock
+    // folder, found through the account database (with-keyring.ts's nss_wrapper gives the run one of its own).
     root = await mkdtemp(join(tmpdir(), 'latchkey-memory-only-'));
     const folders = { HOME: 'home', XDG_CONFIG_HOME: 'config', XDG_DATA_HOME: 'share', XDG_CACHE_HOME: 'cache', XDG_STATE_HOME: 'state', XDG_RUNTIME_DIR: 'runtime', TMPDIR: 'tmp', AUTH_DATA_DIR: 'data' };
     const paths = Object.fromEntries(Object.entries(folders).map(([name, folder]) => [name, join(root, folder)]));
@@ -38,6 +40,8 @@ describe('a session without a Secret Service (memory only), in its own process',
     env = {
       PATH: process.env.PATH,
       ...paths,
+      // with-keyring.ts's account database (nss_wrapper), whose home is this run's: the lock folder is not the user's.
+      ...Object.fromEntries(['LD_PRELOAD', 'NSS_WRAPPER_PASSWD', 'NSS_WRAPPER_GROUP'].flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : []))),
       DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent',
       AUTH_ISSUER: demo.issuer,
       AUTH_CLIENT_ID: DEMO_CLIENT_ID,
@@ -85,7 +89,7 @@ describe('a session without a Secret Service (memory only), in its own process',
     expect(run.stderr).toMatch(/keychain unavailable, keeping the session in memory only/);
     expect(run.stderr).toMatch(/access token refreshed/);
 
-    const places = [...(await readFolders(root)), { name: 'stdout', text: run.stdout }, { name: 'stderr', text: run.stderr }];
+    const places = [...(await readFolders(root, defaultLockDir())), { name: 'stdout', text: run.stdout }, { name: 'stderr', text: run.stderr }];
     expect(places.some((place) => place.name.endsWith('profile.json'))).toBe(true);
     // The authorization code and three refresh tokens at least, as the provider stored them.
     expect(issuedSecrets().size).toBeGreaterThanOrEqual(4);
