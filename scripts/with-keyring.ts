@@ -6,18 +6,18 @@
 // keyring is running. LATCHKEY_KEYRING=session runs the command on the session's own Secret Service instead (inside
 // this script it is set already).
 //
-// The command also gets a home folder of its own in the account database, through nss_wrapper (Debian:
-// libnss-wrapper) when it is installed: Latchkey's lock folder, which every process of a user shares, is found
-// through the account database and not HOME (src/core/entry/lock-folder.ts), so without this the tests would leave
-// their lock files, account lists and lock names in ~/.cache/latchkey/locks. Without nss_wrapper it says so and
-// goes on. macOS and Windows always have their keychain, and their lock folder is the user's.
+// The command also gets a home folder of its own in the account database, through nss_wrapper (nss-wrapper.ts)
+// when it is installed: Latchkey's lock folder, which every process of a user shares, is found through the account
+// database and not HOME, so without this the tests would leave their lock files, account lists and lock names in
+// ~/.cache/latchkey/locks. Without nss_wrapper it says so and goes on. macOS and Windows always have their keychain, and their lock folder is the user's.
 //
 // Usage: node scripts/with-keyring.ts <command> [args...]
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { privateAccountHome } from './nss-wrapper.ts';
 
 const command = process.argv.slice(2);
 if (command.length === 0) {
@@ -41,54 +41,6 @@ function run(argv: string[], env: NodeJS.ProcessEnv, cleanup: () => void): void 
     cleanup();
     process.exit(code ?? (signal ? 1 : 0));
   });
-}
-
-/** nss_wrapper's library where distributions install it (Debian and Ubuntu per architecture, Fedora, Arch); undefined when it is not installed. */
-function nssWrapperLibrary(): string | undefined {
-  const multiarch = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' }[process.arch as string];
-  const folders = [...(multiarch ? [`/usr/lib/${multiarch}`] : []), '/usr/lib64', '/usr/lib'];
-  return folders.map((folder) => join(folder, 'libnss_wrapper.so')).find((path) => existsSync(path));
-}
-
-/** The account database's line for `id` (`getent passwd|group ID`), for a user who is not in the files (LDAP, a container's arbitrary uid). */
-function getent(database: 'passwd' | 'group', id: number): string | undefined {
-  const found = spawnSync('getent', [database, String(id)], { encoding: 'utf8' });
-  return found.status === 0 ? found.stdout.trim() || undefined : undefined;
-}
-
-/**
- * The variables that make nss_wrapper answer this process's children from copies of /etc/passwd and /etc/group in
- * `scratch`, where this user's home is `scratch/home`; none when nss_wrapper is missing or already answering.
- */
-function privateAccountHome(scratch: string): NodeJS.ProcessEnv {
-  if (process.platform !== 'linux' || process.env.NSS_WRAPPER_PASSWD) return {};
-  const library = nssWrapperLibrary();
-  if (!library) {
-    console.error(`with-keyring: nss_wrapper not found (Debian/Ubuntu: apt-get install libnss-wrapper); this run's lock files go to your own ~/.cache/latchkey/locks.`);
-    return {};
-  }
-  const uid = process.getuid!();
-  const gid = process.getgid!();
-  const home = join(scratch, 'home');
-  mkdirSync(home, { recursive: true, mode: 0o700 });
-  const ownLine = (line: string) => line.split(':')[2] === String(uid);
-  const users = readFileSync('/etc/passwd', 'utf8').split('\n').filter(Boolean);
-  if (!users.some(ownLine)) users.push(getent('passwd', uid) ?? `latchkey-test:x:${uid}:${gid}::${home}:/bin/sh`);
-  const passwd = users.map((line) => {
-    if (!ownLine(line)) return line;
-    const fields = line.split(':');
-    fields[5] = home;
-    return fields.join(':');
-  });
-  const groups = readFileSync('/etc/group', 'utf8').split('\n').filter(Boolean);
-  if (!groups.some((line) => line.split(':')[2] === String(gid))) groups.push(getent('group', gid) ?? `latchkey-test:x:${gid}:`);
-  writeFileSync(join(scratch, 'passwd'), passwd.join('\n') + '\n');
-  writeFileSync(join(scratch, 'group'), groups.join('\n') + '\n');
-  return {
-    LD_PRELOAD: [process.env.LD_PRELOAD, library].filter(Boolean).join(' '),
-    NSS_WRAPPER_PASSWD: join(scratch, 'passwd'),
-    NSS_WRAPPER_GROUP: join(scratch, 'group'),
-  };
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'latchkey-keyring-'));

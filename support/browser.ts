@@ -1,6 +1,7 @@
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Opener } from '../src/core/index.ts';
+import { withoutNssWrapper } from '../scripts/nss-wrapper.ts';
 
 export type { Browser, Page } from 'playwright-core';
 
@@ -41,23 +42,13 @@ export interface LaunchOptions {
   ignoreCertificateErrors?: boolean;
 }
 
-/**
- * `env` without the nss_wrapper that scripts/with-keyring.ts preloads for Latchkey's own processes (a home of their
- * own in the account database): for a browser, which is not Latchkey and needs none. Chromium's crash handler
- * (crashpad, which Electron carries too) never exited under it here, so closing the browser waited forever.
- */
-export function withoutNssWrapper(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const { NSS_WRAPPER_PASSWD: _passwd, NSS_WRAPPER_GROUP: _group, LD_PRELOAD, ...rest } = env;
-  const preload = (LD_PRELOAD ?? '').split(/[\s:]+/).filter((library) => library !== '' && !/(^|\/)libnss_wrapper\.so$/.test(library));
-  return preload.length > 0 ? { ...rest, LD_PRELOAD: preload.join(' ') } : rest;
-}
-
 /** Debian Chromium through playwright-core (`CHROMIUM_PATH`, default /usr/bin/chromium). Share one per test file. */
 export function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync',
       ...(options.ignoreCertificateErrors ? ['--ignore-certificate-errors'] : [])],
+    // Not under with-keyring.ts's nss_wrapper: Chromium's crash handler never exits under it (nss-wrapper.ts).
     env: withoutNssWrapper(),
     ...(options.proxy ? { proxy: options.proxy } : {}),
   });

@@ -11,7 +11,8 @@ import { _electron } from 'playwright-core';
 import type { ElectronApplication, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthApi } from '../../src/shared/ipc.ts';
-import { browserOpener, DEMO_ALICE, launchBrowser, withoutNssWrapper } from '../../support/browser.ts';
+import { withoutNssWrapper } from '../../scripts/nss-wrapper.ts';
+import { browserOpener, DEMO_ALICE, launchBrowser } from '../../support/browser.ts';
 import type { Browser } from '../../support/browser.ts';
 import { demoEnv, startTestDemo } from '../helpers/demo.ts';
 
@@ -58,7 +59,7 @@ describe('the Electron app end to end (playwright _electron)', () => {
     app = await _electron.launch({
       executablePath: executablePath as string,
       args: [...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), ROOT],
-      // Without with-keyring.ts's nss_wrapper (support/browser.ts says why): the app's lock folder is then the user's own.
+      // Without with-keyring.ts's nss_wrapper (scripts/nss-wrapper.ts says why): the app's lock folder is then the user's own.
       env: {
         ...withoutNssWrapper(),
         AUTH_DATA_DIR: join(workDir, 'data'),

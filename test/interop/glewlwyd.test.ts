@@ -7,7 +7,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GLEWLWYD_BIN, startGlewlwyd } from './glewlwyd.ts';
 import type { GlewlwydServer } from './glewlwyd.ts';
-import { withoutNssWrapper } from '../../support/browser.ts';
+import { withoutNssWrapper } from '../../scripts/nss-wrapper.ts';
 import { signInThroughGlewlwyd } from '../../support/glewlwyd-signin.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import keytar from 'keytar';
 import { describe, expect, it } from 'vitest';
+import { NSS_WRAPPER_VARIABLES, nssWrapperLibrary } from '../../scripts/nss-wrapper.ts';
 import { createSecretServiceProbe } from '../../src/core/index.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -17,13 +18,13 @@ const SCRIPT = join(ROOT, 'scripts/with-keyring.ts');
 const CORE = pathToFileURL(join(ROOT, 'src/core/index.ts')).href;
 
 const hasTool = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
-const nssWrapper = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib'].some((folder) => existsSync(join(folder, 'libnss_wrapper.so')));
+const nssWrapper = nssWrapperLibrary() !== undefined;
 const missing = process.platform !== 'linux' ? 'Linux only' : !process.env.DBUS_SESSION_BUS_ADDRESS ? 'no session bus' : !hasTool('gnome-keyring-daemon') ? 'no gnome-keyring' : undefined;
 
 /** A developer's shell: the session's bus (here the suite's keyring), without what with-keyring.ts sets. */
 function shellEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extra };
-  for (const name of ['LATCHKEY_KEYRING', 'LD_PRELOAD', 'NSS_WRAPPER_PASSWD', 'NSS_WRAPPER_GROUP']) if (!(name in extra)) delete env[name];
+  for (const name of ['LATCHKEY_KEYRING', ...NSS_WRAPPER_VARIABLES]) if (!(name in extra)) delete env[name];
   return env;
 }
 

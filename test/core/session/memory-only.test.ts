@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nssWrapperOf } from '../../../scripts/nss-wrapper.ts';
 import { defaultLockDir } from '../../../src/core/index.ts';
 import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../../../src/shared/constants.ts';
 import { browserOpener, DEMO_ALICE, launchBrowser, type Browser } from '../../../support/browser.ts';
@@ -41,7 +42,7 @@ describe('a session without a Secret Service (memory only), in its own process',
       PATH: process.env.PATH,
       ...paths,
       // with-keyring.ts's account database (nss_wrapper), whose home is this run's: the lock folder is not the user's.
-      ...Object.fromEntries(['LD_PRELOAD', 'NSS_WRAPPER_PASSWD', 'NSS_WRAPPER_GROUP'].flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : []))),
+      ...nssWrapperOf(),
       DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent',
       AUTH_ISSUER: demo.issuer,
       AUTH_CLIENT_ID: DEMO_CLIENT_ID,
