@@ -23,6 +23,16 @@ export interface PairedFigure {
   ratio: number;
 }
 
+/** One command's median CPU time (user and system) and peak resident memory, and each over `node -e 0`'s in the same rounds. */
+export interface UsageFigure {
+  user_ms: number;
+  system_ms: number;
+  cpu_ms: number;
+  cpu_ratio: number;
+  peak_mib: number;
+  peak_ratio: number;
+}
+
 /** A profile item: the self time of one function (or Node's own: program, idle, garbage collector), summed over the profiled runs, per run. */
 export interface ProfileItem {
   what: string;
@@ -46,6 +56,13 @@ export interface CliFigures {
   agent_token: PairedFigure;
   /** The machine's 1-minute load average before and after the paired runs: other processes move every figure. */
   load: [number, number];
+  /**
+   * CPU time and peak memory, each process reporting its own at exit (bench/report-usage.cjs, preloaded into all of
+   * them, `node -e 0` included): the same rounds' medians. CPU moves less with the machine's load than wall time, and
+   * its split says how much of a command's extra is its own work (user) and how much the kernel's (system: page
+   * faults, mapping files, the socket), which differs most from one kind of machine to another.
+   */
+  usage: Record<'node' | 'token' | 'headers' | 'status' | 'help', UsageFigure>;
   /** Where one `token` spends its time (CPU profile, self time per run): the top items. */
   profile: { sampled_ms: number; top: ProfileItem[] };
   /** With ten accounts stored: `latchkey token --account NAME` (a fresh shared token) and `latchkey accounts`, each paired with `node -e 0`. */
@@ -64,7 +81,7 @@ const median = (values: number[]) => {
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** Runs `rounds` × (`node -e 0`, `token`, `headers`, `status --json`, `--help`) interleaved and `parallel` concurrent `token` after one `latchkey login`. */
-export async function measureCli(options: { rounds: number; parallel: number; profiled?: number }): Promise<CliFigures> {
+export async function measureCli(options: { rounds: number; parallel: number; profiled?: number; usageRounds?: number }): Promise<CliFigures> {
   await build({ root: ROOT, configFile: join(ROOT, 'vite.cli.config.ts'), logLevel: 'warn' });
   await build({ root: ROOT, configFile: join(ROOT, 'vite.cli-script.config.ts'), logLevel: 'warn' });
   // The bare read, bundled with the CLI's own build settings into a folder of its own.
@@ -138,6 +155,14 @@ export async function measureCli(options: { rounds: number; parallel: number; pr
       if (i >= 2) times.bare_read.push(read.ms);
     }
     const loadAfter = loadavg()[0]!;
+    const bin = join(ROOT, 'bin/latchkey.js');
+    const usage = await measureUsage(options.usageRounds ?? options.rounds, env, {
+      node: ['-e', '0'],
+      token: [bin, ...commands.token],
+      headers: [bin, ...commands.headers],
+      status: [bin, ...commands.status],
+      help: [bin, ...commands.help],
+    });
     const parallel = await Promise.all(Array.from({ length: options.parallel }, () => latchkey('token')));
     if (parallel.some((run) => run.code !== 0)) throw new Error('a parallel latchkey token failed');
     const providerRequests = (await stats()).tokenRequests - before;
@@ -160,6 +185,7 @@ export async function measureCli(options: { rounds: number; parallel: number; pr
       bare_read: paired(times.bare_read),
       agent_token: paired(times.agent_token),
       load: [round2(loadBefore), round2(loadAfter)],
+      usage,
       profile,
       provider_requests: providerRequests,
       sequential: options.rounds,
@@ -173,6 +199,51 @@ export async function measureCli(options: { rounds: number; parallel: number; pr
     await rm(dataDir, { recursive: true, force: true });
     await rm(bareDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `rounds` × each command of `args` in turn (two more rounds first, not counted), every process with
+ * bench/report-usage.cjs preloaded: the medians of what they report, and each over the medians of `node`'s.
+ */
+async function measureUsage<Name extends string>(rounds: number, baseEnv: NodeJS.ProcessEnv, args: Record<Name | 'node', string[]>): Promise<Record<Name | 'node', UsageFigure>> {
+  const dir = await mkdtemp(join(tmpdir(), 'latchkey-bench-usage-'));
+  // Quoted: NODE_OPTIONS splits on spaces outside double quotes.
+  const preload = `--require=${JSON.stringify(join(ROOT, 'bench/report-usage.cjs'))}`;
+  const env = { ...baseEnv, NODE_OPTIONS: [baseEnv.NODE_OPTIONS, preload].filter(Boolean).join(' ') };
+  const names = Object.keys(args) as (Name | 'node')[];
+  const reports = new Map(names.map((name) => [name, [] as { userCPUTime: number; systemCPUTime: number; peakKiB: number }[]]));
+  try {
+    for (let i = 0; i < rounds + 2; i += 1) {
+      for (const name of names) {
+        const file = join(dir, `${name}-${i}.json`);
+        const code = await new Promise<number | null>((resolve, reject) => {
+          const child = spawn(process.execPath, args[name], { env: { ...env, BENCH_USAGE_FILE: file }, stdio: 'ignore' });
+          child.on('error', reject);
+          child.on('exit', resolve);
+        });
+        if (code !== 0) throw new Error(`${args[name].join(' ')} exited ${code} with its usage reported`);
+        if (i >= 2) reports.get(name)!.push(JSON.parse(await readFile(file, 'utf8')));
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const medians = (name: Name | 'node') => {
+    const of = reports.get(name)!;
+    return {
+      user: median(of.map((r) => r.userCPUTime / 1000)),
+      system: median(of.map((r) => r.systemCPUTime / 1000)),
+      cpu: median(of.map((r) => (r.userCPUTime + r.systemCPUTime) / 1000)),
+      peak: median(of.map((r) => r.peakKiB / 1024)),
+    };
+  };
+  const node = medians('node');
+  return Object.fromEntries(
+    names.map((name) => {
+      const m = medians(name);
+      return [name, { user_ms: round2(m.user), system_ms: round2(m.system), cpu_ms: round2(m.cpu), cpu_ratio: round2(m.cpu / node.cpu), peak_mib: round2(m.peak), peak_ratio: round2(m.peak / node.peak) }];
+    }),
+  ) as Record<Name | 'node', UsageFigure>;
 }
 
 const FILLER_ACCOUNTS = 8;
@@ -278,6 +349,20 @@ export function cliRows(cli: CliFigures): [string, string, string][] {
     [`cli: ${cli.accounts.stored} accounts: \`node -e 0\` (median)`, `${cli.accounts.node_floor_ms} ms`, 'the node floor of these rounds'],
     [`cli: ${cli.accounts.stored} accounts: \`latchkey token --account NAME\`, cached`, `${cli.accounts.token_account.ms} ms`, `${over(cli.accounts.token_account)} (target ≤ 2 × floor + 50 ms = ${round2(2 * cli.accounts.node_floor_ms + 50)} ms)`],
     [`cli: ${cli.accounts.stored} accounts: \`latchkey accounts\``, `${cli.accounts.list.ms} ms`, `${over(cli.accounts.list)} (target ≤ 2 × floor + 80 ms = ${round2(2 * cli.accounts.node_floor_ms + 80)} ms)`],
+    ['cli: CPU (user + system) and peak memory (medians)', '', 'each process its own, `node -e 0` included'],
+    ...(
+      [
+        ['`node -e 0`', cli.usage.node],
+        ['`latchkey token`', cli.usage.token],
+        ['`latchkey headers URL`', cli.usage.headers],
+        ['`latchkey status --json`', cli.usage.status],
+        ['`latchkey --help`', cli.usage.help],
+      ] as const
+    ).map(([what, figure]): [string, string, string] => [
+      `    ${what}`,
+      `${figure.cpu_ms} ms`,
+      `${figure.user_ms} + ${figure.system_ms} ms, ${figure.cpu_ratio}×; peak ${figure.peak_mib} MiB, ${figure.peak_ratio}×`,
+    ]),
     [`cli: one \`token\`, CPU profile (self time)`, `${cli.profile.sampled_ms} ms`, 'sampled; its top items:'],
     ...cli.profile.top.map((item): [string, string, string] => [`    ${item.what}`, `${item.ms} ms`, '']),
   ];
@@ -297,7 +382,7 @@ export const cliTargets = (cli: CliFigures) => ({
 // Alone: `npm run bench:cli [-- --json] [--rounds N]`.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { values: args } = parseArgs({ options: { json: { type: 'boolean', default: false }, rounds: { type: 'string', default: '20' } } });
-  process.stderr.write(`cli: ${args.rounds} × (\`node -e 0\`, \`latchkey token\`, \`headers\`, \`status\`, \`--help\`) interleaved, then 8 parallel \`token\`, then 5 profiled\n`);
+  process.stderr.write(`cli: ${args.rounds} × (\`node -e 0\`, \`latchkey token\`, \`headers\`, \`status\`, \`--help\`) interleaved, then ${args.rounds} more reporting their CPU and memory, then 8 parallel \`token\`, then 5 profiled\n`);
   const cli = await measureCli({ rounds: Number(args.rounds), parallel: 8 });
   const rows = cliRows(cli);
   const width = Math.max(...rows.map((r) => r[0].length));
