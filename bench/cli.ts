@@ -80,8 +80,11 @@ const median = (values: number[]) => {
 };
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
-/** Runs `rounds` × (`node -e 0`, `token`, `headers`, `status --json`, `--help`) interleaved and `parallel` concurrent `token` after one `latchkey login`. */
-export async function measureCli(options: { rounds: number; parallel: number; profiled?: number; usageRounds?: number }): Promise<CliFigures> {
+/**
+ * Runs `rounds` × (`node -e 0`, `token`, `headers`, `status --json`, `--help`) interleaved, as many again reporting
+ * their CPU time and peak memory, and `parallel` concurrent `token`, after one `latchkey login`.
+ */
+export async function measureCli(options: { rounds: number; parallel: number; profiled?: number }): Promise<CliFigures> {
   await build({ root: ROOT, configFile: join(ROOT, 'vite.cli.config.ts'), logLevel: 'warn' });
   await build({ root: ROOT, configFile: join(ROOT, 'vite.cli-script.config.ts'), logLevel: 'warn' });
   // The bare read, bundled with the CLI's own build settings into a folder of its own.
@@ -156,7 +159,7 @@ export async function measureCli(options: { rounds: number; parallel: number; pr
     }
     const loadAfter = loadavg()[0]!;
     const bin = join(ROOT, 'bin/latchkey.js');
-    const usage = await measureUsage(options.usageRounds ?? options.rounds, env, {
+    const usage = await measureUsage(options.rounds, env, {
       node: ['-e', '0'],
       token: [bin, ...commands.token],
       headers: [bin, ...commands.headers],
