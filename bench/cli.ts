@@ -159,7 +159,7 @@ export async function measureCli(options: { rounds: number; parallel: number; pr
     }
     const loadAfter = loadavg()[0]!;
     const bin = join(ROOT, 'bin/latchkey.js');
-    const usage = await measureUsage(options.rounds, env, {
+    const usage = await measureUsage(options.rounds, { env, timed }, {
       node: ['-e', '0'],
       token: [bin, ...commands.token],
       headers: [bin, ...commands.headers],
@@ -208,22 +208,22 @@ export async function measureCli(options: { rounds: number; parallel: number; pr
  * `rounds` × each command of `args` in turn (two more rounds first, not counted), every process with
  * bench/report-usage.cjs preloaded: the medians of what they report, and each over the medians of `node`'s.
  */
-async function measureUsage<Name extends string>(rounds: number, baseEnv: NodeJS.ProcessEnv, args: Record<Name | 'node', string[]>): Promise<Record<Name | 'node', UsageFigure>> {
+async function measureUsage<Name extends string>(
+  rounds: number,
+  run: { env: NodeJS.ProcessEnv; timed: (args: string[], env: NodeJS.ProcessEnv) => Promise<{ code: number | null }> },
+  args: Record<Name | 'node', string[]>,
+): Promise<Record<Name | 'node', UsageFigure>> {
   const dir = await mkdtemp(join(tmpdir(), 'latchkey-bench-usage-'));
   // Quoted: NODE_OPTIONS splits on spaces outside double quotes.
   const preload = `--require=${JSON.stringify(join(ROOT, 'bench/report-usage.cjs'))}`;
-  const env = { ...baseEnv, NODE_OPTIONS: [baseEnv.NODE_OPTIONS, preload].filter(Boolean).join(' ') };
+  const env = { ...run.env, NODE_OPTIONS: [run.env.NODE_OPTIONS, preload].filter(Boolean).join(' ') };
   const names = Object.keys(args) as (Name | 'node')[];
   const reports = new Map(names.map((name) => [name, [] as { userCPUTime: number; systemCPUTime: number; peakKiB: number }[]]));
   try {
     for (let i = 0; i < rounds + 2; i += 1) {
       for (const name of names) {
         const file = join(dir, `${name}-${i}.json`);
-        const code = await new Promise<number | null>((resolve, reject) => {
-          const child = spawn(process.execPath, args[name], { env: { ...env, BENCH_USAGE_FILE: file }, stdio: 'ignore' });
-          child.on('error', reject);
-          child.on('exit', resolve);
-        });
+        const { code } = await run.timed(args[name], { ...env, BENCH_USAGE_FILE: file });
         if (code !== 0) throw new Error(`${args[name].join(' ')} exited ${code} with its usage reported`);
         if (i >= 2) reports.get(name)!.push(JSON.parse(await readFile(file, 'utf8')));
       }
