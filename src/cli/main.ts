@@ -108,7 +108,8 @@ async function quickOutput(name: 'token' | 'headers', values: Record<string, str
   if (process.platform !== 'linux') return undefined;
   try {
     const script = fileURLToPath(new URL('./quick-token.cjs', import.meta.url));
-    const ran = await runCachedScript<QuickOutput>(script, 'quick-token', env, [name, values, positionals, env]);
+    // A cache for each command (quick-token.v8, quick-headers.v8): each holds what its own path compiles.
+    const ran = await runCachedScript<QuickOutput>(script, `quick-${name}`, env, [name, values, positionals, env]);
     if (ran) return ran.result;
     return await (await import('./quick-token-script.ts')).run(name, values, positionals, env);
   } catch {

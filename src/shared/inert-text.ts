@@ -6,8 +6,18 @@
  * starts every escape sequence — CSI, OSC 8 hyperlinks, window titles —, BEL, CR, and the 8-bit CSI U+009B and
  * OSC U+009D), format characters (`\p{Cf}`: the bidi marks and overrides U+200E/F, U+202A–E, U+2066–9, U+061C,
  * zero-width characters, U+FEFF) and the line and paragraph separators U+2028/9.
+ *
+ * Made on first use from a string, not written as a literal: V8 checks a literal's syntax when it parses the file
+ * (even inside a function not yet called), and for `\p{…}` classes that check and the compile at first use have ICU
+ * build the character sets — some 4 million instructions, about 3% of a whole `latchkey token`, which prints
+ * printable ASCII only and never needs them (docs/benchmarks.md).
  */
-const NOT_INERT = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+let notInert: RegExp | undefined;
+const NOT_INERT_SOURCE = String.raw`[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]`;
+
+/** Text no terminal or layout acts on, checked without the sets above: printable ASCII (space to `~`), with or without newlines. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const PRINTABLE_ASCII_LINES = /^[\x20-\x7e\n]*$/;
 
 /**
  * `text` with every character a terminal or a layout would act on written out as a visible `\uXXXX` escape
@@ -17,7 +27,10 @@ const NOT_INERT = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
  * API's pretty-printed body); one line of provider text keeps none.
  */
 export function inertText(text: string, options: { multiline?: boolean } = {}): string {
-  return text.replace(NOT_INERT, (found) => (found === '\n' && options.multiline === true ? found : escaped(found)));
+  const multiline = options.multiline === true;
+  if ((multiline ? PRINTABLE_ASCII_LINES : PRINTABLE_ASCII).test(text)) return text;
+  notInert ??= new RegExp(NOT_INERT_SOURCE, 'gu');
+  return text.replace(notInert, (found) => (found === '\n' && multiline ? found : escaped(found)));
 }
 
 /** `\uXXXX` for each UTF-16 unit (a character beyond U+FFFF, such as a tag character, as its surrogate pair, as JSON writes it). */

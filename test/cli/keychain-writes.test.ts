@@ -224,5 +224,9 @@ describe('a cached `latchkey token` from the bundle', () => {
     expect(headers.DPoP).toMatch(JWT);
     expect((await fetch(url, { headers })).status).toBe(200);
     expect((await fetch(url, { headers })).status).toBe(401);
+    // `headers` keeps a code cache of its own (its path compiles the proof's functions too), with neither the token nor the proof in it.
+    const quickCache = await readFile(join(dataDir, 'cache', 'latchkey', 'compile-cache', 'quick-headers.v8'));
+    expect(quickCache.length).toBeGreaterThan(10_000);
+    for (const secret of [headers.Authorization!.slice('DPoP '.length), headers.DPoP!]) expect(quickCache.includes(secret)).toBe(false);
   });
 });

@@ -16,6 +16,23 @@ describe('inertText', () => {
     expect(inertText('one\ntwo\x1b', { multiline: true })).toBe('one\ntwo\\u001b');
   });
 
+  it('escapes exactly the control, format and separator characters, alone or among printable ASCII, with or without newlines kept', () => {
+    // Every code point, each alone and after printable ASCII: the printable-ASCII shortcut and the full check agree
+    // with Unicode's own classes as this engine knows them.
+    const acts = /^[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]$/u;
+    const wrong: string[] = [];
+    for (let code = 0; code <= 0x10ffff; code++) {
+      if (code >= 0xd800 && code <= 0xdfff) continue;
+      const character = String.fromCodePoint(code);
+      const escapedForm = character.split('').map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+      for (const multiline of [false, true]) {
+        const expected = acts.test(character) && !(multiline && character === '\n') ? escapedForm : character;
+        if (inertText(`ab ~${character}`, { multiline }) !== `ab ~${expected}`) wrong.push(`U+${code.toString(16)}${multiline ? ' (multiline)' : ''}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('keeps a JSON text valid JSON with the same meaning', () => {
     const value = { name: 'M\x1b]8;;https://evil.example/\x07\u202e\x85\u2028', n: 1 };
     const inert = inertText(JSON.stringify(value));
