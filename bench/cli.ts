@@ -14,6 +14,7 @@ import { build } from 'vite';
 import { defaultLockDir, keychainAccount, loadConfig, openAccountIndex, openKeychain } from '../src/core/index.ts';
 import type { DemoStats } from '../src/demo/index.ts';
 import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../src/shared/constants.ts';
+import { callgrindAvailable, measureInstructions, type InstructionFigure } from './instructions.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -63,6 +64,12 @@ export interface CliFigures {
    * faults, mapping files, the socket), which differs most from one kind of machine to another.
    */
   usage: Record<'node' | 'token' | 'headers' | 'status' | 'help', UsageFigure>;
+  /**
+   * Instructions executed (bench/instructions.ts: callgrind, every thread, V8's random prime search taken out), the
+   * median of three runs each: the same on a loaded machine or an idle one, and the ratio a faster machine's CPU
+   * time tends to; or why they were not counted (no valgrind).
+   */
+  instructions: Record<'node' | 'token' | 'headers' | 'status' | 'help', InstructionFigure> | { skipped: string };
   /** Where one `token` spends its time (CPU profile, self time per run): the top items. */
   profile: { sampled_ms: number; top: ProfileItem[] };
   /** With ten accounts stored: `latchkey token --account NAME` (a fresh shared token) and `latchkey accounts`, each paired with `node -e 0`. */
@@ -166,6 +173,8 @@ export async function measureCli(options: { rounds: number; parallel: number; pr
       status: [bin, ...commands.status],
       help: [bin, ...commands.help],
     });
+    const canCount = callgrindAvailable();
+    const instructions = canCount === true ? await measureInstructions(3, env, { node: ['-e', '0'], token: [bin, ...commands.token], headers: [bin, ...commands.headers], status: [bin, ...commands.status], help: [bin, ...commands.help] }) : { skipped: canCount };
     const parallel = await Promise.all(Array.from({ length: options.parallel }, () => latchkey('token')));
     if (parallel.some((run) => run.code !== 0)) throw new Error('a parallel latchkey token failed');
     const providerRequests = (await stats()).tokenRequests - before;
@@ -189,6 +198,7 @@ export async function measureCli(options: { rounds: number; parallel: number; pr
       agent_token: paired(times.agent_token),
       load: [round2(loadBefore), round2(loadAfter)],
       usage,
+      instructions,
       profile,
       provider_requests: providerRequests,
       sequential: options.rounds,
@@ -366,8 +376,25 @@ export function cliRows(cli: CliFigures): [string, string, string][] {
       `${figure.cpu_ms} ms`,
       `${figure.user_ms} + ${figure.system_ms} ms, ${figure.cpu_ratio}×; peak ${figure.peak_mib} MiB, ${figure.peak_ratio}×`,
     ]),
+    ...instructionRows(cli.instructions),
     [`cli: one \`token\`, CPU profile (self time)`, `${cli.profile.sampled_ms} ms`, 'sampled; its top items:'],
     ...cli.profile.top.map((item): [string, string, string] => [`    ${item.what}`, `${item.ms} ms`, '']),
+  ];
+}
+
+function instructionRows(instructions: CliFigures['instructions']): [string, string, string][] {
+  if ('skipped' in instructions) return [['cli: instructions executed', 'not counted', instructions.skipped]];
+  return [
+    ['cli: instructions executed (callgrind, medians)', '', `every thread, without V8's random prime search; ratio over \`node -e 0\``],
+    ...(
+      [
+        ['`node -e 0`', instructions.node],
+        ['`latchkey token`', instructions.token],
+        ['`latchkey headers URL`', instructions.headers],
+        ['`latchkey status --json`', instructions.status],
+        ['`latchkey --help`', instructions.help],
+      ] as const
+    ).map(([what, figure]): [string, string, string] => [`    ${what}`, `${figure.millions} M`, `${figure.ratio}×`]),
   ];
 }
 
@@ -385,7 +412,7 @@ export const cliTargets = (cli: CliFigures) => ({
 // Alone: `npm run bench:cli [-- --json] [--rounds N]`.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { values: args } = parseArgs({ options: { json: { type: 'boolean', default: false }, rounds: { type: 'string', default: '20' } } });
-  process.stderr.write(`cli: ${args.rounds} × (\`node -e 0\`, \`latchkey token\`, \`headers\`, \`status\`, \`--help\`) interleaved, then ${args.rounds} more reporting their CPU and memory, then 8 parallel \`token\`, then 5 profiled\n`);
+  process.stderr.write(`cli: ${args.rounds} × (\`node -e 0\`, \`latchkey token\`, \`headers\`, \`status\`, \`--help\`) interleaved, then ${args.rounds} more reporting their CPU and memory, then 3 under callgrind counting instructions (when valgrind is installed), then 8 parallel \`token\`, then 5 profiled\n`);
   const cli = await measureCli({ rounds: Number(args.rounds), parallel: 8 });
   const rows = cliRows(cli);
   const width = Math.max(...rows.map((r) => r[0].length));
