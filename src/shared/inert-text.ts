@@ -10,14 +10,21 @@
  * Made on first use from a string, not written as a literal: V8 checks a literal's syntax when it parses the file
  * (even inside a function not yet called), and for `\p{…}` classes that check and the compile at first use have ICU
  * build the character sets — some 4 million instructions, about 3% of a whole `latchkey token`, which prints
- * printable ASCII only and never needs them (docs/benchmarks.md).
+ * plain text only and never needs them (docs/benchmarks.md).
  */
 let notInert: RegExp | undefined;
 const NOT_INERT_SOURCE = String.raw`[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]`;
 
-/** Text no terminal or layout acts on, checked without the sets above: printable ASCII (space to `~`), with or without newlines. */
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
-const PRINTABLE_ASCII_LINES = /^[\x20-\x7e\n]*$/;
+/**
+ * Text no terminal or layout acts on, checked without the sets above: printable ASCII (space to `~`), Latin-1's
+ * printable characters but the soft hyphen (U+00AD, a format character), the general punctuation from U+2010 to
+ * U+2027 and from U+2030 to U+205E (dashes, quotes, `·`, `…`: the separators U+2028/9 and the marks U+200B–F,
+ * U+202A–E and U+2060 on are outside) and the arrows (U+2190–U+21FF) — our own messages' and help's typography — with
+ * or without newlines. (test/shared/inert-text.test.ts checks every code point against the full class.)
+ */
+const PLAIN = String.raw`\x20-\x7e\u00a0-\u00ac\u00ae-\u00ff\u2010-\u2027\u2030-\u205e\u2190-\u21ff`;
+const PLAIN_TEXT = new RegExp(`^[${PLAIN}]*$`);
+const PLAIN_LINES = new RegExp(`^[${PLAIN}\\n]*$`);
 
 /**
  * `text` with every character a terminal or a layout would act on written out as a visible `\uXXXX` escape
@@ -28,7 +35,7 @@ const PRINTABLE_ASCII_LINES = /^[\x20-\x7e\n]*$/;
  */
 export function inertText(text: string, options: { multiline?: boolean } = {}): string {
   const multiline = options.multiline === true;
-  if ((multiline ? PRINTABLE_ASCII_LINES : PRINTABLE_ASCII).test(text)) return text;
+  if ((multiline ? PLAIN_LINES : PLAIN_TEXT).test(text)) return text;
   notInert ??= new RegExp(NOT_INERT_SOURCE, 'gu');
   return text.replace(notInert, (found) => (found === '\n' && multiline ? found : escaped(found)));
 }

@@ -16,8 +16,8 @@ describe('inertText', () => {
     expect(inertText('one\ntwo\x1b', { multiline: true })).toBe('one\ntwo\\u001b');
   });
 
-  it('escapes exactly the control, format and separator characters, alone or among printable ASCII, with or without newlines kept', () => {
-    // Every code point, each alone and after printable ASCII: the printable-ASCII shortcut and the full check agree
+  it('escapes exactly the control, format and separator characters, alone or after plain text, with or without newlines kept', () => {
+    // Every code point, each after plain ASCII: the plain-text shortcut and the full check agree
     // with Unicode's own classes as this engine knows them.
     const acts = /^[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]$/u;
     const wrong: string[] = [];
