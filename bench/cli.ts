@@ -14,7 +14,7 @@ import { build } from 'vite';
 import { defaultLockDir, keychainAccount, loadConfig, openAccountIndex, openKeychain } from '../src/core/index.ts';
 import type { DemoStats } from '../src/demo/index.ts';
 import { DEMO_AUDIENCE, DEMO_CLIENT_ID } from '../src/shared/constants.ts';
-import { callgrindAvailable, measureInstructions, type InstructionFigure } from './instructions.ts';
+import { callgrindAvailable, countEach } from './instructions.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -32,6 +32,12 @@ export interface UsageFigure {
   cpu_ratio: number;
   peak_mib: number;
   peak_ratio: number;
+}
+
+/** One command's instructions (millions, the median of its counts, V8's random prime search taken out), and that over `node -e 0`'s. */
+export interface InstructionFigure {
+  millions: number;
+  ratio: number;
 }
 
 /** A profile item: the self time of one function (or Node's own: program, idle, garbage collector), summed over the profiled runs, per run. */
@@ -166,15 +172,17 @@ export async function measureCli(options: { rounds: number; parallel: number; pr
     }
     const loadAfter = loadavg()[0]!;
     const bin = join(ROOT, 'bin/latchkey.js');
-    const usage = await measureUsage(options.rounds, { env, timed }, {
+    // The same five processes for the CPU-and-memory rounds and for the instruction counts.
+    const processes = {
       node: ['-e', '0'],
       token: [bin, ...commands.token],
       headers: [bin, ...commands.headers],
       status: [bin, ...commands.status],
       help: [bin, ...commands.help],
-    });
+    };
+    const usage = await measureUsage(options.rounds, { env, timed }, processes);
     const canCount = callgrindAvailable();
-    const instructions = canCount === true ? await measureInstructions(3, env, { node: ['-e', '0'], token: [bin, ...commands.token], headers: [bin, ...commands.headers], status: [bin, ...commands.status], help: [bin, ...commands.help] }) : { skipped: canCount };
+    const instructions = canCount === true ? instructionFigures(await countEach(3, env, processes)) : { skipped: canCount };
     const parallel = await Promise.all(Array.from({ length: options.parallel }, () => latchkey('token')));
     if (parallel.some((run) => run.code !== 0)) throw new Error('a parallel latchkey token failed');
     const providerRequests = (await stats()).tokenRequests - before;
@@ -380,6 +388,14 @@ export function cliRows(cli: CliFigures): [string, string, string][] {
     [`cli: one \`token\`, CPU profile (self time)`, `${cli.profile.sampled_ms} ms`, 'sampled; its top items:'],
     ...cli.profile.top.map((item): [string, string, string] => [`    ${item.what}`, `${item.ms} ms`, '']),
   ];
+}
+
+/** The medians of each command's instruction counts, and each over `node`'s. */
+function instructionFigures<Name extends string>(counts: Record<Name | 'node', number[]>): Record<Name | 'node', InstructionFigure> {
+  const node = median(counts.node);
+  return Object.fromEntries(
+    (Object.entries(counts) as [Name | 'node', number[]][]).map(([name, of]) => [name, { millions: round2(median(of) / 1e6), ratio: Math.round((median(of) / node) * 1000) / 1000 }]),
+  ) as Record<Name | 'node', InstructionFigure>;
 }
 
 function instructionRows(instructions: CliFigures['instructions']): [string, string, string][] {

@@ -13,12 +13,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** One command's instructions (millions, the median of its runs, V8's random prime search taken out), and that over `node -e 0`'s. */
-export interface InstructionFigure {
-  millions: number;
-  ratio: number;
-}
-
 /** Whether callgrind can count here; else the reason it cannot. */
 export function callgrindAvailable(): true | string {
   const found = spawnSync('valgrind', ['--version'], { encoding: 'utf8' });
@@ -96,24 +90,17 @@ export function readCallgrind(text: string): InstructionCount {
 }
 
 /**
- * `rounds` × each command of `args` in turn under callgrind (caches already warm): the median of each one's
- * instructions without V8's prime search, and each over `node`'s.
+ * `rounds` × each command of `args` in turn under callgrind (caches already warm): each one's instructions, V8's
+ * prime search taken out, a count per round.
  */
-export async function measureInstructions<Name extends string>(rounds: number, env: NodeJS.ProcessEnv, args: Record<Name | 'node', string[]>): Promise<Record<Name | 'node', InstructionFigure>> {
-  const names = Object.keys(args) as (Name | 'node')[];
-  const counts = new Map(names.map((name) => [name, [] as number[]]));
+export async function countEach<Name extends string>(rounds: number, env: NodeJS.ProcessEnv, args: Record<Name, string[]>): Promise<Record<Name, number[]>> {
+  const names = Object.keys(args) as Name[];
+  const counts = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<Name, number[]>;
   for (let i = 0; i < rounds; i += 1) {
     for (const name of names) {
       const { total, primeSearch } = await countInstructions(args[name], env);
-      counts.get(name)!.push(total - primeSearch);
+      counts[name].push(total - primeSearch);
     }
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
-  const node = median(counts.get('node')!);
-  return Object.fromEntries(
-    names.map((name) => {
-      const of = median(counts.get(name)!);
-      return [name, { millions: Math.round(of / 1e4) / 100, ratio: Math.round((of / node) * 1000) / 1000 }];
-    }),
-  ) as Record<Name | 'node', InstructionFigure>;
+  return counts;
 }

@@ -14,7 +14,8 @@
 //   second_api  a new session object → a second API's first token, vs. → a forced refresh (issue 29);
 //   memory    heap and RSS over the steady run;
 //   cli       `latchkey token`, `headers`, `status --json` (bundled) with a cached token and `latchkey --help`, each
-//             paired with a bare `node -e 0`, in wall time and then in CPU time and peak memory; a CPU profile of
+//             paired with a bare `node -e 0`, in wall time, then in CPU time and peak memory, then in instructions
+//             executed (callgrind, when valgrind is installed); a CPU profile of
 //             `token`'s top items; the token requests 20 sequential + 8 parallel calls cost (bench/cli.ts; alone:
 //             `npm run bench:cli`).
 // With --json the last line is one JSON object with every figure.
@@ -408,7 +409,7 @@ try {
   }
   const second_api = { first_token_ms: round2(median(firstTokens)), refresh_ms: round2(median(apiRefreshes)), ratio: round2(median(firstTokens) / median(apiRefreshes)), rounds: apiRounds };
 
-  say('cli: 20 × (`node -e 0`, `latchkey token`, `headers`, `status`, `--help`) interleaved, then 20 more reporting their CPU and memory, then 8 parallel `latchkey token` (bundled), after one login, then 5 profiled');
+  say('cli: 20 × (`node -e 0`, `latchkey token`, `headers`, `status`, `--help`) interleaved, then 20 more reporting their CPU and memory, then 3 under callgrind (when valgrind is installed), then 8 parallel `latchkey token` (bundled), after one login, then 5 profiled');
   const cli = await measureCli({ rounds: 20, parallel: 8 });
 
   const stats = await providerStats();
